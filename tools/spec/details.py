@@ -236,25 +236,85 @@ QUANTITY_KIND_OVERRIDES = {
 }
 
 # --------------------------------------------------------------------------------------
-# Arrays whose item type the docs do not give. Default: array of string (the docs'
-# checkbox/select lists are lists of labels). Documented exceptions below.
+# Array items. The API schema pages never give item types. Default: array of string (the
+# checkbox/select lists are lists of labels; the data model pages call the consumable
+# lists "array of strings"). Exceptions, with their source, below.
 # --------------------------------------------------------------------------------------
 
 TABLE_ROW_SCHEMA = {"type": "object", "additionalProperties": True}
 
-# (group, type, field) -> (items schema, reason)
+# (group, type, field) -> (items schema, extra array keywords, reason).
+# Item facts not on the API schema pages come from the data model pages
+# (datamodel/schemas/procedure.md, procedurelog.md), which list the choices of each
+# multi-select ("No duplicate selections" -> uniqueItems) and the item kinds of log arrays.
+_DM_PROC = "data model page for Procedure types"
+_DM_PLOG = "data model page for Procedure log types"
+_CONFIRM_BASE = ["Absence of heartbeat", "Absence of breathing", "Absence of reflexes",
+                 "Fixed dilated pupils", "Loss of corneal reflex"]
+
+
+def _choices(values: list[str]) -> dict:
+    return {"type": "string", "enum": values}
+
+
 ARRAY_ITEM_DECISIONS = {
+    ("Procedure", "Anesthesia", "monitoringMethod"): (
+        _choices(["Blood pressure", "EEG", "Heart rate", "Pulse oximetry", "Respiratory rate",
+                  "Toe pinch reflex", "None", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "Anesthesia", "supportiveCare"): (
+        _choices(["Eye lubricant", "Fluid therapy", "Heating pad", "Oxygen supplementation",
+                  "None", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "HeadFixation", "fixationMethod"): (
+        _choices(["Ear bars", "Nose clamp", "Tooth bar", "Headpost clamp", "Custom holder",
+                  "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "CervicalDislocation", "confirmationOfDeath"): (
+        _choices(_CONFIRM_BASE + ["Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "Co2ChamberEuthanasia", "confirmationOfDeath"): (
+        _choices(_CONFIRM_BASE + ["Continued CO₂ exposure", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "BarbiturateInjection", "confirmationOfDeath"): (
+        _choices(_CONFIRM_BASE + ["Additional dose administered", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "InhalantOverdose", "confirmationOfDeath"): (
+        _choices(_CONFIRM_BASE + ["Continued anesthetic exposure", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "AuditoryStimulation", "stimulusTypes"): (
+        _choices(["Tone", "Click", "White noise", "Pink noise", "Frequency sweep",
+                  "Amplitude modulated", "Pulse train", "Chirp", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "BehavioralTracking", "trackedFeatures"): (
+        _choices(["Full body", "Head position", "Head direction", "Limbs", "Paws", "Tail",
+                  "Eyes", "Whiskers", "Markers", "Rigid body", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "TactileStimulation", "stimulusTypes"): (
+        _choices(["Whisker poke", "Whisker deflection", "Air puff", "Brush", "Vibration",
+                  "Pressure pad", "Cotton swab", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
+    ("Procedure", "VisualStimulation", "stimulusTypes"): (
+        _choices(["Gratings", "Natural images", "LED flashes", "Checkerboard",
+                  "Full-field flashes", "Moving bars", "Flicker", "Other"]),
+        {"uniqueItems": True}, f"choices and no-duplicates rule from the {_DM_PROC}"),
     ("ProcedureLog", "Impedances", "impedances"): (
-        {"type": "number"},
-        "item type undocumented; the procedure log module example stores impedance "
-        "readings as numbers (3.0, 2.0, ...), so items are numbers",
-    ),
+        {"type": "number", "minimum": 0}, {},
+        f"items are non-negative numbers per the {_DM_PLOG} (the procedure log model page "
+        "also shows readings as numbers)"),
+    ("ProcedureLog", "Impedances", "phases"): (
+        {"type": "number", "minimum": 0}, {},
+        f"items are non-negative numbers (phase angles) per the {_DM_PLOG}"),
+    ("ProcedureLog", "Impedances", "channels"): (
+        {"type": "integer", "minimum": 0}, {},
+        f"items are non-negative integers (channel identifiers) per the {_DM_PLOG}"),
 }
 # Fields with format="table" hold rows (objects); the data acquisition module example shows
 # rows such as {"channels": [0, 2, 4], "label": "anterior"}. Applied to every table field.
-TABLE_REASON = ("format 'table': each item is a row object (the data acquisition module "
-                "example shows rows like {\"channels\": [...], \"label\": ...}); row keys are "
-                "not documented, so rows are open objects")
+TABLE_REASON = ("format 'table': each item is a row object (the data model pages describe "
+                "arrays of objects; the data acquisition model page shows rows such as "
+                "{\"channels\": [0, 2, 4], \"label\": \"anterior\"}); the row keys are not "
+                "specified, so rows are open objects")
 
 # --------------------------------------------------------------------------------------
 # Corrections of documented per-type examples that contradict their own schema table.
@@ -267,7 +327,7 @@ EXAMPLE_CORRECTIONS: dict[tuple[str, str], tuple[object, str]] = {
     ("ProcedureLog", "Impedances"): (
         {"impedances": [0]},
         "documented example has \"impedances\": [] but the field table says minItems=1; "
-        "one reading (0, the docs' placeholder number) was added",
+        "one reading (0, the docs' placeholder number; items are non-negative numbers) was added",
     ),
 }
 
@@ -479,16 +539,18 @@ def _field_schema(group: str, type_name: str, row: dict, ctx: _Ctx) -> dict:
                 sch["x-brainstem-widget"] = fmt
     elif exp == "array":
         key = (group, type_name, row["name"])
+        extra = {}
         if key in ARRAY_ITEM_DECISIONS:
-            items, reason = ARRAY_ITEM_DECISIONS[key]
+            items, extra, reason = ARRAY_ITEM_DECISIONS[key]
             ctx.used_array_decisions.add(key)
-            notes.append(f"Item type: {reason}.")
+            notes.append(f"Items: {reason}.")
         elif fmt == "table":
             items = TABLE_ROW_SCHEMA
-            notes.append(f"Item type: {TABLE_REASON}.")
+            notes.append(f"Items: {TABLE_REASON}.")
         else:
             items = {"type": "string"}
         sch = {"type": "array", "items": copy.deepcopy(items)}
+        sch.update(copy.deepcopy(extra))
         if fmt is not None:
             sch["x-brainstem-widget"] = fmt
     else:

@@ -69,6 +69,10 @@ def validate(schema: dict, value, path: str = "$", strict: bool = True) -> list[
             errs.append(f"{path}: {len(value)} items < minItems {schema['minItems']}")
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             errs.append(f"{path}: {len(value)} items > maxItems {schema['maxItems']}")
+        if schema.get("uniqueItems"):
+            seen = [json.dumps(v, sort_keys=True) for v in value]
+            if len(seen) != len(set(seen)):
+                errs.append(f"{path}: duplicate items")
         for i, v in enumerate(value):
             errs += validate(schema.get("items", {}), v, f"{path}[{i}]", strict)
     elif t == "string":
