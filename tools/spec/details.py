@@ -73,6 +73,13 @@ GROUP_MODELS = {
     "SubjectLog": ["modules/subjectlog"],
 }
 
+# Subject log types whose entries are intervals (start_date_time + end_date_time) rather
+# than instants (date_time), per the subject log model page. Informational for draft.py.
+INTERVAL_ENTRY_TYPES = {
+    "SubjectLog": ["Housing", "FoodDeprivation", "WaterDeprivation", "Habituation", "Handling",
+                   "TrainingSession"],
+}
+
 GROUP_TYPES = {
     "Coordinates": [
         "CCF_XYZ_Absolute", "External_XYZ_Absolute", "Stereotaxic_BregmaAbsolute",
@@ -682,6 +689,9 @@ def build(docs_dir: str) -> tuple[dict, _Ctx, dict]:
             "description": (f"Allowed values of `{details_groups()[g]['tag']}` for the {g} "
                             "group; each selects one details schema."),
         }
+    for g, ts in INTERVAL_ENTRY_TYPES.items():
+        if set(ts) - set(GROUP_TYPES[g]):
+            raise ValueError(f"{g}: interval entry types not in the group: {ts}")
     stale = set(QUANTITY_KIND_OVERRIDES) - ctx.used_overrides
     stale |= set(ARRAY_ITEM_DECISIONS) - ctx.used_array_decisions
     if stale:
@@ -729,6 +739,8 @@ def details_groups() -> dict:
             "shape": "array" if g == "Manipulation" else "object",
             "type_schema": f"{g}Type",
         }
+        if g in INTERVAL_ENTRY_TYPES:
+            out[g]["interval_entry_types"] = list(INTERVAL_ENTRY_TYPES[g])
     return out
 
 
