@@ -445,6 +445,7 @@ RELATED = {
     "sessions": "stem/session", "session": "stem/session",
     "subjects": "stem/subject", "subject": "stem/subject", "mother": "stem/subject", "father": "stem/subject",
     "collections": "stem/collection", "cohorts": "stem/cohort", "breeding": "stem/breeding",
+    "epochs": "stem/epoch",
     "publications": "dissemination/publication", "journal": "dissemination/journal",
     "licenses": "personal_attributes/license", "strain": "taxonomies/strain", "species": "taxonomies/species",
     "supplier": "resources/supplier", "consumable": "resources/consumable",
@@ -624,6 +625,34 @@ DECISIONS: dict[tuple[str, str], tuple[dict, str]] = {
 ADDED_FIELDS = {
     "regulatoryauthority": [("comments", {"type": "string", "writeOnly": False},
                              "The page says 'comments' may be omitted when empty but the table lacks it; added like on the other approval-gated models.")],
+}
+
+# Model-level notes (docs problems that concern the whole record), copied into x-brainstem-note.
+APPROVAL_NOTE = ("Create and update answer with either the record or a '<key>_approval' proposal (SaveEnvelope); "
+                 "the docs' create/update examples only show proposals, with varying sets of fields.")
+URL_NOTE = ("The docs and the MATLAB tool use the URL segment '{url}'; the Python tool v2 uses '{key}'. "
+            "Paths follow the docs, the model key (x-brainstem-model, operationIds, fixtures) follows CONVENTIONS.md.")
+MODEL_NOTES = {
+    "session": "links is listed in the field table but shown in no example, so its keys and relation routes are "
+               "unknown; name_used_in_storage is shown in no example either. Data-storage ordering has its own "
+               "endpoint (see SessionDataStorage).",
+    "subject": "breeding is listed in the table but shown in no example; the detail example lacks status.",
+    "collection": "description and tags are listed in the table but shown in no example.",
+    "cohort": "description and tags are listed in the table but shown in no example.",
+    "breeding": "Only the detail example shows all fields; list/create/update examples show five.",
+    "project_membership_invitation": URL_NOTE.format(url="projectmembershipinvitation", key="project_membership_invitation"),
+    "project_group_membership_invitation": URL_NOTE.format(url="projectgroupmembershipinvitation",
+                                                           key="project_group_membership_invitation"),
+    "group_membership_invitation": URL_NOTE.format(url="groupmembershipinvitation", key="group_membership_invitation"),
+    "group_membership_request": URL_NOTE.format(url="groupmembershiprequest", key="group_membership_request"),
+    "behavior": "order is shown in no example; notes is missing from the list example.",
+    "consumablestock": "Envelope keys contain a space ('consumable stock' / 'consumable stocks'), as documented.",
+    "equipment": "Detail and list envelopes use the same key 'equipment'.",
+    "species": "Detail and list envelopes use the same key 'species'.",
+    "license": "behavioralassays, subjects and procedures are listed in the table but shown in no example.",
+    "group": "The MATLAB tool sends groups to the 'auth' app; the docs and the Python tool use 'users'. Paths follow the docs.",
+    "user": "No create operation: accounts are made through the website registration form. Delete is admin-only.",
+    "subjectlog": "The remove_entry example omits user.",
 }
 
 # Models whose create/update go through approvals (documented notes + approval endpoints).
@@ -866,6 +895,10 @@ def build_model(row, page, type_enums, decisions_log):
         if missing:
             notes.append("The official Python loader uses filter/include keys that are not documented fields of "
                          f"this model: {', '.join(missing)}; kept verbatim.")
+    if key in MODEL_NOTES:
+        notes.insert(0, MODEL_NOTES[key])
+    if key in APPROVAL_MODELS:
+        notes.insert(0, APPROVAL_NOTE)
     if notes:
         schema["x-brainstem-note"] = " ".join(notes)
     return schema, examples
