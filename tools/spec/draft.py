@@ -1486,8 +1486,21 @@ def build(docs: Path, with_details: bool = True):
     merge_log: list = []
     if with_details:
         merge_details(spec, docs, merge_log)
+    _drop_empty_required(spec)
     return spec, {"decisions": decisions_log, "examples": examples_by_model, "pages": pages,
                   "merge": merge_log, "ops": op_log}
+
+
+def _drop_empty_required(node):
+    """OpenAPI 3.0 requires `required` to be non-empty when present."""
+    if isinstance(node, dict):
+        if node.get("required") == [] and "properties" in node or node.get("required") == [] and node.get("type") == "object":
+            del node["required"]
+        for v in node.values():
+            _drop_empty_required(v)
+    elif isinstance(node, list):
+        for v in node:
+            _drop_empty_required(v)
 
 
 def counts(spec):
