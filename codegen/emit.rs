@@ -1,0 +1,542 @@
+//! The code we generate ourselves, next to typify's types: open enums, the
+//! model metadata and `Model` impls, the per-model filter / sort / include
+//! enums, constructors for the create shapes, and `Validate` impls.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use super::names;
+use super::shapes::Enums;
+use super::spec::{Api, Field, IdKind, Kind, Model, resolve};
+
+/// The lookups a field allows, by its kind. This is the one place that
+/// decides which `(field, lookup)` pairs exist.
+pub fn lookups(f: &Field) -> &'static [&'static str] {
+    if !f.filterable {
+        return &[];
+    }
+    if f.related.is_some() || f.kind == Kind::Uuid {
+        return &["", "in", "isnull"];
+    }
+    if f.many {
+        return match f.kind {
+            Kind::Json => &[],
+            _ => &["", "in"],
+        };
+    }
+    match f.kind {
+        Kind::Text => &[
+            "",
+            "iexact",
+            "contains",
+            "icontains",
+            "startswith",
+            "istartswith",
+            "endswith",
+            "iendswith",
+            "in",
+            "isnull",
+        ],
+        Kind::Integer | Kind::Number | Kind::Date | Kind::DateTime => {
+            &["", "gt", "gte", "lt", "lte", "range", "in", "isnull"]
+        }
+        Kind::Boolean | Kind::Choice(_) => &["", "in"],
+        Kind::Uuid => &["", "in", "isnull"],
+        Kind::Json => &[],
+    }
+}
+
+fn lit(s: &str) -> Literal {
+    Literal::string(s)
+}
+
+fn doc(s: &str) -> TokenStream {
+    let s = format!(" {}", s.trim());
+    quote! { #[doc = #s] }
+}
+
+/// The Rust name of the open enum generated for a field's values.
+fn choice_type(spec: &Value, m: &Model, f: &Field) -> TokenStream {
+    let p = &f.schema;
+    let name = if f.many {
+        let items = resolve(spec, p).get("items").cloned().unwrap_or(Value::Null);
+        match super::spec::ref_name(&items) {
+            Some(r) => r.to_string(),
+            None => format!("{}{}Item", m.schema, names::pascal(&f.json)),
+        }
+    } else {
+        match super::spec::ref_name(p) {
+            Some(r) => r.to_string(),
+            None => format!("{}{}", m.schema, names::pascal(&f.json)),
+        }
+    };
+    let id = format_ident!("{}", name);
+    quote! { crate::enums::#id }
+}
+
+fn value_type(spec: &Value, m: &Model, f: &Field, api: &Api) -> TokenStream {
+    if let Some(target) = f.related.as_deref().and_then(|t| api.model_by_path(t)) {
+        return match target.id {
+            IdKind::Uuid => quote! { ::uuid::Uuid },
+            IdKind::Integer => quote! { i64 },
+        };
+    }
+    match &f.kind {
+        Kind::Uuid => quote! { ::uuid::Uuid },
+        Kind::Integer => quote! { i64 },
+        Kind::Number => quote! { f64 },
+        Kind::Boolean => quote! { bool },
+        Kind::Text => quote! { ::std::string::String },
+        Kind::Date => quote! { ::chrono::NaiveDate },
+        Kind::DateTime => quote! { ::chrono::DateTime<::chrono::Utc> },
+        Kind::Choice(_) => choice_type(spec, m, f),
+        Kind::Json => quote! { ::serde_json::Value },
+    }
+}
+
+fn kind_tokens(f: &Field) -> TokenStream {
+    match &f.kind {
+        Kind::Uuid => quote! { crate::meta::FieldKind::Uuid },
+        Kind::Integer => quote! { crate::meta::FieldKind::Integer },
+        Kind::Number => quote! { crate::meta::FieldKind::Number },
+        Kind::Boolean => quote! { crate::meta::FieldKind::Boolean },
+        Kind::Text => quote! { crate::meta::FieldKind::Text },
+        Kind::Date => quote! { crate::meta::FieldKind::Date },
+        Kind::DateTime => quote! { crate::meta::FieldKind::DateTime },
+        Kind::Choice(_) => quote! { crate::meta::FieldKind::Choice },
+        Kind::Json => quote! { crate::meta::FieldKind::Json },
+    }
+}
+
+fn opt_str(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => quote! { ::core::option::Option::Some(#s) },
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+pub fn open_enums(enums: &Enums) -> TokenStream {
+    let items = enums.values().map(|e| {
+        let name = format_ident!("{}", e.name);
+        let variants = names::variants(&e.values);
+        let pairs = variants.iter().zip(&e.values).map(|(v, s)| {
+            let v = format_ident!("{}", v);
+            quote! { #v => #s }
+        });
+        let d = e.description.clone().unwrap_or_else(|| {
+            format!(
+                "One of the values the schema lists for `{}`; other values parse as `Unknown`.",
+                e.name
+            )
+        });
+        quote! {
+            crate::open_enum! {
+                #[doc = #d]
+                #name { #(#pairs,)* }
+            }
+        }
+    });
+    quote! { #(#items)* }
+}
+
+struct ModelCode {
+    tokens: TokenStream,
+    meta_ident: proc_macro2::Ident,
+}
+
+fn model_code(spec: &Value, api: &Api, m: &Model, type_fields: &TypeFields) -> Result<ModelCode, String> {
+    let ty = format_ident!("{}", m.schema);
+    let new_ty = format_ident!("{}", m.new_name());
+    let patch_ty = format_ident!("{}", m.patch_name());
+    let filter_ty = format_ident!("{}Filter", m.schema);
+    let sort_ty = format_ident!("{}Sort", m.schema);
+    let include_ty = format_ident!("{}Include", m.schema);
+    let meta_ident = format_ident!("{}", m.url.to_uppercase());
+    let path = m.path();
+
+    // --- filters
+    let mut filter_variants = Vec::new();
+    let mut filter_arms = Vec::new();
+    for f in &m.fields {
+        let vt = value_type(spec, m, f, api);
+        for lk in lookups(f) {
+            let vname = format_ident!(
+                "{}{}",
+                names::pascal(&f.json),
+                if lk.is_empty() { String::new() } else { names::pascal(lk) }
+            );
+            let key = &f.json;
+            let lk_tok = if lk.is_empty() {
+                quote! { ::core::option::Option::None }
+            } else {
+                quote! { ::core::option::Option::Some(#lk) }
+            };
+            let shown = if lk.is_empty() {
+                format!("`filter{{{key}}}`: equal to the value.")
+            } else {
+                format!("`filter{{{key}.{lk}}}`.")
+            };
+            let d = doc(&shown);
+            match *lk {
+                "in" => {
+                    filter_variants.push(quote! { #d #vname(::std::vec::Vec<#vt>) });
+                    filter_arms.push(quote! {
+                        Self::#vname(v) => crate::query::FilterClause::new(#key, #lk_tok, v.iter().map(crate::query::QueryValue::query_value).collect())
+                    });
+                }
+                "range" => {
+                    filter_variants.push(quote! { #d #vname(#vt, #vt) });
+                    filter_arms.push(quote! {
+                        Self::#vname(a, b) => crate::query::FilterClause::new(#key, #lk_tok, ::std::vec![crate::query::QueryValue::query_value(a), crate::query::QueryValue::query_value(b)])
+                    });
+                }
+                "isnull" => {
+                    filter_variants.push(quote! { #d #vname(bool) });
+                    filter_arms.push(quote! {
+                        Self::#vname(v) => crate::query::FilterClause::new(#key, #lk_tok, ::std::vec![crate::query::QueryValue::query_value(v)])
+                    });
+                }
+                _ => {
+                    filter_variants.push(quote! { #d #vname(#vt) });
+                    filter_arms.push(quote! {
+                        Self::#vname(v) => crate::query::FilterClause::new(#key, #lk_tok, ::std::vec![crate::query::QueryValue::query_value(v)])
+                    });
+                }
+            }
+        }
+    }
+    let filter_doc = format!(
+        "The filters `{path}` accepts: one variant per (field, lookup) pair, with a typed value. Negate one with [`Filter::not`](crate::query::Filter::not)."
+    );
+    let filter_enum = if filter_variants.is_empty() {
+        quote! {
+            #[doc = #filter_doc]
+            #[derive(Clone, Debug, PartialEq)]
+            pub enum #filter_ty {}
+            impl crate::query::Filter for #filter_ty {
+                fn clause(&self) -> crate::query::FilterClause { match *self {} }
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #filter_doc]
+            #[derive(Clone, Debug, PartialEq)]
+            pub enum #filter_ty { #(#filter_variants,)* }
+            impl crate::query::Filter for #filter_ty {
+                fn clause(&self) -> crate::query::FilterClause {
+                    match self { #(#filter_arms,)* }
+                }
+            }
+        }
+    };
+
+    // --- sort
+    let sortable: Vec<&Field> = m.fields.iter().filter(|f| f.sortable).collect();
+    let sort_variants: Vec<_> = sortable
+        .iter()
+        .map(|f| format_ident!("{}", names::pascal(&f.json)))
+        .collect();
+    let sort_names: Vec<_> = sortable.iter().map(|f| lit(&f.json)).collect();
+    let sort_docs: Vec<_> = sortable
+        .iter()
+        .map(|f| doc(&format!("Sort by `{}`.", f.json)))
+        .collect();
+    let sort_doc = format!(
+        "The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key."
+    );
+    let sort_enum = if sort_variants.is_empty() {
+        quote! {
+            #[doc = #sort_doc]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub enum #sort_ty {}
+            impl crate::query::SortField for #sort_ty {
+                fn field(&self) -> &'static str { match *self {} }
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #sort_doc]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub enum #sort_ty { #(#sort_docs #sort_variants,)* }
+            impl crate::query::SortField for #sort_ty {
+                fn field(&self) -> &'static str {
+                    match self { #(Self::#sort_variants => #sort_names,)* }
+                }
+            }
+        }
+    };
+
+    // --- include
+    let includable: Vec<&Field> = m
+        .fields
+        .iter()
+        .filter(|f| {
+            f.includable
+                && f
+                    .related
+                    .as_deref()
+                    .is_some_and(|t| api.model_by_path(t).is_some())
+        })
+        .collect();
+    let inc_variants: Vec<_> = includable
+        .iter()
+        .map(|f| format_ident!("{}", names::pascal(&f.json)))
+        .collect();
+    let inc_names: Vec<_> = includable.iter().map(|f| lit(&f.json)).collect();
+    let inc_docs: Vec<_> = includable
+        .iter()
+        .map(|f| {
+            doc(&format!(
+                "Embed the related `{}` records in `{}`.",
+                f.related.as_deref().unwrap_or(""),
+                f.json
+            ))
+        })
+        .collect();
+    let inc_doc = format!("The relations of `{path}` that `include[]` can embed.");
+    let include_enum = if inc_variants.is_empty() {
+        quote! {
+            #[doc = #inc_doc]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub enum #include_ty {}
+            impl crate::query::IncludeField for #include_ty {
+                fn field(&self) -> &'static str { match *self {} }
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #inc_doc]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub enum #include_ty { #(#inc_docs #inc_variants,)* }
+            impl crate::query::IncludeField for #include_ty {
+                fn field(&self) -> &'static str {
+                    match self { #(Self::#inc_variants => #inc_names,)* }
+                }
+            }
+        }
+    };
+
+    // --- field metadata
+    let field_meta = m.fields.iter().map(|f| {
+        let name = &f.json;
+        let kind = kind_tokens(f);
+        let many = f.many;
+        let read_only = f.read_only;
+        let nullable = f.nullable;
+        let create_required = f.create_required;
+        let response_required = f.response_required;
+        let related = opt_str(f.related.as_deref());
+        let lks = lookups(f);
+        let sortable = f.sortable;
+        let includable = includable.iter().any(|g| g.json == f.json);
+        let choices: Vec<&String> = match &f.kind {
+            Kind::Choice(v) => v.iter().collect(),
+            _ => vec![],
+        };
+        quote! {
+            crate::meta::FieldMeta {
+                name: #name,
+                kind: #kind,
+                many: #many,
+                read_only: #read_only,
+                nullable: #nullable,
+                create_required: #create_required,
+                response_required: #response_required,
+                related: #related,
+                lookups: &[#(#lks),*],
+                sortable: #sortable,
+                includable: #includable,
+                choices: &[#(#choices),*],
+            }
+        }
+    });
+    let ops = api.ops_of(&path).map(|o| {
+        let id = &o.id;
+        let method = &o.method;
+        let p = &o.path;
+        let portals = o.portals.iter().map(|p| match p.as_str() {
+            "public" => quote! { crate::Portal::Public },
+            _ => quote! { crate::Portal::Private },
+        });
+        let action = opt_str(o.action.as_deref());
+        quote! {
+            crate::meta::OpMeta { id: #id, method: #method, path: #p, portals: &[#(#portals),*], action: #action }
+        }
+    });
+    let approval = match &m.approval {
+        Some(a) => {
+            let (model, schema, one, many) = (&a.model, &a.schema, &a.one, &a.many);
+            quote! { ::core::option::Option::Some(crate::meta::ApprovalMeta { model: #model, schema: #schema, one: #one, many: #many }) }
+        }
+        None => quote! { ::core::option::Option::None },
+    };
+    let loader = match &m.loader {
+        Some(l) => {
+            let inc = &l.default_include;
+            let keys = l.filters.iter().map(|(k, _)| k);
+            let vals = l.filters.iter().map(|(_, v)| v);
+            quote! { ::core::option::Option::Some(crate::meta::LoaderMeta { default_include: &[#(#inc),*], filters: &[#((#keys, #vals)),*] }) }
+        }
+        None => quote! { ::core::option::Option::None },
+    };
+    let details = m.details.iter().map(|d| {
+        let (g, t, c) = (&d.group, &d.tag, &d.content);
+        quote! { crate::meta::DetailsSlotMeta { group: #g, tag: #t, content: #c } }
+    });
+    let id_kind = match m.id {
+        IdKind::Uuid => quote! { crate::meta::IdKind::Uuid },
+        IdKind::Integer => quote! { crate::meta::IdKind::Integer },
+    };
+    let id_ty = match m.id {
+        IdKind::Uuid => quote! { ::uuid::Uuid },
+        IdKind::Integer => quote! { i64 },
+    };
+    let (schema_s, app, url, one, many, description) =
+        (&m.schema, &m.app, &m.url, &m.one, &m.many, &m.description);
+    let meta_doc = format!("Metadata of `{path}`: its URL, envelope keys, fields and operations.");
+
+    // --- record id, approval type
+    let id_field = m
+        .fields
+        .iter()
+        .find(|f| f.json == "id")
+        .ok_or_else(|| format!("{}: no id field", m.schema))?;
+    if !id_field.response_required {
+        return Err(format!("{}: `id` must be always returned", m.schema));
+    }
+    let id_rust = format_ident!("{}", id_field.rust);
+    let approval_ty = match &m.approval {
+        Some(a) => {
+            let t = format_ident!("{}", a.schema);
+            quote! { crate::types::#t }
+        }
+        None => quote! { crate::model::NotApprovalGated },
+    };
+
+    // --- constructor for the create shape
+    let new_fields = type_fields
+        .get(&m.new_name())
+        .ok_or_else(|| format!("typify produced no {}", m.new_name()))?;
+    let mut args = Vec::new();
+    let mut inits = Vec::new();
+    let mut arg_docs = Vec::new();
+    for (rust, required, ty) in new_fields {
+        let id = format_ident!("{}", rust);
+        if *required {
+            args.push(quote! { #id: #ty });
+            inits.push(quote! { #id });
+            arg_docs.push(format!("`{rust}`"));
+        } else {
+            inits.push(quote! { #id: ::core::default::Default::default() });
+        }
+    }
+    let new_doc = if arg_docs.is_empty() {
+        "A create shape with every optional field left out.".to_string()
+    } else {
+        format!(
+            "A create shape from its required fields ({}); every optional field is left out.",
+            arg_docs.join(", ")
+        )
+    };
+    let allow_args = if args.len() > 6 {
+        quote! { #[allow(clippy::too_many_arguments)] }
+    } else {
+        quote! {}
+    };
+
+    let tokens = quote! {
+        #[doc = #meta_doc]
+        pub static #meta_ident: crate::meta::ModelMeta = crate::meta::ModelMeta {
+            schema: #schema_s,
+            app: #app,
+            name: #url,
+            one: #one,
+            many: #many,
+            id: #id_kind,
+            description: #description,
+            fields: &[#(#field_meta,)*],
+            ops: &[#(#ops,)*],
+            approval: #approval,
+            loader: #loader,
+            details: &[#(#details,)*],
+        };
+
+        #filter_enum
+        #sort_enum
+        #include_enum
+
+        impl crate::Model for crate::types::#ty {
+            type Id = #id_ty;
+            type New = crate::types::#new_ty;
+            type Patch = crate::types::#patch_ty;
+            type Filter = #filter_ty;
+            type Sort = #sort_ty;
+            type Include = #include_ty;
+            type Approval = #approval_ty;
+            const META: &'static crate::meta::ModelMeta = &#meta_ident;
+            fn record_id(&self) -> Self::Id { self.#id_rust }
+        }
+
+        impl crate::types::#new_ty {
+            #[doc = #new_doc]
+            #allow_args
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits,)* }
+            }
+        }
+
+        impl crate::validate::Validate for crate::types::#new_ty {
+            const MODEL: &'static crate::meta::ModelMeta = &#meta_ident;
+            const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
+        }
+        impl crate::validate::Validate for crate::types::#patch_ty {
+            const MODEL: &'static crate::meta::ModelMeta = &#meta_ident;
+            const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+        }
+    };
+    Ok(ModelCode { tokens, meta_ident })
+}
+
+/// For each struct typify generated: (rust field, required, type tokens).
+pub type TypeFields =
+    std::collections::BTreeMap<String, Vec<(String, bool, TokenStream)>>;
+
+pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<TokenStream, String> {
+    let mut items = Vec::new();
+    let mut metas = Vec::new();
+    for m in &api.models {
+        let code = model_code(spec, api, m, type_fields)?;
+        items.push(code.tokens);
+        metas.push(code.meta_ident);
+    }
+    let version = &api.version;
+    let rev = &api.docs_revision;
+    let count = api.models.len();
+    let op_count = api.ops.len();
+    let all_ops = api.ops.iter().map(|o| {
+        let id = &o.id;
+        let method = &o.method;
+        let p = &o.path;
+        let portals = o.portals.iter().map(|p| match p.as_str() {
+            "public" => quote! { crate::Portal::Public },
+            _ => quote! { crate::Portal::Private },
+        });
+        let action = opt_str(o.action.as_deref());
+        let model = opt_str(o.model.as_deref());
+        quote! {
+            (#model, crate::meta::OpMeta { id: #id, method: #method, path: #p, portals: &[#(#portals),*], action: #action })
+        }
+    });
+    Ok(quote! {
+        /// The schema version this crate was generated from (`info.version` of the spec).
+        pub const SCHEMA_VERSION: &str = #version;
+        /// The BrainSTEM documentation revision the spec describes.
+        pub const DOCS_REVISION: &str = #rev;
+        /// Every model of the API, in URL-name order.
+        pub static MODELS: [&crate::meta::ModelMeta; #count] = [#(&#metas),*];
+        /// Every operation of the API with the model it belongs to (if any), in operationId order.
+        pub static OPERATIONS: [(::core::option::Option<&str>, crate::meta::OpMeta); #op_count] = [#(#all_ops),*];
+        #(#items)*
+    })
+}

@@ -1,0 +1,184 @@
+//! Model metadata generated from the spec: what the generic client, the
+//! stand-in server and the command-line tool know about each model.
+//!
+//! Every value here comes from `schema/brainstem.openapi.json` through
+//! `build.rs`; nothing is written per model by hand.
+
+use crate::Portal;
+
+/// How a model's records are identified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdKind {
+    /// A UUID string (most models).
+    Uuid,
+    /// An integer (users, groups and their kin).
+    Integer,
+}
+
+/// The kind of value a field holds (for arrays: the kind of each element).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldKind {
+    /// A UUID string.
+    Uuid,
+    /// An integer.
+    Integer,
+    /// A floating-point number.
+    Number,
+    /// `true` / `false`.
+    Boolean,
+    /// Free text.
+    Text,
+    /// An ISO 8601 date.
+    Date,
+    /// An ISO 8601 date-time.
+    DateTime,
+    /// One of a listed set of strings.
+    Choice,
+    /// A structured JSON value.
+    Json,
+}
+
+/// One field of a model.
+#[derive(Debug)]
+pub struct FieldMeta {
+    /// JSON name.
+    pub name: &'static str,
+    /// Value kind (element kind for arrays).
+    pub kind: FieldKind,
+    /// An array of `kind`.
+    pub many: bool,
+    /// Set by the server only; ignored in requests.
+    pub read_only: bool,
+    /// May be `null`.
+    pub nullable: bool,
+    /// Must be sent when creating.
+    pub create_required: bool,
+    /// Always present in responses.
+    pub response_required: bool,
+    /// `app/model` of the related model, for relation fields.
+    pub related: Option<&'static str>,
+    /// The filter lookups the field accepts (`""` is the exact match).
+    pub lookups: &'static [&'static str],
+    /// Can be used in `sort[]`.
+    pub sortable: bool,
+    /// Can be used in `include[]`.
+    pub includable: bool,
+    /// The documented values of a choice field.
+    pub choices: &'static [&'static str],
+}
+
+/// One HTTP operation.
+#[derive(Debug)]
+pub struct OpMeta {
+    /// The spec's `operationId` (`session_list`).
+    pub id: &'static str,
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// Path template (`/api/{portal}/stem/session/{id}/`).
+    pub path: &'static str,
+    /// Portals the operation is allowed on.
+    pub portals: &'static [Portal],
+    /// For actions: the action name (`accept`, `add_entry`, ...).
+    pub action: Option<&'static str>,
+}
+
+/// The approval queue of an approval-gated model.
+#[derive(Debug)]
+pub struct ApprovalMeta {
+    /// `app/model` of the approval endpoint (`taxonomies/speciesapproval`).
+    pub model: &'static str,
+    /// Component schema of an approval record.
+    pub schema: &'static str,
+    /// Envelope key of one approval.
+    pub one: &'static str,
+    /// Envelope key of a list of approvals.
+    pub many: &'static str,
+}
+
+/// What the official Python tool's `load_<model>` helper does for a model.
+#[derive(Debug)]
+pub struct LoaderMeta {
+    /// Relations included unless the caller says otherwise.
+    pub default_include: &'static [&'static str],
+    /// Named shortcuts: (keyword, dynamic-rest filter key).
+    pub filters: &'static [(&'static str, &'static str)],
+}
+
+/// A typed payload slot: a selector field and the payload it chooses.
+#[derive(Debug)]
+pub struct DetailsSlotMeta {
+    /// Schema group (`Procedure`, `Coordinates`, ...).
+    pub group: &'static str,
+    /// The selector field (`type`, `coordinates_system`).
+    pub tag: &'static str,
+    /// The payload field (`details`, `coordinates_details`).
+    pub content: &'static str,
+}
+
+/// Everything known about one model.
+#[derive(Debug)]
+pub struct ModelMeta {
+    /// Component schema name and Rust type name (`Session`).
+    pub schema: &'static str,
+    /// URL app (`stem`).
+    pub app: &'static str,
+    /// URL model name (`session`).
+    pub name: &'static str,
+    /// Envelope key of one record (`session`).
+    pub one: &'static str,
+    /// Envelope key of a list (`sessions`).
+    pub many: &'static str,
+    /// Id kind.
+    pub id: IdKind,
+    /// One-line description.
+    pub description: &'static str,
+    /// Fields, in spec order.
+    pub fields: &'static [FieldMeta],
+    /// Operations on this model, in operationId order.
+    pub ops: &'static [OpMeta],
+    /// Approval queue, for approval-gated models.
+    pub approval: Option<ApprovalMeta>,
+    /// The Python tool's convenience loader, if it has one.
+    pub loader: Option<LoaderMeta>,
+    /// Typed payload slots.
+    pub details: &'static [DetailsSlotMeta],
+}
+
+impl ModelMeta {
+    /// `app/model`, as used in `x-brainstem-related`.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.app, self.name)
+    }
+
+    /// A field by JSON name.
+    pub fn field(&self, name: &str) -> Option<&'static FieldMeta> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The operation whose id is `<model>_<suffix>` (`list`, `create`, `retrieve`,
+    /// `partial_update`, `update`, `destroy`, or an action name).
+    pub fn op(&self, suffix: &str) -> Option<&'static OpMeta> {
+        self.ops
+            .iter()
+            .find(|o| o.id.strip_prefix(self.name).and_then(|r| r.strip_prefix('_')) == Some(suffix))
+    }
+
+    /// Portals an operation allows (empty when the model has no such operation).
+    pub fn portals(&self, suffix: &str) -> &'static [Portal] {
+        self.op(suffix).map(|o| o.portals).unwrap_or(&[])
+    }
+
+    /// Look a model up by its URL name (`session`, `dataacquisition`).
+    pub fn find(name: &str) -> Option<&'static ModelMeta> {
+        crate::models::MODELS.iter().copied().find(|m| m.name == name)
+    }
+
+    /// Look a model up by `app/model`.
+    pub fn find_path(path: &str) -> Option<&'static ModelMeta> {
+        let (app, name) = path.split_once('/')?;
+        crate::models::MODELS
+            .iter()
+            .copied()
+            .find(|m| m.app == app && m.name == name)
+    }
+}
