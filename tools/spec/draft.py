@@ -846,7 +846,7 @@ def build_model(row, page, type_enums, decisions_log):
             s["nullable"] = True
     # OpenAPI 3.0 ignores siblings of $ref: wrap such properties in allOf
     for fname, sch in props.items():
-        if "$ref" in sch and len(sch) > 1:
+        if "$ref" in sch and any(not k.startswith("x-") for k in sch if k != "$ref"):
             ref = sch.pop("$ref")
             props[fname] = dict({"allOf": [{"$ref": ref}]}, **sch)
     # links: record documented link names
@@ -973,8 +973,9 @@ def shared_schemas():
             "type": "object", "x-brainstem-shared": True,
             "description": "Permissions of one user or group on a project. Missing flags default to false on update; "
                            "send remove: true to drop the member.",
-            "required": ["can_change", "is_manager", "is_owner"],
             "x-brainstem-response-required": ["can_change", "is_manager", "is_owner"],
+            "x-brainstem-note": "No `required`: PATCH bodies send partial flag sets or only remove: true; "
+                                "responses always carry the three flags.",
             "properties": {
                 "can_change": {"type": "boolean"}, "is_manager": {"type": "boolean"},
                 "is_owner": {"type": "boolean"}, "remove": {"type": "boolean", "writeOnly": True},
@@ -983,8 +984,8 @@ def shared_schemas():
         "GroupMemberPermissions": {
             "type": "object", "x-brainstem-shared": True,
             "description": "Flags of one member of a group; send remove: true to drop the member.",
-            "required": ["is_manager", "is_owner"],
             "x-brainstem-response-required": ["is_manager", "is_owner"],
+            "x-brainstem-note": "No `required`: PATCH bodies send partial flag sets or only remove: true.",
             "properties": {"is_manager": {"type": "boolean"}, "is_owner": {"type": "boolean"},
                            "remove": {"type": "boolean", "writeOnly": True}},
         },
@@ -995,22 +996,42 @@ def shared_schemas():
         },
         "ProcedureLogEntry": {
             "type": "object", "x-brainstem-shared": True,
-            "description": "One time-stamped entry of a procedure log; date_time identifies the entry.",
-            "required": ["date_time"],
+            "description": "One time-stamped entry of a procedure log as returned; date_time identifies the entry.",
+            "required": ["date_time", "notes", "details"],
             "x-brainstem-response-required": ["date_time", "notes", "details"],
+            "x-brainstem-note": "notes and details are always returned (notes may be null), so both are required "
+                                "here; the add_entry body uses ProcedureLogEntryInput where only date_time is required.",
+            "properties": {"date_time": {"type": "string", "format": "date-time"},
+                           "notes": {"type": "string", "nullable": True},
+                           "details": {"type": "object"}},
+        },
+        "ProcedureLogEntryInput": {
+            "type": "object", "x-brainstem-shared": True,
+            "description": "Body of a procedure log's add_entry: a new entry (date_time required).",
+            "required": ["date_time"],
             "properties": {"date_time": {"type": "string", "format": "date-time"},
                            "notes": {"type": "string", "nullable": True},
                            "details": {"type": "object"}},
         },
         "SubjectLogEntry": {
             "type": "object", "x-brainstem-shared": True,
-            "description": "One entry of a subject log: instantaneous (date_time) or interval "
+            "description": "One entry of a subject log as returned: instantaneous (date_time) or interval "
                            "(start_date_time/end_date_time, for Housing, FoodDeprivation, WaterDeprivation, "
                            "Habituation, Handling, TrainingSession).",
             "x-brainstem-note": "Both documented entry shapes are merged; exactly one of date_time or the "
-                                "start/end pair is present.",
-            "required": [],
+                                "start/end pair is present. notes and details are always returned (notes may be null).",
+            "required": ["notes", "details"],
             "x-brainstem-response-required": ["notes", "details"],
+            "properties": {"date_time": {"type": "string", "format": "date-time"},
+                           "start_date_time": {"type": "string", "format": "date-time"},
+                           "end_date_time": {"type": "string", "format": "date-time"},
+                           "notes": {"type": "string", "nullable": True},
+                           "details": {"type": "object"}},
+        },
+        "SubjectLogEntryInput": {
+            "type": "object", "x-brainstem-shared": True,
+            "description": "Body of a subject log's add_entry: date_time for instantaneous logs, "
+                           "start_date_time and end_date_time for interval logs.",
             "properties": {"date_time": {"type": "string", "format": "date-time"},
                            "start_date_time": {"type": "string", "format": "date-time"},
                            "end_date_time": {"type": "string", "format": "date-time"},
@@ -1111,9 +1132,11 @@ def shared_schemas():
         "DeviceTokenResponse": {
             "x-brainstem-shared": True,
             "description": "Poll result; always HTTP 200, distinguished by status/error.",
-            "oneOf": [{"$ref": "#/components/schemas/DeviceTokenPending"},
-                      {"$ref": "#/components/schemas/DeviceTokenSuccess"},
-                      {"$ref": "#/components/schemas/DeviceTokenError"}],
+            "x-brainstem-note": "Branches ordered most-specific first (success needs token, error needs error) "
+                                "so an untagged decoder picks the right one.",
+            "oneOf": [{"$ref": "#/components/schemas/DeviceTokenSuccess"},
+                      {"$ref": "#/components/schemas/DeviceTokenError"},
+                      {"$ref": "#/components/schemas/DeviceTokenPending"}],
         },
     }
 
@@ -1275,7 +1298,7 @@ def build_operations(rows_models, pages, approvals, op_log):
                     responses={ok: {"description": "Done; the body is not documented.",
                                     "content": _json(_ref("ActionResult"))}}))
             elif kind in ("add_entry", "change_entry", "remove_entry"):
-                entry = "ProcedureLogEntry" if key == "procedurelog" else "SubjectLogEntry"
+                entry = "ProcedureLogEntryInput" if key == "procedurelog" else "SubjectLogEntryInput"
                 body = {"add_entry": entry, "change_entry": "LogEntryChange", "remove_entry": "LogEntryKey"}[kind]
                 add(item + f"{kind}/", method, dict(
                     base, operationId=f"{key}_{kind}", summary=f"{kind.replace('_', ' ').capitalize()} of a {name}",
@@ -1397,16 +1420,17 @@ def merge_details(spec: dict, docs: Path, log: list) -> bool:
             entries.append({"group": group, "tag": tag, "content": content})
             props = sch["properties"]
             old = props[tag]
+            # plain $ref as CONVENTIONS asks; only x- extensions may sit next to it
             new = {"$ref": f"#/components/schemas/{tname}"}
-            if old.get("x-brainstem-create-only") or old.get("x-brainstem-note"):
-                new = {"allOf": [new]}
-                for k2 in ("x-brainstem-create-only", "x-brainstem-note"):
-                    if k2 in old:
-                        new[k2] = old[k2]
+            for k2 in ("x-brainstem-create-only", "x-brainstem-note"):
+                if k2 in old:
+                    new[k2] = old[k2]
             props[tag] = new
             if content.startswith("entries[]"):
                 entry = props["entries"]["items"]["$ref"].split("/")[-1]
-                schemas[entry]["properties"]["details"]["x-brainstem-details-group"] = group
+                for ename in (entry, f"{entry}Input"):
+                    if ename in schemas:
+                        schemas[ename]["properties"]["details"]["x-brainstem-details-group"] = group
             else:
                 props[content]["x-brainstem-details-group"] = group
         if entries:

@@ -235,7 +235,7 @@ class Walker:
 
     @staticmethod
     def _required(sch, is_record):
-        if is_record:
+        if is_record or "x-brainstem-response-required" in sch:
             return sch.get("x-brainstem-response-required", [])
         return [r for r in sch.get("required", [])
                 if not (sch.get("properties", {}).get(r, {}).get("writeOnly"))]
