@@ -28,7 +28,7 @@ sys.dont_write_bytecode = True  # keep tools/spec free of __pycache__
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # lets the optional tools/spec/details.py be imported
 
-SPEC_VERSION = "1.0.0"
+SPEC_VERSION = "1.1.0"
 DOCS_REVISION = "brainstem-org/brainstem_support@28345af35a0792d5309ce1fb5e9911c754c903db"
 APP_ORDER = ["stem", "modules", "personal_attributes", "resources", "taxonomies", "dissemination", "users"]
 
@@ -895,6 +895,9 @@ def build_model(row, page, type_enums, decisions_log):
         if missing:
             notes.append("The official Python loader uses filter/include keys that are not documented fields of "
                          f"this model: {', '.join(missing)}; kept verbatim.")
+    repairs = sorted({r.split(" before line")[0] for e in examples for r in e["repairs"]})
+    if repairs:
+        notes.append("Docs examples needed syntax repairs (" + "; ".join(repairs) + "); the fixtures are strict JSON.")
     if key in MODEL_NOTES:
         notes.insert(0, MODEL_NOTES[key])
     if key in APPROVAL_MODELS:
