@@ -510,6 +510,8 @@ pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<Token
         items.push(code.tokens);
         metas.push(code.meta_ident);
     }
+    let names: Vec<&String> = api.models.iter().map(|m| &m.url).collect();
+    let tys: Vec<_> = api.models.iter().map(|m| format_ident!("{}", m.schema)).collect();
     let version = &api.version;
     let rev = &api.docs_revision;
     let count = api.models.len();
@@ -537,6 +539,17 @@ pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<Token
         pub static MODELS: [&crate::meta::ModelMeta; #count] = [#(&#metas),*];
         /// Every operation of the API with the model it belongs to (if any), in operationId order.
         pub static OPERATIONS: [(::core::option::Option<&str>, crate::meta::OpMeta); #op_count] = [#(#all_ops),*];
+        /// Run `visitor` with the record type of the model whose URL name is
+        /// `name` (`session`, `dataacquisition`, ...); `None` for an unknown name.
+        ///
+        /// This is how code that only knows a model's name at run time (the
+        /// command-line tool, the stand-in server) reaches its typed shapes.
+        pub fn with_model<V: crate::ModelVisitor>(name: &str, visitor: V) -> ::core::option::Option<V::Output> {
+            match name {
+                #(#names => ::core::option::Option::Some(visitor.visit::<crate::types::#tys>()),)*
+                _ => ::core::option::Option::None,
+            }
+        }
         #(#items)*
     })
 }

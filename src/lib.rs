@@ -46,7 +46,7 @@ mod related;
 pub mod validate;
 
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
-pub use model::{Model, NotApprovalGated, Portal, RecordId};
+pub use model::{Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
 pub use nullable::Nullable;
 pub use related::Related;
 

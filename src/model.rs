@@ -118,3 +118,23 @@ impl FromStr for Portal {
         }
     }
 }
+
+/// Code generic over the model, chosen by name at run time with
+/// [`models::with_model`](crate::models::with_model).
+///
+/// ```
+/// use brainstem::{Model, ModelVisitor};
+/// struct Many;
+/// impl ModelVisitor for Many {
+///     type Output = &'static str;
+///     fn visit<M: Model>(self) -> &'static str { M::META.many }
+/// }
+/// assert_eq!(brainstem::models::with_model("session", Many), Some("sessions"));
+/// assert_eq!(brainstem::models::with_model("nope", Many), None);
+/// ```
+pub trait ModelVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the chosen model's record type.
+    fn visit<M: Model>(self) -> Self::Output;
+}
