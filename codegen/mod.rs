@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 use serde_json::Value;
 
 /// The generated files: (file name, contents).
@@ -89,6 +89,22 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
                 }
             }
             other => client_items.push(other),
+        }
+    }
+    // a `null` in a patch body means "clear": keep it apart from an absent field
+    let patch_names: Vec<String> = api.models.iter().map(|m| m.patch_name()).collect();
+    for item in types_items.iter_mut() {
+        if let syn::Item::Struct(st) = item
+            && patch_names.iter().any(|n| st.ident == n)
+        {
+            for field in st.fields.iter_mut() {
+                let ty = field.ty.to_token_stream().to_string();
+                if ty.contains("Nullable") {
+                    field.attrs.push(syn::parse_quote! {
+                        #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+                    });
+                }
+            }
         }
     }
     let types_ts = quote! { #(#types_items)* };

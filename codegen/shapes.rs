@@ -313,6 +313,20 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
             }
         }
     }
+    // other response shapes (approval records, nested structures) with the same flag
+    let model_schemas: Vec<&str> = api.models.iter().map(|m| m.schema.as_str()).collect();
+    for (name, schema) in schemas.iter_mut() {
+        if model_schemas.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(rr) = schema.get("x-brainstem-response-required").and_then(Value::as_array) {
+            let rr: Vec<String> = rr
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            set_required(schema, &rr);
+        }
+    }
     for (k, v) in added {
         schemas.insert(k, v);
     }

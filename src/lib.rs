@@ -39,7 +39,8 @@ extern crate self as brainstem;
 mod error;
 pub mod meta;
 mod model;
-mod nullable;
+#[doc(hidden)]
+pub mod nullable;
 mod open_enum;
 pub mod query;
 mod related;

@@ -77,3 +77,15 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Nullable<T> {
         false
     }
 }
+
+/// Deserialize a field that is present (possibly `null`) as `Some`, so that a
+/// patch shape's `Option<Nullable<T>>` reads `null` as `Some(Nullable::Null)`
+/// and only an absent field as `None` (with `#[serde(default)]`).
+#[doc(hidden)]
+pub fn deserialize_present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
