@@ -60,7 +60,10 @@ fn doc(s: &str) -> TokenStream {
 fn choice_type(spec: &Value, m: &Model, f: &Field) -> TokenStream {
     let p = &f.schema;
     let name = if f.many {
-        let items = resolve(spec, p).get("items").cloned().unwrap_or(Value::Null);
+        let items = resolve(spec, p)
+            .get("items")
+            .cloned()
+            .unwrap_or(Value::Null);
         match super::spec::ref_name(&items) {
             Some(r) => r.to_string(),
             None => format!("{}{}Item", m.schema, names::pascal(&f.json)),
@@ -145,7 +148,12 @@ struct ModelCode {
     meta_ident: proc_macro2::Ident,
 }
 
-fn model_code(spec: &Value, api: &Api, m: &Model, type_fields: &TypeFields) -> Result<ModelCode, String> {
+fn model_code(
+    spec: &Value,
+    api: &Api,
+    m: &Model,
+    type_fields: &TypeFields,
+) -> Result<ModelCode, String> {
     let ty = format_ident!("{}", m.schema);
     let new_ty = format_ident!("{}", m.new_name());
     let patch_ty = format_ident!("{}", m.patch_name());
@@ -164,7 +172,11 @@ fn model_code(spec: &Value, api: &Api, m: &Model, type_fields: &TypeFields) -> R
             let vname = format_ident!(
                 "{}{}",
                 names::pascal(&f.json),
-                if lk.is_empty() { String::new() } else { names::pascal(lk) }
+                if lk.is_empty() {
+                    String::new()
+                } else {
+                    names::pascal(lk)
+                }
             );
             let key = &f.json;
             let lk_tok = if lk.is_empty() {
@@ -242,9 +254,8 @@ fn model_code(spec: &Value, api: &Api, m: &Model, type_fields: &TypeFields) -> R
         .iter()
         .map(|f| doc(&format!("Sort by `{}`.", f.json)))
         .collect();
-    let sort_doc = format!(
-        "The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key."
-    );
+    let sort_doc =
+        format!("The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key.");
     let sort_enum = if sort_variants.is_empty() {
         quote! {
             #[doc = #sort_doc]
@@ -273,8 +284,7 @@ fn model_code(spec: &Value, api: &Api, m: &Model, type_fields: &TypeFields) -> R
         .iter()
         .filter(|f| {
             f.includable
-                && f
-                    .related
+                && f.related
                     .as_deref()
                     .is_some_and(|t| api.model_by_path(t).is_some())
         })
@@ -499,8 +509,7 @@ fn model_code(spec: &Value, api: &Api, m: &Model, type_fields: &TypeFields) -> R
 }
 
 /// For each struct typify generated: (rust field, required, type tokens).
-pub type TypeFields =
-    std::collections::BTreeMap<String, Vec<(String, bool, TokenStream)>>;
+pub type TypeFields = std::collections::BTreeMap<String, Vec<(String, bool, TokenStream)>>;
 
 pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<TokenStream, String> {
     let mut items = Vec::new();
@@ -511,7 +520,11 @@ pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<Token
         metas.push(code.meta_ident);
     }
     let names: Vec<&String> = api.models.iter().map(|m| &m.url).collect();
-    let tys: Vec<_> = api.models.iter().map(|m| format_ident!("{}", m.schema)).collect();
+    let tys: Vec<_> = api
+        .models
+        .iter()
+        .map(|m| format_ident!("{}", m.schema))
+        .collect();
     let version = &api.version;
     let rev = &api.docs_revision;
     let count = api.models.len();

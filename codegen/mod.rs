@@ -21,8 +21,8 @@ pub mod spec;
 
 use std::path::{Path, PathBuf};
 
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use proc_macro2::TokenStream;
+use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use quote::{ToTokens, quote};
 use serde_json::Value;
 
@@ -44,7 +44,11 @@ fn minify(v: &Value) -> Value {
                 .filter(|(k, _)| {
                     !matches!(
                         k.as_str(),
-                        "description" | "x-brainstem-note" | "x-brainstem-example" | "title" | "example"
+                        "description"
+                            | "x-brainstem-note"
+                            | "x-brainstem-example"
+                            | "title"
+                            | "example"
                     )
                 })
                 .map(|(k, v)| (k.clone(), minify(v)))
@@ -152,7 +156,8 @@ pub fn spec_path(manifest_dir: &Path) -> PathBuf {
 
 /// Entry point of build.rs.
 pub fn run() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     // BRAINSTEM_SPEC lets a developer try a draft spec without replacing the pinned one.
     println!("cargo:rerun-if-env-changed=BRAINSTEM_SPEC");

@@ -52,7 +52,8 @@ const STRIP: &[&str] = &[
 ];
 
 pub fn rust_type(path: &str, params: Vec<Value>) -> Value {
-    let mut ext = json!({"crate": "brainstem", "version": "*", "path": format!("brainstem::{path}")});
+    let mut ext =
+        json!({"crate": "brainstem", "version": "*", "path": format!("brainstem::{path}")});
     if !params.is_empty() {
         ext["parameters"] = Value::Array(params);
     }
@@ -60,9 +61,10 @@ pub fn rust_type(path: &str, params: Vec<Value>) -> Value {
 }
 
 fn is_string_enum(s: &Value) -> bool {
-    s.get("enum").and_then(Value::as_array).is_some_and(|a| {
-        !a.is_empty() && a.iter().all(|v| v.is_string() || v.is_null())
-    }) && s.get("x-rust-type").is_none()
+    s.get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty() && a.iter().all(|v| v.is_string() || v.is_null()))
+        && s.get("x-rust-type").is_none()
 }
 
 fn enum_values(s: &Value) -> Vec<String> {
@@ -147,7 +149,10 @@ fn strip(s: &mut Value) {
             }
             // typify's newtypes for non-string enums do not build in edition 2024;
             // the validator checks those values instead
-            if m.get("enum").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| !v.is_string() && !v.is_null())) {
+            if m.get("enum")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|v| !v.is_string() && !v.is_null()))
+            {
                 m.remove("enum");
             }
             if let Some(Value::String(f)) = m.get("format")
@@ -319,7 +324,10 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
         if model_schemas.contains(&name.as_str()) {
             continue;
         }
-        if let Some(rr) = schema.get("x-brainstem-response-required").and_then(Value::as_array) {
+        if let Some(rr) = schema
+            .get("x-brainstem-response-required")
+            .and_then(Value::as_array)
+        {
             let rr: Vec<String> = rr
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))

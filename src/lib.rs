@@ -82,3 +82,8 @@ pub mod raw {
 }
 
 pub use models::{DOCS_REVISION, MODELS, OPERATIONS, SCHEMA_VERSION};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -161,13 +161,18 @@ impl Checker {
                 c.errors.is_empty()
             });
             if !ok {
-                self.err(path, format!("A value of type \"{}\" is not allowed here.", type_name(v)));
+                self.err(
+                    path,
+                    format!("A value of type \"{}\" is not allowed here.", type_name(v)),
+                );
             }
             return;
         }
         if let Some(values) = s.get("enum").and_then(Value::as_array)
             && !v.is_string()
-            && !values.iter().any(|x| x == v || (x.as_f64().is_some() && x.as_f64() == v.as_f64()))
+            && !values
+                .iter()
+                .any(|x| x == v || (x.as_f64().is_some() && x.as_f64() == v.as_f64()))
         {
             self.err(path, format!("\"{v}\" is not a valid choice."));
             return;
@@ -189,10 +194,8 @@ impl Checker {
                     self.bounds(s, v, path);
                 }
             }
-            Some("boolean") => {
-                if !v.is_boolean() {
-                    self.err(path, "Must be a valid boolean.");
-                }
+            Some("boolean") if !v.is_boolean() => {
+                self.err(path, "Must be a valid boolean.");
             }
             Some("array") => self.array(s, v, path, enforce_enum),
             Some("object") => self.object(s, v, path, enforce_enum || quantity),
@@ -223,7 +226,10 @@ impl Checker {
         if let Some(min) = s.get("minLength").and_then(Value::as_u64)
             && len < min
         {
-            self.err(path, format!("Ensure this field has at least {min} characters."));
+            self.err(
+                path,
+                format!("Ensure this field has at least {min} characters."),
+            );
         }
         if let Some(p) = s.get("pattern").and_then(Value::as_str)
             && let Ok(re) = regress::Regex::new(p)
@@ -258,7 +264,10 @@ impl Checker {
             if x < min || (excl && x == min) {
                 self.err(
                     path,
-                    format!("Ensure this value is greater than {}{min}.", if excl { "" } else { "or equal to " }),
+                    format!(
+                        "Ensure this value is greater than {}{min}.",
+                        if excl { "" } else { "or equal to " }
+                    ),
                 );
             }
         }
@@ -267,7 +276,10 @@ impl Checker {
             if x > max || (excl && x == max) {
                 self.err(
                     path,
-                    format!("Ensure this value is less than {}{max}.", if excl { "" } else { "or equal to " }),
+                    format!(
+                        "Ensure this value is less than {}{max}.",
+                        if excl { "" } else { "or equal to " }
+                    ),
                 );
             }
         }
@@ -277,7 +289,10 @@ impl Checker {
         let Some(items) = v.as_array() else {
             self.err(
                 path,
-                format!("Expected a list of items but got type \"{}\".", type_name(v)),
+                format!(
+                    "Expected a list of items but got type \"{}\".",
+                    type_name(v)
+                ),
             );
             return;
         };
@@ -297,7 +312,10 @@ impl Checker {
         if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
             && n > max
         {
-            self.err(path, format!("Ensure this field has no more than {max} elements."));
+            self.err(
+                path,
+                format!("Ensure this field has no more than {max} elements."),
+            );
         }
         if let Some(item_schema) = s.get("items") {
             for (i, item) in items.iter().enumerate() {
@@ -310,7 +328,10 @@ impl Checker {
         let Some(obj) = v.as_object() else {
             self.err(
                 path,
-                format!("Expected a dictionary of items but got type \"{}\".", type_name(v)),
+                format!(
+                    "Expected a dictionary of items but got type \"{}\".",
+                    type_name(v)
+                ),
             );
             return;
         };
@@ -366,7 +387,10 @@ pub fn check_body(
     let Some(obj) = body.as_object() else {
         return Err(InvalidInput::one(
             "",
-            format!("Expected a JSON object but got type \"{}\".", type_name(body)),
+            format!(
+                "Expected a JSON object but got type \"{}\".",
+                type_name(body)
+            ),
         ));
     };
     let schema = component(model.schema);
@@ -413,9 +437,7 @@ pub fn check_body(
                 }
             }
             None => {
-                if mode == Mode::Server
-                    && !c.errors.iter().any(|e| e.path == slot.tag)
-                {
+                if mode == Mode::Server && !c.errors.iter().any(|e| e.path == slot.tag) {
                     c.err(slot.tag, format!("\"{tag}\" is not a valid choice."));
                 }
             }

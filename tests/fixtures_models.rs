@@ -148,7 +148,11 @@ fn every_documented_example_round_trips() {
     );
     assert!(files >= 150, "only {files} fixture files found");
     assert!(records >= 150, "only {records} records checked");
-    assert_eq!(models_seen.len(), 38, "fixtures should cover all 38 documented models");
+    assert_eq!(
+        models_seen.len(),
+        38,
+        "fixtures should cover all 38 documented models"
+    );
 }
 
 #[test]
@@ -157,8 +161,17 @@ fn lossy_comparison_is_not_trivially_true() {
     assert!(same_json(&a, &serde_json::json!({"a": 1.0, "b": [1, 2]})));
     assert!(!same_json(&a, &serde_json::json!({"a": 2, "b": [1, 2]})));
     assert!(!same_json(&a, &serde_json::json!({"a": 1, "b": [2, 1]})));
-    assert!(!same_json(&a, &serde_json::json!({"a": 1, "b": [1, 2], "c": 0})));
+    assert!(!same_json(
+        &a,
+        &serde_json::json!({"a": 1, "b": [1, 2], "c": 0})
+    ));
     assert!(!same_json(&a, &serde_json::json!({"b": [1, 2]})));
-    assert!(same_json(&serde_json::json!({"t": []}), &serde_json::json!({})));
-    assert!(!same_json(&serde_json::json!({"t": [1]}), &serde_json::json!({})));
+    assert!(same_json(
+        &serde_json::json!({"t": []}),
+        &serde_json::json!({})
+    ));
+    assert!(!same_json(
+        &serde_json::json!({"t": [1]}),
+        &serde_json::json!({})
+    ));
 }

@@ -18,7 +18,10 @@ fn p(k: &str, v: &str) -> (String, String) {
 
 #[test]
 fn text_lookups() {
-    assert_eq!(pairs(SessionFilter::Name("s1".into())), vec![p("filter{name}", "s1")]);
+    assert_eq!(
+        pairs(SessionFilter::Name("s1".into())),
+        vec![p("filter{name}", "s1")]
+    );
     assert_eq!(
         pairs(SessionFilter::NameIcontains("rat".into())),
         vec![p("filter{name.icontains}", "rat")]
@@ -143,7 +146,13 @@ fn several_filters_and_paging() {
         ]
     );
     assert!(q.check().is_ok());
-    assert!(ListQuery::new().limit(101).check().unwrap_err().has("limit"));
+    assert!(
+        ListQuery::new()
+            .limit(101)
+            .check()
+            .unwrap_err()
+            .has("limit")
+    );
     assert!(ListQuery::new().limit(0).check().is_err());
 }
 
@@ -154,7 +163,10 @@ fn raw_filter_escape_hatch() {
         f.clause(),
         FilterClause::new("projects.name", Some("icontains"), vec!["visual".into()])
     );
-    assert_eq!(f.pairs_for_test(), vec![p("filter{projects.name.icontains}", "visual")]);
+    assert_eq!(
+        f.pairs_for_test(),
+        vec![p("filter{projects.name.icontains}", "visual")]
+    );
     let f = RawFilter::new("session.id", "x").unwrap();
     assert_eq!(f.clause().key(), "filter{session.id}");
     assert!(RawFilter::new("name}", "x").is_err());

@@ -44,13 +44,19 @@ fn unknown_enum_values_parse_as_unknown() {
         {"repository": "OpenNeuro", "url": "https://openneuro.org/x"}
     ]);
     let s: Session = serde_json::from_value(v.clone()).unwrap();
-    assert_eq!(s.download_links[0].repository, DownloadLinkRepository::Dandi);
+    assert_eq!(
+        s.download_links[0].repository,
+        DownloadLinkRepository::Dandi
+    );
     assert_eq!(
         s.download_links[1].repository,
         DownloadLinkRepository::Unknown("OpenNeuro".into())
     );
     // and it is written back verbatim
-    assert_eq!(serde_json::to_value(&s).unwrap()["download_links"], v["download_links"]);
+    assert_eq!(
+        serde_json::to_value(&s).unwrap()["download_links"],
+        v["download_links"]
+    );
 }
 
 #[test]
@@ -91,7 +97,10 @@ fn relations_are_ids_or_included_objects() {
     let p: &Project = s.projects[0].object().expect("included");
     assert_eq!(p.name, "p1");
     assert_eq!(s.projects[0].id(), p.id);
-    assert_eq!(serde_json::to_value(&s).unwrap()["projects"][0]["name"], "p1");
+    assert_eq!(
+        serde_json::to_value(&s).unwrap()["projects"][0]["name"],
+        "p1"
+    );
     // an id of the wrong shape is a decode error, not a panic
     let mut bad = session_json();
     bad["projects"] = json!(["not-a-uuid"]);
@@ -116,7 +125,10 @@ fn patch_distinguishes_absent_from_null() {
     let mut p = SessionPatch::default();
     assert_eq!(serde_json::to_value(&p).unwrap(), json!({}));
     p.date_time = Some(Nullable::Null);
-    assert_eq!(serde_json::to_value(&p).unwrap(), json!({"date_time": null}));
+    assert_eq!(
+        serde_json::to_value(&p).unwrap(),
+        json!({"date_time": null})
+    );
     let t = chrono::DateTime::parse_from_rfc3339("2023-03-22T15:30:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
@@ -126,8 +138,7 @@ fn patch_distinguishes_absent_from_null() {
         serde_json::to_value(&p).unwrap(),
         json!({"date_time": "2023-03-22T15:30:00Z", "description": "new text"})
     );
-    let back: SessionPatch =
-        serde_json::from_value(json!({"date_time": null})).unwrap();
+    let back: SessionPatch = serde_json::from_value(json!({"date_time": null})).unwrap();
     assert_eq!(back.date_time, Some(Nullable::Null));
 }
 
@@ -162,20 +173,41 @@ fn server_mode_is_strict_client_mode_is_forward_compatible() {
     let err = check_body(meta, Shape::Create, &body, Mode::Server).unwrap_err();
     assert!(err.has("download_links[0].repository"), "{err}");
     // a single string where a list is required
-    let err = check_body(meta, Shape::Create, &json!({"name": "s", "projects": "abc"}), Mode::Server)
-        .unwrap_err();
+    let err = check_body(
+        meta,
+        Shape::Create,
+        &json!({"name": "s", "projects": "abc"}),
+        Mode::Server,
+    )
+    .unwrap_err();
     assert!(err.has("projects"));
     // PATCH requires nothing; read-only fields are ignored
-    assert!(check_body(meta, Shape::Patch, &json!({"id": 5, "epochs": "x"}), Mode::Server).is_ok());
+    assert!(
+        check_body(
+            meta,
+            Shape::Patch,
+            &json!({"id": 5, "epochs": "x"}),
+            Mode::Server
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn species_envelope_keys_come_from_the_spec() {
     assert_eq!(Species::META.one, "species");
     assert_eq!(Species::META.many, "species");
-    let a = Species::META.approval.as_ref().expect("species is approval-gated");
+    let a = Species::META
+        .approval
+        .as_ref()
+        .expect("species is approval-gated");
     assert_eq!(a.one, "species_approval");
-    assert_eq!(brainstem::meta::ModelMeta::find("consumablestock").unwrap().one, "consumable stock");
+    assert_eq!(
+        brainstem::meta::ModelMeta::find("consumablestock")
+            .unwrap()
+            .one,
+        "consumable stock"
+    );
 }
 
 #[test]
