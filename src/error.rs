@@ -41,7 +41,11 @@ impl InvalidInput {
         let mut out = serde_json::Map::new();
         for e in &self.errors {
             let (top, rest) = split_top(&e.path);
-            let key = if top.is_empty() { "non_field_errors" } else { top };
+            let key = if top.is_empty() {
+                "non_field_errors"
+            } else {
+                top
+            };
             let msg = if rest.is_empty() {
                 e.message.clone()
             } else {

@@ -158,9 +158,11 @@ impl ModelMeta {
     /// The operation whose id is `<model>_<suffix>` (`list`, `create`, `retrieve`,
     /// `partial_update`, `update`, `destroy`, or an action name).
     pub fn op(&self, suffix: &str) -> Option<&'static OpMeta> {
-        self.ops
-            .iter()
-            .find(|o| o.id.strip_prefix(self.name).and_then(|r| r.strip_prefix('_')) == Some(suffix))
+        self.ops.iter().find(|o| {
+            o.id.strip_prefix(self.name)
+                .and_then(|r| r.strip_prefix('_'))
+                == Some(suffix)
+        })
     }
 
     /// Portals an operation allows (empty when the model has no such operation).
@@ -170,7 +172,10 @@ impl ModelMeta {
 
     /// Look a model up by its URL name (`session`, `dataacquisition`).
     pub fn find(name: &str) -> Option<&'static ModelMeta> {
-        crate::models::MODELS.iter().copied().find(|m| m.name == name)
+        crate::models::MODELS
+            .iter()
+            .copied()
+            .find(|m| m.name == name)
     }
 
     /// Look a model up by `app/model`.

@@ -14,7 +14,18 @@ use crate::validate::Validate;
 
 /// The id type of a model's records: [`uuid::Uuid`] or `i64`.
 pub trait RecordId:
-    Copy + Eq + Hash + Ord + Display + Debug + FromStr + Serialize + DeserializeOwned + Send + Sync + 'static
+    Copy
+    + Eq
+    + Hash
+    + Ord
+    + Display
+    + Debug
+    + FromStr
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
 {
     /// Read an id from a JSON value (a UUID string, or an integer).
     fn from_json(value: &serde_json::Value) -> Option<Self>;

@@ -69,12 +69,9 @@ struct RelatedVisitor<T>(PhantomData<T>);
 
 impl<T: Model> RelatedVisitor<T> {
     fn parse_id<E: de::Error>(s: &str) -> Result<Related<T>, E> {
-        s.parse::<T::Id>().map(Related::Id).map_err(|_| {
-            E::custom(format_args!(
-                "{s:?} is not a valid {} id",
-                T::META.name
-            ))
-        })
+        s.parse::<T::Id>()
+            .map(Related::Id)
+            .map_err(|_| E::custom(format_args!("{s:?} is not a valid {} id", T::META.name)))
     }
 }
 
@@ -82,7 +79,12 @@ impl<'de, T: Model> Visitor<'de> for RelatedVisitor<T> {
     type Value = Related<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a {} id or an embedded {} record", T::META.name, T::META.name)
+        write!(
+            f,
+            "a {} id or an embedded {} record",
+            T::META.name,
+            T::META.name
+        )
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
