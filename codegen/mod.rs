@@ -59,6 +59,64 @@ fn minify(v: &Value) -> Value {
     }
 }
 
+/// OpenAPI 3.0 schema -> JSON Schema as typify reads it (`nullable` becomes a
+/// `null` alternative; everything else carries over).
+fn to_json_schema(v: &Value) -> Value {
+    let Value::Object(m) = v else {
+        return v.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (k, x) in m {
+        match k.as_str() {
+            "nullable" => {}
+            "properties" => {
+                let props = x
+                    .as_object()
+                    .map(|pm| {
+                        pm.iter()
+                            .map(|(pk, pv)| (pk.clone(), to_json_schema(pv)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.insert(k.clone(), Value::Object(props));
+            }
+            "items" | "additionalProperties" | "not" => {
+                out.insert(k.clone(), to_json_schema(x));
+            }
+            "allOf" | "oneOf" | "anyOf" => {
+                let list = x
+                    .as_array()
+                    .map(|a| a.iter().map(to_json_schema).collect())
+                    .unwrap_or_default();
+                out.insert(k.clone(), Value::Array(list));
+            }
+            "x-rust-type" => {
+                let mut ext = x.clone();
+                if let Some(ps) = ext.get_mut("parameters").and_then(Value::as_array_mut) {
+                    for p in ps.iter_mut() {
+                        *p = to_json_schema(p);
+                    }
+                }
+                out.insert(k.clone(), ext);
+            }
+            _ => {
+                out.insert(k.clone(), x.clone());
+            }
+        }
+    }
+    if m.get("nullable").and_then(Value::as_bool) == Some(true) {
+        match out.get("type").cloned() {
+            Some(Value::String(t)) => {
+                out.insert("type".into(), serde_json::json!([t, "null"]));
+            }
+            _ => {
+                return serde_json::json!({"anyOf": [Value::Object(out), {"type": "null"}]});
+            }
+        }
+    }
+    Value::Object(out)
+}
+
 /// Generate every output file from the spec text.
 pub fn generate(spec_text: &str) -> Result<Files, String> {
     let spec: Value =
@@ -66,38 +124,59 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
     let api = spec::Api::read(&spec)?;
     let mut work = spec.clone();
     let enums = shapes::prepare(&mut work, &api)?;
+    // 1. the types: our own typify TypeSpace over every component schema
+    //    (no builder structs: the create shapes have constructors instead)
+    let components = work
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .ok_or("no components.schemas")?
+        .clone();
+    let mut defs = Vec::with_capacity(components.len());
+    for (name, schema) in &components {
+        let js: schemars::schema::Schema = serde_json::from_value(to_json_schema(schema))
+            .map_err(|e| format!("component {name} is not a JSON Schema: {e}"))?;
+        defs.push((name.clone(), js));
+    }
+    let mut type_settings = typify::TypeSpaceSettings::default();
+    type_settings
+        .with_derive("PartialEq".to_string())
+        .with_derive("::schemars::JsonSchema".to_string())
+        .with_struct_builder(false)
+        .with_unknown_crates(typify::UnknownPolicy::Allow);
+    let mut ts = typify::TypeSpace::new(&type_settings);
+    ts.add_ref_types(defs).map_err(|e| format!("typify: {e}"))?;
+    let mut types_file: syn::File =
+        syn::parse2(ts.to_stream()).map_err(|e| format!("typify output: {e}"))?;
+
+    // 2. the operation layer: progenitor, pointed at the types above. Every
+    //    `portal` path parameter becomes the runtime's `Portal` (the per-operation
+    //    portal lists stay in the model metadata), so progenitor does not emit one
+    //    enum per operation.
+    shapes::share_portal_parameter(&mut work);
     let doc: openapiv3::OpenAPI = serde_json::from_value(work)
         .map_err(|e| format!("the prepared spec is not OpenAPI 3.0: {e}"))?;
-
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
-        .with_derive("::schemars::JsonSchema")
         .with_unknown_crates(progenitor_impl::UnknownPolicy::Allow);
+    for name in components.keys() {
+        settings.with_replacement(name, format!("crate::types::{name}"), std::iter::empty());
+    }
+    settings.with_replacement(
+        shapes::PORTAL_COMPONENT,
+        "crate::Portal",
+        [progenitor_impl::TypeImpl::Display].into_iter(),
+    );
     let mut generator = Generator::new(&settings);
-    let all = generator
+    let client_ts = generator
         .generate_tokens(&doc)
         .map_err(|e| format!("progenitor: {e}"))?;
 
-    // split typify's `mod types { .. }` from progenitor's operation layer
-    let file: syn::File = syn::parse2(all).map_err(|e| format!("progenitor output: {e}"))?;
-    let mut types_items = Vec::new();
-    let mut client_items = Vec::new();
-    for item in file.items {
-        match item {
-            syn::Item::Mod(m) if m.ident == "types" => {
-                if let Some((_, items)) = m.content {
-                    types_items.extend(items);
-                }
-            }
-            other => client_items.push(other),
-        }
-    }
     // a `null` in a patch body means "clear": keep it apart from an absent field
     let patch_names: Vec<String> = api.models.iter().map(|m| m.patch_name()).collect();
-    for item in types_items.iter_mut() {
+    for item in types_file.items.iter_mut() {
         if let syn::Item::Struct(st) = item
             && patch_names.iter().any(|n| st.ident == n)
         {
@@ -111,11 +190,9 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
             }
         }
     }
-    let types_ts = quote! { #(#types_items)* };
-    let client_ts = quote! { #(#client_items)* };
+    let types_ts = types_file.to_token_stream();
 
     // the Rust fields typify chose, for constructors
-    let ts = generator.get_type_space();
     let mut type_fields = emit::TypeFields::new();
     for t in ts.iter_types() {
         if let typify::TypeDetails::Struct(s) = t.details() {

@@ -368,3 +368,38 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
     strip(doc);
     Ok(enums)
 }
+
+/// Name of the shared portal parameter schema added for progenitor.
+pub const PORTAL_COMPONENT: &str = "BrainstemPortal";
+
+/// Point every operation's `portal` parameter at one shared schema.
+pub fn share_portal_parameter(doc: &mut Value) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.insert(
+            PORTAL_COMPONENT.to_string(),
+            json!({"type": "string", "enum": ["private", "public"]}),
+        );
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params.iter_mut() {
+                if p.get("name").and_then(Value::as_str) == Some("portal") {
+                    p["schema"] =
+                        json!({"$ref": format!("#/components/schemas/{PORTAL_COMPONENT}")});
+                }
+            }
+        }
+    }
+}

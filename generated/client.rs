@@ -6,6 +6,1325 @@
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+/// Types used as operation parameters and responses.
+#[allow(clippy::all)]
+pub mod types {
+    ///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CoordinatesCcfxyzAbsoluteDetails {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub x: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsX>,
+        #[serde(
+            rename = "xAngle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub x_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsXAngle>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub y: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsY>,
+        #[serde(
+            rename = "yAngle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub y_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsYAngle>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub z: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsZ>,
+        #[serde(
+            rename = "zAngle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub z_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsZAngle>,
+    }
+    impl CoordinatesCcfxyzAbsoluteDetails {
+        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetails {
+            Default::default()
+        }
+    }
+    ///`CoordinatesCcfxyzAbsoluteDetailsX`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesCcfxyzAbsoluteDetailsX {
+        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXUnit,
+        pub value: f64,
+    }
+    impl CoordinatesCcfxyzAbsoluteDetailsX {
+        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsX {
+            Default::default()
+        }
+    }
+    ///`CoordinatesCcfxyzAbsoluteDetailsXAngle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesCcfxyzAbsoluteDetailsXAngle {
+        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXAngleUnit,
+        pub value: f64,
+    }
+    impl CoordinatesCcfxyzAbsoluteDetailsXAngle {
+        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsXAngle {
+            Default::default()
+        }
+    }
+    ///`CoordinatesCcfxyzAbsoluteDetailsY`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesCcfxyzAbsoluteDetailsY {
+        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYUnit,
+        pub value: f64,
+    }
+    impl CoordinatesCcfxyzAbsoluteDetailsY {
+        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsY {
+            Default::default()
+        }
+    }
+    ///`CoordinatesCcfxyzAbsoluteDetailsYAngle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesCcfxyzAbsoluteDetailsYAngle {
+        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYAngleUnit,
+        pub value: f64,
+    }
+    impl CoordinatesCcfxyzAbsoluteDetailsYAngle {
+        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsYAngle {
+            Default::default()
+        }
+    }
+    ///`CoordinatesCcfxyzAbsoluteDetailsZ`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesCcfxyzAbsoluteDetailsZ {
+        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZUnit,
+        pub value: f64,
+    }
+    impl CoordinatesCcfxyzAbsoluteDetailsZ {
+        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsZ {
+            Default::default()
+        }
+    }
+    ///`CoordinatesCcfxyzAbsoluteDetailsZAngle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesCcfxyzAbsoluteDetailsZAngle {
+        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZAngleUnit,
+        pub value: f64,
+    }
+    impl CoordinatesCcfxyzAbsoluteDetailsZAngle {
+        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsZAngle {
+            Default::default()
+        }
+    }
+    ///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CoordinatesExternalXyzAbsoluteDetails {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub x: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsX>,
+        #[serde(
+            rename = "xAngle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub x_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsXAngle>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub y: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsY>,
+        #[serde(
+            rename = "yAngle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub y_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsYAngle>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub z: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsZ>,
+        #[serde(
+            rename = "zAngle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub z_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsZAngle>,
+    }
+    impl CoordinatesExternalXyzAbsoluteDetails {
+        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetails {
+            Default::default()
+        }
+    }
+    ///`CoordinatesExternalXyzAbsoluteDetailsX`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesExternalXyzAbsoluteDetailsX {
+        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXUnit,
+        pub value: f64,
+    }
+    impl CoordinatesExternalXyzAbsoluteDetailsX {
+        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsX {
+            Default::default()
+        }
+    }
+    ///`CoordinatesExternalXyzAbsoluteDetailsXAngle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesExternalXyzAbsoluteDetailsXAngle {
+        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXAngleUnit,
+        pub value: f64,
+    }
+    impl CoordinatesExternalXyzAbsoluteDetailsXAngle {
+        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsXAngle {
+            Default::default()
+        }
+    }
+    ///`CoordinatesExternalXyzAbsoluteDetailsY`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesExternalXyzAbsoluteDetailsY {
+        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYUnit,
+        pub value: f64,
+    }
+    impl CoordinatesExternalXyzAbsoluteDetailsY {
+        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsY {
+            Default::default()
+        }
+    }
+    ///`CoordinatesExternalXyzAbsoluteDetailsYAngle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesExternalXyzAbsoluteDetailsYAngle {
+        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYAngleUnit,
+        pub value: f64,
+    }
+    impl CoordinatesExternalXyzAbsoluteDetailsYAngle {
+        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsYAngle {
+            Default::default()
+        }
+    }
+    ///`CoordinatesExternalXyzAbsoluteDetailsZ`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesExternalXyzAbsoluteDetailsZ {
+        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZUnit,
+        pub value: f64,
+    }
+    impl CoordinatesExternalXyzAbsoluteDetailsZ {
+        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsZ {
+            Default::default()
+        }
+    }
+    ///`CoordinatesExternalXyzAbsoluteDetailsZAngle`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CoordinatesExternalXyzAbsoluteDetailsZAngle {
+        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZAngleUnit,
+        pub value: f64,
+    }
+    impl CoordinatesExternalXyzAbsoluteDetailsZAngle {
+        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsZAngle {
+            Default::default()
+        }
+    }
+    /// Types for composing complex structures.
+    pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesCcfxyzAbsoluteDetails {
+            x: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsX>,
+                ::std::string::String,
+            >,
+            x_angle: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsXAngle>,
+                ::std::string::String,
+            >,
+            y: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsY>,
+                ::std::string::String,
+            >,
+            y_angle: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsYAngle>,
+                ::std::string::String,
+            >,
+            z: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZ>,
+                ::std::string::String,
+            >,
+            z_angle: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZAngle>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetails {
+            fn default() -> Self {
+                Self {
+                    x: Ok(Default::default()),
+                    x_angle: Ok(Default::default()),
+                    y: Ok(Default::default()),
+                    y_angle: Ok(Default::default()),
+                    z: Ok(Default::default()),
+                    z_angle: Ok(Default::default()),
+                }
+            }
+        }
+        impl CoordinatesCcfxyzAbsoluteDetails {
+            pub fn x<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsX>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for x: {e}"));
+                self
+            }
+            pub fn x_angle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsXAngle>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x_angle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for x_angle: {e}")
+                    });
+                self
+            }
+            pub fn y<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsY>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.y = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for y: {e}"));
+                self
+            }
+            pub fn y_angle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsYAngle>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.y_angle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for y_angle: {e}")
+                    });
+                self
+            }
+            pub fn z<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZ>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.z = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for z: {e}"));
+                self
+            }
+            pub fn z_angle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZAngle>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.z_angle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for z_angle: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetails>
+        for super::CoordinatesCcfxyzAbsoluteDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesCcfxyzAbsoluteDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    x: value.x?,
+                    x_angle: value.x_angle?,
+                    y: value.y?,
+                    y_angle: value.y_angle?,
+                    z: value.z?,
+                    z_angle: value.z_angle?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetails>
+        for CoordinatesCcfxyzAbsoluteDetails {
+            fn from(value: super::CoordinatesCcfxyzAbsoluteDetails) -> Self {
+                Self {
+                    x: Ok(value.x),
+                    x_angle: Ok(value.x_angle),
+                    y: Ok(value.y),
+                    y_angle: Ok(value.y_angle),
+                    z: Ok(value.z),
+                    z_angle: Ok(value.z_angle),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesCcfxyzAbsoluteDetailsX {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsX {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesCcfxyzAbsoluteDetailsX {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsX>
+        for super::CoordinatesCcfxyzAbsoluteDetailsX {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesCcfxyzAbsoluteDetailsX,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsX>
+        for CoordinatesCcfxyzAbsoluteDetailsX {
+            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsX) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesCcfxyzAbsoluteDetailsXAngle {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXAngleUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsXAngle {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesCcfxyzAbsoluteDetailsXAngle {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXAngleUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsXAngle>
+        for super::CoordinatesCcfxyzAbsoluteDetailsXAngle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesCcfxyzAbsoluteDetailsXAngle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsXAngle>
+        for CoordinatesCcfxyzAbsoluteDetailsXAngle {
+            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsXAngle) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesCcfxyzAbsoluteDetailsY {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsY {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesCcfxyzAbsoluteDetailsY {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsY>
+        for super::CoordinatesCcfxyzAbsoluteDetailsY {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesCcfxyzAbsoluteDetailsY,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsY>
+        for CoordinatesCcfxyzAbsoluteDetailsY {
+            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsY) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesCcfxyzAbsoluteDetailsYAngle {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYAngleUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsYAngle {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesCcfxyzAbsoluteDetailsYAngle {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYAngleUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsYAngle>
+        for super::CoordinatesCcfxyzAbsoluteDetailsYAngle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesCcfxyzAbsoluteDetailsYAngle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsYAngle>
+        for CoordinatesCcfxyzAbsoluteDetailsYAngle {
+            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsYAngle) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesCcfxyzAbsoluteDetailsZ {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsZ {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesCcfxyzAbsoluteDetailsZ {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsZ>
+        for super::CoordinatesCcfxyzAbsoluteDetailsZ {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesCcfxyzAbsoluteDetailsZ,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsZ>
+        for CoordinatesCcfxyzAbsoluteDetailsZ {
+            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsZ) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesCcfxyzAbsoluteDetailsZAngle {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZAngleUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsZAngle {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesCcfxyzAbsoluteDetailsZAngle {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZAngleUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsZAngle>
+        for super::CoordinatesCcfxyzAbsoluteDetailsZAngle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesCcfxyzAbsoluteDetailsZAngle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsZAngle>
+        for CoordinatesCcfxyzAbsoluteDetailsZAngle {
+            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsZAngle) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesExternalXyzAbsoluteDetails {
+            x: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsX>,
+                ::std::string::String,
+            >,
+            x_angle: ::std::result::Result<
+                ::std::option::Option<
+                    super::CoordinatesExternalXyzAbsoluteDetailsXAngle,
+                >,
+                ::std::string::String,
+            >,
+            y: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsY>,
+                ::std::string::String,
+            >,
+            y_angle: ::std::result::Result<
+                ::std::option::Option<
+                    super::CoordinatesExternalXyzAbsoluteDetailsYAngle,
+                >,
+                ::std::string::String,
+            >,
+            z: ::std::result::Result<
+                ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsZ>,
+                ::std::string::String,
+            >,
+            z_angle: ::std::result::Result<
+                ::std::option::Option<
+                    super::CoordinatesExternalXyzAbsoluteDetailsZAngle,
+                >,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetails {
+            fn default() -> Self {
+                Self {
+                    x: Ok(Default::default()),
+                    x_angle: Ok(Default::default()),
+                    y: Ok(Default::default()),
+                    y_angle: Ok(Default::default()),
+                    z: Ok(Default::default()),
+                    z_angle: Ok(Default::default()),
+                }
+            }
+        }
+        impl CoordinatesExternalXyzAbsoluteDetails {
+            pub fn x<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsX>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for x: {e}"));
+                self
+            }
+            pub fn x_angle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::CoordinatesExternalXyzAbsoluteDetailsXAngle,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.x_angle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for x_angle: {e}")
+                    });
+                self
+            }
+            pub fn y<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsY>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.y = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for y: {e}"));
+                self
+            }
+            pub fn y_angle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::CoordinatesExternalXyzAbsoluteDetailsYAngle,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.y_angle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for y_angle: {e}")
+                    });
+                self
+            }
+            pub fn z<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsZ>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.z = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for z: {e}"));
+                self
+            }
+            pub fn z_angle<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::CoordinatesExternalXyzAbsoluteDetailsZAngle,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.z_angle = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for z_angle: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetails>
+        for super::CoordinatesExternalXyzAbsoluteDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesExternalXyzAbsoluteDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    x: value.x?,
+                    x_angle: value.x_angle?,
+                    y: value.y?,
+                    y_angle: value.y_angle?,
+                    z: value.z?,
+                    z_angle: value.z_angle?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetails>
+        for CoordinatesExternalXyzAbsoluteDetails {
+            fn from(value: super::CoordinatesExternalXyzAbsoluteDetails) -> Self {
+                Self {
+                    x: Ok(value.x),
+                    x_angle: Ok(value.x_angle),
+                    y: Ok(value.y),
+                    y_angle: Ok(value.y_angle),
+                    z: Ok(value.z),
+                    z_angle: Ok(value.z_angle),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesExternalXyzAbsoluteDetailsX {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsX {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesExternalXyzAbsoluteDetailsX {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsX>
+        for super::CoordinatesExternalXyzAbsoluteDetailsX {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesExternalXyzAbsoluteDetailsX,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsX>
+        for CoordinatesExternalXyzAbsoluteDetailsX {
+            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsX) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesExternalXyzAbsoluteDetailsXAngle {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXAngleUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsXAngle {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesExternalXyzAbsoluteDetailsXAngle {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXAngleUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsXAngle>
+        for super::CoordinatesExternalXyzAbsoluteDetailsXAngle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesExternalXyzAbsoluteDetailsXAngle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsXAngle>
+        for CoordinatesExternalXyzAbsoluteDetailsXAngle {
+            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsXAngle) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesExternalXyzAbsoluteDetailsY {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsY {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesExternalXyzAbsoluteDetailsY {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsY>
+        for super::CoordinatesExternalXyzAbsoluteDetailsY {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesExternalXyzAbsoluteDetailsY,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsY>
+        for CoordinatesExternalXyzAbsoluteDetailsY {
+            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsY) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesExternalXyzAbsoluteDetailsYAngle {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYAngleUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsYAngle {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesExternalXyzAbsoluteDetailsYAngle {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYAngleUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsYAngle>
+        for super::CoordinatesExternalXyzAbsoluteDetailsYAngle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesExternalXyzAbsoluteDetailsYAngle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsYAngle>
+        for CoordinatesExternalXyzAbsoluteDetailsYAngle {
+            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsYAngle) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesExternalXyzAbsoluteDetailsZ {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsZ {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesExternalXyzAbsoluteDetailsZ {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsZ>
+        for super::CoordinatesExternalXyzAbsoluteDetailsZ {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesExternalXyzAbsoluteDetailsZ,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsZ>
+        for CoordinatesExternalXyzAbsoluteDetailsZ {
+            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsZ) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CoordinatesExternalXyzAbsoluteDetailsZAngle {
+            unit: ::std::result::Result<
+                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZAngleUnit,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsZAngle {
+            fn default() -> Self {
+                Self {
+                    unit: Err("no value supplied for unit".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl CoordinatesExternalXyzAbsoluteDetailsZAngle {
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZAngleUnit,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsZAngle>
+        for super::CoordinatesExternalXyzAbsoluteDetailsZAngle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CoordinatesExternalXyzAbsoluteDetailsZAngle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    unit: value.unit?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsZAngle>
+        for CoordinatesExternalXyzAbsoluteDetailsZAngle {
+            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsZAngle) -> Self {
+                Self {
+                    unit: Ok(value.unit),
+                    value: Ok(value.value),
+                }
+            }
+        }
+    }
+    /// Error types.
+    pub mod error {
+        /// Error from a `TryFrom` or `FromStr` implementation.
+        pub struct ConversionError(::std::borrow::Cow<'static, str>);
+        impl ::std::error::Error for ConversionError {}
+        impl ::std::fmt::Display for ConversionError {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
+                ::std::fmt::Display::fmt(&self.0, f)
+            }
+        }
+        impl ::std::fmt::Debug for ConversionError {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
+                ::std::fmt::Debug::fmt(&self.0, f)
+            }
+        }
+        impl From<&'static str> for ConversionError {
+            fn from(value: &'static str) -> Self {
+                Self(value.into())
+            }
+        }
+        impl From<String> for ConversionError {
+            fn from(value: String) -> Self {
+                Self(value.into())
+            }
+        }
+    }
+}
 #[derive(Clone, Debug)]
 /**Client for BrainSTEM API
 
@@ -4113,7 +5432,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -4135,12 +5454,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -4182,7 +5501,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/project/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProjectListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProjectListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -4239,59 +5561,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectCreatePortal, String>,
-        body: Result<types::builder::NewProject, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewProject, String>,
     }
     impl<'a> ProjectCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewProject>,
-            <V as std::convert::TryInto<types::NewProject>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewProject>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewProject` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewProject` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewProject,
-            ) -> types::builder::NewProject,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/stem/project/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProjectEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProjectEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewProject::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/project/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -4341,7 +5654,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectRetrieve<'a> {
@@ -4354,12 +5667,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -4377,7 +5690,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/project/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProjectEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProjectEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -4429,7 +5745,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectDestroy<'a> {
@@ -4442,12 +5758,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -4463,7 +5779,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/stem/project/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -4515,9 +5833,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::ProjectPatch, String>,
+        body: Result<crate::types::ProjectPatch, String>,
     }
     impl<'a> ProjectPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4525,18 +5843,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -4553,38 +5870,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectPatch>,
-            <V as std::convert::TryInto<types::ProjectPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::ProjectPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ProjectPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: ProjectPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ProjectPatch,
-            ) -> types::builder::ProjectPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/stem/project/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProjectEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProjectEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ProjectPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/project/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -4634,7 +5940,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectCohortsList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectCohortsListPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
@@ -4658,13 +5964,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectCohortsListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectCohortsListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -4717,7 +6022,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/project/{id}/cohorts/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CohortListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CohortListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -4775,7 +6083,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectCollectionsList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectCollectionsListPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
@@ -4799,13 +6107,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectCollectionsListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectCollectionsListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -4859,8 +6166,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::CollectionListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::CollectionListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -4919,7 +6226,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectSessionsList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectSessionsListPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
@@ -4943,13 +6250,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectSessionsListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectSessionsListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5002,7 +6308,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/project/{id}/sessions/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SessionListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SessionListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -5060,7 +6369,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectSubjectsList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectSubjectsListPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
@@ -5084,13 +6393,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectSubjectsListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectSubjectsListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5143,7 +6451,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/project/{id}/subjects/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -5201,7 +6512,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -5223,12 +6534,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5270,7 +6581,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/subject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -5327,59 +6641,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectCreatePortal, String>,
-        body: Result<types::builder::NewSubject, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSubject, String>,
     }
     impl<'a> SubjectCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSubject>,
-            <V as std::convert::TryInto<types::NewSubject>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSubject>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewSubject` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSubject` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewSubject,
-            ) -> types::builder::NewSubject,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/stem/subject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewSubject::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/subject/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -5429,7 +6734,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SubjectRetrieve<'a> {
@@ -5442,12 +6747,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5465,7 +6770,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/subject/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -5517,7 +6825,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SubjectDestroy<'a> {
@@ -5530,12 +6838,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5551,7 +6859,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/stem/subject/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -5603,9 +6913,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SubjectPatch, String>,
+        body: Result<crate::types::SubjectPatch, String>,
     }
     impl<'a> SubjectPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5613,18 +6923,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5641,38 +6950,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectPatch>,
-            <V as std::convert::TryInto<types::SubjectPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SubjectPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `SubjectPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SubjectPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SubjectPatch,
-            ) -> types::builder::SubjectPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/stem/subject/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SubjectPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/subject/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -5722,7 +7020,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectProceduresList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectProceduresListPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
@@ -5746,13 +7044,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectProceduresListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectProceduresListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5806,8 +7103,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ProcedureListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ProcedureListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -5866,7 +7163,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectSubjectlogsList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectSubjectlogsListPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
@@ -5890,13 +7187,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectSubjectlogsListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectSubjectlogsListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -5950,8 +7246,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SubjectLogListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SubjectLogListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -6010,7 +7306,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessionList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessionListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -6032,12 +7328,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessionListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessionListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6079,7 +7375,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/session/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SessionListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SessionListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -6136,59 +7435,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessionCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessionCreatePortal, String>,
-        body: Result<types::builder::NewSession, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSession, String>,
     }
     impl<'a> SessionCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessionCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessionCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSession>,
-            <V as std::convert::TryInto<types::NewSession>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSession>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewSession` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSession` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewSession,
-            ) -> types::builder::NewSession,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/stem/session/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SessionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SessionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewSession::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/session/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -6238,7 +7528,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessionRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessionRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SessionRetrieve<'a> {
@@ -6251,12 +7541,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessionRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessionRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6274,7 +7564,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/session/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SessionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SessionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -6326,7 +7619,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessionDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessionDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SessionDestroy<'a> {
@@ -6339,12 +7632,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessionDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessionDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6360,7 +7653,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/stem/session/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -6412,9 +7707,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessionPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessionPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SessionPatch, String>,
+        body: Result<crate::types::SessionPatch, String>,
     }
     impl<'a> SessionPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6422,18 +7717,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessionPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessionPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6450,38 +7744,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessionPatch>,
-            <V as std::convert::TryInto<types::SessionPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SessionPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `SessionPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SessionPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SessionPatch,
-            ) -> types::builder::SessionPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/stem/session/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SessionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SessionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SessionPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/session/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -6531,7 +7814,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CollectionList<'a> {
         client: &'a super::Client,
-        portal: Result<types::CollectionListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -6553,12 +7836,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CollectionListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CollectionListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6601,8 +7884,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::CollectionListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::CollectionListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -6660,62 +7943,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CollectionCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::CollectionCreatePortal, String>,
-        body: Result<types::builder::NewCollection, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewCollection, String>,
     }
     impl<'a> CollectionCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CollectionCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CollectionCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewCollection>,
-            <V as std::convert::TryInto<types::NewCollection>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewCollection>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewCollection` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewCollection` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewCollection,
-            ) -> types::builder::NewCollection,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/stem/collection/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CollectionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CollectionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewCollection::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/collection/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -6765,7 +8036,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CollectionRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::CollectionRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> CollectionRetrieve<'a> {
@@ -6778,13 +8049,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CollectionRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CollectionRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6802,7 +8072,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/collection/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CollectionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CollectionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -6854,7 +8127,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CollectionDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::CollectionDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> CollectionDestroy<'a> {
@@ -6867,13 +8140,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CollectionDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CollectionDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6889,7 +8161,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/stem/collection/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -6941,9 +8215,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CollectionPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::CollectionPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::CollectionPatch, String>,
+        body: Result<crate::types::CollectionPatch, String>,
     }
     impl<'a> CollectionPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -6951,18 +8225,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CollectionPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CollectionPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -6979,40 +8252,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CollectionPatch>,
-            <V as std::convert::TryInto<
-                types::CollectionPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::CollectionPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `CollectionPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: CollectionPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::CollectionPatch,
-            ) -> types::builder::CollectionPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/stem/collection/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CollectionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CollectionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::CollectionPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/collection/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -7062,7 +8322,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CohortList<'a> {
         client: &'a super::Client,
-        portal: Result<types::CohortListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -7084,12 +8344,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CohortListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CohortListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -7131,7 +8391,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/cohort/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CohortListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CohortListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -7188,57 +8451,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CohortCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::CohortCreatePortal, String>,
-        body: Result<types::builder::NewCohort, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewCohort, String>,
     }
     impl<'a> CohortCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CohortCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CohortCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewCohort>,
-            <V as std::convert::TryInto<types::NewCohort>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewCohort>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewCohort` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewCohort` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::NewCohort) -> types::builder::NewCohort,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/stem/cohort/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CohortEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CohortEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewCohort::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/cohort/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -7288,7 +8544,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CohortRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::CohortRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> CohortRetrieve<'a> {
@@ -7301,12 +8557,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CohortRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CohortRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -7324,7 +8580,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/cohort/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CohortEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CohortEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -7376,7 +8635,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CohortDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::CohortDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> CohortDestroy<'a> {
@@ -7389,12 +8648,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CohortDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CohortDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -7410,7 +8669,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/stem/cohort/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -7462,9 +8723,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CohortPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::CohortPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::CohortPatch, String>,
+        body: Result<crate::types::CohortPatch, String>,
     }
     impl<'a> CohortPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7472,18 +8733,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CohortPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CohortPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -7500,36 +8760,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CohortPatch>,
-            <V as std::convert::TryInto<types::CohortPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::CohortPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `CohortPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: CohortPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::CohortPatch,
-            ) -> types::builder::CohortPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/stem/cohort/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CohortEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::CohortEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::CohortPatch::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/cohort/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -7579,7 +8830,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BreedingList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BreedingListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -7601,12 +8852,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BreedingListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BreedingListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -7648,7 +8899,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/breeding/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BreedingListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BreedingListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -7705,59 +8959,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BreedingCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BreedingCreatePortal, String>,
-        body: Result<types::builder::NewBreeding, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewBreeding, String>,
     }
     impl<'a> BreedingCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BreedingCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BreedingCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewBreeding>,
-            <V as std::convert::TryInto<types::NewBreeding>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewBreeding>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewBreeding` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewBreeding` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewBreeding,
-            ) -> types::builder::NewBreeding,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/stem/breeding/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BreedingEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BreedingEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewBreeding::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/breeding/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -7807,7 +9052,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BreedingRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BreedingRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BreedingRetrieve<'a> {
@@ -7820,13 +9065,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BreedingRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BreedingRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -7844,7 +9088,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/breeding/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BreedingEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BreedingEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -7896,7 +9143,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BreedingDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::BreedingDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BreedingDestroy<'a> {
@@ -7909,12 +9156,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BreedingDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BreedingDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -7930,7 +9177,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/stem/breeding/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -7982,9 +9231,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BreedingPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BreedingPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::BreedingPatch, String>,
+        body: Result<crate::types::BreedingPatch, String>,
     }
     impl<'a> BreedingPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7992,18 +9241,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BreedingPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BreedingPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8020,38 +9268,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BreedingPatch>,
-            <V as std::convert::TryInto<types::BreedingPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::BreedingPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `BreedingPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: BreedingPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::BreedingPatch,
-            ) -> types::builder::BreedingPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/stem/breeding/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BreedingEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BreedingEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BreedingPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/breeding/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -8101,7 +9338,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectMembershipInvitationList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectMembershipInvitationListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -8123,13 +9360,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectMembershipInvitationListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectMembershipInvitationListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8172,8 +9408,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ProjectMembershipInvitationListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ProjectMembershipInvitationListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -8231,7 +9467,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectMembershipInvitationRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectMembershipInvitationRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectMembershipInvitationRetrieve<'a> {
@@ -8244,13 +9480,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectMembershipInvitationRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectMembershipInvitationRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8269,8 +9504,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ProjectMembershipInvitationEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ProjectMembershipInvitationEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -8323,7 +9558,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectMembershipInvitationAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectMembershipInvitationAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectMembershipInvitationAccept<'a> {
@@ -8336,13 +9571,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectMembershipInvitationAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectMembershipInvitationAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8360,7 +9594,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/projectmembershipinvitation/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -8412,7 +9649,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectMembershipInvitationReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectMembershipInvitationRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectMembershipInvitationReject<'a> {
@@ -8425,13 +9662,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectMembershipInvitationRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectMembershipInvitationRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8449,7 +9685,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/projectmembershipinvitation/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -8501,7 +9740,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectMembershipInvitationCancel<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectMembershipInvitationCancelPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectMembershipInvitationCancel<'a> {
@@ -8514,13 +9753,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectMembershipInvitationCancelPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectMembershipInvitationCancelPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8538,7 +9776,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/projectmembershipinvitation/{id}/cancel/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -8590,7 +9831,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectGroupMembershipInvitationList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectGroupMembershipInvitationListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -8612,13 +9853,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProjectGroupMembershipInvitationListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectGroupMembershipInvitationListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8661,8 +9901,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ProjectGroupMembershipInvitationListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ProjectGroupMembershipInvitationListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -8720,7 +9960,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectGroupMembershipInvitationRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectGroupMembershipInvitationRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectGroupMembershipInvitationRetrieve<'a> {
@@ -8733,15 +9973,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                types::ProjectGroupMembershipInvitationRetrievePortal,
-            >,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectGroupMembershipInvitationRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8760,8 +9997,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ProjectGroupMembershipInvitationEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ProjectGroupMembershipInvitationEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -8814,7 +10051,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectGroupMembershipInvitationAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectGroupMembershipInvitationAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectGroupMembershipInvitationAccept<'a> {
@@ -8827,15 +10064,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                types::ProjectGroupMembershipInvitationAcceptPortal,
-            >,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectGroupMembershipInvitationAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8853,7 +10087,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/projectgroupmembershipinvitation/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -8906,7 +10143,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectGroupMembershipInvitationReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectGroupMembershipInvitationRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectGroupMembershipInvitationReject<'a> {
@@ -8919,15 +10156,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                types::ProjectGroupMembershipInvitationRejectPortal,
-            >,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectGroupMembershipInvitationRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -8945,7 +10179,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/projectgroupmembershipinvitation/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -8998,7 +10235,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProjectGroupMembershipInvitationCancel<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProjectGroupMembershipInvitationCancelPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProjectGroupMembershipInvitationCancel<'a> {
@@ -9011,15 +10248,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                types::ProjectGroupMembershipInvitationCancelPortal,
-            >,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProjectGroupMembershipInvitationCancelPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9037,7 +10271,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/stem/projectgroupmembershipinvitation/{id}/cancel/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -9090,7 +10327,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehaviorList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehaviorListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -9112,12 +10349,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehaviorListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehaviorListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9159,7 +10396,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/modules/behavior/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BehaviorListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BehaviorListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -9216,59 +10456,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehaviorCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehaviorCreatePortal, String>,
-        body: Result<types::builder::NewBehavior, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewBehavior, String>,
     }
     impl<'a> BehaviorCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehaviorCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehaviorCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewBehavior>,
-            <V as std::convert::TryInto<types::NewBehavior>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewBehavior>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewBehavior` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewBehavior` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewBehavior,
-            ) -> types::builder::NewBehavior,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/behavior/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BehaviorEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BehaviorEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewBehavior::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/behavior/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -9318,7 +10549,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehaviorRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehaviorRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehaviorRetrieve<'a> {
@@ -9331,13 +10562,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehaviorRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehaviorRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9355,7 +10585,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/modules/behavior/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BehaviorEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BehaviorEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -9407,7 +10640,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehaviorDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehaviorDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehaviorDestroy<'a> {
@@ -9420,12 +10653,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehaviorDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehaviorDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9441,7 +10674,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/behavior/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -9493,9 +10728,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehaviorPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehaviorPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::BehaviorPatch, String>,
+        body: Result<crate::types::BehaviorPatch, String>,
     }
     impl<'a> BehaviorPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9503,18 +10738,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehaviorPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehaviorPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9531,38 +10765,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehaviorPatch>,
-            <V as std::convert::TryInto<types::BehaviorPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::BehaviorPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `BehaviorPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: BehaviorPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::BehaviorPatch,
-            ) -> types::builder::BehaviorPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/behavior/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BehaviorEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BehaviorEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BehaviorPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/behavior/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -9612,7 +10835,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumablestockList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumablestockListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -9634,13 +10857,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumablestockListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumablestockListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9683,8 +10905,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableStockListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableStockListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -9742,67 +10964,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumablestockCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumablestockCreatePortal, String>,
-        body: Result<types::builder::NewConsumableStock, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewConsumableStock, String>,
     }
     impl<'a> ConsumablestockCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumablestockCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumablestockCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewConsumableStock>,
-            <V as std::convert::TryInto<
-                types::NewConsumableStock,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewConsumableStock>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewConsumableStock` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewConsumableStock` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewConsumableStock,
-            ) -> types::builder::NewConsumableStock,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/consumablestock/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableStockEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableStockEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewConsumableStock::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/consumablestock/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -9852,7 +11057,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumablestockRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumablestockRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ConsumablestockRetrieve<'a> {
@@ -9865,13 +11070,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumablestockRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumablestockRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9890,8 +11094,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableStockEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableStockEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -9944,7 +11148,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumablestockDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumablestockDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ConsumablestockDestroy<'a> {
@@ -9957,13 +11161,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumablestockDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumablestockDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -9979,7 +11182,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/consumablestock/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -10031,9 +11236,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumablestockPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumablestockPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::ConsumableStockPatch, String>,
+        body: Result<crate::types::ConsumableStockPatch, String>,
     }
     impl<'a> ConsumablestockPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10041,18 +11246,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumablestockPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumablestockPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -10069,45 +11273,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableStockPatch>,
-            <V as std::convert::TryInto<
-                types::ConsumableStockPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::ConsumableStockPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `ConsumableStockPatch` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: ConsumableStockPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ConsumableStockPatch,
-            ) -> types::builder::ConsumableStockPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/consumablestock/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableStockEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableStockEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ConsumableStockPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/consumablestock/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -10157,7 +11343,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DataacquisitionList<'a> {
         client: &'a super::Client,
-        portal: Result<types::DataacquisitionListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -10179,13 +11365,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DataacquisitionListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DataacquisitionListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -10228,8 +11413,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::DataAcquisitionListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::DataAcquisitionListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -10287,67 +11472,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DataacquisitionCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::DataacquisitionCreatePortal, String>,
-        body: Result<types::builder::NewDataAcquisition, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewDataAcquisition, String>,
     }
     impl<'a> DataacquisitionCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DataacquisitionCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DataacquisitionCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewDataAcquisition>,
-            <V as std::convert::TryInto<
-                types::NewDataAcquisition,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewDataAcquisition>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewDataAcquisition` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewDataAcquisition` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewDataAcquisition,
-            ) -> types::builder::NewDataAcquisition,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/dataacquisition/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::DataAcquisitionEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::DataAcquisitionEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewDataAcquisition::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/dataacquisition/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -10397,7 +11565,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DataacquisitionRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::DataacquisitionRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> DataacquisitionRetrieve<'a> {
@@ -10410,13 +11578,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DataacquisitionRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DataacquisitionRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -10435,8 +11602,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::DataAcquisitionEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::DataAcquisitionEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -10489,7 +11656,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DataacquisitionDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::DataacquisitionDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> DataacquisitionDestroy<'a> {
@@ -10502,13 +11669,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DataacquisitionDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DataacquisitionDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -10524,7 +11690,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/dataacquisition/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -10576,9 +11744,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DataacquisitionPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::DataacquisitionPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::DataAcquisitionPatch, String>,
+        body: Result<crate::types::DataAcquisitionPatch, String>,
     }
     impl<'a> DataacquisitionPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10586,18 +11754,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DataacquisitionPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DataacquisitionPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -10614,45 +11781,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DataAcquisitionPatch>,
-            <V as std::convert::TryInto<
-                types::DataAcquisitionPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::DataAcquisitionPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `DataAcquisitionPatch` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: DataAcquisitionPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DataAcquisitionPatch,
-            ) -> types::builder::DataAcquisitionPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/dataacquisition/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::DataAcquisitionEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::DataAcquisitionEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DataAcquisitionPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/dataacquisition/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -10702,7 +11851,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct EquipmentList<'a> {
         client: &'a super::Client,
-        portal: Result<types::EquipmentListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -10724,12 +11873,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::EquipmentListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `EquipmentListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -10772,8 +11921,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::EquipmentListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::EquipmentListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -10831,61 +11980,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct EquipmentCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::EquipmentCreatePortal, String>,
-        body: Result<types::builder::NewEquipment, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewEquipment, String>,
     }
     impl<'a> EquipmentCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::EquipmentCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `EquipmentCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewEquipment>,
-            <V as std::convert::TryInto<types::NewEquipment>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewEquipment>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewEquipment` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewEquipment` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewEquipment,
-            ) -> types::builder::NewEquipment,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/equipment/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EquipmentEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::EquipmentEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewEquipment::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/equipment/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -10935,7 +12073,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct EquipmentRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::EquipmentRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> EquipmentRetrieve<'a> {
@@ -10948,13 +12086,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::EquipmentRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `EquipmentRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -10972,7 +12109,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/modules/equipment/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EquipmentEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::EquipmentEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -11024,7 +12164,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct EquipmentDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::EquipmentDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> EquipmentDestroy<'a> {
@@ -11037,13 +12177,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::EquipmentDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `EquipmentDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -11059,7 +12198,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/equipment/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -11111,9 +12252,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct EquipmentPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::EquipmentPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::EquipmentPatch, String>,
+        body: Result<crate::types::EquipmentPatch, String>,
     }
     impl<'a> EquipmentPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11121,18 +12262,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::EquipmentPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `EquipmentPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -11149,40 +12289,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::EquipmentPatch>,
-            <V as std::convert::TryInto<
-                types::EquipmentPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::EquipmentPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `EquipmentPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: EquipmentPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::EquipmentPatch,
-            ) -> types::builder::EquipmentPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/equipment/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EquipmentEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::EquipmentEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::EquipmentPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/equipment/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -11232,7 +12359,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ManipulationList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ManipulationListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -11254,13 +12381,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ManipulationListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ManipulationListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -11303,8 +12429,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ManipulationListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ManipulationListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -11362,64 +12488,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ManipulationCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ManipulationCreatePortal, String>,
-        body: Result<types::builder::NewManipulation, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewManipulation, String>,
     }
     impl<'a> ManipulationCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ManipulationCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ManipulationCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewManipulation>,
-            <V as std::convert::TryInto<
-                types::NewManipulation,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewManipulation>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewManipulation` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewManipulation` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewManipulation,
-            ) -> types::builder::NewManipulation,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/manipulation/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ManipulationEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ManipulationEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewManipulation::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/manipulation/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -11469,7 +12581,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ManipulationRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ManipulationRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ManipulationRetrieve<'a> {
@@ -11482,13 +12594,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ManipulationRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ManipulationRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -11506,7 +12617,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/modules/manipulation/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ManipulationEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ManipulationEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -11558,7 +12672,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ManipulationDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::ManipulationDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ManipulationDestroy<'a> {
@@ -11571,13 +12685,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ManipulationDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ManipulationDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -11593,7 +12706,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/manipulation/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -11645,9 +12760,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ManipulationPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ManipulationPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::ManipulationPatch, String>,
+        body: Result<crate::types::ManipulationPatch, String>,
     }
     impl<'a> ManipulationPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11655,18 +12770,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ManipulationPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ManipulationPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -11683,40 +12797,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ManipulationPatch>,
-            <V as std::convert::TryInto<
-                types::ManipulationPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::ManipulationPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ManipulationPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: ManipulationPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ManipulationPatch,
-            ) -> types::builder::ManipulationPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/manipulation/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ManipulationEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ManipulationEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ManipulationPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/manipulation/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -11766,7 +12867,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedureList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedureListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -11788,12 +12889,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedureListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedureListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -11836,8 +12937,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ProcedureListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ProcedureListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -11895,61 +12996,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedureCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedureCreatePortal, String>,
-        body: Result<types::builder::NewProcedure, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewProcedure, String>,
     }
     impl<'a> ProcedureCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedureCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedureCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewProcedure>,
-            <V as std::convert::TryInto<types::NewProcedure>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewProcedure>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewProcedure` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewProcedure` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewProcedure,
-            ) -> types::builder::NewProcedure,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/procedure/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewProcedure::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/procedure/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -11999,7 +13089,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedureRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedureRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProcedureRetrieve<'a> {
@@ -12012,13 +13102,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedureRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedureRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12036,7 +13125,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/modules/procedure/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -12088,7 +13180,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedureDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedureDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProcedureDestroy<'a> {
@@ -12101,13 +13193,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedureDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedureDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12123,7 +13214,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/procedure/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -12175,9 +13268,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurePartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurePartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::ProcedurePatch, String>,
+        body: Result<crate::types::ProcedurePatch, String>,
     }
     impl<'a> ProcedurePartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12185,18 +13278,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurePartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurePartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12213,40 +13305,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurePatch>,
-            <V as std::convert::TryInto<
-                types::ProcedurePatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::ProcedurePatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ProcedurePatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: ProcedurePatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ProcedurePatch,
-            ) -> types::builder::ProcedurePatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/procedure/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ProcedurePatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/procedure/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -12296,7 +13375,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -12318,13 +13397,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12367,8 +13445,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ProcedureLogListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ProcedureLogListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -12426,64 +13504,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogCreatePortal, String>,
-        body: Result<types::builder::NewProcedureLog, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewProcedureLog, String>,
     }
     impl<'a> ProcedurelogCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewProcedureLog>,
-            <V as std::convert::TryInto<
-                types::NewProcedureLog,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewProcedureLog>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewProcedureLog` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewProcedureLog` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewProcedureLog,
-            ) -> types::builder::NewProcedureLog,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/procedurelog/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewProcedureLog::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/procedurelog/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -12533,7 +13597,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProcedurelogRetrieve<'a> {
@@ -12546,13 +13610,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12570,7 +13633,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/modules/procedurelog/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -12622,7 +13688,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ProcedurelogDestroy<'a> {
@@ -12635,13 +13701,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12657,7 +13722,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/procedurelog/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -12709,9 +13776,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::ProcedureLogPatch, String>,
+        body: Result<crate::types::ProcedureLogPatch, String>,
     }
     impl<'a> ProcedurelogPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12719,18 +13786,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12747,40 +13813,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedureLogPatch>,
-            <V as std::convert::TryInto<
-                types::ProcedureLogPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::ProcedureLogPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ProcedureLogPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: ProcedureLogPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ProcedureLogPatch,
-            ) -> types::builder::ProcedureLogPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ProcedureLogPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/procedurelog/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -12830,9 +13883,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogAddEntry<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogAddEntryPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::ProcedureLogEntryInput, String>,
+        body: Result<crate::types::ProcedureLogEntryInput, String>,
     }
     impl<'a> ProcedurelogAddEntry<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12840,18 +13893,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogAddEntryPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogAddEntryPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12868,42 +13920,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedureLogEntryInput>,
-            <V as std::convert::TryInto<
-                types::ProcedureLogEntryInput,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::ProcedureLogEntryInput>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `ProcedureLogEntryInput` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: ProcedureLogEntryInput` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ProcedureLogEntryInput,
-            ) -> types::builder::ProcedureLogEntryInput,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/add_entry/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ProcedureLogEntryInput::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/procedurelog/{}/add_entry/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -12953,9 +13990,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogChangeEntry<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogChangeEntryPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::LogEntryChange, String>,
+        body: Result<crate::types::LogEntryChange, String>,
     }
     impl<'a> ProcedurelogChangeEntry<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12963,18 +14000,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogChangeEntryPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogChangeEntryPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -12991,40 +14027,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LogEntryChange>,
-            <V as std::convert::TryInto<
-                types::LogEntryChange,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::LogEntryChange>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `LogEntryChange` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: LogEntryChange` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::LogEntryChange,
-            ) -> types::builder::LogEntryChange,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/change_entry/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::LogEntryChange::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/procedurelog/{}/change_entry/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -13074,9 +14097,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProcedurelogRemoveEntry<'a> {
         client: &'a super::Client,
-        portal: Result<types::ProcedurelogRemoveEntryPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::LogEntryKey, String>,
+        body: Result<crate::types::LogEntryKey, String>,
     }
     impl<'a> ProcedurelogRemoveEntry<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13084,18 +14107,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ProcedurelogRemoveEntryPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ProcedurelogRemoveEntryPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -13112,36 +14134,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LogEntryKey>,
-            <V as std::convert::TryInto<types::LogEntryKey>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::LogEntryKey>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `LogEntryKey` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: LogEntryKey` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::LogEntryKey,
-            ) -> types::builder::LogEntryKey,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/remove_entry/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ProcedureLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ProcedureLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::LogEntryKey::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/procedurelog/{}/remove_entry/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -13191,7 +14204,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -13213,12 +14226,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -13261,8 +14274,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SubjectLogListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SubjectLogListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -13320,62 +14333,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogCreatePortal, String>,
-        body: Result<types::builder::NewSubjectLog, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSubjectLog, String>,
     }
     impl<'a> SubjectlogCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSubjectLog>,
-            <V as std::convert::TryInto<types::NewSubjectLog>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSubjectLog>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewSubjectLog` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSubjectLog` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewSubjectLog,
-            ) -> types::builder::NewSubjectLog,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/modules/subjectlog/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewSubjectLog::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/subjectlog/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -13425,7 +14426,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SubjectlogRetrieve<'a> {
@@ -13438,13 +14439,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -13462,7 +14462,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/modules/subjectlog/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -13514,7 +14517,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SubjectlogDestroy<'a> {
@@ -13527,13 +14530,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -13549,7 +14551,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/modules/subjectlog/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -13601,9 +14605,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SubjectLogPatch, String>,
+        body: Result<crate::types::SubjectLogPatch, String>,
     }
     impl<'a> SubjectlogPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13611,18 +14615,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -13639,40 +14642,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectLogPatch>,
-            <V as std::convert::TryInto<
-                types::SubjectLogPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SubjectLogPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `SubjectLogPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SubjectLogPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SubjectLogPatch,
-            ) -> types::builder::SubjectLogPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SubjectLogPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/subjectlog/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -13722,9 +14712,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogAddEntry<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogAddEntryPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SubjectLogEntryInput, String>,
+        body: Result<crate::types::SubjectLogEntryInput, String>,
     }
     impl<'a> SubjectlogAddEntry<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13732,18 +14722,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogAddEntryPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogAddEntryPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -13760,42 +14749,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectLogEntryInput>,
-            <V as std::convert::TryInto<
-                types::SubjectLogEntryInput,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SubjectLogEntryInput>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `SubjectLogEntryInput` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SubjectLogEntryInput` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SubjectLogEntryInput,
-            ) -> types::builder::SubjectLogEntryInput,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/add_entry/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SubjectLogEntryInput::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/subjectlog/{}/add_entry/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -13845,9 +14819,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogChangeEntry<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogChangeEntryPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::LogEntryChange, String>,
+        body: Result<crate::types::LogEntryChange, String>,
     }
     impl<'a> SubjectlogChangeEntry<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13855,18 +14829,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogChangeEntryPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogChangeEntryPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -13883,40 +14856,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LogEntryChange>,
-            <V as std::convert::TryInto<
-                types::LogEntryChange,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::LogEntryChange>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `LogEntryChange` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: LogEntryChange` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::LogEntryChange,
-            ) -> types::builder::LogEntryChange,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/change_entry/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::LogEntryChange::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/subjectlog/{}/change_entry/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -13966,9 +14926,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SubjectlogRemoveEntry<'a> {
         client: &'a super::Client,
-        portal: Result<types::SubjectlogRemoveEntryPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::LogEntryKey, String>,
+        body: Result<crate::types::LogEntryKey, String>,
     }
     impl<'a> SubjectlogRemoveEntry<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13976,18 +14936,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SubjectlogRemoveEntryPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SubjectlogRemoveEntryPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14004,36 +14963,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LogEntryKey>,
-            <V as std::convert::TryInto<types::LogEntryKey>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::LogEntryKey>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `LogEntryKey` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: LogEntryKey` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::LogEntryKey,
-            ) -> types::builder::LogEntryKey,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/remove_entry/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SubjectLogEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SubjectLogEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::LogEntryKey::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/modules/subjectlog/{}/remove_entry/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -14083,7 +15033,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralassayList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralassayListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -14105,13 +15055,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralassayListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralassayListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14154,8 +15103,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralAssayListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralAssayListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -14213,67 +15162,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralassayCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralassayCreatePortal, String>,
-        body: Result<types::builder::NewBehavioralAssay, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewBehavioralAssay, String>,
     }
     impl<'a> BehavioralassayCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralassayCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralassayCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewBehavioralAssay>,
-            <V as std::convert::TryInto<
-                types::NewBehavioralAssay,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewBehavioralAssay>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewBehavioralAssay` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewBehavioralAssay` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewBehavioralAssay,
-            ) -> types::builder::NewBehavioralAssay,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/personal_attributes/behavioralassay/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralAssayEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralAssayEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewBehavioralAssay::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/behavioralassay/", client.baseurl,
                 encode_path(& portal.to_string()),
@@ -14323,7 +15255,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralassayRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralassayRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralassayRetrieve<'a> {
@@ -14336,13 +15268,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralassayRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralassayRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14361,8 +15292,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralAssayEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralAssayEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -14415,7 +15346,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralassayDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralassayDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralassayDestroy<'a> {
@@ -14428,13 +15359,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralassayDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralassayDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14450,7 +15380,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/personal_attributes/behavioralassay/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -14502,9 +15434,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralassayPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralassayPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::BehavioralAssayPatch, String>,
+        body: Result<crate::types::BehavioralAssayPatch, String>,
     }
     impl<'a> BehavioralassayPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14512,18 +15444,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralassayPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralassayPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14540,45 +15471,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralAssayPatch>,
-            <V as std::convert::TryInto<
-                types::BehavioralAssayPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::BehavioralAssayPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `BehavioralAssayPatch` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: BehavioralAssayPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::BehavioralAssayPatch,
-            ) -> types::builder::BehavioralAssayPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/personal_attributes/behavioralassay/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralAssayEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralAssayEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BehavioralAssayPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/behavioralassay/{}/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -14628,7 +15541,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DatastorageList<'a> {
         client: &'a super::Client,
-        portal: Result<types::DatastorageListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -14650,12 +15563,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DatastorageListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DatastorageListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14698,8 +15611,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::DataStorageListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::DataStorageListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -14757,64 +15670,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DatastorageCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::DatastorageCreatePortal, String>,
-        body: Result<types::builder::NewDataStorage, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewDataStorage, String>,
     }
     impl<'a> DatastorageCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DatastorageCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DatastorageCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewDataStorage>,
-            <V as std::convert::TryInto<
-                types::NewDataStorage,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewDataStorage>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewDataStorage` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewDataStorage` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewDataStorage,
-            ) -> types::builder::NewDataStorage,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/personal_attributes/datastorage/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DataStorageEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::DataStorageEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewDataStorage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/datastorage/", client.baseurl,
                 encode_path(& portal.to_string()),
@@ -14864,7 +15763,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DatastorageRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::DatastorageRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> DatastorageRetrieve<'a> {
@@ -14877,13 +15776,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DatastorageRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DatastorageRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14901,7 +15799,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/personal_attributes/datastorage/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DataStorageEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::DataStorageEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -14953,7 +15854,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DatastorageDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::DatastorageDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> DatastorageDestroy<'a> {
@@ -14966,13 +15867,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DatastorageDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DatastorageDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -14988,7 +15888,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/personal_attributes/datastorage/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -15040,9 +15942,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DatastoragePartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::DatastoragePartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::DataStoragePatch, String>,
+        body: Result<crate::types::DataStoragePatch, String>,
     }
     impl<'a> DatastoragePartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15050,18 +15952,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DatastoragePartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `DatastoragePartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -15078,40 +15979,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DataStoragePatch>,
-            <V as std::convert::TryInto<
-                types::DataStoragePatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::DataStoragePatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `DataStoragePatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: DataStoragePatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DataStoragePatch,
-            ) -> types::builder::DataStoragePatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/personal_attributes/datastorage/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DataStorageEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::DataStorageEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DataStoragePatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/datastorage/{}/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -15161,7 +16049,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InventoryList<'a> {
         client: &'a super::Client,
-        portal: Result<types::InventoryListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -15183,12 +16071,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::InventoryListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `InventoryListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -15231,8 +16119,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::InventoryListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::InventoryListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -15290,61 +16178,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InventoryCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::InventoryCreatePortal, String>,
-        body: Result<types::builder::NewInventory, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewInventory, String>,
     }
     impl<'a> InventoryCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::InventoryCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `InventoryCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewInventory>,
-            <V as std::convert::TryInto<types::NewInventory>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewInventory>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewInventory` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewInventory` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewInventory,
-            ) -> types::builder::NewInventory,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/personal_attributes/inventory/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::InventoryEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::InventoryEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewInventory::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/inventory/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -15394,7 +16271,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InventoryRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::InventoryRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> InventoryRetrieve<'a> {
@@ -15407,13 +16284,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::InventoryRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `InventoryRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -15431,7 +16307,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/personal_attributes/inventory/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::InventoryEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::InventoryEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -15483,7 +16362,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InventoryDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::InventoryDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> InventoryDestroy<'a> {
@@ -15496,13 +16375,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::InventoryDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `InventoryDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -15518,7 +16396,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/personal_attributes/inventory/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -15570,9 +16450,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InventoryPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::InventoryPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::InventoryPatch, String>,
+        body: Result<crate::types::InventoryPatch, String>,
     }
     impl<'a> InventoryPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15580,18 +16460,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::InventoryPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `InventoryPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -15608,40 +16487,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::InventoryPatch>,
-            <V as std::convert::TryInto<
-                types::InventoryPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::InventoryPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `InventoryPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: InventoryPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::InventoryPatch,
-            ) -> types::builder::InventoryPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/personal_attributes/inventory/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::InventoryEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::InventoryEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::InventoryPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/inventory/{}/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -15691,7 +16557,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LicenseList<'a> {
         client: &'a super::Client,
-        portal: Result<types::LicenseListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -15713,12 +16579,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LicenseListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LicenseListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -15760,7 +16626,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/personal_attributes/license/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LicenseListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::LicenseListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -15817,59 +16686,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LicenseCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::LicenseCreatePortal, String>,
-        body: Result<types::builder::NewLicense, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewLicense, String>,
     }
     impl<'a> LicenseCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LicenseCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LicenseCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewLicense>,
-            <V as std::convert::TryInto<types::NewLicense>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewLicense>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewLicense` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewLicense` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewLicense,
-            ) -> types::builder::NewLicense,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/personal_attributes/license/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LicenseEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::LicenseEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewLicense::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/license/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -15919,7 +16779,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LicenseRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::LicenseRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> LicenseRetrieve<'a> {
@@ -15932,12 +16792,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LicenseRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LicenseRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -15955,7 +16815,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/personal_attributes/license/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LicenseEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::LicenseEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -16007,7 +16870,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LicenseDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::LicenseDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> LicenseDestroy<'a> {
@@ -16020,12 +16883,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LicenseDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LicenseDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -16041,7 +16904,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/personal_attributes/license/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -16093,9 +16958,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LicensePartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::LicensePartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::LicensePatch, String>,
+        body: Result<crate::types::LicensePatch, String>,
     }
     impl<'a> LicensePartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16103,18 +16968,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LicensePartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LicensePartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -16131,38 +16995,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LicensePatch>,
-            <V as std::convert::TryInto<types::LicensePatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::LicensePatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `LicensePatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: LicensePatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::LicensePatch,
-            ) -> types::builder::LicensePatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/personal_attributes/license/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LicenseEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::LicenseEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::LicensePatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/license/{}/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -16212,7 +17065,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetupList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetupListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -16234,12 +17087,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetupListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetupListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -16281,7 +17134,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/personal_attributes/setup/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SetupListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SetupListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -16338,55 +17194,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetupCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetupCreatePortal, String>,
-        body: Result<types::builder::NewSetup, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSetup, String>,
     }
     impl<'a> SetupCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetupCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetupCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSetup>,
-            <V as std::convert::TryInto<types::NewSetup>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSetup>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `NewSetup` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::NewSetup) -> types::builder::NewSetup,
-        {
-            self.body = self.body.map(f);
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSetup` for body failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `POST` request to `/api/{portal}/personal_attributes/setup/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SetupEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SetupEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewSetup::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/setup/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -16436,7 +17287,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetupRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetupRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SetupRetrieve<'a> {
@@ -16449,12 +17300,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetupRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetupRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -16472,7 +17323,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/personal_attributes/setup/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SetupEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SetupEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -16524,7 +17378,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetupDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetupDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SetupDestroy<'a> {
@@ -16537,12 +17391,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetupDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetupDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -16558,7 +17412,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/personal_attributes/setup/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -16610,9 +17466,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetupPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetupPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SetupPatch, String>,
+        body: Result<crate::types::SetupPatch, String>,
     }
     impl<'a> SetupPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16620,18 +17476,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetupPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetupPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -16648,36 +17503,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetupPatch>,
-            <V as std::convert::TryInto<types::SetupPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SetupPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `SetupPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SetupPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SetupPatch,
-            ) -> types::builder::SetupPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/personal_attributes/setup/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SetupEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SetupEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::SetupPatch::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/personal_attributes/setup/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -16727,7 +17573,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -16749,12 +17595,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -16797,8 +17643,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -16856,65 +17702,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableCreatePortal, String>,
-        body: Result<types::builder::NewConsumable, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewConsumable, String>,
     }
     impl<'a> ConsumableCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewConsumable>,
-            <V as std::convert::TryInto<types::NewConsumable>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewConsumable>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewConsumable` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewConsumable` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewConsumable,
-            ) -> types::builder::NewConsumable,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/resources/consumable/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewConsumable::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/resources/consumable/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -16964,7 +17795,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ConsumableRetrieve<'a> {
@@ -16977,13 +17808,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17001,7 +17831,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/resources/consumable/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ConsumableEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ConsumableEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -17053,7 +17886,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ConsumableDestroy<'a> {
@@ -17066,13 +17899,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17088,7 +17920,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/resources/consumable/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -17140,9 +17974,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumablePartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumablePartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::ConsumablePatch, String>,
+        body: Result<crate::types::ConsumablePatch, String>,
     }
     impl<'a> ConsumablePartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -17150,18 +17984,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumablePartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumablePartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17178,43 +18011,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumablePatch>,
-            <V as std::convert::TryInto<
-                types::ConsumablePatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::ConsumablePatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ConsumablePatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: ConsumablePatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ConsumablePatch,
-            ) -> types::builder::ConsumablePatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/resources/consumable/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ConsumablePatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/resources/consumable/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -17264,7 +18081,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -17286,13 +18103,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17335,8 +18151,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -17394,7 +18210,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ConsumableapprovalRetrieve<'a> {
@@ -17407,13 +18223,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17432,8 +18247,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::ConsumableApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::ConsumableApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -17486,7 +18301,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ConsumableapprovalAccept<'a> {
@@ -17499,13 +18314,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17523,7 +18337,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/resources/consumableapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -17575,7 +18392,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConsumableapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::ConsumableapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> ConsumableapprovalReject<'a> {
@@ -17588,13 +18405,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ConsumableapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `ConsumableapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17612,7 +18428,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/resources/consumableapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -17664,7 +18483,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceList<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -17686,13 +18505,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17735,8 +18553,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::HardwareDeviceListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::HardwareDeviceListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -17794,67 +18612,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceCreatePortal, String>,
-        body: Result<types::builder::NewHardwareDevice, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewHardwareDevice, String>,
     }
     impl<'a> HardwaredeviceCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewHardwareDevice>,
-            <V as std::convert::TryInto<
-                types::NewHardwareDevice,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewHardwareDevice>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewHardwareDevice` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewHardwareDevice` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewHardwareDevice,
-            ) -> types::builder::NewHardwareDevice,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/resources/hardwaredevice/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::HardwareDeviceSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::HardwareDeviceSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewHardwareDevice::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/resources/hardwaredevice/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -17904,7 +18705,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> HardwaredeviceRetrieve<'a> {
@@ -17917,13 +18718,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -17942,8 +18742,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::HardwareDeviceEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::HardwareDeviceEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -17996,7 +18796,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> HardwaredeviceDestroy<'a> {
@@ -18009,13 +18809,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18031,7 +18830,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/resources/hardwaredevice/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -18083,9 +18884,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredevicePartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredevicePartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::HardwareDevicePatch, String>,
+        body: Result<crate::types::HardwareDevicePatch, String>,
     }
     impl<'a> HardwaredevicePartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -18093,18 +18894,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredevicePartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredevicePartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18121,43 +18921,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwareDevicePatch>,
-            <V as std::convert::TryInto<
-                types::HardwareDevicePatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::HardwareDevicePatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `HardwareDevicePatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: HardwareDevicePatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::HardwareDevicePatch,
-            ) -> types::builder::HardwareDevicePatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/resources/hardwaredevice/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::HardwareDeviceSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::HardwareDeviceSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::HardwareDevicePatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/resources/hardwaredevice/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -18207,7 +18991,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -18229,13 +19013,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18278,8 +19061,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::HardwareDeviceApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::HardwareDeviceApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -18337,7 +19120,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> HardwaredeviceapprovalRetrieve<'a> {
@@ -18350,13 +19133,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18375,8 +19157,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::HardwareDeviceApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::HardwareDeviceApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -18429,7 +19211,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> HardwaredeviceapprovalAccept<'a> {
@@ -18442,13 +19224,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18466,7 +19247,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/resources/hardwaredeviceapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -18518,7 +19302,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct HardwaredeviceapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::HardwaredeviceapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> HardwaredeviceapprovalReject<'a> {
@@ -18531,13 +19315,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::HardwaredeviceapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `HardwaredeviceapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18555,7 +19338,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/resources/hardwaredeviceapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -18607,7 +19393,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -18629,12 +19415,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18676,7 +19462,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/resources/supplier/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SupplierListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SupplierListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -18733,59 +19522,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierCreatePortal, String>,
-        body: Result<types::builder::NewSupplier, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSupplier, String>,
     }
     impl<'a> SupplierCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSupplier>,
-            <V as std::convert::TryInto<types::NewSupplier>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSupplier>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewSupplier` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSupplier` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewSupplier,
-            ) -> types::builder::NewSupplier,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/resources/supplier/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SupplierSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SupplierSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewSupplier::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/resources/supplier/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -18835,7 +19615,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SupplierRetrieve<'a> {
@@ -18848,13 +19628,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18872,7 +19651,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/resources/supplier/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SupplierEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SupplierEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -18924,7 +19706,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SupplierDestroy<'a> {
@@ -18937,12 +19719,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -18958,7 +19740,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/resources/supplier/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -19010,9 +19794,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SupplierPatch, String>,
+        body: Result<crate::types::SupplierPatch, String>,
     }
     impl<'a> SupplierPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19020,18 +19804,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19048,38 +19831,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierPatch>,
-            <V as std::convert::TryInto<types::SupplierPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SupplierPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `SupplierPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SupplierPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SupplierPatch,
-            ) -> types::builder::SupplierPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/resources/supplier/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SupplierSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SupplierSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SupplierPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/resources/supplier/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -19129,7 +19901,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -19151,13 +19923,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19200,8 +19971,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SupplierApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SupplierApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -19259,7 +20030,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SupplierapprovalRetrieve<'a> {
@@ -19272,13 +20043,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19297,8 +20067,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SupplierApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SupplierApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -19351,7 +20121,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SupplierapprovalAccept<'a> {
@@ -19364,13 +20134,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19388,7 +20157,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/resources/supplierapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -19440,7 +20212,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SupplierapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::SupplierapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SupplierapprovalReject<'a> {
@@ -19453,13 +20225,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SupplierapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SupplierapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19477,7 +20248,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/resources/supplierapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -19529,7 +20303,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -19551,13 +20325,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19600,8 +20373,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralCategoryListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralCategoryListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -19659,69 +20432,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryCreatePortal, String>,
-        body: Result<types::builder::NewBehavioralCategory, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewBehavioralCategory, String>,
     }
     impl<'a> BehavioralcategoryCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewBehavioralCategory>,
-            <V as std::convert::TryInto<
-                types::NewBehavioralCategory,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewBehavioralCategory>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `NewBehavioralCategory` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewBehavioralCategory` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewBehavioralCategory,
-            ) -> types::builder::NewBehavioralCategory,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/taxonomies/behavioralcategory/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralCategorySaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralCategorySaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewBehavioralCategory::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/behavioralcategory/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -19771,7 +20525,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralcategoryRetrieve<'a> {
@@ -19784,13 +20538,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19809,8 +20562,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralCategoryEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralCategoryEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -19863,7 +20616,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralcategoryDestroy<'a> {
@@ -19876,13 +20629,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19898,7 +20650,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/taxonomies/behavioralcategory/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -19950,9 +20704,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::BehavioralCategoryPatch, String>,
+        body: Result<crate::types::BehavioralCategoryPatch, String>,
     }
     impl<'a> BehavioralcategoryPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -19960,18 +20714,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -19988,46 +20741,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralCategoryPatch>,
-            <V as std::convert::TryInto<
-                types::BehavioralCategoryPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::BehavioralCategoryPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `BehavioralCategoryPatch` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: BehavioralCategoryPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::BehavioralCategoryPatch,
-            ) -> types::builder::BehavioralCategoryPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralcategory/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralCategorySaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralCategorySaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BehavioralCategoryPatch::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/behavioralcategory/{}/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -20077,7 +20811,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -20099,13 +20833,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20148,8 +20881,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralCategoryApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralCategoryApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -20207,7 +20940,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralcategoryapprovalRetrieve<'a> {
@@ -20220,13 +20953,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20245,8 +20977,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralCategoryApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralCategoryApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -20299,7 +21031,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralcategoryapprovalAccept<'a> {
@@ -20312,13 +21044,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20336,7 +21067,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralcategoryapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -20389,7 +21123,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralcategoryapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralcategoryapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralcategoryapprovalReject<'a> {
@@ -20402,13 +21136,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralcategoryapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralcategoryapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20426,7 +21159,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralcategoryapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -20479,7 +21215,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -20501,13 +21237,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20550,8 +21285,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralParadigmListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralParadigmListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -20609,69 +21344,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmCreatePortal, String>,
-        body: Result<types::builder::NewBehavioralParadigm, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewBehavioralParadigm, String>,
     }
     impl<'a> BehavioralparadigmCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewBehavioralParadigm>,
-            <V as std::convert::TryInto<
-                types::NewBehavioralParadigm,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewBehavioralParadigm>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `NewBehavioralParadigm` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewBehavioralParadigm` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewBehavioralParadigm,
-            ) -> types::builder::NewBehavioralParadigm,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/taxonomies/behavioralparadigm/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralParadigmSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralParadigmSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewBehavioralParadigm::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/behavioralparadigm/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -20721,7 +21437,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralparadigmRetrieve<'a> {
@@ -20734,13 +21450,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20759,8 +21474,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralParadigmEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralParadigmEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -20813,7 +21528,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralparadigmDestroy<'a> {
@@ -20826,13 +21541,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20848,7 +21562,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/taxonomies/behavioralparadigm/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -20900,9 +21616,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::BehavioralParadigmPatch, String>,
+        body: Result<crate::types::BehavioralParadigmPatch, String>,
     }
     impl<'a> BehavioralparadigmPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -20910,18 +21626,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -20938,46 +21653,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralParadigmPatch>,
-            <V as std::convert::TryInto<
-                types::BehavioralParadigmPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::BehavioralParadigmPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `BehavioralParadigmPatch` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: BehavioralParadigmPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::BehavioralParadigmPatch,
-            ) -> types::builder::BehavioralParadigmPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralparadigm/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralParadigmSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralParadigmSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BehavioralParadigmPatch::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/behavioralparadigm/{}/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -21027,7 +21723,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -21049,13 +21745,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21098,8 +21793,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralParadigmApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralParadigmApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -21157,7 +21852,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralparadigmapprovalRetrieve<'a> {
@@ -21170,13 +21865,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21195,8 +21889,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BehavioralParadigmApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BehavioralParadigmApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -21249,7 +21943,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralparadigmapprovalAccept<'a> {
@@ -21262,13 +21956,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21286,7 +21979,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralparadigmapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -21339,7 +22035,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BehavioralparadigmapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::BehavioralparadigmapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BehavioralparadigmapprovalReject<'a> {
@@ -21352,13 +22048,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BehavioralparadigmapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BehavioralparadigmapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21376,7 +22071,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralparadigmapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -21429,7 +22127,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BrainregionList<'a> {
         client: &'a super::Client,
-        portal: Result<types::BrainregionListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -21451,12 +22149,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BrainregionListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BrainregionListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21499,8 +22197,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::BrainRegionListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::BrainRegionListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -21558,64 +22256,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BrainregionCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BrainregionCreatePortal, String>,
-        body: Result<types::builder::NewBrainRegion, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewBrainRegion, String>,
     }
     impl<'a> BrainregionCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BrainregionCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BrainregionCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewBrainRegion>,
-            <V as std::convert::TryInto<
-                types::NewBrainRegion,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewBrainRegion>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewBrainRegion` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewBrainRegion` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewBrainRegion,
-            ) -> types::builder::NewBrainRegion,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/taxonomies/brainregion/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BrainRegionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BrainRegionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewBrainRegion::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/brainregion/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -21665,7 +22349,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BrainregionRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::BrainregionRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BrainregionRetrieve<'a> {
@@ -21678,13 +22362,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BrainregionRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BrainregionRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21702,7 +22385,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/taxonomies/brainregion/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BrainRegionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BrainRegionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -21754,7 +22440,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BrainregionDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::BrainregionDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> BrainregionDestroy<'a> {
@@ -21767,13 +22453,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BrainregionDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BrainregionDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21789,7 +22474,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/taxonomies/brainregion/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -21841,9 +22528,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BrainregionPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::BrainregionPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::BrainRegionPatch, String>,
+        body: Result<crate::types::BrainRegionPatch, String>,
     }
     impl<'a> BrainregionPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -21851,18 +22538,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BrainregionPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `BrainregionPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -21879,40 +22565,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BrainRegionPatch>,
-            <V as std::convert::TryInto<
-                types::BrainRegionPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::BrainRegionPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `BrainRegionPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: BrainRegionPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::BrainRegionPatch,
-            ) -> types::builder::BrainRegionPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/brainregion/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BrainRegionEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::BrainRegionEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BrainRegionPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/brainregion/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -21962,7 +22635,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityList<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -21984,13 +22657,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22033,8 +22705,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::RegulatoryAuthorityListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::RegulatoryAuthorityListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -22092,69 +22764,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityCreatePortal, String>,
-        body: Result<types::builder::NewRegulatoryAuthority, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewRegulatoryAuthority, String>,
     }
     impl<'a> RegulatoryauthorityCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewRegulatoryAuthority>,
-            <V as std::convert::TryInto<
-                types::NewRegulatoryAuthority,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewRegulatoryAuthority>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `NewRegulatoryAuthority` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewRegulatoryAuthority` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewRegulatoryAuthority,
-            ) -> types::builder::NewRegulatoryAuthority,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/taxonomies/regulatoryauthority/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::RegulatoryAuthoritySaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::RegulatoryAuthoritySaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewRegulatoryAuthority::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/regulatoryauthority/", client.baseurl,
                 encode_path(& portal.to_string()),
@@ -22204,7 +22857,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RegulatoryauthorityRetrieve<'a> {
@@ -22217,13 +22870,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22242,8 +22894,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::RegulatoryAuthorityEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::RegulatoryAuthorityEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -22296,7 +22948,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RegulatoryauthorityDestroy<'a> {
@@ -22309,13 +22961,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22331,7 +22982,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/taxonomies/regulatoryauthority/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -22383,9 +23036,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::RegulatoryAuthorityPatch, String>,
+        body: Result<crate::types::RegulatoryAuthorityPatch, String>,
     }
     impl<'a> RegulatoryauthorityPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -22393,18 +23046,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22421,46 +23073,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryAuthorityPatch>,
-            <V as std::convert::TryInto<
-                types::RegulatoryAuthorityPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::RegulatoryAuthorityPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `RegulatoryAuthorityPatch` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: RegulatoryAuthorityPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::RegulatoryAuthorityPatch,
-            ) -> types::builder::RegulatoryAuthorityPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/regulatoryauthority/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::RegulatoryAuthoritySaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::RegulatoryAuthoritySaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::RegulatoryAuthorityPatch::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/regulatoryauthority/{}/", client.baseurl,
                 encode_path(& portal.to_string()), encode_path(& id.to_string()),
@@ -22510,7 +23143,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -22532,13 +23165,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22581,8 +23213,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::RegulatoryAuthorityApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::RegulatoryAuthorityApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -22640,7 +23272,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RegulatoryauthorityapprovalRetrieve<'a> {
@@ -22653,13 +23285,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22678,8 +23309,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::RegulatoryAuthorityApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::RegulatoryAuthorityApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -22732,7 +23363,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RegulatoryauthorityapprovalAccept<'a> {
@@ -22745,13 +23376,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22769,7 +23399,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/regulatoryauthorityapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -22822,7 +23455,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RegulatoryauthorityapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::RegulatoryauthorityapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> RegulatoryauthorityapprovalReject<'a> {
@@ -22835,13 +23468,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RegulatoryauthorityapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `RegulatoryauthorityapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22859,7 +23491,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/regulatoryauthorityapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -22912,7 +23547,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -22934,12 +23569,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -22982,8 +23617,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SetupTypeListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SetupTypeListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -23041,64 +23676,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeCreatePortal, String>,
-        body: Result<types::builder::NewSetupType, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSetupType, String>,
     }
     impl<'a> SetuptypeCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSetupType>,
-            <V as std::convert::TryInto<types::NewSetupType>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSetupType>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewSetupType` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSetupType` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewSetupType,
-            ) -> types::builder::NewSetupType,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/taxonomies/setuptype/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SetupTypeSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SetupTypeSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewSetupType::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/setuptype/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -23148,7 +23769,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SetuptypeRetrieve<'a> {
@@ -23161,13 +23782,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23185,7 +23805,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/taxonomies/setuptype/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SetupTypeEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SetupTypeEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -23237,7 +23860,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SetuptypeDestroy<'a> {
@@ -23250,13 +23873,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23272,7 +23894,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/taxonomies/setuptype/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -23324,9 +23948,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypePartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypePartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SetupTypePatch, String>,
+        body: Result<crate::types::SetupTypePatch, String>,
     }
     impl<'a> SetuptypePartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23334,18 +23958,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypePartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypePartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23362,43 +23985,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetupTypePatch>,
-            <V as std::convert::TryInto<
-                types::SetupTypePatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SetupTypePatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `SetupTypePatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SetupTypePatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SetupTypePatch,
-            ) -> types::builder::SetupTypePatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/setuptype/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SetupTypeSaveEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SetupTypeSaveEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SetupTypePatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/setuptype/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -23448,7 +24055,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -23470,13 +24077,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23519,8 +24125,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SetupTypeApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SetupTypeApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -23578,7 +24184,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SetuptypeapprovalRetrieve<'a> {
@@ -23591,13 +24197,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23616,8 +24221,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SetupTypeApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SetupTypeApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -23670,7 +24275,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SetuptypeapprovalAccept<'a> {
@@ -23683,13 +24288,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23707,7 +24311,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/setuptypeapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -23759,7 +24366,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetuptypeapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::SetuptypeapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SetuptypeapprovalReject<'a> {
@@ -23772,13 +24379,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SetuptypeapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SetuptypeapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23796,7 +24402,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/setuptypeapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -23848,7 +24457,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -23870,12 +24479,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -23917,7 +24526,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/taxonomies/species/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SpeciesListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SpeciesListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -23974,59 +24586,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesCreatePortal, String>,
-        body: Result<types::builder::NewSpecies, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSpecies, String>,
     }
     impl<'a> SpeciesCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSpecies>,
-            <V as std::convert::TryInto<types::NewSpecies>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSpecies>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewSpecies` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSpecies` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewSpecies,
-            ) -> types::builder::NewSpecies,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/taxonomies/species/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SpeciesSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SpeciesSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewSpecies::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/species/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -24076,7 +24679,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SpeciesRetrieve<'a> {
@@ -24089,12 +24692,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24112,7 +24715,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/taxonomies/species/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SpeciesEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SpeciesEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -24164,7 +24770,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SpeciesDestroy<'a> {
@@ -24177,12 +24783,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24198,7 +24804,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/taxonomies/species/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -24250,9 +24858,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SpeciesPatch, String>,
+        body: Result<crate::types::SpeciesPatch, String>,
     }
     impl<'a> SpeciesPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24260,18 +24868,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24288,38 +24895,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesPatch>,
-            <V as std::convert::TryInto<types::SpeciesPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SpeciesPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `SpeciesPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SpeciesPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SpeciesPatch,
-            ) -> types::builder::SpeciesPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/species/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SpeciesSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::SpeciesSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SpeciesPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/species/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -24369,7 +24965,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -24391,13 +24987,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24440,8 +25035,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SpeciesApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SpeciesApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -24499,7 +25094,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SpeciesapprovalRetrieve<'a> {
@@ -24512,13 +25107,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24537,8 +25131,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SpeciesApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SpeciesApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -24591,7 +25185,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SpeciesapprovalAccept<'a> {
@@ -24604,13 +25198,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24628,7 +25221,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/speciesapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -24680,7 +25276,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SpeciesapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::SpeciesapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SpeciesapprovalReject<'a> {
@@ -24693,13 +25289,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SpeciesapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SpeciesapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24717,7 +25312,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/speciesapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -24769,7 +25367,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainList<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -24791,12 +25389,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -24838,7 +25436,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/taxonomies/strain/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StrainListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::StrainListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -24895,57 +25496,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainCreatePortal, String>,
-        body: Result<types::builder::NewStrain, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewStrain, String>,
     }
     impl<'a> StrainCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewStrain>,
-            <V as std::convert::TryInto<types::NewStrain>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewStrain>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewStrain` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewStrain` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::NewStrain) -> types::builder::NewStrain,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/taxonomies/strain/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StrainSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::StrainSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewStrain::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/strain/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -24995,7 +25589,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> StrainRetrieve<'a> {
@@ -25008,12 +25602,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25031,7 +25625,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/taxonomies/strain/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StrainEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::StrainEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -25083,7 +25680,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> StrainDestroy<'a> {
@@ -25096,12 +25693,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25117,7 +25714,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/taxonomies/strain/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -25169,9 +25768,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::StrainPatch, String>,
+        body: Result<crate::types::StrainPatch, String>,
     }
     impl<'a> StrainPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25179,18 +25778,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25207,36 +25805,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainPatch>,
-            <V as std::convert::TryInto<types::StrainPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::StrainPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `StrainPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: StrainPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::StrainPatch,
-            ) -> types::builder::StrainPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/strain/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::StrainSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::StrainSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::StrainPatch::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/taxonomies/strain/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -25286,7 +25875,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -25308,13 +25897,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25357,8 +25945,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::StrainApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::StrainApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -25416,7 +26004,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> StrainapprovalRetrieve<'a> {
@@ -25429,13 +26017,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25454,8 +26041,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::StrainApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::StrainApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -25508,7 +26095,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> StrainapprovalAccept<'a> {
@@ -25521,13 +26108,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25545,7 +26131,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/strainapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -25597,7 +26186,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct StrainapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::StrainapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> StrainapprovalReject<'a> {
@@ -25610,13 +26199,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::StrainapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `StrainapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25634,7 +26222,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/taxonomies/strainapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -25686,7 +26277,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -25708,12 +26299,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25755,7 +26346,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/dissemination/journal/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JournalListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::JournalListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -25812,59 +26406,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalCreatePortal, String>,
-        body: Result<types::builder::NewJournal, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewJournal, String>,
     }
     impl<'a> JournalCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewJournal>,
-            <V as std::convert::TryInto<types::NewJournal>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewJournal>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewJournal` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewJournal` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewJournal,
-            ) -> types::builder::NewJournal,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/dissemination/journal/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JournalSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::JournalSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewJournal::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/dissemination/journal/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -25914,7 +26499,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> JournalRetrieve<'a> {
@@ -25927,12 +26512,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -25950,7 +26535,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/dissemination/journal/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JournalEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::JournalEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -26002,7 +26590,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> JournalDestroy<'a> {
@@ -26015,12 +26603,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26036,7 +26624,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/dissemination/journal/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -26088,9 +26678,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::JournalPatch, String>,
+        body: Result<crate::types::JournalPatch, String>,
     }
     impl<'a> JournalPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26098,18 +26688,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26126,38 +26715,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalPatch>,
-            <V as std::convert::TryInto<types::JournalPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::JournalPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `JournalPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: JournalPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::JournalPatch,
-            ) -> types::builder::JournalPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/dissemination/journal/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::JournalSaveEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::JournalSaveEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::JournalPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/dissemination/journal/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -26207,7 +26785,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalapprovalList<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalapprovalListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -26229,13 +26807,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalapprovalListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalapprovalListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26278,8 +26855,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::JournalApprovalListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::JournalApprovalListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -26337,7 +26914,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalapprovalRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalapprovalRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> JournalapprovalRetrieve<'a> {
@@ -26350,13 +26927,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalapprovalRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalapprovalRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26375,8 +26951,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::JournalApprovalEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::JournalApprovalEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -26429,7 +27005,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalapprovalAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalapprovalAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> JournalapprovalAccept<'a> {
@@ -26442,13 +27018,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalapprovalAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalapprovalAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26466,7 +27041,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/dissemination/journalapproval/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -26518,7 +27096,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct JournalapprovalReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::JournalapprovalRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> JournalapprovalReject<'a> {
@@ -26531,13 +27109,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::JournalapprovalRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `JournalapprovalRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26555,7 +27132,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/api/{portal}/dissemination/journalapproval/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -26607,7 +27187,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PublicationList<'a> {
         client: &'a super::Client,
-        portal: Result<types::PublicationListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -26629,12 +27209,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PublicationListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PublicationListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26677,8 +27257,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::PublicationListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::PublicationListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -26736,64 +27316,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PublicationCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::PublicationCreatePortal, String>,
-        body: Result<types::builder::NewPublication, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewPublication, String>,
     }
     impl<'a> PublicationCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PublicationCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PublicationCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewPublication>,
-            <V as std::convert::TryInto<
-                types::NewPublication,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewPublication>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewPublication` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewPublication` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewPublication,
-            ) -> types::builder::NewPublication,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/dissemination/publication/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicationEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::PublicationEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewPublication::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/dissemination/publication/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -26843,7 +27409,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PublicationRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::PublicationRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> PublicationRetrieve<'a> {
@@ -26856,13 +27422,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PublicationRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PublicationRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26880,7 +27445,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/dissemination/publication/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicationEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::PublicationEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -26932,7 +27500,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PublicationDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::PublicationDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> PublicationDestroy<'a> {
@@ -26945,13 +27513,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PublicationDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PublicationDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -26967,7 +27534,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/dissemination/publication/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -27019,9 +27588,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PublicationPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::PublicationPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::PublicationPatch, String>,
+        body: Result<crate::types::PublicationPatch, String>,
     }
     impl<'a> PublicationPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27029,18 +27598,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PublicationPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PublicationPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27057,40 +27625,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PublicationPatch>,
-            <V as std::convert::TryInto<
-                types::PublicationPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::PublicationPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `PublicationPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: PublicationPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::PublicationPatch,
-            ) -> types::builder::PublicationPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/dissemination/publication/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicationEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::PublicationEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::PublicationPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/dissemination/publication/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -27140,7 +27695,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupList<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -27162,12 +27717,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27209,7 +27764,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/group/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GroupListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::GroupListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -27266,55 +27824,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupCreatePortal, String>,
-        body: Result<types::builder::NewGroup, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewGroup, String>,
     }
     impl<'a> GroupCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupCreatePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewGroup>,
-            <V as std::convert::TryInto<types::NewGroup>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewGroup>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `NewGroup` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::NewGroup) -> types::builder::NewGroup,
-        {
-            self.body = self.body.map(f);
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewGroup` for body failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `POST` request to `/api/{portal}/users/group/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GroupEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::GroupEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::NewGroup::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/users/group/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -27364,7 +27917,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
     }
     impl<'a> GroupRetrieve<'a> {
@@ -27377,12 +27930,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27398,7 +27951,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/group/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GroupEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::GroupEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -27450,7 +28006,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
     }
     impl<'a> GroupDestroy<'a> {
@@ -27463,12 +28019,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27482,7 +28038,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/users/group/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -27534,9 +28092,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
-        body: Result<types::builder::GroupPatch, String>,
+        body: Result<crate::types::GroupPatch, String>,
     }
     impl<'a> GroupPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27544,18 +28102,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27570,36 +28127,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupPatch>,
-            <V as std::convert::TryInto<types::GroupPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::GroupPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `GroupPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: GroupPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::GroupPatch,
-            ) -> types::builder::GroupPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/users/group/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GroupEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::GroupEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::GroupPatch::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/users/group/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -27649,7 +28197,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupJoin<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupJoinPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
     }
     impl<'a> GroupJoin<'a> {
@@ -27662,12 +28210,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupJoinPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupJoinPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27683,7 +28231,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/group/{id}/join/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -27735,7 +28286,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupLeave<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupLeavePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
     }
     impl<'a> GroupLeave<'a> {
@@ -27748,12 +28299,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupLeavePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupLeavePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27769,7 +28320,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/group/{id}/leave/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -27821,7 +28375,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipInvitationList<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipInvitationListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -27843,13 +28397,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipInvitationListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipInvitationListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27892,8 +28445,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::GroupMembershipInvitationListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::GroupMembershipInvitationListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -27951,7 +28504,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipInvitationRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipInvitationRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipInvitationRetrieve<'a> {
@@ -27964,13 +28517,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipInvitationRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipInvitationRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -27989,8 +28541,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::GroupMembershipInvitationEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::GroupMembershipInvitationEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -28043,7 +28595,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipInvitationAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipInvitationAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipInvitationAccept<'a> {
@@ -28056,13 +28608,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipInvitationAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipInvitationAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28080,7 +28631,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/groupmembershipinvitation/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -28132,7 +28686,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipInvitationReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipInvitationRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipInvitationReject<'a> {
@@ -28145,13 +28699,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipInvitationRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipInvitationRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28169,7 +28722,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/groupmembershipinvitation/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -28221,7 +28777,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipInvitationCancel<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipInvitationCancelPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipInvitationCancel<'a> {
@@ -28234,13 +28790,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipInvitationCancelPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipInvitationCancelPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28258,7 +28813,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/groupmembershipinvitation/{id}/cancel/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -28310,7 +28868,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipRequestList<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipRequestListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -28332,13 +28890,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipRequestListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipRequestListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28381,8 +28938,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::GroupMembershipRequestListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::GroupMembershipRequestListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -28440,7 +28997,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipRequestRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipRequestRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipRequestRetrieve<'a> {
@@ -28453,13 +29010,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipRequestRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipRequestRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28478,8 +29034,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::GroupMembershipRequestEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::GroupMembershipRequestEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -28532,7 +29088,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipRequestAccept<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipRequestAcceptPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipRequestAccept<'a> {
@@ -28545,13 +29101,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipRequestAcceptPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipRequestAcceptPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28569,7 +29124,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/groupmembershiprequest/{id}/accept/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -28621,7 +29179,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipRequestReject<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipRequestRejectPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipRequestReject<'a> {
@@ -28634,13 +29192,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipRequestRejectPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipRequestRejectPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28658,7 +29215,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/groupmembershiprequest/{id}/reject/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -28710,7 +29270,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GroupMembershipRequestCancel<'a> {
         client: &'a super::Client,
-        portal: Result<types::GroupMembershipRequestCancelPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> GroupMembershipRequestCancel<'a> {
@@ -28723,13 +29283,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GroupMembershipRequestCancelPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `GroupMembershipRequestCancelPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28747,7 +29306,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/groupmembershiprequest/{id}/cancel/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActionResult>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::ActionResult>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -28799,7 +29361,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LaboratoryList<'a> {
         client: &'a super::Client,
-        portal: Result<types::LaboratoryListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -28821,12 +29383,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LaboratoryListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LaboratoryListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -28869,8 +29431,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::LaboratoryListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::LaboratoryListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -28928,62 +29490,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LaboratoryCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::LaboratoryCreatePortal, String>,
-        body: Result<types::builder::NewLaboratory, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewLaboratory, String>,
     }
     impl<'a> LaboratoryCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LaboratoryCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LaboratoryCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewLaboratory>,
-            <V as std::convert::TryInto<types::NewLaboratory>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewLaboratory>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `NewLaboratory` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewLaboratory` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewLaboratory,
-            ) -> types::builder::NewLaboratory,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/users/laboratory/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LaboratoryEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::LaboratoryEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewLaboratory::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/users/laboratory/", client.baseurl, encode_path(& portal
                 .to_string()),
@@ -29033,7 +29583,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LaboratoryRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::LaboratoryRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> LaboratoryRetrieve<'a> {
@@ -29046,13 +29596,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LaboratoryRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LaboratoryRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29070,7 +29619,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/laboratory/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LaboratoryEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::LaboratoryEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -29122,7 +29674,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LaboratoryDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::LaboratoryDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> LaboratoryDestroy<'a> {
@@ -29135,13 +29687,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LaboratoryDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LaboratoryDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29157,7 +29708,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/users/laboratory/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -29209,9 +29762,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct LaboratoryPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::LaboratoryPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::LaboratoryPatch, String>,
+        body: Result<crate::types::LaboratoryPatch, String>,
     }
     impl<'a> LaboratoryPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29219,18 +29772,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LaboratoryPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `LaboratoryPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29247,40 +29799,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::LaboratoryPatch>,
-            <V as std::convert::TryInto<
-                types::LaboratoryPatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::LaboratoryPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `LaboratoryPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: LaboratoryPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::LaboratoryPatch,
-            ) -> types::builder::LaboratoryPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/users/laboratory/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::LaboratoryEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::LaboratoryEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::LaboratoryPatch::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/users/laboratory/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -29330,7 +29869,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserList<'a> {
         client: &'a super::Client,
-        portal: Result<types::UserListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -29352,12 +29891,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UserListPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29399,7 +29938,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/user/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserListEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::UserListEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -29456,7 +29998,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::UserRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
     }
     impl<'a> UserRetrieve<'a> {
@@ -29469,12 +30011,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UserRetrievePortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29490,7 +30032,10 @@ pub mod builder {
         ///Sends a `GET` request to `/api/{portal}/users/user/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::UserEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -29542,7 +30087,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::UserDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
     }
     impl<'a> UserDestroy<'a> {
@@ -29555,12 +30100,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UserDestroyPortal` for portal failed".to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29574,7 +30119,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/users/user/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -29626,9 +30173,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserPartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::UserPartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<i64, String>,
-        body: Result<types::builder::UserPatch, String>,
+        body: Result<crate::types::UserPatch, String>,
     }
     impl<'a> UserPartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29636,18 +30183,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserPartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UserPartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29662,34 +30208,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserPatch>,
-            <V as std::convert::TryInto<types::UserPatch>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::UserPatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `UserPatch` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: UserPatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::UserPatch) -> types::builder::UserPatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/users/user/{id}/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserEnvelope>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::UserEnvelope>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::UserPatch::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/users/user/{}/", client.baseurl, encode_path(& portal
                 .to_string()), encode_path(& id.to_string()),
@@ -29739,7 +30278,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessiondatastorageList<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessiondatastorageListPortal, String>,
+        portal: Result<crate::Portal, String>,
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
@@ -29761,13 +30300,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessiondatastorageListPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessiondatastorageListPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -29810,8 +30348,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SessionDataStorageListEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SessionDataStorageListEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, limit, offset, query } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -29869,69 +30407,50 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessiondatastorageCreate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessiondatastorageCreatePortal, String>,
-        body: Result<types::builder::NewSessionDataStorage, String>,
+        portal: Result<crate::Portal, String>,
+        body: Result<crate::types::NewSessionDataStorage, String>,
     }
     impl<'a> SessiondatastorageCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessiondatastorageCreatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessiondatastorageCreatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::NewSessionDataStorage>,
-            <V as std::convert::TryInto<
-                types::NewSessionDataStorage,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::NewSessionDataStorage>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `NewSessionDataStorage` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: NewSessionDataStorage` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::NewSessionDataStorage,
-            ) -> types::builder::NewSessionDataStorage,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/{portal}/stem/sessiondatastorage/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SessionDataStorageEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SessionDataStorageEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::NewSessionDataStorage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/sessiondatastorage/", client.baseurl, encode_path(&
                 portal.to_string()),
@@ -29981,7 +30500,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessiondatastorageRetrieve<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessiondatastorageRetrievePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SessiondatastorageRetrieve<'a> {
@@ -29994,13 +30513,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessiondatastorageRetrievePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessiondatastorageRetrievePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -30019,8 +30537,8 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SessionDataStorageEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SessionDataStorageEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
@@ -30073,7 +30591,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessiondatastorageDestroy<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessiondatastorageDestroyPortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
     }
     impl<'a> SessiondatastorageDestroy<'a> {
@@ -30086,13 +30604,12 @@ pub mod builder {
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessiondatastorageDestroyPortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessiondatastorageDestroyPortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -30108,7 +30625,9 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/api/{portal}/stem/sessiondatastorage/{id}/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::ApiError>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<()>, Error<crate::types::ApiError>> {
             let Self { client, portal, id } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
@@ -30160,9 +30679,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SessiondatastoragePartialUpdate<'a> {
         client: &'a super::Client,
-        portal: Result<types::SessiondatastoragePartialUpdatePortal, String>,
+        portal: Result<crate::Portal, String>,
         id: Result<::uuid::Uuid, String>,
-        body: Result<types::builder::SessionDataStoragePatch, String>,
+        body: Result<crate::types::SessionDataStoragePatch, String>,
     }
     impl<'a> SessiondatastoragePartialUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30170,18 +30689,17 @@ pub mod builder {
                 client: client,
                 portal: Err("portal was not initialized".to_string()),
                 id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn portal<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessiondatastoragePartialUpdatePortal>,
+            V: std::convert::TryInto<crate::Portal>,
         {
             self.portal = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `SessiondatastoragePartialUpdatePortal` for portal failed"
-                        .to_string()
+                    "conversion to `crate :: Portal` for portal failed".to_string()
                 });
             self
         }
@@ -30198,46 +30716,27 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::SessionDataStoragePatch>,
-            <V as std::convert::TryInto<
-                types::SessionDataStoragePatch,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::SessionDataStoragePatch>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `SessionDataStoragePatch` for body failed: {}", s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: SessionDataStoragePatch` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::SessionDataStoragePatch,
-            ) -> types::builder::SessionDataStoragePatch,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `PATCH` request to `/api/{portal}/stem/sessiondatastorage/{id}/`
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::SessionDataStorageEnvelope>,
-            Error<types::ApiError>,
+            ResponseValue<crate::types::SessionDataStorageEnvelope>,
+            Error<crate::types::ApiError>,
         > {
             let Self { client, portal, id, body } = self;
             let portal = portal.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::SessionDataStoragePatch::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/{}/stem/sessiondatastorage/{}/", client.baseurl, encode_path(&
                 portal.to_string()), encode_path(& id.to_string()),
@@ -30287,53 +30786,36 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AuthDeviceCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::DeviceAuthorizationRequest, String>,
+        body: Result<crate::types::DeviceAuthorizationRequest, String>,
     }
     impl<'a> AuthDeviceCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeviceAuthorizationRequest>,
-            <V as std::convert::TryInto<
-                types::DeviceAuthorizationRequest,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::DeviceAuthorizationRequest>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `DeviceAuthorizationRequest` for body failed: {}",
-                        s
-                    )
+                .map_err(|_| {
+                    "conversion to `crate :: types :: DeviceAuthorizationRequest` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DeviceAuthorizationRequest,
-            ) -> types::builder::DeviceAuthorizationRequest,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/auth/device/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DeviceAuthorization>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::DeviceAuthorization>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DeviceAuthorizationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/auth/device/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -30380,49 +30862,36 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AuthDeviceToken<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::DeviceTokenRequest, String>,
+        body: Result<crate::types::DeviceTokenRequest, String>,
     }
     impl<'a> AuthDeviceToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeviceTokenRequest>,
-            <V as std::convert::TryInto<
-                types::DeviceTokenRequest,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<crate::types::DeviceTokenRequest>,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `DeviceTokenRequest` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: DeviceTokenRequest` for body failed"
+                        .to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DeviceTokenRequest,
-            ) -> types::builder::DeviceTokenRequest,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/api/auth/device/token/`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DeviceTokenResponse>, Error<types::ApiError>> {
+        ) -> Result<
+            ResponseValue<crate::types::DeviceTokenResponse>,
+            Error<crate::types::ApiError>,
+        > {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DeviceTokenRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/auth/device/token/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map

@@ -36,6 +36,8 @@
 
 extern crate self as brainstem;
 
+#[cfg(feature = "client")]
+pub mod client;
 mod error;
 pub mod meta;
 mod model;
@@ -46,6 +48,8 @@ pub mod query;
 mod related;
 pub mod validate;
 
+#[cfg(feature = "client")]
+pub use client::{Client, Error};
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
 pub use model::{Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
 pub use nullable::Nullable;
@@ -77,7 +81,6 @@ pub mod models {
 #[cfg(feature = "client")]
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_imports)]
 pub mod raw {
-    use crate::types;
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
