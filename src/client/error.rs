@@ -85,7 +85,9 @@ pub enum Error {
         snippet: String,
     },
     /// No complete answer within the timeout.
-    #[error("timed out after {after:?} waiting for the server; try again, or raise the timeout with ClientBuilder::timeout")]
+    #[error(
+        "timed out after {after:?} waiting for the server; try again, or raise the timeout with ClientBuilder::timeout"
+    )]
     Timeout {
         /// The configured timeout.
         after: Duration,
@@ -336,7 +338,8 @@ mod tests {
     #[test]
     fn nested_validation_is_flattened() {
         let body = br#"{"name": ["This field is required."], "download_links": [{}, {"url": ["Enter a valid URL."]}], "details": {"depth": ["too deep"]}}"#;
-        let Error::Validation { fields } = from_response(&reqwest::Method::POST, "/x", 400, None, body)
+        let Error::Validation { fields } =
+            from_response(&reqwest::Method::POST, "/x", 400, None, body)
         else {
             panic!("not validation")
         };
@@ -354,7 +357,9 @@ mod tests {
             None,
             br#"["Invalid filter field: bogus"]"#,
         );
-        assert!(matches!(e, Error::BadQuery { ref messages } if messages == &["Invalid filter field: bogus"]));
+        assert!(
+            matches!(e, Error::BadQuery { ref messages } if messages == &["Invalid filter field: bogus"])
+        );
         let e = from_response(
             &reqwest::Method::GET,
             "/x",

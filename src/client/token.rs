@@ -148,9 +148,8 @@ impl TokenCache {
     pub fn store(&self, base_url: &str, token: &Token) -> Result<PathBuf, Error> {
         let path = self.path_for(base_url);
         let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
-        create_private_dir(&dir).map_err(|e| {
-            cache_error(&dir, format!("cannot create the cache directory: {e}"))
-        })?;
+        create_private_dir(&dir)
+            .map_err(|e| cache_error(&dir, format!("cannot create the cache directory: {e}")))?;
         let tmp = dir.join(format!(
             ".{}.tmp{}",
             path.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
@@ -251,7 +250,10 @@ mod tests {
     #[test]
     fn paths_per_server() {
         let c = TokenCache::in_dir("/x");
-        assert_eq!(c.path_for("https://www.brainstem.org"), Path::new("/x/token"));
+        assert_eq!(
+            c.path_for("https://www.brainstem.org"),
+            Path::new("/x/token")
+        );
         assert_eq!(
             c.path_for("https://staging.example.org/api-root/"),
             Path::new("/x/tokens/https_staging.example.org_api-root")

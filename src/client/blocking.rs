@@ -1,0 +1,323 @@
+//! A blocking facade over the async client, for scripts (feature `blocking`).
+//!
+//! It owns a small single-threaded Tokio runtime and shares every request
+//! type with the async API: the same query builders, filters, sort keys,
+//! includes, [`Page`], [`Saved`] and [`Error`].
+//!
+//! ```no_run
+//! use brainstem::client::blocking::Client;
+//! use brainstem::models::SessionFilter;
+//! let client = Client::from_env()?;
+//! let sessions = client
+//!     .sessions()
+//!     .list()
+//!     .filter(SessionFilter::NameIcontains("rat".into()))
+//!     .all()?;
+//! for s in client.projects().list().iter() {
+//!     println!("{}", s?.name);
+//! }
+//! # Ok::<(), brainstem::client::Error>(())
+//! ```
+//!
+//! Do not call it from inside an async runtime: it answers
+//! [`Error::Config`] there instead of blocking the runtime.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+use super::{ClientBuilder, Error, ListRequest, LoginOptions, Page, Saved, TokenSource};
+use crate::query::{Filter, ListQuery, QueryValue, SortKey};
+use crate::types::ActionResult;
+use crate::{Model, Portal};
+
+fn run<T>(
+    rt: &tokio::runtime::Runtime,
+    f: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::Config(
+            "the blocking client was called from inside an async runtime; use brainstem::client::Client there".into(),
+        ));
+    }
+    rt.block_on(f)
+}
+
+/// The blocking client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: super::Client,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl Client {
+    /// Build from an async [`ClientBuilder`] (all its options apply).
+    pub fn build(builder: ClientBuilder) -> Result<Client, Error> {
+        Self::from_async(builder.build()?)
+    }
+
+    /// Configured from the environment, like [`super::Client::from_env`].
+    pub fn from_env() -> Result<Client, Error> {
+        Self::build(ClientBuilder::new().env())
+    }
+
+    /// Wrap an async client.
+    pub fn from_async(inner: super::Client) -> Result<Client, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
+        Ok(Client {
+            inner,
+            rt: Arc::new(rt),
+        })
+    }
+
+    /// The async client underneath.
+    pub fn as_async(&self) -> &super::Client {
+        &self.inner
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+
+    /// Where the token came from.
+    pub fn token_source(&self) -> TokenSource {
+        self.inner.token_source()
+    }
+
+    /// The API of one model.
+    pub fn api<M: Model>(&self) -> Api<M> {
+        Api {
+            inner: self.inner.api::<M>(),
+            rt: self.rt.clone(),
+        }
+    }
+
+    /// Device-authorization login (see [`super::Client::login`]).
+    pub fn login(&self, opts: LoginOptions) -> Result<Option<PathBuf>, Error> {
+        run(&self.rt, self.inner.login(opts))
+    }
+
+    /// Forget the cached token (see [`super::Client::logout`]).
+    pub fn logout(&self) -> Result<bool, Error> {
+        self.inner.logout()
+    }
+}
+
+/// The blocking API of one model.
+#[derive(Debug)]
+pub struct Api<M: Model> {
+    inner: super::Api<M>,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl<M: Model> Clone for Api<M> {
+    fn clone(&self) -> Self {
+        Api {
+            inner: self.inner.clone(),
+            rt: self.rt.clone(),
+        }
+    }
+}
+
+impl<M: Model> Api<M> {
+    /// The same API on another portal.
+    pub fn portal(mut self, portal: Portal) -> Self {
+        self.inner = self.inner.portal(portal);
+        self
+    }
+
+    /// The same API on the public portal.
+    pub fn public(self) -> Self {
+        self.portal(Portal::Public)
+    }
+
+    /// A list request.
+    pub fn list(&self) -> List<M> {
+        List {
+            inner: self.inner.list(),
+            rt: self.rt.clone(),
+        }
+    }
+
+    /// The Python tool's `load_<model>` (see [`super::Api::load`]).
+    pub fn load(&self) -> List<M> {
+        List {
+            inner: self.inner.load(),
+            rt: self.rt.clone(),
+        }
+    }
+
+    /// Run a list request built with the async API.
+    pub fn run_list(&self, req: ListRequest<M>) -> List<M> {
+        List {
+            inner: req,
+            rt: self.rt.clone(),
+        }
+    }
+
+    /// One record.
+    pub fn get(&self, id: M::Id) -> Result<M, Error> {
+        run(&self.rt, self.inner.get(id).send())
+    }
+
+    /// One record with relations embedded.
+    pub fn get_including(&self, id: M::Id, include: &[M::Include]) -> Result<M, Error> {
+        let mut g = self.inner.get(id);
+        for i in include {
+            g = g.include(*i);
+        }
+        run(&self.rt, g.send())
+    }
+
+    /// Create (POST), checked before sending.
+    pub fn create(&self, new: &M::New) -> Result<Saved<M>, Error> {
+        run(&self.rt, self.inner.create(new))
+    }
+
+    /// Update (PATCH), checked before sending.
+    pub fn update(&self, id: M::Id, patch: &M::Patch) -> Result<Saved<M>, Error> {
+        run(&self.rt, self.inner.update(id, patch))
+    }
+
+    /// Replace (PUT) where the API has it.
+    pub fn replace(&self, id: M::Id, new: &M::New) -> Result<Saved<M>, Error> {
+        run(&self.rt, self.inner.replace(id, new))
+    }
+
+    /// Delete.
+    pub fn delete(&self, id: M::Id) -> Result<(), Error> {
+        run(&self.rt, self.inner.delete(id))
+    }
+
+    /// A named action (`accept`, `reject`, `cancel`, `join`, `leave`).
+    pub fn action(&self, id: M::Id, action: &str) -> Result<ActionResult, Error> {
+        run(&self.rt, self.inner.action(id, action))
+    }
+
+    /// All proposals awaiting review (approval-gated models).
+    pub fn approvals(&self) -> Result<Vec<M::Approval>, Error> {
+        run(&self.rt, self.inner.approvals().list().all())
+    }
+
+    /// Accept a proposal.
+    pub fn accept_approval(&self, id: uuid::Uuid) -> Result<ActionResult, Error> {
+        run(&self.rt, async { self.inner.approvals().accept(id).await })
+    }
+
+    /// Reject a proposal.
+    pub fn reject_approval(&self, id: uuid::Uuid) -> Result<ActionResult, Error> {
+        run(&self.rt, async { self.inner.approvals().reject(id).await })
+    }
+}
+
+/// A blocking list request: the async [`ListRequest`]'s builder, with
+/// blocking [`page`](Self::page), [`all`](Self::all) and [`iter`](Self::iter).
+#[must_use = "a list request does nothing until page(), all() or iter() is called"]
+#[derive(Debug)]
+pub struct List<M: Model> {
+    inner: ListRequest<M>,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+macro_rules! delegate {
+    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident : $ty:ty),*); )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $($arg: $ty),*) -> Self {
+                self.inner = self.inner.$name($($arg),*);
+                self
+            }
+        )*
+    };
+}
+
+impl<M: Model> List<M> {
+    delegate! {
+        /// The portal.
+        fn portal(p: Portal);
+        /// Add a filter (ANDed).
+        fn filter(f: M::Filter);
+        /// Add a negated filter.
+        fn exclude(f: M::Filter);
+        /// Add a sort key.
+        fn sort(key: SortKey);
+        /// Embed a relation.
+        fn include(rel: M::Include);
+        /// Drop all includes.
+        fn no_includes();
+        /// Page size.
+        fn limit(n: u32);
+        /// Records to skip.
+        fn offset(n: u64);
+        /// Pages fetched at once.
+        fn concurrency(n: usize);
+        /// Replace the query.
+        fn query(q: ListQuery);
+    }
+
+    /// A filter the enum does not cover.
+    pub fn raw_filter(mut self, f: impl Filter) -> Self {
+        self.inner = self.inner.raw_filter(f);
+        self
+    }
+
+    /// A loader keyword filter (see [`ListRequest::by`]).
+    pub fn by(mut self, keyword: &str, value: impl QueryValue) -> Self {
+        self.inner = self.inner.by(keyword, value);
+        self
+    }
+
+    /// One page.
+    pub fn page(self) -> Result<Page<M>, Error> {
+        run(&self.rt, self.inner.page())
+    }
+
+    /// Every record.
+    pub fn all(self) -> Result<Vec<M>, Error> {
+        run(&self.rt, self.inner.all())
+    }
+
+    /// Every record, one at a time, fetching pages as needed.
+    pub fn iter(self) -> Iter<M> {
+        Iter {
+            stream: Some(self.inner.stream().boxed()),
+            rt: self.rt,
+        }
+    }
+}
+
+/// A blocking iterator over the records of a list.
+pub struct Iter<M> {
+    stream: Option<BoxStream<'static, Result<M, Error>>>,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl<M> std::fmt::Debug for Iter<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Iter")
+            .field("done", &self.stream.is_none())
+            .finish()
+    }
+}
+
+impl<M> Iterator for Iter<M> {
+    type Item = Result<M, Error>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let stream = self.stream.as_mut()?;
+        let item = match run(&self.rt, async { Ok(stream.next().await) }) {
+            Ok(item) => item,
+            Err(e) => Some(Err(e)),
+        };
+        if !matches!(item, Some(Ok(_))) {
+            self.stream = None;
+        }
+        item
+    }
+}

@@ -1,0 +1,616 @@
+//! The typed BrainSTEM client.
+//!
+//! One generic API serves every model of the spec: [`Client::api`] (or the
+//! accessors such as [`Client::sessions`]) gives an [`Api`] with `list`,
+//! `get`, `create`, `update`, `replace`, `delete`, approvals and actions, all
+//! typed by the generated record, create, patch, filter, sort and include
+//! types.
+//!
+//! ```no_run
+//! use brainstem::client::{Client, Saved};
+//! use brainstem::models::{SessionFilter, SessionInclude, SessionSort};
+//! use brainstem::query::SortField;
+//! use brainstem::types::{NewSession, Session};
+//! use brainstem::Portal;
+//!
+//! # async fn demo() -> Result<(), brainstem::client::Error> {
+//! let client = Client::from_env()?;
+//! let page = client
+//!     .sessions()
+//!     .list()
+//!     .portal(Portal::Public)
+//!     .filter(SessionFilter::NameIcontains("rat".into()))
+//!     .sort(SessionSort::Name.desc())
+//!     .include(SessionInclude::Behaviors)
+//!     .limit(10)
+//!     .page()
+//!     .await?;
+//! for s in &page.records {
+//!     println!("{} has {} behaviors", s.name, s.behaviors.len());
+//! }
+//!
+//! let project = uuid::Uuid::nil();
+//! let Saved::Applied(created) = client
+//!     .api::<Session>()
+//!     .create(&NewSession::new("rec-1".into(), vec![project]))
+//!     .await?;
+//! client.sessions().delete(created.id).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Configuration ([`Client::from_env`]): the base URL is `BRAINSTEM_URL` or
+//! `https://www.brainstem.org/`; the token is, first found wins, the one given
+//! to the builder, `BRAINSTEM_API_TOKEN` / `BRAINSTEM_TOKEN`, or the token
+//! cache ([`TokenCache`], shared with the official Python tool). Without a
+//! token only the public portal works; private requests fail with
+//! [`Error::NotLoggedIn`], which says how to log in ([`Client::login`]).
+
+mod accessors;
+mod api;
+mod approvals;
+mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
+mod decode;
+mod error;
+mod list;
+mod retry;
+mod token;
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue};
+use tracing::Instrument as _;
+
+pub use accessors::ACCESSORS;
+pub use api::{Api, GetRequest, LogModel, Saved};
+pub use approvals::{ApprovalList, Approvals};
+pub use auth::{DevicePrompt, LoginOptions};
+pub use error::{Error, LoginError};
+pub use list::{ListRequest, Page};
+pub use retry::RetryPolicy;
+pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
+
+use crate::Model;
+
+/// The default timeout of one request attempt.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default number of list pages fetched at once when the total is known.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Builds a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use brainstem::client::{Client, RetryPolicy, TokenCache};
+/// let client = Client::builder()
+///     .base_url("http://127.0.0.1:8000")
+///     .token("abc")
+///     .timeout(Duration::from_secs(5))
+///     .retry(RetryPolicy::default().max_attempts(5))
+///     .user_agent("my-pipeline/1.0")
+///     .no_token_cache()
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "http://127.0.0.1:8000/");
+/// // The token never shows in Debug output:
+/// assert!(!format!("{client:?}").contains("abc"));
+/// ```
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    token: Option<Token>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+    allow_insecure_http: Option<bool>,
+    cache: CacheChoice,
+    env: Option<EnvLookup>,
+    concurrency: usize,
+}
+
+enum CacheChoice {
+    Default,
+    Custom(TokenCache),
+    Off,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field("reads_env", &self.env.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: None,
+            token: None,
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            user_agent: concat!("brainstem-rs/", env!("CARGO_PKG_VERSION")).to_string(),
+            allow_insecure_http: None,
+            cache: CacheChoice::Default,
+            env: None,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults (no environment variables read).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The server (default `https://www.brainstem.org/`).
+    pub fn base_url(mut self, url: impl AsRef<str>) -> Self {
+        self.base_url = Some(url.as_ref().to_string());
+        self
+    }
+
+    /// The API token (wins over the environment and the cache).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Token::new(token));
+        self
+    }
+
+    /// Timeout of each request attempt (default 30 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Retry policy (default: 3 attempts for GET, PUT and DELETE).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Allow sending the token over plain `http://` to a non-loopback host.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = Some(allow);
+        self
+    }
+
+    /// Use this token cache instead of `~/.config/brainstem`.
+    pub fn token_cache(mut self, cache: TokenCache) -> Self {
+        self.cache = CacheChoice::Custom(cache);
+        self
+    }
+
+    /// Neither read nor write a token cache.
+    pub fn no_token_cache(mut self) -> Self {
+        self.cache = CacheChoice::Off;
+        self
+    }
+
+    /// How many list pages [`ListRequest::stream`] and [`ListRequest::all`]
+    /// fetch at once when the total is known (default 4; 1 is sequential).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Read `BRAINSTEM_URL`, `BRAINSTEM_API_TOKEN` / `BRAINSTEM_TOKEN`,
+    /// `BRAINSTEM_ALLOW_INSECURE_HTTP` and `HOME` (for the cache) from the
+    /// process environment. Values given to the builder still win.
+    pub fn env(self) -> Self {
+        self.env_with(|k| std::env::var(k).ok())
+    }
+
+    /// Like [`env`](Self::env) with another source of variables (for tests
+    /// and tools that hold their own environment).
+    pub fn env_with(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.env = Some(Box::new(lookup));
+        self
+    }
+
+    /// Build the client: resolve the base URL and the token, check that the
+    /// token will not travel over plain HTTP, and set up TLS.
+    pub fn build(self) -> Result<Client, Error> {
+        let var = |k: &str| -> Option<String> {
+            self.env
+                .as_ref()
+                .and_then(|f| f(k))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let base_raw = self
+            .base_url
+            .clone()
+            .or_else(|| var("BRAINSTEM_URL"))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base = token::normalize_base(&base_raw);
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|e| Error::Config(format!("base URL {base_raw:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(Error::Config(format!(
+                "base URL {base_raw:?} must be an http:// or https:// URL with a host"
+            )));
+        }
+        let allow_insecure = self.allow_insecure_http.unwrap_or_else(|| {
+            var("BRAINSTEM_ALLOW_INSECURE_HTTP")
+                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+        });
+
+        let cache = match &self.cache {
+            CacheChoice::Off => None,
+            CacheChoice::Custom(c) => Some(c.clone()),
+            CacheChoice::Default => match &self.env {
+                Some(_) => TokenCache::from_home(var("HOME").map(Into::into)),
+                None => TokenCache::default_location(),
+            },
+        };
+
+        let mut found: Option<(Token, TokenSource)> = self
+            .token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .map(|t| (t, TokenSource::Explicit));
+        if found.is_none() {
+            for name in ["BRAINSTEM_API_TOKEN", "BRAINSTEM_TOKEN"] {
+                if let Some(v) = var(name) {
+                    found = Some((Token::new(v), TokenSource::Env(name)));
+                    break;
+                }
+            }
+        }
+        if found.is_none()
+            && let Some(c) = &cache
+            && let Some((t, path)) = c.load(&base)?
+        {
+            found = Some((t, TokenSource::Cache(path)));
+        }
+        if found.is_some() && !allow_insecure && !secure_enough(&parsed) {
+            return Err(Error::InsecureUrl { url: base });
+        }
+
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .user_agent(self.user_agent.clone())
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+
+        let (token, source) = match found {
+            Some((t, s)) => (Some(t), s),
+            None => (None, TokenSource::None),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                secure_enough: allow_insecure || secure_enough(&parsed),
+                base,
+                auth: RwLock::new(AuthState { token, source }),
+                cache,
+                timeout: self.timeout,
+                retry: self.retry,
+                concurrency: self.concurrency,
+            }),
+        })
+    }
+}
+
+/// rustls with the ring provider and the platform's certificate verifier,
+/// passed to reqwest directly (no process-wide provider is installed).
+fn tls_config() -> Result<rustls::ClientConfig, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| Error::Config(format!("cannot load the platform's TLS roots: {e}")))?;
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("TLS setup: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+/// https, or http to a loopback address.
+fn secure_enough(url: &reqwest::Url) -> bool {
+    if url.scheme() == "https" {
+        return true;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+struct AuthState {
+    token: Option<Token>,
+    source: TokenSource,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    secure_enough: bool,
+    auth: RwLock<AuthState>,
+    cache: Option<TokenCache>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    concurrency: usize,
+}
+
+/// A BrainSTEM API client. Cheap to clone (the clones share connections
+/// and the token).
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("token_source", &self.token_source())
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a request carries the token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Auth {
+    /// Private portal: the token is required.
+    Required,
+    /// Public portal and login endpoints: no token is sent.
+    None,
+}
+
+/// One request, before the retry loop.
+pub(crate) struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub body: Option<Bytes>,
+    pub auth: Auth,
+}
+
+/// A successful response.
+pub(crate) struct Response {
+    #[allow(dead_code)]
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub(crate) fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment (`BRAINSTEM_URL`,
+    /// `BRAINSTEM_API_TOKEN` / `BRAINSTEM_TOKEN`) and the token cache.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::new().env().build()
+    }
+
+    /// The base URL, with a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Where the current token came from.
+    pub fn token_source(&self) -> TokenSource {
+        self.inner
+            .auth
+            .read()
+            .map(|a| a.source.clone())
+            .unwrap_or(TokenSource::None)
+    }
+
+    /// Whether a token is configured.
+    pub fn has_token(&self) -> bool {
+        self.inner
+            .auth
+            .read()
+            .map(|a| a.token.is_some())
+            .unwrap_or(false)
+    }
+
+    /// The token cache in use, if any.
+    pub fn token_cache(&self) -> Option<&TokenCache> {
+        self.inner.cache.as_ref()
+    }
+
+    /// The generic API of one model.
+    pub fn api<M: Model>(&self) -> Api<M> {
+        Api::new(self.clone())
+    }
+
+    pub(crate) fn concurrency(&self) -> usize {
+        self.inner.concurrency
+    }
+
+    pub(crate) fn set_token(&self, token: Option<Token>, source: TokenSource) {
+        if let Ok(mut a) = self.inner.auth.write() {
+            a.token = token;
+            a.source = source;
+        }
+    }
+
+    fn auth_header(&self) -> Result<HeaderValue, Error> {
+        let guard = self
+            .inner
+            .auth
+            .read()
+            .map_err(|_| Error::Config("the token lock was poisoned".into()))?;
+        let Some(token) = guard.token.as_ref() else {
+            return Err(Error::NotLoggedIn {
+                server: self.inner.base.clone(),
+            });
+        };
+        if !self.inner.secure_enough {
+            return Err(Error::InsecureUrl {
+                url: self.inner.base.clone(),
+            });
+        }
+        let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+            Error::Config(
+                "the API token contains characters that cannot be sent in an HTTP header".into(),
+            )
+        })?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
+
+    /// Send one request with the retry policy; `Ok` only for 2xx.
+    pub(crate) async fn send(&self, req: Request) -> Result<Response, Error> {
+        self.send_inner(req, false).await
+    }
+
+    /// Like [`send`](Self::send), but a 4xx answer comes back as a response
+    /// (for endpoints whose error bodies carry the protocol, like the device
+    /// login poll).
+    pub(crate) async fn send_raw(&self, req: Request) -> Result<Response, Error> {
+        self.send_inner(req, true).await
+    }
+
+    async fn send_inner(&self, req: Request, raw_4xx: bool) -> Result<Response, Error> {
+        let mut url = String::with_capacity(self.inner.base.len() + req.path.len() + 64);
+        url.push_str(&self.inner.base);
+        url.push_str(req.path.trim_start_matches('/'));
+        if let Some(q) = req.query.as_deref().filter(|q| !q.is_empty()) {
+            url.push('?');
+            url.push_str(q);
+        }
+        let auth = match req.auth {
+            Auth::Required => Some(self.auth_header()?),
+            Auth::None => None,
+        };
+        let idempotent = matches!(
+            req.method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
+        );
+        let policy = &self.inner.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let span = tracing::debug_span!(
+                "brainstem.request",
+                method = %req.method,
+                path = %req.path,
+                attempt,
+                status = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let mut rb = self
+                .inner
+                .http
+                .request(req.method.clone(), &url)
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(a) = &auth {
+                rb = rb.header(reqwest::header::AUTHORIZATION, a.clone());
+            }
+            if let Some(b) = &req.body {
+                rb = rb
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            }
+            let outcome = async {
+                let resp = rb.send().await?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = resp.bytes().await?;
+                Ok::<_, reqwest::Error>((status, headers, body))
+            }
+            .instrument(span.clone())
+            .await;
+            span.record("duration_ms", started.elapsed().as_secs_f64() * 1e3);
+            match outcome {
+                Ok((status, headers, body)) => {
+                    span.record("status", status);
+                    tracing::debug!(parent: &span, status, "response");
+                    if (200..300).contains(&status)
+                        || (raw_4xx && (400..500).contains(&status) && status != 429)
+                    {
+                        return Ok(Response {
+                            status,
+                            headers,
+                            body,
+                        });
+                    }
+                    let retry_after = headers
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(retry::parse_retry_after);
+                    if idempotent && retry::retriable_status(status) && attempt < policy.attempts()
+                    {
+                        let delay = retry_after.unwrap_or_else(|| policy.backoff(attempt));
+                        if delay <= policy.retry_after_limit() {
+                            tracing::debug!(parent: &span, status, delay_ms = delay.as_millis() as u64, "retrying");
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                    }
+                    return Err(error::from_response(
+                        &req.method,
+                        &req.path,
+                        status,
+                        retry_after,
+                        &body,
+                    ));
+                }
+                Err(e) => {
+                    if e.is_timeout() {
+                        tracing::debug!(parent: &span, "timed out");
+                        return Err(Error::Timeout {
+                            after: self.inner.timeout,
+                        });
+                    }
+                    // A failed connect never reached the server, so even a
+                    // POST may be tried again; anything later only for
+                    // idempotent methods.
+                    if (e.is_connect() || idempotent) && attempt < policy.attempts() {
+                        tracing::debug!(parent: &span, connect = e.is_connect(), "transport error, retrying");
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        continue;
+                    }
+                    tracing::debug!(parent: &span, "transport error");
+                    return Err(Error::transport(e));
+                }
+            }
+        }
+    }
+}
