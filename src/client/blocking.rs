@@ -19,8 +19,8 @@
 //! # Ok::<(), brainstem::client::Error>(())
 //! ```
 //!
-//! Do not call it from inside an async runtime: it answers
-//! [`Error::Config`] there instead of blocking the runtime.
+//! Called from inside an async runtime it still works (each call runs on a
+//! helper thread) but blocks the calling task: use the async client there.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -34,23 +34,41 @@ use crate::query::{Filter, ListQuery, QueryValue, SortKey};
 use crate::types::ActionResult;
 use crate::{Model, Portal};
 
-fn run<T>(
-    rt: &tokio::runtime::Runtime,
-    f: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::Config(
-            "the blocking client was called from inside an async runtime; use brainstem::client::Client there".into(),
-        ));
+/// The runtime, shut down without blocking when dropped (so dropping a
+/// blocking client inside async code does not panic).
+#[derive(Debug)]
+struct Rt(Option<tokio::runtime::Runtime>);
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
     }
-    rt.block_on(f)
+}
+
+fn run<T: Send>(rt: &Rt, f: impl Future<Output = Result<T, Error>> + Send) -> Result<T, Error> {
+    let Some(rt) = &rt.0 else {
+        return Err(Error::Config("the runtime is shut down".into()));
+    };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return rt.block_on(f);
+    }
+    // Inside an async context Tokio refuses to block the thread it runs on;
+    // run the request on a helper thread instead (this still blocks the
+    // caller, so prefer the async client there).
+    std::thread::scope(|s| {
+        s.spawn(|| rt.block_on(f))
+            .join()
+            .unwrap_or_else(|_| Err(Error::Config("the request thread panicked".into())))
+    })
 }
 
 /// The blocking client. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: super::Client,
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: Arc<Rt>,
 }
 
 impl Client {
@@ -72,7 +90,7 @@ impl Client {
             .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
         Ok(Client {
             inner,
-            rt: Arc::new(rt),
+            rt: Arc::new(Rt(Some(rt))),
         })
     }
 
@@ -114,7 +132,7 @@ impl Client {
 #[derive(Debug)]
 pub struct Api<M: Model> {
     inner: super::Api<M>,
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: Arc<Rt>,
 }
 
 impl<M: Model> Clone for Api<M> {
@@ -223,7 +241,7 @@ impl<M: Model> Api<M> {
 #[derive(Debug)]
 pub struct List<M: Model> {
     inner: ListRequest<M>,
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: Arc<Rt>,
 }
 
 macro_rules! delegate {
@@ -296,7 +314,7 @@ impl<M: Model> List<M> {
 /// A blocking iterator over the records of a list.
 pub struct Iter<M> {
     stream: Option<BoxStream<'static, Result<M, Error>>>,
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: Arc<Rt>,
 }
 
 impl<M> std::fmt::Debug for Iter<M> {
@@ -307,7 +325,7 @@ impl<M> std::fmt::Debug for Iter<M> {
     }
 }
 
-impl<M> Iterator for Iter<M> {
+impl<M: Send> Iterator for Iter<M> {
     type Item = Result<M, Error>;
     fn next(&mut self) -> Option<Self::Item> {
         let stream = self.stream.as_mut()?;
