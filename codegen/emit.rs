@@ -566,3 +566,173 @@ pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<Token
         #(#items)*
     })
 }
+
+/// One schema group of typed payloads, read from the spec.
+pub struct Group {
+    pub name: String,
+    pub tag: String,
+    pub content: String,
+    /// (type value, schema version, component name)
+    pub types: Vec<(String, String, String)>,
+}
+
+impl Group {
+    pub fn enum_name(&self) -> String {
+        format!("{}Details", self.name)
+    }
+}
+
+/// The schema groups, from the `<Group>Type` enums and the `x-brainstem-schema`
+/// components; tag/content from the models that use them.
+pub fn groups(spec: &Value, api: &Api) -> Vec<Group> {
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for s in schemas.values() {
+        let Some(group) = s.get("x-brainstem-details-group").and_then(Value::as_str) else {
+            continue;
+        };
+        if s.get("enum").is_none() {
+            continue;
+        }
+        let order: Vec<String> = s["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut types = Vec::new();
+        for t in &order {
+            let id = format!("{group}/{t}");
+            if let Some((name, c)) = schemas
+                .iter()
+                .find(|(_, c)| c.get("x-brainstem-schema").and_then(Value::as_str) == Some(&id))
+            {
+                let version = c
+                    .get("x-brainstem-schema-version")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                types.push((t.clone(), version, name.clone()));
+            }
+        }
+        let slot = api
+            .models
+            .iter()
+            .flat_map(|m| m.details.iter())
+            .find(|d| d.group == group);
+        let (tag, content) = match slot {
+            Some(d) => (
+                d.tag.clone(),
+                d.content
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&d.content)
+                    .to_string(),
+            ),
+            None => ("type".to_string(), "details".to_string()),
+        };
+        out.push(Group {
+            name: group.to_string(),
+            tag,
+            content,
+            types,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// A constructor taking the required fields, for a struct typify generated.
+fn constructor(
+    ty: &TokenStream,
+    fields: &[(String, bool, TokenStream)],
+    what: &str,
+) -> TokenStream {
+    let mut args = Vec::new();
+    let mut inits = Vec::new();
+    let mut names_req = Vec::new();
+    for (rust, required, t) in fields {
+        let id = format_ident!("{}", rust);
+        if *required {
+            args.push(quote! { #id: #t });
+            inits.push(quote! { #id });
+            names_req.push(format!("`{rust}`"));
+        } else {
+            inits.push(quote! { #id: ::core::default::Default::default() });
+        }
+    }
+    let d = if names_req.is_empty() {
+        format!("{what} with every optional field left out.")
+    } else {
+        format!(
+            "{what} from its required fields ({}); every optional field is left out.",
+            names_req.join(", ")
+        )
+    };
+    let allow = if args.len() > 6 {
+        quote! { #[allow(clippy::too_many_arguments)] }
+    } else {
+        quote! {}
+    };
+    quote! {
+        impl #ty {
+            #[doc = #d]
+            #allow
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits,)* }
+            }
+        }
+    }
+}
+
+/// The typed payload enums, their `From` impls and the payload constructors.
+pub fn details(groups: &[Group], type_fields: &TypeFields) -> TokenStream {
+    let mut items = Vec::new();
+    for g in groups {
+        let name = format_ident!("{}", g.enum_name());
+        let (group, tag, content) = (&g.name, &g.tag, &g.content);
+        let variant_names = names::variants(
+            &g.types
+                .iter()
+                .map(|(t, _, _)| t.clone())
+                .collect::<Vec<_>>(),
+        );
+        let mut entries = Vec::new();
+        for ((t, version, comp), v) in g.types.iter().zip(&variant_names) {
+            let v = format_ident!("{}", v);
+            let c = format_ident!("{}", names::pascal(comp));
+            entries.push(quote! { #v => (#t, #version, crate::types::#c) });
+            if let Some(fields) = type_fields.get(&names::pascal(comp)) {
+                let ty = quote! { crate::types::#c };
+                items.push(constructor(&ty, fields, &format!("A `{t}` payload")));
+                items.push(quote! {
+                    impl ::core::convert::From<crate::types::#c> for #name {
+                        fn from(p: crate::types::#c) -> Self { Self::#v(p) }
+                    }
+                });
+            }
+        }
+        let d = format!(
+            "The typed `{content}` of the {group} schema group, chosen by `{tag}`: serializes as `{{\"{tag}\": \"<Type>\", \"{content}\": {{...}}}}`."
+        );
+        items.push(quote! {
+            crate::details_group! {
+                #[doc = #d]
+                #name {
+                    group: #group,
+                    tag: #tag,
+                    content: #content,
+                    types: [#(#entries,)*]
+                }
+            }
+        });
+    }
+    quote! { #(#items)* }
+}

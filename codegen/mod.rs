@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
-use quote::{ToTokens, quote};
+use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 
 /// The generated files: (file name, contents).
@@ -161,8 +161,15 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
         .with_unknown_crates(progenitor_impl::UnknownPolicy::Allow);
-    for name in components.keys() {
-        settings.with_replacement(name, format!("crate::types::{name}"), std::iter::empty());
+    for (name, schema) in &components {
+        // a component that is itself a runtime type (open enums) has no item in types.rs
+        let target = match schema.pointer("/x-rust-type/path").and_then(Value::as_str) {
+            Some(path) if schema.pointer("/x-rust-type/parameters").is_none() => {
+                path.replacen("brainstem::", "crate::", 1)
+            }
+            _ => format!("crate::types::{}", names::pascal(name)),
+        };
+        settings.with_replacement(name, target, std::iter::empty());
     }
     settings.with_replacement(
         shapes::PORTAL_COMPONENT,
@@ -173,24 +180,6 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
     let client_ts = generator
         .generate_tokens(&doc)
         .map_err(|e| format!("progenitor: {e}"))?;
-
-    // a `null` in a patch body means "clear": keep it apart from an absent field
-    let patch_names: Vec<String> = api.models.iter().map(|m| m.patch_name()).collect();
-    for item in types_file.items.iter_mut() {
-        if let syn::Item::Struct(st) = item
-            && patch_names.iter().any(|n| st.ident == n)
-        {
-            for field in st.fields.iter_mut() {
-                let ty = field.ty.to_token_stream().to_string();
-                if ty.contains("Nullable") {
-                    field.attrs.push(syn::parse_quote! {
-                        #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
-                    });
-                }
-            }
-        }
-    }
-    let types_ts = types_file.to_token_stream();
 
     // the Rust fields typify chose, for constructors
     let mut type_fields = emit::TypeFields::new();
@@ -208,7 +197,94 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         }
     }
 
+    // a `null` in a patch body means "clear": keep it apart from an absent field
+    let patch_names: Vec<String> = api.models.iter().map(|m| m.patch_name()).collect();
+    for item in types_file.items.iter_mut() {
+        if let syn::Item::Struct(st) = item
+            && patch_names.iter().any(|n| st.ident == n)
+        {
+            for field in st.fields.iter_mut() {
+                let ty = field.ty.to_token_stream().to_string();
+                if ty.contains("Nullable") {
+                    field.attrs.push(syn::parse_quote! {
+                        #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+                    });
+                }
+            }
+        }
+    }
+    // typed payloads: the selector and payload fields of a record, its create
+    // shape and its patch shape become one flattened `<Group>Details` field
+    let groups = emit::groups(&spec, &api);
+    for m in &api.models {
+        for slot in m.details.iter().filter(|d| !d.content.contains("[]")) {
+            let Some(group) = groups.iter().find(|g| g.name == slot.group) else {
+                return Err(format!("{}: no schema group {}", m.schema, slot.group));
+            };
+            let tag_rust = names::field(&slot.tag);
+            let content_rust = names::field(&slot.content);
+            let enum_ty = format_ident!("{}", group.enum_name());
+            let tag_required = m
+                .fields
+                .iter()
+                .find(|f| f.json == slot.tag)
+                .is_some_and(|f| f.create_required);
+            for (struct_name, optional) in [
+                (m.schema.clone(), false),
+                (m.new_name(), !tag_required),
+                (m.patch_name(), true),
+            ] {
+                let ty: syn::Type = if optional {
+                    syn::parse_quote! { ::core::option::Option<crate::details::#enum_ty> }
+                } else {
+                    syn::parse_quote! { crate::details::#enum_ty }
+                };
+                let found = types_file.items.iter_mut().any(|item| {
+                    let syn::Item::Struct(st) = item else {
+                        return false;
+                    };
+                    if st.ident != struct_name {
+                        return false;
+                    }
+                    let syn::Fields::Named(named) = &mut st.fields else {
+                        return false;
+                    };
+                    let kept: syn::punctuated::Punctuated<syn::Field, syn::Token![,]> = named
+                        .named
+                        .iter()
+                        .filter(|f| {
+                            let id = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
+                            id != tag_rust && id != content_rust
+                        })
+                        .cloned()
+                        .collect();
+                    named.named = kept;
+                    let field_ident = format_ident!("{}", content_rust);
+                    let doc = format!(
+                        " `{}` and `{}`: the typed payload of the {} schema group.",
+                        slot.tag, slot.content, slot.group
+                    );
+                    named.named.push(syn::parse_quote! {
+                        #[doc = #doc]
+                        #[serde(flatten)]
+                        pub #field_ident: #ty
+                    });
+                    true
+                });
+                if !found {
+                    return Err(format!("typify produced no struct {struct_name}"));
+                }
+                if let Some(fields) = type_fields.get_mut(&struct_name) {
+                    fields.retain(|(n, _, _)| n != &tag_rust && n != &content_rust);
+                    fields.push((content_rust.clone(), !optional, ty.to_token_stream()));
+                }
+            }
+        }
+    }
+    let types_ts = types_file.to_token_stream();
+
     let enums_ts = emit::open_enums(&enums);
+    let details_ts = emit::details(&groups, &type_fields);
     let models_ts = emit::models(&spec, &api, &type_fields)?;
     let models_ts = quote! {
         #[allow(unused_imports)]
@@ -222,6 +298,7 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         ("client.rs", format(client_ts, "client")?),
         ("enums.rs", format(enums_ts, "enums")?),
         ("models.rs", format(models_ts, "models")?),
+        ("details.rs", format(details_ts, "details")?),
         ("spec.min.json", min),
     ])
 }

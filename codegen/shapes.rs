@@ -141,6 +141,51 @@ fn replace_enums(s: &mut Value, base: &str, enums: &mut Enums) -> Result<(), Str
     Ok(())
 }
 
+/// Mark every optional array property (at any depth) nullable in the copy
+/// handed to typify, so it becomes `Option<Vec<T>>` and `[]` survives a round
+/// trip. The validator reads the original spec, where `null` stays refused.
+fn optional_lists_as_options(s: &mut Value) {
+    let required: Vec<String> = s
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(props) = s.get_mut("properties").and_then(Value::as_object_mut) {
+        for (k, p) in props.iter_mut() {
+            if !required.contains(k) && p.get("type").and_then(Value::as_str) == Some("array") {
+                p["nullable"] = Value::Bool(true);
+            }
+            optional_lists_as_options(p);
+        }
+    }
+    if let Some(items) = s.get_mut("items") {
+        optional_lists_as_options(items);
+    }
+}
+
+fn replace_quantities(s: &mut Value) {
+    if let Some(kind) = s.get("x-brainstem-quantity").and_then(Value::as_str) {
+        let mut q = rust_type(
+            "Quantity",
+            vec![json!({"$ref": format!("#/components/schemas/{kind}Unit")})],
+        );
+        if let Some(d) = s.get("description") {
+            q["description"] = d.clone();
+        }
+        *s = q;
+        return;
+    }
+    match s {
+        Value::Object(m) => m.values_mut().for_each(replace_quantities),
+        Value::Array(a) => a.iter_mut().for_each(replace_quantities),
+        _ => {}
+    }
+}
+
 fn strip(s: &mut Value) {
     match s {
         Value::Object(m) => {
@@ -207,6 +252,20 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
         .and_then(Value::as_object_mut)
         .ok_or("no components.schemas")?;
 
+    // 0. measured values -> Quantity<<Kind>Unit> (before their inline unit lists
+    //    would become enums of their own); the allowed subset of units stays in
+    //    the spec for the validator
+    for name in schemas.keys().cloned().collect::<Vec<_>>() {
+        replace_quantities(schemas.get_mut(&name).expect("listed"));
+    }
+
+    // optional lists inside typed payloads keep `[]` apart from absent
+    for schema in schemas.values_mut() {
+        if schema.get("x-brainstem-schema").is_some() {
+            optional_lists_as_options(schema);
+        }
+    }
+
     // 1. open enums, named after where they are defined
     let names: Vec<String> = schemas.keys().cloned().collect();
     for name in &names {
@@ -232,6 +291,15 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
                 continue;
             };
             new_props.insert(f.json.clone(), p.clone());
+            // an optional list in a patch must be able to say "[]" (clear it):
+            // Option<Vec<T>>, not a Vec that skips itself when empty
+            let p = &if f.many && !f.nullable {
+                let mut q = p.clone();
+                q["nullable"] = Value::Bool(true);
+                q
+            } else {
+                p.clone()
+            };
             let pp = if f.nullable {
                 let mut inner = p.clone();
                 if let Some(o) = inner.as_object_mut() {

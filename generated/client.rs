@@ -13,95 +13,35 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CoordinatesCcfxyzAbsoluteDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub x: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsX>,
+        pub x: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
         #[serde(
             rename = "xAngle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub x_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsXAngle>,
+        pub x_angle: ::std::option::Option<
+            ::brainstem::Quantity<crate::enums::AngleUnit>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub y: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsY>,
+        pub y: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
         #[serde(
             rename = "yAngle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub y_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsYAngle>,
+        pub y_angle: ::std::option::Option<
+            ::brainstem::Quantity<crate::enums::AngleUnit>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub z: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsZ>,
+        pub z: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
         #[serde(
             rename = "zAngle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub z_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsZAngle>,
+        pub z_angle: ::std::option::Option<
+            ::brainstem::Quantity<crate::enums::AngleUnit>,
+        >,
     }
     impl CoordinatesCcfxyzAbsoluteDetails {
         pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetails {
-            Default::default()
-        }
-    }
-    ///`CoordinatesCcfxyzAbsoluteDetailsX`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesCcfxyzAbsoluteDetailsX {
-        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXUnit,
-        pub value: f64,
-    }
-    impl CoordinatesCcfxyzAbsoluteDetailsX {
-        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsX {
-            Default::default()
-        }
-    }
-    ///`CoordinatesCcfxyzAbsoluteDetailsXAngle`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesCcfxyzAbsoluteDetailsXAngle {
-        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXAngleUnit,
-        pub value: f64,
-    }
-    impl CoordinatesCcfxyzAbsoluteDetailsXAngle {
-        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsXAngle {
-            Default::default()
-        }
-    }
-    ///`CoordinatesCcfxyzAbsoluteDetailsY`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesCcfxyzAbsoluteDetailsY {
-        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYUnit,
-        pub value: f64,
-    }
-    impl CoordinatesCcfxyzAbsoluteDetailsY {
-        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsY {
-            Default::default()
-        }
-    }
-    ///`CoordinatesCcfxyzAbsoluteDetailsYAngle`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesCcfxyzAbsoluteDetailsYAngle {
-        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYAngleUnit,
-        pub value: f64,
-    }
-    impl CoordinatesCcfxyzAbsoluteDetailsYAngle {
-        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsYAngle {
-            Default::default()
-        }
-    }
-    ///`CoordinatesCcfxyzAbsoluteDetailsZ`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesCcfxyzAbsoluteDetailsZ {
-        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZUnit,
-        pub value: f64,
-    }
-    impl CoordinatesCcfxyzAbsoluteDetailsZ {
-        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsZ {
-            Default::default()
-        }
-    }
-    ///`CoordinatesCcfxyzAbsoluteDetailsZAngle`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesCcfxyzAbsoluteDetailsZAngle {
-        pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZAngleUnit,
-        pub value: f64,
-    }
-    impl CoordinatesCcfxyzAbsoluteDetailsZAngle {
-        pub fn builder() -> builder::CoordinatesCcfxyzAbsoluteDetailsZAngle {
             Default::default()
         }
     }
@@ -109,95 +49,35 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CoordinatesExternalXyzAbsoluteDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub x: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsX>,
+        pub x: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
         #[serde(
             rename = "xAngle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub x_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsXAngle>,
+        pub x_angle: ::std::option::Option<
+            ::brainstem::Quantity<crate::enums::AngleUnit>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub y: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsY>,
+        pub y: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
         #[serde(
             rename = "yAngle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub y_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsYAngle>,
+        pub y_angle: ::std::option::Option<
+            ::brainstem::Quantity<crate::enums::AngleUnit>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub z: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsZ>,
+        pub z: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
         #[serde(
             rename = "zAngle",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub z_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsZAngle>,
+        pub z_angle: ::std::option::Option<
+            ::brainstem::Quantity<crate::enums::AngleUnit>,
+        >,
     }
     impl CoordinatesExternalXyzAbsoluteDetails {
         pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetails {
-            Default::default()
-        }
-    }
-    ///`CoordinatesExternalXyzAbsoluteDetailsX`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesExternalXyzAbsoluteDetailsX {
-        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXUnit,
-        pub value: f64,
-    }
-    impl CoordinatesExternalXyzAbsoluteDetailsX {
-        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsX {
-            Default::default()
-        }
-    }
-    ///`CoordinatesExternalXyzAbsoluteDetailsXAngle`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesExternalXyzAbsoluteDetailsXAngle {
-        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXAngleUnit,
-        pub value: f64,
-    }
-    impl CoordinatesExternalXyzAbsoluteDetailsXAngle {
-        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsXAngle {
-            Default::default()
-        }
-    }
-    ///`CoordinatesExternalXyzAbsoluteDetailsY`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesExternalXyzAbsoluteDetailsY {
-        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYUnit,
-        pub value: f64,
-    }
-    impl CoordinatesExternalXyzAbsoluteDetailsY {
-        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsY {
-            Default::default()
-        }
-    }
-    ///`CoordinatesExternalXyzAbsoluteDetailsYAngle`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesExternalXyzAbsoluteDetailsYAngle {
-        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYAngleUnit,
-        pub value: f64,
-    }
-    impl CoordinatesExternalXyzAbsoluteDetailsYAngle {
-        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsYAngle {
-            Default::default()
-        }
-    }
-    ///`CoordinatesExternalXyzAbsoluteDetailsZ`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesExternalXyzAbsoluteDetailsZ {
-        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZUnit,
-        pub value: f64,
-    }
-    impl CoordinatesExternalXyzAbsoluteDetailsZ {
-        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsZ {
-            Default::default()
-        }
-    }
-    ///`CoordinatesExternalXyzAbsoluteDetailsZAngle`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CoordinatesExternalXyzAbsoluteDetailsZAngle {
-        pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZAngleUnit,
-        pub value: f64,
-    }
-    impl CoordinatesExternalXyzAbsoluteDetailsZAngle {
-        pub fn builder() -> builder::CoordinatesExternalXyzAbsoluteDetailsZAngle {
             Default::default()
         }
     }
@@ -206,27 +86,27 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CoordinatesCcfxyzAbsoluteDetails {
             x: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsX>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
                 ::std::string::String,
             >,
             x_angle: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsXAngle>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 ::std::string::String,
             >,
             y: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsY>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
                 ::std::string::String,
             >,
             y_angle: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsYAngle>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 ::std::string::String,
             >,
             z: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZ>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
                 ::std::string::String,
             >,
             z_angle: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZAngle>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 ::std::string::String,
             >,
         }
@@ -246,7 +126,9 @@ pub mod types {
             pub fn x<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsX>,
+                    ::std::option::Option<
+                        ::brainstem::Quantity<crate::enums::LengthUnit>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -258,7 +140,7 @@ pub mod types {
             pub fn x_angle<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsXAngle>,
+                    ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -272,7 +154,9 @@ pub mod types {
             pub fn y<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsY>,
+                    ::std::option::Option<
+                        ::brainstem::Quantity<crate::enums::LengthUnit>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -284,7 +168,7 @@ pub mod types {
             pub fn y_angle<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsYAngle>,
+                    ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -298,7 +182,9 @@ pub mod types {
             pub fn z<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZ>,
+                    ::std::option::Option<
+                        ::brainstem::Quantity<crate::enums::LengthUnit>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -310,7 +196,7 @@ pub mod types {
             pub fn z_angle<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesCcfxyzAbsoluteDetailsZAngle>,
+                    ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -352,425 +238,29 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct CoordinatesCcfxyzAbsoluteDetailsX {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsX {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesCcfxyzAbsoluteDetailsX {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsX>
-        for super::CoordinatesCcfxyzAbsoluteDetailsX {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesCcfxyzAbsoluteDetailsX,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsX>
-        for CoordinatesCcfxyzAbsoluteDetailsX {
-            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsX) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesCcfxyzAbsoluteDetailsXAngle {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXAngleUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsXAngle {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesCcfxyzAbsoluteDetailsXAngle {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXAngleUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsXAngle>
-        for super::CoordinatesCcfxyzAbsoluteDetailsXAngle {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesCcfxyzAbsoluteDetailsXAngle,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsXAngle>
-        for CoordinatesCcfxyzAbsoluteDetailsXAngle {
-            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsXAngle) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesCcfxyzAbsoluteDetailsY {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsY {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesCcfxyzAbsoluteDetailsY {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsY>
-        for super::CoordinatesCcfxyzAbsoluteDetailsY {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesCcfxyzAbsoluteDetailsY,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsY>
-        for CoordinatesCcfxyzAbsoluteDetailsY {
-            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsY) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesCcfxyzAbsoluteDetailsYAngle {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYAngleUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsYAngle {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesCcfxyzAbsoluteDetailsYAngle {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYAngleUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsYAngle>
-        for super::CoordinatesCcfxyzAbsoluteDetailsYAngle {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesCcfxyzAbsoluteDetailsYAngle,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsYAngle>
-        for CoordinatesCcfxyzAbsoluteDetailsYAngle {
-            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsYAngle) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesCcfxyzAbsoluteDetailsZ {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsZ {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesCcfxyzAbsoluteDetailsZ {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsZ>
-        for super::CoordinatesCcfxyzAbsoluteDetailsZ {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesCcfxyzAbsoluteDetailsZ,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsZ>
-        for CoordinatesCcfxyzAbsoluteDetailsZ {
-            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsZ) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesCcfxyzAbsoluteDetailsZAngle {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZAngleUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesCcfxyzAbsoluteDetailsZAngle {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesCcfxyzAbsoluteDetailsZAngle {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZAngleUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesCcfxyzAbsoluteDetailsZAngle>
-        for super::CoordinatesCcfxyzAbsoluteDetailsZAngle {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesCcfxyzAbsoluteDetailsZAngle,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesCcfxyzAbsoluteDetailsZAngle>
-        for CoordinatesCcfxyzAbsoluteDetailsZAngle {
-            fn from(value: super::CoordinatesCcfxyzAbsoluteDetailsZAngle) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct CoordinatesExternalXyzAbsoluteDetails {
             x: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsX>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
                 ::std::string::String,
             >,
             x_angle: ::std::result::Result<
-                ::std::option::Option<
-                    super::CoordinatesExternalXyzAbsoluteDetailsXAngle,
-                >,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 ::std::string::String,
             >,
             y: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsY>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
                 ::std::string::String,
             >,
             y_angle: ::std::result::Result<
-                ::std::option::Option<
-                    super::CoordinatesExternalXyzAbsoluteDetailsYAngle,
-                >,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 ::std::string::String,
             >,
             z: ::std::result::Result<
-                ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsZ>,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
                 ::std::string::String,
             >,
             z_angle: ::std::result::Result<
-                ::std::option::Option<
-                    super::CoordinatesExternalXyzAbsoluteDetailsZAngle,
-                >,
+                ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 ::std::string::String,
             >,
         }
@@ -790,7 +280,9 @@ pub mod types {
             pub fn x<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsX>,
+                    ::std::option::Option<
+                        ::brainstem::Quantity<crate::enums::LengthUnit>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -802,9 +294,7 @@ pub mod types {
             pub fn x_angle<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CoordinatesExternalXyzAbsoluteDetailsXAngle,
-                    >,
+                    ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -818,7 +308,9 @@ pub mod types {
             pub fn y<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsY>,
+                    ::std::option::Option<
+                        ::brainstem::Quantity<crate::enums::LengthUnit>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -830,9 +322,7 @@ pub mod types {
             pub fn y_angle<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CoordinatesExternalXyzAbsoluteDetailsYAngle,
-                    >,
+                    ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -846,7 +336,9 @@ pub mod types {
             pub fn z<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CoordinatesExternalXyzAbsoluteDetailsZ>,
+                    ::std::option::Option<
+                        ::brainstem::Quantity<crate::enums::LengthUnit>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -858,9 +350,7 @@ pub mod types {
             pub fn z_angle<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::CoordinatesExternalXyzAbsoluteDetailsZAngle,
-                    >,
+                    ::std::option::Option<::brainstem::Quantity<crate::enums::AngleUnit>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -898,396 +388,6 @@ pub mod types {
                     y_angle: Ok(value.y_angle),
                     z: Ok(value.z),
                     z_angle: Ok(value.z_angle),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesExternalXyzAbsoluteDetailsX {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsX {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesExternalXyzAbsoluteDetailsX {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsX>
-        for super::CoordinatesExternalXyzAbsoluteDetailsX {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesExternalXyzAbsoluteDetailsX,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsX>
-        for CoordinatesExternalXyzAbsoluteDetailsX {
-            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsX) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesExternalXyzAbsoluteDetailsXAngle {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXAngleUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsXAngle {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesExternalXyzAbsoluteDetailsXAngle {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXAngleUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsXAngle>
-        for super::CoordinatesExternalXyzAbsoluteDetailsXAngle {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesExternalXyzAbsoluteDetailsXAngle,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsXAngle>
-        for CoordinatesExternalXyzAbsoluteDetailsXAngle {
-            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsXAngle) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesExternalXyzAbsoluteDetailsY {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsY {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesExternalXyzAbsoluteDetailsY {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsY>
-        for super::CoordinatesExternalXyzAbsoluteDetailsY {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesExternalXyzAbsoluteDetailsY,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsY>
-        for CoordinatesExternalXyzAbsoluteDetailsY {
-            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsY) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesExternalXyzAbsoluteDetailsYAngle {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYAngleUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsYAngle {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesExternalXyzAbsoluteDetailsYAngle {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYAngleUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsYAngle>
-        for super::CoordinatesExternalXyzAbsoluteDetailsYAngle {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesExternalXyzAbsoluteDetailsYAngle,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsYAngle>
-        for CoordinatesExternalXyzAbsoluteDetailsYAngle {
-            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsYAngle) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesExternalXyzAbsoluteDetailsZ {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsZ {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesExternalXyzAbsoluteDetailsZ {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsZ>
-        for super::CoordinatesExternalXyzAbsoluteDetailsZ {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesExternalXyzAbsoluteDetailsZ,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsZ>
-        for CoordinatesExternalXyzAbsoluteDetailsZ {
-            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsZ) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CoordinatesExternalXyzAbsoluteDetailsZAngle {
-            unit: ::std::result::Result<
-                ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZAngleUnit,
-                ::std::string::String,
-            >,
-            value: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CoordinatesExternalXyzAbsoluteDetailsZAngle {
-            fn default() -> Self {
-                Self {
-                    unit: Err("no value supplied for unit".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl CoordinatesExternalXyzAbsoluteDetailsZAngle {
-            pub fn unit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZAngleUnit,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CoordinatesExternalXyzAbsoluteDetailsZAngle>
-        for super::CoordinatesExternalXyzAbsoluteDetailsZAngle {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CoordinatesExternalXyzAbsoluteDetailsZAngle,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    unit: value.unit?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CoordinatesExternalXyzAbsoluteDetailsZAngle>
-        for CoordinatesExternalXyzAbsoluteDetailsZAngle {
-            fn from(value: super::CoordinatesExternalXyzAbsoluteDetailsZAngle) -> Self {
-                Self {
-                    unit: Ok(value.unit),
-                    value: Ok(value.value),
                 }
             }
         }
@@ -1330,7 +430,7 @@ pub mod types {
 
 Machine-readable description of the BrainSTEM REST API (www.brainstem.org), drafted from the public support documentation by tools/spec/draft.py.
 
-Version: 1.1.0*/
+Version: 1.2.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1366,7 +466,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.1.0"
+        "1.2.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

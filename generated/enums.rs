@@ -71,12 +71,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockChemicalReagentDetailsMolecularWeightUnit`; other values parse as `Unknown`."]
-    ConsumableStockChemicalReagentDetailsMolecularWeightUnit { GPerMol => "g/mol", KDa =>
-    "kDa", Da => "Da", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ConsumableStockConsumableDeviceDetailsDeviceClass`; other values parse as `Unknown`."]
     ConsumableStockConsumableDeviceDetailsDeviceClass { Headstage => "Headstage",
     HeadstageAdapter => "Headstage Adapter", MiniscopeBaseplate => "Miniscope Baseplate",
@@ -108,18 +102,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockOpticalComponentDetailsWavelengthMaxUnit`; other values parse as `Unknown`."]
-    ConsumableStockOpticalComponentDetailsWavelengthMaxUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ConsumableStockOpticalComponentDetailsWavelengthMinUnit`; other values parse as `Unknown`."]
-    ConsumableStockOpticalComponentDetailsWavelengthMinUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ConsumableStockPharmacologicalAgentDetailsDosageForm`; other values parse as `Unknown`."]
     ConsumableStockPharmacologicalAgentDetailsDosageForm { Solution => "Solution",
     Suspension => "Suspension", Tablet => "Tablet", Capsule => "Capsule", Injection =>
@@ -143,30 +125,12 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockSingleWireElectrodeDetailsLengthUnit`; other values parse as `Unknown`."]
-    ConsumableStockSingleWireElectrodeDetailsLengthUnit { Nm => "nm", MicroM => "µm", Mm
-    => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ConsumableStockTracerDyeDetailsDyeType`; other values parse as `Unknown`."]
     ConsumableStockTracerDyeDetailsDyeType { FluorescentTracer => "Fluorescent Tracer",
     LipophilicDye => "Lipophilic Dye", RetrogradeTracer => "Retrograde Tracer",
     AnterogradeTracer => "Anterograde Tracer", HistologicalDye => "Histological Dye",
     VitalStain => "Vital Stain", InjectionMarker => "Injection Marker", Other => "Other",
     }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ConsumableStockTracerDyeDetailsEmissionPeakUnit`; other values parse as `Unknown`."]
-    ConsumableStockTracerDyeDetailsEmissionPeakUnit { Nm => "nm", MicroM => "µm", Mm =>
-    "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ConsumableStockTracerDyeDetailsExcitationPeakUnit`; other values parse as `Unknown`."]
-    ConsumableStockTracerDyeDetailsExcitationPeakUnit { Nm => "nm", MicroM => "µm", Mm
-    => "mm", M => "m", }
 }
 crate::open_enum! {
     #[doc =
@@ -188,222 +152,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockVirusSolutionDetailsAliquotVolumeUnit`; other values parse as `Unknown`."]
-    ConsumableStockVirusSolutionDetailsAliquotVolumeUnit { NL => "nL", MicroL => "µL",
-    ML => "mL", L => "L", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ConsumableStockVirusSolutionDetailsTiterUnit`; other values parse as `Unknown`."]
-    ConsumableStockVirusSolutionDetailsTiterUnit { VgPerML => "vg/mL", TuPerML =>
-    "TU/mL", PfuPerML => "pfu/mL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ConsumableStockVirusSolutionDetailsVolumeUnit`; other values parse as `Unknown`."]
-    ConsumableStockVirusSolutionDetailsVolumeUnit { NL => "nL", MicroL => "µL", ML =>
-    "mL", L => "L", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesCCFXYZAbsoluteDetailsXAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesCCFXYZAbsoluteDetailsXAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesCCFXYZAbsoluteDetailsXUnit`; other values parse as `Unknown`."]
-    CoordinatesCCFXYZAbsoluteDetailsXUnit { Nm => "nm", MicroM => "µm", Mm => "mm", M =>
-    "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesCCFXYZAbsoluteDetailsYAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesCCFXYZAbsoluteDetailsYAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesCCFXYZAbsoluteDetailsYUnit`; other values parse as `Unknown`."]
-    CoordinatesCCFXYZAbsoluteDetailsYUnit { Nm => "nm", MicroM => "µm", Mm => "mm", M =>
-    "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesCCFXYZAbsoluteDetailsZAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesCCFXYZAbsoluteDetailsZAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesCCFXYZAbsoluteDetailsZUnit`; other values parse as `Unknown`."]
-    CoordinatesCCFXYZAbsoluteDetailsZUnit { Nm => "nm", MicroM => "µm", Mm => "mm", M =>
-    "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesExternalXYZAbsoluteDetailsXAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesExternalXYZAbsoluteDetailsXAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesExternalXYZAbsoluteDetailsXUnit`; other values parse as `Unknown`."]
-    CoordinatesExternalXYZAbsoluteDetailsXUnit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesExternalXYZAbsoluteDetailsYAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesExternalXYZAbsoluteDetailsYAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesExternalXYZAbsoluteDetailsYUnit`; other values parse as `Unknown`."]
-    CoordinatesExternalXYZAbsoluteDetailsYUnit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesExternalXYZAbsoluteDetailsZAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesExternalXYZAbsoluteDetailsZAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesExternalXYZAbsoluteDetailsZUnit`; other values parse as `Unknown`."]
-    CoordinatesExternalXYZAbsoluteDetailsZUnit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaAbsoluteDetailsApAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaAbsoluteDetailsApAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaAbsoluteDetailsApCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaAbsoluteDetailsApCoordinateUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaAbsoluteDetailsDvAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaAbsoluteDetailsDvAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaAbsoluteDetailsDvCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaAbsoluteDetailsDvCoordinateUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaAbsoluteDetailsMlAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaAbsoluteDetailsMlAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaAbsoluteDetailsMlCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaAbsoluteDetailsMlCoordinateUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaBrainSurfaceDetailsApAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaBrainSurfaceDetailsApAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaBrainSurfaceDetailsApCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaBrainSurfaceDetailsApCoordinateUnit { Nm => "nm", MicroM
-    => "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaBrainSurfaceDetailsDepthUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaBrainSurfaceDetailsDepthUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlCoordinateUnit { Nm => "nm", MicroM
-    => "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicBregmaBrainSurfaceDetailsRotationUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicBregmaBrainSurfaceDetailsRotationUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaAbsoluteDetailsApAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaAbsoluteDetailsApAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaAbsoluteDetailsApCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaAbsoluteDetailsApCoordinateUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaAbsoluteDetailsDvAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaAbsoluteDetailsDvAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaAbsoluteDetailsDvCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaAbsoluteDetailsDvCoordinateUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaAbsoluteDetailsMlAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaAbsoluteDetailsMlAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaAbsoluteDetailsMlCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaAbsoluteDetailsMlCoordinateUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaBrainSurfaceDetailsApAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaBrainSurfaceDetailsApAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaBrainSurfaceDetailsApCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaBrainSurfaceDetailsApCoordinateUnit { Nm => "nm", MicroM
-    => "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaBrainSurfaceDetailsDepthUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaBrainSurfaceDetailsDepthUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlAngleUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlAngleUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlCoordinateUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlCoordinateUnit { Nm => "nm", MicroM
-    => "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `CoordinatesStereotaxicLambdaBrainSurfaceDetailsRotationUnit`; other values parse as `Unknown`."]
-    CoordinatesStereotaxicLambdaBrainSurfaceDetailsRotationUnit { Deg => "°", }
-}
-crate::open_enum! {
-    #[doc =
     "Allowed values of `coordinates_system` for the Coordinates group; each selects one details schema."]
     CoordinatesType { CcfXyzAbsolute => "CCF_XYZ_Absolute", ExternalXyzAbsolute =>
     "External_XYZ_Absolute", StereotaxicBregmaAbsolute => "Stereotaxic_BregmaAbsolute",
@@ -414,493 +162,6 @@ crate::open_enum! {
 crate::open_enum! {
     #[doc = "Units for electric current."] CurrentUnit { NA => "nA", MicroA => "µA", MA
     => "mA", A => "A", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionAudioDetailsSrUnit`; other values parse as `Unknown`."]
-    DataAcquisitionAudioDetailsSrUnit { GHz => "GHz", MHz => "MHz", KHz => "kHz", Hz =>
-    "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionBehavioralTrackingDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionBehavioralTrackingDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz",
-    KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionComputedTomographyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionComputedTomographyDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz",
-    KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionComputedTomographyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionComputedTomographyDetailsImagingDepthUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionComputedTomographyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionComputedTomographyDetailsLaserPowerUnit { KW => "kW", W => "W", MW =>
-    "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionConfocalMicroscopyDetailsExcitationWavelengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionConfocalMicroscopyDetailsExcitationWavelengthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionConfocalMicroscopyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionConfocalMicroscopyDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz",
-    KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionConfocalMicroscopyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionConfocalMicroscopyDetailsImagingDepthUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionConfocalMicroscopyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionConfocalMicroscopyDetailsLaserPowerUnit { KW => "kW", W => "W", MW =>
-    "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionConfocalMicroscopyDetailsXVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionConfocalMicroscopyDetailsXVoxelSizeUnit { M => "m", Cm => "cm", Mm =>
-    "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionConfocalMicroscopyDetailsYVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionConfocalMicroscopyDetailsYVoxelSizeUnit { M => "m", Cm => "cm", Mm =>
-    "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionConfocalMicroscopyDetailsZVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionConfocalMicroscopyDetailsZVoxelSizeUnit { M => "m", Cm => "cm", Mm =>
-    "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionElectroencephalographyDetailsLsbUnit`; other values parse as `Unknown`."]
-    DataAcquisitionElectroencephalographyDetailsLsbUnit { V => "V", MV => "mV", MicroV =>
-    "µV", NV => "nV", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionElectroencephalographyDetailsSrUnit`; other values parse as `Unknown`."]
-    DataAcquisitionElectroencephalographyDetailsSrUnit { GHz => "GHz", MHz => "MHz", KHz
-    => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionElectroneurogramDetailsLsbUnit`; other values parse as `Unknown`."]
-    DataAcquisitionElectroneurogramDetailsLsbUnit { V => "V", MV => "mV", MicroV =>
-    "µV", NV => "nV", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionElectroneurogramDetailsSrUnit`; other values parse as `Unknown`."]
-    DataAcquisitionElectroneurogramDetailsSrUnit { GHz => "GHz", MHz => "MHz", KHz =>
-    "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionExtracellularEphysDetailsLsbUnit`; other values parse as `Unknown`."]
-    DataAcquisitionExtracellularEphysDetailsLsbUnit { V => "V", MV => "mV", MicroV =>
-    "µV", NV => "nV", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionExtracellularEphysDetailsSrUnit`; other values parse as `Unknown`."]
-    DataAcquisitionExtracellularEphysDetailsSrUnit { GHz => "GHz", MHz => "MHz", KHz =>
-    "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFiberPhotometryDetailsExcitationWavelengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFiberPhotometryDetailsExcitationWavelengthUnit { M => "m", Cm => "cm",
-    Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFiberPhotometryDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFiberPhotometryDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz", KHz
-    => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFiberPhotometryDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFiberPhotometryDetailsLaserPowerUnit { KW => "kW", W => "W", MW =>
-    "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFunctionalMagneticResonanceImagingDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFunctionalMagneticResonanceImagingDetailsFrameRateUnit { GHz => "GHz",
-    MHz => "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFunctionalMagneticResonanceImagingDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFunctionalMagneticResonanceImagingDetailsImagingDepthUnit { M => "m",
-    Cm => "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFunctionalMagneticResonanceImagingDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFunctionalMagneticResonanceImagingDetailsLaserPowerUnit { KW => "kW",
-    W => "W", MW => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFunctionalUltrasoundImagingDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFunctionalUltrasoundImagingDetailsFrameRateUnit { GHz => "GHz", MHz =>
-    "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFunctionalUltrasoundImagingDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFunctionalUltrasoundImagingDetailsImagingDepthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionFunctionalUltrasoundImagingDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionFunctionalUltrasoundImagingDetailsLaserPowerUnit { KW => "kW", W =>
-    "W", MW => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionGeneralTimeSeriesDetailsLsbUnit`; other values parse as `Unknown`."]
-    DataAcquisitionGeneralTimeSeriesDetailsLsbUnit { V => "V", MV => "mV", MicroV =>
-    "µV", NV => "nV", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionGeneralTimeSeriesDetailsSrUnit`; other values parse as `Unknown`."]
-    DataAcquisitionGeneralTimeSeriesDetailsSrUnit { GHz => "GHz", MHz => "MHz", KHz =>
-    "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionIntracellularEphysDetailsLsbUnit`; other values parse as `Unknown`."]
-    DataAcquisitionIntracellularEphysDetailsLsbUnit { V => "V", MV => "mV", MicroV =>
-    "µV", NV => "nV", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionIntracellularEphysDetailsSrUnit`; other values parse as `Unknown`."]
-    DataAcquisitionIntracellularEphysDetailsSrUnit { GHz => "GHz", MHz => "MHz", KHz =>
-    "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionLightFieldMicroscopyDetailsExcitationWavelengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionLightFieldMicroscopyDetailsExcitationWavelengthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionLightFieldMicroscopyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionLightFieldMicroscopyDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz",
-    KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionLightFieldMicroscopyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionLightFieldMicroscopyDetailsImagingDepthUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionLightFieldMicroscopyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionLightFieldMicroscopyDetailsLaserPowerUnit { KW => "kW", W => "W", MW
-    => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionLightFieldMicroscopyDetailsXVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionLightFieldMicroscopyDetailsXVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionLightFieldMicroscopyDetailsYVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionLightFieldMicroscopyDetailsYVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionLightFieldMicroscopyDetailsZVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionLightFieldMicroscopyDetailsZVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMagneticResonanceImagingDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMagneticResonanceImagingDetailsFrameRateUnit { Hz => "Hz", KHz =>
-    "kHz", MHz => "MHz", GHz => "GHz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMagneticResonanceImagingDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMagneticResonanceImagingDetailsImagingDepthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMagneticResonanceImagingDetailsMagneticFieldStrengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMagneticResonanceImagingDetailsMagneticFieldStrengthUnit { T => "T",
-    MT => "mT", MicroT => "µT", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMagnetoencephalographyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMagnetoencephalographyDetailsFrameRateUnit { GHz => "GHz", MHz =>
-    "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMagnetoencephalographyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMagnetoencephalographyDetailsImagingDepthUnit { M => "m", Cm => "cm",
-    Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMagnetoencephalographyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMagnetoencephalographyDetailsLaserPowerUnit { KW => "kW", W => "W", MW
-    => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMiniscopeDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMiniscopeDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz", KHz =>
-    "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMiniscopeDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMiniscopeDetailsImagingDepthUnit { M => "m", Cm => "cm", Mm => "mm",
-    MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionMiniscopeDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionMiniscopeDetailsLaserPowerUnit { KW => "kW", W => "W", MW => "mW",
-    MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionOpticalCoherenceTomographyDetailsAxialResolutionUnit`; other values parse as `Unknown`."]
-    DataAcquisitionOpticalCoherenceTomographyDetailsAxialResolutionUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionOpticalCoherenceTomographyDetailsBandwidthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionOpticalCoherenceTomographyDetailsBandwidthUnit { M => "m", Cm => "cm",
-    Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionOpticalCoherenceTomographyDetailsCenterWavelengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionOpticalCoherenceTomographyDetailsCenterWavelengthUnit { M => "m", Cm
-    => "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionOpticalCoherenceTomographyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionOpticalCoherenceTomographyDetailsFrameRateUnit { GHz => "GHz", MHz =>
-    "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionOpticalCoherenceTomographyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionOpticalCoherenceTomographyDetailsImagingDepthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionOpticalCoherenceTomographyDetailsLateralResolutionUnit`; other values parse as `Unknown`."]
-    DataAcquisitionOpticalCoherenceTomographyDetailsLateralResolutionUnit { M => "m", Cm
-    => "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionOpticalCoherenceTomographyDetailsScanAreaUnit`; other values parse as `Unknown`."]
-    DataAcquisitionOpticalCoherenceTomographyDetailsScanAreaUnit { MSquared => "m²",
-    CmSquared => "cm²", MmSquared => "mm²", MicroMSquared => "µm²", NmSquared =>
-    "nm²", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionPositronEmissionTomographyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionPositronEmissionTomographyDetailsFrameRateUnit { GHz => "GHz", MHz =>
-    "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionPositronEmissionTomographyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionPositronEmissionTomographyDetailsImagingDepthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionPositronEmissionTomographyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionPositronEmissionTomographyDetailsLaserPowerUnit { KW => "kW", W =>
-    "W", MW => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsFrameRateUnit { GHz =>
-    "GHz", MHz => "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsImagingDepthUnit { M =>
-    "m", Cm => "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsLaserPowerUnit { KW =>
-    "kW", W => "W", MW => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonMicroscopyDetailsExcitationWavelengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonMicroscopyDetailsExcitationWavelengthUnit { M => "m", Cm
-    => "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonMicroscopyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonMicroscopyDetailsFrameRateUnit { GHz => "GHz", MHz =>
-    "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonMicroscopyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonMicroscopyDetailsImagingDepthUnit { M => "m", Cm => "cm",
-    Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonMicroscopyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonMicroscopyDetailsLaserPowerUnit { KW => "kW", W => "W", MW
-    => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonMicroscopyDetailsXVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonMicroscopyDetailsXVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonMicroscopyDetailsYVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonMicroscopyDetailsYVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionSinglePhotonMicroscopyDetailsZVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionSinglePhotonMicroscopyDetailsZVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionThreePhotonMicroscopyDetailsExcitationWavelengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionThreePhotonMicroscopyDetailsExcitationWavelengthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionThreePhotonMicroscopyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionThreePhotonMicroscopyDetailsFrameRateUnit { GHz => "GHz", MHz =>
-    "MHz", KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionThreePhotonMicroscopyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionThreePhotonMicroscopyDetailsImagingDepthUnit { M => "m", Cm => "cm",
-    Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionThreePhotonMicroscopyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionThreePhotonMicroscopyDetailsLaserPowerUnit { KW => "kW", W => "W", MW
-    => "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionThreePhotonMicroscopyDetailsXVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionThreePhotonMicroscopyDetailsXVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionThreePhotonMicroscopyDetailsYVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionThreePhotonMicroscopyDetailsYVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionThreePhotonMicroscopyDetailsZVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionThreePhotonMicroscopyDetailsZVoxelSizeUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionTwoPhotonMicroscopyDetailsExcitationWavelengthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionTwoPhotonMicroscopyDetailsExcitationWavelengthUnit { M => "m", Cm =>
-    "cm", Mm => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionTwoPhotonMicroscopyDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionTwoPhotonMicroscopyDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz",
-    KHz => "kHz", Hz => "Hz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionTwoPhotonMicroscopyDetailsImagingDepthUnit`; other values parse as `Unknown`."]
-    DataAcquisitionTwoPhotonMicroscopyDetailsImagingDepthUnit { M => "m", Cm => "cm", Mm
-    => "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionTwoPhotonMicroscopyDetailsLaserPowerUnit`; other values parse as `Unknown`."]
-    DataAcquisitionTwoPhotonMicroscopyDetailsLaserPowerUnit { KW => "kW", W => "W", MW =>
-    "mW", MicroW => "µW", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionTwoPhotonMicroscopyDetailsXVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionTwoPhotonMicroscopyDetailsXVoxelSizeUnit { M => "m", Cm => "cm", Mm =>
-    "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionTwoPhotonMicroscopyDetailsYVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionTwoPhotonMicroscopyDetailsYVoxelSizeUnit { M => "m", Cm => "cm", Mm =>
-    "mm", MicroM => "µm", Nm => "nm", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionTwoPhotonMicroscopyDetailsZVoxelSizeUnit`; other values parse as `Unknown`."]
-    DataAcquisitionTwoPhotonMicroscopyDetailsZVoxelSizeUnit { M => "m", Cm => "cm", Mm =>
-    "mm", MicroM => "µm", Nm => "nm", }
 }
 crate::open_enum! {
     #[doc =
@@ -921,12 +182,6 @@ crate::open_enum! {
     SinglePhotonMicroscopy => "SinglePhotonMicroscopy", ThreePhotonMicroscopy =>
     "ThreePhotonMicroscopy", TwoPhotonMicroscopy => "TwoPhotonMicroscopy", VideoTracking
     => "VideoTracking", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `DataAcquisitionVideoTrackingDetailsFrameRateUnit`; other values parse as `Unknown`."]
-    DataAcquisitionVideoTrackingDetailsFrameRateUnit { GHz => "GHz", MHz => "MHz", KHz =>
-    "kHz", Hz => "Hz", }
 }
 crate::open_enum! {
     #[doc =
@@ -1054,30 +309,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationAuditoryStimulationDetailsItemAmplitudeUnit`; other values parse as `Unknown`."]
-    ManipulationAuditoryStimulationDetailsItemAmplitudeUnit { DB => "dB", DBSpl =>
-    "dB SPL", Pa => "Pa", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationAuditoryStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationAuditoryStimulationDetailsItemDurationUnit { S => "s", Ms => "ms", MicroS
-    => "µs", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationAuditoryStimulationDetailsItemFrequencyUnit`; other values parse as `Unknown`."]
-    ManipulationAuditoryStimulationDetailsItemFrequencyUnit { Hz => "Hz", KHz => "kHz",
-    MHz => "MHz", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationAuditoryStimulationDetailsItemModulationFrequencyUnit`; other values parse as `Unknown`."]
-    ManipulationAuditoryStimulationDetailsItemModulationFrequencyUnit { Hz => "Hz", KHz
-    => "kHz", MHz => "MHz", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationAuditoryStimulationDetailsItemProfile`; other values parse as `Unknown`."]
     ManipulationAuditoryStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
@@ -1092,18 +323,6 @@ crate::open_enum! {
     "Ramp", RisingExponential => "Rising Exponential", TrapezoidalPulse =>
     "Trapezoidal Pulse", Triangle => "Triangle", VariableRatePulseTrain =>
     "Variable Rate Pulse Train", WhiteNoise => "White Noise", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationDeepBrainStimulationDetailsItemAmplitudeUnit`; other values parse as `Unknown`."]
-    ManipulationDeepBrainStimulationDetailsItemAmplitudeUnit { A => "A", MA => "mA",
-    MicroA => "µA", NA => "nA", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationDeepBrainStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationDeepBrainStimulationDetailsItemDurationUnit { S => "s", Ms => "ms",
-    MicroS => "µs", Min => "min", H => "h", }
 }
 crate::open_enum! {
     #[doc =
@@ -1124,18 +343,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationElectricalStimulationDetailsItemAmplitudeUnit`; other values parse as `Unknown`."]
-    ManipulationElectricalStimulationDetailsItemAmplitudeUnit { V => "V", MV => "mV",
-    MicroV => "µV", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationElectricalStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationElectricalStimulationDetailsItemDurationUnit { S => "s", Ms => "ms",
-    MicroS => "µs", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationElectricalStimulationDetailsItemProfile`; other values parse as `Unknown`."]
     ManipulationElectricalStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
@@ -1150,18 +357,6 @@ crate::open_enum! {
     "Ramp", RisingExponential => "Rising Exponential", TrapezoidalPulse =>
     "Trapezoidal Pulse", Triangle => "Triangle", VariableRatePulseTrain =>
     "Variable Rate Pulse Train", WhiteNoise => "White Noise", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationElectromagneticFieldStimulationDetailsItemAmplitudeUnit`; other values parse as `Unknown`."]
-    ManipulationElectromagneticFieldStimulationDetailsItemAmplitudeUnit { V => "V", MV =>
-    "mV", MicroV => "µV", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationElectromagneticFieldStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationElectromagneticFieldStimulationDetailsItemDurationUnit { S => "s", Ms =>
-    "ms", MicroS => "µs", Min => "min", H => "h", }
 }
 crate::open_enum! {
     #[doc =
@@ -1182,20 +377,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationLiquidPerturbationDetailsItemConcentrationUnit`; other values parse as `Unknown`."]
-    ManipulationLiquidPerturbationDetailsItemConcentrationUnit { MgPerML => "mg/mL",
-    MicroGPerML => "µg/mL", NgPerML => "ng/mL", M => "M", MM => "mM", MicroM => "µM",
-    NM => "nM", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationLiquidPerturbationDetailsItemFlowRateUnit`; other values parse as `Unknown`."]
-    ManipulationLiquidPerturbationDetailsItemFlowRateUnit { MicroLPerMin => "µL/min",
-    MLPerMin => "mL/min", LPerMin => "L/min", NLPerMin => "nL/min", MicroLPerS =>
-    "µL/s", MLPerS => "mL/s", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationLiquidPerturbationDetailsItemProfile`; other values parse as `Unknown`."]
     ManipulationLiquidPerturbationDetailsItemProfile { BolusInjection =>
     "Bolus Injection", ContinuousInfusion => "Continuous Infusion", TaperedDose =>
@@ -1203,26 +384,6 @@ crate::open_enum! {
     "Staggered Injection", RampInfusion => "Ramp Infusion", BurstInfusion =>
     "Burst Infusion", StepInfusion => "Step Infusion", LayeredDosing => "Layered Dosing",
     Titration => "Titration", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationLiquidPerturbationDetailsItemVolumeUnit`; other values parse as `Unknown`."]
-    ManipulationLiquidPerturbationDetailsItemVolumeUnit { MicroL => "µL", ML => "mL", L
-    => "L", NL => "nL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationMicroperfusionDetailsItemConcentrationUnit`; other values parse as `Unknown`."]
-    ManipulationMicroperfusionDetailsItemConcentrationUnit { MgPerML => "mg/mL",
-    MicroGPerML => "µg/mL", NgPerML => "ng/mL", M => "M", MM => "mM", MicroM => "µM",
-    NM => "nM", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationMicroperfusionDetailsItemFlowRateUnit`; other values parse as `Unknown`."]
-    ManipulationMicroperfusionDetailsItemFlowRateUnit { MicroLPerMin => "µL/min",
-    MLPerMin => "mL/min", LPerMin => "L/min", NLPerMin => "nL/min", MicroLPerS =>
-    "µL/s", MLPerS => "mL/s", }
 }
 crate::open_enum! {
     #[doc =
@@ -1236,48 +397,10 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationMicroperfusionDetailsItemVolumeUnit`; other values parse as `Unknown`."]
-    ManipulationMicroperfusionDetailsItemVolumeUnit { MicroL => "µL", ML => "mL", L =>
-    "L", NL => "nL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationMultisensoryStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationMultisensoryStimulationDetailsItemDurationUnit { S => "s", Ms => "ms",
-    MicroS => "µs", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationMultisensoryStimulationDetailsItemSynchronization`; other values parse as `Unknown`."]
     ManipulationMultisensoryStimulationDetailsItemSynchronization { Synchronous =>
     "Synchronous", Asynchronous => "Asynchronous", Randomized => "Randomized",
     UnknownValue => "Unknown", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationOdorStimulationDetailsItemConcentrationUnit`; other values parse as `Unknown`."]
-    ManipulationOdorStimulationDetailsItemConcentrationUnit { MgPerML => "mg/mL",
-    MicroGPerML => "µg/mL", GPerL => "g/L", MgPerL => "mg/L", MicroGPerL => "µg/L",
-    PercentWPerV => "% w/v", PercentVPerV => "% v/v", PercentWPerW => "% w/w", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationOdorStimulationDetailsItemFlowRateUnit`; other values parse as `Unknown`."]
-    ManipulationOdorStimulationDetailsItemFlowRateUnit { MLPerMin => "mL/min",
-    MicroLPerMin => "µL/min", MLPerS => "mL/s", MicroLPerS => "µL/s", LPerMin =>
-    "L/min", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationOptogeneticStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationOptogeneticStimulationDetailsItemDurationUnit { S => "s", Ms => "ms",
-    MicroS => "µs", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationOptogeneticStimulationDetailsItemPowerUnit`; other values parse as `Unknown`."]
-    ManipulationOptogeneticStimulationDetailsItemPowerUnit { W => "W", MW => "mW", MicroW
-    => "µW", }
 }
 crate::open_enum! {
     #[doc =
@@ -1298,26 +421,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationOptogeneticStimulationDetailsItemWavelengthUnit`; other values parse as `Unknown`."]
-    ManipulationOptogeneticStimulationDetailsItemWavelengthUnit { Nm => "nm", MicroM =>
-    "µm", Mm => "mm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInhalationDetailsItemConcentrationUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalInhalationDetailsItemConcentrationUnit { MgPerML =>
-    "mg/mL", MicroGPerML => "µg/mL", GPerL => "g/L", MgPerL => "mg/L", MicroGPerL =>
-    "µg/L", PercentWPerV => "% w/v", PercentVPerV => "% v/v", PercentWPerW => "% w/w", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInhalationDetailsItemFlowRateUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalInhalationDetailsItemFlowRateUnit { MicroLPerMin =>
-    "µL/min", MLPerMin => "mL/min", MicroLPerS => "µL/s", MLPerS => "mL/s", LPerMin =>
-    "L/min", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationPharmacologicalInhalationDetailsItemProfile`; other values parse as `Unknown`."]
     ManipulationPharmacologicalInhalationDetailsItemProfile { BolusInhalation =>
     "Bolus Inhalation", ContinuousInhalation => "Continuous Inhalation",
@@ -1331,26 +434,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInhalationDetailsItemVolumeUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalInhalationDetailsItemVolumeUnit { L => "L", ML => "mL",
-    MicroL => "µL", NL => "nL", PL => "pL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInjectionDetailsItemConcentrationUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalInjectionDetailsItemConcentrationUnit { MgPerML =>
-    "mg/mL", MicroGPerML => "µg/mL", NgPerML => "ng/mL", M => "M", MM => "mM", MicroM =>
-    "µM", NM => "nM", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInjectionDetailsItemFlowRateUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalInjectionDetailsItemFlowRateUnit { MicroLPerMin =>
-    "µL/min", MLPerMin => "mL/min", LPerMin => "L/min", NLPerMin => "nL/min", MicroLPerS
-    => "µL/s", MLPerS => "mL/s", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationPharmacologicalInjectionDetailsItemProfile`; other values parse as `Unknown`."]
     ManipulationPharmacologicalInjectionDetailsItemProfile { BolusInjection =>
     "Bolus Injection", ContinuousInfusion => "Continuous Infusion", TaperedDose =>
@@ -1358,26 +441,6 @@ crate::open_enum! {
     "Staggered Injection", RampInfusion => "Ramp Infusion", BurstInfusion =>
     "Burst Infusion", StepInfusion => "Step Infusion", LayeredDosing => "Layered Dosing",
     Titration => "Titration", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInjectionDetailsItemVolumeUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalInjectionDetailsItemVolumeUnit { MicroL => "µL", ML =>
-    "mL", L => "L", NL => "nL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalSuperfusionDetailsItemConcentrationUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalSuperfusionDetailsItemConcentrationUnit { MgPerML =>
-    "mg/mL", MicroGPerML => "µg/mL", NgPerML => "ng/mL", M => "M", MM => "mM", MicroM =>
-    "µM", NM => "nM", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalSuperfusionDetailsItemFlowRateUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalSuperfusionDetailsItemFlowRateUnit { MicroLPerMin =>
-    "µL/min", MLPerMin => "mL/min", LPerMin => "L/min", NLPerMin => "nL/min", MicroLPerS
-    => "µL/s", MLPerS => "mL/s", }
 }
 crate::open_enum! {
     #[doc =
@@ -1391,28 +454,10 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalSuperfusionDetailsItemVolumeUnit`; other values parse as `Unknown`."]
-    ManipulationPharmacologicalSuperfusionDetailsItemVolumeUnit { MicroL => "µL", ML =>
-    "mL", L => "L", NL => "nL", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationTactileStimulationDetailsItemContactType`; other values parse as `Unknown`."]
     ManipulationTactileStimulationDetailsItemContactType { MechanicalContact =>
     "Mechanical (contact)", MechanicalVibration => "Mechanical (vibration)", AirPuff =>
     "Air puff", Brush => "Brush", CottonSwab => "Cotton swab", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationTactileStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationTactileStimulationDetailsItemDurationUnit { S => "s", Ms => "ms", MicroS
-    => "µs", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationTactileStimulationDetailsItemForceUnit`; other values parse as `Unknown`."]
-    ManipulationTactileStimulationDetailsItemForceUnit { MN => "mN", N => "N", MicroN =>
-    "µN", Gf => "gf", Kgf => "kgf", }
 }
 crate::open_enum! {
     #[doc =
@@ -1421,18 +466,6 @@ crate::open_enum! {
     PulseTrain => "Pulse train", Sinusoidal => "Sinusoidal", SquareWave => "Square wave",
     Sawtooth => "Sawtooth", Burst => "Burst", Ramp => "Ramp", StepFunction =>
     "Step function", Manual => "Manual", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationThermalPerturbationDetailsItemAmplitudeUnit`; other values parse as `Unknown`."]
-    ManipulationThermalPerturbationDetailsItemAmplitudeUnit { DegC => "°C", K => "K",
-    DegF => "°F", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationThermalPerturbationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationThermalPerturbationDetailsItemDurationUnit { S => "s", Ms => "ms", MicroS
-    => "µs", Min => "min", H => "h", }
 }
 crate::open_enum! {
     #[doc =
@@ -1451,18 +484,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationTranscranialElectricalStimulationDetailsItemAmplitudeUnit`; other values parse as `Unknown`."]
-    ManipulationTranscranialElectricalStimulationDetailsItemAmplitudeUnit { A => "A", MA
-    => "mA", MicroA => "µA", NA => "nA", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationTranscranialElectricalStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationTranscranialElectricalStimulationDetailsItemDurationUnit { S => "s", Ms
-    => "ms", MicroS => "µs", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationTranscranialElectricalStimulationDetailsItemProfile`; other values parse as `Unknown`."]
     ManipulationTranscranialElectricalStimulationDetailsItemProfile { AmplitudeModulated
     => "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
@@ -1477,18 +498,6 @@ crate::open_enum! {
     "Ramp", RisingExponential => "Rising Exponential", TrapezoidalPulse =>
     "Trapezoidal Pulse", Triangle => "Triangle", VariableRatePulseTrain =>
     "Variable Rate Pulse Train", WhiteNoise => "White Noise", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationTranscranialMagneticStimulationDetailsItemAmplitudeUnit`; other values parse as `Unknown`."]
-    ManipulationTranscranialMagneticStimulationDetailsItemAmplitudeUnit { PercentMso =>
-    "% MSO", T => "T", MT => "mT", MicroT => "µT", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationTranscranialMagneticStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationTranscranialMagneticStimulationDetailsItemDurationUnit { S => "s", Ms =>
-    "ms", MicroS => "µs", Min => "min", H => "h", }
 }
 crate::open_enum! {
     #[doc =
@@ -1526,24 +535,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationUltrasoundStimulationDetailsItemAcousticIntensityUnit`; other values parse as `Unknown`."]
-    ManipulationUltrasoundStimulationDetailsItemAcousticIntensityUnit { WPerCmSquared =>
-    "W/cm²", MWPerCmSquared => "mW/cm²", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationUltrasoundStimulationDetailsItemAcousticPressureUnit`; other values parse as `Unknown`."]
-    ManipulationUltrasoundStimulationDetailsItemAcousticPressureUnit { Pa => "Pa", KPa =>
-    "kPa", MPa => "MPa", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationUltrasoundStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationUltrasoundStimulationDetailsItemDurationUnit { S => "s", Ms => "ms",
-    MicroS => "µs", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ManipulationUltrasoundStimulationDetailsItemProfile`; other values parse as `Unknown`."]
     ManipulationUltrasoundStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
@@ -1558,12 +549,6 @@ crate::open_enum! {
     "Ramp", RisingExponential => "Rising Exponential", TrapezoidalPulse =>
     "Trapezoidal Pulse", Triangle => "Triangle", VariableRatePulseTrain =>
     "Variable Rate Pulse Train", WhiteNoise => "White Noise", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ManipulationVisualStimulationDetailsItemDurationUnit`; other values parse as `Unknown`."]
-    ManipulationVisualStimulationDetailsItemDurationUnit { S => "s", Ms => "ms", MicroS
-    => "µs", Min => "min", H => "h", }
 }
 crate::open_enum! {
     #[doc =
@@ -1618,23 +603,11 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureAnesthesiaDetailsDurationUnit`; other values parse as `Unknown`."]
-    ProcedureAnesthesiaDetailsDurationUnit { H => "h", Min => "min", S => "s", Ms =>
-    "ms", MicroS => "µs", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureAnesthesiaDetailsMonitoringMethodItem`; other values parse as `Unknown`."]
     ProcedureAnesthesiaDetailsMonitoringMethodItem { BloodPressure => "Blood pressure",
     Eeg => "EEG", HeartRate => "Heart rate", PulseOximetry => "Pulse oximetry",
     RespiratoryRate => "Respiratory rate", ToePinchReflex => "Toe pinch reflex", None =>
     "None", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureAnesthesiaDetailsRecoveryTimeUnit`; other values parse as `Unknown`."]
-    ProcedureAnesthesiaDetailsRecoveryTimeUnit { H => "h", Min => "min", S => "s", Ms =>
-    "ms", MicroS => "µs", }
 }
 crate::open_enum! {
     #[doc =
@@ -1683,12 +656,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsConcentrationUnit`; other values parse as `Unknown`."]
-    ProcedureBarbiturateInjectionDetailsConcentrationUnit { MgPerML => "mg/mL",
-    MicroGPerML => "µg/mL", GPerL => "g/L", MgPerL => "mg/L", MicroGPerL => "µg/L", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem`; other values parse as `Unknown`."]
     ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem { AbsenceOfHeartbeat =>
     "Absence of heartbeat", AbsenceOfBreathing => "Absence of breathing",
@@ -1698,28 +665,10 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsDosageUnit`; other values parse as `Unknown`."]
-    ProcedureBarbiturateInjectionDetailsDosageUnit { MgPerKg => "mg/kg", MicroGPerKg =>
-    "µg/kg", GPerKg => "g/kg", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsRoute`; other values parse as `Unknown`."]
     ProcedureBarbiturateInjectionDetailsRoute { IntraperitonealIp =>
     "Intraperitoneal (IP)", IntravenousIv => "Intravenous (IV)", Intracardiac =>
     "Intracardiac", SubcutaneousSc => "Subcutaneous (SC)", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsTimeToUnconsciousnessUnit`; other values parse as `Unknown`."]
-    ProcedureBarbiturateInjectionDetailsTimeToUnconsciousnessUnit { S => "s", Min =>
-    "min", H => "h", Ms => "ms", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsVolumeAdministeredUnit`; other values parse as `Unknown`."]
-    ProcedureBarbiturateInjectionDetailsVolumeAdministeredUnit { ML => "mL", L => "L",
-    MicroL => "µL", NL => "nL", }
 }
 crate::open_enum! {
     #[doc =
@@ -1759,22 +708,10 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBrainExtractionDetailsBrainWeightUnit`; other values parse as `Unknown`."]
-    ProcedureBrainExtractionDetailsBrainWeightUnit { G => "g", Kg => "kg", Mg => "mg",
-    MicroG => "µg", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureBrainExtractionDetailsExtractionMethod`; other values parse as `Unknown`."]
     ProcedureBrainExtractionDetailsExtractionMethod { CompleteRemoval =>
     "Complete removal", PartialRemoval => "Partial removal", SectionalRemoval =>
     "Sectional removal", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBrainExtractionDetailsFixationDurationUnit`; other values parse as `Unknown`."]
-    ProcedureBrainExtractionDetailsFixationDurationUnit { S => "s", Min => "min", H =>
-    "h", Ms => "ms", }
 }
 crate::open_enum! {
     #[doc =
@@ -1786,32 +723,9 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBrainExtractionDetailsTimeToExtractionUnit`; other values parse as `Unknown`."]
-    ProcedureBrainExtractionDetailsTimeToExtractionUnit { S => "s", Min => "min", H =>
-    "h", Ms => "ms", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBrainLesionDetailsVolumeUnit`; other values parse as `Unknown`."]
-    ProcedureBrainLesionDetailsVolumeUnit { MicroL => "µL", ML => "mL", L => "L", NL =>
-    "nL", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureBrainSliceDetailsOrientation`; other values parse as `Unknown`."]
     ProcedureBrainSliceDetailsOrientation { Coronal => "coronal", Sagittal => "sagittal",
     Horizontal => "horizontal", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBrainSliceDetailsThicknessUnit`; other values parse as `Unknown`."]
-    ProcedureBrainSliceDetailsThicknessUnit { MicroM => "µm", Mm => "mm", Nm => "nm", M
-    => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBrainSliceDetailsVibratomeBladeAngleUnit`; other values parse as `Unknown`."]
-    ProcedureBrainSliceDetailsVibratomeBladeAngleUnit { Deg => "°", }
 }
 crate::open_enum! {
     #[doc =
@@ -1850,17 +764,6 @@ crate::open_enum! {
     "One of the values the schema lists for `ProcedureBurrHoleDetailsCoolingMethod`; other values parse as `Unknown`."]
     ProcedureBurrHoleDetailsCoolingMethod { SalineIrrigation => "Saline irrigation",
     AirCooling => "Air cooling", None => "None", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBurrHoleDetailsDiameterUnit`; other values parse as `Unknown`."]
-    ProcedureBurrHoleDetailsDiameterUnit { Mm => "mm", MicroM => "µm", Cm => "cm", M =>
-    "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureBurrHoleDetailsDrillSpeedUnit`; other values parse as `Unknown`."]
-    ProcedureBurrHoleDetailsDrillSpeedUnit { Rpm => "RPM", Hz => "Hz", }
 }
 crate::open_enum! {
     #[doc =
@@ -1910,18 +813,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsChamberVolumeUnit`; other values parse as `Unknown`."]
-    ProcedureCo2ChamberEuthanasiaDetailsChamberVolumeUnit { L => "L", ML => "mL", MicroL
-    => "µL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsCo2ConcentrationUnit`; other values parse as `Unknown`."]
-    ProcedureCo2ChamberEuthanasiaDetailsCo2ConcentrationUnit { Percent => "%", Ppm =>
-    "ppm", Ppb => "ppb", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem`; other values parse as `Unknown`."]
     ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem { AbsenceOfHeartbeat =>
     "Absence of heartbeat", AbsenceOfBreathing => "Absence of breathing",
@@ -1931,28 +822,10 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsExposureDurationUnit`; other values parse as `Unknown`."]
-    ProcedureCo2ChamberEuthanasiaDetailsExposureDurationUnit { S => "s", Min => "min", H
-    => "h", Ms => "ms", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsFlowRateUnit`; other values parse as `Unknown`."]
-    ProcedureCo2ChamberEuthanasiaDetailsFlowRateUnit { LPerMin => "L/min", MLPerMin =>
-    "mL/min", LPerS => "L/s", MLPerS => "mL/s", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsPrefillingMethod`; other values parse as `Unknown`."]
     ProcedureCo2ChamberEuthanasiaDetailsPrefillingMethod { NotPrefilled =>
     "Not prefilled", PartiallyPrefilled => "Partially prefilled", FullyPrefilled =>
     "Fully prefilled", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsTimeToUnconsciousnessUnit`; other values parse as `Unknown`."]
-    ProcedureCo2ChamberEuthanasiaDetailsTimeToUnconsciousnessUnit { S => "s", Min =>
-    "min", H => "h", Ms => "ms", }
 }
 crate::open_enum! {
     #[doc =
@@ -1969,22 +842,10 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCryosectioningDetailsSectionThicknessUnit`; other values parse as `Unknown`."]
-    ProcedureCryosectioningDetailsSectionThicknessUnit { MicroM => "µm", Mm => "mm", Nm
-    => "nm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureCryosectioningDetailsStorageMethod`; other values parse as `Unknown`."]
     ProcedureCryosectioningDetailsStorageMethod { MountedOnSlides => "Mounted on slides",
     FreeFloatingInSolution => "Free-floating in solution", StoredInPlates =>
     "Stored in plates", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureCryosectioningDetailsTemperatureUnit`; other values parse as `Unknown`."]
-    ProcedureCryosectioningDetailsTemperatureUnit { DegC => "°C", K => "K", DegF =>
-    "°F", }
 }
 crate::open_enum! {
     #[doc =
@@ -2175,12 +1036,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureInhalantOverdoseDetailsConcentrationUnit`; other values parse as `Unknown`."]
-    ProcedureInhalantOverdoseDetailsConcentrationUnit { Percent => "%", LPerMin =>
-    "L/min", MLPerMin => "mL/min", MLPerS => "mL/s", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureInhalantOverdoseDetailsConfirmationOfDeathItem`; other values parse as `Unknown`."]
     ProcedureInhalantOverdoseDetailsConfirmationOfDeathItem { AbsenceOfHeartbeat =>
     "Absence of heartbeat", AbsenceOfBreathing => "Absence of breathing",
@@ -2194,31 +1049,6 @@ crate::open_enum! {
     ProcedureInhalantOverdoseDetailsDeliveryMethod { AnesthesiaChamber =>
     "Anesthesia chamber", NoseCone => "Nose cone", Intubation => "Intubation", BellJar =>
     "Bell jar", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureInhalantOverdoseDetailsExposureDurationUnit`; other values parse as `Unknown`."]
-    ProcedureInhalantOverdoseDetailsExposureDurationUnit { MicroS => "µs", Ms => "ms", S
-    => "s", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureInhalantOverdoseDetailsOxygenFlowRateUnit`; other values parse as `Unknown`."]
-    ProcedureInhalantOverdoseDetailsOxygenFlowRateUnit { Percent => "%", LPerMin =>
-    "L/min", MLPerMin => "mL/min", MLPerS => "mL/s", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureInhalantOverdoseDetailsTimeToUnconsciousnessUnit`; other values parse as `Unknown`."]
-    ProcedureInhalantOverdoseDetailsTimeToUnconsciousnessUnit { MicroS => "µs", Ms =>
-    "ms", S => "s", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureInjectionDetailsConcentrationUnit`; other values parse as `Unknown`."]
-    ProcedureInjectionDetailsConcentrationUnit { MgPerML => "mg/mL", MicroGPerML =>
-    "µg/mL", GPerL => "g/L", MgPerL => "mg/L", MicroGPerL => "µg/L", PercentWPerV =>
-    "% w/v", PercentVPerV => "% v/v", PercentWPerW => "% w/w", }
 }
 crate::open_enum! {
     #[doc =
@@ -2244,99 +1074,9 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureInjectionDetailsInjectionRateUnit`; other values parse as `Unknown`."]
-    ProcedureInjectionDetailsInjectionRateUnit { MLPerS => "mL/s", MicroLPerS => "µL/s",
-    MLPerMin => "mL/min", MicroLPerMin => "µL/min", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureInjectionDetailsInjectionSide`; other values parse as `Unknown`."]
     ProcedureInjectionDetailsInjectionSide { Left => "Left", Right => "Right", Midline =>
     "Midline", UnknownValue => "Unknown", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureInjectionDetailsInjectionVolumeUnit`; other values parse as `Unknown`."]
-    ProcedureInjectionDetailsInjectionVolumeUnit { L => "L", ML => "mL", MicroL => "µL",
-    NL => "nL", PL => "pL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogLinearDisplacementDetailsDisplacementUnit`; other values parse as `Unknown`."]
-    ProcedureLogLinearDisplacementDetailsDisplacementUnit { Nm => "nm", MicroM => "µm",
-    Mm => "mm", Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes4DetailsTetrode1Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes4DetailsTetrode1Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes4DetailsTetrode2Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes4DetailsTetrode2Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes4DetailsTetrode3Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes4DetailsTetrode3Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes4DetailsTetrode4Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes4DetailsTetrode4Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode1Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode1Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode2Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode2Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode3Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode3Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode4Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode4Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode5Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode5Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode6Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode6Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode7Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode7Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureLogTetrodes8DetailsTetrode8Unit`; other values parse as `Unknown`."]
-    ProcedureLogTetrodes8DetailsTetrode8Unit { Nm => "nm", MicroM => "µm", Mm => "mm",
-    Cm => "cm", M => "m", }
 }
 crate::open_enum! {
     #[doc =
@@ -2411,12 +1151,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedurePerfusionFixationDetailsVolumeUnit`; other values parse as `Unknown`."]
-    ProcedurePerfusionFixationDetailsVolumeUnit { L => "L", ML => "mL", MicroL => "µL",
-    NL => "nL", PL => "pL", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedurePrismImplantDetailsMountingMethod`; other values parse as `Unknown`."]
     ProcedurePrismImplantDetailsMountingMethod { CementOnly => "Cement only",
     CementPlusBaseplate => "Cement + baseplate", HeadcapIntegrated =>
@@ -2438,18 +1172,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureReferenceElectrodeImplantDetailsElectrodeDiameterUnit`; other values parse as `Unknown`."]
-    ProcedureReferenceElectrodeImplantDetailsElectrodeDiameterUnit { MicroM => "µm", Mm
-    => "mm", Nm => "nm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureReferenceElectrodeImplantDetailsImpedanceUnit`; other values parse as `Unknown`."]
-    ProcedureReferenceElectrodeImplantDetailsImpedanceUnit { KOhm => "kΩ", Ohm => "Ω",
-    MOhm => "MΩ", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureReferenceElectrodeImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
     ProcedureReferenceElectrodeImplantDetailsSterilizationMethod { Autoclave =>
     "Autoclave", EthyleneOxide => "Ethylene Oxide", GammaIrradiation =>
@@ -2464,22 +1186,10 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureSingleWireElectrodeImplantDetailsImpedanceUnit`; other values parse as `Unknown`."]
-    ProcedureSingleWireElectrodeImplantDetailsImpedanceUnit { Ohm => "Ω", KOhm => "kΩ",
-    MOhm => "MΩ", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureSingleWireElectrodeImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
     ProcedureSingleWireElectrodeImplantDetailsSterilizationMethod { Autoclave =>
     "Autoclave", EthyleneOxide => "Ethylene Oxide", GammaIrradiation =>
     "Gamma Irradiation", Alcohol => "Alcohol", None => "None", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureSingleWireElectrodeImplantDetailsWireDiameterUnit`; other values parse as `Unknown`."]
-    ProcedureSingleWireElectrodeImplantDetailsWireDiameterUnit { MicroM => "µm", Mm =>
-    "mm", Nm => "nm", M => "m", }
 }
 crate::open_enum! {
     #[doc =
@@ -2550,21 +1260,9 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTetrodeWireElectrodeImplantDetailsWireDiameterUnit`; other values parse as `Unknown`."]
-    ProcedureTetrodeWireElectrodeImplantDetailsWireDiameterUnit { MicroM => "µm", Mm =>
-    "mm", Nm => "nm", M => "m", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureTissueClearingDetailsAgitation`; other values parse as `Unknown`."]
     ProcedureTissueClearingDetailsAgitation { GentleShaking => "Gentle shaking", Rotation
     => "Rotation", Static => "Static", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureTissueClearingDetailsClearingDurationUnit`; other values parse as `Unknown`."]
-    ProcedureTissueClearingDetailsClearingDurationUnit { MicroS => "µs", Ms => "ms", S
-    => "s", Min => "min", H => "h", Days => "days", }
 }
 crate::open_enum! {
     #[doc =
@@ -2574,18 +1272,6 @@ crate::open_enum! {
     "ScaleS", SeeDb => "SeeDB", BabbBenzylAlcoholPerBenzylBenzoate =>
     "BABB (Benzyl alcohol/Benzyl benzoate)", PassiveClarity => "Passive CLARITY", Other
     => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureTissueClearingDetailsFixationTimeUnit`; other values parse as `Unknown`."]
-    ProcedureTissueClearingDetailsFixationTimeUnit { MicroS => "µs", Ms => "ms", S =>
-    "s", Min => "min", H => "h", Days => "days", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureTissueClearingDetailsTemperatureUnit`; other values parse as `Unknown`."]
-    ProcedureTissueClearingDetailsTemperatureUnit { DegC => "°C", K => "K", DegF =>
-    "°F", }
 }
 crate::open_enum! {
     #[doc =
@@ -2634,33 +1320,15 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsBufferTemperatureUnit`; other values parse as `Unknown`."]
-    ProcedureVibratomeSectioningDetailsBufferTemperatureUnit { DegC => "°C", K => "K",
-    DegF => "°F", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsCuttingSpeed`; other values parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsCuttingSpeed { VerySlow => "Very slow", Slow =>
     "Slow", Medium => "Medium", Fast => "Fast", VeryFast => "Very fast", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsFrequencyUnit`; other values parse as `Unknown`."]
-    ProcedureVibratomeSectioningDetailsFrequencyUnit { Hz => "Hz", KHz => "kHz", MHz =>
-    "MHz", GHz => "GHz", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsSectionQuality`; other values parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsSectionQuality { Excellent => "Excellent", Good =>
     "Good", Fair => "Fair", Poor => "Poor", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsSectionThicknessUnit`; other values parse as `Unknown`."]
-    ProcedureVibratomeSectioningDetailsSectionThicknessUnit { MicroM => "µm", Mm =>
-    "mm", Nm => "nm", M => "m", }
 }
 crate::open_enum! {
     #[doc =
@@ -2684,24 +1352,6 @@ crate::open_enum! {
     "Staggered Injection", RampInfusion => "Ramp Infusion", BurstInfusion =>
     "Burst Infusion", StepInfusion => "Step Infusion", LayeredDosing => "Layered Dosing",
     Titration => "Titration", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureVirusInjectionDetailsInjectionRateUnit`; other values parse as `Unknown`."]
-    ProcedureVirusInjectionDetailsInjectionRateUnit { NLPerMin => "nL/min", MicroLPerMin
-    => "µL/min", MLPerMin => "mL/min", NLPerS => "nL/s", MicroLPerS => "µL/s", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureVirusInjectionDetailsInjectionVolumeUnit`; other values parse as `Unknown`."]
-    ProcedureVirusInjectionDetailsInjectionVolumeUnit { NL => "nL", MicroL => "µL", ML
-    => "mL", L => "L", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `ProcedureVirusInjectionDetailsTiterUnit`; other values parse as `Unknown`."]
-    ProcedureVirusInjectionDetailsTiterUnit { VgPerML => "vg/mL", TuPerML => "TU/mL",
-    PfuPerML => "pfu/mL", }
 }
 crate::open_enum! {
     #[doc =
@@ -2813,12 +1463,6 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SubjectLogFoodConsumptionDetailsFoodAmountUnit`; other values parse as `Unknown`."]
-    SubjectLogFoodConsumptionDetailsFoodAmountUnit { Kg => "kg", G => "g", Mg => "mg",
-    MicroG => "µg", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `SubjectLogGenericObservationDetailsObservationType`; other values parse as `Unknown`."]
     SubjectLogGenericObservationDetailsObservationType { PainScore => "Pain score",
     Grooming => "Grooming", Exploration => "Exploration", Freezing => "Freezing",
@@ -2830,18 +1474,6 @@ crate::open_enum! {
     "One of the values the schema lists for `SubjectLogGenotypingDetailsQcConfidence`; other values parse as `Unknown`."]
     SubjectLogGenotypingDetailsQcConfidence { High => "high", Medium => "medium", Low =>
     "low", Ambiguous => "ambiguous", Failed => "failed", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `SubjectLogHargreavesTestDetailsCutoffLatencyUnit`; other values parse as `Unknown`."]
-    SubjectLogHargreavesTestDetailsCutoffLatencyUnit { MicroS => "µs", Ms => "ms", S =>
-    "s", Min => "min", H => "h", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `SubjectLogHargreavesTestDetailsLatencyUnit`; other values parse as `Unknown`."]
-    SubjectLogHargreavesTestDetailsLatencyUnit { MicroS => "µs", Ms => "ms", S => "s",
-    Min => "min", H => "h", }
 }
 crate::open_enum! {
     #[doc =
@@ -2864,28 +1496,11 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SubjectLogVonFreyTestDetailsStimulusForceUnit`; other values parse as `Unknown`."]
-    SubjectLogVonFreyTestDetailsStimulusForceUnit { Mg => "mg", G => "g", Kg => "kg", }
-}
-crate::open_enum! {
-    #[doc =
     "One of the values the schema lists for `SubjectLogVonFreyTestDetailsStimulusLocation`; other values parse as `Unknown`."]
     SubjectLogVonFreyTestDetailsStimulusLocation { LeftHindPaw => "Left hind paw",
     RightHindPaw => "Right hind paw", LeftForepaw => "Left forepaw", RightForepaw =>
     "Right forepaw", FaceLeft => "Face (left)", FaceRight => "Face (right)", Tail =>
     "Tail", Other => "Other", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `SubjectLogWaterConsumptionDetailsWaterAmountUnit`; other values parse as `Unknown`."]
-    SubjectLogWaterConsumptionDetailsWaterAmountUnit { L => "L", ML => "mL", MicroL =>
-    "µL", NL => "nL", PL => "pL", }
-}
-crate::open_enum! {
-    #[doc =
-    "One of the values the schema lists for `SubjectLogWeighingDetailsWeightUnit`; other values parse as `Unknown`."]
-    SubjectLogWeighingDetailsWeightUnit { Kg => "kg", G => "g", Mg => "mg", MicroG =>
-    "µg", }
 }
 crate::open_enum! {
     #[doc =

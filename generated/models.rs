@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use crate::types;
 /// The schema version this crate was generated from (`info.version` of the spec).
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "1.2.0";
 /// The BrainSTEM documentation revision the spec describes.
 pub const DOCS_REVISION: &str = "brainstem-org/brainstem_support@28345af35a0792d5309ce1fb5e9911c754c903db";
 /// Every model of the API, in URL-name order.
@@ -10367,16 +10367,15 @@ impl crate::Model for crate::types::ConsumableStock {
     }
 }
 impl crate::types::NewConsumableStock {
-    ///A create shape from its required fields (`inventory`, `type_`); every optional field is left out.
+    ///A create shape from its required fields (`inventory`, `details`); every optional field is left out.
     pub fn new(
         inventory: ::uuid::Uuid,
-        type_: ::brainstem::enums::ConsumableStockType,
+        details: crate::details::ConsumableStockDetails,
     ) -> Self {
         Self {
             acquisition_date: ::core::default::Default::default(),
             consumable: ::core::default::Default::default(),
             cost: ::core::default::Default::default(),
-            details: ::core::default::Default::default(),
             expiration_date: ::core::default::Default::default(),
             intended_use: ::core::default::Default::default(),
             inventory,
@@ -10384,8 +10383,8 @@ impl crate::types::NewConsumableStock {
             status: ::core::default::Default::default(),
             storage_conditions: ::core::default::Default::default(),
             storage_location: ::core::default::Default::default(),
-            type_,
             type_schema_version: ::core::default::Default::default(),
+            details,
         }
     }
 }
@@ -11197,20 +11196,19 @@ impl crate::Model for crate::types::DataAcquisition {
     }
 }
 impl crate::types::NewDataAcquisition {
-    ///A create shape from its required fields (`session`, `type_`); every optional field is left out.
+    ///A create shape from its required fields (`session`, `details`); every optional field is left out.
     pub fn new(
         session: ::uuid::Uuid,
-        type_: ::brainstem::enums::DataAcquisitionType,
+        details: crate::details::DataAcquisitionDetails,
     ) -> Self {
         Self {
-            details: ::core::default::Default::default(),
             equipment: ::core::default::Default::default(),
             notes: ::core::default::Default::default(),
             order: ::core::default::Default::default(),
             procedures: ::core::default::Default::default(),
             session,
-            type_,
             type_schema_version: ::core::default::Default::default(),
+            details,
         }
     }
 }
@@ -12814,25 +12812,23 @@ impl crate::Model for crate::types::Equipment {
     }
 }
 impl crate::types::NewEquipment {
-    ///A create shape from its required fields (`coordinates_system`, `setup`, `type_`); every optional field is left out.
+    ///A create shape from its required fields (`setup`, `details`, `coordinates_details`); every optional field is left out.
     pub fn new(
-        coordinates_system: ::brainstem::enums::CoordinatesType,
         setup: ::uuid::Uuid,
-        type_: ::brainstem::enums::EquipmentType,
+        details: crate::details::EquipmentDetails,
+        coordinates_details: crate::details::CoordinatesDetails,
     ) -> Self {
         Self {
             consumable: ::core::default::Default::default(),
-            coordinates_details: ::core::default::Default::default(),
             coordinates_schema_version: ::core::default::Default::default(),
-            coordinates_system,
             date_time: ::core::default::Default::default(),
-            details: ::core::default::Default::default(),
             hardwaredevice: ::core::default::Default::default(),
             name: ::core::default::Default::default(),
             notes: ::core::default::Default::default(),
             setup,
-            type_,
             type_schema_version: ::core::default::Default::default(),
+            details,
+            coordinates_details,
         }
     }
 }
@@ -18668,21 +18664,20 @@ impl crate::Model for crate::types::Manipulation {
     }
 }
 impl crate::types::NewManipulation {
-    ///A create shape from its required fields (`procedures`, `session`, `type_`); every optional field is left out.
+    ///A create shape from its required fields (`procedures`, `session`, `details`); every optional field is left out.
     pub fn new(
         procedures: ::std::vec::Vec<::uuid::Uuid>,
         session: ::uuid::Uuid,
-        type_: ::brainstem::enums::ManipulationType,
+        details: crate::details::ManipulationDetails,
     ) -> Self {
         Self {
-            details: ::core::default::Default::default(),
             equipment: ::core::default::Default::default(),
             notes: ::core::default::Default::default(),
             order: ::core::default::Default::default(),
             procedures,
             session,
-            type_,
             type_schema_version: ::core::default::Default::default(),
+            details,
         }
     }
 }
@@ -19847,26 +19842,24 @@ impl crate::Model for crate::types::Procedure {
     }
 }
 impl crate::types::NewProcedure {
-    ///A create shape from its required fields (`coordinates_system`, `subject`, `type_`); every optional field is left out.
+    ///A create shape from its required fields (`subject`, `details`, `coordinates_details`); every optional field is left out.
     pub fn new(
-        coordinates_system: ::brainstem::enums::CoordinatesType,
         subject: ::uuid::Uuid,
-        type_: ::brainstem::enums::ProcedureType,
+        details: crate::details::ProcedureDetails,
+        coordinates_details: crate::details::CoordinatesDetails,
     ) -> Self {
         Self {
             brain_region: ::core::default::Default::default(),
             consumablestock: ::core::default::Default::default(),
-            coordinates_details: ::core::default::Default::default(),
             coordinates_schema_version: ::core::default::Default::default(),
-            coordinates_system,
             date_time: ::core::default::Default::default(),
-            details: ::core::default::Default::default(),
             equipment: ::core::default::Default::default(),
             licenses: ::core::default::Default::default(),
             notes: ::core::default::Default::default(),
             subject,
-            type_,
             type_schema_version: ::core::default::Default::default(),
+            details,
+            coordinates_details,
         }
     }
 }

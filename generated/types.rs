@@ -135,8 +135,8 @@ pub struct BehaviorPatch {
     pub session: ::std::option::Option<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
 ///A user-defined behavioral assay built on a setup type and a behavioral paradigm.
 #[derive(
@@ -205,8 +205,8 @@ pub struct BehavioralAssayPatch {
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -531,8 +531,8 @@ pub struct BehavioralParadigmPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub species: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub species: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(
@@ -733,8 +733,8 @@ pub struct BreedingPatch {
     pub start_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub tags: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub weaning_date: ::std::option::Option<
@@ -809,10 +809,10 @@ pub struct CohortPatch {
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub subjects: ::std::vec::Vec<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub tags: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A named set of sessions within one project.
 #[derive(
@@ -882,10 +882,10 @@ pub struct CollectionPatch {
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub sessions: ::std::vec::Vec<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub tags: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub sessions: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A shared catalogue entry for a consumable product (approval-gated).
 #[derive(
@@ -1027,8 +1027,8 @@ pub struct ConsumablePatch {
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1077,7 +1077,6 @@ pub struct ConsumableStock {
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub cost: ::std::option::Option<::std::string::String>,
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     pub id: ::uuid::Uuid,
@@ -1089,9 +1088,10 @@ pub struct ConsumableStock {
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub storage_conditions: ::std::option::Option<::std::string::String>,
     pub storage_location: ::std::string::String,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::ConsumableStockType,
     pub type_schema_version: ::std::string::String,
+    /// `type` and `details`: the typed payload of the ConsumableStock schema group.
+    #[serde(flatten)]
+    pub details: crate::details::ConsumableStockDetails,
 }
 ///Payload of `details` when `type` is `ChemicalReagent` (ConsumableStock).
 #[derive(
@@ -1126,23 +1126,10 @@ pub struct ConsumableStockChemicalReagentDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub molecular_weight: ::std::option::Option<
-        ConsumableStockChemicalReagentDetailsMolecularWeight,
+        ::brainstem::Quantity<::brainstem::enums::MolarMassUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purity: ::std::option::Option<::std::string::String>,
-}
-///`ConsumableStockChemicalReagentDetailsMolecularWeight`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockChemicalReagentDetailsMolecularWeight {
-    pub unit: ::brainstem::enums::ConsumableStockChemicalReagentDetailsMolecularWeightUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `ConsumableDevice` (ConsumableStock).
 #[derive(
@@ -1167,10 +1154,9 @@ pub struct ConsumableStockConsumableDeviceDetails {
     pub dimensions: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "experimentalUse",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub experimental_use: ::std::vec::Vec<::std::string::String>,
+    pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
     #[serde(
@@ -1204,8 +1190,8 @@ pub struct ConsumableStockEnvelope {
 pub struct ConsumableStockImmunoReagentDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub application: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub application: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1309,10 +1295,9 @@ pub struct ConsumableStockOpticalComponentDetails {
     pub dimensions: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "experimentalUse",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub experimental_use: ::std::vec::Vec<::std::string::String>,
+    pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
     #[serde(
@@ -1327,41 +1312,15 @@ pub struct ConsumableStockOpticalComponentDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wavelength_max: ::std::option::Option<
-        ConsumableStockOpticalComponentDetailsWavelengthMax,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "wavelengthMin",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wavelength_min: ::std::option::Option<
-        ConsumableStockOpticalComponentDetailsWavelengthMin,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`ConsumableStockOpticalComponentDetailsWavelengthMax`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockOpticalComponentDetailsWavelengthMax {
-    pub unit: ::brainstem::enums::ConsumableStockOpticalComponentDetailsWavelengthMaxUnit,
-    pub value: f64,
-}
-///`ConsumableStockOpticalComponentDetailsWavelengthMin`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockOpticalComponentDetailsWavelengthMin {
-    pub unit: ::brainstem::enums::ConsumableStockOpticalComponentDetailsWavelengthMinUnit,
-    pub value: f64,
 }
 ///The fields to change in a ConsumableStock (`modules/consumablestock`).
 #[derive(
@@ -1382,8 +1341,6 @@ pub struct ConsumableStockPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub cost: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub expiration_date: ::std::option::Option<
@@ -1407,10 +1364,11 @@ pub struct ConsumableStockPatch {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_location: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::brainstem::enums::ConsumableStockType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the ConsumableStock schema group.
+    #[serde(flatten)]
+    pub details: ::core::option::Option<crate::details::ConsumableStockDetails>,
 }
 ///Payload of `details` when `type` is `PharmacologicalAgent` (ConsumableStock).
 #[derive(
@@ -1442,10 +1400,9 @@ pub struct ConsumableStockPharmacologicalAgentDetails {
     >,
     #[serde(
         rename = "experimentalUse",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub experimental_use: ::std::vec::Vec<::std::string::String>,
+    pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formulation: ::std::option::Option<::std::string::String>,
     #[serde(rename = "pharmacologicalCategory")]
@@ -1489,8 +1446,8 @@ pub struct ConsumableStockPhysiologicalSolutionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub purpose: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub purpose: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(
         rename = "solutionName",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1527,24 +1484,13 @@ pub struct ConsumableStockSiliconProbeDetails {
 )]
 pub struct ConsumableStockSingleWireElectrodeDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub length: ::std::option::Option<ConsumableStockSingleWireElectrodeDetailsLength>,
+    pub length: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
     #[serde(rename = "wireIds", skip_serializing_if = "::std::option::Option::is_none")]
     pub wire_ids: ::std::option::Option<::std::string::String>,
-}
-///`ConsumableStockSingleWireElectrodeDetailsLength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockSingleWireElectrodeDetailsLength {
-    pub unit: ::brainstem::enums::ConsumableStockSingleWireElectrodeDetailsLengthUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `SurgicalDisposable` (ConsumableStock).
 #[derive(
@@ -1585,21 +1531,20 @@ pub struct ConsumableStockTracerDyeDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub emission_peak: ::std::option::Option<
-        ConsumableStockTracerDyeDetailsEmissionPeak,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "excitationPeak",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub excitation_peak: ::std::option::Option<
-        ConsumableStockTracerDyeDetailsExcitationPeak,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "experimentalUse",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub experimental_use: ::std::vec::Vec<::std::string::String>,
+    pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fluorophore: ::std::option::Option<::std::string::String>,
     #[serde(
@@ -1616,32 +1561,6 @@ pub struct ConsumableStockTracerDyeDetails {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub solvent: ::std::option::Option<::std::string::String>,
-}
-///`ConsumableStockTracerDyeDetailsEmissionPeak`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockTracerDyeDetailsEmissionPeak {
-    pub unit: ::brainstem::enums::ConsumableStockTracerDyeDetailsEmissionPeakUnit,
-    pub value: f64,
-}
-///`ConsumableStockTracerDyeDetailsExcitationPeak`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockTracerDyeDetailsExcitationPeak {
-    pub unit: ::brainstem::enums::ConsumableStockTracerDyeDetailsExcitationPeakUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `VirusSolution` (ConsumableStock).
 #[derive(
@@ -1664,53 +1583,18 @@ pub struct ConsumableStockVirusSolutionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub aliquot_volume: ::std::option::Option<
-        ConsumableStockVirusSolutionDetailsAliquotVolume,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub titer: ::std::option::Option<ConsumableStockVirusSolutionDetailsTiter>,
+    pub titer: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub volume: ::std::option::Option<ConsumableStockVirusSolutionDetailsVolume>,
-}
-///`ConsumableStockVirusSolutionDetailsAliquotVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockVirusSolutionDetailsAliquotVolume {
-    pub unit: ::brainstem::enums::ConsumableStockVirusSolutionDetailsAliquotVolumeUnit,
-    pub value: f64,
-}
-///`ConsumableStockVirusSolutionDetailsTiter`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockVirusSolutionDetailsTiter {
-    pub unit: ::brainstem::enums::ConsumableStockVirusSolutionDetailsTiterUnit,
-    pub value: f64,
-}
-///`ConsumableStockVirusSolutionDetailsVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ConsumableStockVirusSolutionDetailsVolume {
-    pub unit: ::brainstem::enums::ConsumableStockVirusSolutionDetailsVolumeUnit,
-    pub value: f64,
+    pub volume: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
+    >,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
 #[derive(
@@ -1724,95 +1608,23 @@ pub struct ConsumableStockVirusSolutionDetailsVolume {
 )]
 pub struct CoordinatesCcfxyzAbsoluteDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub x: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsX>,
+    pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
     #[serde(rename = "xAngle", skip_serializing_if = "::std::option::Option::is_none")]
-    pub x_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsXAngle>,
+    pub x_angle: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub y: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsY>,
+    pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
     #[serde(rename = "yAngle", skip_serializing_if = "::std::option::Option::is_none")]
-    pub y_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsYAngle>,
+    pub y_angle: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub z: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsZ>,
+    pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
     #[serde(rename = "zAngle", skip_serializing_if = "::std::option::Option::is_none")]
-    pub z_angle: ::std::option::Option<CoordinatesCcfxyzAbsoluteDetailsZAngle>,
-}
-///`CoordinatesCcfxyzAbsoluteDetailsX`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesCcfxyzAbsoluteDetailsX {
-    pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXUnit,
-    pub value: f64,
-}
-///`CoordinatesCcfxyzAbsoluteDetailsXAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesCcfxyzAbsoluteDetailsXAngle {
-    pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsXAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesCcfxyzAbsoluteDetailsY`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesCcfxyzAbsoluteDetailsY {
-    pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYUnit,
-    pub value: f64,
-}
-///`CoordinatesCcfxyzAbsoluteDetailsYAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesCcfxyzAbsoluteDetailsYAngle {
-    pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsYAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesCcfxyzAbsoluteDetailsZ`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesCcfxyzAbsoluteDetailsZ {
-    pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZUnit,
-    pub value: f64,
-}
-///`CoordinatesCcfxyzAbsoluteDetailsZAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesCcfxyzAbsoluteDetailsZAngle {
-    pub unit: ::brainstem::enums::CoordinatesCCFXYZAbsoluteDetailsZAngleUnit,
-    pub value: f64,
+    pub z_angle: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
+    >,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
 #[derive(
@@ -1826,95 +1638,23 @@ pub struct CoordinatesCcfxyzAbsoluteDetailsZAngle {
 )]
 pub struct CoordinatesExternalXyzAbsoluteDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub x: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsX>,
+    pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
     #[serde(rename = "xAngle", skip_serializing_if = "::std::option::Option::is_none")]
-    pub x_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsXAngle>,
+    pub x_angle: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub y: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsY>,
+    pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
     #[serde(rename = "yAngle", skip_serializing_if = "::std::option::Option::is_none")]
-    pub y_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsYAngle>,
+    pub y_angle: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub z: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsZ>,
+    pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
     #[serde(rename = "zAngle", skip_serializing_if = "::std::option::Option::is_none")]
-    pub z_angle: ::std::option::Option<CoordinatesExternalXyzAbsoluteDetailsZAngle>,
-}
-///`CoordinatesExternalXyzAbsoluteDetailsX`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesExternalXyzAbsoluteDetailsX {
-    pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXUnit,
-    pub value: f64,
-}
-///`CoordinatesExternalXyzAbsoluteDetailsXAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesExternalXyzAbsoluteDetailsXAngle {
-    pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsXAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesExternalXyzAbsoluteDetailsY`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesExternalXyzAbsoluteDetailsY {
-    pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYUnit,
-    pub value: f64,
-}
-///`CoordinatesExternalXyzAbsoluteDetailsYAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesExternalXyzAbsoluteDetailsYAngle {
-    pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsYAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesExternalXyzAbsoluteDetailsZ`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesExternalXyzAbsoluteDetailsZ {
-    pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZUnit,
-    pub value: f64,
-}
-///`CoordinatesExternalXyzAbsoluteDetailsZAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesExternalXyzAbsoluteDetailsZAngle {
-    pub unit: ::brainstem::enums::CoordinatesExternalXYZAbsoluteDetailsZAngleUnit,
-    pub value: f64,
+    pub z_angle: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
+    >,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaAbsolute` (Coordinates).
 #[derive(
@@ -1929,115 +1669,37 @@ pub struct CoordinatesExternalXyzAbsoluteDetailsZAngle {
 pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
-        CoordinatesStereotaxicBregmaAbsoluteDetailsApAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ap_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicBregmaAbsoluteDetailsApCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "dvAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub dv_angle: ::std::option::Option<
-        CoordinatesStereotaxicBregmaAbsoluteDetailsDvAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "dvCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub dv_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicBregmaAbsoluteDetailsDvCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
-        CoordinatesStereotaxicBregmaAbsoluteDetailsMlAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ml_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicBregmaAbsoluteDetailsMlCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`CoordinatesStereotaxicBregmaAbsoluteDetailsApAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaAbsoluteDetailsApAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaAbsoluteDetailsApAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaAbsoluteDetailsApCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaAbsoluteDetailsApCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaAbsoluteDetailsApCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaAbsoluteDetailsDvAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaAbsoluteDetailsDvAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaAbsoluteDetailsDvAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaAbsoluteDetailsDvCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaAbsoluteDetailsDvCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaAbsoluteDetailsDvCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaAbsoluteDetailsMlAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaAbsoluteDetailsMlAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaAbsoluteDetailsMlAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaAbsoluteDetailsMlCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaAbsoluteDetailsMlCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaAbsoluteDetailsMlCoordinateUnit,
-    pub value: f64,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaBrainSurface` (Coordinates).
 #[derive(
@@ -2052,112 +1714,34 @@ pub struct CoordinatesStereotaxicBregmaAbsoluteDetailsMlCoordinate {
 pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
-        CoordinatesStereotaxicBregmaBrainSurfaceDetailsApAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ap_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicBregmaBrainSurfaceDetailsApCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
-        CoordinatesStereotaxicBregmaBrainSurfaceDetailsDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
-        CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ml_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rotation: ::std::option::Option<
-        CoordinatesStereotaxicBregmaBrainSurfaceDetailsRotation,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-}
-///`CoordinatesStereotaxicBregmaBrainSurfaceDetailsApAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetailsApAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaBrainSurfaceDetailsApAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaBrainSurfaceDetailsApCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetailsApCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaBrainSurfaceDetailsApCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaBrainSurfaceDetailsDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetailsDepth {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaBrainSurfaceDetailsDepthUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaBrainSurfaceDetailsMlCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicBregmaBrainSurfaceDetailsRotation`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetailsRotation {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicBregmaBrainSurfaceDetailsRotationUnit,
-    pub value: f64,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaAbsolute` (Coordinates).
 #[derive(
@@ -2172,115 +1756,37 @@ pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetailsRotation {
 pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
-        CoordinatesStereotaxicLambdaAbsoluteDetailsApAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ap_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicLambdaAbsoluteDetailsApCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "dvAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub dv_angle: ::std::option::Option<
-        CoordinatesStereotaxicLambdaAbsoluteDetailsDvAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "dvCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub dv_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicLambdaAbsoluteDetailsDvCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
-        CoordinatesStereotaxicLambdaAbsoluteDetailsMlAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ml_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicLambdaAbsoluteDetailsMlCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`CoordinatesStereotaxicLambdaAbsoluteDetailsApAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaAbsoluteDetailsApAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaAbsoluteDetailsApAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaAbsoluteDetailsApCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaAbsoluteDetailsApCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaAbsoluteDetailsApCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaAbsoluteDetailsDvAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaAbsoluteDetailsDvAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaAbsoluteDetailsDvAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaAbsoluteDetailsDvCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaAbsoluteDetailsDvCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaAbsoluteDetailsDvCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaAbsoluteDetailsMlAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaAbsoluteDetailsMlAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaAbsoluteDetailsMlAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaAbsoluteDetailsMlCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaAbsoluteDetailsMlCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaAbsoluteDetailsMlCoordinateUnit,
-    pub value: f64,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaBrainSurface` (Coordinates).
 #[derive(
@@ -2295,112 +1801,34 @@ pub struct CoordinatesStereotaxicLambdaAbsoluteDetailsMlCoordinate {
 pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
-        CoordinatesStereotaxicLambdaBrainSurfaceDetailsApAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ap_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicLambdaBrainSurfaceDetailsApCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
-        CoordinatesStereotaxicLambdaBrainSurfaceDetailsDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
-        CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub ml_coordinate: ::std::option::Option<
-        CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlCoordinate,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rotation: ::std::option::Option<
-        CoordinatesStereotaxicLambdaBrainSurfaceDetailsRotation,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-}
-///`CoordinatesStereotaxicLambdaBrainSurfaceDetailsApAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetailsApAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaBrainSurfaceDetailsApAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaBrainSurfaceDetailsApCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetailsApCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaBrainSurfaceDetailsApCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaBrainSurfaceDetailsDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetailsDepth {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaBrainSurfaceDetailsDepthUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlAngle {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlAngleUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlCoordinate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlCoordinate {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaBrainSurfaceDetailsMlCoordinateUnit,
-    pub value: f64,
-}
-///`CoordinatesStereotaxicLambdaBrainSurfaceDetailsRotation`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetailsRotation {
-    pub unit: ::brainstem::enums::CoordinatesStereotaxicLambdaBrainSurfaceDetailsRotationUnit,
-    pub value: f64,
 }
 ///A data recording made during a session, with type-specific details.
 #[derive(
@@ -2412,7 +1840,6 @@ pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetailsRotation {
     PartialEq
 )]
 pub struct DataAcquisition {
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     pub id: ::uuid::Uuid,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -2421,9 +1848,10 @@ pub struct DataAcquisition {
     pub order: i64,
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
     pub session: ::brainstem::Related<Session>,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::DataAcquisitionType,
     pub type_schema_version: ::std::string::String,
+    /// `type` and `details`: the typed payload of the DataAcquisition schema group.
+    #[serde(flatten)]
+    pub details: crate::details::DataAcquisitionDetails,
 }
 ///Payload of `details` when `type` is `Audio` (DataAcquisition).
 #[derive(
@@ -2454,20 +1882,9 @@ pub struct DataAcquisitionAudioDetails {
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sr: ::std::option::Option<DataAcquisitionAudioDetailsSr>,
-}
-///`DataAcquisitionAudioDetailsSr`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionAudioDetailsSr {
-    pub unit: ::brainstem::enums::DataAcquisitionAudioDetailsSrUnit,
-    pub value: f64,
+    pub sr: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
 }
 ///Payload of `details` when `type` is `BehavioralTracking` (DataAcquisition).
 #[derive(
@@ -2491,7 +1908,7 @@ pub struct DataAcquisitionBehavioralTrackingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionBehavioralTrackingDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -2505,19 +1922,6 @@ pub struct DataAcquisitionBehavioralTrackingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionBehavioralTrackingDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionBehavioralTrackingDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionBehavioralTrackingDetailsFrameRateUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `ComputedTomography` (DataAcquisition).
 #[derive(
@@ -2541,7 +1945,7 @@ pub struct DataAcquisitionComputedTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionComputedTomographyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -2553,14 +1957,14 @@ pub struct DataAcquisitionComputedTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionComputedTomographyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionComputedTomographyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -2569,45 +1973,6 @@ pub struct DataAcquisitionComputedTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionComputedTomographyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionComputedTomographyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionComputedTomographyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionComputedTomographyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionComputedTomographyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionComputedTomographyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionComputedTomographyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionComputedTomographyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionComputedTomographyDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `ConfocalMicroscopy` (DataAcquisition).
 #[derive(
@@ -2627,7 +1992,7 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub excitation_wavelength: ::std::option::Option<
-        DataAcquisitionConfocalMicroscopyDetailsExcitationWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
@@ -2638,7 +2003,7 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionConfocalMicroscopyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -2650,14 +2015,14 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionConfocalMicroscopyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionConfocalMicroscopyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -2671,113 +2036,22 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub x_voxel_size: ::std::option::Option<
-        DataAcquisitionConfocalMicroscopyDetailsXVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub y_voxel_size: ::std::option::Option<
-        DataAcquisitionConfocalMicroscopyDetailsYVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub z_voxel_size: ::std::option::Option<
-        DataAcquisitionConfocalMicroscopyDetailsZVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`DataAcquisitionConfocalMicroscopyDetailsExcitationWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionConfocalMicroscopyDetailsExcitationWavelength {
-    pub unit: ::brainstem::enums::DataAcquisitionConfocalMicroscopyDetailsExcitationWavelengthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionConfocalMicroscopyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionConfocalMicroscopyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionConfocalMicroscopyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionConfocalMicroscopyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionConfocalMicroscopyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionConfocalMicroscopyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionConfocalMicroscopyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionConfocalMicroscopyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionConfocalMicroscopyDetailsLaserPowerUnit,
-    pub value: f64,
-}
-///`DataAcquisitionConfocalMicroscopyDetailsXVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionConfocalMicroscopyDetailsXVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionConfocalMicroscopyDetailsXVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionConfocalMicroscopyDetailsYVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionConfocalMicroscopyDetailsYVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionConfocalMicroscopyDetailsYVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionConfocalMicroscopyDetailsZVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionConfocalMicroscopyDetailsZVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionConfocalMicroscopyDetailsZVoxelSizeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `Electroencephalography` (DataAcquisition).
 #[derive(
@@ -2792,26 +2066,26 @@ pub struct DataAcquisitionConfocalMicroscopyDetailsZVoxelSize {
 pub struct DataAcquisitionElectroencephalographyDetails {
     #[serde(
         rename = "channelTags",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub channel_tags: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub channel_tags: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(
         rename = "electrodeGroups",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub electrode_groups: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub electrode_groups: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub lsb: ::std::option::Option<DataAcquisitionElectroencephalographyDetailsLsb>,
+    pub lsb: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
+    >,
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2820,35 +2094,11 @@ pub struct DataAcquisitionElectroencephalographyDetails {
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sr: ::std::option::Option<DataAcquisitionElectroencephalographyDetailsSr>,
+    pub sr: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
-}
-///`DataAcquisitionElectroencephalographyDetailsLsb`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionElectroencephalographyDetailsLsb {
-    pub unit: ::brainstem::enums::DataAcquisitionElectroencephalographyDetailsLsbUnit,
-    pub value: f64,
-}
-///`DataAcquisitionElectroencephalographyDetailsSr`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionElectroencephalographyDetailsSr {
-    pub unit: ::brainstem::enums::DataAcquisitionElectroencephalographyDetailsSrUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `Electroneurogram` (DataAcquisition).
 #[derive(
@@ -2863,26 +2113,26 @@ pub struct DataAcquisitionElectroencephalographyDetailsSr {
 pub struct DataAcquisitionElectroneurogramDetails {
     #[serde(
         rename = "channelTags",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub channel_tags: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub channel_tags: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(
         rename = "electrodeGroups",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub electrode_groups: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub electrode_groups: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub lsb: ::std::option::Option<DataAcquisitionElectroneurogramDetailsLsb>,
+    pub lsb: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
+    >,
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2891,35 +2141,11 @@ pub struct DataAcquisitionElectroneurogramDetails {
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sr: ::std::option::Option<DataAcquisitionElectroneurogramDetailsSr>,
+    pub sr: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
-}
-///`DataAcquisitionElectroneurogramDetailsLsb`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionElectroneurogramDetailsLsb {
-    pub unit: ::brainstem::enums::DataAcquisitionElectroneurogramDetailsLsbUnit,
-    pub value: f64,
-}
-///`DataAcquisitionElectroneurogramDetailsSr`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionElectroneurogramDetailsSr {
-    pub unit: ::brainstem::enums::DataAcquisitionElectroneurogramDetailsSrUnit,
-    pub value: f64,
 }
 ///`DataAcquisitionEnvelope`
 #[derive(
@@ -2946,26 +2172,26 @@ pub struct DataAcquisitionEnvelope {
 pub struct DataAcquisitionExtracellularEphysDetails {
     #[serde(
         rename = "channelTags",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub channel_tags: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub channel_tags: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(
         rename = "electrodeGroups",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub electrode_groups: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub electrode_groups: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub lsb: ::std::option::Option<DataAcquisitionExtracellularEphysDetailsLsb>,
+    pub lsb: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
+    >,
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2974,35 +2200,11 @@ pub struct DataAcquisitionExtracellularEphysDetails {
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sr: ::std::option::Option<DataAcquisitionExtracellularEphysDetailsSr>,
+    pub sr: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
-}
-///`DataAcquisitionExtracellularEphysDetailsLsb`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionExtracellularEphysDetailsLsb {
-    pub unit: ::brainstem::enums::DataAcquisitionExtracellularEphysDetailsLsbUnit,
-    pub value: f64,
-}
-///`DataAcquisitionExtracellularEphysDetailsSr`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionExtracellularEphysDetailsSr {
-    pub unit: ::brainstem::enums::DataAcquisitionExtracellularEphysDetailsSrUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `FiberPhotometry` (DataAcquisition).
 #[derive(
@@ -3022,7 +2224,7 @@ pub struct DataAcquisitionFiberPhotometryDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub excitation_wavelength: ::std::option::Option<
-        DataAcquisitionFiberPhotometryDetailsExcitationWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
@@ -3033,56 +2235,17 @@ pub struct DataAcquisitionFiberPhotometryDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionFiberPhotometryDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionFiberPhotometryDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-}
-///`DataAcquisitionFiberPhotometryDetailsExcitationWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFiberPhotometryDetailsExcitationWavelength {
-    pub unit: ::brainstem::enums::DataAcquisitionFiberPhotometryDetailsExcitationWavelengthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionFiberPhotometryDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFiberPhotometryDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionFiberPhotometryDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionFiberPhotometryDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFiberPhotometryDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionFiberPhotometryDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `FunctionalMagneticResonanceImaging` (DataAcquisition).
 #[derive(
@@ -3106,7 +2269,7 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionFunctionalMagneticResonanceImagingDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -3118,14 +2281,14 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionFunctionalMagneticResonanceImagingDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionFunctionalMagneticResonanceImagingDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -3134,45 +2297,6 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionFunctionalMagneticResonanceImagingDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionFunctionalMagneticResonanceImagingDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionFunctionalMagneticResonanceImagingDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionFunctionalMagneticResonanceImagingDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionFunctionalMagneticResonanceImagingDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionFunctionalMagneticResonanceImagingDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `FunctionalUltrasoundImaging` (DataAcquisition).
 #[derive(
@@ -3196,7 +2320,7 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionFunctionalUltrasoundImagingDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -3208,14 +2332,14 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionFunctionalUltrasoundImagingDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionFunctionalUltrasoundImagingDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -3224,45 +2348,6 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionFunctionalUltrasoundImagingDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFunctionalUltrasoundImagingDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionFunctionalUltrasoundImagingDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionFunctionalUltrasoundImagingDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFunctionalUltrasoundImagingDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionFunctionalUltrasoundImagingDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionFunctionalUltrasoundImagingDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionFunctionalUltrasoundImagingDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionFunctionalUltrasoundImagingDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `GeneralTimeSeries` (DataAcquisition).
 #[derive(
@@ -3277,26 +2362,26 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetailsLaserPower {
 pub struct DataAcquisitionGeneralTimeSeriesDetails {
     #[serde(
         rename = "channelTags",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub channel_tags: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub channel_tags: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(
         rename = "electrodeGroups",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub electrode_groups: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub electrode_groups: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub lsb: ::std::option::Option<DataAcquisitionGeneralTimeSeriesDetailsLsb>,
+    pub lsb: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
+    >,
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3305,35 +2390,11 @@ pub struct DataAcquisitionGeneralTimeSeriesDetails {
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sr: ::std::option::Option<DataAcquisitionGeneralTimeSeriesDetailsSr>,
+    pub sr: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
-}
-///`DataAcquisitionGeneralTimeSeriesDetailsLsb`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionGeneralTimeSeriesDetailsLsb {
-    pub unit: ::brainstem::enums::DataAcquisitionGeneralTimeSeriesDetailsLsbUnit,
-    pub value: f64,
-}
-///`DataAcquisitionGeneralTimeSeriesDetailsSr`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionGeneralTimeSeriesDetailsSr {
-    pub unit: ::brainstem::enums::DataAcquisitionGeneralTimeSeriesDetailsSrUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `IntracellularEphys` (DataAcquisition).
 #[derive(
@@ -3351,7 +2412,9 @@ pub struct DataAcquisitionIntracellularEphysDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub lsb: ::std::option::Option<DataAcquisitionIntracellularEphysDetailsLsb>,
+    pub lsb: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
+    >,
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3360,35 +2423,11 @@ pub struct DataAcquisitionIntracellularEphysDetails {
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sr: ::std::option::Option<DataAcquisitionIntracellularEphysDetailsSr>,
+    pub sr: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
-}
-///`DataAcquisitionIntracellularEphysDetailsLsb`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionIntracellularEphysDetailsLsb {
-    pub unit: ::brainstem::enums::DataAcquisitionIntracellularEphysDetailsLsbUnit,
-    pub value: f64,
-}
-///`DataAcquisitionIntracellularEphysDetailsSr`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionIntracellularEphysDetailsSr {
-    pub unit: ::brainstem::enums::DataAcquisitionIntracellularEphysDetailsSrUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `LightFieldMicroscopy` (DataAcquisition).
 #[derive(
@@ -3408,7 +2447,7 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub excitation_wavelength: ::std::option::Option<
-        DataAcquisitionLightFieldMicroscopyDetailsExcitationWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
@@ -3419,7 +2458,7 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionLightFieldMicroscopyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -3431,14 +2470,14 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionLightFieldMicroscopyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionLightFieldMicroscopyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -3452,113 +2491,22 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub x_voxel_size: ::std::option::Option<
-        DataAcquisitionLightFieldMicroscopyDetailsXVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub y_voxel_size: ::std::option::Option<
-        DataAcquisitionLightFieldMicroscopyDetailsYVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub z_voxel_size: ::std::option::Option<
-        DataAcquisitionLightFieldMicroscopyDetailsZVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`DataAcquisitionLightFieldMicroscopyDetailsExcitationWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionLightFieldMicroscopyDetailsExcitationWavelength {
-    pub unit: ::brainstem::enums::DataAcquisitionLightFieldMicroscopyDetailsExcitationWavelengthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionLightFieldMicroscopyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionLightFieldMicroscopyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionLightFieldMicroscopyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionLightFieldMicroscopyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionLightFieldMicroscopyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionLightFieldMicroscopyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionLightFieldMicroscopyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionLightFieldMicroscopyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionLightFieldMicroscopyDetailsLaserPowerUnit,
-    pub value: f64,
-}
-///`DataAcquisitionLightFieldMicroscopyDetailsXVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionLightFieldMicroscopyDetailsXVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionLightFieldMicroscopyDetailsXVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionLightFieldMicroscopyDetailsYVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionLightFieldMicroscopyDetailsYVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionLightFieldMicroscopyDetailsYVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionLightFieldMicroscopyDetailsZVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionLightFieldMicroscopyDetailsZVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionLightFieldMicroscopyDetailsZVoxelSizeUnit,
-    pub value: f64,
 }
 ///`DataAcquisitionListEnvelope`
 #[derive(
@@ -3602,7 +2550,7 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionMagneticResonanceImagingDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -3614,14 +2562,14 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionMagneticResonanceImagingDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "magneticFieldStrength",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub magnetic_field_strength: ::std::option::Option<
-        DataAcquisitionMagneticResonanceImagingDetailsMagneticFieldStrength,
+        ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -3630,45 +2578,6 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionMagneticResonanceImagingDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMagneticResonanceImagingDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionMagneticResonanceImagingDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionMagneticResonanceImagingDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMagneticResonanceImagingDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionMagneticResonanceImagingDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionMagneticResonanceImagingDetailsMagneticFieldStrength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMagneticResonanceImagingDetailsMagneticFieldStrength {
-    pub unit: ::brainstem::enums::DataAcquisitionMagneticResonanceImagingDetailsMagneticFieldStrengthUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `Magnetoencephalography` (DataAcquisition).
 #[derive(
@@ -3692,7 +2601,7 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionMagnetoencephalographyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -3704,14 +2613,14 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionMagnetoencephalographyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionMagnetoencephalographyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -3720,45 +2629,6 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionMagnetoencephalographyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMagnetoencephalographyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionMagnetoencephalographyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionMagnetoencephalographyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMagnetoencephalographyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionMagnetoencephalographyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionMagnetoencephalographyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMagnetoencephalographyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionMagnetoencephalographyDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `Miniscope` (DataAcquisition).
 #[derive(
@@ -3781,7 +2651,9 @@ pub struct DataAcquisitionMiniscopeDetails {
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub frame_rate: ::std::option::Option<DataAcquisitionMiniscopeDetailsFrameRate>,
+    pub frame_rate: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3792,13 +2664,15 @@ pub struct DataAcquisitionMiniscopeDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionMiniscopeDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub laser_power: ::std::option::Option<DataAcquisitionMiniscopeDetailsLaserPower>,
+    pub laser_power: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
+    >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
     #[serde(
@@ -3806,45 +2680,6 @@ pub struct DataAcquisitionMiniscopeDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionMiniscopeDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMiniscopeDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionMiniscopeDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionMiniscopeDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMiniscopeDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionMiniscopeDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionMiniscopeDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionMiniscopeDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionMiniscopeDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `OpticalCoherenceTomography` (DataAcquisition).
 #[derive(
@@ -3864,18 +2699,18 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub axial_resolution: ::std::option::Option<
-        DataAcquisitionOpticalCoherenceTomographyDetailsAxialResolution,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bandwidth: ::std::option::Option<
-        DataAcquisitionOpticalCoherenceTomographyDetailsBandwidth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "centerWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub center_wavelength: ::std::option::Option<
-        DataAcquisitionOpticalCoherenceTomographyDetailsCenterWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
@@ -3888,7 +2723,7 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionOpticalCoherenceTomographyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -3900,20 +2735,20 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionOpticalCoherenceTomographyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "lateralResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub lateral_resolution: ::std::option::Option<
-        DataAcquisitionOpticalCoherenceTomographyDetailsLateralResolution,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
     #[serde(rename = "scanArea", skip_serializing_if = "::std::option::Option::is_none")]
     pub scan_area: ::std::option::Option<
-        DataAcquisitionOpticalCoherenceTomographyDetailsScanArea,
+        ::brainstem::Quantity<::brainstem::enums::AreaUnit>,
     >,
     #[serde(
         rename = "scanPattern",
@@ -3926,97 +2761,6 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
 }
-///`DataAcquisitionOpticalCoherenceTomographyDetailsAxialResolution`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionOpticalCoherenceTomographyDetailsAxialResolution {
-    pub unit: ::brainstem::enums::DataAcquisitionOpticalCoherenceTomographyDetailsAxialResolutionUnit,
-    pub value: f64,
-}
-///`DataAcquisitionOpticalCoherenceTomographyDetailsBandwidth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionOpticalCoherenceTomographyDetailsBandwidth {
-    pub unit: ::brainstem::enums::DataAcquisitionOpticalCoherenceTomographyDetailsBandwidthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionOpticalCoherenceTomographyDetailsCenterWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionOpticalCoherenceTomographyDetailsCenterWavelength {
-    pub unit: ::brainstem::enums::DataAcquisitionOpticalCoherenceTomographyDetailsCenterWavelengthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionOpticalCoherenceTomographyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionOpticalCoherenceTomographyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionOpticalCoherenceTomographyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionOpticalCoherenceTomographyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionOpticalCoherenceTomographyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionOpticalCoherenceTomographyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionOpticalCoherenceTomographyDetailsLateralResolution`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionOpticalCoherenceTomographyDetailsLateralResolution {
-    pub unit: ::brainstem::enums::DataAcquisitionOpticalCoherenceTomographyDetailsLateralResolutionUnit,
-    pub value: f64,
-}
-///`DataAcquisitionOpticalCoherenceTomographyDetailsScanArea`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionOpticalCoherenceTomographyDetailsScanArea {
-    pub unit: ::brainstem::enums::DataAcquisitionOpticalCoherenceTomographyDetailsScanAreaUnit,
-    pub value: f64,
-}
 ///The fields to change in a DataAcquisition (`modules/dataacquisition`).
 #[derive(
     ::schemars::JsonSchema,
@@ -4028,22 +2772,21 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetailsScanArea {
     PartialEq
 )]
 pub struct DataAcquisitionPatch {
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::brainstem::enums::DataAcquisitionType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the DataAcquisition schema group.
+    #[serde(flatten)]
+    pub details: ::core::option::Option<crate::details::DataAcquisitionDetails>,
 }
 ///Payload of `details` when `type` is `PositronEmissionTomography` (DataAcquisition).
 #[derive(
@@ -4067,7 +2810,7 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionPositronEmissionTomographyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -4079,14 +2822,14 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionPositronEmissionTomographyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionPositronEmissionTomographyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -4095,45 +2838,6 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionPositronEmissionTomographyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionPositronEmissionTomographyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionPositronEmissionTomographyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionPositronEmissionTomographyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionPositronEmissionTomographyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionPositronEmissionTomographyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionPositronEmissionTomographyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionPositronEmissionTomographyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionPositronEmissionTomographyDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (DataAcquisition).
 #[derive(
@@ -4157,7 +2861,7 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -4169,14 +2873,14 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -4185,45 +2889,6 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonEmissionComputedTomographyDetailsLaserPowerUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `SinglePhotonMicroscopy` (DataAcquisition).
 #[derive(
@@ -4243,7 +2908,7 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub excitation_wavelength: ::std::option::Option<
-        DataAcquisitionSinglePhotonMicroscopyDetailsExcitationWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
@@ -4254,7 +2919,7 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionSinglePhotonMicroscopyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -4266,14 +2931,14 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionSinglePhotonMicroscopyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionSinglePhotonMicroscopyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -4287,113 +2952,22 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub x_voxel_size: ::std::option::Option<
-        DataAcquisitionSinglePhotonMicroscopyDetailsXVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub y_voxel_size: ::std::option::Option<
-        DataAcquisitionSinglePhotonMicroscopyDetailsYVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub z_voxel_size: ::std::option::Option<
-        DataAcquisitionSinglePhotonMicroscopyDetailsZVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`DataAcquisitionSinglePhotonMicroscopyDetailsExcitationWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonMicroscopyDetailsExcitationWavelength {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonMicroscopyDetailsExcitationWavelengthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonMicroscopyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonMicroscopyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonMicroscopyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonMicroscopyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonMicroscopyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonMicroscopyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonMicroscopyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonMicroscopyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonMicroscopyDetailsLaserPowerUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonMicroscopyDetailsXVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonMicroscopyDetailsXVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonMicroscopyDetailsXVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonMicroscopyDetailsYVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonMicroscopyDetailsYVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonMicroscopyDetailsYVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionSinglePhotonMicroscopyDetailsZVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionSinglePhotonMicroscopyDetailsZVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionSinglePhotonMicroscopyDetailsZVoxelSizeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `ThreePhotonMicroscopy` (DataAcquisition).
 #[derive(
@@ -4413,7 +2987,7 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub excitation_wavelength: ::std::option::Option<
-        DataAcquisitionThreePhotonMicroscopyDetailsExcitationWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
@@ -4424,7 +2998,7 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionThreePhotonMicroscopyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -4436,14 +3010,14 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionThreePhotonMicroscopyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionThreePhotonMicroscopyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -4457,113 +3031,22 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub x_voxel_size: ::std::option::Option<
-        DataAcquisitionThreePhotonMicroscopyDetailsXVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub y_voxel_size: ::std::option::Option<
-        DataAcquisitionThreePhotonMicroscopyDetailsYVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub z_voxel_size: ::std::option::Option<
-        DataAcquisitionThreePhotonMicroscopyDetailsZVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`DataAcquisitionThreePhotonMicroscopyDetailsExcitationWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionThreePhotonMicroscopyDetailsExcitationWavelength {
-    pub unit: ::brainstem::enums::DataAcquisitionThreePhotonMicroscopyDetailsExcitationWavelengthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionThreePhotonMicroscopyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionThreePhotonMicroscopyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionThreePhotonMicroscopyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionThreePhotonMicroscopyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionThreePhotonMicroscopyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionThreePhotonMicroscopyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionThreePhotonMicroscopyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionThreePhotonMicroscopyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionThreePhotonMicroscopyDetailsLaserPowerUnit,
-    pub value: f64,
-}
-///`DataAcquisitionThreePhotonMicroscopyDetailsXVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionThreePhotonMicroscopyDetailsXVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionThreePhotonMicroscopyDetailsXVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionThreePhotonMicroscopyDetailsYVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionThreePhotonMicroscopyDetailsYVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionThreePhotonMicroscopyDetailsYVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionThreePhotonMicroscopyDetailsZVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionThreePhotonMicroscopyDetailsZVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionThreePhotonMicroscopyDetailsZVoxelSizeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `TwoPhotonMicroscopy` (DataAcquisition).
 #[derive(
@@ -4583,7 +3066,7 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub excitation_wavelength: ::std::option::Option<
-        DataAcquisitionTwoPhotonMicroscopyDetailsExcitationWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
@@ -4594,7 +3077,7 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub frame_rate: ::std::option::Option<
-        DataAcquisitionTwoPhotonMicroscopyDetailsFrameRate,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "horizontalResolution",
@@ -4606,14 +3089,14 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_depth: ::std::option::Option<
-        DataAcquisitionTwoPhotonMicroscopyDetailsImagingDepth,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub laser_power: ::std::option::Option<
-        DataAcquisitionTwoPhotonMicroscopyDetailsLaserPower,
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
@@ -4627,113 +3110,22 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub x_voxel_size: ::std::option::Option<
-        DataAcquisitionTwoPhotonMicroscopyDetailsXVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub y_voxel_size: ::std::option::Option<
-        DataAcquisitionTwoPhotonMicroscopyDetailsYVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub z_voxel_size: ::std::option::Option<
-        DataAcquisitionTwoPhotonMicroscopyDetailsZVoxelSize,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`DataAcquisitionTwoPhotonMicroscopyDetailsExcitationWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionTwoPhotonMicroscopyDetailsExcitationWavelength {
-    pub unit: ::brainstem::enums::DataAcquisitionTwoPhotonMicroscopyDetailsExcitationWavelengthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionTwoPhotonMicroscopyDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionTwoPhotonMicroscopyDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionTwoPhotonMicroscopyDetailsFrameRateUnit,
-    pub value: f64,
-}
-///`DataAcquisitionTwoPhotonMicroscopyDetailsImagingDepth`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionTwoPhotonMicroscopyDetailsImagingDepth {
-    pub unit: ::brainstem::enums::DataAcquisitionTwoPhotonMicroscopyDetailsImagingDepthUnit,
-    pub value: f64,
-}
-///`DataAcquisitionTwoPhotonMicroscopyDetailsLaserPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionTwoPhotonMicroscopyDetailsLaserPower {
-    pub unit: ::brainstem::enums::DataAcquisitionTwoPhotonMicroscopyDetailsLaserPowerUnit,
-    pub value: f64,
-}
-///`DataAcquisitionTwoPhotonMicroscopyDetailsXVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionTwoPhotonMicroscopyDetailsXVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionTwoPhotonMicroscopyDetailsXVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionTwoPhotonMicroscopyDetailsYVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionTwoPhotonMicroscopyDetailsYVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionTwoPhotonMicroscopyDetailsYVoxelSizeUnit,
-    pub value: f64,
-}
-///`DataAcquisitionTwoPhotonMicroscopyDetailsZVoxelSize`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionTwoPhotonMicroscopyDetailsZVoxelSize {
-    pub unit: ::brainstem::enums::DataAcquisitionTwoPhotonMicroscopyDetailsZVoxelSizeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `VideoTracking` (DataAcquisition).
 #[derive(
@@ -4756,7 +3148,9 @@ pub struct DataAcquisitionVideoTrackingDetails {
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub frame_rate: ::std::option::Option<DataAcquisitionVideoTrackingDetailsFrameRate>,
+    pub frame_rate: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -4769,19 +3163,6 @@ pub struct DataAcquisitionVideoTrackingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
-}
-///`DataAcquisitionVideoTrackingDetailsFrameRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct DataAcquisitionVideoTrackingDetailsFrameRate {
-    pub unit: ::brainstem::enums::DataAcquisitionVideoTrackingDetailsFrameRateUnit,
-    pub value: f64,
 }
 ///One level of the folder organization of a data storage.
 #[derive(
@@ -4870,10 +3251,12 @@ pub struct DataStorageListEnvelope {
     PartialEq
 )]
 pub struct DataStoragePatch {
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub data_protocols: ::std::vec::Vec<DataProtocol>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data_organization: ::std::option::Option<
+        ::std::vec::Vec<DataOrganizationElement>,
+    >,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub data_protocols: ::std::option::Option<::std::vec::Vec<DataProtocol>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5025,23 +3408,21 @@ pub struct DownloadLink {
 )]
 pub struct Equipment {
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
-    pub coordinates_details: ::serde_json::Map<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
     pub coordinates_schema_version: ::std::string::String,
-    pub coordinates_system: ::brainstem::enums::CoordinatesType,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub hardwaredevice: ::std::option::Option<::brainstem::Related<HardwareDevice>>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
     pub notes: ::std::string::String,
     pub setup: ::brainstem::Related<Setup>,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::EquipmentType,
     pub type_schema_version: ::std::string::String,
+    /// `type` and `details`: the typed payload of the Equipment schema group.
+    #[serde(flatten)]
+    pub details: crate::details::EquipmentDetails,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    #[serde(flatten)]
+    pub coordinates_details: crate::details::CoordinatesDetails,
 }
 ///Payload of `details` when `type` is `Amplifier` (Equipment).
 #[derive(
@@ -6442,22 +4823,13 @@ pub struct EquipmentPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumable: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub coordinates_details: ::serde_json::Map<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub coordinates_system: ::std::option::Option<::brainstem::enums::CoordinatesType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub hardwaredevice: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
@@ -6467,10 +4839,14 @@ pub struct EquipmentPatch {
     pub notes: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::uuid::Uuid>,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::brainstem::enums::EquipmentType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the Equipment schema group.
+    #[serde(flatten)]
+    pub details: ::core::option::Option<crate::details::EquipmentDetails>,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    #[serde(flatten)]
+    pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
 ///Payload of `details` when `type` is `PerfusionSystem` (Equipment).
 #[derive(
@@ -7478,8 +5854,8 @@ pub struct HardwareDevicePatch {
     pub comments: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7808,8 +6184,8 @@ pub struct LaboratoryPatch {
     pub group: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub institution: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub principal_investigators: ::std::vec::Vec<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub principal_investigators: ::std::option::Option<::std::vec::Vec<i64>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -7891,8 +6267,8 @@ pub struct LicenseListEnvelope {
     PartialEq
 )]
 pub struct LicensePatch {
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub behavioralassays: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub behavioralassays: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub country: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
@@ -7905,21 +6281,21 @@ pub struct LicensePatch {
     pub license_document: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub license_holders: ::std::vec::Vec<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub license_holders: ::std::option::Option<::std::vec::Vec<i64>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_number: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub regulatory_authority: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::LicenseStatus>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::brainstem::enums::LicenseType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7979,18 +6355,16 @@ pub struct LogEntryKey {
     PartialEq
 )]
 pub struct Manipulation {
-    pub details: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     pub id: ::uuid::Uuid,
     pub notes: ::std::string::String,
     pub order: i64,
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
     pub session: ::brainstem::Related<Session>,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::ManipulationType,
     pub type_schema_version: ::std::string::String,
+    /// `type` and `details`: the typed payload of the Manipulation schema group.
+    #[serde(flatten)]
+    pub details: crate::details::ManipulationDetails,
 }
 ///Payload of `details` when `type` is `AuditoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -8036,7 +6410,7 @@ for ManipulationAuditoryStimulationDetails {
 pub struct ManipulationAuditoryStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
-        ManipulationAuditoryStimulationDetailsItemAmplitude,
+        ::brainstem::Quantity<::brainstem::enums::SoundLevelUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -8045,7 +6419,7 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationAuditoryStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -8054,14 +6428,14 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
     pub duty_cycle: ::std::option::Option<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frequency: ::std::option::Option<
-        ManipulationAuditoryStimulationDetailsItemFrequency,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(
         rename = "modulationFrequency",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub modulation_frequency: ::std::option::Option<
-        ManipulationAuditoryStimulationDetailsItemModulationFrequency,
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
@@ -8069,58 +6443,6 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationAuditoryStimulationDetailsItemAmplitude`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationAuditoryStimulationDetailsItemAmplitude {
-    pub unit: ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemAmplitudeUnit,
-    pub value: f64,
-}
-///`ManipulationAuditoryStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationAuditoryStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemDurationUnit,
-    pub value: f64,
-}
-///`ManipulationAuditoryStimulationDetailsItemFrequency`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationAuditoryStimulationDetailsItemFrequency {
-    pub unit: ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemFrequencyUnit,
-    pub value: f64,
-}
-///`ManipulationAuditoryStimulationDetailsItemModulationFrequency`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationAuditoryStimulationDetailsItemModulationFrequency {
-    pub unit: ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemModulationFrequencyUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `DeepBrainStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -8168,7 +6490,7 @@ for ManipulationDeepBrainStimulationDetails {
 pub struct ManipulationDeepBrainStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
-        ManipulationDeepBrainStimulationDetailsItemAmplitude,
+        ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -8177,7 +6499,7 @@ pub struct ManipulationDeepBrainStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationDeepBrainStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -8195,32 +6517,6 @@ pub struct ManipulationDeepBrainStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationDeepBrainStimulationDetailsItemAmplitude`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationDeepBrainStimulationDetailsItemAmplitude {
-    pub unit: ::brainstem::enums::ManipulationDeepBrainStimulationDetailsItemAmplitudeUnit,
-    pub value: f64,
-}
-///`ManipulationDeepBrainStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationDeepBrainStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationDeepBrainStimulationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `ElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -8268,7 +6564,7 @@ for ManipulationElectricalStimulationDetails {
 pub struct ManipulationElectricalStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
-        ManipulationElectricalStimulationDetailsItemAmplitude,
+        ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -8277,7 +6573,7 @@ pub struct ManipulationElectricalStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationElectricalStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -8295,32 +6591,6 @@ pub struct ManipulationElectricalStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationElectricalStimulationDetailsItemAmplitude`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationElectricalStimulationDetailsItemAmplitude {
-    pub unit: ::brainstem::enums::ManipulationElectricalStimulationDetailsItemAmplitudeUnit,
-    pub value: f64,
-}
-///`ManipulationElectricalStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationElectricalStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationElectricalStimulationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `ElectromagneticFieldStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -8373,7 +6643,7 @@ impl ::std::convert::From<
 pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
-        ManipulationElectromagneticFieldStimulationDetailsItemAmplitude,
+        ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -8382,7 +6652,7 @@ pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationElectromagneticFieldStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -8400,32 +6670,6 @@ pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationElectromagneticFieldStimulationDetailsItemAmplitude`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationElectromagneticFieldStimulationDetailsItemAmplitude {
-    pub unit: ::brainstem::enums::ManipulationElectromagneticFieldStimulationDetailsItemAmplitudeUnit,
-    pub value: f64,
-}
-///`ManipulationElectromagneticFieldStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationElectromagneticFieldStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationElectromagneticFieldStimulationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///`ManipulationEnvelope`
 #[derive(
@@ -8488,11 +6732,11 @@ pub struct ManipulationLiquidPerturbationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ManipulationLiquidPerturbationDetailsItemConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
-        ManipulationLiquidPerturbationDetailsItemFlowRate,
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
     #[serde(
         rename = "liquidAgent",
@@ -8506,46 +6750,9 @@ pub struct ManipulationLiquidPerturbationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub volume: ::std::option::Option<ManipulationLiquidPerturbationDetailsItemVolume>,
-}
-///`ManipulationLiquidPerturbationDetailsItemConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationLiquidPerturbationDetailsItemConcentration {
-    pub unit: ::brainstem::enums::ManipulationLiquidPerturbationDetailsItemConcentrationUnit,
-    pub value: f64,
-}
-///`ManipulationLiquidPerturbationDetailsItemFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationLiquidPerturbationDetailsItemFlowRate {
-    pub unit: ::brainstem::enums::ManipulationLiquidPerturbationDetailsItemFlowRateUnit,
-    pub value: f64,
-}
-///`ManipulationLiquidPerturbationDetailsItemVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationLiquidPerturbationDetailsItemVolume {
-    pub unit: ::brainstem::enums::ManipulationLiquidPerturbationDetailsItemVolumeUnit,
-    pub value: f64,
+    pub volume: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
+    >,
 }
 ///`ManipulationListEnvelope`
 #[derive(
@@ -8616,10 +6823,12 @@ pub struct ManipulationMicroperfusionDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ManipulationMicroperfusionDetailsItemConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
-    pub flow_rate: ::std::option::Option<ManipulationMicroperfusionDetailsItemFlowRate>,
+    pub flow_rate: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
+    >,
     #[serde(
         rename = "liquidAgent",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8632,46 +6841,9 @@ pub struct ManipulationMicroperfusionDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub volume: ::std::option::Option<ManipulationMicroperfusionDetailsItemVolume>,
-}
-///`ManipulationMicroperfusionDetailsItemConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationMicroperfusionDetailsItemConcentration {
-    pub unit: ::brainstem::enums::ManipulationMicroperfusionDetailsItemConcentrationUnit,
-    pub value: f64,
-}
-///`ManipulationMicroperfusionDetailsItemFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationMicroperfusionDetailsItemFlowRate {
-    pub unit: ::brainstem::enums::ManipulationMicroperfusionDetailsItemFlowRateUnit,
-    pub value: f64,
-}
-///`ManipulationMicroperfusionDetailsItemVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationMicroperfusionDetailsItemVolume {
-    pub unit: ::brainstem::enums::ManipulationMicroperfusionDetailsItemVolumeUnit,
-    pub value: f64,
+    pub volume: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
+    >,
 }
 ///Payload of `details` when `type` is `MultisensoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -8725,29 +6897,16 @@ pub struct ManipulationMultisensoryStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationMultisensoryStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub modalities: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub modalities: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub synchronization: ::std::option::Option<
         ::brainstem::enums::ManipulationMultisensoryStimulationDetailsItemSynchronization,
     >,
-}
-///`ManipulationMultisensoryStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationMultisensoryStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationMultisensoryStimulationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `OdorStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -8793,10 +6952,12 @@ for ManipulationOdorStimulationDetails {
 pub struct ManipulationOdorStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ManipulationOdorStimulationDetailsItemConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
-    pub flow_rate: ::std::option::Option<ManipulationOdorStimulationDetailsItemFlowRate>,
+    pub flow_rate: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
+    >,
     #[serde(
         rename = "inhalationPhase",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8806,32 +6967,6 @@ pub struct ManipulationOdorStimulationDetailsItem {
     pub odor: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationOdorStimulationDetailsItemConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationOdorStimulationDetailsItemConcentration {
-    pub unit: ::brainstem::enums::ManipulationOdorStimulationDetailsItemConcentrationUnit,
-    pub value: f64,
-}
-///`ManipulationOdorStimulationDetailsItemFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationOdorStimulationDetailsItemFlowRate {
-    pub unit: ::brainstem::enums::ManipulationOdorStimulationDetailsItemFlowRateUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `OptogeneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -8884,7 +7019,7 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationOptogeneticStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -8892,7 +7027,9 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
     )]
     pub duty_cycle: ::std::option::Option<f64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub power: ::std::option::Option<ManipulationOptogeneticStimulationDetailsItemPower>,
+    pub power: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemProfile,
@@ -8901,47 +7038,8 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
     pub repetitions: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wavelength: ::std::option::Option<
-        ManipulationOptogeneticStimulationDetailsItemWavelength,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-}
-///`ManipulationOptogeneticStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationOptogeneticStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemDurationUnit,
-    pub value: f64,
-}
-///`ManipulationOptogeneticStimulationDetailsItemPower`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationOptogeneticStimulationDetailsItemPower {
-    pub unit: ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemPowerUnit,
-    pub value: f64,
-}
-///`ManipulationOptogeneticStimulationDetailsItemWavelength`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationOptogeneticStimulationDetailsItemWavelength {
-    pub unit: ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemWavelengthUnit,
-    pub value: f64,
 }
 ///The fields to change in a Manipulation (`modules/manipulation`).
 #[derive(
@@ -8954,24 +7052,21 @@ pub struct ManipulationOptogeneticStimulationDetailsItemWavelength {
     PartialEq
 )]
 pub struct ManipulationPatch {
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub details: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::brainstem::enums::ManipulationType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the Manipulation schema group.
+    #[serde(flatten)]
+    pub details: ::core::option::Option<crate::details::ManipulationDetails>,
 }
 ///Payload of `details` when `type` is `PharmacologicalInhalation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9029,11 +7124,11 @@ pub struct ManipulationPharmacologicalInhalationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ManipulationPharmacologicalInhalationDetailsItemConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
-        ManipulationPharmacologicalInhalationDetailsItemFlowRate,
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
     #[serde(
         rename = "liquidAgent",
@@ -9050,47 +7145,8 @@ pub struct ManipulationPharmacologicalInhalationDetailsItem {
     pub sedative: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
-        ManipulationPharmacologicalInhalationDetailsItemVolume,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-}
-///`ManipulationPharmacologicalInhalationDetailsItemConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalInhalationDetailsItemConcentration {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalInhalationDetailsItemConcentrationUnit,
-    pub value: f64,
-}
-///`ManipulationPharmacologicalInhalationDetailsItemFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalInhalationDetailsItemFlowRate {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalInhalationDetailsItemFlowRateUnit,
-    pub value: f64,
-}
-///`ManipulationPharmacologicalInhalationDetailsItemVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalInhalationDetailsItemVolume {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalInhalationDetailsItemVolumeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `PharmacologicalInjection` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9146,11 +7202,11 @@ pub struct ManipulationPharmacologicalInjectionDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ManipulationPharmacologicalInjectionDetailsItemConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
-        ManipulationPharmacologicalInjectionDetailsItemFlowRate,
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
     #[serde(
         rename = "liquidAgent",
@@ -9165,47 +7221,8 @@ pub struct ManipulationPharmacologicalInjectionDetailsItem {
     pub repetitions: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
-        ManipulationPharmacologicalInjectionDetailsItemVolume,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-}
-///`ManipulationPharmacologicalInjectionDetailsItemConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalInjectionDetailsItemConcentration {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalInjectionDetailsItemConcentrationUnit,
-    pub value: f64,
-}
-///`ManipulationPharmacologicalInjectionDetailsItemFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalInjectionDetailsItemFlowRate {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalInjectionDetailsItemFlowRateUnit,
-    pub value: f64,
-}
-///`ManipulationPharmacologicalInjectionDetailsItemVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalInjectionDetailsItemVolume {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalInjectionDetailsItemVolumeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `PharmacologicalSuperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9261,11 +7278,11 @@ pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ManipulationPharmacologicalSuperfusionDetailsItemConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
-        ManipulationPharmacologicalSuperfusionDetailsItemFlowRate,
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
     #[serde(
         rename = "liquidAgent",
@@ -9280,47 +7297,8 @@ pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
     pub repetitions: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
-        ManipulationPharmacologicalSuperfusionDetailsItemVolume,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-}
-///`ManipulationPharmacologicalSuperfusionDetailsItemConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalSuperfusionDetailsItemConcentration {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalSuperfusionDetailsItemConcentrationUnit,
-    pub value: f64,
-}
-///`ManipulationPharmacologicalSuperfusionDetailsItemFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalSuperfusionDetailsItemFlowRate {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalSuperfusionDetailsItemFlowRateUnit,
-    pub value: f64,
-}
-///`ManipulationPharmacologicalSuperfusionDetailsItemVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationPharmacologicalSuperfusionDetailsItemVolume {
-    pub unit: ::brainstem::enums::ManipulationPharmacologicalSuperfusionDetailsItemVolumeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `TactileStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9378,10 +7356,12 @@ pub struct ManipulationTactileStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationTactileStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub force: ::std::option::Option<ManipulationTactileStimulationDetailsItemForce>,
+    pub force: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::ForceUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemProfile,
@@ -9390,32 +7370,6 @@ pub struct ManipulationTactileStimulationDetailsItem {
     pub repetitions: ::std::option::Option<i64>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub site: ::std::option::Option<::std::string::String>,
-}
-///`ManipulationTactileStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationTactileStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationTactileStimulationDetailsItemDurationUnit,
-    pub value: f64,
-}
-///`ManipulationTactileStimulationDetailsItemForce`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationTactileStimulationDetailsItemForce {
-    pub unit: ::brainstem::enums::ManipulationTactileStimulationDetailsItemForceUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `ThermalPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9461,7 +7415,7 @@ for ManipulationThermalPerturbationDetails {
 pub struct ManipulationThermalPerturbationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
-        ManipulationThermalPerturbationDetailsItemAmplitude,
+        ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -9470,7 +7424,7 @@ pub struct ManipulationThermalPerturbationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationThermalPerturbationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -9483,32 +7437,6 @@ pub struct ManipulationThermalPerturbationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationThermalPerturbationDetailsItemAmplitude`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationThermalPerturbationDetailsItemAmplitude {
-    pub unit: ::brainstem::enums::ManipulationThermalPerturbationDetailsItemAmplitudeUnit,
-    pub value: f64,
-}
-///`ManipulationThermalPerturbationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationThermalPerturbationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationThermalPerturbationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `TranscranialElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9561,7 +7489,7 @@ impl ::std::convert::From<
 pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
-        ManipulationTranscranialElectricalStimulationDetailsItemAmplitude,
+        ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -9570,7 +7498,7 @@ pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationTranscranialElectricalStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -9588,32 +7516,6 @@ pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationTranscranialElectricalStimulationDetailsItemAmplitude`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationTranscranialElectricalStimulationDetailsItemAmplitude {
-    pub unit: ::brainstem::enums::ManipulationTranscranialElectricalStimulationDetailsItemAmplitudeUnit,
-    pub value: f64,
-}
-///`ManipulationTranscranialElectricalStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationTranscranialElectricalStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationTranscranialElectricalStimulationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `TranscranialMagneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9666,7 +7568,7 @@ impl ::std::convert::From<
 pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
-        ManipulationTranscranialMagneticStimulationDetailsItemAmplitude,
+        ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -9675,7 +7577,7 @@ pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationTranscranialMagneticStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -9693,32 +7595,6 @@ pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationTranscranialMagneticStimulationDetailsItemAmplitude`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationTranscranialMagneticStimulationDetailsItemAmplitude {
-    pub unit: ::brainstem::enums::ManipulationTranscranialMagneticStimulationDetailsItemAmplitudeUnit,
-    pub value: f64,
-}
-///`ManipulationTranscranialMagneticStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationTranscranialMagneticStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationTranscranialMagneticStimulationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `UltrasoundStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9769,14 +7645,14 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub acoustic_intensity: ::std::option::Option<
-        ManipulationUltrasoundStimulationDetailsItemAcousticIntensity,
+        ::brainstem::Quantity<::brainstem::enums::PowerDensityUnit>,
     >,
     #[serde(
         rename = "acousticPressure",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub acoustic_pressure: ::std::option::Option<
-        ManipulationUltrasoundStimulationDetailsItemAcousticPressure,
+        ::brainstem::Quantity<::brainstem::enums::PressureUnit>,
     >,
     #[serde(
         rename = "closedLoop",
@@ -9785,7 +7661,7 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationUltrasoundStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "dutyCycle",
@@ -9803,45 +7679,6 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-}
-///`ManipulationUltrasoundStimulationDetailsItemAcousticIntensity`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationUltrasoundStimulationDetailsItemAcousticIntensity {
-    pub unit: ::brainstem::enums::ManipulationUltrasoundStimulationDetailsItemAcousticIntensityUnit,
-    pub value: f64,
-}
-///`ManipulationUltrasoundStimulationDetailsItemAcousticPressure`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationUltrasoundStimulationDetailsItemAcousticPressure {
-    pub unit: ::brainstem::enums::ManipulationUltrasoundStimulationDetailsItemAcousticPressureUnit,
-    pub value: f64,
-}
-///`ManipulationUltrasoundStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationUltrasoundStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationUltrasoundStimulationDetailsItemDurationUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `VisualStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
 #[derive(
@@ -9892,7 +7729,7 @@ pub struct ManipulationVisualStimulationDetailsItem {
     pub closed_loop: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
-        ManipulationVisualStimulationDetailsItemDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "presentationDevice",
@@ -9912,23 +7749,9 @@ pub struct ManipulationVisualStimulationDetailsItem {
     >,
     #[serde(
         rename = "stimulusTypes",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub stimulus_types: ::std::vec::Vec<::std::string::String>,
-}
-///`ManipulationVisualStimulationDetailsItemDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ManipulationVisualStimulationDetailsItemDuration {
-    pub unit: ::brainstem::enums::ManipulationVisualStimulationDetailsItemDurationUnit,
-    pub value: f64,
+    pub stimulus_types: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///The fields to send to create a Behavior (`modules/behavior`).
 #[derive(
@@ -10141,8 +7964,6 @@ pub struct NewConsumableStock {
     pub consumable: ::std::option::Option<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cost: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10156,10 +7977,11 @@ pub struct NewConsumableStock {
     pub storage_conditions: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_location: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::ConsumableStockType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the ConsumableStock schema group.
+    #[serde(flatten)]
+    pub details: crate::details::ConsumableStockDetails,
 }
 ///The fields to send to create a DataAcquisition (`modules/dataacquisition`).
 #[derive(
@@ -10171,8 +7993,6 @@ pub struct NewConsumableStock {
     PartialEq
 )]
 pub struct NewDataAcquisition {
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10182,10 +8002,11 @@ pub struct NewDataAcquisition {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
     pub session: ::uuid::Uuid,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::DataAcquisitionType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the DataAcquisition schema group.
+    #[serde(flatten)]
+    pub details: crate::details::DataAcquisitionDetails,
 }
 ///The fields to send to create a DataStorage (`personal_attributes/datastorage`).
 #[derive(
@@ -10221,18 +8042,10 @@ pub struct NewDataStorage {
 pub struct NewEquipment {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumable: ::std::option::Option<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub coordinates_details: ::serde_json::Map<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
-    pub coordinates_system: ::brainstem::enums::CoordinatesType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hardwaredevice: ::std::option::Option<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10240,10 +8053,14 @@ pub struct NewEquipment {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
     pub setup: ::uuid::Uuid,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::EquipmentType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the Equipment schema group.
+    #[serde(flatten)]
+    pub details: crate::details::EquipmentDetails,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    #[serde(flatten)]
+    pub coordinates_details: crate::details::CoordinatesDetails,
 }
 ///The fields to send to create a Group (`users/group`).
 #[derive(
@@ -10429,10 +8246,6 @@ pub struct NewLicense {
 )]
 pub struct NewManipulation {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub details: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
@@ -10440,10 +8253,11 @@ pub struct NewManipulation {
     pub order: ::std::option::Option<i64>,
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
     pub session: ::uuid::Uuid,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::ManipulationType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the Manipulation schema group.
+    #[serde(flatten)]
+    pub details: crate::details::ManipulationDetails,
 }
 ///The fields to send to create a Procedure (`modules/procedure`).
 #[derive(
@@ -10459,18 +8273,10 @@ pub struct NewProcedure {
     pub brain_region: ::std::option::Option<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumablestock: ::std::option::Option<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub coordinates_details: ::serde_json::Map<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
-    pub coordinates_system: ::brainstem::enums::CoordinatesType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -10478,10 +8284,14 @@ pub struct NewProcedure {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
     pub subject: ::uuid::Uuid,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::ProcedureType,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the Procedure schema group.
+    #[serde(flatten)]
+    pub details: crate::details::ProcedureDetails,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    #[serde(flatten)]
+    pub coordinates_details: crate::details::CoordinatesDetails,
 }
 ///The fields to send to create a ProcedureLog (`modules/procedurelog`).
 #[derive(
@@ -10873,25 +8683,23 @@ pub struct OwnedGroup {
 pub struct Procedure {
     pub brain_region: ::std::option::Option<::brainstem::Related<BrainRegion>>,
     pub consumablestock: ::std::option::Option<::brainstem::Related<ConsumableStock>>,
-    pub coordinates_details: ::serde_json::Map<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
     pub coordinates_schema_version: ::std::string::String,
-    pub coordinates_system: ::brainstem::enums::CoordinatesType,
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     pub id: ::uuid::Uuid,
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
     pub notes: ::std::string::String,
     pub subject: ::brainstem::Related<Subject>,
-    #[serde(rename = "type")]
-    pub type_: ::brainstem::enums::ProcedureType,
     pub type_schema_version: ::std::string::String,
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    /// `type` and `details`: the typed payload of the Procedure schema group.
+    #[serde(flatten)]
+    pub details: crate::details::ProcedureDetails,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    #[serde(flatten)]
+    pub coordinates_details: crate::details::CoordinatesDetails,
 }
 ///Payload of `details` when `type` is `Anesthesia` (Procedure).
 #[derive(
@@ -10914,7 +8722,9 @@ pub struct ProcedureAnesthesiaDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dosage: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub duration: ::std::option::Option<ProcedureAnesthesiaDetailsDuration>,
+    pub duration: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    >,
     #[serde(
         rename = "endOfAnesthesia",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10922,52 +8732,28 @@ pub struct ProcedureAnesthesiaDetails {
     pub end_of_anesthesia: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "monitoringMethod",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub monitoring_method: ::std::vec::Vec<
-        ::brainstem::enums::ProcedureAnesthesiaDetailsMonitoringMethodItem,
+    pub monitoring_method: ::std::option::Option<
+        ::std::vec::Vec<
+            ::brainstem::enums::ProcedureAnesthesiaDetailsMonitoringMethodItem,
+        >,
     >,
     #[serde(
         rename = "recoveryTime",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub recovery_time: ::std::option::Option<ProcedureAnesthesiaDetailsRecoveryTime>,
+    pub recovery_time: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    >,
     pub route: ::brainstem::enums::ProcedureAnesthesiaDetailsRoute,
     #[serde(
         rename = "supportiveCare",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub supportive_care: ::std::vec::Vec<
-        ::brainstem::enums::ProcedureAnesthesiaDetailsSupportiveCareItem,
+    pub supportive_care: ::std::option::Option<
+        ::std::vec::Vec<::brainstem::enums::ProcedureAnesthesiaDetailsSupportiveCareItem>,
     >,
-}
-///`ProcedureAnesthesiaDetailsDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureAnesthesiaDetailsDuration {
-    pub unit: ::brainstem::enums::ProcedureAnesthesiaDetailsDurationUnit,
-    pub value: f64,
-}
-///`ProcedureAnesthesiaDetailsRecoveryTime`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureAnesthesiaDetailsRecoveryTime {
-    pub unit: ::brainstem::enums::ProcedureAnesthesiaDetailsRecoveryTimeUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `AuditoryStimulation` (Procedure).
 #[derive(
@@ -11016,14 +8802,16 @@ pub struct ProcedureBarbiturateInjectionDetails {
     pub barbiturate: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsBarbiturate,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ProcedureBarbiturateInjectionDetailsConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub dosage: ::std::option::Option<ProcedureBarbiturateInjectionDetailsDosage>,
+    pub dosage: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::DoseUnit>,
+    >,
     pub route: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsRoute,
     #[serde(
         rename = "sedationAgent",
@@ -11035,67 +8823,15 @@ pub struct ProcedureBarbiturateInjectionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_to_unconsciousness: ::std::option::Option<
-        ProcedureBarbiturateInjectionDetailsTimeToUnconsciousness,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "volumeAdministered",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub volume_administered: ::std::option::Option<
-        ProcedureBarbiturateInjectionDetailsVolumeAdministered,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-}
-///`ProcedureBarbiturateInjectionDetailsConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBarbiturateInjectionDetailsConcentration {
-    pub unit: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConcentrationUnit,
-    pub value: f64,
-}
-///`ProcedureBarbiturateInjectionDetailsDosage`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBarbiturateInjectionDetailsDosage {
-    pub unit: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsDosageUnit,
-    pub value: f64,
-}
-///`ProcedureBarbiturateInjectionDetailsTimeToUnconsciousness`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBarbiturateInjectionDetailsTimeToUnconsciousness {
-    pub unit: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsTimeToUnconsciousnessUnit,
-    pub value: f64,
-}
-///`ProcedureBarbiturateInjectionDetailsVolumeAdministered`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBarbiturateInjectionDetailsVolumeAdministered {
-    pub unit: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsVolumeAdministeredUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `BehavioralTracking` (Procedure).
 #[derive(
@@ -11110,11 +8846,12 @@ pub struct ProcedureBarbiturateInjectionDetailsVolumeAdministered {
 pub struct ProcedureBehavioralTrackingDetails {
     #[serde(
         rename = "trackedFeatures",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub tracked_features: ::std::vec::Vec<
-        ::brainstem::enums::ProcedureBehavioralTrackingDetailsTrackedFeaturesItem,
+    pub tracked_features: ::std::option::Option<
+        ::std::vec::Vec<
+            ::brainstem::enums::ProcedureBehavioralTrackingDetailsTrackedFeaturesItem,
+        >,
     >,
     #[serde(
         rename = "trackingMethod",
@@ -11170,7 +8907,9 @@ pub struct ProcedureBrainExtractionDetails {
         rename = "brainWeight",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub brain_weight: ::std::option::Option<ProcedureBrainExtractionDetailsBrainWeight>,
+    pub brain_weight: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::MassUnit>,
+    >,
     #[serde(rename = "extractionMethod")]
     pub extraction_method: ::brainstem::enums::ProcedureBrainExtractionDetailsExtractionMethod,
     #[serde(
@@ -11178,7 +8917,7 @@ pub struct ProcedureBrainExtractionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub fixation_duration: ::std::option::Option<
-        ProcedureBrainExtractionDetailsFixationDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(rename = "preservationMethod")]
     pub preservation_method: ::brainstem::enums::ProcedureBrainExtractionDetailsPreservationMethod,
@@ -11192,47 +8931,8 @@ pub struct ProcedureBrainExtractionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_to_extraction: ::std::option::Option<
-        ProcedureBrainExtractionDetailsTimeToExtraction,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-}
-///`ProcedureBrainExtractionDetailsBrainWeight`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBrainExtractionDetailsBrainWeight {
-    pub unit: ::brainstem::enums::ProcedureBrainExtractionDetailsBrainWeightUnit,
-    pub value: f64,
-}
-///`ProcedureBrainExtractionDetailsFixationDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBrainExtractionDetailsFixationDuration {
-    pub unit: ::brainstem::enums::ProcedureBrainExtractionDetailsFixationDurationUnit,
-    pub value: f64,
-}
-///`ProcedureBrainExtractionDetailsTimeToExtraction`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBrainExtractionDetailsTimeToExtraction {
-    pub unit: ::brainstem::enums::ProcedureBrainExtractionDetailsTimeToExtractionUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `BrainLesion` (Procedure).
 #[derive(
@@ -11256,20 +8956,9 @@ pub struct ProcedureBrainLesionDetails {
     )]
     pub lesion_method: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub volume: ::std::option::Option<ProcedureBrainLesionDetailsVolume>,
-}
-///`ProcedureBrainLesionDetailsVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBrainLesionDetailsVolume {
-    pub unit: ::brainstem::enums::ProcedureBrainLesionDetailsVolumeUnit,
-    pub value: f64,
+    pub volume: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
+    >,
 }
 ///Payload of `details` when `type` is `BrainSlice` (Procedure).
 #[derive(
@@ -11286,40 +8975,14 @@ pub struct ProcedureBrainSliceDetails {
     #[serde(rename = "nSlices", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_slices: ::std::option::Option<i64>,
     pub orientation: ::brainstem::enums::ProcedureBrainSliceDetailsOrientation,
-    pub thickness: ProcedureBrainSliceDetailsThickness,
+    pub thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     #[serde(
         rename = "vibratomeBladeAngle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vibratome_blade_angle: ::std::option::Option<
-        ProcedureBrainSliceDetailsVibratomeBladeAngle,
+        ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-}
-///`ProcedureBrainSliceDetailsThickness`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBrainSliceDetailsThickness {
-    pub unit: ::brainstem::enums::ProcedureBrainSliceDetailsThicknessUnit,
-    pub value: f64,
-}
-///`ProcedureBrainSliceDetailsVibratomeBladeAngle`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBrainSliceDetailsVibratomeBladeAngle {
-    pub unit: ::brainstem::enums::ProcedureBrainSliceDetailsVibratomeBladeAngleUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `BreathingSensorImplant` (Procedure).
 #[derive(
@@ -11381,40 +9044,18 @@ pub struct ProcedureBurrHoleDetails {
         ::brainstem::enums::ProcedureBurrHoleDetailsCoolingMethod,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub diameter: ::std::option::Option<ProcedureBurrHoleDetailsDiameter>,
+    pub diameter: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(
         rename = "drillSpeed",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub drill_speed: ::std::option::Option<ProcedureBurrHoleDetailsDrillSpeed>,
+    pub drill_speed: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purpose: ::std::option::Option<::std::string::String>,
-}
-///`ProcedureBurrHoleDetailsDiameter`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBurrHoleDetailsDiameter {
-    pub unit: ::brainstem::enums::ProcedureBurrHoleDetailsDiameterUnit,
-    pub value: f64,
-}
-///`ProcedureBurrHoleDetailsDrillSpeed`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureBurrHoleDetailsDrillSpeed {
-    pub unit: ::brainstem::enums::ProcedureBurrHoleDetailsDrillSpeedUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `CatheterImplant` (Procedure).
 #[derive(
@@ -11498,18 +9139,20 @@ pub struct ProcedureCo2ChamberEuthanasiaDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub chamber_volume: ::std::option::Option<
-        ProcedureCo2ChamberEuthanasiaDetailsChamberVolume,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     #[serde(rename = "co2Concentration")]
-    pub co2_concentration: ProcedureCo2ChamberEuthanasiaDetailsCo2Concentration,
+    pub co2_concentration: ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
     >,
     #[serde(rename = "exposureDuration")]
-    pub exposure_duration: ProcedureCo2ChamberEuthanasiaDetailsExposureDuration,
+    pub exposure_duration: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
-    pub flow_rate: ::std::option::Option<ProcedureCo2ChamberEuthanasiaDetailsFlowRate>,
+    pub flow_rate: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
+    >,
     #[serde(
         rename = "gradualIntroduction",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -11527,73 +9170,8 @@ pub struct ProcedureCo2ChamberEuthanasiaDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_to_unconsciousness: ::std::option::Option<
-        ProcedureCo2ChamberEuthanasiaDetailsTimeToUnconsciousness,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-}
-///`ProcedureCo2ChamberEuthanasiaDetailsChamberVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureCo2ChamberEuthanasiaDetailsChamberVolume {
-    pub unit: ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsChamberVolumeUnit,
-    pub value: f64,
-}
-///`ProcedureCo2ChamberEuthanasiaDetailsCo2Concentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureCo2ChamberEuthanasiaDetailsCo2Concentration {
-    pub unit: ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsCo2ConcentrationUnit,
-    pub value: f64,
-}
-///`ProcedureCo2ChamberEuthanasiaDetailsExposureDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureCo2ChamberEuthanasiaDetailsExposureDuration {
-    pub unit: ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsExposureDurationUnit,
-    pub value: f64,
-}
-///`ProcedureCo2ChamberEuthanasiaDetailsFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureCo2ChamberEuthanasiaDetailsFlowRate {
-    pub unit: ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsFlowRateUnit,
-    pub value: f64,
-}
-///`ProcedureCo2ChamberEuthanasiaDetailsTimeToUnconsciousness`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureCo2ChamberEuthanasiaDetailsTimeToUnconsciousness {
-    pub unit: ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsTimeToUnconsciousnessUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `CranialWindow` (Procedure).
 #[derive(
@@ -11703,7 +9281,7 @@ pub struct ProcedureCryosectioningDetails {
     )]
     pub section_interval: ::std::option::Option<f64>,
     #[serde(rename = "sectionThickness")]
-    pub section_thickness: ProcedureCryosectioningDetailsSectionThickness,
+    pub section_thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     #[serde(
         rename = "serialSectioning",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -11721,33 +9299,7 @@ pub struct ProcedureCryosectioningDetails {
     pub storage_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCryosectioningDetailsStorageMethod,
     >,
-    pub temperature: ProcedureCryosectioningDetailsTemperature,
-}
-///`ProcedureCryosectioningDetailsSectionThickness`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureCryosectioningDetailsSectionThickness {
-    pub unit: ::brainstem::enums::ProcedureCryosectioningDetailsSectionThicknessUnit,
-    pub value: f64,
-}
-///`ProcedureCryosectioningDetailsTemperature`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureCryosectioningDetailsTemperature {
-    pub unit: ::brainstem::enums::ProcedureCryosectioningDetailsTemperatureUnit,
-    pub value: f64,
+    pub temperature: ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
 }
 ///Payload of `details` when `type` is `Decapitation` (Procedure).
 #[derive(
@@ -12005,11 +9557,12 @@ pub struct ProcedureHeadFixationDetails {
     pub fixation_details: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "fixationMethod",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub fixation_method: ::std::vec::Vec<
-        ::brainstem::enums::ProcedureHeadFixationDetailsFixationMethodItem,
+    pub fixation_method: ::std::option::Option<
+        ::std::vec::Vec<
+            ::brainstem::enums::ProcedureHeadFixationDetailsFixationMethodItem,
+        >,
     >,
     #[serde(
         rename = "topicalAnesthesia",
@@ -12121,15 +9674,16 @@ pub struct ProcedureInhalantOverdoseDetails {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
-        ProcedureInhalantOverdoseDetailsConcentration,
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
     #[serde(
         rename = "confirmationOfDeath",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub confirmation_of_death: ::std::vec::Vec<
-        ::brainstem::enums::ProcedureInhalantOverdoseDetailsConfirmationOfDeathItem,
+    pub confirmation_of_death: ::std::option::Option<
+        ::std::vec::Vec<
+            ::brainstem::enums::ProcedureInhalantOverdoseDetailsConfirmationOfDeathItem,
+        >,
     >,
     #[serde(
         rename = "deliveryMethod",
@@ -12143,14 +9697,14 @@ pub struct ProcedureInhalantOverdoseDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub exposure_duration: ::std::option::Option<
-        ProcedureInhalantOverdoseDetailsExposureDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(
         rename = "oxygenFlowRate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub oxygen_flow_rate: ::std::option::Option<
-        ProcedureInhalantOverdoseDetailsOxygenFlowRate,
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
     #[serde(
         rename = "sedationAgent",
@@ -12162,60 +9716,8 @@ pub struct ProcedureInhalantOverdoseDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_to_unconsciousness: ::std::option::Option<
-        ProcedureInhalantOverdoseDetailsTimeToUnconsciousness,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-}
-///`ProcedureInhalantOverdoseDetailsConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureInhalantOverdoseDetailsConcentration {
-    pub unit: ::brainstem::enums::ProcedureInhalantOverdoseDetailsConcentrationUnit,
-    pub value: f64,
-}
-///`ProcedureInhalantOverdoseDetailsExposureDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureInhalantOverdoseDetailsExposureDuration {
-    pub unit: ::brainstem::enums::ProcedureInhalantOverdoseDetailsExposureDurationUnit,
-    pub value: f64,
-}
-///`ProcedureInhalantOverdoseDetailsOxygenFlowRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureInhalantOverdoseDetailsOxygenFlowRate {
-    pub unit: ::brainstem::enums::ProcedureInhalantOverdoseDetailsOxygenFlowRateUnit,
-    pub value: f64,
-}
-///`ProcedureInhalantOverdoseDetailsTimeToUnconsciousness`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureInhalantOverdoseDetailsTimeToUnconsciousness {
-    pub unit: ::brainstem::enums::ProcedureInhalantOverdoseDetailsTimeToUnconsciousnessUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `Injection` (Procedure).
 #[derive(
@@ -12229,7 +9731,9 @@ pub struct ProcedureInhalantOverdoseDetailsTimeToUnconsciousness {
 )]
 pub struct ProcedureInjectionDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub concentration: ::std::option::Option<ProcedureInjectionDetailsConcentration>,
+    pub concentration: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
+    >,
     #[serde(
         rename = "injectionMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12248,7 +9752,9 @@ pub struct ProcedureInjectionDetails {
         rename = "injectionRate",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub injection_rate: ::std::option::Option<ProcedureInjectionDetailsInjectionRate>,
+    pub injection_rate: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
+    >,
     #[serde(
         rename = "injectionSide",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12261,47 +9767,8 @@ pub struct ProcedureInjectionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_volume: ::std::option::Option<
-        ProcedureInjectionDetailsInjectionVolume,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-}
-///`ProcedureInjectionDetailsConcentration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureInjectionDetailsConcentration {
-    pub unit: ::brainstem::enums::ProcedureInjectionDetailsConcentrationUnit,
-    pub value: f64,
-}
-///`ProcedureInjectionDetailsInjectionRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureInjectionDetailsInjectionRate {
-    pub unit: ::brainstem::enums::ProcedureInjectionDetailsInjectionRateUnit,
-    pub value: f64,
-}
-///`ProcedureInjectionDetailsInjectionVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureInjectionDetailsInjectionVolume {
-    pub unit: ::brainstem::enums::ProcedureInjectionDetailsInjectionVolumeUnit,
-    pub value: f64,
 }
 ///`ProcedureListEnvelope`
 #[derive(
@@ -12394,11 +9861,11 @@ pub struct ProcedureLogEnvelope {
     PartialEq
 )]
 pub struct ProcedureLogImpedancesDetails {
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub channels: ::std::vec::Vec<i64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub channels: ::std::option::Option<::std::vec::Vec<i64>>,
     pub impedances: ::std::vec::Vec<f64>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub phases: ::std::vec::Vec<f64>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub phases: ::std::option::Option<::std::vec::Vec<f64>>,
 }
 ///Payload of `details` when `type` is `LinearDisplacement` (ProcedureLog).
 #[derive(
@@ -12410,20 +9877,7 @@ pub struct ProcedureLogImpedancesDetails {
     PartialEq
 )]
 pub struct ProcedureLogLinearDisplacementDetails {
-    pub displacement: ProcedureLogLinearDisplacementDetailsDisplacement,
-}
-///`ProcedureLogLinearDisplacementDetailsDisplacement`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogLinearDisplacementDetailsDisplacement {
-    pub unit: ::brainstem::enums::ProcedureLogLinearDisplacementDetailsDisplacementUnit,
-    pub value: f64,
+    pub displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
 }
 ///`ProcedureLogListEnvelope`
 #[derive(
@@ -12476,65 +9930,21 @@ pub struct ProcedureLogPatch {
 )]
 pub struct ProcedureLogTetrodes4Details {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_1: ::std::option::Option<ProcedureLogTetrodes4DetailsTetrode1>,
+    pub tetrode_1: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_2: ::std::option::Option<ProcedureLogTetrodes4DetailsTetrode2>,
+    pub tetrode_2: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_3: ::std::option::Option<ProcedureLogTetrodes4DetailsTetrode3>,
+    pub tetrode_3: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_4: ::std::option::Option<ProcedureLogTetrodes4DetailsTetrode4>,
-}
-///`ProcedureLogTetrodes4DetailsTetrode1`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes4DetailsTetrode1 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes4DetailsTetrode1Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes4DetailsTetrode2`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes4DetailsTetrode2 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes4DetailsTetrode2Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes4DetailsTetrode3`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes4DetailsTetrode3 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes4DetailsTetrode3Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes4DetailsTetrode4`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes4DetailsTetrode4 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes4DetailsTetrode4Unit,
-    pub value: f64,
+    pub tetrode_4: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
 }
 ///Payload of `details` when `type` is `Tetrodes8` (ProcedureLog).
 #[derive(
@@ -12548,125 +9958,37 @@ pub struct ProcedureLogTetrodes4DetailsTetrode4 {
 )]
 pub struct ProcedureLogTetrodes8Details {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_1: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode1>,
+    pub tetrode_1: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_2: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode2>,
+    pub tetrode_2: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_3: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode3>,
+    pub tetrode_3: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_4: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode4>,
+    pub tetrode_4: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_5: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode5>,
+    pub tetrode_5: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_6: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode6>,
+    pub tetrode_6: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_7: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode7>,
+    pub tetrode_7: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tetrode_8: ::std::option::Option<ProcedureLogTetrodes8DetailsTetrode8>,
-}
-///`ProcedureLogTetrodes8DetailsTetrode1`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode1 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode1Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes8DetailsTetrode2`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode2 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode2Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes8DetailsTetrode3`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode3 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode3Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes8DetailsTetrode4`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode4 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode4Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes8DetailsTetrode5`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode5 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode5Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes8DetailsTetrode6`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode6 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode6Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes8DetailsTetrode7`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode7 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode7Unit,
-    pub value: f64,
-}
-///`ProcedureLogTetrodes8DetailsTetrode8`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureLogTetrodes8DetailsTetrode8 {
-    pub unit: ::brainstem::enums::ProcedureLogTetrodes8DetailsTetrode8Unit,
-    pub value: f64,
+    pub tetrode_8: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    >,
 }
 ///Payload of `details` when `type` is `NerveCuffImplant` (Procedure).
 #[derive(
@@ -12802,34 +10124,29 @@ pub struct ProcedurePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumablestock: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub coordinates_details: ::serde_json::Map<
-        ::std::string::String,
-        ::serde_json::Value,
-    >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub coordinates_system: ::std::option::Option<::brainstem::enums::CoordinatesType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub equipment: ::std::vec::Vec<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject: ::std::option::Option<::uuid::Uuid>,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::brainstem::enums::ProcedureType>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `type` and `details`: the typed payload of the Procedure schema group.
+    #[serde(flatten)]
+    pub details: ::core::option::Option<crate::details::ProcedureDetails>,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    #[serde(flatten)]
+    pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
 ///Payload of `details` when `type` is `PerfusionFixation` (Procedure).
 #[derive(
@@ -12853,20 +10170,9 @@ pub struct ProcedurePerfusionFixationDetails {
     )]
     pub perfusion_method: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub volume: ::std::option::Option<ProcedurePerfusionFixationDetailsVolume>,
-}
-///`ProcedurePerfusionFixationDetailsVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedurePerfusionFixationDetailsVolume {
-    pub unit: ::brainstem::enums::ProcedurePerfusionFixationDetailsVolumeUnit,
-    pub value: f64,
+    pub volume: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
+    >,
 }
 ///Payload of `details` when `type` is `PrismImplant` (Procedure).
 #[derive(
@@ -12920,13 +10226,13 @@ pub struct ProcedureReferenceElectrodeImplantDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub electrode_diameter: ::std::option::Option<
-        ProcedureReferenceElectrodeImplantDetailsElectrodeDiameter,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(rename = "electrodeMaterial")]
     pub electrode_material: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub impedance: ::std::option::Option<
-        ProcedureReferenceElectrodeImplantDetailsImpedance,
+        ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
     #[serde(
         rename = "placementSite",
@@ -12940,32 +10246,6 @@ pub struct ProcedureReferenceElectrodeImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsSterilizationMethod,
     >,
-}
-///`ProcedureReferenceElectrodeImplantDetailsElectrodeDiameter`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureReferenceElectrodeImplantDetailsElectrodeDiameter {
-    pub unit: ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsElectrodeDiameterUnit,
-    pub value: f64,
-}
-///`ProcedureReferenceElectrodeImplantDetailsImpedance`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureReferenceElectrodeImplantDetailsImpedance {
-    pub unit: ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsImpedanceUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `SiliconProbeImplant` (Procedure).
 #[derive(
@@ -13000,7 +10280,7 @@ pub struct ProcedureSiliconProbeImplantDetails {
 pub struct ProcedureSingleWireElectrodeImplantDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub impedance: ::std::option::Option<
-        ProcedureSingleWireElectrodeImplantDetailsImpedance,
+        ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
     #[serde(
         rename = "sterilizationMethod",
@@ -13016,39 +10296,13 @@ pub struct ProcedureSingleWireElectrodeImplantDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wire_diameter: ::std::option::Option<
-        ProcedureSingleWireElectrodeImplantDetailsWireDiameter,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wire_material: ::std::option::Option<::std::string::String>,
-}
-///`ProcedureSingleWireElectrodeImplantDetailsImpedance`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureSingleWireElectrodeImplantDetailsImpedance {
-    pub unit: ::brainstem::enums::ProcedureSingleWireElectrodeImplantDetailsImpedanceUnit,
-    pub value: f64,
-}
-///`ProcedureSingleWireElectrodeImplantDetailsWireDiameter`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureSingleWireElectrodeImplantDetailsWireDiameter {
-    pub unit: ::brainstem::enums::ProcedureSingleWireElectrodeImplantDetailsWireDiameterUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `TactileStimulation` (Procedure).
 #[derive(
@@ -13159,26 +10413,13 @@ pub struct ProcedureTetrodeWireElectrodeImplantDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wire_diameter: ::std::option::Option<
-        ProcedureTetrodeWireElectrodeImplantDetailsWireDiameter,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wire_material: ::std::option::Option<::std::string::String>,
-}
-///`ProcedureTetrodeWireElectrodeImplantDetailsWireDiameter`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureTetrodeWireElectrodeImplantDetailsWireDiameter {
-    pub unit: ::brainstem::enums::ProcedureTetrodeWireElectrodeImplantDetailsWireDiameterUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `TissueClearing` (Procedure).
 #[derive(
@@ -13199,7 +10440,7 @@ pub struct ProcedureTissueClearingDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub clearing_duration: ::std::option::Option<
-        ProcedureTissueClearingDetailsClearingDuration,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     #[serde(rename = "clearingMethod")]
     pub clearing_method: ::brainstem::enums::ProcedureTissueClearingDetailsClearingMethod,
@@ -13209,7 +10450,9 @@ pub struct ProcedureTissueClearingDetails {
         rename = "fixationTime",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub fixation_time: ::std::option::Option<ProcedureTissueClearingDetailsFixationTime>,
+    pub fixation_time: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    >,
     #[serde(
         rename = "imagingCompatible",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -13221,7 +10464,9 @@ pub struct ProcedureTissueClearingDetails {
     )]
     pub refractive_index_matching: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub temperature: ::std::option::Option<ProcedureTissueClearingDetailsTemperature>,
+    pub temperature: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
+    >,
     #[serde(
         rename = "tissueType",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -13231,45 +10476,6 @@ pub struct ProcedureTissueClearingDetails {
     pub transparency: ::std::option::Option<
         ::brainstem::enums::ProcedureTissueClearingDetailsTransparency,
     >,
-}
-///`ProcedureTissueClearingDetailsClearingDuration`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureTissueClearingDetailsClearingDuration {
-    pub unit: ::brainstem::enums::ProcedureTissueClearingDetailsClearingDurationUnit,
-    pub value: f64,
-}
-///`ProcedureTissueClearingDetailsFixationTime`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureTissueClearingDetailsFixationTime {
-    pub unit: ::brainstem::enums::ProcedureTissueClearingDetailsFixationTimeUnit,
-    pub value: f64,
-}
-///`ProcedureTissueClearingDetailsTemperature`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureTissueClearingDetailsTemperature {
-    pub unit: ::brainstem::enums::ProcedureTissueClearingDetailsTemperatureUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `VibratomeSectioning` (Procedure).
 #[derive(
@@ -13294,7 +10500,7 @@ pub struct ProcedureVibratomeSectioningDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub buffer_temperature: ::std::option::Option<
-        ProcedureVibratomeSectioningDetailsBufferTemperature,
+        ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
     #[serde(
         rename = "cuttingSpeed",
@@ -13304,7 +10510,9 @@ pub struct ProcedureVibratomeSectioningDetails {
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsCuttingSpeed,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub frequency: ::std::option::Option<ProcedureVibratomeSectioningDetailsFrequency>,
+    pub frequency: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
+    >,
     #[serde(
         rename = "numberOfSections",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -13322,7 +10530,7 @@ pub struct ProcedureVibratomeSectioningDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub section_thickness: ::std::option::Option<
-        ProcedureVibratomeSectioningDetailsSectionThickness,
+        ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     #[serde(
         rename = "sectioningOrientation",
@@ -13338,45 +10546,6 @@ pub struct ProcedureVibratomeSectioningDetails {
     pub storage_method: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsStorageMethod,
     >,
-}
-///`ProcedureVibratomeSectioningDetailsBufferTemperature`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureVibratomeSectioningDetailsBufferTemperature {
-    pub unit: ::brainstem::enums::ProcedureVibratomeSectioningDetailsBufferTemperatureUnit,
-    pub value: f64,
-}
-///`ProcedureVibratomeSectioningDetailsFrequency`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureVibratomeSectioningDetailsFrequency {
-    pub unit: ::brainstem::enums::ProcedureVibratomeSectioningDetailsFrequencyUnit,
-    pub value: f64,
-}
-///`ProcedureVibratomeSectioningDetailsSectionThickness`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureVibratomeSectioningDetailsSectionThickness {
-    pub unit: ::brainstem::enums::ProcedureVibratomeSectioningDetailsSectionThicknessUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `VirusInjection` (Procedure).
 #[derive(
@@ -13401,56 +10570,19 @@ pub struct ProcedureVirusInjectionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_rate: ::std::option::Option<
-        ProcedureVirusInjectionDetailsInjectionRate,
+        ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
     #[serde(
         rename = "injectionVolume",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_volume: ::std::option::Option<
-        ProcedureVirusInjectionDetailsInjectionVolume,
+        ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub titer: ::std::option::Option<ProcedureVirusInjectionDetailsTiter>,
-}
-///`ProcedureVirusInjectionDetailsInjectionRate`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureVirusInjectionDetailsInjectionRate {
-    pub unit: ::brainstem::enums::ProcedureVirusInjectionDetailsInjectionRateUnit,
-    pub value: f64,
-}
-///`ProcedureVirusInjectionDetailsInjectionVolume`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureVirusInjectionDetailsInjectionVolume {
-    pub unit: ::brainstem::enums::ProcedureVirusInjectionDetailsInjectionVolumeUnit,
-    pub value: f64,
-}
-///`ProcedureVirusInjectionDetailsTiter`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct ProcedureVirusInjectionDetailsTiter {
-    pub unit: ::brainstem::enums::ProcedureVirusInjectionDetailsTiterUnit,
-    pub value: f64,
+    pub titer: ::std::option::Option<
+        ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
+    >,
 }
 ///Payload of `details` when `type` is `VisualStimulation` (Procedure).
 #[derive(
@@ -13745,10 +10877,10 @@ pub struct ProjectPatch {
     pub is_public: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub publications: ::std::vec::Vec<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub tags: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub publications: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
     pub users: ::std::collections::HashMap<
         ::std::string::String,
@@ -14144,8 +11276,8 @@ pub struct SessionListEnvelope {
     PartialEq
 )]
 pub struct SessionPatch {
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub datastorage: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub datastorage: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
@@ -14153,16 +11285,16 @@ pub struct SessionPatch {
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub download_links: ::std::vec::Vec<DownloadLink>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub download_links: ::std::option::Option<::std::vec::Vec<DownloadLink>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub projects: ::std::vec::Vec<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub tags: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A user-defined experimental setup of a given setup type.
 #[derive(
@@ -14237,8 +11369,8 @@ pub struct SetupPatch {
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup_type: ::std::option::Option<::uuid::Uuid>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub specifications: ::std::vec::Vec<SetupSpecification>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub specifications: ::std::option::Option<::std::vec::Vec<SetupSpecification>>,
 }
 ///One named specification of a setup.
 #[derive(
@@ -14563,8 +11695,8 @@ pub struct SpeciesPatch {
     pub comments: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -14726,8 +11858,8 @@ pub struct StrainPatch {
     pub comments: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -14921,20 +12053,7 @@ pub struct SubjectLogEnvelope {
 )]
 pub struct SubjectLogFoodConsumptionDetails {
     #[serde(rename = "foodAmount")]
-    pub food_amount: SubjectLogFoodConsumptionDetailsFoodAmount,
-}
-///`SubjectLogFoodConsumptionDetailsFoodAmount`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct SubjectLogFoodConsumptionDetailsFoodAmount {
-    pub unit: ::brainstem::enums::SubjectLogFoodConsumptionDetailsFoodAmountUnit,
-    pub value: f64,
+    pub food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
 }
 ///Payload of `details` when `type` is `FoodDeprivation` (SubjectLog).
 #[derive(
@@ -14984,11 +12103,10 @@ pub struct SubjectLogGenotypingDetails {
     pub assay_panel: ::std::option::Option<::std::string::String>,
     #[serde(
         rename = "lociResults",
-        default,
-        skip_serializing_if = "::std::vec::Vec::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub loci_results: ::std::vec::Vec<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub loci_results: ::std::option::Option<
+        ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
     #[serde(
         rename = "qcConfidence",
@@ -15049,41 +12167,15 @@ pub struct SubjectLogHargreavesTestDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub cutoff_latency: ::std::option::Option<
-        SubjectLogHargreavesTestDetailsCutoffLatency,
+        ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    pub latency: SubjectLogHargreavesTestDetailsLatency,
+    pub latency: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     #[serde(rename = "responseScore")]
     pub response_score: i64,
     #[serde(rename = "stimulusLocation")]
     pub stimulus_location: ::brainstem::enums::SubjectLogHargreavesTestDetailsStimulusLocation,
-}
-///`SubjectLogHargreavesTestDetailsCutoffLatency`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct SubjectLogHargreavesTestDetailsCutoffLatency {
-    pub unit: ::brainstem::enums::SubjectLogHargreavesTestDetailsCutoffLatencyUnit,
-    pub value: f64,
-}
-///`SubjectLogHargreavesTestDetailsLatency`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct SubjectLogHargreavesTestDetailsLatency {
-    pub unit: ::brainstem::enums::SubjectLogHargreavesTestDetailsLatencyUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `Housing` (SubjectLog).
 #[derive(
@@ -15187,22 +12279,9 @@ pub struct SubjectLogVonFreyTestDetails {
     #[serde(rename = "responseScore")]
     pub response_score: i64,
     #[serde(rename = "stimulusForce")]
-    pub stimulus_force: SubjectLogVonFreyTestDetailsStimulusForce,
+    pub stimulus_force: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     #[serde(rename = "stimulusLocation")]
     pub stimulus_location: ::brainstem::enums::SubjectLogVonFreyTestDetailsStimulusLocation,
-}
-///`SubjectLogVonFreyTestDetailsStimulusForce`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct SubjectLogVonFreyTestDetailsStimulusForce {
-    pub unit: ::brainstem::enums::SubjectLogVonFreyTestDetailsStimulusForceUnit,
-    pub value: f64,
 }
 ///Payload of `details` when `type` is `WaterConsumption` (SubjectLog).
 #[derive(
@@ -15215,20 +12294,7 @@ pub struct SubjectLogVonFreyTestDetailsStimulusForce {
 )]
 pub struct SubjectLogWaterConsumptionDetails {
     #[serde(rename = "waterAmount")]
-    pub water_amount: SubjectLogWaterConsumptionDetailsWaterAmount,
-}
-///`SubjectLogWaterConsumptionDetailsWaterAmount`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct SubjectLogWaterConsumptionDetailsWaterAmount {
-    pub unit: ::brainstem::enums::SubjectLogWaterConsumptionDetailsWaterAmountUnit,
-    pub value: f64,
+    pub water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
 }
 ///Payload of `details` when `type` is `WaterDeprivation` (SubjectLog).
 #[derive(
@@ -15255,20 +12321,7 @@ pub struct SubjectLogWaterDeprivationDetails {
     PartialEq
 )]
 pub struct SubjectLogWeighingDetails {
-    pub weight: SubjectLogWeighingDetailsWeight,
-}
-///`SubjectLogWeighingDetailsWeight`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
-pub struct SubjectLogWeighingDetailsWeight {
-    pub unit: ::brainstem::enums::SubjectLogWeighingDetailsWeightUnit,
-    pub value: f64,
+    pub weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
 }
 ///Payload of `details` when `type` is `Wellness` (SubjectLog).
 #[derive(
@@ -15315,8 +12368,8 @@ pub struct SubjectPatch {
     pub genetic_line: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genotype: ::std::option::Option<::std::string::String>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -15324,8 +12377,8 @@ pub struct SubjectPatch {
     pub name_used_in_storage: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub projects: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sex: ::std::option::Option<::brainstem::enums::SubjectSex>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -15337,8 +12390,8 @@ pub struct SubjectPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub supplier: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub tags: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A shared catalogue entry for a supplier (approval-gated).
 #[derive(
@@ -15556,8 +12609,8 @@ pub struct UserListEnvelope {
     PartialEq
 )]
 pub struct UserPatch {
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub active_projects: ::std::vec::Vec<::uuid::Uuid>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub active_projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub atlas_preference: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]

@@ -4,7 +4,13 @@
 
 use std::path::Path;
 
-const FILES: [&str; 4] = ["types.rs", "client.rs", "enums.rs", "models.rs"];
+const FILES: [&str; 5] = [
+    "types.rs",
+    "client.rs",
+    "enums.rs",
+    "models.rs",
+    "details.rs",
+];
 const REFRESH: &str = "BRAINSTEM_REFRESH_GENERATED=1 cargo test --test generated_copy";
 
 #[test]

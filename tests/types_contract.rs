@@ -138,6 +138,12 @@ fn patch_distinguishes_absent_from_null() {
         serde_json::to_value(&p).unwrap(),
         json!({"date_time": "2023-03-22T15:30:00Z", "description": "new text"})
     );
+    // an empty list clears a list field; an absent one leaves it alone
+    let clear = SessionPatch {
+        tags: Some(vec![]),
+        ..Default::default()
+    };
+    assert_eq!(serde_json::to_value(&clear).unwrap(), json!({"tags": []}));
     let back: SessionPatch = serde_json::from_value(json!({"date_time": null})).unwrap();
     assert_eq!(back.date_time, Some(Nullable::Null));
 }

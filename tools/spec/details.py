@@ -536,7 +536,13 @@ def _field_schema(group: str, type_name: str, row: dict, ctx: _Ctx) -> dict:
             },
         }
         if "default" in cons:
-            sch["default"] = cons.pop("default")
+            d = cons.pop("default")
+            # The documented default names only the unit ({"unit": "min"}), which is not a
+            # valid instance of the quantity (value is required): keep it as a hint instead.
+            if isinstance(d, dict) and set(d) == {"unit"}:
+                sch["x-brainstem-default-unit"] = d["unit"]
+            else:
+                sch["default"] = d
     elif exp in ("string", "integer", "number", "boolean"):
         sch = {"type": exp}
         if fmt is not None:

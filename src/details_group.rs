@@ -1,0 +1,244 @@
+//! The macro behind every generated typed-payload enum (`ProcedureDetails`, ...).
+
+/// What every typed-payload enum (`brainstem::details::ProcedureDetails`, ...) offers.
+///
+/// A procedure's `details` are typed by its `type`; required fields are
+/// constructor arguments, measured values are typed quantities:
+///
+/// ```
+/// use brainstem::Quantity;
+/// use brainstem::details::{DetailsGroup, ProcedureDetails};
+/// use brainstem::enums::{
+///     ProcedureAnesthesiaDetailsAnestheticAgent as Agent, ProcedureAnesthesiaDetailsRoute as Route,
+///     TimeUnit,
+/// };
+/// use brainstem::types::ProcedureAnesthesiaDetails;
+///
+/// let mut d = ProcedureAnesthesiaDetails::new(Agent::Isoflurane, Route::Inhalation);
+/// d.duration = Some(Quantity::new(45.0, TimeUnit::Min));
+/// let details = ProcedureDetails::from(d);
+/// assert_eq!(details.type_name(), "Anesthesia");
+/// assert_eq!(
+///     serde_json::to_value(&details).unwrap(),
+///     serde_json::json!({"type": "Anesthesia", "details": {
+///         "anestheticAgent": "Isoflurane", "route": "Inhalation",
+///         "duration": {"value": 45.0, "unit": "min"}}})
+/// );
+/// ```
+///
+/// An anesthesia without its anesthetic agent does not compile:
+///
+/// ```compile_fail
+/// use brainstem::enums::ProcedureAnesthesiaDetailsRoute as Route;
+/// let d = brainstem::types::ProcedureAnesthesiaDetails::new(Route::Inhalation);
+/// ```
+///
+/// Nor does a unit of the wrong kind (a volume for a duration):
+///
+/// ```compile_fail
+/// use brainstem::{Quantity, enums::*, types::ProcedureAnesthesiaDetails};
+/// let mut d = ProcedureAnesthesiaDetails::new(
+///     ProcedureAnesthesiaDetailsAnestheticAgent::Isoflurane,
+///     ProcedureAnesthesiaDetailsRoute::Inhalation,
+/// );
+/// d.duration = Some(Quantity::new(1.0, VolumeUnit::ML));
+/// ```
+///
+/// Nor the payload of another group (a manipulation's auditory stimulation in a procedure):
+///
+/// ```compile_fail
+/// use brainstem::details::ProcedureDetails;
+/// use brainstem::types::ManipulationAuditoryStimulationDetails;
+/// let rows: ManipulationAuditoryStimulationDetails = serde_json::from_str("[]").unwrap();
+/// let d = ProcedureDetails::AuditoryStimulation(rows);
+/// ```
+pub trait DetailsGroup:
+    serde::Serialize + serde::de::DeserializeOwned + Clone + std::fmt::Debug + PartialEq
+{
+    /// The schema group (`Procedure`).
+    const GROUP: &'static str;
+    /// The selector field (`type`).
+    const TAG: &'static str;
+    /// The payload field (`details`).
+    const CONTENT: &'static str;
+    /// Every type value the schema knows.
+    const TYPES: &'static [&'static str];
+    /// The selector value.
+    fn type_name(&self) -> &str;
+    /// The schema version of the typed payload (`None` for `Unknown`).
+    fn schema_version(&self) -> Option<&'static str>;
+    /// Whether the payload was parsed into its typed struct.
+    fn is_typed(&self) -> bool;
+    /// Type a payload by its selector; never fails.
+    fn from_parts(type_name: &str, details: serde_json::Value) -> Self;
+}
+
+/// Define the typed payloads of one schema group: one variant per type, each
+/// holding the generated struct for its schema, plus `Unknown`.
+///
+/// Serializes exactly as the API does, as two sibling fields (adjacent
+/// tagging): `{"type": "Anesthesia", "details": {...}}`. A record embeds it
+/// with `#[serde(flatten)]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! details_group {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            group: $group:literal,
+            tag: $tag:literal,
+            content: $content:literal,
+            types: [ $( $variant:ident => ($type_name:literal, $version:literal, $payload:ty) ),* $(,)? ]
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum $name {
+            $(
+                #[doc = concat!("`", $type_name, "` (schema version ", $version, ").")]
+                $variant($payload),
+            )*
+            /// A type this schema version does not know, or details that do not
+            /// fit the schema of their type (for example data stored before the
+            /// schema was tightened). Kept exactly as received.
+            Unknown {
+                /// The selector value as received.
+                type_name: ::std::string::String,
+                /// The payload as received.
+                details: ::serde_json::Value,
+            },
+        }
+
+        impl $name {
+            /// The schema group.
+            pub const GROUP: &'static str = $group;
+            /// The selector field.
+            pub const TAG: &'static str = $tag;
+            /// The payload field.
+            pub const CONTENT: &'static str = $content;
+            /// Every type value the schema knows.
+            pub const TYPES: &'static [&'static str] = &[$($type_name),*];
+
+            /// The selector value (`"Anesthesia"`).
+            pub fn type_name(&self) -> &str {
+                match self {
+                    $(Self::$variant(_) => $type_name,)*
+                    Self::Unknown { type_name, .. } => type_name,
+                }
+            }
+
+            /// The version of the schema the payload was typed with (`None` for `Unknown`).
+            pub fn schema_version(&self) -> ::core::option::Option<&'static str> {
+                match self {
+                    $(Self::$variant(_) => ::core::option::Option::Some($version),)*
+                    Self::Unknown { .. } => ::core::option::Option::None,
+                }
+            }
+
+            /// Whether the payload was parsed into its typed struct.
+            pub fn is_typed(&self) -> bool {
+                !matches!(self, Self::Unknown { .. })
+            }
+
+            /// Type a payload by its selector. Never fails: a type the schema
+            /// does not know, or a payload that does not fit, is `Unknown`.
+            pub fn from_parts(type_name: &str, details: ::serde_json::Value) -> Self {
+                match type_name {
+                    $(
+                        $type_name => {
+                            if let Ok(p) = <$payload as ::serde::Deserialize>::deserialize(&details) {
+                                return Self::$variant(p);
+                            }
+                        }
+                    )*
+                    _ => {}
+                }
+                Self::Unknown { type_name: type_name.to_string(), details }
+            }
+
+            /// The payload as JSON.
+            pub fn details_json(&self) -> ::serde_json::Value {
+                match self {
+                    $(Self::$variant(p) => ::serde_json::to_value(p).unwrap_or(::serde_json::Value::Null),)*
+                    Self::Unknown { details, .. } => details.clone(),
+                }
+            }
+        }
+
+        impl $crate::details::DetailsGroup for $name {
+            const GROUP: &'static str = $group;
+            const TAG: &'static str = $tag;
+            const CONTENT: &'static str = $content;
+            const TYPES: &'static [&'static str] = &[$($type_name),*];
+            fn type_name(&self) -> &str { $name::type_name(self) }
+            fn schema_version(&self) -> ::core::option::Option<&'static str> { $name::schema_version(self) }
+            fn is_typed(&self) -> bool { $name::is_typed(self) }
+            fn from_parts(type_name: &str, details: ::serde_json::Value) -> Self { $name::from_parts(type_name, details) }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap;
+                let mut m = s.serialize_map(::core::option::Option::Some(2))?;
+                m.serialize_entry($tag, self.type_name())?;
+                match self {
+                    $(Self::$variant(p) => m.serialize_entry($content, p)?,)*
+                    Self::Unknown { details, .. } => m.serialize_entry($content, details)?,
+                }
+                m.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                struct V;
+                impl<'de> ::serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str(concat!("an object with `", $tag, "` and `", $content, "`"))
+                    }
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<$name, A::Error> {
+                        let mut tag: ::core::option::Option<::std::string::String> = None;
+                        let mut content: ::core::option::Option<::serde_json::Value> = None;
+                        while let ::core::option::Option::Some(key) = map.next_key::<::std::string::String>()? {
+                            if key == $tag {
+                                tag = ::core::option::Option::Some(map.next_value()?);
+                            } else if key == $content {
+                                content = ::core::option::Option::Some(map.next_value()?);
+                            } else {
+                                map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                        }
+                        let tag = tag.ok_or_else(|| <A::Error as ::serde::de::Error>::missing_field($tag))?;
+                        ::core::result::Result::Ok($name::from_parts(&tag, content.unwrap_or(::serde_json::Value::Null)))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::string::String {
+                stringify!($name).to_string()
+            }
+            fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                let mut o = ::schemars::schema::SchemaObject {
+                    instance_type: ::core::option::Option::Some(::schemars::schema::InstanceType::Object.into()),
+                    ..::core::default::Default::default()
+                };
+                let v = o.object();
+                v.required.insert($tag.to_string());
+                v.properties.insert(
+                    $tag.to_string(),
+                    ::schemars::schema::Schema::Object(::schemars::schema::SchemaObject {
+                        instance_type: ::core::option::Option::Some(::schemars::schema::InstanceType::String.into()),
+                        enum_values: ::core::option::Option::Some(Self::TYPES.iter().map(|t| ::serde_json::Value::from(*t)).collect()),
+                        ..::core::default::Default::default()
+                    }),
+                );
+                v.properties.insert($content.to_string(), ::schemars::schema::Schema::Bool(true));
+                ::schemars::schema::Schema::Object(o)
+            }
+        }
+    };
+}
