@@ -76,6 +76,41 @@ pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
 
 use crate::Model;
 
+/// Decode a list response body of model `M` exactly as the client does: the
+/// records under the model's envelope key from the spec, plus the pagination
+/// facts (for tools that read saved responses).
+///
+/// ```
+/// use brainstem::types::Project;
+/// let page = brainstem::client::decode_page::<Project>(br#"{"projects": [], "count": 0}"#).unwrap();
+/// assert_eq!(page.total(), Some(0));
+/// assert!(brainstem::client::decode_page::<Project>(br#"{"sessions": []}"#).is_err());
+/// ```
+pub fn decode_page<M: Model>(body: &[u8]) -> Result<Page<M>, crate::DecodeError> {
+    let raw = decode::list::<M>(body, None, M::META.many)?;
+    Ok(Page {
+        records: raw.records,
+        offset: 0,
+        limit: None,
+        count: raw.count,
+        next: raw.next,
+        next_present: raw.next_present,
+        previous: raw.previous,
+        meta: raw.meta,
+    })
+}
+
+/// Decode a detail response body (`{"session": {...}}`) of model `M` as the client does.
+pub fn decode_record<M: Model>(body: &[u8]) -> Result<M, crate::DecodeError> {
+    decode::one::<M>(body, None, M::META.one)
+}
+
+/// Decode a create/update response body of model `M` as the client does:
+/// the record, or for approval-gated models possibly the proposal.
+pub fn decode_saved<M: Model>(body: &[u8]) -> Result<Saved<M>, Error> {
+    api::decode_saved::<M>(body, None)
+}
+
 /// The default timeout of one request attempt.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default number of list pages fetched at once when the total is known.
