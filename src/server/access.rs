@@ -282,7 +282,7 @@ pub(crate) fn may_change(
                 r.can_change
             }
         }),
-        Anchor::Owned { owner, .. } => p.admin || *owner == Some(p.user),
+        Anchor::Owned { owner, .. } => *owner == Some(p.user),
         Anchor::Shared { owner } => {
             if delete && ent.approval.is_some() {
                 p.admin

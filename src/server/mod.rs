@@ -255,21 +255,31 @@ fn build_store(opts: &MockOptions) -> std::io::Result<(Store, [String; 3])> {
     Ok((store, tokens))
 }
 
-/// The tokens of a loaded fixture: the first full token of an admin, the
-/// first read-only token, the first full token of someone else.
+/// The tokens of a loaded fixture: its `roles`, else the first full token
+/// of an admin, the first read-only token, the first full token of someone
+/// else.
 fn fixture_tokens(store: &Store) -> [String; 3] {
     let mut list: Vec<(&String, &store::TokenGrant)> = store.tokens.iter().collect();
     list.sort();
-    let find = |pred: &dyn Fn(&store::TokenGrant) -> bool| {
-        list.iter()
-            .find(|(_, g)| pred(g))
-            .map(|(t, _)| (*t).clone())
+    let find = |role: &str, pred: &dyn Fn(&store::TokenGrant) -> bool| {
+        store
+            .roles
+            .get(role)
+            .filter(|t| store.tokens.contains_key(*t))
+            .cloned()
+            .or_else(|| {
+                list.iter()
+                    .find(|(_, g)| pred(g))
+                    .map(|(t, _)| (*t).clone())
+            })
             .unwrap_or_default()
     };
     [
-        find(&|g| !g.read_only && store.admins.contains(&g.user)),
-        find(&|g| g.read_only),
-        find(&|g| !g.read_only && !store.admins.contains(&g.user)),
+        find("full", &|g| !g.read_only && store.admins.contains(&g.user)),
+        find("read_only", &|g| g.read_only),
+        find("no_access", &|g| {
+            !g.read_only && !store.admins.contains(&g.user)
+        }),
     ]
 }
 
@@ -350,6 +360,27 @@ impl MockServer {
     /// A token of a user who is a member of no project (Bob).
     pub fn noaccess_token(&self) -> &str {
         &self.tokens[2]
+    }
+
+    /// A full-rights token of any user, by e-mail (the seed also has
+    /// `carol@example.org`, owner of two projects).
+    pub fn token_of(&self, email: &str) -> Option<String> {
+        let store = self.shared.read();
+        let c = catalog::catalog();
+        let user = store.tables[c.user?]
+            .iter()
+            .find(|r| r.value.get("email").and_then(Value::as_str) == Some(email))?
+            .value
+            .get("id")?
+            .as_i64()?;
+        let mut found: Vec<&String> = store
+            .tokens
+            .iter()
+            .filter(|(_, g)| g.user == user && !g.read_only)
+            .map(|(t, _)| t)
+            .collect();
+        found.sort();
+        found.first().map(|t| (*t).clone())
     }
 
     /// How many requests the server has answered.

@@ -456,6 +456,13 @@ pub(crate) fn seed(
         }
     }
     g.store.admins.insert(ALICE);
+    for (role, t) in [
+        ("full", &tokens.full),
+        ("read_only", &tokens.read_only),
+        ("no_access", &tokens.no_access),
+    ] {
+        g.store.roles.insert(role.to_string(), t.clone());
+    }
     for (t, user, ro) in [
         (&tokens.full, ALICE, false),
         (&tokens.read_only, ALICE, true),
@@ -578,26 +585,27 @@ pub(crate) fn seed(
             done[e] = true;
             progress = true;
             let n = count_for(&ent.key, sessions);
-            let addressed = ent.fields.iter().position(|f| {
-                Some(f.related) == Some(c.user) && f.related.is_some() && !f.many && !f.read_only
-            });
+            // Invitations and requests (records with an accept action) are
+            // addressed to Bob or Carol, about Alice's first project or group.
+            let resolvable = ent
+                .ops
+                .iter()
+                .any(|o| o.kind == super::catalog::OpKind::Action("accept".into()));
             for i in 0..n {
                 let mut v = g.record(e, i);
-                if let Some(ai) = addressed {
-                    // Invitations and requests: addressed to Bob or Carol,
-                    // about Alice's first project or group.
+                if resolvable {
                     let who = if i % 2 == 0 { BOB } else { CAROL };
-                    v.insert(ent.fields[ai].name.clone(), json!(who));
-                    for f in &ent.fields {
-                        if f.related.is_some() && f.related == c.root && !f.many {
-                            let first = c.root.and_then(|r| {
-                                g.store.tables[r].iter().next().map(|r| r.id.clone())
-                            });
-                            if let Some(id) = first {
+                    let first_project = c
+                        .root
+                        .and_then(|r| g.store.tables[r].iter().next().map(|r| r.id.clone()));
+                    for f in ent.fields.iter().filter(|f| !f.many && !f.read_only) {
+                        if f.related.is_some() && f.related == c.user {
+                            v.insert(f.name.clone(), json!(who));
+                        } else if f.related.is_some() && f.related == c.root {
+                            if let Some(id) = &first_project {
                                 v.insert(f.name.clone(), json!(id));
                             }
-                        }
-                        if f.related.is_some() && f.related == c.group && !f.many {
+                        } else if f.related.is_some() && f.related == c.group {
                             v.insert(f.name.clone(), json!(1));
                         }
                     }

@@ -102,6 +102,8 @@ pub(crate) struct Store {
     pub tokens: HashMap<String, TokenGrant>,
     pub admins: BTreeSet<i64>,
     pub devices: Vec<Device>,
+    /// Which token plays which part (`full`, `read_only`, `no_access`).
+    pub roles: BTreeMap<String, String>,
     seq: u64,
     /// Bumped by every write (keys the read caches).
     pub version: u64,
@@ -149,6 +151,7 @@ impl Store {
             tokens: HashMap::new(),
             admins: BTreeSet::new(),
             devices: Vec::new(),
+            roles: BTreeMap::new(),
             seq: 0,
             version: 0,
         }
@@ -676,6 +679,7 @@ impl Store {
         json!({
             "format": FIXTURE_FORMAT,
             "admins": self.admins.iter().collect::<Vec<_>>(),
+            "roles": self.roles,
             "tokens": tokens.into_iter().map(|(t, g)| json!({"token": t, "user": g.user, "read_only": g.read_only})).collect::<Vec<_>>(),
             "records": records,
         })
@@ -735,6 +739,13 @@ impl Store {
                 store
                     .tokens
                     .insert(tok.to_string(), TokenGrant { user, read_only });
+            }
+        }
+        if let Some(roles) = obj.get("roles").and_then(Value::as_object) {
+            for (k, v) in roles {
+                if let Some(t) = v.as_str() {
+                    store.roles.insert(k.clone(), t.to_string());
+                }
             }
         }
         if let Some(admins) = obj.get("admins").and_then(Value::as_array) {
