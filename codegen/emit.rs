@@ -264,6 +264,12 @@ fn model_code(
             impl crate::query::SortField for #sort_ty {
                 fn field(&self) -> &'static str { match *self {} }
             }
+            impl ::core::str::FromStr for #sort_ty {
+                type Err = crate::query::UnknownField;
+                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                    ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
+                }
+            }
         }
     } else {
         quote! {
@@ -273,6 +279,15 @@ fn model_code(
             impl crate::query::SortField for #sort_ty {
                 fn field(&self) -> &'static str {
                     match self { #(Self::#sort_variants => #sort_names,)* }
+                }
+            }
+            impl ::core::str::FromStr for #sort_ty {
+                type Err = crate::query::UnknownField;
+                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                    match s {
+                        #(#sort_names => ::core::result::Result::Ok(Self::#sort_variants),)*
+                        _ => ::core::result::Result::Err(crate::query::UnknownField::new(s, &[#(#sort_names),*])),
+                    }
                 }
             }
         }
@@ -313,6 +328,12 @@ fn model_code(
             impl crate::query::IncludeField for #include_ty {
                 fn field(&self) -> &'static str { match *self {} }
             }
+            impl ::core::str::FromStr for #include_ty {
+                type Err = crate::query::UnknownField;
+                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                    ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
+                }
+            }
         }
     } else {
         quote! {
@@ -322,6 +343,15 @@ fn model_code(
             impl crate::query::IncludeField for #include_ty {
                 fn field(&self) -> &'static str {
                     match self { #(Self::#inc_variants => #inc_names,)* }
+                }
+            }
+            impl ::core::str::FromStr for #include_ty {
+                type Err = crate::query::UnknownField;
+                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                    match s {
+                        #(#inc_names => ::core::result::Result::Ok(Self::#inc_variants),)*
+                        _ => ::core::result::Result::Err(crate::query::UnknownField::new(s, &[#(#inc_names),*])),
+                    }
                 }
             }
         }

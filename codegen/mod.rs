@@ -207,7 +207,7 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
                 let ty = field.ty.to_token_stream().to_string();
                 if ty.contains("Nullable") {
                     field.attrs.push(syn::parse_quote! {
-                        #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+                        #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
                     });
                 }
             }

@@ -3188,6 +3188,21 @@ impl crate::query::SortField for BehaviorSort {
         }
     }
 }
+impl ::core::str::FromStr for BehaviorSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "notes" => ::core::result::Result::Ok(Self::Notes),
+            "order" => ::core::result::Result::Ok(Self::Order),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["id", "notes", "order"]),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/behavior` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BehaviorInclude {
@@ -3207,6 +3222,25 @@ impl crate::query::IncludeField for BehaviorInclude {
             Self::Subjects => "subjects",
             Self::Setup => "setup",
             Self::Behavioralassay => "behavioralassay",
+        }
+    }
+}
+impl ::core::str::FromStr for BehaviorInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "session" => ::core::result::Result::Ok(Self::Session),
+            "subjects" => ::core::result::Result::Ok(Self::Subjects),
+            "setup" => ::core::result::Result::Ok(Self::Setup),
+            "behavioralassay" => ::core::result::Result::Ok(Self::Behavioralassay),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["session", "subjects", "setup", "behavioralassay"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -3762,6 +3796,25 @@ impl crate::query::SortField for BehavioralAssaySort {
         }
     }
 }
+impl ::core::str::FromStr for BehavioralAssaySort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "is_public"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `personal_attributes/behavioralassay` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BehavioralAssayInclude {
@@ -3778,6 +3831,24 @@ impl crate::query::IncludeField for BehavioralAssayInclude {
             Self::SetupType => "setup_type",
             Self::BehavioralParadigm => "behavioral_paradigm",
             Self::Licenses => "licenses",
+        }
+    }
+}
+impl ::core::str::FromStr for BehavioralAssayInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "setup_type" => ::core::result::Result::Ok(Self::SetupType),
+            "behavioral_paradigm" => ::core::result::Result::Ok(Self::BehavioralParadigm),
+            "licenses" => ::core::result::Result::Ok(Self::Licenses),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["setup_type", "behavioral_paradigm", "licenses"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -4335,6 +4406,25 @@ impl crate::query::SortField for BehavioralCategorySort {
         }
     }
 }
+impl ::core::str::FromStr for BehavioralCategorySort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "comments"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `taxonomies/behavioralcategory` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BehavioralCategoryInclude {
@@ -4345,6 +4435,19 @@ impl crate::query::IncludeField for BehavioralCategoryInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::Parent => "parent",
+        }
+    }
+}
+impl ::core::str::FromStr for BehavioralCategoryInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "parent" => ::core::result::Result::Ok(Self::Parent),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["parent"]),
+                )
+            }
         }
     }
 }
@@ -5305,6 +5408,38 @@ impl crate::query::SortField for BehavioralParadigmSort {
         }
     }
 }
+impl ::core::str::FromStr for BehavioralParadigmSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "original_publication" => {
+                ::core::result::Result::Ok(Self::OriginalPublication)
+            }
+            "reference_url" => ::core::result::Result::Ok(Self::ReferenceUrl),
+            "rrid" => ::core::result::Result::Ok(Self::Rrid),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "description",
+                            "original_publication",
+                            "reference_url",
+                            "rrid",
+                            "comments",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `taxonomies/behavioralparadigm` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BehavioralParadigmInclude {
@@ -5318,6 +5453,20 @@ impl crate::query::IncludeField for BehavioralParadigmInclude {
         match self {
             Self::Category => "category",
             Self::Species => "species",
+        }
+    }
+}
+impl ::core::str::FromStr for BehavioralParadigmInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "category" => ::core::result::Result::Ok(Self::Category),
+            "species" => ::core::result::Result::Ok(Self::Species),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["category", "species"]),
+                )
+            }
         }
     }
 }
@@ -5877,12 +6026,38 @@ impl crate::query::SortField for BrainRegionSort {
         }
     }
 }
+impl ::core::str::FromStr for BrainRegionSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "acronym" => ::core::result::Result::Ok(Self::Acronym),
+            "atlas" => ::core::result::Result::Ok(Self::Atlas),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "acronym", "atlas"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `taxonomies/brainregion` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BrainRegionInclude {}
 impl crate::query::IncludeField for BrainRegionInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for BrainRegionInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::BrainRegion {
@@ -7006,6 +7181,40 @@ impl crate::query::SortField for BreedingSort {
         }
     }
 }
+impl ::core::str::FromStr for BreedingSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "birth_date" => ::core::result::Result::Ok(Self::BirthDate),
+            "start_date" => ::core::result::Result::Ok(Self::StartDate),
+            "end_date" => ::core::result::Result::Ok(Self::EndDate),
+            "weaning_date" => ::core::result::Result::Ok(Self::WeaningDate),
+            "litter_size" => ::core::result::Result::Ok(Self::LitterSize),
+            "expected_genotype" => ::core::result::Result::Ok(Self::ExpectedGenotype),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "description",
+                            "birth_date",
+                            "start_date",
+                            "end_date",
+                            "weaning_date",
+                            "litter_size",
+                            "expected_genotype",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/breeding` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BreedingInclude {
@@ -7022,6 +7231,21 @@ impl crate::query::IncludeField for BreedingInclude {
             Self::Project => "project",
             Self::Mother => "mother",
             Self::Father => "father",
+        }
+    }
+}
+impl ::core::str::FromStr for BreedingInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "project" => ::core::result::Result::Ok(Self::Project),
+            "mother" => ::core::result::Result::Ok(Self::Mother),
+            "father" => ::core::result::Result::Ok(Self::Father),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["project", "mother", "father"]),
+                )
+            }
         }
     }
 }
@@ -7539,6 +7763,21 @@ impl crate::query::SortField for CohortSort {
         }
     }
 }
+impl ::core::str::FromStr for CohortSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["id", "name", "description"]),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/cohort` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CohortInclude {
@@ -7552,6 +7791,20 @@ impl crate::query::IncludeField for CohortInclude {
         match self {
             Self::Project => "project",
             Self::Subjects => "subjects",
+        }
+    }
+}
+impl ::core::str::FromStr for CohortInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "project" => ::core::result::Result::Ok(Self::Project),
+            "subjects" => ::core::result::Result::Ok(Self::Subjects),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["project", "subjects"]),
+                )
+            }
         }
     }
 }
@@ -8057,6 +8310,21 @@ impl crate::query::SortField for CollectionSort {
         }
     }
 }
+impl ::core::str::FromStr for CollectionSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["id", "name", "description"]),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/collection` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CollectionInclude {
@@ -8070,6 +8338,20 @@ impl crate::query::IncludeField for CollectionInclude {
         match self {
             Self::Project => "project",
             Self::Sessions => "sessions",
+        }
+    }
+}
+impl ::core::str::FromStr for CollectionInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "project" => ::core::result::Result::Ok(Self::Project),
+            "sessions" => ::core::result::Result::Ok(Self::Sessions),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["project", "sessions"]),
+                )
+            }
         }
     }
 }
@@ -9004,6 +9286,36 @@ impl crate::query::SortField for ConsumableSort {
         }
     }
 }
+impl ::core::str::FromStr for ConsumableSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "rrid" => ::core::result::Result::Ok(Self::Rrid),
+            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "description",
+                            "type",
+                            "rrid",
+                            "rrid_url",
+                            "comments",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `resources/consumable` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConsumableInclude {
@@ -9014,6 +9326,19 @@ impl crate::query::IncludeField for ConsumableInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::Supplier => "supplier",
+        }
+    }
+}
+impl ::core::str::FromStr for ConsumableInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "supplier" => ::core::result::Result::Ok(Self::Supplier),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["supplier"]),
+                )
+            }
         }
     }
 }
@@ -10337,6 +10662,44 @@ impl crate::query::SortField for ConsumableStockSort {
         }
     }
 }
+impl ::core::str::FromStr for ConsumableStockSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "status" => ::core::result::Result::Ok(Self::Status),
+            "notes" => ::core::result::Result::Ok(Self::Notes),
+            "acquisition_date" => ::core::result::Result::Ok(Self::AcquisitionDate),
+            "expiration_date" => ::core::result::Result::Ok(Self::ExpirationDate),
+            "storage_location" => ::core::result::Result::Ok(Self::StorageLocation),
+            "storage_conditions" => ::core::result::Result::Ok(Self::StorageConditions),
+            "intended_use" => ::core::result::Result::Ok(Self::IntendedUse),
+            "cost" => ::core::result::Result::Ok(Self::Cost),
+            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "type",
+                            "status",
+                            "notes",
+                            "acquisition_date",
+                            "expiration_date",
+                            "storage_location",
+                            "storage_conditions",
+                            "intended_use",
+                            "cost",
+                            "type_schema_version",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/consumablestock` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConsumableStockInclude {
@@ -10350,6 +10713,20 @@ impl crate::query::IncludeField for ConsumableStockInclude {
         match self {
             Self::Inventory => "inventory",
             Self::Consumable => "consumable",
+        }
+    }
+}
+impl ::core::str::FromStr for ConsumableStockInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "inventory" => ::core::result::Result::Ok(Self::Inventory),
+            "consumable" => ::core::result::Result::Ok(Self::Consumable),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["inventory", "consumable"]),
+                )
+            }
         }
     }
 }
@@ -11163,6 +11540,27 @@ impl crate::query::SortField for DataAcquisitionSort {
         }
     }
 }
+impl ::core::str::FromStr for DataAcquisitionSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "notes" => ::core::result::Result::Ok(Self::Notes),
+            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
+            "image" => ::core::result::Result::Ok(Self::Image),
+            "order" => ::core::result::Result::Ok(Self::Order),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "type", "notes", "type_schema_version", "image", "order"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/dataacquisition` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DataAcquisitionInclude {
@@ -11179,6 +11577,24 @@ impl crate::query::IncludeField for DataAcquisitionInclude {
             Self::Session => "session",
             Self::Procedures => "procedures",
             Self::Equipment => "equipment",
+        }
+    }
+}
+impl ::core::str::FromStr for DataAcquisitionInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "session" => ::core::result::Result::Ok(Self::Session),
+            "procedures" => ::core::result::Result::Ok(Self::Procedures),
+            "equipment" => ::core::result::Result::Ok(Self::Equipment),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["session", "procedures", "equipment"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -11756,12 +12172,38 @@ impl crate::query::SortField for DataStorageSort {
         }
     }
 }
+impl ::core::str::FromStr for DataStorageSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "location" => ::core::result::Result::Ok(Self::Location),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "location", "description", "is_public"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `personal_attributes/datastorage` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DataStorageInclude {}
 impl crate::query::IncludeField for DataStorageInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for DataStorageInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::DataStorage {
@@ -12779,6 +13221,40 @@ impl crate::query::SortField for EquipmentSort {
         }
     }
 }
+impl ::core::str::FromStr for EquipmentSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "notes" => ::core::result::Result::Ok(Self::Notes),
+            "date_time" => ::core::result::Result::Ok(Self::DateTime),
+            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
+            "coordinates_system" => ::core::result::Result::Ok(Self::CoordinatesSystem),
+            "coordinates_schema_version" => {
+                ::core::result::Result::Ok(Self::CoordinatesSchemaVersion)
+            }
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "type",
+                            "notes",
+                            "date_time",
+                            "type_schema_version",
+                            "coordinates_system",
+                            "coordinates_schema_version",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/equipment` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EquipmentInclude {
@@ -12795,6 +13271,24 @@ impl crate::query::IncludeField for EquipmentInclude {
             Self::Setup => "setup",
             Self::Consumable => "consumable",
             Self::Hardwaredevice => "hardwaredevice",
+        }
+    }
+}
+impl ::core::str::FromStr for EquipmentInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "setup" => ::core::result::Result::Ok(Self::Setup),
+            "consumable" => ::core::result::Result::Ok(Self::Consumable),
+            "hardwaredevice" => ::core::result::Result::Ok(Self::Hardwaredevice),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["setup", "consumable", "hardwaredevice"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -13150,12 +13644,32 @@ impl crate::query::SortField for GroupSort {
         }
     }
 }
+impl ::core::str::FromStr for GroupSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["id", "name"]),
+                )
+            }
+        }
+    }
+}
 ///The relations of `users/group` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupInclude {}
 impl crate::query::IncludeField for GroupInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for GroupInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::Group {
@@ -13456,6 +13970,24 @@ impl crate::query::SortField for GroupMembershipInvitationSort {
         }
     }
 }
+impl ::core::str::FromStr for GroupMembershipInvitationSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "new_manager" => ::core::result::Result::Ok(Self::NewManager),
+            "new_owner" => ::core::result::Result::Ok(Self::NewOwner),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "new_manager", "new_owner"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `users/group_membership_invitation` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupMembershipInvitationInclude {
@@ -13469,6 +14001,25 @@ impl crate::query::IncludeField for GroupMembershipInvitationInclude {
         match self {
             Self::UserAccountInvitation => "user_account_invitation",
             Self::Authgroup => "authgroup",
+        }
+    }
+}
+impl ::core::str::FromStr for GroupMembershipInvitationInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "user_account_invitation" => {
+                ::core::result::Result::Ok(Self::UserAccountInvitation)
+            }
+            "authgroup" => ::core::result::Result::Ok(Self::Authgroup),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["user_account_invitation", "authgroup"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -13702,6 +14253,15 @@ impl crate::query::SortField for GroupMembershipRequestSort {
         }
     }
 }
+impl ::core::str::FromStr for GroupMembershipRequestSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            _ => ::core::result::Result::Err(crate::query::UnknownField::new(s, &["id"])),
+        }
+    }
+}
 ///The relations of `users/group_membership_request` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupMembershipRequestInclude {
@@ -13715,6 +14275,25 @@ impl crate::query::IncludeField for GroupMembershipRequestInclude {
         match self {
             Self::UserAccountRequest => "user_account_request",
             Self::Authgroup => "authgroup",
+        }
+    }
+}
+impl ::core::str::FromStr for GroupMembershipRequestInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "user_account_request" => {
+                ::core::result::Result::Ok(Self::UserAccountRequest)
+            }
+            "authgroup" => ::core::result::Result::Ok(Self::Authgroup),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["user_account_request", "authgroup"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -14517,6 +15096,27 @@ impl crate::query::SortField for HardwareDeviceSort {
         }
     }
 }
+impl ::core::str::FromStr for HardwareDeviceSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "rrid" => ::core::result::Result::Ok(Self::Rrid),
+            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "rrid", "rrid_url", "comments"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `resources/hardwaredevice` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HardwareDeviceInclude {
@@ -14527,6 +15127,19 @@ impl crate::query::IncludeField for HardwareDeviceInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::Supplier => "supplier",
+        }
+    }
+}
+impl ::core::str::FromStr for HardwareDeviceInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "supplier" => ::core::result::Result::Ok(Self::Supplier),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["supplier"]),
+                )
+            }
         }
     }
 }
@@ -15069,12 +15682,38 @@ impl crate::query::SortField for InventorySort {
         }
     }
 }
+impl ::core::str::FromStr for InventorySort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "location" => ::core::result::Result::Ok(Self::Location),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "location", "description", "is_public"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `personal_attributes/inventory` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InventoryInclude {}
 impl crate::query::IncludeField for InventoryInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for InventoryInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::Inventory {
@@ -15702,12 +16341,38 @@ impl crate::query::SortField for JournalSort {
         }
     }
 }
+impl ::core::str::FromStr for JournalSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "website" => ::core::result::Result::Ok(Self::Website),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "website", "comments"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `dissemination/journal` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum JournalInclude {}
 impl crate::query::IncludeField for JournalInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for JournalInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::Journal {
@@ -16651,6 +17316,36 @@ impl crate::query::SortField for LaboratorySort {
         }
     }
 }
+impl ::core::str::FromStr for LaboratorySort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "website" => ::core::result::Result::Ok(Self::Website),
+            "department" => ::core::result::Result::Ok(Self::Department),
+            "institution" => ::core::result::Result::Ok(Self::Institution),
+            "city" => ::core::result::Result::Ok(Self::City),
+            "country" => ::core::result::Result::Ok(Self::Country),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "description",
+                            "website",
+                            "department",
+                            "institution",
+                            "city",
+                            "country",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `users/laboratory` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LaboratoryInclude {
@@ -16664,6 +17359,25 @@ impl crate::query::IncludeField for LaboratoryInclude {
         match self {
             Self::Group => "group",
             Self::PrincipalInvestigators => "principal_investigators",
+        }
+    }
+}
+impl ::core::str::FromStr for LaboratoryInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "group" => ::core::result::Result::Ok(Self::Group),
+            "principal_investigators" => {
+                ::core::result::Result::Ok(Self::PrincipalInvestigators)
+            }
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["group", "principal_investigators"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -17915,6 +18629,44 @@ impl crate::query::SortField for LicenseSort {
         }
     }
 }
+impl ::core::str::FromStr for LicenseSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "status" => ::core::result::Result::Ok(Self::Status),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "country" => ::core::result::Result::Ok(Self::Country),
+            "license_number" => ::core::result::Result::Ok(Self::LicenseNumber),
+            "license_document" => ::core::result::Result::Ok(Self::LicenseDocument),
+            "valid_from" => ::core::result::Result::Ok(Self::ValidFrom),
+            "valid_until" => ::core::result::Result::Ok(Self::ValidUntil),
+            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "type",
+                            "status",
+                            "description",
+                            "country",
+                            "license_number",
+                            "license_document",
+                            "valid_from",
+                            "valid_until",
+                            "is_public",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `personal_attributes/license` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LicenseInclude {
@@ -17937,6 +18689,34 @@ impl crate::query::IncludeField for LicenseInclude {
             Self::Behavioralassays => "behavioralassays",
             Self::Subjects => "subjects",
             Self::Procedures => "procedures",
+        }
+    }
+}
+impl ::core::str::FromStr for LicenseInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "regulatory_authority" => {
+                ::core::result::Result::Ok(Self::RegulatoryAuthority)
+            }
+            "license_holders" => ::core::result::Result::Ok(Self::LicenseHolders),
+            "behavioralassays" => ::core::result::Result::Ok(Self::Behavioralassays),
+            "subjects" => ::core::result::Result::Ok(Self::Subjects),
+            "procedures" => ::core::result::Result::Ok(Self::Procedures),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "regulatory_authority",
+                            "license_holders",
+                            "behavioralassays",
+                            "subjects",
+                            "procedures",
+                        ],
+                    ),
+                )
+            }
         }
     }
 }
@@ -18631,6 +19411,26 @@ impl crate::query::SortField for ManipulationSort {
         }
     }
 }
+impl ::core::str::FromStr for ManipulationSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "notes" => ::core::result::Result::Ok(Self::Notes),
+            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
+            "order" => ::core::result::Result::Ok(Self::Order),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "type", "notes", "type_schema_version", "order"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/manipulation` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ManipulationInclude {
@@ -18647,6 +19447,24 @@ impl crate::query::IncludeField for ManipulationInclude {
             Self::Procedures => "procedures",
             Self::Session => "session",
             Self::Equipment => "equipment",
+        }
+    }
+}
+impl ::core::str::FromStr for ManipulationInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "procedures" => ::core::result::Result::Ok(Self::Procedures),
+            "session" => ::core::result::Result::Ok(Self::Session),
+            "equipment" => ::core::result::Result::Ok(Self::Equipment),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["procedures", "session", "equipment"],
+                    ),
+                )
+            }
         }
     }
 }
@@ -19803,6 +20621,42 @@ impl crate::query::SortField for ProcedureSort {
         }
     }
 }
+impl ::core::str::FromStr for ProcedureSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "notes" => ::core::result::Result::Ok(Self::Notes),
+            "date_time" => ::core::result::Result::Ok(Self::DateTime),
+            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
+            "coordinates_system" => ::core::result::Result::Ok(Self::CoordinatesSystem),
+            "coordinates_schema_version" => {
+                ::core::result::Result::Ok(Self::CoordinatesSchemaVersion)
+            }
+            "created_at" => ::core::result::Result::Ok(Self::CreatedAt),
+            "updated_at" => ::core::result::Result::Ok(Self::UpdatedAt),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "type",
+                            "notes",
+                            "date_time",
+                            "type_schema_version",
+                            "coordinates_system",
+                            "coordinates_schema_version",
+                            "created_at",
+                            "updated_at",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/procedure` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProcedureInclude {
@@ -19825,6 +20679,32 @@ impl crate::query::IncludeField for ProcedureInclude {
             Self::Equipment => "equipment",
             Self::BrainRegion => "brain_region",
             Self::Licenses => "licenses",
+        }
+    }
+}
+impl ::core::str::FromStr for ProcedureInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "subject" => ::core::result::Result::Ok(Self::Subject),
+            "consumablestock" => ::core::result::Result::Ok(Self::Consumablestock),
+            "equipment" => ::core::result::Result::Ok(Self::Equipment),
+            "brain_region" => ::core::result::Result::Ok(Self::BrainRegion),
+            "licenses" => ::core::result::Result::Ok(Self::Licenses),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "subject",
+                            "consumablestock",
+                            "equipment",
+                            "brain_region",
+                            "licenses",
+                        ],
+                    ),
+                )
+            }
         }
     }
 }
@@ -20225,6 +21105,21 @@ impl crate::query::SortField for ProcedureLogSort {
         }
     }
 }
+impl ::core::str::FromStr for ProcedureLogSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["id", "type", "description"]),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/procedurelog` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProcedureLogInclude {
@@ -20235,6 +21130,19 @@ impl crate::query::IncludeField for ProcedureLogInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::Procedure => "procedure",
+        }
+    }
+}
+impl ::core::str::FromStr for ProcedureLogInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "procedure" => ::core::result::Result::Ok(Self::Procedure),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["procedure"]),
+                )
+            }
         }
     }
 }
@@ -20988,6 +21896,25 @@ impl crate::query::SortField for ProjectSort {
         }
     }
 }
+impl ::core::str::FromStr for ProjectSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "is_public"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/project` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProjectInclude {
@@ -21010,6 +21937,32 @@ impl crate::query::IncludeField for ProjectInclude {
             Self::Publications => "publications",
             Self::Collections => "collections",
             Self::Cohorts => "cohorts",
+        }
+    }
+}
+impl ::core::str::FromStr for ProjectInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "sessions" => ::core::result::Result::Ok(Self::Sessions),
+            "subjects" => ::core::result::Result::Ok(Self::Subjects),
+            "publications" => ::core::result::Result::Ok(Self::Publications),
+            "collections" => ::core::result::Result::Ok(Self::Collections),
+            "cohorts" => ::core::result::Result::Ok(Self::Cohorts),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "sessions",
+                            "subjects",
+                            "publications",
+                            "collections",
+                            "cohorts",
+                        ],
+                    ),
+                )
+            }
         }
     }
 }
@@ -21352,6 +22305,25 @@ impl crate::query::SortField for ProjectGroupMembershipInvitationSort {
         }
     }
 }
+impl ::core::str::FromStr for ProjectGroupMembershipInvitationSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "can_change" => ::core::result::Result::Ok(Self::CanChange),
+            "manage_project" => ::core::result::Result::Ok(Self::ManageProject),
+            "own_project" => ::core::result::Result::Ok(Self::OwnProject),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "can_change", "manage_project", "own_project"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/project_group_membership_invitation` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProjectGroupMembershipInvitationInclude {
@@ -21365,6 +22337,20 @@ impl crate::query::IncludeField for ProjectGroupMembershipInvitationInclude {
         match self {
             Self::Invitee => "invitee",
             Self::Project => "project",
+        }
+    }
+}
+impl ::core::str::FromStr for ProjectGroupMembershipInvitationInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "invitee" => ::core::result::Result::Ok(Self::Invitee),
+            "project" => ::core::result::Result::Ok(Self::Project),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["invitee", "project"]),
+                )
+            }
         }
     }
 }
@@ -21704,6 +22690,25 @@ impl crate::query::SortField for ProjectMembershipInvitationSort {
         }
     }
 }
+impl ::core::str::FromStr for ProjectMembershipInvitationSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "can_change" => ::core::result::Result::Ok(Self::CanChange),
+            "manage_project" => ::core::result::Result::Ok(Self::ManageProject),
+            "own_project" => ::core::result::Result::Ok(Self::OwnProject),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "can_change", "manage_project", "own_project"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/project_membership_invitation` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProjectMembershipInvitationInclude {
@@ -21717,6 +22722,20 @@ impl crate::query::IncludeField for ProjectMembershipInvitationInclude {
         match self {
             Self::Invitee => "invitee",
             Self::Project => "project",
+        }
+    }
+}
+impl ::core::str::FromStr for ProjectMembershipInvitationInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "invitee" => ::core::result::Result::Ok(Self::Invitee),
+            "project" => ::core::result::Result::Ok(Self::Project),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["invitee", "project"]),
+                )
+            }
         }
     }
 }
@@ -22713,6 +23732,38 @@ impl crate::query::SortField for PublicationSort {
         }
     }
 }
+impl ::core::str::FromStr for PublicationSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "title" => ::core::result::Result::Ok(Self::Title),
+            "authors" => ::core::result::Result::Ok(Self::Authors),
+            "abstract" => ::core::result::Result::Ok(Self::Abstract),
+            "doi" => ::core::result::Result::Ok(Self::Doi),
+            "publication_url" => ::core::result::Result::Ok(Self::PublicationUrl),
+            "pdf_url" => ::core::result::Result::Ok(Self::PdfUrl),
+            "publication_date" => ::core::result::Result::Ok(Self::PublicationDate),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "title",
+                            "authors",
+                            "abstract",
+                            "doi",
+                            "publication_url",
+                            "pdf_url",
+                            "publication_date",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `dissemination/publication` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PublicationInclude {
@@ -22723,6 +23774,19 @@ impl crate::query::IncludeField for PublicationInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::Journal => "journal",
+        }
+    }
+}
+impl ::core::str::FromStr for PublicationInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "journal" => ::core::result::Result::Ok(Self::Journal),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["journal"]),
+                )
+            }
         }
     }
 }
@@ -23667,12 +24731,52 @@ impl crate::query::SortField for RegulatoryAuthoritySort {
         }
     }
 }
+impl ::core::str::FromStr for RegulatoryAuthoritySort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "abbreviation" => ::core::result::Result::Ok(Self::Abbreviation),
+            "country" => ::core::result::Result::Ok(Self::Country),
+            "authority_type" => ::core::result::Result::Ok(Self::AuthorityType),
+            "website" => ::core::result::Result::Ok(Self::Website),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "is_active" => ::core::result::Result::Ok(Self::IsActive),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "abbreviation",
+                            "country",
+                            "authority_type",
+                            "website",
+                            "description",
+                            "is_active",
+                            "comments",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `taxonomies/regulatoryauthority` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RegulatoryAuthorityInclude {}
 impl crate::query::IncludeField for RegulatoryAuthorityInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for RegulatoryAuthorityInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::RegulatoryAuthority {
@@ -24601,6 +25705,32 @@ impl crate::query::SortField for SessionSort {
         }
     }
 }
+impl ::core::str::FromStr for SessionSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "date_time" => ::core::result::Result::Ok(Self::DateTime),
+            "name_used_in_storage" => ::core::result::Result::Ok(Self::NameUsedInStorage),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "description",
+                            "date_time",
+                            "name_used_in_storage",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/session` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SessionInclude {
@@ -24623,6 +25753,32 @@ impl crate::query::IncludeField for SessionInclude {
             Self::Dataacquisition => "dataacquisition",
             Self::Behaviors => "behaviors",
             Self::Manipulations => "manipulations",
+        }
+    }
+}
+impl ::core::str::FromStr for SessionInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "projects" => ::core::result::Result::Ok(Self::Projects),
+            "datastorage" => ::core::result::Result::Ok(Self::Datastorage),
+            "dataacquisition" => ::core::result::Result::Ok(Self::Dataacquisition),
+            "behaviors" => ::core::result::Result::Ok(Self::Behaviors),
+            "manipulations" => ::core::result::Result::Ok(Self::Manipulations),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "projects",
+                            "datastorage",
+                            "dataacquisition",
+                            "behaviors",
+                            "manipulations",
+                        ],
+                    ),
+                )
+            }
         }
     }
 }
@@ -24955,6 +26111,20 @@ impl crate::query::SortField for SessionDataStorageSort {
         }
     }
 }
+impl ::core::str::FromStr for SessionDataStorageSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "order" => ::core::result::Result::Ok(Self::Order),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["id", "order"]),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/sessiondatastorage` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SessionDataStorageInclude {
@@ -24968,6 +26138,20 @@ impl crate::query::IncludeField for SessionDataStorageInclude {
         match self {
             Self::Session => "session",
             Self::Datastorage => "datastorage",
+        }
+    }
+}
+impl ::core::str::FromStr for SessionDataStorageInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "session" => ::core::result::Result::Ok(Self::Session),
+            "datastorage" => ::core::result::Result::Ok(Self::Datastorage),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["session", "datastorage"]),
+                )
+            }
         }
     }
 }
@@ -25683,6 +26867,27 @@ impl crate::query::SortField for SetupSort {
         }
     }
 }
+impl ::core::str::FromStr for SetupSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "location" => ::core::result::Result::Ok(Self::Location),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
+            "image" => ::core::result::Result::Ok(Self::Image),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "location", "description", "is_public", "image"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `personal_attributes/setup` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SetupInclude {
@@ -25693,6 +26898,19 @@ impl crate::query::IncludeField for SetupInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::SetupType => "setup_type",
+        }
+    }
+}
+impl ::core::str::FromStr for SetupInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "setup_type" => ::core::result::Result::Ok(Self::SetupType),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["setup_type"]),
+                )
+            }
         }
     }
 }
@@ -26240,12 +27458,38 @@ impl crate::query::SortField for SetupTypeSort {
         }
     }
 }
+impl ::core::str::FromStr for SetupTypeSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "category" => ::core::result::Result::Ok(Self::Category),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "category", "comments"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `taxonomies/setuptype` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SetupTypeInclude {}
 impl crate::query::IncludeField for SetupTypeInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for SetupTypeInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::SetupType {
@@ -27011,12 +28255,39 @@ impl crate::query::SortField for SpeciesSort {
         }
     }
 }
+impl ::core::str::FromStr for SpeciesSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "rrid" => ::core::result::Result::Ok(Self::Rrid),
+            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "rrid", "rrid_url", "comments"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `taxonomies/species` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SpeciesInclude {}
 impl crate::query::IncludeField for SpeciesInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for SpeciesInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::Species {
@@ -27825,6 +29096,27 @@ impl crate::query::SortField for StrainSort {
         }
     }
 }
+impl ::core::str::FromStr for StrainSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "rrid" => ::core::result::Result::Ok(Self::Rrid),
+            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "rrid", "rrid_url", "comments"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `taxonomies/strain` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StrainInclude {
@@ -27835,6 +29127,19 @@ impl crate::query::IncludeField for StrainInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::Species => "species",
+        }
+    }
+}
+impl ::core::str::FromStr for StrainInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "species" => ::core::result::Result::Ok(Self::Species),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["species"]),
+                )
+            }
         }
     }
 }
@@ -29403,6 +30708,44 @@ impl crate::query::SortField for SubjectSort {
         }
     }
 }
+impl ::core::str::FromStr for SubjectSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "sex" => ::core::result::Result::Ok(Self::Sex),
+            "genetic_line" => ::core::result::Result::Ok(Self::GeneticLine),
+            "genotype" => ::core::result::Result::Ok(Self::Genotype),
+            "subject_identifier" => ::core::result::Result::Ok(Self::SubjectIdentifier),
+            "birth_date" => ::core::result::Result::Ok(Self::BirthDate),
+            "death_date" => ::core::result::Result::Ok(Self::DeathDate),
+            "status" => ::core::result::Result::Ok(Self::Status),
+            "name_used_in_storage" => ::core::result::Result::Ok(Self::NameUsedInStorage),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "name",
+                            "description",
+                            "sex",
+                            "genetic_line",
+                            "genotype",
+                            "subject_identifier",
+                            "birth_date",
+                            "death_date",
+                            "status",
+                            "name_used_in_storage",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `stem/subject` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SubjectInclude {
@@ -29431,6 +30774,36 @@ impl crate::query::IncludeField for SubjectInclude {
             Self::Breeding => "breeding",
             Self::Procedures => "procedures",
             Self::Subjectlogs => "subjectlogs",
+        }
+    }
+}
+impl ::core::str::FromStr for SubjectInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "projects" => ::core::result::Result::Ok(Self::Projects),
+            "licenses" => ::core::result::Result::Ok(Self::Licenses),
+            "strain" => ::core::result::Result::Ok(Self::Strain),
+            "supplier" => ::core::result::Result::Ok(Self::Supplier),
+            "breeding" => ::core::result::Result::Ok(Self::Breeding),
+            "procedures" => ::core::result::Result::Ok(Self::Procedures),
+            "subjectlogs" => ::core::result::Result::Ok(Self::Subjectlogs),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "projects",
+                            "licenses",
+                            "strain",
+                            "supplier",
+                            "breeding",
+                            "procedures",
+                            "subjectlogs",
+                        ],
+                    ),
+                )
+            }
         }
     }
 }
@@ -29894,6 +31267,21 @@ impl crate::query::SortField for SubjectLogSort {
         }
     }
 }
+impl ::core::str::FromStr for SubjectLogSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "type" => ::core::result::Result::Ok(Self::Type),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["id", "type", "description"]),
+                )
+            }
+        }
+    }
+}
 ///The relations of `modules/subjectlog` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SubjectLogInclude {
@@ -29907,6 +31295,20 @@ impl crate::query::IncludeField for SubjectLogInclude {
         match self {
             Self::Subject => "subject",
             Self::User => "user",
+        }
+    }
+}
+impl ::core::str::FromStr for SubjectLogInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "subject" => ::core::result::Result::Ok(Self::Subject),
+            "user" => ::core::result::Result::Ok(Self::User),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["subject", "user"]),
+                )
+            }
         }
     }
 }
@@ -30537,12 +31939,38 @@ impl crate::query::SortField for SupplierSort {
         }
     }
 }
+impl ::core::str::FromStr for SupplierSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "name" => ::core::result::Result::Ok(Self::Name),
+            "description" => ::core::result::Result::Ok(Self::Description),
+            "website" => ::core::result::Result::Ok(Self::Website),
+            "comments" => ::core::result::Result::Ok(Self::Comments),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &["id", "name", "description", "website", "comments"],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `resources/supplier` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SupplierInclude {}
 impl crate::query::IncludeField for SupplierInclude {
     fn field(&self) -> &'static str {
         match *self {}
+    }
+}
+impl ::core::str::FromStr for SupplierInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
     }
 }
 impl crate::Model for crate::types::Supplier {
@@ -31615,6 +33043,38 @@ impl crate::query::SortField for UserSort {
         }
     }
 }
+impl ::core::str::FromStr for UserSort {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "id" => ::core::result::Result::Ok(Self::Id),
+            "email" => ::core::result::Result::Ok(Self::Email),
+            "first_name" => ::core::result::Result::Ok(Self::FirstName),
+            "last_name" => ::core::result::Result::Ok(Self::LastName),
+            "website" => ::core::result::Result::Ok(Self::Website),
+            "google_scholar" => ::core::result::Result::Ok(Self::GoogleScholar),
+            "orcid_id" => ::core::result::Result::Ok(Self::OrcidId),
+            "atlas_preference" => ::core::result::Result::Ok(Self::AtlasPreference),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(
+                        s,
+                        &[
+                            "id",
+                            "email",
+                            "first_name",
+                            "last_name",
+                            "website",
+                            "google_scholar",
+                            "orcid_id",
+                            "atlas_preference",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 ///The relations of `users/user` that `include[]` can embed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UserInclude {
@@ -31625,6 +33085,19 @@ impl crate::query::IncludeField for UserInclude {
     fn field(&self) -> &'static str {
         match self {
             Self::ActiveProjects => "active_projects",
+        }
+    }
+}
+impl ::core::str::FromStr for UserInclude {
+    type Err = crate::query::UnknownField;
+    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+        match s {
+            "active_projects" => ::core::result::Result::Ok(Self::ActiveProjects),
+            _ => {
+                ::core::result::Result::Err(
+                    crate::query::UnknownField::new(s, &["active_projects"]),
+                )
+            }
         }
     }
 }

@@ -343,7 +343,7 @@ pub struct BehavioralCategoryPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub parent: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
@@ -511,14 +511,14 @@ pub struct BehavioralParadigmListEnvelope {
 )]
 pub struct BehavioralParadigmPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub category: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub external_identifiers: ::std::option::Option<
         ::brainstem::Nullable<::std::vec::Vec<ExternalIdentifier>>,
     >,
@@ -529,7 +529,7 @@ pub struct BehavioralParadigmPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reference_url: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -704,14 +704,14 @@ pub struct BreedingListEnvelope {
 )]
 pub struct BreedingPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub birth_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub end_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
@@ -720,7 +720,7 @@ pub struct BreedingPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub father: ::std::option::Option<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub litter_size: ::std::option::Option<::brainstem::Nullable<i64>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mother: ::std::option::Option<::uuid::Uuid>,
@@ -729,14 +729,14 @@ pub struct BreedingPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub start_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub weaning_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
@@ -1032,7 +1032,7 @@ pub struct ConsumablePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
@@ -1336,18 +1336,18 @@ pub struct ConsumableStockPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquisition_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumable: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub cost: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub expiration_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub intended_use: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
@@ -1358,7 +1358,7 @@ pub struct ConsumableStockPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub storage_conditions: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
@@ -4821,17 +4821,17 @@ for EquipmentOscilloscopeDetails {
 )]
 pub struct EquipmentPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumable: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub hardwaredevice: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -5629,14 +5629,14 @@ pub struct GroupMembershipInvitationListEnvelope {
 )]
 pub struct GroupMembershipInvitationPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub authgroup: ::std::option::Option<::brainstem::Nullable<i64>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_manager: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_owner: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub user_account_invitation: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
 ///A pending request by a user to join a group.
@@ -5697,10 +5697,10 @@ pub struct GroupMembershipRequestListEnvelope {
 )]
 pub struct GroupMembershipRequestPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub authgroup: ::std::option::Option<::brainstem::Nullable<i64>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub user_account_request: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
 ///The fields to change in a Group (`users/group`).
@@ -5859,7 +5859,7 @@ pub struct HardwareDevicePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
@@ -6270,14 +6270,14 @@ pub struct LicensePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioralassays: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub country: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub license_document: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
@@ -6290,7 +6290,7 @@ pub struct LicensePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub regulatory_authority: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::LicenseStatus>,
@@ -9911,7 +9911,7 @@ pub struct ProcedureLogListEnvelope {
 )]
 pub struct ProcedureLogPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub description: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedure: ::std::option::Option<::uuid::Uuid>,
@@ -10119,15 +10119,15 @@ pub struct ProcedureOpticFiberImplantDetails {
 )]
 pub struct ProcedurePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub brain_region: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumablestock: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
@@ -10734,14 +10734,14 @@ pub struct ProjectGroupMembershipInvitationPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub invitee: ::std::option::Option<::brainstem::Nullable<i64>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
 ///`ProjectListEnvelope`
@@ -10843,14 +10843,14 @@ pub struct ProjectMembershipInvitationPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub invitee: ::std::option::Option<::brainstem::Nullable<i64>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
 ///The fields to change in a Project (`stem/project`).
@@ -11279,7 +11279,7 @@ pub struct SessionPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastorage: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
@@ -11700,7 +11700,7 @@ pub struct SpeciesPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
@@ -11863,7 +11863,7 @@ pub struct StrainPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::uuid::Uuid>,
@@ -12234,7 +12234,7 @@ pub struct SubjectLogListEnvelope {
 )]
 pub struct SubjectLogPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub description: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject: ::std::option::Option<::uuid::Uuid>,
@@ -12347,22 +12347,22 @@ pub struct SubjectLogWellnessDetails {
 )]
 pub struct SubjectPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub birth_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub breeding: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub death_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub extra_fields: ::std::option::Option<::brainstem::Nullable<ExtraFields>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genetic_line: ::std::option::Option<::std::string::String>,
@@ -12373,7 +12373,7 @@ pub struct SubjectPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub name_used_in_storage: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
@@ -12388,7 +12388,7 @@ pub struct SubjectPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject_identifier: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[serde(deserialize_with = "::brainstem::nullable::deserialize_present")]
+    #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub supplier: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,

@@ -56,20 +56,40 @@ impl RecordId for i64 {
 /// assert_eq!(Session::META.many, "sessions");
 /// ```
 pub trait Model:
-    Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static
+    Serialize
+    + DeserializeOwned
+    + Clone
+    + Debug
+    + PartialEq
+    + schemars::JsonSchema
+    + Send
+    + Sync
+    + 'static
 {
     /// Record id type.
     type Id: RecordId;
     /// The create shape (`NewSession`).
-    type New: Serialize + Validate + Clone + Debug + Send + Sync + 'static;
+    type New: Serialize + DeserializeOwned + Validate + Clone + Debug + Send + Sync + 'static;
     /// The patch shape (`SessionPatch`).
-    type Patch: Serialize + Validate + Clone + Debug + Send + Sync + 'static;
+    type Patch: Serialize + DeserializeOwned + Validate + Clone + Debug + Send + Sync + 'static;
     /// Typed filters.
     type Filter: Filter + Clone + Debug + Send + Sync + 'static;
     /// Sortable fields.
-    type Sort: SortField + Copy + Debug + Send + Sync + 'static;
+    type Sort: SortField
+        + FromStr<Err = crate::query::UnknownField>
+        + Copy
+        + Debug
+        + Send
+        + Sync
+        + 'static;
     /// Includable relations.
-    type Include: IncludeField + Copy + Debug + Send + Sync + 'static;
+    type Include: IncludeField
+        + FromStr<Err = crate::query::UnknownField>
+        + Copy
+        + Debug
+        + Send
+        + Sync
+        + 'static;
     /// The approval record of an approval-gated model, else [`NotApprovalGated`].
     type Approval: Serialize + DeserializeOwned + Clone + Debug + Send + Sync + 'static;
     /// Metadata from the spec.

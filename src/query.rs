@@ -432,3 +432,44 @@ impl ListQuery {
         s
     }
 }
+
+/// A sort or include name the model does not have (from `FromStr` on the
+/// generated `<Model>Sort` / `<Model>Include` enums).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownField {
+    /// The name given.
+    pub name: String,
+    /// The names the model accepts.
+    pub valid: &'static [&'static str],
+}
+
+impl UnknownField {
+    /// An unknown name and the valid ones.
+    pub fn new(name: &str, valid: &'static [&'static str]) -> Self {
+        UnknownField {
+            name: name.to_string(),
+            valid,
+        }
+    }
+}
+
+impl std::fmt::Display for UnknownField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.valid.is_empty() {
+            write!(
+                f,
+                "{:?} is not valid here (there is nothing to choose from)",
+                self.name
+            )
+        } else {
+            write!(
+                f,
+                "{:?} is not one of: {}",
+                self.name,
+                self.valid.join(", ")
+            )
+        }
+    }
+}
+
+impl std::error::Error for UnknownField {}

@@ -144,6 +144,8 @@ fn patch_distinguishes_absent_from_null() {
         ..Default::default()
     };
     assert_eq!(serde_json::to_value(&clear).unwrap(), json!({"tags": []}));
+    let absent: SessionPatch = serde_json::from_value(json!({"description": "x"})).unwrap();
+    assert_eq!(absent.date_time, None);
     let back: SessionPatch = serde_json::from_value(json!({"date_time": null})).unwrap();
     assert_eq!(back.date_time, Some(Nullable::Null));
 }

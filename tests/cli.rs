@@ -1,0 +1,409 @@
+//! The `brainstem` command against the stand-in server: every command and
+//! flag, the refusals (and that they send nothing), each output format, and
+//! exit codes 0 / 1 / 2.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use brainstem::server::{MockOptions, MockServer};
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn server() -> &'static MockServer {
+    static SRV: OnceLock<MockServer> = OnceLock::new();
+    SRV.get_or_init(|| {
+        MockServer::start_background(MockOptions::new()).expect("mock server starts")
+    })
+}
+
+/// The command with the server's URL and token in its environment, and a
+/// private HOME so no real token cache is touched.
+fn cmd() -> Command {
+    let srv = server();
+    let mut c = Command::cargo_bin("brainstem").expect("the cli feature builds the binary");
+    c.env_clear()
+        .env("HOME", home())
+        .env("BRAINSTEM_URL", srv.url())
+        .env("BRAINSTEM_API_TOKEN", srv.token());
+    c
+}
+
+fn home() -> &'static std::path::Path {
+    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+fn json_out(c: &mut Command) -> Value {
+    let out = c.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out)
+        )
+    })
+}
+
+fn a_project_id() -> String {
+    let v = json_out(cmd().args(["load", "project", "--limit", "1"]));
+    v["projects"][0]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn load_a_page_as_json_envelope() {
+    let v = json_out(cmd().args(["load", "session", "--limit", "5"]));
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn filters_sort_and_limit_as_the_python_tool_spells_them() {
+    let v = json_out(cmd().args([
+        "load",
+        "session",
+        "--filters",
+        "name.icontains=session_1",
+        "--sort",
+        "-name",
+        "--limit",
+        "10",
+    ]));
+    let names: Vec<&str> = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        names.iter().all(|n| n.to_lowercase().contains("session_1")),
+        "{names:?}"
+    );
+    let mut sorted = names.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(names, sorted, "descending by name");
+    // several filters AND, negation, `in` with commas
+    let v = json_out(cmd().args([
+        "load",
+        "session",
+        "--filters",
+        "name.icontains=session",
+        "-name.icontains=session_1",
+        "--limit",
+        "100",
+    ]));
+    assert!(
+        v["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| !s["name"].as_str().unwrap().contains("session_1"))
+    );
+}
+
+#[test]
+fn all_returns_every_record_once() {
+    let out = cmd()
+        .args([
+            "load", "session", "--all", "--limit", "37", "--format", "ndjson",
+        ])
+        .assert()
+        .success();
+    let output = out.get_output();
+    let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "no duplicates");
+    let page = json_out(cmd().args(["load", "session", "--limit", "1"]));
+    let total = page["count"].as_u64().expect("a page reports the total");
+    assert!(total > 100, "enough sessions to need several pages");
+    assert_eq!(ids.len() as u64, total, "every record exactly once");
+    // stderr is not a terminal here: no progress bar
+    assert!(
+        output.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn one_record_by_id_with_include() {
+    let pid = a_project_id();
+    let v = json_out(cmd().args(["load", "project", "--id", &pid, "--include", "sessions"]));
+    assert_eq!(v["project"]["id"], pid.as_str());
+    let sessions = v["project"]["sessions"].as_array().unwrap();
+    assert!(
+        sessions.iter().all(Value::is_object),
+        "sessions are embedded"
+    );
+}
+
+#[test]
+fn public_portal_and_table_and_csv() {
+    cmd()
+        .args(["load", "project", "--portal", "public", "--format", "table"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("id").and(predicate::str::contains("name")));
+    let out = cmd()
+        .args(["load", "project", "--portal", "public", "--format", "csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("id,name"));
+    assert!(lines.next().is_some(), "at least one public project");
+}
+
+#[test]
+fn save_create_then_patch_then_delete() {
+    let pid = a_project_id();
+    let v = json_out(cmd().args([
+        "save",
+        "session",
+        "--data",
+        &format!(r#"{{"name":"cli-created","projects":["{pid}"]}}"#),
+    ]));
+    let id = v["session"]["id"].as_str().unwrap().to_string();
+    assert_eq!(v["session"]["name"], "cli-created");
+
+    let v = json_out(cmd().args([
+        "save",
+        "session",
+        "--id",
+        &id,
+        "--data",
+        r#"{"description":"patched"}"#,
+    ]));
+    assert_eq!(v["session"]["description"], "patched");
+    assert_eq!(v["session"]["name"], "cli-created");
+
+    // --data from a file and from standard input
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    write!(f, r#"{{"description":"from file"}}"#).unwrap();
+    let v = json_out(cmd().args([
+        "save",
+        "session",
+        "--id",
+        &id,
+        "--data",
+        &format!("@{}", f.path().display()),
+    ]));
+    assert_eq!(v["session"]["description"], "from file");
+    let v = json_out(
+        cmd()
+            .args(["save", "session", "--id", &id, "--data", "-"])
+            .write_stdin(r#"{"description":"from stdin"}"#),
+    );
+    assert_eq!(v["session"]["description"], "from stdin");
+
+    cmd()
+        .args(["delete", "session", "--id", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Deleted"));
+    cmd()
+        .args(["load", "session", "--id", &id])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("404"));
+}
+
+#[test]
+fn wrong_types_are_refused_before_sending() {
+    let before = server().requests();
+    cmd()
+        .args([
+            "save",
+            "session",
+            "--data",
+            r#"{"name":"x","projects":"abc"}"#,
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("projects").and(predicate::str::contains("nothing was sent")),
+        );
+    cmd()
+        .args(["save", "session", "--data", "{not json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not valid JSON"));
+    cmd()
+        .args([
+            "save",
+            "session",
+            "--data",
+            r#"{"name":"x","projects":[],"nmae":"typo"}"#,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nmae"));
+    cmd()
+        .args([
+            "save",
+            "session",
+            "--data",
+            &format!(
+                r#"{{"name":"{}","projects":["{}"]}}"#,
+                "x".repeat(101),
+                uuid::Uuid::nil()
+            ),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("name"));
+    cmd()
+        .args(["load", "session", "--filters", "bogus=1"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("valid filters")
+                .and(predicate::str::contains("name.icontains")),
+        );
+    cmd()
+        .args(["load", "session", "--filters", "name.gte=a"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("valid lookups"));
+    cmd()
+        .args(["load", "session", "--filters", "date_time.gte=yesterday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("date-time"));
+    cmd()
+        .args(["load", "session", "--sort", "projects"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sortable fields"));
+    cmd()
+        .args(["load", "session", "--include", "bogus"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("includable"));
+    cmd()
+        .args(["load", "sesion"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown model").and(predicate::str::contains("session")));
+    cmd()
+        .args(["load", "session", "--id", "not-a-uuid"])
+        .assert()
+        .code(2);
+    assert_eq!(
+        server().requests(),
+        before,
+        "no refused command reached the server"
+    );
+}
+
+#[test]
+fn the_api_refusing_exits_1() {
+    cmd()
+        .args(["--token", "wrong", "load", "session", "--limit", "1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("401").and(predicate::str::contains("log in")));
+    let pid = a_project_id();
+    cmd()
+        .env("BRAINSTEM_API_TOKEN", server().readonly_token())
+        .args([
+            "save",
+            "session",
+            "--data",
+            &format!(r#"{{"name":"ro","projects":["{pid}"]}}"#),
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("403"));
+    // the token never appears in output
+    let out = cmd()
+        .args(["--token", "secret-token-value", "load", "session"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("secret-token-value"));
+}
+
+#[test]
+fn approval_gated_save_prints_the_pending_approval() {
+    let v = json_out(cmd().args(["save", "species", "--data", r#"{"name":"CLI species"}"#]));
+    assert_eq!(v["species_approval"]["name"], "CLI species");
+    assert_eq!(v["species_approval"]["status"], "Pending");
+}
+
+#[test]
+fn models_describe_schema_completions() {
+    let v = json_out(cmd().args(["models"]));
+    assert!(v["models"].as_array().unwrap().len() >= 38);
+    let v = json_out(cmd().args(["describe", "session"]));
+    assert_eq!(v["envelope"]["many"], "sessions");
+    assert!(
+        v["filters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "name.icontains")
+    );
+    assert!(
+        v["include"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "projects")
+    );
+    let v = json_out(cmd().args(["schema", "session"]));
+    assert!(v["properties"]["projects"].is_object(), "{v}");
+    cmd()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("brainstem"));
+    cmd().args(["describe", "nope"]).assert().code(2);
+}
+
+#[test]
+fn login_and_logout_with_the_device_flow() {
+    let srv = MockServer::start_background(
+        MockOptions::new()
+            .sessions(5)
+            .auto_approve(true)
+            .device_interval(1),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = Command::cargo_bin("brainstem").unwrap();
+        c.env_clear()
+            .env("HOME", home.path())
+            .env("BRAINSTEM_URL", srv.url())
+            .args(args);
+        c
+    };
+    run(&["login", "--headless"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Logged in"));
+    // the cached token now works without any token in the environment
+    run(&["load", "session", "--limit", "1"]).assert().success();
+    run(&["logout"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Logged out"));
+    run(&["load", "session", "--limit", "1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("login"));
+}
