@@ -2,7 +2,7 @@
 //! model metadata and `Model` impls, the per-model filter / sort / include
 //! enums, constructors for the create shapes, and `Validate` impls.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
@@ -45,10 +45,6 @@ pub fn lookups(f: &Field) -> &'static [&'static str] {
         Kind::Uuid => &["", "in", "isnull"],
         Kind::Json => &[],
     }
-}
-
-fn lit(s: &str) -> Literal {
-    Literal::string(s)
 }
 
 fn doc(s: &str) -> TokenStream {
@@ -141,6 +137,25 @@ pub fn open_enums(enums: &Enums) -> TokenStream {
         }
     });
     quote! { #(#items)* }
+}
+
+/// An enum of a model's field names implementing `trait_name` (sort keys, includes).
+fn field_enum(
+    ty: &proc_macro2::Ident,
+    trait_name: TokenStream,
+    doc_text: &str,
+    fields: Vec<(&str, String)>,
+) -> TokenStream {
+    let entries = fields.iter().map(|(json, d)| {
+        let v = format_ident!("{}", names::pascal(json));
+        quote! { #[doc = #d] #v => #json }
+    });
+    quote! {
+        crate::field_enum! {
+            #[doc = #doc_text]
+            #ty: #trait_name { #(#entries,)* }
+        }
+    }
 }
 
 struct ModelCode {
@@ -243,57 +258,17 @@ fn model_code(
         }
     };
 
-    // --- sort
+    // --- sort and include: enums of field names
     let sortable: Vec<&Field> = m.fields.iter().filter(|f| f.sortable).collect();
-    let sort_variants: Vec<_> = sortable
-        .iter()
-        .map(|f| format_ident!("{}", names::pascal(&f.json)))
-        .collect();
-    let sort_names: Vec<_> = sortable.iter().map(|f| lit(&f.json)).collect();
-    let sort_docs: Vec<_> = sortable
-        .iter()
-        .map(|f| doc(&format!("Sort by `{}`.", f.json)))
-        .collect();
-    let sort_doc =
-        format!("The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key.");
-    let sort_enum = if sort_variants.is_empty() {
-        quote! {
-            #[doc = #sort_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-            pub enum #sort_ty {}
-            impl crate::query::SortField for #sort_ty {
-                fn field(&self) -> &'static str { match *self {} }
-            }
-            impl ::core::str::FromStr for #sort_ty {
-                type Err = crate::query::UnknownField;
-                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                    ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-                }
-            }
-        }
-    } else {
-        quote! {
-            #[doc = #sort_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-            pub enum #sort_ty { #(#sort_docs #sort_variants,)* }
-            impl crate::query::SortField for #sort_ty {
-                fn field(&self) -> &'static str {
-                    match self { #(Self::#sort_variants => #sort_names,)* }
-                }
-            }
-            impl ::core::str::FromStr for #sort_ty {
-                type Err = crate::query::UnknownField;
-                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                    match s {
-                        #(#sort_names => ::core::result::Result::Ok(Self::#sort_variants),)*
-                        _ => ::core::result::Result::Err(crate::query::UnknownField::new(s, &[#(#sort_names),*])),
-                    }
-                }
-            }
-        }
-    };
-
-    // --- include
+    let sort_enum = field_enum(
+        &sort_ty,
+        quote! { SortField },
+        &format!("The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key."),
+        sortable
+            .iter()
+            .map(|f| (f.json.as_str(), format!("Sort by `{}`.", f.json)))
+            .collect(),
+    );
     let includable: Vec<&Field> = m
         .fields
         .iter()
@@ -304,58 +279,24 @@ fn model_code(
                     .is_some_and(|t| api.model_by_path(t).is_some())
         })
         .collect();
-    let inc_variants: Vec<_> = includable
-        .iter()
-        .map(|f| format_ident!("{}", names::pascal(&f.json)))
-        .collect();
-    let inc_names: Vec<_> = includable.iter().map(|f| lit(&f.json)).collect();
-    let inc_docs: Vec<_> = includable
-        .iter()
-        .map(|f| {
-            doc(&format!(
-                "Embed the related `{}` records in `{}`.",
-                f.related.as_deref().unwrap_or(""),
-                f.json
-            ))
-        })
-        .collect();
-    let inc_doc = format!("The relations of `{path}` that `include[]` can embed.");
-    let include_enum = if inc_variants.is_empty() {
-        quote! {
-            #[doc = #inc_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-            pub enum #include_ty {}
-            impl crate::query::IncludeField for #include_ty {
-                fn field(&self) -> &'static str { match *self {} }
-            }
-            impl ::core::str::FromStr for #include_ty {
-                type Err = crate::query::UnknownField;
-                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                    ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-                }
-            }
-        }
-    } else {
-        quote! {
-            #[doc = #inc_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-            pub enum #include_ty { #(#inc_docs #inc_variants,)* }
-            impl crate::query::IncludeField for #include_ty {
-                fn field(&self) -> &'static str {
-                    match self { #(Self::#inc_variants => #inc_names,)* }
-                }
-            }
-            impl ::core::str::FromStr for #include_ty {
-                type Err = crate::query::UnknownField;
-                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                    match s {
-                        #(#inc_names => ::core::result::Result::Ok(Self::#inc_variants),)*
-                        _ => ::core::result::Result::Err(crate::query::UnknownField::new(s, &[#(#inc_names),*])),
-                    }
-                }
-            }
-        }
-    };
+    let include_enum = field_enum(
+        &include_ty,
+        quote! { IncludeField },
+        &format!("The relations of `{path}` that `include[]` can embed."),
+        includable
+            .iter()
+            .map(|f| {
+                (
+                    f.json.as_str(),
+                    format!(
+                        "Embed the related `{}` records in `{}`.",
+                        f.related.as_deref().unwrap_or(""),
+                        f.json
+                    ),
+                )
+            })
+            .collect(),
+    );
 
     // --- field metadata
     let field_meta = m.fields.iter().map(|f| {

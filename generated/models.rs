@@ -3169,80 +3169,21 @@ impl crate::query::Filter for BehaviorFilter {
         }
     }
 }
-///The fields `modules/behavior` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehaviorSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `notes`.
-    Notes,
-    /// Sort by `order`.
-    Order,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/behavior` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    BehaviorSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `notes`."] Notes => "notes", #[doc = "Sort by `order`."] Order => "order", }
 }
-impl crate::query::SortField for BehaviorSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Notes => "notes",
-            Self::Order => "order",
-        }
-    }
-}
-impl ::core::str::FromStr for BehaviorSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "notes" => ::core::result::Result::Ok(Self::Notes),
-            "order" => ::core::result::Result::Ok(Self::Order),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["id", "notes", "order"]),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/behavior` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehaviorInclude {
-    /// Embed the related `stem/session` records in `session`.
-    Session,
-    /// Embed the related `stem/subject` records in `subjects`.
-    Subjects,
-    /// Embed the related `personal_attributes/setup` records in `setup`.
-    Setup,
-    /// Embed the related `personal_attributes/behavioralassay` records in `behavioralassay`.
-    Behavioralassay,
-}
-impl crate::query::IncludeField for BehaviorInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Session => "session",
-            Self::Subjects => "subjects",
-            Self::Setup => "setup",
-            Self::Behavioralassay => "behavioralassay",
-        }
-    }
-}
-impl ::core::str::FromStr for BehaviorInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "session" => ::core::result::Result::Ok(Self::Session),
-            "subjects" => ::core::result::Result::Ok(Self::Subjects),
-            "setup" => ::core::result::Result::Ok(Self::Setup),
-            "behavioralassay" => ::core::result::Result::Ok(Self::Behavioralassay),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["session", "subjects", "setup", "behavioralassay"],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/behavior` that `include[]` can embed."]
+    BehaviorInclude : IncludeField { #[doc =
+    "Embed the related `stem/session` records in `session`."] Session => "session", #[doc
+    = "Embed the related `stem/subject` records in `subjects`."] Subjects => "subjects",
+    #[doc = "Embed the related `personal_attributes/setup` records in `setup`."] Setup =>
+    "setup", #[doc =
+    "Embed the related `personal_attributes/behavioralassay` records in `behavioralassay`."]
+    Behavioralassay => "behavioralassay", }
 }
 impl crate::Model for crate::types::Behavior {
     type Id = ::uuid::Uuid;
@@ -3774,83 +3715,23 @@ impl crate::query::Filter for BehavioralAssayFilter {
         }
     }
 }
-///The fields `personal_attributes/behavioralassay` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehavioralAssaySort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `is_public`.
-    IsPublic,
+crate::field_enum! {
+    #[doc =
+    "The fields `personal_attributes/behavioralassay` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    BehavioralAssaySort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `is_public`."] IsPublic => "is_public", }
 }
-impl crate::query::SortField for BehavioralAssaySort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::IsPublic => "is_public",
-        }
-    }
-}
-impl ::core::str::FromStr for BehavioralAssaySort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "is_public"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `personal_attributes/behavioralassay` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehavioralAssayInclude {
-    /// Embed the related `taxonomies/setuptype` records in `setup_type`.
-    SetupType,
-    /// Embed the related `taxonomies/behavioralparadigm` records in `behavioral_paradigm`.
-    BehavioralParadigm,
-    /// Embed the related `personal_attributes/license` records in `licenses`.
-    Licenses,
-}
-impl crate::query::IncludeField for BehavioralAssayInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::SetupType => "setup_type",
-            Self::BehavioralParadigm => "behavioral_paradigm",
-            Self::Licenses => "licenses",
-        }
-    }
-}
-impl ::core::str::FromStr for BehavioralAssayInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "setup_type" => ::core::result::Result::Ok(Self::SetupType),
-            "behavioral_paradigm" => ::core::result::Result::Ok(Self::BehavioralParadigm),
-            "licenses" => ::core::result::Result::Ok(Self::Licenses),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["setup_type", "behavioral_paradigm", "licenses"],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc =
+    "The relations of `personal_attributes/behavioralassay` that `include[]` can embed."]
+    BehavioralAssayInclude : IncludeField { #[doc =
+    "Embed the related `taxonomies/setuptype` records in `setup_type`."] SetupType =>
+    "setup_type", #[doc =
+    "Embed the related `taxonomies/behavioralparadigm` records in `behavioral_paradigm`."]
+    BehavioralParadigm => "behavioral_paradigm", #[doc =
+    "Embed the related `personal_attributes/license` records in `licenses`."] Licenses =>
+    "licenses", }
 }
 impl crate::Model for crate::types::BehavioralAssay {
     type Id = ::uuid::Uuid;
@@ -4384,72 +4265,19 @@ impl crate::query::Filter for BehavioralCategoryFilter {
         }
     }
 }
-///The fields `taxonomies/behavioralcategory` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehavioralCategorySort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `taxonomies/behavioralcategory` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    BehavioralCategorySort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `comments`."] Comments => "comments", }
 }
-impl crate::query::SortField for BehavioralCategorySort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for BehavioralCategorySort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "comments"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `taxonomies/behavioralcategory` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehavioralCategoryInclude {
-    /// Embed the related `taxonomies/behavioralcategory` records in `parent`.
-    Parent,
-}
-impl crate::query::IncludeField for BehavioralCategoryInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Parent => "parent",
-        }
-    }
-}
-impl ::core::str::FromStr for BehavioralCategoryInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "parent" => ::core::result::Result::Ok(Self::Parent),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["parent"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc =
+    "The relations of `taxonomies/behavioralcategory` that `include[]` can embed."]
+    BehavioralCategoryInclude : IncludeField { #[doc =
+    "Embed the related `taxonomies/behavioralcategory` records in `parent`."] Parent =>
+    "parent", }
 }
 impl crate::Model for crate::types::BehavioralCategory {
     type Id = ::uuid::Uuid;
@@ -5377,97 +5205,23 @@ impl crate::query::Filter for BehavioralParadigmFilter {
         }
     }
 }
-///The fields `taxonomies/behavioralparadigm` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehavioralParadigmSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `original_publication`.
-    OriginalPublication,
-    /// Sort by `reference_url`.
-    ReferenceUrl,
-    /// Sort by `rrid`.
-    Rrid,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `taxonomies/behavioralparadigm` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    BehavioralParadigmSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `original_publication`."] OriginalPublication =>
+    "original_publication", #[doc = "Sort by `reference_url`."] ReferenceUrl =>
+    "reference_url", #[doc = "Sort by `rrid`."] Rrid => "rrid", #[doc =
+    "Sort by `comments`."] Comments => "comments", }
 }
-impl crate::query::SortField for BehavioralParadigmSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::OriginalPublication => "original_publication",
-            Self::ReferenceUrl => "reference_url",
-            Self::Rrid => "rrid",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for BehavioralParadigmSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "original_publication" => {
-                ::core::result::Result::Ok(Self::OriginalPublication)
-            }
-            "reference_url" => ::core::result::Result::Ok(Self::ReferenceUrl),
-            "rrid" => ::core::result::Result::Ok(Self::Rrid),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "description",
-                            "original_publication",
-                            "reference_url",
-                            "rrid",
-                            "comments",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `taxonomies/behavioralparadigm` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BehavioralParadigmInclude {
-    /// Embed the related `taxonomies/behavioralcategory` records in `category`.
-    Category,
-    /// Embed the related `taxonomies/species` records in `species`.
-    Species,
-}
-impl crate::query::IncludeField for BehavioralParadigmInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Category => "category",
-            Self::Species => "species",
-        }
-    }
-}
-impl ::core::str::FromStr for BehavioralParadigmInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "category" => ::core::result::Result::Ok(Self::Category),
-            "species" => ::core::result::Result::Ok(Self::Species),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["category", "species"]),
-                )
-            }
-        }
+crate::field_enum! {
+    #[doc =
+    "The relations of `taxonomies/behavioralparadigm` that `include[]` can embed."]
+    BehavioralParadigmInclude : IncludeField { #[doc =
+    "Embed the related `taxonomies/behavioralcategory` records in `category`."] Category
+    => "category", #[doc =
+    "Embed the related `taxonomies/species` records in `species`."] Species => "species",
     }
 }
 impl crate::Model for crate::types::BehavioralParadigm {
@@ -6001,64 +5755,17 @@ impl crate::query::Filter for BrainRegionFilter {
         }
     }
 }
-///The fields `taxonomies/brainregion` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BrainRegionSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `acronym`.
-    Acronym,
-    /// Sort by `atlas`.
-    Atlas,
+crate::field_enum! {
+    #[doc =
+    "The fields `taxonomies/brainregion` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    BrainRegionSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `acronym`."] Acronym => "acronym", #[doc =
+    "Sort by `atlas`."] Atlas => "atlas", }
 }
-impl crate::query::SortField for BrainRegionSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Acronym => "acronym",
-            Self::Atlas => "atlas",
-        }
-    }
-}
-impl ::core::str::FromStr for BrainRegionSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "acronym" => ::core::result::Result::Ok(Self::Acronym),
-            "atlas" => ::core::result::Result::Ok(Self::Atlas),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "acronym", "atlas"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `taxonomies/brainregion` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BrainRegionInclude {}
-impl crate::query::IncludeField for BrainRegionInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for BrainRegionInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc = "The relations of `taxonomies/brainregion` that `include[]` can embed."]
+    BrainRegionInclude : IncludeField {}
 }
 impl crate::Model for crate::types::BrainRegion {
     type Id = ::uuid::Uuid;
@@ -7144,110 +6851,23 @@ impl crate::query::Filter for BreedingFilter {
         }
     }
 }
-///The fields `stem/breeding` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BreedingSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `birth_date`.
-    BirthDate,
-    /// Sort by `start_date`.
-    StartDate,
-    /// Sort by `end_date`.
-    EndDate,
-    /// Sort by `weaning_date`.
-    WeaningDate,
-    /// Sort by `litter_size`.
-    LitterSize,
-    /// Sort by `expected_genotype`.
-    ExpectedGenotype,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/breeding` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    BreedingSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `birth_date`."] BirthDate => "birth_date", #[doc =
+    "Sort by `start_date`."] StartDate => "start_date", #[doc = "Sort by `end_date`."]
+    EndDate => "end_date", #[doc = "Sort by `weaning_date`."] WeaningDate =>
+    "weaning_date", #[doc = "Sort by `litter_size`."] LitterSize => "litter_size", #[doc
+    = "Sort by `expected_genotype`."] ExpectedGenotype => "expected_genotype", }
 }
-impl crate::query::SortField for BreedingSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::BirthDate => "birth_date",
-            Self::StartDate => "start_date",
-            Self::EndDate => "end_date",
-            Self::WeaningDate => "weaning_date",
-            Self::LitterSize => "litter_size",
-            Self::ExpectedGenotype => "expected_genotype",
-        }
-    }
-}
-impl ::core::str::FromStr for BreedingSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "birth_date" => ::core::result::Result::Ok(Self::BirthDate),
-            "start_date" => ::core::result::Result::Ok(Self::StartDate),
-            "end_date" => ::core::result::Result::Ok(Self::EndDate),
-            "weaning_date" => ::core::result::Result::Ok(Self::WeaningDate),
-            "litter_size" => ::core::result::Result::Ok(Self::LitterSize),
-            "expected_genotype" => ::core::result::Result::Ok(Self::ExpectedGenotype),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "description",
-                            "birth_date",
-                            "start_date",
-                            "end_date",
-                            "weaning_date",
-                            "litter_size",
-                            "expected_genotype",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/breeding` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BreedingInclude {
-    /// Embed the related `stem/project` records in `project`.
-    Project,
-    /// Embed the related `stem/subject` records in `mother`.
-    Mother,
-    /// Embed the related `stem/subject` records in `father`.
-    Father,
-}
-impl crate::query::IncludeField for BreedingInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Project => "project",
-            Self::Mother => "mother",
-            Self::Father => "father",
-        }
-    }
-}
-impl ::core::str::FromStr for BreedingInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "project" => ::core::result::Result::Ok(Self::Project),
-            "mother" => ::core::result::Result::Ok(Self::Mother),
-            "father" => ::core::result::Result::Ok(Self::Father),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["project", "mother", "father"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `stem/breeding` that `include[]` can embed."]
+    BreedingInclude : IncludeField { #[doc =
+    "Embed the related `stem/project` records in `project`."] Project => "project", #[doc
+    = "Embed the related `stem/subject` records in `mother`."] Mother => "mother", #[doc
+    = "Embed the related `stem/subject` records in `father`."] Father => "father", }
 }
 impl crate::Model for crate::types::Breeding {
     type Id = ::uuid::Uuid;
@@ -7744,69 +7364,18 @@ impl crate::query::Filter for CohortFilter {
         }
     }
 }
-///The fields `stem/cohort` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CohortSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/cohort` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    CohortSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", }
 }
-impl crate::query::SortField for CohortSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-        }
-    }
-}
-impl ::core::str::FromStr for CohortSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["id", "name", "description"]),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/cohort` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CohortInclude {
-    /// Embed the related `stem/project` records in `project`.
-    Project,
-    /// Embed the related `stem/subject` records in `subjects`.
-    Subjects,
-}
-impl crate::query::IncludeField for CohortInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Project => "project",
-            Self::Subjects => "subjects",
-        }
-    }
-}
-impl ::core::str::FromStr for CohortInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "project" => ::core::result::Result::Ok(Self::Project),
-            "subjects" => ::core::result::Result::Ok(Self::Subjects),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["project", "subjects"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `stem/cohort` that `include[]` can embed."] CohortInclude :
+    IncludeField { #[doc = "Embed the related `stem/project` records in `project`."]
+    Project => "project", #[doc =
+    "Embed the related `stem/subject` records in `subjects`."] Subjects => "subjects", }
 }
 impl crate::Model for crate::types::Cohort {
     type Id = ::uuid::Uuid;
@@ -8291,68 +7860,18 @@ impl crate::query::Filter for CollectionFilter {
         }
     }
 }
-///The fields `stem/collection` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CollectionSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/collection` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    CollectionSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", }
 }
-impl crate::query::SortField for CollectionSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-        }
-    }
-}
-impl ::core::str::FromStr for CollectionSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["id", "name", "description"]),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/collection` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CollectionInclude {
-    /// Embed the related `stem/project` records in `project`.
-    Project,
-    /// Embed the related `stem/session` records in `sessions`.
-    Sessions,
-}
-impl crate::query::IncludeField for CollectionInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Project => "project",
-            Self::Sessions => "sessions",
-        }
-    }
-}
-impl ::core::str::FromStr for CollectionInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "project" => ::core::result::Result::Ok(Self::Project),
-            "sessions" => ::core::result::Result::Ok(Self::Sessions),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["project", "sessions"]),
-                )
-            }
-        }
+crate::field_enum! {
+    #[doc = "The relations of `stem/collection` that `include[]` can embed."]
+    CollectionInclude : IncludeField { #[doc =
+    "Embed the related `stem/project` records in `project`."] Project => "project", #[doc
+    = "Embed the related `stem/session` records in `sessions`."] Sessions => "sessions",
     }
 }
 impl crate::Model for crate::types::Collection {
@@ -9255,92 +8774,20 @@ impl crate::query::Filter for ConsumableFilter {
         }
     }
 }
-///The fields `resources/consumable` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConsumableSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `rrid`.
-    Rrid,
-    /// Sort by `rrid_url`.
-    RridUrl,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `resources/consumable` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ConsumableSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `type`."] Type => "type", #[doc = "Sort by `rrid`."]
+    Rrid => "rrid", #[doc = "Sort by `rrid_url`."] RridUrl => "rrid_url", #[doc =
+    "Sort by `comments`."] Comments => "comments", }
 }
-impl crate::query::SortField for ConsumableSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Type => "type",
-            Self::Rrid => "rrid",
-            Self::RridUrl => "rrid_url",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for ConsumableSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "rrid" => ::core::result::Result::Ok(Self::Rrid),
-            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "description",
-                            "type",
-                            "rrid",
-                            "rrid_url",
-                            "comments",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `resources/consumable` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConsumableInclude {
-    /// Embed the related `resources/supplier` records in `supplier`.
-    Supplier,
-}
-impl crate::query::IncludeField for ConsumableInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Supplier => "supplier",
-        }
-    }
-}
-impl ::core::str::FromStr for ConsumableInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "supplier" => ::core::result::Result::Ok(Self::Supplier),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["supplier"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `resources/consumable` that `include[]` can embed."]
+    ConsumableInclude : IncludeField { #[doc =
+    "Embed the related `resources/supplier` records in `supplier`."] Supplier =>
+    "supplier", }
 }
 impl crate::Model for crate::types::Consumable {
     type Id = ::uuid::Uuid;
@@ -10619,116 +10066,26 @@ impl crate::query::Filter for ConsumableStockFilter {
         }
     }
 }
-///The fields `modules/consumablestock` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConsumableStockSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `status`.
-    Status,
-    /// Sort by `notes`.
-    Notes,
-    /// Sort by `acquisition_date`.
-    AcquisitionDate,
-    /// Sort by `expiration_date`.
-    ExpirationDate,
-    /// Sort by `storage_location`.
-    StorageLocation,
-    /// Sort by `storage_conditions`.
-    StorageConditions,
-    /// Sort by `intended_use`.
-    IntendedUse,
-    /// Sort by `cost`.
-    Cost,
-    /// Sort by `type_schema_version`.
-    TypeSchemaVersion,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/consumablestock` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ConsumableStockSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `type`."] Type => "type", #[doc = "Sort by `status`."] Status => "status",
+    #[doc = "Sort by `notes`."] Notes => "notes", #[doc = "Sort by `acquisition_date`."]
+    AcquisitionDate => "acquisition_date", #[doc = "Sort by `expiration_date`."]
+    ExpirationDate => "expiration_date", #[doc = "Sort by `storage_location`."]
+    StorageLocation => "storage_location", #[doc = "Sort by `storage_conditions`."]
+    StorageConditions => "storage_conditions", #[doc = "Sort by `intended_use`."]
+    IntendedUse => "intended_use", #[doc = "Sort by `cost`."] Cost => "cost", #[doc =
+    "Sort by `type_schema_version`."] TypeSchemaVersion => "type_schema_version", }
 }
-impl crate::query::SortField for ConsumableStockSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Type => "type",
-            Self::Status => "status",
-            Self::Notes => "notes",
-            Self::AcquisitionDate => "acquisition_date",
-            Self::ExpirationDate => "expiration_date",
-            Self::StorageLocation => "storage_location",
-            Self::StorageConditions => "storage_conditions",
-            Self::IntendedUse => "intended_use",
-            Self::Cost => "cost",
-            Self::TypeSchemaVersion => "type_schema_version",
-        }
-    }
-}
-impl ::core::str::FromStr for ConsumableStockSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "status" => ::core::result::Result::Ok(Self::Status),
-            "notes" => ::core::result::Result::Ok(Self::Notes),
-            "acquisition_date" => ::core::result::Result::Ok(Self::AcquisitionDate),
-            "expiration_date" => ::core::result::Result::Ok(Self::ExpirationDate),
-            "storage_location" => ::core::result::Result::Ok(Self::StorageLocation),
-            "storage_conditions" => ::core::result::Result::Ok(Self::StorageConditions),
-            "intended_use" => ::core::result::Result::Ok(Self::IntendedUse),
-            "cost" => ::core::result::Result::Ok(Self::Cost),
-            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "type",
-                            "status",
-                            "notes",
-                            "acquisition_date",
-                            "expiration_date",
-                            "storage_location",
-                            "storage_conditions",
-                            "intended_use",
-                            "cost",
-                            "type_schema_version",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/consumablestock` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConsumableStockInclude {
-    /// Embed the related `personal_attributes/inventory` records in `inventory`.
-    Inventory,
-    /// Embed the related `resources/consumable` records in `consumable`.
-    Consumable,
-}
-impl crate::query::IncludeField for ConsumableStockInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Inventory => "inventory",
-            Self::Consumable => "consumable",
-        }
-    }
-}
-impl ::core::str::FromStr for ConsumableStockInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "inventory" => ::core::result::Result::Ok(Self::Inventory),
-            "consumable" => ::core::result::Result::Ok(Self::Consumable),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["inventory", "consumable"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/consumablestock` that `include[]` can embed."]
+    ConsumableStockInclude : IncludeField { #[doc =
+    "Embed the related `personal_attributes/inventory` records in `inventory`."]
+    Inventory => "inventory", #[doc =
+    "Embed the related `resources/consumable` records in `consumable`."] Consumable =>
+    "consumable", }
 }
 impl crate::Model for crate::types::ConsumableStock {
     type Id = ::uuid::Uuid;
@@ -11512,91 +10869,23 @@ impl crate::query::Filter for DataAcquisitionFilter {
         }
     }
 }
-///The fields `modules/dataacquisition` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DataAcquisitionSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `notes`.
-    Notes,
-    /// Sort by `type_schema_version`.
-    TypeSchemaVersion,
-    /// Sort by `image`.
-    Image,
-    /// Sort by `order`.
-    Order,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/dataacquisition` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    DataAcquisitionSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `type`."] Type => "type", #[doc = "Sort by `notes`."] Notes => "notes",
+    #[doc = "Sort by `type_schema_version`."] TypeSchemaVersion => "type_schema_version",
+    #[doc = "Sort by `image`."] Image => "image", #[doc = "Sort by `order`."] Order =>
+    "order", }
 }
-impl crate::query::SortField for DataAcquisitionSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Type => "type",
-            Self::Notes => "notes",
-            Self::TypeSchemaVersion => "type_schema_version",
-            Self::Image => "image",
-            Self::Order => "order",
-        }
-    }
-}
-impl ::core::str::FromStr for DataAcquisitionSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "notes" => ::core::result::Result::Ok(Self::Notes),
-            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
-            "image" => ::core::result::Result::Ok(Self::Image),
-            "order" => ::core::result::Result::Ok(Self::Order),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "type", "notes", "type_schema_version", "image", "order"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/dataacquisition` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DataAcquisitionInclude {
-    /// Embed the related `stem/session` records in `session`.
-    Session,
-    /// Embed the related `modules/procedure` records in `procedures`.
-    Procedures,
-    /// Embed the related `modules/equipment` records in `equipment`.
-    Equipment,
-}
-impl crate::query::IncludeField for DataAcquisitionInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Session => "session",
-            Self::Procedures => "procedures",
-            Self::Equipment => "equipment",
-        }
-    }
-}
-impl ::core::str::FromStr for DataAcquisitionInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "session" => ::core::result::Result::Ok(Self::Session),
-            "procedures" => ::core::result::Result::Ok(Self::Procedures),
-            "equipment" => ::core::result::Result::Ok(Self::Equipment),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["session", "procedures", "equipment"],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/dataacquisition` that `include[]` can embed."]
+    DataAcquisitionInclude : IncludeField { #[doc =
+    "Embed the related `stem/session` records in `session`."] Session => "session", #[doc
+    = "Embed the related `modules/procedure` records in `procedures`."] Procedures =>
+    "procedures", #[doc =
+    "Embed the related `modules/equipment` records in `equipment`."] Equipment =>
+    "equipment", }
 }
 impl crate::Model for crate::types::DataAcquisition {
     type Id = ::uuid::Uuid;
@@ -12147,64 +11436,18 @@ impl crate::query::Filter for DataStorageFilter {
         }
     }
 }
-///The fields `personal_attributes/datastorage` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DataStorageSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `location`.
-    Location,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `is_public`.
-    IsPublic,
+crate::field_enum! {
+    #[doc =
+    "The fields `personal_attributes/datastorage` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    DataStorageSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `location`."] Location =>
+    "location", #[doc = "Sort by `description`."] Description => "description", #[doc =
+    "Sort by `is_public`."] IsPublic => "is_public", }
 }
-impl crate::query::SortField for DataStorageSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Location => "location",
-            Self::Description => "description",
-            Self::IsPublic => "is_public",
-        }
-    }
-}
-impl ::core::str::FromStr for DataStorageSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "location" => ::core::result::Result::Ok(Self::Location),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "location", "description", "is_public"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `personal_attributes/datastorage` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DataStorageInclude {}
-impl crate::query::IncludeField for DataStorageInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for DataStorageInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc =
+    "The relations of `personal_attributes/datastorage` that `include[]` can embed."]
+    DataStorageInclude : IncludeField {}
 }
 impl crate::Model for crate::types::DataStorage {
     type Id = ::uuid::Uuid;
@@ -13187,110 +12430,25 @@ impl crate::query::Filter for EquipmentFilter {
         }
     }
 }
-///The fields `modules/equipment` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EquipmentSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `notes`.
-    Notes,
-    /// Sort by `date_time`.
-    DateTime,
-    /// Sort by `type_schema_version`.
-    TypeSchemaVersion,
-    /// Sort by `coordinates_system`.
-    CoordinatesSystem,
-    /// Sort by `coordinates_schema_version`.
-    CoordinatesSchemaVersion,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/equipment` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    EquipmentSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `type`."] Type => "type", #[doc =
+    "Sort by `notes`."] Notes => "notes", #[doc = "Sort by `date_time`."] DateTime =>
+    "date_time", #[doc = "Sort by `type_schema_version`."] TypeSchemaVersion =>
+    "type_schema_version", #[doc = "Sort by `coordinates_system`."] CoordinatesSystem =>
+    "coordinates_system", #[doc = "Sort by `coordinates_schema_version`."]
+    CoordinatesSchemaVersion => "coordinates_schema_version", }
 }
-impl crate::query::SortField for EquipmentSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Type => "type",
-            Self::Notes => "notes",
-            Self::DateTime => "date_time",
-            Self::TypeSchemaVersion => "type_schema_version",
-            Self::CoordinatesSystem => "coordinates_system",
-            Self::CoordinatesSchemaVersion => "coordinates_schema_version",
-        }
-    }
-}
-impl ::core::str::FromStr for EquipmentSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "notes" => ::core::result::Result::Ok(Self::Notes),
-            "date_time" => ::core::result::Result::Ok(Self::DateTime),
-            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
-            "coordinates_system" => ::core::result::Result::Ok(Self::CoordinatesSystem),
-            "coordinates_schema_version" => {
-                ::core::result::Result::Ok(Self::CoordinatesSchemaVersion)
-            }
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "type",
-                            "notes",
-                            "date_time",
-                            "type_schema_version",
-                            "coordinates_system",
-                            "coordinates_schema_version",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/equipment` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EquipmentInclude {
-    /// Embed the related `personal_attributes/setup` records in `setup`.
-    Setup,
-    /// Embed the related `resources/consumable` records in `consumable`.
-    Consumable,
-    /// Embed the related `resources/hardwaredevice` records in `hardwaredevice`.
-    Hardwaredevice,
-}
-impl crate::query::IncludeField for EquipmentInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Setup => "setup",
-            Self::Consumable => "consumable",
-            Self::Hardwaredevice => "hardwaredevice",
-        }
-    }
-}
-impl ::core::str::FromStr for EquipmentInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "setup" => ::core::result::Result::Ok(Self::Setup),
-            "consumable" => ::core::result::Result::Ok(Self::Consumable),
-            "hardwaredevice" => ::core::result::Result::Ok(Self::Hardwaredevice),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["setup", "consumable", "hardwaredevice"],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/equipment` that `include[]` can embed."]
+    EquipmentInclude : IncludeField { #[doc =
+    "Embed the related `personal_attributes/setup` records in `setup`."] Setup =>
+    "setup", #[doc = "Embed the related `resources/consumable` records in `consumable`."]
+    Consumable => "consumable", #[doc =
+    "Embed the related `resources/hardwaredevice` records in `hardwaredevice`."]
+    Hardwaredevice => "hardwaredevice", }
 }
 impl crate::Model for crate::types::Equipment {
     type Id = ::uuid::Uuid;
@@ -13628,49 +12786,15 @@ impl crate::query::Filter for GroupFilter {
         }
     }
 }
-///The fields `users/group` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
+crate::field_enum! {
+    #[doc =
+    "The fields `users/group` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    GroupSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", }
 }
-impl crate::query::SortField for GroupSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-        }
-    }
-}
-impl ::core::str::FromStr for GroupSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["id", "name"]),
-                )
-            }
-        }
-    }
-}
-///The relations of `users/group` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupInclude {}
-impl crate::query::IncludeField for GroupInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for GroupInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc = "The relations of `users/group` that `include[]` can embed."] GroupInclude :
+    IncludeField {}
 }
 impl crate::Model for crate::types::Group {
     type Id = i64;
@@ -13951,76 +13075,20 @@ impl crate::query::Filter for GroupMembershipInvitationFilter {
         }
     }
 }
-///The fields `users/group_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupMembershipInvitationSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `new_manager`.
-    NewManager,
-    /// Sort by `new_owner`.
-    NewOwner,
+crate::field_enum! {
+    #[doc =
+    "The fields `users/group_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    GroupMembershipInvitationSort : SortField { #[doc = "Sort by `id`."] Id => "id",
+    #[doc = "Sort by `new_manager`."] NewManager => "new_manager", #[doc =
+    "Sort by `new_owner`."] NewOwner => "new_owner", }
 }
-impl crate::query::SortField for GroupMembershipInvitationSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::NewManager => "new_manager",
-            Self::NewOwner => "new_owner",
-        }
-    }
-}
-impl ::core::str::FromStr for GroupMembershipInvitationSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "new_manager" => ::core::result::Result::Ok(Self::NewManager),
-            "new_owner" => ::core::result::Result::Ok(Self::NewOwner),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "new_manager", "new_owner"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `users/group_membership_invitation` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupMembershipInvitationInclude {
-    /// Embed the related `users/user` records in `user_account_invitation`.
-    UserAccountInvitation,
-    /// Embed the related `users/group` records in `authgroup`.
-    Authgroup,
-}
-impl crate::query::IncludeField for GroupMembershipInvitationInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::UserAccountInvitation => "user_account_invitation",
-            Self::Authgroup => "authgroup",
-        }
-    }
-}
-impl ::core::str::FromStr for GroupMembershipInvitationInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "user_account_invitation" => {
-                ::core::result::Result::Ok(Self::UserAccountInvitation)
-            }
-            "authgroup" => ::core::result::Result::Ok(Self::Authgroup),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["user_account_invitation", "authgroup"],
-                    ),
-                )
-            }
-        }
+crate::field_enum! {
+    #[doc =
+    "The relations of `users/group_membership_invitation` that `include[]` can embed."]
+    GroupMembershipInvitationInclude : IncludeField { #[doc =
+    "Embed the related `users/user` records in `user_account_invitation`."]
+    UserAccountInvitation => "user_account_invitation", #[doc =
+    "Embed the related `users/group` records in `authgroup`."] Authgroup => "authgroup",
     }
 }
 impl crate::Model for crate::types::GroupMembershipInvitation {
@@ -14240,61 +13308,18 @@ impl crate::query::Filter for GroupMembershipRequestFilter {
         }
     }
 }
-///The fields `users/group_membership_request` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupMembershipRequestSort {
-    /// Sort by `id`.
-    Id,
+crate::field_enum! {
+    #[doc =
+    "The fields `users/group_membership_request` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    GroupMembershipRequestSort : SortField { #[doc = "Sort by `id`."] Id => "id", }
 }
-impl crate::query::SortField for GroupMembershipRequestSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-        }
-    }
-}
-impl ::core::str::FromStr for GroupMembershipRequestSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            _ => ::core::result::Result::Err(crate::query::UnknownField::new(s, &["id"])),
-        }
-    }
-}
-///The relations of `users/group_membership_request` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupMembershipRequestInclude {
-    /// Embed the related `users/user` records in `user_account_request`.
-    UserAccountRequest,
-    /// Embed the related `users/group` records in `authgroup`.
-    Authgroup,
-}
-impl crate::query::IncludeField for GroupMembershipRequestInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::UserAccountRequest => "user_account_request",
-            Self::Authgroup => "authgroup",
-        }
-    }
-}
-impl ::core::str::FromStr for GroupMembershipRequestInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "user_account_request" => {
-                ::core::result::Result::Ok(Self::UserAccountRequest)
-            }
-            "authgroup" => ::core::result::Result::Ok(Self::Authgroup),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["user_account_request", "authgroup"],
-                    ),
-                )
-            }
-        }
+crate::field_enum! {
+    #[doc =
+    "The relations of `users/group_membership_request` that `include[]` can embed."]
+    GroupMembershipRequestInclude : IncludeField { #[doc =
+    "Embed the related `users/user` records in `user_account_request`."]
+    UserAccountRequest => "user_account_request", #[doc =
+    "Embed the related `users/group` records in `authgroup`."] Authgroup => "authgroup",
     }
 }
 impl crate::Model for crate::types::GroupMembershipRequest {
@@ -15068,80 +14093,20 @@ impl crate::query::Filter for HardwareDeviceFilter {
         }
     }
 }
-///The fields `resources/hardwaredevice` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum HardwareDeviceSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `rrid`.
-    Rrid,
-    /// Sort by `rrid_url`.
-    RridUrl,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `resources/hardwaredevice` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    HardwareDeviceSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `rrid`."] Rrid => "rrid", #[doc =
+    "Sort by `rrid_url`."] RridUrl => "rrid_url", #[doc = "Sort by `comments`."] Comments
+    => "comments", }
 }
-impl crate::query::SortField for HardwareDeviceSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Rrid => "rrid",
-            Self::RridUrl => "rrid_url",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for HardwareDeviceSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "rrid" => ::core::result::Result::Ok(Self::Rrid),
-            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "rrid", "rrid_url", "comments"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `resources/hardwaredevice` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum HardwareDeviceInclude {
-    /// Embed the related `resources/supplier` records in `supplier`.
-    Supplier,
-}
-impl crate::query::IncludeField for HardwareDeviceInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Supplier => "supplier",
-        }
-    }
-}
-impl ::core::str::FromStr for HardwareDeviceInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "supplier" => ::core::result::Result::Ok(Self::Supplier),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["supplier"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `resources/hardwaredevice` that `include[]` can embed."]
+    HardwareDeviceInclude : IncludeField { #[doc =
+    "Embed the related `resources/supplier` records in `supplier`."] Supplier =>
+    "supplier", }
 }
 impl crate::Model for crate::types::HardwareDevice {
     type Id = ::uuid::Uuid;
@@ -15657,64 +14622,18 @@ impl crate::query::Filter for InventoryFilter {
         }
     }
 }
-///The fields `personal_attributes/inventory` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InventorySort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `location`.
-    Location,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `is_public`.
-    IsPublic,
+crate::field_enum! {
+    #[doc =
+    "The fields `personal_attributes/inventory` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    InventorySort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `location`."] Location =>
+    "location", #[doc = "Sort by `description`."] Description => "description", #[doc =
+    "Sort by `is_public`."] IsPublic => "is_public", }
 }
-impl crate::query::SortField for InventorySort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Location => "location",
-            Self::Description => "description",
-            Self::IsPublic => "is_public",
-        }
-    }
-}
-impl ::core::str::FromStr for InventorySort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "location" => ::core::result::Result::Ok(Self::Location),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "location", "description", "is_public"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `personal_attributes/inventory` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InventoryInclude {}
-impl crate::query::IncludeField for InventoryInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for InventoryInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc =
+    "The relations of `personal_attributes/inventory` that `include[]` can embed."]
+    InventoryInclude : IncludeField {}
 }
 impl crate::Model for crate::types::Inventory {
     type Id = ::uuid::Uuid;
@@ -16316,64 +15235,17 @@ impl crate::query::Filter for JournalFilter {
         }
     }
 }
-///The fields `dissemination/journal` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JournalSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `website`.
-    Website,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `dissemination/journal` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    JournalSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `website`."] Website => "website", #[doc =
+    "Sort by `comments`."] Comments => "comments", }
 }
-impl crate::query::SortField for JournalSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Website => "website",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for JournalSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "website" => ::core::result::Result::Ok(Self::Website),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "website", "comments"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `dissemination/journal` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JournalInclude {}
-impl crate::query::IncludeField for JournalInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for JournalInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc = "The relations of `dissemination/journal` that `include[]` can embed."]
+    JournalInclude : IncludeField {}
 }
 impl crate::Model for crate::types::Journal {
     type Id = ::uuid::Uuid;
@@ -17285,101 +16157,22 @@ impl crate::query::Filter for LaboratoryFilter {
         }
     }
 }
-///The fields `users/laboratory` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LaboratorySort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `website`.
-    Website,
-    /// Sort by `department`.
-    Department,
-    /// Sort by `institution`.
-    Institution,
-    /// Sort by `city`.
-    City,
-    /// Sort by `country`.
-    Country,
+crate::field_enum! {
+    #[doc =
+    "The fields `users/laboratory` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    LaboratorySort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `description`."] Description => "description", #[doc = "Sort by `website`."]
+    Website => "website", #[doc = "Sort by `department`."] Department => "department",
+    #[doc = "Sort by `institution`."] Institution => "institution", #[doc =
+    "Sort by `city`."] City => "city", #[doc = "Sort by `country`."] Country =>
+    "country", }
 }
-impl crate::query::SortField for LaboratorySort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Description => "description",
-            Self::Website => "website",
-            Self::Department => "department",
-            Self::Institution => "institution",
-            Self::City => "city",
-            Self::Country => "country",
-        }
-    }
-}
-impl ::core::str::FromStr for LaboratorySort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "website" => ::core::result::Result::Ok(Self::Website),
-            "department" => ::core::result::Result::Ok(Self::Department),
-            "institution" => ::core::result::Result::Ok(Self::Institution),
-            "city" => ::core::result::Result::Ok(Self::City),
-            "country" => ::core::result::Result::Ok(Self::Country),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "description",
-                            "website",
-                            "department",
-                            "institution",
-                            "city",
-                            "country",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `users/laboratory` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LaboratoryInclude {
-    /// Embed the related `users/group` records in `group`.
-    Group,
-    /// Embed the related `users/user` records in `principal_investigators`.
-    PrincipalInvestigators,
-}
-impl crate::query::IncludeField for LaboratoryInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Group => "group",
-            Self::PrincipalInvestigators => "principal_investigators",
-        }
-    }
-}
-impl ::core::str::FromStr for LaboratoryInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "group" => ::core::result::Result::Ok(Self::Group),
-            "principal_investigators" => {
-                ::core::result::Result::Ok(Self::PrincipalInvestigators)
-            }
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["group", "principal_investigators"],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `users/laboratory` that `include[]` can embed."]
+    LaboratoryInclude : IncludeField { #[doc =
+    "Embed the related `users/group` records in `group`."] Group => "group", #[doc =
+    "Embed the related `users/user` records in `principal_investigators`."]
+    PrincipalInvestigators => "principal_investigators", }
 }
 impl crate::Model for crate::types::Laboratory {
     type Id = ::uuid::Uuid;
@@ -18586,139 +17379,31 @@ impl crate::query::Filter for LicenseFilter {
         }
     }
 }
-///The fields `personal_attributes/license` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LicenseSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `status`.
-    Status,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `country`.
-    Country,
-    /// Sort by `license_number`.
-    LicenseNumber,
-    /// Sort by `license_document`.
-    LicenseDocument,
-    /// Sort by `valid_from`.
-    ValidFrom,
-    /// Sort by `valid_until`.
-    ValidUntil,
-    /// Sort by `is_public`.
-    IsPublic,
-}
-impl crate::query::SortField for LicenseSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Type => "type",
-            Self::Status => "status",
-            Self::Description => "description",
-            Self::Country => "country",
-            Self::LicenseNumber => "license_number",
-            Self::LicenseDocument => "license_document",
-            Self::ValidFrom => "valid_from",
-            Self::ValidUntil => "valid_until",
-            Self::IsPublic => "is_public",
-        }
+crate::field_enum! {
+    #[doc =
+    "The fields `personal_attributes/license` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    LicenseSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `type`."] Type => "type", #[doc =
+    "Sort by `status`."] Status => "status", #[doc = "Sort by `description`."]
+    Description => "description", #[doc = "Sort by `country`."] Country => "country",
+    #[doc = "Sort by `license_number`."] LicenseNumber => "license_number", #[doc =
+    "Sort by `license_document`."] LicenseDocument => "license_document", #[doc =
+    "Sort by `valid_from`."] ValidFrom => "valid_from", #[doc = "Sort by `valid_until`."]
+    ValidUntil => "valid_until", #[doc = "Sort by `is_public`."] IsPublic => "is_public",
     }
 }
-impl ::core::str::FromStr for LicenseSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "status" => ::core::result::Result::Ok(Self::Status),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "country" => ::core::result::Result::Ok(Self::Country),
-            "license_number" => ::core::result::Result::Ok(Self::LicenseNumber),
-            "license_document" => ::core::result::Result::Ok(Self::LicenseDocument),
-            "valid_from" => ::core::result::Result::Ok(Self::ValidFrom),
-            "valid_until" => ::core::result::Result::Ok(Self::ValidUntil),
-            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "type",
-                            "status",
-                            "description",
-                            "country",
-                            "license_number",
-                            "license_document",
-                            "valid_from",
-                            "valid_until",
-                            "is_public",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `personal_attributes/license` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LicenseInclude {
-    /// Embed the related `taxonomies/regulatoryauthority` records in `regulatory_authority`.
-    RegulatoryAuthority,
-    /// Embed the related `users/user` records in `license_holders`.
-    LicenseHolders,
-    /// Embed the related `personal_attributes/behavioralassay` records in `behavioralassays`.
-    Behavioralassays,
-    /// Embed the related `stem/subject` records in `subjects`.
-    Subjects,
-    /// Embed the related `modules/procedure` records in `procedures`.
-    Procedures,
-}
-impl crate::query::IncludeField for LicenseInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::RegulatoryAuthority => "regulatory_authority",
-            Self::LicenseHolders => "license_holders",
-            Self::Behavioralassays => "behavioralassays",
-            Self::Subjects => "subjects",
-            Self::Procedures => "procedures",
-        }
-    }
-}
-impl ::core::str::FromStr for LicenseInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "regulatory_authority" => {
-                ::core::result::Result::Ok(Self::RegulatoryAuthority)
-            }
-            "license_holders" => ::core::result::Result::Ok(Self::LicenseHolders),
-            "behavioralassays" => ::core::result::Result::Ok(Self::Behavioralassays),
-            "subjects" => ::core::result::Result::Ok(Self::Subjects),
-            "procedures" => ::core::result::Result::Ok(Self::Procedures),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "regulatory_authority",
-                            "license_holders",
-                            "behavioralassays",
-                            "subjects",
-                            "procedures",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `personal_attributes/license` that `include[]` can embed."]
+    LicenseInclude : IncludeField { #[doc =
+    "Embed the related `taxonomies/regulatoryauthority` records in `regulatory_authority`."]
+    RegulatoryAuthority => "regulatory_authority", #[doc =
+    "Embed the related `users/user` records in `license_holders`."] LicenseHolders =>
+    "license_holders", #[doc =
+    "Embed the related `personal_attributes/behavioralassay` records in `behavioralassays`."]
+    Behavioralassays => "behavioralassays", #[doc =
+    "Embed the related `stem/subject` records in `subjects`."] Subjects => "subjects",
+    #[doc = "Embed the related `modules/procedure` records in `procedures`."] Procedures
+    => "procedures", }
 }
 impl crate::Model for crate::types::License {
     type Id = ::uuid::Uuid;
@@ -19386,87 +18071,22 @@ impl crate::query::Filter for ManipulationFilter {
         }
     }
 }
-///The fields `modules/manipulation` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ManipulationSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `notes`.
-    Notes,
-    /// Sort by `type_schema_version`.
-    TypeSchemaVersion,
-    /// Sort by `order`.
-    Order,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/manipulation` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ManipulationSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `type`."] Type => "type", #[doc = "Sort by `notes`."] Notes => "notes",
+    #[doc = "Sort by `type_schema_version`."] TypeSchemaVersion => "type_schema_version",
+    #[doc = "Sort by `order`."] Order => "order", }
 }
-impl crate::query::SortField for ManipulationSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Type => "type",
-            Self::Notes => "notes",
-            Self::TypeSchemaVersion => "type_schema_version",
-            Self::Order => "order",
-        }
-    }
-}
-impl ::core::str::FromStr for ManipulationSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "notes" => ::core::result::Result::Ok(Self::Notes),
-            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
-            "order" => ::core::result::Result::Ok(Self::Order),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "type", "notes", "type_schema_version", "order"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/manipulation` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ManipulationInclude {
-    /// Embed the related `modules/procedure` records in `procedures`.
-    Procedures,
-    /// Embed the related `stem/session` records in `session`.
-    Session,
-    /// Embed the related `modules/equipment` records in `equipment`.
-    Equipment,
-}
-impl crate::query::IncludeField for ManipulationInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Procedures => "procedures",
-            Self::Session => "session",
-            Self::Equipment => "equipment",
-        }
-    }
-}
-impl ::core::str::FromStr for ManipulationInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "procedures" => ::core::result::Result::Ok(Self::Procedures),
-            "session" => ::core::result::Result::Ok(Self::Session),
-            "equipment" => ::core::result::Result::Ok(Self::Equipment),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["procedures", "session", "equipment"],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/manipulation` that `include[]` can embed."]
+    ManipulationInclude : IncludeField { #[doc =
+    "Embed the related `modules/procedure` records in `procedures`."] Procedures =>
+    "procedures", #[doc = "Embed the related `stem/session` records in `session`."]
+    Session => "session", #[doc =
+    "Embed the related `modules/equipment` records in `equipment`."] Equipment =>
+    "equipment", }
 }
 impl crate::Model for crate::types::Manipulation {
     type Id = ::uuid::Uuid;
@@ -20584,129 +19204,30 @@ impl crate::query::Filter for ProcedureFilter {
         }
     }
 }
-///The fields `modules/procedure` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProcedureSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `notes`.
-    Notes,
-    /// Sort by `date_time`.
-    DateTime,
-    /// Sort by `type_schema_version`.
-    TypeSchemaVersion,
-    /// Sort by `coordinates_system`.
-    CoordinatesSystem,
-    /// Sort by `coordinates_schema_version`.
-    CoordinatesSchemaVersion,
-    /// Sort by `created_at`.
-    CreatedAt,
-    /// Sort by `updated_at`.
-    UpdatedAt,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/procedure` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ProcedureSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `type`."] Type => "type", #[doc = "Sort by `notes`."] Notes => "notes",
+    #[doc = "Sort by `date_time`."] DateTime => "date_time", #[doc =
+    "Sort by `type_schema_version`."] TypeSchemaVersion => "type_schema_version", #[doc =
+    "Sort by `coordinates_system`."] CoordinatesSystem => "coordinates_system", #[doc =
+    "Sort by `coordinates_schema_version`."] CoordinatesSchemaVersion =>
+    "coordinates_schema_version", #[doc = "Sort by `created_at`."] CreatedAt =>
+    "created_at", #[doc = "Sort by `updated_at`."] UpdatedAt => "updated_at", }
 }
-impl crate::query::SortField for ProcedureSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Type => "type",
-            Self::Notes => "notes",
-            Self::DateTime => "date_time",
-            Self::TypeSchemaVersion => "type_schema_version",
-            Self::CoordinatesSystem => "coordinates_system",
-            Self::CoordinatesSchemaVersion => "coordinates_schema_version",
-            Self::CreatedAt => "created_at",
-            Self::UpdatedAt => "updated_at",
-        }
-    }
-}
-impl ::core::str::FromStr for ProcedureSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "notes" => ::core::result::Result::Ok(Self::Notes),
-            "date_time" => ::core::result::Result::Ok(Self::DateTime),
-            "type_schema_version" => ::core::result::Result::Ok(Self::TypeSchemaVersion),
-            "coordinates_system" => ::core::result::Result::Ok(Self::CoordinatesSystem),
-            "coordinates_schema_version" => {
-                ::core::result::Result::Ok(Self::CoordinatesSchemaVersion)
-            }
-            "created_at" => ::core::result::Result::Ok(Self::CreatedAt),
-            "updated_at" => ::core::result::Result::Ok(Self::UpdatedAt),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "type",
-                            "notes",
-                            "date_time",
-                            "type_schema_version",
-                            "coordinates_system",
-                            "coordinates_schema_version",
-                            "created_at",
-                            "updated_at",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/procedure` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProcedureInclude {
-    /// Embed the related `stem/subject` records in `subject`.
-    Subject,
-    /// Embed the related `modules/consumablestock` records in `consumablestock`.
-    Consumablestock,
-    /// Embed the related `modules/equipment` records in `equipment`.
-    Equipment,
-    /// Embed the related `taxonomies/brainregion` records in `brain_region`.
-    BrainRegion,
-    /// Embed the related `personal_attributes/license` records in `licenses`.
-    Licenses,
-}
-impl crate::query::IncludeField for ProcedureInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Subject => "subject",
-            Self::Consumablestock => "consumablestock",
-            Self::Equipment => "equipment",
-            Self::BrainRegion => "brain_region",
-            Self::Licenses => "licenses",
-        }
-    }
-}
-impl ::core::str::FromStr for ProcedureInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "subject" => ::core::result::Result::Ok(Self::Subject),
-            "consumablestock" => ::core::result::Result::Ok(Self::Consumablestock),
-            "equipment" => ::core::result::Result::Ok(Self::Equipment),
-            "brain_region" => ::core::result::Result::Ok(Self::BrainRegion),
-            "licenses" => ::core::result::Result::Ok(Self::Licenses),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "subject",
-                            "consumablestock",
-                            "equipment",
-                            "brain_region",
-                            "licenses",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/procedure` that `include[]` can embed."]
+    ProcedureInclude : IncludeField { #[doc =
+    "Embed the related `stem/subject` records in `subject`."] Subject => "subject", #[doc
+    = "Embed the related `modules/consumablestock` records in `consumablestock`."]
+    Consumablestock => "consumablestock", #[doc =
+    "Embed the related `modules/equipment` records in `equipment`."] Equipment =>
+    "equipment", #[doc =
+    "Embed the related `taxonomies/brainregion` records in `brain_region`."] BrainRegion
+    => "brain_region", #[doc =
+    "Embed the related `personal_attributes/license` records in `licenses`."] Licenses =>
+    "licenses", }
 }
 impl crate::Model for crate::types::Procedure {
     type Id = ::uuid::Uuid;
@@ -21086,65 +19607,18 @@ impl crate::query::Filter for ProcedureLogFilter {
         }
     }
 }
-///The fields `modules/procedurelog` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProcedureLogSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `description`.
-    Description,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/procedurelog` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ProcedureLogSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `type`."] Type => "type", #[doc = "Sort by `description`."] Description =>
+    "description", }
 }
-impl crate::query::SortField for ProcedureLogSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Type => "type",
-            Self::Description => "description",
-        }
-    }
-}
-impl ::core::str::FromStr for ProcedureLogSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["id", "type", "description"]),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/procedurelog` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProcedureLogInclude {
-    /// Embed the related `modules/procedure` records in `procedure`.
-    Procedure,
-}
-impl crate::query::IncludeField for ProcedureLogInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Procedure => "procedure",
-        }
-    }
-}
-impl ::core::str::FromStr for ProcedureLogInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "procedure" => ::core::result::Result::Ok(Self::Procedure),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["procedure"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/procedurelog` that `include[]` can embed."]
+    ProcedureLogInclude : IncludeField { #[doc =
+    "Embed the related `modules/procedure` records in `procedure`."] Procedure =>
+    "procedure", }
 }
 impl crate::Model for crate::types::ProcedureLog {
     type Id = ::uuid::Uuid;
@@ -21874,97 +20348,23 @@ impl crate::query::Filter for ProjectFilter {
         }
     }
 }
-///The fields `stem/project` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProjectSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `is_public`.
-    IsPublic,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/project` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ProjectSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `is_public`."] IsPublic => "is_public", }
 }
-impl crate::query::SortField for ProjectSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::IsPublic => "is_public",
-        }
-    }
-}
-impl ::core::str::FromStr for ProjectSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "is_public"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/project` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProjectInclude {
-    /// Embed the related `stem/session` records in `sessions`.
-    Sessions,
-    /// Embed the related `stem/subject` records in `subjects`.
-    Subjects,
-    /// Embed the related `dissemination/publication` records in `publications`.
-    Publications,
-    /// Embed the related `stem/collection` records in `collections`.
-    Collections,
-    /// Embed the related `stem/cohort` records in `cohorts`.
-    Cohorts,
-}
-impl crate::query::IncludeField for ProjectInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Sessions => "sessions",
-            Self::Subjects => "subjects",
-            Self::Publications => "publications",
-            Self::Collections => "collections",
-            Self::Cohorts => "cohorts",
-        }
-    }
-}
-impl ::core::str::FromStr for ProjectInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "sessions" => ::core::result::Result::Ok(Self::Sessions),
-            "subjects" => ::core::result::Result::Ok(Self::Subjects),
-            "publications" => ::core::result::Result::Ok(Self::Publications),
-            "collections" => ::core::result::Result::Ok(Self::Collections),
-            "cohorts" => ::core::result::Result::Ok(Self::Cohorts),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "sessions",
-                            "subjects",
-                            "publications",
-                            "collections",
-                            "cohorts",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `stem/project` that `include[]` can embed."] ProjectInclude
+    : IncludeField { #[doc = "Embed the related `stem/session` records in `sessions`."]
+    Sessions => "sessions", #[doc =
+    "Embed the related `stem/subject` records in `subjects`."] Subjects => "subjects",
+    #[doc = "Embed the related `dissemination/publication` records in `publications`."]
+    Publications => "publications", #[doc =
+    "Embed the related `stem/collection` records in `collections`."] Collections =>
+    "collections", #[doc = "Embed the related `stem/cohort` records in `cohorts`."]
+    Cohorts => "cohorts", }
 }
 impl crate::Model for crate::types::Project {
     type Id = ::uuid::Uuid;
@@ -22283,76 +20683,20 @@ impl crate::query::Filter for ProjectGroupMembershipInvitationFilter {
         }
     }
 }
-///The fields `stem/project_group_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProjectGroupMembershipInvitationSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `can_change`.
-    CanChange,
-    /// Sort by `manage_project`.
-    ManageProject,
-    /// Sort by `own_project`.
-    OwnProject,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/project_group_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ProjectGroupMembershipInvitationSort : SortField { #[doc = "Sort by `id`."] Id =>
+    "id", #[doc = "Sort by `can_change`."] CanChange => "can_change", #[doc =
+    "Sort by `manage_project`."] ManageProject => "manage_project", #[doc =
+    "Sort by `own_project`."] OwnProject => "own_project", }
 }
-impl crate::query::SortField for ProjectGroupMembershipInvitationSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::CanChange => "can_change",
-            Self::ManageProject => "manage_project",
-            Self::OwnProject => "own_project",
-        }
-    }
-}
-impl ::core::str::FromStr for ProjectGroupMembershipInvitationSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "can_change" => ::core::result::Result::Ok(Self::CanChange),
-            "manage_project" => ::core::result::Result::Ok(Self::ManageProject),
-            "own_project" => ::core::result::Result::Ok(Self::OwnProject),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "can_change", "manage_project", "own_project"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/project_group_membership_invitation` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProjectGroupMembershipInvitationInclude {
-    /// Embed the related `users/group` records in `invitee`.
-    Invitee,
-    /// Embed the related `stem/project` records in `project`.
-    Project,
-}
-impl crate::query::IncludeField for ProjectGroupMembershipInvitationInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Invitee => "invitee",
-            Self::Project => "project",
-        }
-    }
-}
-impl ::core::str::FromStr for ProjectGroupMembershipInvitationInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "invitee" => ::core::result::Result::Ok(Self::Invitee),
-            "project" => ::core::result::Result::Ok(Self::Project),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["invitee", "project"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc =
+    "The relations of `stem/project_group_membership_invitation` that `include[]` can embed."]
+    ProjectGroupMembershipInvitationInclude : IncludeField { #[doc =
+    "Embed the related `users/group` records in `invitee`."] Invitee => "invitee", #[doc
+    = "Embed the related `stem/project` records in `project`."] Project => "project", }
 }
 impl crate::Model for crate::types::ProjectGroupMembershipInvitation {
     type Id = ::uuid::Uuid;
@@ -22668,76 +21012,20 @@ impl crate::query::Filter for ProjectMembershipInvitationFilter {
         }
     }
 }
-///The fields `stem/project_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProjectMembershipInvitationSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `can_change`.
-    CanChange,
-    /// Sort by `manage_project`.
-    ManageProject,
-    /// Sort by `own_project`.
-    OwnProject,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/project_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    ProjectMembershipInvitationSort : SortField { #[doc = "Sort by `id`."] Id => "id",
+    #[doc = "Sort by `can_change`."] CanChange => "can_change", #[doc =
+    "Sort by `manage_project`."] ManageProject => "manage_project", #[doc =
+    "Sort by `own_project`."] OwnProject => "own_project", }
 }
-impl crate::query::SortField for ProjectMembershipInvitationSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::CanChange => "can_change",
-            Self::ManageProject => "manage_project",
-            Self::OwnProject => "own_project",
-        }
-    }
-}
-impl ::core::str::FromStr for ProjectMembershipInvitationSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "can_change" => ::core::result::Result::Ok(Self::CanChange),
-            "manage_project" => ::core::result::Result::Ok(Self::ManageProject),
-            "own_project" => ::core::result::Result::Ok(Self::OwnProject),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "can_change", "manage_project", "own_project"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/project_membership_invitation` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProjectMembershipInvitationInclude {
-    /// Embed the related `users/user` records in `invitee`.
-    Invitee,
-    /// Embed the related `stem/project` records in `project`.
-    Project,
-}
-impl crate::query::IncludeField for ProjectMembershipInvitationInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Invitee => "invitee",
-            Self::Project => "project",
-        }
-    }
-}
-impl ::core::str::FromStr for ProjectMembershipInvitationInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "invitee" => ::core::result::Result::Ok(Self::Invitee),
-            "project" => ::core::result::Result::Ok(Self::Project),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["invitee", "project"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc =
+    "The relations of `stem/project_membership_invitation` that `include[]` can embed."]
+    ProjectMembershipInvitationInclude : IncludeField { #[doc =
+    "Embed the related `users/user` records in `invitee`."] Invitee => "invitee", #[doc =
+    "Embed the related `stem/project` records in `project`."] Project => "project", }
 }
 impl crate::Model for crate::types::ProjectMembershipInvitation {
     type Id = ::uuid::Uuid;
@@ -23698,97 +21986,21 @@ impl crate::query::Filter for PublicationFilter {
         }
     }
 }
-///The fields `dissemination/publication` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PublicationSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `title`.
-    Title,
-    /// Sort by `authors`.
-    Authors,
-    /// Sort by `abstract`.
-    Abstract,
-    /// Sort by `doi`.
-    Doi,
-    /// Sort by `publication_url`.
-    PublicationUrl,
-    /// Sort by `pdf_url`.
-    PdfUrl,
-    /// Sort by `publication_date`.
-    PublicationDate,
+crate::field_enum! {
+    #[doc =
+    "The fields `dissemination/publication` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    PublicationSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `title`."] Title => "title", #[doc = "Sort by `authors`."] Authors =>
+    "authors", #[doc = "Sort by `abstract`."] Abstract => "abstract", #[doc =
+    "Sort by `doi`."] Doi => "doi", #[doc = "Sort by `publication_url`."] PublicationUrl
+    => "publication_url", #[doc = "Sort by `pdf_url`."] PdfUrl => "pdf_url", #[doc =
+    "Sort by `publication_date`."] PublicationDate => "publication_date", }
 }
-impl crate::query::SortField for PublicationSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Title => "title",
-            Self::Authors => "authors",
-            Self::Abstract => "abstract",
-            Self::Doi => "doi",
-            Self::PublicationUrl => "publication_url",
-            Self::PdfUrl => "pdf_url",
-            Self::PublicationDate => "publication_date",
-        }
-    }
-}
-impl ::core::str::FromStr for PublicationSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "title" => ::core::result::Result::Ok(Self::Title),
-            "authors" => ::core::result::Result::Ok(Self::Authors),
-            "abstract" => ::core::result::Result::Ok(Self::Abstract),
-            "doi" => ::core::result::Result::Ok(Self::Doi),
-            "publication_url" => ::core::result::Result::Ok(Self::PublicationUrl),
-            "pdf_url" => ::core::result::Result::Ok(Self::PdfUrl),
-            "publication_date" => ::core::result::Result::Ok(Self::PublicationDate),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "title",
-                            "authors",
-                            "abstract",
-                            "doi",
-                            "publication_url",
-                            "pdf_url",
-                            "publication_date",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `dissemination/publication` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PublicationInclude {
-    /// Embed the related `dissemination/journal` records in `journal`.
-    Journal,
-}
-impl crate::query::IncludeField for PublicationInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Journal => "journal",
-        }
-    }
-}
-impl ::core::str::FromStr for PublicationInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "journal" => ::core::result::Result::Ok(Self::Journal),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["journal"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `dissemination/publication` that `include[]` can embed."]
+    PublicationInclude : IncludeField { #[doc =
+    "Embed the related `dissemination/journal` records in `journal`."] Journal =>
+    "journal", }
 }
 impl crate::Model for crate::types::Publication {
     type Id = ::uuid::Uuid;
@@ -24694,90 +22906,21 @@ impl crate::query::Filter for RegulatoryAuthorityFilter {
         }
     }
 }
-///The fields `taxonomies/regulatoryauthority` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RegulatoryAuthoritySort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `abbreviation`.
-    Abbreviation,
-    /// Sort by `country`.
-    Country,
-    /// Sort by `authority_type`.
-    AuthorityType,
-    /// Sort by `website`.
-    Website,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `is_active`.
-    IsActive,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `taxonomies/regulatoryauthority` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    RegulatoryAuthoritySort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `abbreviation`."] Abbreviation =>
+    "abbreviation", #[doc = "Sort by `country`."] Country => "country", #[doc =
+    "Sort by `authority_type`."] AuthorityType => "authority_type", #[doc =
+    "Sort by `website`."] Website => "website", #[doc = "Sort by `description`."]
+    Description => "description", #[doc = "Sort by `is_active`."] IsActive =>
+    "is_active", #[doc = "Sort by `comments`."] Comments => "comments", }
 }
-impl crate::query::SortField for RegulatoryAuthoritySort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Abbreviation => "abbreviation",
-            Self::Country => "country",
-            Self::AuthorityType => "authority_type",
-            Self::Website => "website",
-            Self::Description => "description",
-            Self::IsActive => "is_active",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for RegulatoryAuthoritySort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "abbreviation" => ::core::result::Result::Ok(Self::Abbreviation),
-            "country" => ::core::result::Result::Ok(Self::Country),
-            "authority_type" => ::core::result::Result::Ok(Self::AuthorityType),
-            "website" => ::core::result::Result::Ok(Self::Website),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "is_active" => ::core::result::Result::Ok(Self::IsActive),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "abbreviation",
-                            "country",
-                            "authority_type",
-                            "website",
-                            "description",
-                            "is_active",
-                            "comments",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `taxonomies/regulatoryauthority` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RegulatoryAuthorityInclude {}
-impl crate::query::IncludeField for RegulatoryAuthorityInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for RegulatoryAuthorityInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc =
+    "The relations of `taxonomies/regulatoryauthority` that `include[]` can embed."]
+    RegulatoryAuthorityInclude : IncludeField {}
 }
 impl crate::Model for crate::types::RegulatoryAuthority {
     type Id = ::uuid::Uuid;
@@ -25680,107 +23823,26 @@ impl crate::query::Filter for SessionFilter {
         }
     }
 }
-///The fields `stem/session` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SessionSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `date_time`.
-    DateTime,
-    /// Sort by `name_used_in_storage`.
-    NameUsedInStorage,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/session` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SessionSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `date_time`."] DateTime => "date_time", #[doc =
+    "Sort by `name_used_in_storage`."] NameUsedInStorage => "name_used_in_storage", }
 }
-impl crate::query::SortField for SessionSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::DateTime => "date_time",
-            Self::NameUsedInStorage => "name_used_in_storage",
-        }
-    }
-}
-impl ::core::str::FromStr for SessionSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "date_time" => ::core::result::Result::Ok(Self::DateTime),
-            "name_used_in_storage" => ::core::result::Result::Ok(Self::NameUsedInStorage),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "description",
-                            "date_time",
-                            "name_used_in_storage",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/session` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SessionInclude {
-    /// Embed the related `stem/project` records in `projects`.
-    Projects,
-    /// Embed the related `personal_attributes/datastorage` records in `datastorage`.
-    Datastorage,
-    /// Embed the related `modules/dataacquisition` records in `dataacquisition`.
-    Dataacquisition,
-    /// Embed the related `modules/behavior` records in `behaviors`.
-    Behaviors,
-    /// Embed the related `modules/manipulation` records in `manipulations`.
-    Manipulations,
-}
-impl crate::query::IncludeField for SessionInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Projects => "projects",
-            Self::Datastorage => "datastorage",
-            Self::Dataacquisition => "dataacquisition",
-            Self::Behaviors => "behaviors",
-            Self::Manipulations => "manipulations",
-        }
-    }
-}
-impl ::core::str::FromStr for SessionInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "projects" => ::core::result::Result::Ok(Self::Projects),
-            "datastorage" => ::core::result::Result::Ok(Self::Datastorage),
-            "dataacquisition" => ::core::result::Result::Ok(Self::Dataacquisition),
-            "behaviors" => ::core::result::Result::Ok(Self::Behaviors),
-            "manipulations" => ::core::result::Result::Ok(Self::Manipulations),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "projects",
-                            "datastorage",
-                            "dataacquisition",
-                            "behaviors",
-                            "manipulations",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `stem/session` that `include[]` can embed."] SessionInclude
+    : IncludeField { #[doc = "Embed the related `stem/project` records in `projects`."]
+    Projects => "projects", #[doc =
+    "Embed the related `personal_attributes/datastorage` records in `datastorage`."]
+    Datastorage => "datastorage", #[doc =
+    "Embed the related `modules/dataacquisition` records in `dataacquisition`."]
+    Dataacquisition => "dataacquisition", #[doc =
+    "Embed the related `modules/behavior` records in `behaviors`."] Behaviors =>
+    "behaviors", #[doc =
+    "Embed the related `modules/manipulation` records in `manipulations`."] Manipulations
+    => "manipulations", }
 }
 impl crate::Model for crate::types::Session {
     type Id = ::uuid::Uuid;
@@ -26095,65 +24157,18 @@ impl crate::query::Filter for SessionDataStorageFilter {
         }
     }
 }
-///The fields `stem/sessiondatastorage` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SessionDataStorageSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `order`.
-    Order,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/sessiondatastorage` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SessionDataStorageSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `order`."] Order => "order", }
 }
-impl crate::query::SortField for SessionDataStorageSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Order => "order",
-        }
-    }
-}
-impl ::core::str::FromStr for SessionDataStorageSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "order" => ::core::result::Result::Ok(Self::Order),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["id", "order"]),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/sessiondatastorage` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SessionDataStorageInclude {
-    /// Embed the related `stem/session` records in `session`.
-    Session,
-    /// Embed the related `personal_attributes/datastorage` records in `datastorage`.
-    Datastorage,
-}
-impl crate::query::IncludeField for SessionDataStorageInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Session => "session",
-            Self::Datastorage => "datastorage",
-        }
-    }
-}
-impl ::core::str::FromStr for SessionDataStorageInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "session" => ::core::result::Result::Ok(Self::Session),
-            "datastorage" => ::core::result::Result::Ok(Self::Datastorage),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["session", "datastorage"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `stem/sessiondatastorage` that `include[]` can embed."]
+    SessionDataStorageInclude : IncludeField { #[doc =
+    "Embed the related `stem/session` records in `session`."] Session => "session", #[doc
+    = "Embed the related `personal_attributes/datastorage` records in `datastorage`."]
+    Datastorage => "datastorage", }
 }
 impl crate::Model for crate::types::SessionDataStorage {
     type Id = ::uuid::Uuid;
@@ -26839,80 +24854,20 @@ impl crate::query::Filter for SetupFilter {
         }
     }
 }
-///The fields `personal_attributes/setup` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SetupSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `location`.
-    Location,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `is_public`.
-    IsPublic,
-    /// Sort by `image`.
-    Image,
+crate::field_enum! {
+    #[doc =
+    "The fields `personal_attributes/setup` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SetupSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `location`."] Location =>
+    "location", #[doc = "Sort by `description`."] Description => "description", #[doc =
+    "Sort by `is_public`."] IsPublic => "is_public", #[doc = "Sort by `image`."] Image =>
+    "image", }
 }
-impl crate::query::SortField for SetupSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Location => "location",
-            Self::Description => "description",
-            Self::IsPublic => "is_public",
-            Self::Image => "image",
-        }
-    }
-}
-impl ::core::str::FromStr for SetupSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "location" => ::core::result::Result::Ok(Self::Location),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "is_public" => ::core::result::Result::Ok(Self::IsPublic),
-            "image" => ::core::result::Result::Ok(Self::Image),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "location", "description", "is_public", "image"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `personal_attributes/setup` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SetupInclude {
-    /// Embed the related `taxonomies/setuptype` records in `setup_type`.
-    SetupType,
-}
-impl crate::query::IncludeField for SetupInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::SetupType => "setup_type",
-        }
-    }
-}
-impl ::core::str::FromStr for SetupInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "setup_type" => ::core::result::Result::Ok(Self::SetupType),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["setup_type"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `personal_attributes/setup` that `include[]` can embed."]
+    SetupInclude : IncludeField { #[doc =
+    "Embed the related `taxonomies/setuptype` records in `setup_type`."] SetupType =>
+    "setup_type", }
 }
 impl crate::Model for crate::types::Setup {
     type Id = ::uuid::Uuid;
@@ -27433,64 +25388,17 @@ impl crate::query::Filter for SetupTypeFilter {
         }
     }
 }
-///The fields `taxonomies/setuptype` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SetupTypeSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `category`.
-    Category,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `taxonomies/setuptype` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SetupTypeSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `category`."] Category => "category", #[doc =
+    "Sort by `comments`."] Comments => "comments", }
 }
-impl crate::query::SortField for SetupTypeSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Category => "category",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for SetupTypeSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "category" => ::core::result::Result::Ok(Self::Category),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "category", "comments"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `taxonomies/setuptype` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SetupTypeInclude {}
-impl crate::query::IncludeField for SetupTypeInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for SetupTypeInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc = "The relations of `taxonomies/setuptype` that `include[]` can embed."]
+    SetupTypeInclude : IncludeField {}
 }
 impl crate::Model for crate::types::SetupType {
     type Id = ::uuid::Uuid;
@@ -28227,68 +26135,18 @@ impl crate::query::Filter for SpeciesFilter {
         }
     }
 }
-///The fields `taxonomies/species` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SpeciesSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `rrid`.
-    Rrid,
-    /// Sort by `rrid_url`.
-    RridUrl,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `taxonomies/species` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SpeciesSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `rrid`."] Rrid => "rrid", #[doc =
+    "Sort by `rrid_url`."] RridUrl => "rrid_url", #[doc = "Sort by `comments`."] Comments
+    => "comments", }
 }
-impl crate::query::SortField for SpeciesSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Rrid => "rrid",
-            Self::RridUrl => "rrid_url",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for SpeciesSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "rrid" => ::core::result::Result::Ok(Self::Rrid),
-            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "rrid", "rrid_url", "comments"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `taxonomies/species` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SpeciesInclude {}
-impl crate::query::IncludeField for SpeciesInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for SpeciesInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc = "The relations of `taxonomies/species` that `include[]` can embed."]
+    SpeciesInclude : IncludeField {}
 }
 impl crate::Model for crate::types::Species {
     type Id = ::uuid::Uuid;
@@ -29068,79 +26926,19 @@ impl crate::query::Filter for StrainFilter {
         }
     }
 }
-///The fields `taxonomies/strain` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StrainSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `rrid`.
-    Rrid,
-    /// Sort by `rrid_url`.
-    RridUrl,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `taxonomies/strain` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    StrainSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `rrid`."] Rrid => "rrid", #[doc =
+    "Sort by `rrid_url`."] RridUrl => "rrid_url", #[doc = "Sort by `comments`."] Comments
+    => "comments", }
 }
-impl crate::query::SortField for StrainSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Rrid => "rrid",
-            Self::RridUrl => "rrid_url",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for StrainSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "rrid" => ::core::result::Result::Ok(Self::Rrid),
-            "rrid_url" => ::core::result::Result::Ok(Self::RridUrl),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "rrid", "rrid_url", "comments"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `taxonomies/strain` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StrainInclude {
-    /// Embed the related `taxonomies/species` records in `species`.
-    Species,
-}
-impl crate::query::IncludeField for StrainInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Species => "species",
-        }
-    }
-}
-impl ::core::str::FromStr for StrainInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "species" => ::core::result::Result::Ok(Self::Species),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["species"]),
-                )
-            }
-        }
+crate::field_enum! {
+    #[doc = "The relations of `taxonomies/strain` that `include[]` can embed."]
+    StrainInclude : IncludeField { #[doc =
+    "Embed the related `taxonomies/species` records in `species`."] Species => "species",
     }
 }
 impl crate::Model for crate::types::Strain {
@@ -30665,147 +28463,33 @@ impl crate::query::Filter for SubjectFilter {
         }
     }
 }
-///The fields `stem/subject` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SubjectSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `sex`.
-    Sex,
-    /// Sort by `genetic_line`.
-    GeneticLine,
-    /// Sort by `genotype`.
-    Genotype,
-    /// Sort by `subject_identifier`.
-    SubjectIdentifier,
-    /// Sort by `birth_date`.
-    BirthDate,
-    /// Sort by `death_date`.
-    DeathDate,
-    /// Sort by `status`.
-    Status,
-    /// Sort by `name_used_in_storage`.
-    NameUsedInStorage,
+crate::field_enum! {
+    #[doc =
+    "The fields `stem/subject` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SubjectSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `sex`."] Sex => "sex", #[doc =
+    "Sort by `genetic_line`."] GeneticLine => "genetic_line", #[doc =
+    "Sort by `genotype`."] Genotype => "genotype", #[doc =
+    "Sort by `subject_identifier`."] SubjectIdentifier => "subject_identifier", #[doc =
+    "Sort by `birth_date`."] BirthDate => "birth_date", #[doc = "Sort by `death_date`."]
+    DeathDate => "death_date", #[doc = "Sort by `status`."] Status => "status", #[doc =
+    "Sort by `name_used_in_storage`."] NameUsedInStorage => "name_used_in_storage", }
 }
-impl crate::query::SortField for SubjectSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Sex => "sex",
-            Self::GeneticLine => "genetic_line",
-            Self::Genotype => "genotype",
-            Self::SubjectIdentifier => "subject_identifier",
-            Self::BirthDate => "birth_date",
-            Self::DeathDate => "death_date",
-            Self::Status => "status",
-            Self::NameUsedInStorage => "name_used_in_storage",
-        }
-    }
-}
-impl ::core::str::FromStr for SubjectSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "sex" => ::core::result::Result::Ok(Self::Sex),
-            "genetic_line" => ::core::result::Result::Ok(Self::GeneticLine),
-            "genotype" => ::core::result::Result::Ok(Self::Genotype),
-            "subject_identifier" => ::core::result::Result::Ok(Self::SubjectIdentifier),
-            "birth_date" => ::core::result::Result::Ok(Self::BirthDate),
-            "death_date" => ::core::result::Result::Ok(Self::DeathDate),
-            "status" => ::core::result::Result::Ok(Self::Status),
-            "name_used_in_storage" => ::core::result::Result::Ok(Self::NameUsedInStorage),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "name",
-                            "description",
-                            "sex",
-                            "genetic_line",
-                            "genotype",
-                            "subject_identifier",
-                            "birth_date",
-                            "death_date",
-                            "status",
-                            "name_used_in_storage",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `stem/subject` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SubjectInclude {
-    /// Embed the related `stem/project` records in `projects`.
-    Projects,
-    /// Embed the related `personal_attributes/license` records in `licenses`.
-    Licenses,
-    /// Embed the related `taxonomies/strain` records in `strain`.
-    Strain,
-    /// Embed the related `resources/supplier` records in `supplier`.
-    Supplier,
-    /// Embed the related `stem/breeding` records in `breeding`.
-    Breeding,
-    /// Embed the related `modules/procedure` records in `procedures`.
-    Procedures,
-    /// Embed the related `modules/subjectlog` records in `subjectlogs`.
-    Subjectlogs,
-}
-impl crate::query::IncludeField for SubjectInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Projects => "projects",
-            Self::Licenses => "licenses",
-            Self::Strain => "strain",
-            Self::Supplier => "supplier",
-            Self::Breeding => "breeding",
-            Self::Procedures => "procedures",
-            Self::Subjectlogs => "subjectlogs",
-        }
-    }
-}
-impl ::core::str::FromStr for SubjectInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "projects" => ::core::result::Result::Ok(Self::Projects),
-            "licenses" => ::core::result::Result::Ok(Self::Licenses),
-            "strain" => ::core::result::Result::Ok(Self::Strain),
-            "supplier" => ::core::result::Result::Ok(Self::Supplier),
-            "breeding" => ::core::result::Result::Ok(Self::Breeding),
-            "procedures" => ::core::result::Result::Ok(Self::Procedures),
-            "subjectlogs" => ::core::result::Result::Ok(Self::Subjectlogs),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "projects",
-                            "licenses",
-                            "strain",
-                            "supplier",
-                            "breeding",
-                            "procedures",
-                            "subjectlogs",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `stem/subject` that `include[]` can embed."] SubjectInclude
+    : IncludeField { #[doc = "Embed the related `stem/project` records in `projects`."]
+    Projects => "projects", #[doc =
+    "Embed the related `personal_attributes/license` records in `licenses`."] Licenses =>
+    "licenses", #[doc = "Embed the related `taxonomies/strain` records in `strain`."]
+    Strain => "strain", #[doc =
+    "Embed the related `resources/supplier` records in `supplier`."] Supplier =>
+    "supplier", #[doc = "Embed the related `stem/breeding` records in `breeding`."]
+    Breeding => "breeding", #[doc =
+    "Embed the related `modules/procedure` records in `procedures`."] Procedures =>
+    "procedures", #[doc =
+    "Embed the related `modules/subjectlog` records in `subjectlogs`."] Subjectlogs =>
+    "subjectlogs", }
 }
 impl crate::Model for crate::types::Subject {
     type Id = ::uuid::Uuid;
@@ -31248,69 +28932,18 @@ impl crate::query::Filter for SubjectLogFilter {
         }
     }
 }
-///The fields `modules/subjectlog` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SubjectLogSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `type`.
-    Type,
-    /// Sort by `description`.
-    Description,
+crate::field_enum! {
+    #[doc =
+    "The fields `modules/subjectlog` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SubjectLogSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `type`."] Type => "type", #[doc = "Sort by `description`."] Description =>
+    "description", }
 }
-impl crate::query::SortField for SubjectLogSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Type => "type",
-            Self::Description => "description",
-        }
-    }
-}
-impl ::core::str::FromStr for SubjectLogSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "type" => ::core::result::Result::Ok(Self::Type),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["id", "type", "description"]),
-                )
-            }
-        }
-    }
-}
-///The relations of `modules/subjectlog` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SubjectLogInclude {
-    /// Embed the related `stem/subject` records in `subject`.
-    Subject,
-    /// Embed the related `users/user` records in `user`.
-    User,
-}
-impl crate::query::IncludeField for SubjectLogInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Subject => "subject",
-            Self::User => "user",
-        }
-    }
-}
-impl ::core::str::FromStr for SubjectLogInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "subject" => ::core::result::Result::Ok(Self::Subject),
-            "user" => ::core::result::Result::Ok(Self::User),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["subject", "user"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `modules/subjectlog` that `include[]` can embed."]
+    SubjectLogInclude : IncludeField { #[doc =
+    "Embed the related `stem/subject` records in `subject`."] Subject => "subject", #[doc
+    = "Embed the related `users/user` records in `user`."] User => "user", }
 }
 impl crate::Model for crate::types::SubjectLog {
     type Id = ::uuid::Uuid;
@@ -31914,64 +29547,17 @@ impl crate::query::Filter for SupplierFilter {
         }
     }
 }
-///The fields `resources/supplier` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SupplierSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `name`.
-    Name,
-    /// Sort by `description`.
-    Description,
-    /// Sort by `website`.
-    Website,
-    /// Sort by `comments`.
-    Comments,
+crate::field_enum! {
+    #[doc =
+    "The fields `resources/supplier` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    SupplierSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `name`."] Name => "name", #[doc = "Sort by `description`."] Description =>
+    "description", #[doc = "Sort by `website`."] Website => "website", #[doc =
+    "Sort by `comments`."] Comments => "comments", }
 }
-impl crate::query::SortField for SupplierSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::Description => "description",
-            Self::Website => "website",
-            Self::Comments => "comments",
-        }
-    }
-}
-impl ::core::str::FromStr for SupplierSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "name" => ::core::result::Result::Ok(Self::Name),
-            "description" => ::core::result::Result::Ok(Self::Description),
-            "website" => ::core::result::Result::Ok(Self::Website),
-            "comments" => ::core::result::Result::Ok(Self::Comments),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &["id", "name", "description", "website", "comments"],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `resources/supplier` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SupplierInclude {}
-impl crate::query::IncludeField for SupplierInclude {
-    fn field(&self) -> &'static str {
-        match *self {}
-    }
-}
-impl ::core::str::FromStr for SupplierInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        ::core::result::Result::Err(crate::query::UnknownField::new(s, &[]))
-    }
+crate::field_enum! {
+    #[doc = "The relations of `resources/supplier` that `include[]` can embed."]
+    SupplierInclude : IncludeField {}
 }
 impl crate::Model for crate::types::Supplier {
     type Id = ::uuid::Uuid;
@@ -33009,97 +30595,22 @@ impl crate::query::Filter for UserFilter {
         }
     }
 }
-///The fields `users/user` can be sorted by; `.asc()` / `.desc()` make a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum UserSort {
-    /// Sort by `id`.
-    Id,
-    /// Sort by `email`.
-    Email,
-    /// Sort by `first_name`.
-    FirstName,
-    /// Sort by `last_name`.
-    LastName,
-    /// Sort by `website`.
-    Website,
-    /// Sort by `google_scholar`.
-    GoogleScholar,
-    /// Sort by `orcid_id`.
-    OrcidId,
-    /// Sort by `atlas_preference`.
-    AtlasPreference,
+crate::field_enum! {
+    #[doc =
+    "The fields `users/user` can be sorted by; `.asc()` / `.desc()` make a sort key."]
+    UserSort : SortField { #[doc = "Sort by `id`."] Id => "id", #[doc =
+    "Sort by `email`."] Email => "email", #[doc = "Sort by `first_name`."] FirstName =>
+    "first_name", #[doc = "Sort by `last_name`."] LastName => "last_name", #[doc =
+    "Sort by `website`."] Website => "website", #[doc = "Sort by `google_scholar`."]
+    GoogleScholar => "google_scholar", #[doc = "Sort by `orcid_id`."] OrcidId =>
+    "orcid_id", #[doc = "Sort by `atlas_preference`."] AtlasPreference =>
+    "atlas_preference", }
 }
-impl crate::query::SortField for UserSort {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Email => "email",
-            Self::FirstName => "first_name",
-            Self::LastName => "last_name",
-            Self::Website => "website",
-            Self::GoogleScholar => "google_scholar",
-            Self::OrcidId => "orcid_id",
-            Self::AtlasPreference => "atlas_preference",
-        }
-    }
-}
-impl ::core::str::FromStr for UserSort {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "id" => ::core::result::Result::Ok(Self::Id),
-            "email" => ::core::result::Result::Ok(Self::Email),
-            "first_name" => ::core::result::Result::Ok(Self::FirstName),
-            "last_name" => ::core::result::Result::Ok(Self::LastName),
-            "website" => ::core::result::Result::Ok(Self::Website),
-            "google_scholar" => ::core::result::Result::Ok(Self::GoogleScholar),
-            "orcid_id" => ::core::result::Result::Ok(Self::OrcidId),
-            "atlas_preference" => ::core::result::Result::Ok(Self::AtlasPreference),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(
-                        s,
-                        &[
-                            "id",
-                            "email",
-                            "first_name",
-                            "last_name",
-                            "website",
-                            "google_scholar",
-                            "orcid_id",
-                            "atlas_preference",
-                        ],
-                    ),
-                )
-            }
-        }
-    }
-}
-///The relations of `users/user` that `include[]` can embed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum UserInclude {
-    /// Embed the related `stem/project` records in `active_projects`.
-    ActiveProjects,
-}
-impl crate::query::IncludeField for UserInclude {
-    fn field(&self) -> &'static str {
-        match self {
-            Self::ActiveProjects => "active_projects",
-        }
-    }
-}
-impl ::core::str::FromStr for UserInclude {
-    type Err = crate::query::UnknownField;
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-        match s {
-            "active_projects" => ::core::result::Result::Ok(Self::ActiveProjects),
-            _ => {
-                ::core::result::Result::Err(
-                    crate::query::UnknownField::new(s, &["active_projects"]),
-                )
-            }
-        }
-    }
+crate::field_enum! {
+    #[doc = "The relations of `users/user` that `include[]` can embed."] UserInclude :
+    IncludeField { #[doc =
+    "Embed the related `stem/project` records in `active_projects`."] ActiveProjects =>
+    "active_projects", }
 }
 impl crate::Model for crate::types::User {
     type Id = i64;

@@ -473,3 +473,35 @@ impl std::fmt::Display for UnknownField {
 }
 
 impl std::error::Error for UnknownField {}
+
+/// Define an enum of field names (the generated `<Model>Sort` and
+/// `<Model>Include`): each variant names one JSON field.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! field_enum {
+    ($(#[$meta:meta])* $name:ident : $trait_name:ident { $( $(#[$vmeta:meta])* $variant:ident => $field:literal ),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+        }
+
+        impl $crate::query::$trait_name for $name {
+            fn field(&self) -> &'static str {
+                match *self {
+                    $(Self::$variant => $field,)*
+                }
+            }
+        }
+
+        impl ::core::str::FromStr for $name {
+            type Err = $crate::query::UnknownField;
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                match s {
+                    $($field => ::core::result::Result::Ok(Self::$variant),)*
+                    _ => ::core::result::Result::Err($crate::query::UnknownField::new(s, &[$($field),*])),
+                }
+            }
+        }
+    };
+}

@@ -14,19 +14,11 @@ use brainstem::types::{NewProcedure, Procedure, ProcedureBrainSliceDetails};
 use brainstem::validate::Validate;
 use serde_json::{Value, json};
 
+mod common;
+
+/// Exact JSON equality, numbers by value.
 fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
-        }
-        _ => a == b,
-    }
+    common::same_json(a, b, false)
 }
 
 fn check_group<G: DetailsGroup>(dir: &Path) -> Result<usize, String> {
