@@ -426,7 +426,39 @@ fn model_code(
         quote! {}
     };
 
+    // --- logs: entries carry payloads typed by the log's selector
+    let mut entry_methods = Vec::new();
+    for slot in &m.details {
+        let Some((list, inner)) = slot.content.split_once("[].") else {
+            continue;
+        };
+        let list_id = format_ident!("{}", names::field(list));
+        let inner_id = format_ident!("{}", names::field(inner));
+        let tag_id = format_ident!("{}", names::field(&slot.tag));
+        let group_ty = format_ident!("{}Details", slot.group);
+        let d = format!(
+            "The typed `{inner}` of every entry in `{list}`, chosen by the log's `{}` (an entry that does not fit is `Unknown`).",
+            slot.tag
+        );
+        entry_methods.push(quote! {
+            impl crate::types::#ty {
+                #[doc = #d]
+                pub fn entry_details(&self) -> ::std::vec::Vec<crate::details::#group_ty> {
+                    let type_name = self.#tag_id.to_string();
+                    self.#list_id
+                        .iter()
+                        .map(|e| crate::details::#group_ty::from_parts(
+                            &type_name,
+                            ::serde_json::to_value(&e.#inner_id).unwrap_or_default(),
+                        ))
+                        .collect()
+                }
+            }
+        });
+    }
+
     let tokens = quote! {
+        #(#entry_methods)*
         #[doc = #meta_doc]
         pub static #meta_ident: crate::meta::ModelMeta = crate::meta::ModelMeta {
             schema: #schema_s,

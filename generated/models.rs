@@ -19272,6 +19272,19 @@ impl crate::validate::Validate for crate::types::ProcedurePatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROCEDURE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+impl crate::types::ProcedureLog {
+    ///The typed `details` of every entry in `entries`, chosen by the log's `type` (an entry that does not fit is `Unknown`).
+    pub fn entry_details(&self) -> ::std::vec::Vec<crate::details::ProcedureLogDetails> {
+        let type_name = self.type_.to_string();
+        self.entries
+            .iter()
+            .map(|e| crate::details::ProcedureLogDetails::from_parts(
+                &type_name,
+                ::serde_json::to_value(&e.details).unwrap_or_default(),
+            ))
+            .collect()
+    }
+}
 ///Metadata of `modules/procedurelog`: its URL, envelope keys, fields and operations.
 pub static PROCEDURELOG: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ProcedureLog",
@@ -28540,6 +28553,19 @@ impl crate::validate::Validate for crate::types::NewSubject {
 impl crate::validate::Validate for crate::types::SubjectPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SUBJECT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+impl crate::types::SubjectLog {
+    ///The typed `details` of every entry in `entries`, chosen by the log's `type` (an entry that does not fit is `Unknown`).
+    pub fn entry_details(&self) -> ::std::vec::Vec<crate::details::SubjectLogDetails> {
+        let type_name = self.type_.to_string();
+        self.entries
+            .iter()
+            .map(|e| crate::details::SubjectLogDetails::from_parts(
+                &type_name,
+                ::serde_json::to_value(&e.details).unwrap_or_default(),
+            ))
+            .collect()
+    }
 }
 ///Metadata of `modules/subjectlog`: its URL, envelope keys, fields and operations.
 pub static SUBJECTLOG: crate::meta::ModelMeta = crate::meta::ModelMeta {

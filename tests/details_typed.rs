@@ -256,3 +256,23 @@ fn bounds_the_types_cannot_express_are_checked_before_sending() {
     let err = p.validate().unwrap_err();
     assert!(err.has("details.thickness.unit"), "{err}");
 }
+
+#[test]
+fn log_entries_are_typed_by_the_logs_type() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("procedurelog/list.json")).unwrap(),
+    )
+    .unwrap();
+    let logs: Vec<brainstem::types::ProcedureLog> =
+        serde_json::from_value(v["procedure_logs"].clone()).unwrap();
+    let mut n = 0;
+    for log in &logs {
+        for d in log.entry_details() {
+            assert!(d.is_typed(), "{} entry not typed: {d:?}", log.type_);
+            assert_eq!(d.type_name(), log.type_.as_str());
+            n += 1;
+        }
+    }
+    assert!(n > 0, "the documented logs have entries");
+}
