@@ -154,7 +154,10 @@ async fn official_client_device_login() {
     let out = scenario(&srv, "device").await;
     watcher.abort();
     has(&out, &["device flow approved", "device flow denied"]);
-    assert!(out.contains("and enter: "), "headless output shows the code:\n{out}");
+    assert!(
+        out.contains("and enter: "),
+        "headless output shows the code:\n{out}"
+    );
     assert_eq!(decided.load(Ordering::SeqCst), 2);
 }
 

@@ -560,7 +560,7 @@ fn build() -> Catalog {
                 continue;
             }
             let mut f = f.clone();
-            f.response_required = resp.iter().any(|r| *r == f.name);
+            f.response_required = resp.contains(&f.name);
             f.reverse = None;
             f.through = None;
             fields.push(f);

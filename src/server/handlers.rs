@@ -33,6 +33,7 @@ pub(crate) struct Settings {
 }
 
 type VisibleKey = (EntityId, Portal, Option<i64>);
+type VisibleCache = HashMap<VisibleKey, (u64, Arc<Vec<Arc<Rec>>>)>;
 
 /// Shared server state.
 #[derive(Debug)]
@@ -41,7 +42,7 @@ pub(crate) struct Shared {
     pub knobs: RwLock<ListKnobs>,
     pub settings: Settings,
     pub requests: AtomicU64,
-    visible: Mutex<HashMap<VisibleKey, (u64, Arc<Vec<Arc<Rec>>>)>>,
+    visible: Mutex<VisibleCache>,
 }
 
 impl Shared {
@@ -362,7 +363,7 @@ fn retrieve(
     let body = if fields.nodes.is_empty() {
         one_json(&catalog().get(e).one, &rec.json)
     } else {
-        let val = render(st, &store, e, &rec, &fields, v, 0);
+        let val = render(&store, e, &rec, &fields, v, 0);
         one(e, &val)
     };
     Ok(json_response(StatusCode::OK, body))
@@ -370,7 +371,6 @@ fn retrieve(
 
 /// A record with `include[]` / `exclude[]` applied.
 fn render(
-    st: &Shared,
     store: &Store,
     e: EntityId,
     rec: &Rec,
@@ -397,8 +397,7 @@ fn render(
                 }
                 let embed = |id: &str| -> Option<Value> {
                     let r = store.get(t, id)?;
-                    access::visible(store, t, r, v)
-                        .then(|| render(st, store, t, r, sub, v, depth + 1))
+                    access::visible(store, t, r, v).then(|| render(store, t, r, sub, v, depth + 1))
                 };
                 let new = match rec.value.get(name) {
                     Some(Value::Array(a)) => Value::Array(
@@ -557,7 +556,7 @@ fn list(
         if fields.nodes.is_empty() {
             out.push_str(&r.json);
         } else {
-            out.push_str(&render(st, &store, e, r, &fields, v, 0).to_string());
+            out.push_str(&render(&store, e, r, &fields, v, 0).to_string());
         }
     }
     out.push(']');
@@ -657,10 +656,9 @@ fn field_errors(ent: &super::catalog::Entity, err: &crate::InvalidInput) -> Map<
         if let Value::Array(a) = out
             .entry(key.to_string())
             .or_insert_with(|| Value::Array(vec![]))
+            && !a.iter().any(|x| x.as_str() == Some(&msg))
         {
-            if !a.iter().any(|x| x.as_str() == Some(&msg)) {
-                a.push(Value::String(msg));
-            }
+            a.push(Value::String(msg));
         }
     }
     out

@@ -621,7 +621,7 @@ mod tests {
         assert_eq!(skipped, 0, "every generated record passes the validator");
         let c = catalog::catalog();
         for (i, e) in c.entities.iter().enumerate() {
-            if e.meta.is_some() && c.through_of.get(&i).is_none() {
+            if e.meta.is_some() && !c.through_of.contains_key(&i) {
                 assert!(a.tables[i].len() > 0, "{} has records", e.key);
             }
         }
@@ -629,13 +629,14 @@ mod tests {
         seed::seed(&mut b, 50, None);
         let strip = |mut v: Value| {
             v["tokens"] = Value::Null;
+            v["roles"] = Value::Null;
             v
         };
         let (fa, fb) = (strip(a.to_fixture()), strip(b.to_fixture()));
         for (k, v) in fa["records"].as_object().expect("records") {
             assert!(fb["records"][k] == *v, "{k} differs between two seeds");
         }
-        assert_eq!(fa, fb);
+        assert!(fa == fb, "two seeds differ outside their records");
     }
 
     #[test]
@@ -648,6 +649,6 @@ mod tests {
         for (k, v) in doc["records"].as_object().expect("records") {
             assert!(again["records"][k] == *v, "{k} differs after a round trip");
         }
-        assert_eq!(again, doc);
+        assert!(again == doc, "a round trip changed more than records");
     }
 }

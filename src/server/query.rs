@@ -44,6 +44,8 @@ const OPERATORS: &[&str] = &[
 pub(crate) const DEFAULT_LIMIT: usize = 20;
 /// The largest page.
 pub(crate) const MAX_LIMIT: usize = 100;
+/// The deepest `include[]` path accepted (a guard, not a dynamic-rest rule).
+const MAX_DEPTH: usize = 8;
 
 /// Decode a query string into pairs, in order (`+` is a space).
 pub(crate) fn parse_pairs(raw: Option<&str>) -> Vec<(String, String)> {
@@ -301,6 +303,11 @@ pub(crate) fn parse_fields(e: EntityId, pairs: &[(String, String)]) -> Result<Fi
         for (_, value) in pairs.iter().filter(|(k, _)| k == key) {
             let segs: Vec<&str> = value.split('.').collect();
             let n = segs.len();
+            if n > MAX_DEPTH {
+                return Err(ApiError::parse(format!(
+                    "\"{value}\" nests more than {MAX_DEPTH} levels."
+                )));
+            }
             let mut cur = &mut root;
             for (i, seg) in segs.iter().enumerate() {
                 let last = i == n - 1;
@@ -821,6 +828,15 @@ mod tests {
             body(q("stem/session", "sort[]=bogus&sort[]=-x")),
             r#"["Invalid filter field: ['bogus', '-x']"]"#
         );
+    }
+
+    #[test]
+    fn deep_includes_are_refused_not_recursed() {
+        let deep = vec!["projects.sessions"; 20_000].join(".");
+        let r = q("stem/session", &format!("include[]={deep}"));
+        assert_eq!(r.map(|_| ()).unwrap_err().status, 400);
+        let r = q("stem/session", "include[]=projects.sessions.projects.*");
+        assert!(r.is_ok());
     }
 
     #[test]

@@ -166,7 +166,10 @@ fn text_for(field: &str, verbose: &str, key: &str, i: usize) -> String {
         "description" | "notes" | "abstract" | "comments" => {
             format!("Seeded {verbose} about the {} ({}).", word(i + 5), i + 1)
         }
-        f if f.contains("website") || f.ends_with("_url") || f == "location" && i % 2 == 0 => {
+        f if f.contains("website")
+            || f.ends_with("_url")
+            || f == "location" && i.is_multiple_of(2) =>
+        {
             format!("https://example.org/{}/{}", key.replace('/', "-"), i + 1)
         }
         "doi" => format!("10.5555/brainstem.{}", i + 1),
@@ -247,7 +250,7 @@ fn sample(schema: &Value, i: usize, depth: usize) -> Value {
                 .map_or(v, |m| v.min(m));
             json!(v)
         }
-        Some("boolean") => Value::Bool(i % 3 == 0),
+        Some("boolean") => Value::Bool(i.is_multiple_of(3)),
         Some("array") => {
             let n = s
                 .get("minItems")
@@ -319,8 +322,8 @@ impl Gen<'_> {
                 if f.many {
                     let root_rel = Some(t) == c.root;
                     let n = if root_rel {
-                        1 + usize::from(i % 10 == 0)
-                    } else if f.create_required || i % 2 == 0 {
+                        1 + usize::from(i.is_multiple_of(10))
+                    } else if f.create_required || i.is_multiple_of(2) {
                         1
                     } else {
                         0
