@@ -286,22 +286,34 @@ fn sample(schema: &Value, i: usize, depth: usize) -> Value {
 struct Gen<'a> {
     store: &'a mut Store,
     skipped: usize,
+    /// Ids of each entity, refreshed before each entity is generated.
+    ids: Vec<Vec<Value>>,
 }
 
 impl Gen<'_> {
     /// Pick a related id for record `i`.
     fn pick(&self, t: EntityId, i: usize, salt: usize) -> Option<Value> {
-        let c = catalog();
-        let table = &self.store.tables[t];
-        let n = table.len();
-        if n == 0 {
+        let ids = self.ids.get(t)?;
+        if ids.is_empty() {
             return None;
         }
-        let k = (i * 7 + salt * 3) % n;
-        table
+        ids.get((i * 7 + salt * 3) % ids.len()).cloned()
+    }
+
+    /// Snapshot every entity's ids (for [`Gen::pick`]).
+    fn refresh_ids(&mut self) {
+        let c = catalog();
+        self.ids = self
+            .store
+            .tables
             .iter()
-            .nth(k)
-            .map(|r| id_value(c.get(t).id_kind, &r.id))
+            .enumerate()
+            .map(|(e, t)| {
+                t.iter()
+                    .map(|r| id_value(c.get(e).id_kind, &r.id))
+                    .collect()
+            })
+            .collect();
     }
 
     /// One generated record of entity `e` (not stored).
@@ -426,7 +438,11 @@ pub(crate) fn seed(
     tokens: Option<SeedTokens>,
 ) -> (SeedTokens, usize) {
     let c = catalog();
-    let mut g = Gen { store, skipped: 0 };
+    let mut g = Gen {
+        store,
+        skipped: 0,
+        ids: Vec::new(),
+    };
     let tokens = tokens.unwrap_or_else(|| SeedTokens {
         full: super::device::new_token(),
         read_only: super::device::new_token(),
@@ -434,6 +450,7 @@ pub(crate) fn seed(
         carol: super::device::new_token(),
     });
     // Users.
+    g.refresh_ids();
     let people = [
         (ALICE, "alice@example.org", "Alice", "Andersen"),
         (BOB, "bob@example.org", "Bob", "Berg"),
@@ -481,6 +498,7 @@ pub(crate) fn seed(
         );
     }
     // Groups.
+    g.refresh_ids();
     if let Some(gr) = c.group {
         for (k, (name, members)) in [
             (
@@ -516,6 +534,7 @@ pub(crate) fn seed(
         }
     }
     // Projects.
+    g.refresh_ids();
     if let Some(root) = c.root {
         for (k, (name, description, public)) in PROJECTS.iter().enumerate() {
             let mut v = g.record(root, k);
@@ -587,6 +606,7 @@ pub(crate) fn seed(
             }
             done[e] = true;
             progress = true;
+            g.refresh_ids();
             let n = count_for(&ent.key, sessions);
             // Invitations and requests (records with an accept action) are
             // addressed to Bob or Carol, about Alice's first project or group.
@@ -644,6 +664,7 @@ pub(crate) fn seed(
         }
     }
     // One pending proposal per approval queue.
+    g.refresh_ids();
     for (q, ent) in c.entities.iter().enumerate() {
         let Some(base) = ent.approval_of else {
             continue;

@@ -409,7 +409,7 @@ impl Store {
                     continue;
                 }
                 let _ = fi;
-                self.sync_through(c, th, id, &rn);
+                self.sync_through(c, th, id, &rn, None);
             }
         }
         if let Some(&(owner_e, owner_f)) = c.through_of.get(&e) {
@@ -436,16 +436,19 @@ impl Store {
         th: super::catalog::Through,
         owner: &str,
         items: &[String],
+        known_rows: Option<Vec<Arc<Rec>>>,
     ) {
         let t = c.get(th.table);
         let of = t.fields[th.owner_field].name.clone();
         let itf = t.fields[th.item_field].name.clone();
         let ordf = th.order_field.map(|i| t.fields[i].name.clone());
-        let rows: Vec<Arc<Rec>> = self.tables[th.table]
-            .iter()
-            .filter(|r| refs(&r.value, &of).iter().any(|x| x == owner))
-            .cloned()
-            .collect();
+        let rows: Vec<Arc<Rec>> = known_rows.unwrap_or_else(|| {
+            self.tables[th.table]
+                .iter()
+                .filter(|r| refs(&r.value, &of).iter().any(|x| x == owner))
+                .cloned()
+                .collect()
+        });
         let owner_kind = c
             .get(t.fields[th.owner_field].related.unwrap_or(th.table))
             .id_kind;
@@ -600,7 +603,7 @@ impl Store {
                         None => {
                             let items = refs(&rec.value, &f.name);
                             if !items.is_empty() {
-                                self.sync_through(c, th, &rec.id, &items);
+                                self.sync_through(c, th, &rec.id, &items, Some(vec![]));
                             }
                         }
                     }
