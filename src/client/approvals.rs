@@ -143,11 +143,10 @@ impl<M: Model> std::fmt::Debug for ApprovalList<M> {
     }
 }
 
-fn approval_id<A: serde::Serialize>(a: &A) -> String {
+fn approval_id<A: serde::Serialize>(a: &A) -> Option<String> {
     serde_json::to_value(a)
         .ok()
         .and_then(|v| v.get("id").map(|id| id.to_string()))
-        .unwrap_or_default()
 }
 
 impl<M: Model> ApprovalList<M> {
@@ -169,7 +168,7 @@ impl<M: Model> ApprovalList<M> {
         self
     }
 
-    fn source(&self) -> Result<Source<M::Approval>, Error> {
+    fn source(&self) -> Result<Source<M::Approval, String>, Error> {
         self.query.check()?;
         let a = approval_meta::<M>()?;
         let op = approval_op::<M>("list", self.portal)?;

@@ -23,6 +23,7 @@ use std::collections::HashSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use futures::FutureExt as _;
 use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -81,16 +82,17 @@ impl<R> Page<R> {
 }
 
 /// Where a list comes from: a path, an envelope key and a query.
-pub(crate) struct Source<R> {
+pub(crate) struct Source<R, K> {
     pub client: Client,
     pub path: String,
     pub key: &'static str,
     pub auth: Auth,
     pub query: ListQuery,
-    pub id_of: fn(&R) -> String,
+    /// The record's id, for spotting repeated records (`None`: unknown).
+    pub id_of: fn(&R) -> Option<K>,
 }
 
-impl<R: DeserializeOwned + Send + 'static> Source<R> {
+impl<R: DeserializeOwned + Send + 'static, K> Source<R, K> {
     pub(crate) async fn fetch(
         &self,
         offset: Option<u64>,
@@ -126,12 +128,12 @@ impl<R: DeserializeOwned + Send + 'static> Source<R> {
 type Planned<R> = BoxStream<'static, (u64, Result<Page<R>, Error>)>;
 
 /// The pagination state machine behind `pages()`, `stream()` and `all()`.
-struct Walker<R> {
-    src: Arc<Source<R>>,
+struct Walker<R, K> {
+    src: Arc<Source<R, K>>,
     limit: u32,
     next_offset: u64,
     concurrency: usize,
-    prev_ids: Vec<String>,
+    prev_ids: Vec<Option<K>>,
     prev_len: usize,
     max_seen: usize,
     planned: Option<Planned<R>>,
@@ -139,7 +141,9 @@ struct Walker<R> {
     done: bool,
 }
 
-impl<R: DeserializeOwned + Send + 'static> Walker<R> {
+impl<R: DeserializeOwned + Send + 'static, K: Eq + std::hash::Hash + Send + Sync + 'static>
+    Walker<R, K>
+{
     async fn step(&mut self) -> Option<Result<Page<R>, Error>> {
         loop {
             if self.done {
@@ -172,8 +176,8 @@ impl<R: DeserializeOwned + Send + 'static> Walker<R> {
                 self.planned = None;
                 return None;
             }
-            let ids: Vec<String> = page.records.iter().map(self.src.id_of).collect();
-            if !self.prev_ids.is_empty() && !ids[0].is_empty() {
+            let ids: Vec<Option<K>> = page.records.iter().map(self.src.id_of).collect();
+            if !self.prev_ids.is_empty() && ids[0].is_some() {
                 if ids[0] == self.prev_ids[0] {
                     self.done = true;
                     self.planned = None;
@@ -184,9 +188,11 @@ impl<R: DeserializeOwned + Send + 'static> Walker<R> {
                     }
                     return Some(Err(Error::OffsetIgnored { offset }));
                 }
-                let before: HashSet<&str> = self.prev_ids.iter().map(String::as_str).collect();
-                if ids.iter().any(|id| before.contains(id.as_str())) {
-                    let mut keep = ids.iter().map(|id| !before.contains(id.as_str()));
+                let before: HashSet<&K> = self.prev_ids.iter().flatten().collect();
+                if ids.iter().flatten().any(|id| before.contains(id)) {
+                    let mut keep = ids
+                        .iter()
+                        .map(|id| id.as_ref().is_none_or(|id| !before.contains(id)));
                     page.records.retain(|_| keep.next().unwrap_or(true));
                 }
             }
@@ -221,8 +227,15 @@ impl<R: DeserializeOwned + Send + 'static> Walker<R> {
                     self.planned = Some(
                         stream::iter(offsets)
                             .map(move |o| {
+                                // Each page is fetched and decoded in a task of
+                                // its own, so on a multi-threaded runtime the
+                                // decoding runs in parallel; `buffered` keeps
+                                // the order and bounds the pages in flight.
                                 let src = src.clone();
-                                async move { (o, src.fetch(Some(o), Some(limit)).await) }
+                                AbortOnDrop(tokio::spawn(async move {
+                                    src.fetch(Some(o), Some(limit)).await
+                                }))
+                                .map(move |r| (o, r))
                             })
                             .buffered(self.concurrency)
                             .boxed(),
@@ -234,9 +247,37 @@ impl<R: DeserializeOwned + Send + 'static> Walker<R> {
     }
 }
 
+/// A spawned page fetch that is cancelled when the stream drops it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<Result<T, Error>>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, Error>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|r| match r {
+            Ok(r) => r,
+            Err(e) => Err(Error::Transport {
+                message: format!("the page fetch task failed: {e}"),
+                source: None,
+            }),
+        })
+    }
+}
+
 /// All pages of a source from `offset`, as a stream.
-pub(crate) fn pages<R: DeserializeOwned + Send + 'static>(
-    src: Source<R>,
+pub(crate) fn pages<
+    R: DeserializeOwned + Send + 'static,
+    K: Eq + std::hash::Hash + Send + Sync + 'static,
+>(
+    src: Source<R, K>,
     offset: u64,
     limit: u32,
     concurrency: usize,
@@ -492,7 +533,7 @@ impl<M: Model> ListRequest<M> {
         Ok(())
     }
 
-    fn source(&self) -> Result<Source<M>, Error> {
+    fn source(&self) -> Result<Source<M, M::Id>, Error> {
         self.check()?;
         let op = M::META.op("list").expect("checked");
         let mut query = self.query.clone();
@@ -504,7 +545,7 @@ impl<M: Model> ListRequest<M> {
             key: M::META.many,
             auth: auth_for(self.portal),
             query,
-            id_of: |r: &M| r.record_id().to_string(),
+            id_of: |r: &M| Some(r.record_id()),
         })
     }
 
