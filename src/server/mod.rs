@@ -52,9 +52,16 @@
 //!   400 with a list body (`["Unsupported lookup 'gt' for field 'name'."]`)
 //!   where Django might accept it. Sorting follows the `sortable` flags and
 //!   to-one paths. Text sorts by code point.
-//! * `include[]=rel.*` embeds; `include[]=rel` keeps ids (dynamic-rest).
+//! * `include[]=rel.*` embeds; `include[]=rel` keeps ids (dynamic-rest);
+//!   `exclude[]=field` drops a field. Include paths deeper than 8 levels
+//!   are refused.
 //! * Unique fields and what accepting an invitation grants are not in the
 //!   spec yet; the server uses the documented set (see `catalog.rs`).
+//! * Invitation and request actions delete the invitation; `accept` adds the
+//!   member to the project's or group's member map. `join` / `leave` edit the
+//!   group's member map directly.
+//! * The order of a session's data storages lives in its through table
+//!   (`/stem/sessiondatastorage/`); writing either side updates the other.
 
 mod access;
 mod catalog;
@@ -449,8 +456,11 @@ impl MockServer {
     }
 
     /// Everything the server holds (records, users, tokens) as a fixture
-    /// document: `{"format", "admins", "tokens", "records": {"app/model":
-    /// [record, ...]}}`; a record's creator is kept in `"_owner"`.
+    /// document: `{"format", "admins", "roles", "tokens", "records":
+    /// {"app/model": [record, ...]}}`. A record's creator is kept in
+    /// `"_owner"`; `roles` names the `full`, `read_only` and `no_access`
+    /// tokens; derived lists (`sessions` of a project, `links`, ...) are
+    /// recomputed on load.
     pub fn fixture(&self) -> Value {
         self.shared.read().to_fixture()
     }

@@ -831,6 +831,34 @@ mod tests {
     }
 
     #[test]
+    fn predicates_the_spec_does_not_list_yet_still_work() {
+        // regex and the date parts are dynamic-rest operators no field of the
+        // current spec allows; the evaluator handles them for when one does.
+        let re = Pred::Regex(regress::Regex::new("^ca[0-9]$").expect("regex"));
+        assert!(test(&re, &Val::Null, &Val::Str("ca1".into())));
+        assert!(!test(&re, &Val::Null, &Val::Str("ca12".into())));
+        let d = Val::Date(NaiveDate::from_ymd_opt(2023, 4, 5).expect("date"));
+        let year: fn(&Val) -> Option<i64> =
+            |v| date_of(v).map(|d| i64::from(chrono::Datelike::year(&d)));
+        assert!(test(&Pred::Part(year, 2023), &Val::Null, &d));
+        assert!(!test(&Pred::Part(year, 2022), &Val::Null, &d));
+        let gt = Pred::Cmp(Ordering::Greater, false);
+        assert!(test(&gt, &Val::Int(3), &Val::Num(3.5)));
+        assert!(!test(&gt, &Val::Int(3), &Val::Null), "null never compares");
+        assert!(test(&Pred::IsNull(true), &Val::Null, &Val::Null));
+        assert_eq!(
+            compare(&Val::Null, &Val::Int(1), false),
+            Ordering::Greater,
+            "nulls last ascending"
+        );
+        assert_eq!(
+            compare(&Val::Null, &Val::Int(1), true),
+            Ordering::Less,
+            "nulls first descending"
+        );
+    }
+
+    #[test]
     fn deep_includes_are_refused_not_recursed() {
         let deep = vec!["projects.sessions"; 20_000].join(".");
         let r = q("stem/session", &format!("include[]={deep}"));
