@@ -792,36 +792,6 @@ fn clean_body(
             clean.insert(f.name.clone(), nv);
         }
     }
-    // Through rows: one per pair.
-    if let Some(&(owner_e, owner_f)) = c.through_of.get(&e)
-        && let Some(th) = c.get(owner_e).fields[owner_f].through
-    {
-        let (a, b) = (
-            &ent.fields[th.owner_field].name,
-            &ent.fields[th.item_field].name,
-        );
-        let pick = |k: &str| {
-            clean
-                .get(k)
-                .or_else(|| existing.and_then(|r| r.value.get(k)))
-                .and_then(ref_key)
-        };
-        if let (Some(x), Some(y)) = (pick(a), pick(b))
-            && !errors.contains_key(a.as_str())
-            && !errors.contains_key(b.as_str())
-            && store.tables[e].iter().any(|r| {
-                Some(r.id.as_str()) != existing.map(|x| x.id.as_str())
-                    && refs(&r.value, a).first() == Some(&x)
-                    && refs(&r.value, b).first() == Some(&y)
-            })
-        {
-            add_error(
-                &mut errors,
-                "non_field_errors",
-                format!("The fields {a}, {b} must make a unique set."),
-            );
-        }
-    }
     // Unique fields.
     let base = ent.approval_of.unwrap_or(e);
     let except = existing.map(|r| r.id.clone()).or_else(|| {
