@@ -307,6 +307,7 @@ fn model_code(
         let nullable = f.nullable;
         let create_required = f.create_required;
         let response_required = f.response_required;
+        let unique = f.unique;
         let related = opt_str(f.related.as_deref());
         let lks = lookups(f);
         let sortable = f.sortable;
@@ -324,6 +325,7 @@ fn model_code(
                 nullable: #nullable,
                 create_required: #create_required,
                 response_required: #response_required,
+                unique: #unique,
                 related: #related,
                 lookups: &[#(#lks),*],
                 sortable: #sortable,

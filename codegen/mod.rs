@@ -37,6 +37,7 @@ fn format(tokens: TokenStream, what: &str) -> Result<String, String> {
 }
 
 /// Drop prose and examples; keep everything the validator and the server read.
+/// Keys of `properties` maps are field names, never prose: they are all kept.
 fn minify(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
@@ -44,14 +45,21 @@ fn minify(v: &Value) -> Value {
                 .filter(|(k, _)| {
                     !matches!(
                         k.as_str(),
-                        "description"
-                            | "x-brainstem-note"
-                            | "x-brainstem-example"
-                            | "title"
-                            | "example"
+                        "description" | "x-brainstem-note" | "title" | "example"
                     )
                 })
-                .map(|(k, v)| (k.clone(), minify(v)))
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("properties", Value::Object(props)) => Value::Object(
+                            props
+                                .iter()
+                                .map(|(pk, pv)| (pk.clone(), minify(pv)))
+                                .collect(),
+                        ),
+                        _ => minify(v),
+                    };
+                    (k.clone(), v)
+                })
                 .collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(minify).collect()),

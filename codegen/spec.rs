@@ -86,6 +86,8 @@ pub struct Field {
     pub create_required: bool,
     pub response_required: bool,
     pub patch_required: bool,
+    /// No two records may share the value.
+    pub unique: bool,
     /// `app/model` of the related model, for relation fields.
     pub related: Option<String>,
     pub filterable: bool,
@@ -332,6 +334,7 @@ impl Model {
                 create_required: required.contains(json) && !read_only,
                 response_required: response_required.contains(json),
                 patch_required: patch_required.contains(json),
+                unique: flag("x-brainstem-unique").unwrap_or(false),
                 filterable: flag("x-brainstem-filter").unwrap_or(scalar),
                 sortable: flag("x-brainstem-sort").unwrap_or(scalar && !many && related.is_none()),
                 includable: flag("x-brainstem-include").unwrap_or(true) && related.is_some(),

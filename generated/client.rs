@@ -430,7 +430,7 @@ pub mod types {
 
 Machine-readable description of the BrainSTEM REST API (www.brainstem.org), drafted from the public support documentation by tools/spec/draft.py.
 
-Version: 1.2.0*/
+Version: 1.3.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -466,7 +466,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.2.0"
+        "1.3.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

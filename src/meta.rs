@@ -55,6 +55,8 @@ pub struct FieldMeta {
     pub create_required: bool,
     /// Always present in responses.
     pub response_required: bool,
+    /// No two records may share the value (the server refuses a duplicate).
+    pub unique: bool,
     /// `app/model` of the related model, for relation fields.
     pub related: Option<&'static str>,
     /// The filter lookups the field accepts (`""` is the exact match).

@@ -94,6 +94,18 @@ pub fn details_schema(group: &str, type_name: &str) -> Option<&'static Value> {
         .and_then(|n| component(n))
 }
 
+/// A compiled pattern, compiled once per distinct pattern.
+fn regex(pattern: &str) -> Option<std::sync::Arc<regress::Regex>> {
+    static CACHE: OnceLock<
+        std::sync::Mutex<HashMap<String, Option<std::sync::Arc<regress::Regex>>>>,
+    > = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(pattern.to_string())
+        .or_insert_with(|| regress::Regex::new(pattern).ok().map(std::sync::Arc::new))
+        .clone()
+}
+
 fn resolve(schema: &Value) -> &Value {
     let mut cur = schema;
     for _ in 0..16 {
@@ -232,7 +244,7 @@ impl Checker {
             );
         }
         if let Some(p) = s.get("pattern").and_then(Value::as_str)
-            && let Ok(re) = regress::Regex::new(p)
+            && let Some(re) = regex(p)
             && re.find(text).is_none()
         {
             self.err(path, format!("Enter a valid value (it must match {p})."));
@@ -346,7 +358,7 @@ impl Checker {
         let key_pattern = s
             .get("x-brainstem-key-pattern")
             .and_then(Value::as_str)
-            .and_then(|p| regress::Regex::new(p).ok());
+            .and_then(regex);
         for (k, x) in obj {
             if let Some(re) = &key_pattern
                 && re.find(k).is_none()

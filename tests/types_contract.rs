@@ -229,3 +229,19 @@ fn every_model_has_metadata_and_operations() {
     assert!(brainstem::OPERATIONS.len() >= 230);
     assert!(!brainstem::SCHEMA_VERSION.is_empty());
 }
+
+#[test]
+fn lengths_of_fields_named_like_schema_keywords_are_checked() {
+    // `description` and `title` are also JSON Schema keywords: their limits must survive
+    let mut s = brainstem::types::NewSpecies::new("s".into());
+    s.description = Some("d".repeat(2001));
+    let err = s.validate().unwrap_err();
+    assert!(err.has("description"), "{err}");
+    assert!(
+        brainstem::meta::ModelMeta::find("session")
+            .unwrap()
+            .field("name")
+            .unwrap()
+            .unique
+    );
+}

@@ -28,7 +28,7 @@ sys.dont_write_bytecode = True  # keep tools/spec free of __pycache__
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # lets the optional tools/spec/details.py be imported
 
-SPEC_VERSION = "1.2.0"
+SPEC_VERSION = "1.3.0"
 DOCS_REVISION = "brainstem-org/brainstem_support@28345af35a0792d5309ce1fb5e9911c754c903db"
 APP_ORDER = ["stem", "modules", "personal_attributes", "resources", "taxonomies", "dissemination", "users"]
 
@@ -743,6 +743,8 @@ def field_schema(key: str, name: str, desc: str, options: dict, example_values: 
         s["x-brainstem-enum-labels"] = {v: lbl for v, lbl in options[name]}
     if "read-only" in d:
         s["readOnly"] = True
+    if "must be unique" in d:
+        s["x-brainstem-unique"] = True
     return s
 
 

@@ -262,6 +262,7 @@ fn describe(meta: &ModelMeta) -> Value {
                 "read_only": f.read_only,
                 "nullable": f.nullable,
                 "required_on_create": f.create_required,
+                "unique": f.unique,
                 "related": f.related,
                 "choices": f.choices,
             })
