@@ -407,3 +407,42 @@ fn login_and_logout_with_the_device_flow() {
         .code(1)
         .stderr(predicate::str::contains("login"));
 }
+
+#[test]
+fn mock_serves_the_stand_in_server_until_stopped() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("brainstem"))
+        .args(["mock", "--port", "0"])
+        .env_clear()
+        .env("HOME", home())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut vars = std::collections::HashMap::new();
+    for _ in 0..3 {
+        let line = lines.next().unwrap().unwrap();
+        let (k, v) = line.split_once('=').unwrap();
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let url = &vars["BRAINSTEM_URL"];
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let mut c = Command::cargo_bin("brainstem").unwrap();
+    c.env_clear()
+        .env("HOME", home())
+        .env("BRAINSTEM_URL", url)
+        .env("BRAINSTEM_TOKEN", &vars["BRAINSTEM_TOKEN"]);
+    let v = json_out(c.args(["load", "session", "--limit", "2"]));
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 2);
+    let mut ro = Command::cargo_bin("brainstem").unwrap();
+    ro.env_clear()
+        .env("HOME", home())
+        .env("BRAINSTEM_URL", url)
+        .env("BRAINSTEM_TOKEN", &vars["BRAINSTEM_READONLY_TOKEN"])
+        .args(["delete", "session", "--id", &uuid::Uuid::nil().to_string()])
+        .assert()
+        .code(1);
+    child.kill().unwrap();
+    let _ = child.wait();
+}
