@@ -160,9 +160,8 @@ async fn run() -> Result<(), Error> {
     // `projects` is a list of project ids: a single string does not compile.
     let mut payload = NewSession::new("Example Session".into(), vec![project]);
     payload.description = Some("Created via the Rust client".into());
-    let created: Session = match client.sessions().create(&payload).await? {
-        Saved::Applied(s) => s,
-    };
+    // Sessions are not approval-gated, so the answer is always `Applied`.
+    let Saved::Applied(created): Saved<Session> = client.sessions().create(&payload).await?;
     println!("Created session {} ({})", created.name, created.id);
 
     // --- Updating ---------------------------------------------------------------
@@ -179,8 +178,10 @@ async fn run() -> Result<(), Error> {
         .find(|s| s.id == created.id)
         .map(|s| s.id)
         .ok_or_else(|| Error::Config("the new session is not found by its name".into()))?;
-    let mut patch = SessionPatch::default();
-    patch.description = Some("Updated via the Rust client".into());
+    let patch = SessionPatch {
+        description: Some("Updated via the Rust client".into()),
+        ..SessionPatch::default()
+    };
     let Saved::Applied(updated) = client.sessions().update(target, &patch).await?;
     println!("Session description is now {:?}", updated.description);
 

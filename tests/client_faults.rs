@@ -86,8 +86,10 @@ async fn writes_that_met_a_503_are_sent_once() {
     assert!(matches!(err, Error::Server { status: 503, .. }), "{err:?}");
     assert_eq!(srv.count(), 1, "POST not repeated");
 
-    let mut patch = SessionPatch::default();
-    patch.name = Some("x".into());
+    let patch = SessionPatch {
+        name: Some("x".into()),
+        ..SessionPatch::default()
+    };
     let err = client.sessions().update(pid(), &patch).await.unwrap_err();
     assert!(matches!(err, Error::Server { status: 503, .. }));
     assert_eq!(srv.count(), 2, "PATCH not repeated");

@@ -251,9 +251,11 @@ async fn create_update_delete_on_the_wire() {
     new.description = Some("made here".into());
     let Saved::Applied(created) = client.sessions().create(&new).await.unwrap();
     assert_eq!(created.id.to_string(), sid(5));
-    let mut patch = SessionPatch::default();
-    patch.description = Some("changed".into());
-    patch.date_time = Some(brainstem::Nullable::Null);
+    let patch = SessionPatch {
+        description: Some("changed".into()),
+        date_time: Some(brainstem::Nullable::Null),
+        ..SessionPatch::default()
+    };
     let Saved::Applied(updated) = client.sessions().update(created.id, &patch).await.unwrap();
     assert_eq!(updated.description, "changed");
     client.sessions().delete(created.id).await.unwrap();

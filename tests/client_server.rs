@@ -291,15 +291,15 @@ impl ModelVisitor for PublicReads<'_> {
                 .all()
                 .await
                 .map_err(|e| format!("{name}: public list: {e}"))?;
-            if let Some(first) = all.first() {
-                if M::META.portals("retrieve").contains(&Portal::Public) {
-                    let got = api
-                        .get(first.record_id())
-                        .await
-                        .map_err(|e| format!("{name}: public get: {e}"))?;
-                    if &got != first {
-                        return Err(format!("{name}: public get differs from list"));
-                    }
+            if let Some(first) = all.first()
+                && M::META.portals("retrieve").contains(&Portal::Public)
+            {
+                let got = api
+                    .get(first.record_id())
+                    .await
+                    .map_err(|e| format!("{name}: public get: {e}"))?;
+                if &got != first {
+                    return Err(format!("{name}: public get differs from list"));
                 }
             }
             Ok(all.len())
