@@ -180,27 +180,8 @@ async fn crud<M: Model>(client: &Client, approver: &Client) -> Result<Outcome, S
     // patch
     if M::META.op("partial_update").is_some() {
         let (patch, field) = patch_body::<M>();
-        let patch_v: M::Patch = match serde_json::from_value(Value::Object(patch.clone())) {
-            Ok(p) => p,
-            // Workaround until the generated patch shapes default their
-            // nullable fields (`#[serde(default)]` next to
-            // `deserialize_present`): send the other nullable fields with
-            // their current values, which changes nothing.
-            Err(_) => {
-                let current = serde_json::to_value(&created).unwrap();
-                let mut filled = patch.clone();
-                for f in M::META.fields.iter().filter(|f| f.nullable && !f.read_only) {
-                    if !filled.contains_key(f.name) {
-                        filled.insert(
-                            f.name.to_string(),
-                            current.get(f.name).cloned().unwrap_or(Value::Null),
-                        );
-                    }
-                }
-                serde_json::from_value(Value::Object(filled))
-                    .map_err(|e| format!("{name}: patch shape: {e}"))?
-            }
-        };
+        let patch_v: M::Patch = serde_json::from_value(Value::Object(patch.clone()))
+            .map_err(|e| format!("{name}: patch shape from {patch:?}: {e}"))?;
         let saved = api
             .update(id, &patch_v)
             .await
