@@ -596,3 +596,10 @@ async fn connection_refused_is_a_transport_error() {
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     no_token(&e);
 }
+
+#[test]
+fn errors_are_send_sync_and_static() {
+    fn check<T: Send + Sync + 'static + std::error::Error>() {}
+    check::<Error>();
+    check::<brainstem::client::LoginError>();
+}

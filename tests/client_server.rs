@@ -637,3 +637,51 @@ async fn approval_gated_models_answer_with_proposals() {
         "{saved:?}"
     );
 }
+
+#[cfg(feature = "blocking")]
+#[test]
+fn blocking_client_against_the_server() {
+    use brainstem::models::{SessionFilter, SessionInclude};
+    use brainstem::types::NewSession;
+    let srv = MockServer::start_background(MockOptions::new()).unwrap();
+    let c = brainstem::client::blocking::Client::build(
+        Client::builder()
+            .base_url(srv.url())
+            .token(srv.token())
+            .no_token_cache(),
+    )
+    .unwrap();
+    let project = c.projects().list().limit(1).page().unwrap().records[0].id;
+    let name = format!(
+        "blocking {}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let Saved::Applied(s) = c
+        .sessions()
+        .create(&NewSession::new(name.clone(), vec![project]))
+        .unwrap();
+    assert_eq!(c.sessions().get(s.id).unwrap(), s);
+    let with = c
+        .sessions()
+        .get_including(s.id, &[SessionInclude::Projects])
+        .unwrap();
+    assert_eq!(with.projects[0].object().unwrap().id, project);
+    let found: Vec<_> = c
+        .sessions()
+        .list()
+        .filter(SessionFilter::NameIexact(name))
+        .iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    c.sessions().delete(s.id).unwrap();
+    assert!(matches!(
+        c.sessions().get(s.id),
+        Err(Error::NotFound { .. })
+    ));
+    let e = c
+        .sessions()
+        .replace(s.id, &NewSession::new("x".into(), vec![project]))
+        .unwrap_err();
+    assert!(matches!(e, Error::NotSupported(_)));
+}

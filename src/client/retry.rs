@@ -9,7 +9,8 @@ use std::time::Duration;
 /// 502, 503 and 504, with exponential backoff and jitter, honouring
 /// `Retry-After`. POST and PATCH are retried only when the connection could
 /// not be opened at all (nothing reached the server): a repeated create is
-/// data corruption.
+/// data corruption. A request that hits the timeout is not retried: the
+/// timeout bounds how long one call may take.
 ///
 /// ```
 /// use std::time::Duration;
