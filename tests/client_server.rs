@@ -554,7 +554,9 @@ async fn login_against(
 }
 
 async fn pending(srv: &MockServer) -> String {
-    for _ in 0..200 {
+    // Up to 10 s: the login task starts the sign-in almost at once, but CI
+    // machines can be busy.
+    for _ in 0..1000 {
         if let Some(p) = srv.pending_devices().first() {
             return p.user_code.clone();
         }
