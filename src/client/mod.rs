@@ -432,9 +432,8 @@ pub(crate) struct Request {
     pub auth: Auth,
 }
 
-/// A successful response.
+/// A response: 2xx (or, from `send_raw`, also 4xx).
 pub(crate) struct Response {
-    #[allow(dead_code)]
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Bytes,
