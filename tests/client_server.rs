@@ -186,12 +186,34 @@ async fn crud<M: Model>(client: &Client, approver: &Client) -> Result<Outcome, S
             .update(id, &patch_v)
             .await
             .map_err(|e| err("patch", e))?;
-        if let (Some(field), Saved::Applied(after)) = (field, saved) {
-            let v = serde_json::to_value(&after).unwrap();
-            if v[field] != patch[field] {
+        let after = match saved {
+            Saved::Applied(after) => serde_json::to_value(&after).unwrap(),
+            Saved::PendingApproval(p) => {
+                // The change applies once the reviewer accepts it.
+                if M::META.approval.is_none() {
+                    return Err(format!(
+                        "{name}: a proposal from a model that is not approval-gated"
+                    ));
+                }
+                let pid: uuid::Uuid = serde_json::to_value(&p).unwrap()["id"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| format!("{name}: change proposal without id"))?;
+                approver
+                    .api::<M>()
+                    .approvals()
+                    .accept(pid)
+                    .await
+                    .map_err(|e| err("accept change", e))?;
+                serde_json::to_value(api.get(id).await.map_err(|e| err("get after accept", e))?)
+                    .unwrap()
+            }
+        };
+        if let Some(field) = field {
+            if after[field] != patch[field] {
                 return Err(format!(
                     "{name}: patched {field} reads back as {}",
-                    v[field]
+                    after[field]
                 ));
             }
             let again =
