@@ -602,4 +602,8 @@ fn errors_are_send_sync_and_static() {
     fn check<T: Send + Sync + 'static + std::error::Error>() {}
     check::<Error>();
     check::<brainstem::client::LoginError>();
+    fn shared<T: Send + Sync + Clone + 'static>() {}
+    shared::<Client>();
+    shared::<brainstem::client::Api<brainstem::types::Session>>();
+    shared::<brainstem::client::ListRequest<brainstem::types::Session>>();
 }
