@@ -473,6 +473,7 @@ async fn pagination_with_every_knob() {
                         omit_meta,
                         sideload,
                         ignore_offset: false,
+                        latency_ms: 0,
                     });
                     for concurrency in [1, 4] {
                         for limit in [100u32, 33] {

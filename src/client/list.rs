@@ -98,11 +98,20 @@ impl<R: DeserializeOwned + Send + 'static, K> Source<R, K> {
         offset: Option<u64>,
         limit: Option<u32>,
     ) -> Result<Page<R>, Error> {
+        let resp = self.fetch_body(offset, limit).await?;
+        self.decode_body(&resp, offset, limit)
+    }
+
+    /// One page's response, not decoded yet.
+    pub(crate) async fn fetch_body(
+        &self,
+        offset: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<super::Response, Error> {
         let mut q = self.query.clone();
         q.limit = limit;
         q.offset = offset;
-        let resp = self
-            .client
+        self.client
             .send(Request {
                 method: Method::GET,
                 path: self.path.clone(),
@@ -110,7 +119,16 @@ impl<R: DeserializeOwned + Send + 'static, K> Source<R, K> {
                 body: None,
                 auth: self.auth,
             })
-            .await?;
+            .await
+    }
+
+    /// Decode a page fetched by [`fetch_body`](Self::fetch_body).
+    pub(crate) fn decode_body(
+        &self,
+        resp: &super::Response,
+        offset: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<Page<R>, Error> {
         let raw = decode::list::<R>(&resp.body, resp.content_type(), self.key)?;
         Ok(Page {
             records: raw.records,
@@ -211,7 +229,6 @@ impl<R: DeserializeOwned + Send + 'static, K: Eq + std::hash::Hash + Send + Sync
                 self.done = true;
                 self.planned = None;
             } else if !self.planned_once
-                && self.concurrency > 1
                 && let Some(total) = page.total()
             {
                 {
@@ -224,7 +241,27 @@ impl<R: DeserializeOwned + Send + 'static, K: Eq + std::hash::Hash + Send + Sync
                         .collect();
                     let src = self.src.clone();
                     let limit = self.limit;
-                    self.planned = Some(
+                    self.planned = Some(if self.concurrency == 1 {
+                        // Sequential: one request at a time, but a page is
+                        // decoded in a task of its own while the next one is
+                        // fetched (up to two pages decoding), so decoding does
+                        // not add to the time spent waiting for the server.
+                        let fetch_src = src.clone();
+                        stream::iter(offsets)
+                            .then(move |o| {
+                                let src = fetch_src.clone();
+                                async move { (o, src.fetch_body(Some(o), Some(limit)).await) }
+                            })
+                            .map(move |(o, resp)| {
+                                let src = src.clone();
+                                AbortOnDrop(tokio::spawn(async move {
+                                    src.decode_body(&resp?, Some(o), Some(limit))
+                                }))
+                                .map(move |r| (o, r))
+                            })
+                            .buffered(2)
+                            .boxed()
+                    } else {
                         stream::iter(offsets)
                             .map(move |o| {
                                 // Each page is fetched and decoded in a task of
@@ -238,8 +275,8 @@ impl<R: DeserializeOwned + Send + 'static, K: Eq + std::hash::Hash + Send + Sync
                                 .map(move |r| (o, r))
                             })
                             .buffered(self.concurrency)
-                            .boxed(),
-                    );
+                            .boxed()
+                    });
                 }
             }
             return Some(Ok(page));

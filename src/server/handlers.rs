@@ -108,6 +108,10 @@ pub(crate) async fn dispatch(
     body: Bytes,
 ) -> Response<Body> {
     st.requests.fetch_add(1, AtomicOrdering::Relaxed);
+    let latency = st.knobs().latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     let req = Req {
         method: &method,
         uri: &uri,

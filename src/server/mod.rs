@@ -98,6 +98,9 @@ pub struct ListKnobs {
     /// `include[]` (or, without one, the model's first relation) come as a
     /// list of their own next to (before) the records, which keep ids.
     pub sideload: bool,
+    /// Wait this many milliseconds before answering each request, like a real
+    /// server across a network (for benchmarks; 0, the default, answers at once).
+    pub latency_ms: u64,
 }
 
 /// Where the records come from.
