@@ -10,41 +10,21 @@ use super::names;
 use super::shapes::Enums;
 use super::spec::{Api, Field, IdKind, Kind, Model, resolve};
 
-/// The lookups a field allows, by its kind. This is the one place that
-/// decides which `(field, lookup)` pairs exist.
+/// The lookups a field allows (the one rule in `src/lookups.rs`).
 pub fn lookups(f: &Field) -> &'static [&'static str] {
+    use super::lookups::{FilterClass, lookups};
     if !f.filterable {
         return &[];
     }
-    if f.related.is_some() || f.kind == Kind::Uuid {
-        return &["", "in", "isnull"];
-    }
-    if f.many {
-        return match f.kind {
-            Kind::Json => &[],
-            _ => &["", "in"],
-        };
-    }
-    match f.kind {
-        Kind::Text => &[
-            "",
-            "iexact",
-            "contains",
-            "icontains",
-            "startswith",
-            "istartswith",
-            "endswith",
-            "iendswith",
-            "in",
-            "isnull",
-        ],
-        Kind::Integer | Kind::Number | Kind::Date | Kind::DateTime => {
-            &["", "gt", "gte", "lt", "lte", "range", "in", "isnull"]
-        }
-        Kind::Boolean | Kind::Choice(_) => &["", "in"],
-        Kind::Uuid => &["", "in", "isnull"],
-        Kind::Json => &[],
-    }
+    let class = match f.kind {
+        Kind::Uuid => FilterClass::Id,
+        Kind::Text => FilterClass::Text,
+        Kind::Choice(_) => FilterClass::Choice,
+        Kind::Integer | Kind::Number | Kind::Date | Kind::DateTime => FilterClass::Ordered,
+        Kind::Boolean => FilterClass::Boolean,
+        Kind::Json => FilterClass::Json,
+    };
+    lookups(class, f.many, f.related.is_some())
 }
 
 fn doc(s: &str) -> TokenStream {

@@ -15,6 +15,9 @@
 //! keeps it identical.
 
 pub mod emit;
+#[path = "../src/lookups.rs"]
+#[allow(dead_code)]
+pub mod lookups;
 pub mod names;
 pub mod shapes;
 pub mod spec;

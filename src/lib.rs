@@ -40,6 +40,8 @@ extern crate self as brainstem;
 pub mod client;
 mod details_group;
 mod error;
+#[allow(dead_code)]
+mod lookups;
 pub mod meta;
 mod model;
 #[doc(hidden)]

@@ -17,23 +17,6 @@ use crate::validate::{component, spec};
 /// Index of an entity in [`Catalog::entities`].
 pub(crate) type EntityId = usize;
 
-/// Lookups of text and choice fields (what the generator gives them).
-const TEXT_LOOKUPS: &[&str] = &[
-    "",
-    "iexact",
-    "contains",
-    "icontains",
-    "startswith",
-    "istartswith",
-    "endswith",
-    "iendswith",
-    "in",
-    "isnull",
-];
-const ORDERED_LOOKUPS: &[&str] = &["", "gt", "gte", "lt", "lte", "range", "in", "isnull"];
-const ID_LOOKUPS: &[&str] = &["", "in", "isnull"];
-const PLAIN_LOOKUPS: &[&str] = &["", "in"];
-
 /// Fields the docs call unique, used only while the spec carries no
 /// `x-brainstem-unique` flag (see the server's module docs).
 const DOCUMENTED_UNIQUE: &[(&str, &str)] = &[
@@ -294,18 +277,18 @@ fn kind_of(prop: &Value) -> (FieldKind, bool) {
 }
 
 fn lookups_for(kind: FieldKind, many: bool, related: bool) -> Vec<&'static str> {
-    let l: &[&str] = match kind {
-        _ if related => ID_LOOKUPS,
-        FieldKind::Json => &[],
-        _ if many => PLAIN_LOOKUPS,
-        FieldKind::Text | FieldKind::Choice => TEXT_LOOKUPS,
-        FieldKind::Uuid => ID_LOOKUPS,
+    use crate::lookups::{FilterClass, lookups};
+    let class = match kind {
+        FieldKind::Uuid => FilterClass::Id,
+        FieldKind::Text => FilterClass::Text,
+        FieldKind::Choice => FilterClass::Choice,
         FieldKind::Integer | FieldKind::Number | FieldKind::Date | FieldKind::DateTime => {
-            ORDERED_LOOKUPS
+            FilterClass::Ordered
         }
-        FieldKind::Boolean => PLAIN_LOOKUPS,
+        FieldKind::Boolean => FilterClass::Boolean,
+        FieldKind::Json => FilterClass::Json,
     };
-    l.to_vec()
+    lookups(class, many, related).to_vec()
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
