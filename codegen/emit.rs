@@ -439,7 +439,63 @@ fn model_code(
         });
     }
 
+    // --- the official Python tool's `load_<model>` helpers, typed
+    let mut loader_items = Vec::new();
+    if let Some(l) = &m.loader {
+        let load_fn = format_ident!("load_{}", m.url);
+        let includes = l.default_include.join(", ");
+        let load_doc = format!(
+            "`{}` records the way the official Python tool's `load_{}` loads them: a list request with its default includes ({}) and its keyword filters as `by_<keyword>` methods.",
+            m.url,
+            m.url,
+            if includes.is_empty() {
+                "none"
+            } else {
+                &includes
+            }
+        );
+        let mut methods = Vec::new();
+        for (keyword, key) in &l.filters {
+            let field_name = key.split('.').next().unwrap_or(key);
+            let method = format_ident!("by_{}", names::field(keyword));
+            let (vt, note) = match m.fields.iter().find(|f| f.json == field_name) {
+                Some(f) => (value_type(spec, m, f, api), String::new()),
+                None => (
+                    quote! { ::std::string::String },
+                    format!(
+                        " (`{field_name}` is not a documented field of `{}`: the server may refuse it)",
+                        m.url
+                    ),
+                ),
+            };
+            let d = format!(
+                "Keyword `{keyword}` of `load_{}`: `filter{{{key}}}`{note}.",
+                m.url
+            );
+            methods.push(quote! {
+                #[doc = #d]
+                pub fn #method(self, value: #vt) -> Self {
+                    self.by(#keyword, value)
+                }
+            });
+        }
+        loader_items.push(quote! {
+            #[cfg(feature = "client")]
+            impl crate::client::ListRequest<crate::types::#ty> {
+                #(#methods)*
+            }
+            #[cfg(feature = "client")]
+            impl crate::client::Client {
+                #[doc = #load_doc]
+                pub fn #load_fn(&self) -> crate::client::ListRequest<crate::types::#ty> {
+                    self.api::<crate::types::#ty>().load()
+                }
+            }
+        });
+    }
+
     let tokens = quote! {
+        #(#loader_items)*
         #(#entry_methods)*
         #[doc = #meta_doc]
         pub static #meta_ident: crate::meta::ModelMeta = crate::meta::ModelMeta {

@@ -2695,6 +2695,24 @@ pub fn with_model<V: crate::ModelVisitor>(
         _ => ::core::option::Option::None,
     }
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Behavior> {
+    ///Keyword `session` of `load_behavior`: `filter{session.id}`.
+    pub fn by_session(self, value: ::uuid::Uuid) -> Self {
+        self.by("session", value)
+    }
+    ///Keyword `tags` of `load_behavior`: `filter{tags}` (`tags` is not a documented field of `behavior`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`behavior` records the way the official Python tool's `load_behavior` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_behavior(&self) -> crate::client::ListRequest<crate::types::Behavior> {
+        self.api::<crate::types::Behavior>().load()
+    }
+}
 ///Metadata of `modules/behavior`: its URL, envelope keys, fields and operations.
 pub static BEHAVIOR: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Behavior",
@@ -3230,6 +3248,26 @@ impl crate::validate::Validate for crate::types::NewBehavior {
 impl crate::validate::Validate for crate::types::BehaviorPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIOR;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::BehavioralAssay> {
+    ///Keyword `name` of `load_behavioralassay`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_behavioralassay`: `filter{tags}` (`tags` is not a documented field of `behavioralassay`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`behavioralassay` records the way the official Python tool's `load_behavioralassay` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_behavioralassay(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::BehavioralAssay> {
+        self.api::<crate::types::BehavioralAssay>().load()
+    }
 }
 ///Metadata of `personal_attributes/behavioralassay`: its URL, envelope keys, fields and operations.
 pub static BEHAVIORALASSAY: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -5290,6 +5328,26 @@ impl crate::validate::Validate for crate::types::BehavioralParadigmPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALPARADIGM;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::BrainRegion> {
+    ///Keyword `name` of `load_brainregion`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_brainregion`: `filter{tags}` (`tags` is not a documented field of `brainregion`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`brainregion` records the way the official Python tool's `load_brainregion` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_brainregion(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::BrainRegion> {
+        self.api::<crate::types::BrainRegion>().load()
+    }
+}
 ///Metadata of `taxonomies/brainregion`: its URL, envelope keys, fields and operations.
 pub static BRAINREGION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BrainRegion",
@@ -6961,6 +7019,24 @@ impl crate::validate::Validate for crate::types::BreedingPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BREEDING;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Cohort> {
+    ///Keyword `name` of `load_cohort`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_cohort`: `filter{tags}`.
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`cohort` records the way the official Python tool's `load_cohort` loads them: a list request with its default includes (subjects) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_cohort(&self) -> crate::client::ListRequest<crate::types::Cohort> {
+        self.api::<crate::types::Cohort>().load()
+    }
+}
 ///Metadata of `stem/cohort`: its URL, envelope keys, fields and operations.
 pub static COHORT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Cohort",
@@ -7462,6 +7538,26 @@ impl crate::validate::Validate for crate::types::NewCohort {
 impl crate::validate::Validate for crate::types::CohortPatch {
     const MODEL: &'static crate::meta::ModelMeta = &COHORT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Collection> {
+    ///Keyword `name` of `load_collection`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_collection`: `filter{tags}`.
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`collection` records the way the official Python tool's `load_collection` loads them: a list request with its default includes (sessions) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_collection(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::Collection> {
+        self.api::<crate::types::Collection>().load()
+    }
 }
 ///Metadata of `stem/collection`: its URL, envelope keys, fields and operations.
 pub static COLLECTION: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -8898,6 +8994,22 @@ impl crate::validate::Validate for crate::types::ConsumablePatch {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::ConsumableStock> {
+    ///Keyword `tags` of `load_consumablestock`: `filter{tags}` (`tags` is not a documented field of `consumablestock`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`consumablestock` records the way the official Python tool's `load_consumablestock` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_consumablestock(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::ConsumableStock> {
+        self.api::<crate::types::ConsumableStock>().load()
+    }
+}
 ///Metadata of `modules/consumablestock`: its URL, envelope keys, fields and operations.
 pub static CONSUMABLESTOCK: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ConsumableStock",
@@ -10213,6 +10325,26 @@ impl crate::validate::Validate for crate::types::ConsumableStockPatch {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLESTOCK;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::DataAcquisition> {
+    ///Keyword `session` of `load_dataacquisition`: `filter{session.id}`.
+    pub fn by_session(self, value: ::uuid::Uuid) -> Self {
+        self.by("session", value)
+    }
+    ///Keyword `tags` of `load_dataacquisition`: `filter{tags}` (`tags` is not a documented field of `dataacquisition`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`dataacquisition` records the way the official Python tool's `load_dataacquisition` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_dataacquisition(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::DataAcquisition> {
+        self.api::<crate::types::DataAcquisition>().load()
+    }
+}
 ///Metadata of `modules/dataacquisition`: its URL, envelope keys, fields and operations.
 pub static DATAACQUISITION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "DataAcquisition",
@@ -11018,6 +11150,26 @@ impl crate::validate::Validate for crate::types::DataAcquisitionPatch {
     const MODEL: &'static crate::meta::ModelMeta = &DATAACQUISITION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::DataStorage> {
+    ///Keyword `name` of `load_datastorage`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_datastorage`: `filter{tags}` (`tags` is not a documented field of `datastorage`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`datastorage` records the way the official Python tool's `load_datastorage` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_datastorage(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::DataStorage> {
+        self.api::<crate::types::DataStorage>().load()
+    }
+}
 ///Metadata of `personal_attributes/datastorage`: its URL, envelope keys, fields and operations.
 pub static DATASTORAGE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "DataStorage",
@@ -11582,6 +11734,28 @@ impl crate::validate::Validate for crate::types::NewDataStorage {
 impl crate::validate::Validate for crate::types::DataStoragePatch {
     const MODEL: &'static crate::meta::ModelMeta = &DATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Equipment> {
+    ///Keyword `name` of `load_equipment`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `setup` of `load_equipment`: `filter{setup.id}`.
+    pub fn by_setup(self, value: ::uuid::Uuid) -> Self {
+        self.by("setup", value)
+    }
+    ///Keyword `tags` of `load_equipment`: `filter{tags}` (`tags` is not a documented field of `equipment`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`equipment` records the way the official Python tool's `load_equipment` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_equipment(&self) -> crate::client::ListRequest<crate::types::Equipment> {
+        self.api::<crate::types::Equipment>().load()
+    }
 }
 ///Metadata of `modules/equipment`: its URL, envelope keys, fields and operations.
 pub static EQUIPMENT: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -13475,6 +13649,26 @@ impl crate::validate::Validate for crate::types::NewGroupMembershipRequest {
 impl crate::validate::Validate for crate::types::GroupMembershipRequestPatch {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_REQUEST;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::HardwareDevice> {
+    ///Keyword `name` of `load_hardwaredevice`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_hardwaredevice`: `filter{tags}` (`tags` is not a documented field of `hardwaredevice`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`hardwaredevice` records the way the official Python tool's `load_hardwaredevice` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_hardwaredevice(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::HardwareDevice> {
+        self.api::<crate::types::HardwareDevice>().load()
+    }
 }
 ///Metadata of `resources/hardwaredevice`: its URL, envelope keys, fields and operations.
 pub static HARDWAREDEVICE: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -15420,6 +15614,26 @@ impl crate::validate::Validate for crate::types::NewJournal {
 impl crate::validate::Validate for crate::types::JournalPatch {
     const MODEL: &'static crate::meta::ModelMeta = &JOURNAL;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Laboratory> {
+    ///Keyword `name` of `load_laboratory`: `filter{name.icontains}` (`name` is not a documented field of `laboratory`: the server may refuse it).
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_laboratory`: `filter{tags}` (`tags` is not a documented field of `laboratory`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`laboratory` records the way the official Python tool's `load_laboratory` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_laboratory(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::Laboratory> {
+        self.api::<crate::types::Laboratory>().load()
+    }
 }
 ///Metadata of `users/laboratory`: its URL, envelope keys, fields and operations.
 pub static LABORATORY: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -17619,6 +17833,26 @@ impl crate::validate::Validate for crate::types::LicensePatch {
     const MODEL: &'static crate::meta::ModelMeta = &LICENSE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Manipulation> {
+    ///Keyword `session` of `load_manipulation`: `filter{session.id}`.
+    pub fn by_session(self, value: ::uuid::Uuid) -> Self {
+        self.by("session", value)
+    }
+    ///Keyword `tags` of `load_manipulation`: `filter{tags}` (`tags` is not a documented field of `manipulation`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`manipulation` records the way the official Python tool's `load_manipulation` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_manipulation(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::Manipulation> {
+        self.api::<crate::types::Manipulation>().load()
+    }
+}
 ///Metadata of `modules/manipulation`: its URL, envelope keys, fields and operations.
 pub static MANIPULATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Manipulation",
@@ -18302,6 +18536,24 @@ impl crate::validate::Validate for crate::types::NewManipulation {
 impl crate::validate::Validate for crate::types::ManipulationPatch {
     const MODEL: &'static crate::meta::ModelMeta = &MANIPULATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Procedure> {
+    ///Keyword `subject` of `load_procedure`: `filter{subject.id}`.
+    pub fn by_subject(self, value: ::uuid::Uuid) -> Self {
+        self.by("subject", value)
+    }
+    ///Keyword `tags` of `load_procedure`: `filter{tags}` (`tags` is not a documented field of `procedure`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`procedure` records the way the official Python tool's `load_procedure` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_procedure(&self) -> crate::client::ListRequest<crate::types::Procedure> {
+        self.api::<crate::types::Procedure>().load()
+    }
 }
 ///Metadata of `modules/procedure`: its URL, envelope keys, fields and operations.
 pub static PROCEDURE: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -19464,6 +19716,26 @@ impl crate::validate::Validate for crate::types::ProcedurePatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROCEDURE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::ProcedureLog> {
+    ///Keyword `procedure` of `load_procedurelog`: `filter{procedure.id}`.
+    pub fn by_procedure(self, value: ::uuid::Uuid) -> Self {
+        self.by("procedure", value)
+    }
+    ///Keyword `tags` of `load_procedurelog`: `filter{tags}` (`tags` is not a documented field of `procedurelog`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`procedurelog` records the way the official Python tool's `load_procedurelog` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_procedurelog(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::ProcedureLog> {
+        self.api::<crate::types::ProcedureLog>().load()
+    }
+}
 impl crate::types::ProcedureLog {
     ///The typed `details` of every entry in `entries`, chosen by the log's `type` (an entry that does not fit is `Unknown`).
     pub fn entry_details(&self) -> ::std::vec::Vec<crate::details::ProcedureLogDetails> {
@@ -19863,6 +20135,32 @@ impl crate::validate::Validate for crate::types::NewProcedureLog {
 impl crate::validate::Validate for crate::types::ProcedureLogPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROCEDURELOG;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Project> {
+    ///Keyword `name` of `load_project`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `sessions` of `load_project`: `filter{sessions.id}`.
+    pub fn by_sessions(self, value: ::uuid::Uuid) -> Self {
+        self.by("sessions", value)
+    }
+    ///Keyword `subjects` of `load_project`: `filter{subjects.id}`.
+    pub fn by_subjects(self, value: ::uuid::Uuid) -> Self {
+        self.by("subjects", value)
+    }
+    ///Keyword `tags` of `load_project`: `filter{tags}`.
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`project` records the way the official Python tool's `load_project` loads them: a list request with its default includes (sessions, subjects, collections, cohorts) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_project(&self) -> crate::client::ListRequest<crate::types::Project> {
+        self.api::<crate::types::Project>().load()
+    }
 }
 ///Metadata of `stem/project`: its URL, envelope keys, fields and operations.
 pub static PROJECT: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -21295,6 +21593,26 @@ impl crate::validate::Validate for crate::types::NewProjectMembershipInvitation 
 impl crate::validate::Validate for crate::types::ProjectMembershipInvitationPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Publication> {
+    ///Keyword `name` of `load_publication`: `filter{name.icontains}` (`name` is not a documented field of `publication`: the server may refuse it).
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_publication`: `filter{tags}` (`tags` is not a documented field of `publication`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`publication` records the way the official Python tool's `load_publication` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_publication(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::Publication> {
+        self.api::<crate::types::Publication>().load()
+    }
 }
 ///Metadata of `dissemination/publication`: its URL, envelope keys, fields and operations.
 pub static PUBLICATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -23212,6 +23530,32 @@ impl crate::validate::Validate for crate::types::RegulatoryAuthorityPatch {
     const MODEL: &'static crate::meta::ModelMeta = &REGULATORYAUTHORITY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Session> {
+    ///Keyword `name` of `load_session`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `projects` of `load_session`: `filter{projects.id}`.
+    pub fn by_projects(self, value: ::uuid::Uuid) -> Self {
+        self.by("projects", value)
+    }
+    ///Keyword `datastorage` of `load_session`: `filter{datastorage.id}`.
+    pub fn by_datastorage(self, value: ::uuid::Uuid) -> Self {
+        self.by("datastorage", value)
+    }
+    ///Keyword `tags` of `load_session`: `filter{tags}`.
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`session` records the way the official Python tool's `load_session` loads them: a list request with its default includes (dataacquisition, behaviors, manipulations, epochs) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_session(&self) -> crate::client::ListRequest<crate::types::Session> {
+        self.api::<crate::types::Session>().load()
+    }
+}
 ///Metadata of `stem/session`: its URL, envelope keys, fields and operations.
 pub static SESSION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Session",
@@ -24474,6 +24818,24 @@ impl crate::validate::Validate for crate::types::SessionDataStoragePatch {
     const MODEL: &'static crate::meta::ModelMeta = &SESSIONDATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Setup> {
+    ///Keyword `name` of `load_setup`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_setup`: `filter{tags}` (`tags` is not a documented field of `setup`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`setup` records the way the official Python tool's `load_setup` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_setup(&self) -> crate::client::ListRequest<crate::types::Setup> {
+        self.api::<crate::types::Setup>().load()
+    }
+}
 ///Metadata of `personal_attributes/setup`: its URL, envelope keys, fields and operations.
 pub static SETUP: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Setup",
@@ -25721,6 +26083,24 @@ impl crate::validate::Validate for crate::types::SetupTypePatch {
     const MODEL: &'static crate::meta::ModelMeta = &SETUPTYPE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Species> {
+    ///Keyword `name` of `load_species`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `tags` of `load_species`: `filter{tags}` (`tags` is not a documented field of `species`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`species` records the way the official Python tool's `load_species` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_species(&self) -> crate::client::ListRequest<crate::types::Species> {
+        self.api::<crate::types::Species>().load()
+    }
+}
 ///Metadata of `taxonomies/species`: its URL, envelope keys, fields and operations.
 pub static SPECIES: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Species",
@@ -26473,6 +26853,28 @@ impl crate::validate::Validate for crate::types::NewSpecies {
 impl crate::validate::Validate for crate::types::SpeciesPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SPECIES;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Strain> {
+    ///Keyword `name` of `load_strain`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `species` of `load_strain`: `filter{species.id}`.
+    pub fn by_species(self, value: ::uuid::Uuid) -> Self {
+        self.by("species", value)
+    }
+    ///Keyword `tags` of `load_strain`: `filter{tags}` (`tags` is not a documented field of `strain`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`strain` records the way the official Python tool's `load_strain` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_strain(&self) -> crate::client::ListRequest<crate::types::Strain> {
+        self.api::<crate::types::Strain>().load()
+    }
 }
 ///Metadata of `taxonomies/strain`: its URL, envelope keys, fields and operations.
 pub static STRAIN: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -27275,6 +27677,36 @@ impl crate::validate::Validate for crate::types::NewStrain {
 impl crate::validate::Validate for crate::types::StrainPatch {
     const MODEL: &'static crate::meta::ModelMeta = &STRAIN;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::Subject> {
+    ///Keyword `name` of `load_subject`: `filter{name.icontains}`.
+    pub fn by_name(self, value: ::std::string::String) -> Self {
+        self.by("name", value)
+    }
+    ///Keyword `projects` of `load_subject`: `filter{projects.id}`.
+    pub fn by_projects(self, value: ::uuid::Uuid) -> Self {
+        self.by("projects", value)
+    }
+    ///Keyword `strain` of `load_subject`: `filter{strain.id}`.
+    pub fn by_strain(self, value: ::uuid::Uuid) -> Self {
+        self.by("strain", value)
+    }
+    ///Keyword `sex` of `load_subject`: `filter{sex}`.
+    pub fn by_sex(self, value: crate::enums::SubjectSex) -> Self {
+        self.by("sex", value)
+    }
+    ///Keyword `tags` of `load_subject`: `filter{tags}`.
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`subject` records the way the official Python tool's `load_subject` loads them: a list request with its default includes (procedures, subjectlogs) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_subject(&self) -> crate::client::ListRequest<crate::types::Subject> {
+        self.api::<crate::types::Subject>().load()
+    }
 }
 ///Metadata of `stem/subject`: its URL, envelope keys, fields and operations.
 pub static SUBJECT: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -28862,6 +29294,26 @@ impl crate::validate::Validate for crate::types::NewSubject {
 impl crate::validate::Validate for crate::types::SubjectPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SUBJECT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+}
+#[cfg(feature = "client")]
+impl crate::client::ListRequest<crate::types::SubjectLog> {
+    ///Keyword `subject` of `load_subjectlog`: `filter{subject.id}`.
+    pub fn by_subject(self, value: ::uuid::Uuid) -> Self {
+        self.by("subject", value)
+    }
+    ///Keyword `tags` of `load_subjectlog`: `filter{tags}` (`tags` is not a documented field of `subjectlog`: the server may refuse it).
+    pub fn by_tags(self, value: ::std::string::String) -> Self {
+        self.by("tags", value)
+    }
+}
+#[cfg(feature = "client")]
+impl crate::client::Client {
+    ///`subjectlog` records the way the official Python tool's `load_subjectlog` loads them: a list request with its default includes (none) and its keyword filters as `by_<keyword>` methods.
+    pub fn load_subjectlog(
+        &self,
+    ) -> crate::client::ListRequest<crate::types::SubjectLog> {
+        self.api::<crate::types::SubjectLog>().load()
+    }
 }
 impl crate::types::SubjectLog {
     ///The typed `details` of every entry in `entries`, chosen by the log's `type` (an entry that does not fit is `Unknown`).

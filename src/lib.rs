@@ -25,6 +25,14 @@
 //! s.id = uuid::Uuid::nil();
 //! ```
 //!
+//! The convenience loaders are typed too (`by_projects` takes a project id):
+//!
+//! ```compile_fail
+//! fn f(c: &brainstem::Client) {
+//!     let _ = c.load_session().by_projects("abc".to_string());
+//! }
+//! ```
+//!
 //! The same with correct types compiles:
 //!
 //! ```
