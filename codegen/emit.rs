@@ -381,32 +381,7 @@ fn model_code(
     let new_fields = type_fields
         .get(&m.new_name())
         .ok_or_else(|| format!("typify produced no {}", m.new_name()))?;
-    let mut args = Vec::new();
-    let mut inits = Vec::new();
-    let mut arg_docs = Vec::new();
-    for (rust, required, ty) in new_fields {
-        let id = format_ident!("{}", rust);
-        if *required {
-            args.push(quote! { #id: #ty });
-            inits.push(quote! { #id });
-            arg_docs.push(format!("`{rust}`"));
-        } else {
-            inits.push(quote! { #id: ::core::default::Default::default() });
-        }
-    }
-    let new_doc = if arg_docs.is_empty() {
-        "A create shape with every optional field left out.".to_string()
-    } else {
-        format!(
-            "A create shape from its required fields ({}); every optional field is left out.",
-            arg_docs.join(", ")
-        )
-    };
-    let allow_args = if args.len() > 6 {
-        quote! { #[allow(clippy::too_many_arguments)] }
-    } else {
-        quote! {}
-    };
+    let new_ctor = constructor(&quote! { crate::types::#new_ty }, new_fields, "A create shape");
 
     // --- logs: entries carry payloads typed by the log's selector
     let mut entry_methods = Vec::new();
@@ -529,13 +504,7 @@ fn model_code(
             fn record_id(&self) -> Self::Id { self.#id_rust }
         }
 
-        impl crate::types::#new_ty {
-            #[doc = #new_doc]
-            #allow_args
-            pub fn new(#(#args),*) -> Self {
-                Self { #(#inits,)* }
-            }
-        }
+        #new_ctor
 
         impl crate::validate::Validate for crate::types::#new_ty {
             const MODEL: &'static crate::meta::ModelMeta = &#meta_ident;
