@@ -381,7 +381,11 @@ fn model_code(
     let new_fields = type_fields
         .get(&m.new_name())
         .ok_or_else(|| format!("typify produced no {}", m.new_name()))?;
-    let new_ctor = constructor(&quote! { crate::types::#new_ty }, new_fields, "A create shape");
+    let new_ctor = constructor(
+        &quote! { crate::types::#new_ty },
+        new_fields,
+        "A create shape",
+    );
 
     // --- logs: entries carry payloads typed by the log's selector
     let mut entry_methods = Vec::new();
