@@ -106,18 +106,31 @@ fn regex(pattern: &str) -> Option<std::sync::Arc<regress::Regex>> {
         .clone()
 }
 
-fn resolve(schema: &Value) -> &Value {
+/// Follow a schema to its definition: through local `$ref`s and the
+/// single-member `allOf` wrapper OpenAPI 3.0 needs to put keywords (such as
+/// `nullable`) next to a reference.
+pub fn resolve(schema: &Value) -> &Value {
     let mut cur = schema;
     for _ in 0..16 {
-        match cur
+        if let Some(next) = cur
             .get("$ref")
             .and_then(Value::as_str)
             .and_then(|r| r.strip_prefix("#/components/schemas/"))
             .and_then(component)
         {
-            Some(next) => cur = next,
-            None => break,
+            cur = next;
+            continue;
         }
+        if let Some(first) = cur
+            .get("allOf")
+            .and_then(Value::as_array)
+            .filter(|a| a.len() == 1)
+            .and_then(|a| a.first())
+        {
+            cur = first;
+            continue;
+        }
+        break;
     }
     cur
 }

@@ -245,3 +245,14 @@ fn lengths_of_fields_named_like_schema_keywords_are_checked() {
             .unique
     );
 }
+
+#[test]
+fn a_nullable_reference_is_still_checked() {
+    // Subject.extra_fields is `allOf: [$ref ExtraFields], nullable: true`
+    let meta = brainstem::meta::ModelMeta::find("subject").unwrap();
+    let body = json!({"extra_fields": {"1bad": "x"}});
+    let err = check_body(meta, Shape::Patch, &body, Mode::Client).unwrap_err();
+    assert!(err.has("extra_fields.1bad"), "{err}");
+    let ok = json!({"extra_fields": null});
+    assert!(check_body(meta, Shape::Patch, &ok, Mode::Server).is_ok());
+}

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::Portal;
 use crate::meta::{FieldKind, IdKind, ModelMeta};
-use crate::validate::{component, spec};
+use crate::validate::{component, resolve, spec};
 
 /// Index of an entity in [`Catalog::entities`].
 pub(crate) type EntityId = usize;
@@ -220,31 +220,6 @@ impl Catalog {
     pub fn get(&self, id: EntityId) -> &Entity {
         &self.entities[id]
     }
-}
-
-fn resolve(schema: &Value) -> &Value {
-    let mut cur = schema;
-    for _ in 0..16 {
-        if let Some(name) = cur
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            && let Some(next) = component(name)
-        {
-            cur = next;
-            continue;
-        }
-        if let Some(first) = cur
-            .get("allOf")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            cur = first;
-            continue;
-        }
-        break;
-    }
-    cur
 }
 
 /// The kind of a schema value (after `$ref`), and whether it is an array.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::catalog::{EntityId, Scope, catalog};
 use super::store::{Store, TokenGrant, id_value, ref_key};
 use crate::meta::FieldKind;
-use crate::validate::{Mode, Shape, check_body, component, details_schema};
+use crate::validate::{Mode, Shape, check_body, component, details_schema, resolve};
 
 /// The people in the seed, by user id.
 pub(crate) const ALICE: i64 = 1;
@@ -93,31 +93,6 @@ fn det_uuid(key: &str, i: usize) -> String {
         format!("brainstem-seed/{key}/{i}").as_bytes(),
     )
     .to_string()
-}
-
-fn resolve(schema: &Value) -> &Value {
-    let mut cur = schema;
-    for _ in 0..16 {
-        if let Some(next) = cur
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            .and_then(component)
-        {
-            cur = next;
-            continue;
-        }
-        if let Some(first) = cur
-            .get("allOf")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            cur = first;
-            continue;
-        }
-        break;
-    }
-    cur
 }
 
 fn date(i: usize) -> chrono::NaiveDate {
