@@ -3,7 +3,8 @@
 //! the official tool cannot tell the difference.
 //!
 //! Needs a Python with the official client: `BRAINSTEM_PYTHON`, or
-//! `.venv/bin/python` in the repository (`.ci/run` creates it):
+//! `.venv/bin/python` in the repository. When neither exists the test makes
+//! the virtualenv itself (PyPI must be reachable), as `.ci/run` does:
 //!
 //! ```text
 //! python3 -m venv .venv && .venv/bin/pip install brainstem_python_api_tools==2.0.0
@@ -23,6 +24,9 @@ fn python() -> PathBuf {
         Some(p) => PathBuf::from(p),
         None => repo.join(".venv").join("bin").join("python"),
     };
+    if !candidate.exists() && std::env::var_os("BRAINSTEM_PYTHON").is_none() {
+        make_venv(&repo);
+    }
     if !candidate.exists() {
         panic!(
             "no Python with the official BrainSTEM client: {} does not exist.\n\
@@ -45,6 +49,34 @@ fn python() -> PathBuf {
         candidate.display()
     );
     candidate
+}
+
+/// Create `.venv` with the official client (once per test process).
+fn make_venv(repo: &std::path::Path) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = repo.join(".venv");
+    if venv.join("bin").join("python").exists() {
+        return;
+    }
+    let ok = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new(venv.join("bin").join("pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "brainstem_python_api_tools==2.0.0",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ok {
+        // leave no half-made virtualenv behind for the next run to trust
+        let _ = std::fs::remove_dir_all(&venv);
+    }
 }
 
 /// Run one scenario of tests/python/official_client.py; returns its stdout.
