@@ -137,6 +137,33 @@ pub(crate) fn checked_op(
 
 /// Decode an action's undocumented body leniently: an object as it is,
 /// an empty body as an empty object, anything else under `"result"`.
+/// Send an action without a payload (invitation answers, group join/leave,
+/// approval decisions) to a record: GET as documented, or `{}` for other methods.
+pub(crate) async fn send_action(
+    client: &Client,
+    op: &OpMeta,
+    portal: Portal,
+    id: &str,
+) -> Result<ActionResult, Error> {
+    let method = Method::from_bytes(op.method.as_bytes())
+        .map_err(|_| Error::Config(format!("bad method in the spec: {}", op.method)))?;
+    let body = if method == Method::GET {
+        None
+    } else {
+        Some(Bytes::from_static(b"{}"))
+    };
+    let resp = client
+        .send(Request {
+            method,
+            path: fill(op.path, portal, Some(id)),
+            query: None,
+            body,
+            auth: auth_for(portal),
+        })
+        .await?;
+    action_result(&resp.body)
+}
+
 pub(crate) fn action_result(body: &[u8]) -> Result<ActionResult, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ActionResult(serde_json::Map::new()));
@@ -329,24 +356,7 @@ impl<M: Model> Api<M> {
                 ))
             })?;
         let op = checked_op(M::META, Some(op), action, self.portal)?;
-        let method = Method::from_bytes(op.method.as_bytes())
-            .map_err(|_| Error::Config(format!("bad method in the spec: {}", op.method)))?;
-        let body = if method == Method::GET {
-            None
-        } else {
-            Some(Bytes::from_static(b"{}"))
-        };
-        let resp = self
-            .client
-            .send(Request {
-                method,
-                path: fill(op.path, self.portal, Some(&id.to_string())),
-                query: None,
-                body,
-                auth: auth_for(self.portal),
-            })
-            .await?;
-        action_result(&resp.body)
+        send_action(&self.client, op, self.portal, &id.to_string()).await
     }
 
     /// Accept an invitation or membership request.

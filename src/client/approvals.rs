@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use futures::stream::{BoxStream, Stream};
 use reqwest::Method;
 
-use super::api::{action_result, checked_op, fill};
+use super::api::{checked_op, fill, send_action};
 use super::list::{Page, Source, auth_for, collect, pages, records};
 use super::{Client, Error, Request, decode};
 use crate::meta::{ApprovalMeta, OpMeta};
@@ -100,17 +100,7 @@ impl<M: Model> Approvals<M> {
 
     async fn decide(&self, id: uuid::Uuid, what: &str) -> Result<ActionResult, Error> {
         let op = approval_op::<M>(what, self.portal)?;
-        let resp = self
-            .client
-            .send(Request {
-                method: Method::PATCH,
-                path: fill(op.path, self.portal, Some(&id.to_string())),
-                query: None,
-                body: Some(bytes::Bytes::from_static(b"{}")),
-                auth: auth_for(self.portal),
-            })
-            .await?;
-        action_result(&resp.body)
+        send_action(&self.client, op, self.portal, &id.to_string()).await
     }
 
     /// Accept a proposal (it is applied to the record).

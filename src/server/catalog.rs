@@ -161,6 +161,30 @@ pub(crate) struct Entity {
 }
 
 impl Entity {
+    /// The selector value of a record for a typed-payload group: the value
+    /// of the field whose schema `$ref`s the group's type list (`type` of a
+    /// procedure log for `ProcedureLog`).
+    pub fn selector(&self, group: &str, record: &Map<String, Value>) -> Option<String> {
+        self.fields.iter().find_map(|f| {
+            let r = f
+                .schema
+                .get("$ref")?
+                .as_str()?
+                .strip_prefix("#/components/schemas/")?;
+            (component(r)?
+                .get("x-brainstem-details-group")
+                .and_then(Value::as_str)
+                == Some(group))
+            .then(|| {
+                record
+                    .get(&f.name)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .flatten()
+        })
+    }
+
     /// A field by name.
     pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
         self.fields.iter().enumerate().find(|(_, f)| f.name == name)

@@ -1470,24 +1470,7 @@ fn log_entry(
             .and_then(crate::validate::component)
             .and_then(|s| s.pointer("/properties/details/x-brainstem-details-group"))
             .and_then(Value::as_str);
-        let tag = group.and_then(|g| {
-            ent.fields.iter().find_map(|f| {
-                let r = f
-                    .schema
-                    .get("$ref")?
-                    .as_str()?
-                    .strip_prefix("#/components/schemas/")?;
-                let s = crate::validate::component(r)?;
-                (s.get("x-brainstem-details-group").and_then(Value::as_str) == Some(g))
-                    .then(|| {
-                        rec.value
-                            .get(&f.name)
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    })
-                    .flatten()
-            })
-        });
+        let tag = group.and_then(|g| ent.selector(g, &rec.value));
         if let (Some(g), Some(t)) = (group, tag)
             && let Some(ds) = details_schema(g, &t)
             && let Some(name) = component_name(ds)

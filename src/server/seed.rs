@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::catalog::{EntityId, Scope, catalog};
 use super::store::{Store, TokenGrant, id_value, ref_key};
 use crate::meta::FieldKind;
-use crate::validate::{Mode, Shape, check_body, component, details_schema, resolve};
+use crate::validate::{Mode, Shape, check_body, details_schema, resolve};
 
 /// The people in the seed, by user id.
 pub(crate) const ALICE: i64 = 1;
@@ -692,21 +692,7 @@ fn fill_entries(e: EntityId, v: &mut Map<String, Value>, i: usize) {
     let group = item
         .pointer("/properties/details/x-brainstem-details-group")
         .and_then(Value::as_str);
-    let tag = group.and_then(|g| {
-        ent.fields.iter().find_map(|f| {
-            let r = f
-                .schema
-                .get("$ref")?
-                .as_str()?
-                .strip_prefix("#/components/schemas/")?;
-            (component(r)?
-                .get("x-brainstem-details-group")
-                .and_then(Value::as_str)
-                == Some(g))
-            .then(|| v.get(&f.name).and_then(Value::as_str).map(str::to_string))
-            .flatten()
-        })
-    });
+    let tag = group.and_then(|g| ent.selector(g, v));
     let details = match (group, tag) {
         (Some(g), Some(t)) => details_schema(g, &t).map(|s| sample(s, i, 0)),
         _ => None,
