@@ -96,6 +96,19 @@ pub trait Model:
     const META: &'static ModelMeta;
     /// The record's id.
     fn record_id(&self) -> Self::Id;
+    /// Call `f` on every [`Related`](crate::Related) value of the relation
+    /// field named `field` (JSON name); `false` when the model has no such
+    /// relation. Generated per model; used to mark includes the server did
+    /// not fill in.
+    #[doc(hidden)]
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::related::RelatedSlot),
+    ) -> bool {
+        let _ = (field, f);
+        false
+    }
 }
 
 /// The approval type of models whose writes apply immediately. It has no

@@ -12,6 +12,11 @@ use crate::model::RecordId;
 /// A related record as a response carries it: by id, or embedded in full
 /// when the request asked for it with `include[]`.
 ///
+/// The client tells three cases apart: [`Id`](Related::Id) (the relation was
+/// not included), [`Object`](Related::Object) (included: embedded by the
+/// server or merged from a sideloaded list), and [`Missing`](Related::Missing)
+/// (included, but the server sent only the id and no record for it).
+///
 /// ```
 /// use brainstem::{Related, types::Project};
 /// let r: Related<Project> =
@@ -25,13 +30,17 @@ pub enum Related<T: Model> {
     Id(T::Id),
     /// The embedded record (`include[]`).
     Object(Box<T>),
+    /// The request included this relation, but the response carried only the
+    /// id: the server neither embedded nor sideloaded the record (it may not
+    /// be visible to you, or the server ignored the include).
+    Missing(T::Id),
 }
 
 impl<T: Model> Related<T> {
     /// The related record's id, whichever form it came in.
     pub fn id(&self) -> T::Id {
         match self {
-            Related::Id(id) => *id,
+            Related::Id(id) | Related::Missing(id) => *id,
             Related::Object(o) => o.record_id(),
         }
     }
@@ -39,7 +48,7 @@ impl<T: Model> Related<T> {
     /// The embedded record, if it was included.
     pub fn object(&self) -> Option<&T> {
         match self {
-            Related::Id(_) => None,
+            Related::Id(_) | Related::Missing(_) => None,
             Related::Object(o) => Some(o),
         }
     }
@@ -47,6 +56,12 @@ impl<T: Model> Related<T> {
     /// Whether the record was embedded.
     pub fn is_included(&self) -> bool {
         matches!(self, Related::Object(_))
+    }
+
+    /// Whether the relation was asked for with `include[]` but the server
+    /// sent no record for it.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Related::Missing(_))
     }
 }
 
@@ -59,7 +74,7 @@ impl<T: Model> From<T> for Related<T> {
 impl<T: Model> Serialize for Related<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Related::Id(id) => id.serialize(s),
+            Related::Id(id) | Related::Missing(id) => id.serialize(s),
             Related::Object(o) => o.serialize(s),
         }
     }
@@ -131,6 +146,51 @@ where
             })),
             ..Default::default()
         })
+    }
+}
+
+/// One relation value inside a record, seen without its type: what the
+/// client needs to mark includes the server did not fill in, at any depth.
+#[doc(hidden)]
+pub trait RelatedSlot {
+    /// Turn a bare id into [`Related::Missing`]; embedded records stay.
+    fn mark_missing(&mut self);
+    /// The embedded record, to walk nested includes.
+    fn record_mut(&mut self) -> Option<&mut dyn Relations>;
+}
+
+impl<T: Model> RelatedSlot for Related<T> {
+    fn mark_missing(&mut self) {
+        if let Related::Id(id) = self {
+            *self = Related::Missing(*id);
+        }
+    }
+
+    fn record_mut(&mut self) -> Option<&mut dyn Relations> {
+        match self {
+            Related::Object(o) => Some(&mut **o),
+            _ => None,
+        }
+    }
+}
+
+/// A record whose relation fields can be visited by JSON name (implemented
+/// for every model by the generator, through [`Model`]).
+#[doc(hidden)]
+pub trait Relations {
+    /// Call `f` on every relation value of field `field` (one for a to-one
+    /// relation, each element for a to-many one). `false`: no such relation.
+    fn visit_related_mut(&mut self, field: &str, f: &mut dyn FnMut(&mut dyn RelatedSlot))
+    -> bool;
+}
+
+impl<M: Model> Relations for M {
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn RelatedSlot),
+    ) -> bool {
+        Model::visit_related_mut(self, field, f)
     }
 }
 
