@@ -20,7 +20,11 @@ fn server() -> &'static MockServer {
 /// The command with the server's URL and token in its environment, and a
 /// private HOME so no real token cache is touched.
 fn cmd() -> Command {
-    let srv = server();
+    cmd_for(server())
+}
+
+/// The command against a given server.
+fn cmd_for(srv: &MockServer) -> Command {
     let mut c = Command::cargo_bin("brainstem").expect("the cli feature builds the binary");
     c.env_clear()
         .env("HOME", home())
@@ -222,7 +226,10 @@ fn save_create_then_patch_then_delete() {
 
 #[test]
 fn wrong_types_are_refused_before_sending() {
-    let before = server().requests();
+    // a server of its own: other tests send requests to the shared one meanwhile
+    let own = MockServer::start_background(MockOptions::new()).expect("mock server starts");
+    let cmd = || cmd_for(&own);
+    let before = own.requests();
     cmd()
         .args([
             "save",
@@ -302,7 +309,7 @@ fn wrong_types_are_refused_before_sending() {
         .assert()
         .code(2);
     assert_eq!(
-        server().requests(),
+        own.requests(),
         before,
         "no refused command reached the server"
     );

@@ -475,7 +475,15 @@ async fn no_token_means_public_only() {
         .build()
         .unwrap();
     assert_eq!(
-        client.sessions().public().list().all().await.unwrap().len(),
+        client
+            .sessions()
+            .public()
+            .list()
+            .all()
+            .await
+            .unwrap()
+            .into_vec()
+            .len(),
         2
     );
     let e = client.sessions().list().all().await.unwrap_err();

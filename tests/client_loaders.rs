@@ -37,7 +37,8 @@ async fn load_session_by_name_and_project() {
         .no_includes()
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     assert!(!all.is_empty());
     assert!(
         all.iter()

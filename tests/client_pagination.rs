@@ -32,7 +32,10 @@ async fn all_with(
     if let Some(l) = limit {
         req = req.limit(l);
     }
-    let res = req.all().await;
+    let res = req.all().await.map(|r| {
+        assert!(r.undecoded.is_empty(), "{:?}", r.undecoded);
+        r.into_vec()
+    });
     (res, srv.count())
 }
 
@@ -95,7 +98,10 @@ async fn offset_ignoring_server_is_detected() {
                     other.map(|v| v.len())
                 ),
             }
-            assert!(n <= 3, "{meta:?} stopped early ({n} requests)");
+            // stopped early: with `meta` page numbers the server may page by
+            // number after all, which is tried once before giving up
+            let bound = if meta == Meta::TotalResults { 5 } else { 3 };
+            assert!(n <= bound, "{meta:?} stopped early ({n} requests)");
             let msg = Error::OffsetIgnored { offset: 100 }.to_string();
             assert!(msg.contains("offset=100"), "{msg}");
         }
@@ -125,7 +131,14 @@ async fn concurrent_prefetch_keeps_order_and_bounds_in_flight() {
     })
     .await;
     let client = client_for(&srv.url);
-    let records = client.sessions().list().concurrency(3).all().await.unwrap();
+    let records = client
+        .sessions()
+        .list()
+        .concurrency(3)
+        .all()
+        .await
+        .unwrap()
+        .into_vec();
     assert_complete(&records, 1000);
     assert_eq!(srv.count(), 10);
     assert!(
@@ -158,7 +171,8 @@ async fn stream_yields_in_order_and_stops_fetching_when_dropped() {
     for (i, s) in first.iter().enumerate() {
         assert_eq!(s.id.to_string(), sid(i));
     }
-    assert_eq!(srv.count(), 3, "only the pages needed");
+    // the three pages needed, and at most one read ahead while the third decoded
+    assert!(srv.count() <= 4, "only the pages needed: {}", srv.count());
 }
 
 #[tokio::test]
@@ -231,7 +245,8 @@ async fn records_shifted_by_an_insert_are_not_repeated() {
         .limit(10)
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     assert_complete(&records, 15);
 }
 
@@ -268,14 +283,34 @@ async fn a_bad_record_names_its_path() {
         Reply::json(200, json!({"sessions": [session_json(0), bad], "count": 2}))
     })
     .await;
+    // by default the bad record is kept raw and the page goes on
+    let all = client_for(&srv.url).sessions().list().all().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all.undecoded.len(), 1);
+    let u = &all.undecoded[0];
+    assert_eq!(u.error.path, "sessions[1].date_time", "{}", u.error);
+    assert_eq!(u.index, 1);
+    assert_eq!(u.id.as_deref(), Some(sid(1).as_str()));
+    assert_eq!(u.json().unwrap()["date_time"], "yesterday");
+    // a stream yields it as an error item and goes on
+    let items: Vec<_> = client_for(&srv.url)
+        .sessions()
+        .list()
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2);
+    assert!(matches!(&items[1], Err(Error::UndecodedRecord(u)) if u.index == 1));
+    // strict: it fails the call
     match client_for(&srv.url)
         .sessions()
         .list()
+        .strict()
         .all()
         .await
         .unwrap_err()
     {
-        Error::Decode(d) => assert_eq!(d.path, "sessions[1].date_time", "{d}"),
+        Error::UndecodedRecord(u) => assert_eq!(u.error.path, "sessions[1].date_time"),
         other => panic!("{other:?}"),
     }
 }

@@ -110,10 +110,11 @@ async fn included_relations_decode_as_typed_objects() {
         .include(SessionInclude::Behaviors)
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     let b: &Behavior = with[0].behaviors[0].object().expect("embedded");
     assert_eq!(b.id.to_string(), behavior_json()["id"].as_str().unwrap());
-    let without = client.sessions().list().all().await.unwrap();
+    let without = client.sessions().list().all().await.unwrap().into_vec();
     assert!(!without[0].behaviors[0].is_included());
     assert_eq!(without[0].behaviors[0].id(), b.id);
 
@@ -151,7 +152,8 @@ async fn loaders_come_from_the_spec() {
         .by("tags", "pilot")
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     let hit = &srv.hits()[0];
     let pairs = hit.pairs();
     assert!(
@@ -184,16 +186,24 @@ async fn loaders_come_from_the_spec() {
         .include(ProjectInclude::Sessions)
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     let hit = &srv.hits()[1];
     assert_eq!(hit.param("include[]").as_deref(), Some("sessions.*"));
     assert_eq!(
         hit.pairs().iter().filter(|(k, _)| k == "include[]").count(),
         1
     );
-    client.projects().load().no_includes().all().await.unwrap();
+    client
+        .projects()
+        .load()
+        .no_includes()
+        .all()
+        .await
+        .unwrap()
+        .into_vec();
     assert!(srv.hits()[2].param("include[]").is_none());
-    client.projects().load().all().await.unwrap();
+    client.projects().load().all().await.unwrap().into_vec();
     let incl: Vec<String> = srv.hits()[3]
         .pairs()
         .into_iter()
@@ -398,7 +408,14 @@ async fn approval_queues() {
     })
     .await;
     let client = client_for(&srv.url);
-    let pending = client.species().approvals().list().all().await.unwrap();
+    let pending = client
+        .species()
+        .approvals()
+        .list()
+        .all()
+        .await
+        .unwrap()
+        .into_vec();
     assert!(!pending.is_empty());
     let id = pending[0].id;
     let got = client.species().approvals().get(id).await.unwrap();

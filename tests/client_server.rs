@@ -345,7 +345,7 @@ async fn query_features_against_the_server() {
     let c = client(&srv);
 
     // Public projects, filtered by name.
-    let public: Vec<Project> = c.projects().public().list().all().await.unwrap();
+    let public: Vec<Project> = c.projects().public().list().all().await.unwrap().into_vec();
     assert!(!public.is_empty());
     let visual = c
         .projects()
@@ -354,7 +354,8 @@ async fn query_features_against_the_server() {
         .filter(ProjectFilter::NameIcontains("visual".into()))
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     assert!(
         !visual.is_empty()
             && visual
@@ -369,14 +370,16 @@ async fn query_features_against_the_server() {
         .sort(SessionSort::Name.asc())
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     let desc: Vec<Session> = c
         .sessions()
         .list()
         .sort(SessionSort::Name.desc())
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     assert!(asc.len() > 100, "{}", asc.len());
     assert!(asc.windows(2).all(|w| w[0].name <= w[1].name));
     assert!(desc.windows(2).all(|w| w[0].name >= w[1].name));
@@ -393,7 +396,8 @@ async fn query_features_against_the_server() {
         .filter(SessionFilter::NameIexact(some.name.clone()))
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     assert!(both.iter().any(|s| s.id == some.id));
     assert!(both.iter().all(|s| s.name.eq_ignore_ascii_case(&some.name)));
     let without = c
@@ -402,7 +406,8 @@ async fn query_features_against_the_server() {
         .exclude(SessionFilter::NameIexact(some.name.clone()))
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     assert!(
         without
             .iter()
@@ -448,7 +453,8 @@ async fn query_features_against_the_server() {
         .by("name", &some.name[..4])
         .all()
         .await
-        .unwrap();
+        .unwrap()
+        .into_vec();
     assert!(loaded.iter().any(|s| s.id == some.id));
 }
 
@@ -459,7 +465,14 @@ async fn pagination_with_every_knob() {
         .await
         .unwrap();
     let c = client(&srv);
-    let reference: Vec<Session> = c.sessions().list().concurrency(1).all().await.unwrap();
+    let reference: Vec<Session> = c
+        .sessions()
+        .list()
+        .concurrency(1)
+        .all()
+        .await
+        .unwrap()
+        .into_vec();
     // Alice sees the sessions of her projects: several pages of them.
     assert!(reference.len() > 250, "{}", reference.len());
     let want: Vec<_> = reference.iter().map(|s| s.id).collect();
@@ -648,6 +661,7 @@ async fn approval_gated_models_answer_with_proposals() {
             .all()
             .await
             .unwrap()
+            .into_vec()
             .iter()
             .any(|p| p.id == proposal.id)
     );

@@ -161,7 +161,13 @@ pub(crate) async fn send_action(
             auth: auth_for(portal),
         })
         .await?;
-    action_result(&resp.body)
+    action_result(&resp.body).map_err(|e| {
+        if op.method.eq_ignore_ascii_case("GET") {
+            e
+        } else {
+            applied_undecodable(&op.method.to_ascii_uppercase(), &resp, &[], e)
+        }
+    })
 }
 
 pub(crate) fn action_result(body: &[u8]) -> Result<ActionResult, Error> {
@@ -258,6 +264,7 @@ impl<M: Model> Api<M> {
             id,
             include: Vec::new(),
             default_includes: false,
+            invalid: None,
             _m: PhantomData,
         }
     }
@@ -265,6 +272,7 @@ impl<M: Model> Api<M> {
     async fn save(
         &self,
         method: Method,
+        // the method is also in `op`; kept explicit for the request
         op: &'static OpMeta,
         id: Option<String>,
         body: Bytes,
@@ -279,7 +287,11 @@ impl<M: Model> Api<M> {
                 auth: auth_for(self.portal),
             })
             .await?;
-        decode_saved::<M>(&resp.body, resp.content_type())
+        decode_saved::<M>(&resp.body, resp.content_type()).map_err(|e| {
+            let approval = M::META.approval.as_ref().map(|a| a.one);
+            let keys: Vec<&str> = std::iter::once(M::META.one).chain(approval).collect();
+            applied_undecodable(&method_name(op), &resp, &keys, e)
+        })
     }
 
     /// Create a record (POST). The body is checked against the spec first;
@@ -407,12 +419,43 @@ impl<M: Model> Api<M> {
                 auth: auth_for(self.portal),
             })
             .await?;
-        Ok(decode::one::<M>(
-            &resp.body,
-            resp.content_type(),
-            M::META.one,
-        )?)
+        decode::one::<M>(&resp.body, resp.content_type(), M::META.one)
+            .map_err(|e| applied_undecodable("PATCH", &resp, &[M::META.one], Error::Decode(e)))
     }
+}
+
+fn method_name(op: &OpMeta) -> String {
+    op.method.to_ascii_uppercase()
+}
+
+/// A 2xx answer to a write that could not be decoded: the change was applied,
+/// so this must not look like a failure that invites a retry.
+pub(crate) fn applied_undecodable(
+    method: &str,
+    resp: &super::Response,
+    keys: &[&str],
+    e: Error,
+) -> Error {
+    let error = match e {
+        Error::Decode(d) => d,
+        other => return other,
+    };
+    // the record's id: under the envelope key, or at the top
+    let id = decode::scan_one(&resp.body, None, keys)
+        .ok()
+        .and_then(|(_, r, _)| decode::raw_id(decode::text(&resp.body, r)))
+        .or_else(|| {
+            std::str::from_utf8(&resp.body)
+                .ok()
+                .and_then(decode::raw_id)
+        });
+    Error::AppliedUndecodable(Box::new(super::AppliedUndecodable {
+        method: method.to_string(),
+        status: resp.status,
+        id,
+        body: resp.body.clone(),
+        error,
+    }))
 }
 
 fn loader_includes(meta: &ModelMeta, defaults: &[&str]) -> Vec<String> {
@@ -482,6 +525,7 @@ pub struct GetRequest<M: Model> {
     id: M::Id,
     include: Vec<String>,
     default_includes: bool,
+    invalid: Option<crate::InvalidInput>,
     _m: PhantomData<fn() -> M>,
 }
 
@@ -513,15 +557,35 @@ impl<M: Model> GetRequest<M> {
         self
     }
 
-    /// Send the request.
-    pub async fn send(self) -> Result<M, Error> {
+    /// Include a nested relation by its dotted path (`"behaviors.setup"`);
+    /// see [`ListRequest::include_path`].
+    pub fn include_path(mut self, path: &str) -> Self {
+        if self.default_includes {
+            self.include.clear();
+            self.default_includes = false;
+        }
+        match super::list::check_include_path(M::META, path) {
+            Ok(()) => self.include.push(path.to_string()),
+            Err(message) => {
+                self.invalid = Some(crate::InvalidInput::one(
+                    format!("include[{path}]"),
+                    message,
+                ))
+            }
+        }
+        self
+    }
+
+    async fn fetch(&self) -> Result<super::Response, Error> {
+        if let Some(e) = &self.invalid {
+            return Err(Error::InvalidInput(e.clone()));
+        }
         let op = checked_op(M::META, M::META.op("retrieve"), "get", self.portal)?;
         let q = ListQuery {
-            include: self.include,
+            include: self.include.clone(),
             ..ListQuery::default()
         };
-        let resp = self
-            .client
+        self.client
             .send(Request {
                 method: Method::GET,
                 path: fill(op.path, self.portal, Some(&self.id.to_string())),
@@ -529,12 +593,36 @@ impl<M: Model> GetRequest<M> {
                 body: None,
                 auth: auth_for(self.portal),
             })
-            .await?;
-        Ok(decode::one::<M>(
-            &resp.body,
-            resp.content_type(),
+            .await
+    }
+
+    /// Send the request. Included relations the server sideloaded are merged
+    /// into the record; those it did not send are
+    /// [`Related::Missing`](crate::Related::Missing).
+    pub async fn send(self) -> Result<M, Error> {
+        let resp = self.fetch().await?;
+        let (_, r, scanned) = decode::scan_one(&resp.body, resp.content_type(), &[M::META.one])?;
+        let inc = decode::Includes::from_paths(&self.include);
+        let side = decode::Sideloads::new(&resp.body, &scanned);
+        decode::model_record::<M>(decode::text(&resp.body, r), M::META.one, &inc, &side)
+            .map_err(|(e, _)| Error::Decode(e))
+    }
+
+    /// The record as a JSON value (sideloads merged), for when the typed
+    /// decode is in the way.
+    pub async fn json(self) -> Result<serde_json::Value, Error> {
+        let resp = self.fetch().await?;
+        let (_, r, scanned) = decode::scan_one(&resp.body, resp.content_type(), &[M::META.one])?;
+        let inc = decode::Includes::from_paths(&self.include);
+        let side = decode::Sideloads::new(&resp.body, &scanned);
+        decode::json_record(
+            decode::text(&resp.body, r),
+            M::META,
             M::META.one,
-        )?)
+            &inc,
+            &side,
+        )
+        .map_err(|(e, _)| Error::Decode(e))
     }
 }
 

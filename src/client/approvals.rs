@@ -6,7 +6,10 @@ use futures::stream::{BoxStream, Stream};
 use reqwest::Method;
 
 use super::api::{checked_op, fill, send_action};
-use super::list::{Page, Source, auth_for, collect, pages, records};
+use super::decode::Includes;
+use super::list::{
+    Page, Records, Source, auth_for, collect, pages, plain_decoder, raw_key, records, window,
+};
 use super::{Client, Error, Request, decode};
 use crate::meta::{ApprovalMeta, OpMeta};
 use crate::query::{Filter, ListQuery, MAX_LIMIT};
@@ -133,12 +136,6 @@ impl<M: Model> std::fmt::Debug for ApprovalList<M> {
     }
 }
 
-fn approval_id<A: serde::Serialize>(a: &A) -> Option<String> {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| v.get("id").map(|id| id.to_string()))
-}
-
 impl<M: Model> ApprovalList<M> {
     /// Add a filter (e.g. a [`RawFilter`](crate::query::RawFilter) on `status`).
     pub fn filter(mut self, f: impl Filter) -> Self {
@@ -158,7 +155,7 @@ impl<M: Model> ApprovalList<M> {
         self
     }
 
-    fn source(&self) -> Result<Source<M::Approval, String>, Error> {
+    fn source(&self) -> Result<Source<M::Approval>, Error> {
         self.query.check()?;
         let a = approval_meta::<M>()?;
         let op = approval_op::<M>("list", self.portal)?;
@@ -171,14 +168,16 @@ impl<M: Model> ApprovalList<M> {
             key: a.many,
             auth: auth_for(self.portal),
             query,
-            id_of: approval_id::<M::Approval>,
+            includes: Includes::default(),
+            decode: plain_decoder::<M::Approval>(),
+            key_of: raw_key::<M::Approval>(),
         })
     }
 
     /// One page.
     pub async fn page(self) -> Result<Page<M::Approval>, Error> {
         let src = self.source()?;
-        src.fetch(self.query.offset, self.query.limit).await
+        window(src, self.query.offset.unwrap_or(0), self.query.limit, false).await
     }
 
     fn pages(self) -> BoxStream<'static, Result<Page<M::Approval>, Error>> {
@@ -189,6 +188,7 @@ impl<M: Model> ApprovalList<M> {
                 self.query.offset.unwrap_or(0),
                 self.query.limit.unwrap_or(MAX_LIMIT),
                 self.concurrency,
+                false,
             ),
             Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
         }
@@ -199,8 +199,9 @@ impl<M: Model> ApprovalList<M> {
         records(self.pages())
     }
 
-    /// Every proposal.
-    pub async fn all(self) -> Result<Vec<M::Approval>, Error> {
+    /// Every proposal (those that do not decode are kept raw in
+    /// [`Records::undecoded`]).
+    pub async fn all(self) -> Result<Records<M::Approval>, Error> {
         collect(self.pages()).await
     }
 }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use super::{ClientBuilder, Error, ListRequest, LoginOptions, Page, Saved, TokenSource};
+use super::{ClientBuilder, Error, ListRequest, LoginOptions, Page, Records, Saved, TokenSource};
 use crate::query::{Filter, ListQuery, QueryValue, SortKey};
 use crate::types::ActionResult;
 use crate::{Model, Portal};
@@ -220,7 +220,7 @@ impl<M: Model> Api<M> {
     }
 
     /// All proposals awaiting review (approval-gated models).
-    pub fn approvals(&self) -> Result<Vec<M::Approval>, Error> {
+    pub fn approvals(&self) -> Result<Records<M::Approval>, Error> {
         run(&self.rt, self.inner.approvals().list().all())
     }
 
@@ -276,6 +276,8 @@ impl<M: Model> List<M> {
         fn offset(n: u64);
         /// Pages fetched at once.
         fn concurrency(n: usize);
+        /// Fail on a record that does not decode.
+        fn strict();
         /// Replace the query.
         fn query(q: ListQuery);
     }
@@ -283,6 +285,12 @@ impl<M: Model> List<M> {
     /// A filter the enum does not cover.
     pub fn raw_filter(mut self, f: impl Filter) -> Self {
         self.inner = self.inner.raw_filter(f);
+        self
+    }
+
+    /// Include a nested relation by path (see [`ListRequest::include_path`]).
+    pub fn include_path(mut self, path: &str) -> Self {
+        self.inner = self.inner.include_path(path);
         self
     }
 
@@ -297,8 +305,9 @@ impl<M: Model> List<M> {
         run(&self.rt, self.inner.page())
     }
 
-    /// Every record.
-    pub fn all(self) -> Result<Vec<M>, Error> {
+    /// Every record (those that do not decode are kept raw in
+    /// [`Records::undecoded`], unless [`strict`](Self::strict)).
+    pub fn all(self) -> Result<Records<M>, Error> {
         run(&self.rt, self.inner.all())
     }
 
@@ -333,7 +342,8 @@ impl<M: Send> Iterator for Iter<M> {
             Ok(item) => item,
             Err(e) => Some(Err(e)),
         };
-        if !matches!(item, Some(Ok(_))) {
+        // an undecoded record is an item, not the end
+        if !matches!(item, Some(Ok(_)) | Some(Err(Error::UndecodedRecord(_)))) {
             self.stream = None;
         }
         item

@@ -1,17 +1,85 @@
-//! Envelope decoding: find the records under the model's key from the spec
-//! (never "the first list in the body"), keep the pagination facts, skip
-//! everything else (sideloaded lists) without building it.
+//! Reading response bodies: envelopes, records, sideloaded includes.
 //!
-//! The fast path decodes without path tracking; only when it fails is the
-//! body decoded again with `serde_path_to_error` to name the failing path.
+//! A list body is first *scanned*: the records under the model's envelope
+//! key from the spec (never "the first list in the body") are located as raw
+//! JSON text, the pagination facts are read, and every other top-level list
+//! is kept as a candidate sideload (dynamic-rest puts included records there,
+//! keyed by the related model's plural name). Nothing is built yet, so the
+//! scan is cheap and tells the pagination cursor what it needs at once.
+//!
+//! Each record is then decoded on its own, so one record that does not
+//! decode is reported with its raw JSON instead of failing its page. Before
+//! decoding, included relations that the server sideloaded are merged into
+//! the record by id, at the text level (nested includes too), so a record
+//! reads the same whether the server embedded or sideloaded its includes.
+//! After decoding, an included relation that is still a bare id is marked
+//! [`Related::Missing`](crate::Related::Missing).
+//!
+//! Only when a record fails is it decoded again with `serde_path_to_error`,
+//! to name the failing path.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use super::cursor::Facts;
+use crate::Model;
 use crate::error::{DecodeError, snippet};
+use crate::meta::ModelMeta;
+use crate::related::Relations;
+
+/// Include paths as a tree: `behaviors.setup` and `projects` give
+/// `{behaviors: {setup: {}}, projects: {}}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Includes {
+    children: Vec<(String, Includes)>,
+}
+
+impl Includes {
+    /// From `include[]` values (`behaviors`, `behaviors.setup`, `rel.*`).
+    pub fn from_paths<S: AsRef<str>>(paths: &[S]) -> Includes {
+        let mut root = Includes::default();
+        for p in paths {
+            let p = p.as_ref().trim_end_matches(".*").trim_end_matches('.');
+            if p.is_empty() {
+                continue;
+            }
+            let mut node = &mut root;
+            for seg in p.split('.').take(MAX_DEPTH) {
+                let i = match node.children.iter().position(|(k, _)| k == seg) {
+                    Some(i) => i,
+                    None => {
+                        node.children.push((seg.to_string(), Includes::default()));
+                        node.children.len() - 1
+                    }
+                };
+                node = &mut node.children[i].1;
+            }
+        }
+        root
+    }
+
+    /// Whether nothing is included.
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+
+    fn child(&self, field: &str) -> Option<&Includes> {
+        self.children
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Include paths deeper than this are not followed.
+const MAX_DEPTH: usize = 8;
 
 /// What a top-level key is.
 #[derive(Clone, Copy)]
@@ -28,6 +96,7 @@ struct KeySeed<'a> {
     targets: &'a [&'a str],
     list: bool,
     seen: &'a mut Vec<String>,
+    other: &'a mut Option<String>,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -49,46 +118,65 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         if let Some(i) = self.targets.iter().position(|t| *t == v) {
             return Ok(Key::Target(i));
         }
-        if !self.list {
-            return Ok(Key::Other);
+        let k = if self.list {
+            match v {
+                "count" => Key::Count,
+                "next" => Key::Next,
+                "previous" => Key::Previous,
+                "meta" => Key::Meta,
+                _ => Key::Other,
+            }
+        } else {
+            Key::Other
+        };
+        if matches!(k, Key::Other) {
+            *self.other = Some(v.to_string());
         }
-        Ok(match v {
-            "count" => Key::Count,
-            "next" => Key::Next,
-            "previous" => Key::Previous,
-            "meta" => Key::Meta,
-            _ => Key::Other,
-        })
+        Ok(k)
     }
 }
 
-/// A decoded list body.
-#[derive(Debug)]
-pub(crate) struct RawPage<R> {
-    pub records: Vec<R>,
-    pub count: Option<u64>,
-    pub next: Option<String>,
-    pub next_present: bool,
+/// A scanned list body: where its records and sideloaded lists are, and
+/// what it says about pagination.
+#[derive(Debug, Default)]
+pub(crate) struct Scanned {
+    /// Byte ranges of the records, in order.
+    pub records: Vec<Range<usize>>,
+    /// Other top-level lists: (key, byte ranges of their elements).
+    pub sideloads: Vec<(String, Vec<Range<usize>>)>,
+    /// Pagination facts.
+    pub facts: Facts,
+    /// `previous`, if non-null.
     pub previous: Option<String>,
+    /// `meta`, if an object.
     pub meta: Option<serde_json::Map<String, Value>>,
 }
 
-/// A decoded single-record body: which target key matched, and the value.
-#[derive(Debug)]
-pub(crate) enum One<A, B> {
-    First(A),
-    Second(B),
+impl Scanned {
+    /// A fingerprint of the first record's text (to spot an ignored offset).
+    pub fn first_fingerprint(&self, body: &[u8]) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        let r = self.records.first()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        body.get(r.clone())?.hash(&mut h);
+        Some(h.finish())
+    }
 }
 
-struct ListVisitor<R> {
-    key: &'static str,
-    _r: PhantomData<R>,
+fn range_of(body: &[u8], raw: &RawValue) -> Range<usize> {
+    let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
+    start..start + raw.get().len()
+}
+
+fn lenient_u64(v: &Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 fn missing<E: de::Error>(wanted: &[&str], seen: &[String]) -> E {
     let wanted: Vec<String> = wanted.iter().map(|w| format!("`{w}`")).collect();
     E::custom(format_args!(
-        "missing the envelope key {} (the body has keys: {}); the server may be newer than this crate's schema, or the URL may point to another endpoint",
+        "missing the envelope key {} (the body has keys: {}); the URL may point to another endpoint, or the server names this list differently from the pinned schema",
         wanted.join(" or "),
         if seen.is_empty() {
             "none".to_string()
@@ -98,168 +186,463 @@ fn missing<E: de::Error>(wanted: &[&str], seen: &[String]) -> E {
     ))
 }
 
-fn lenient_u64(v: &Value) -> Option<u64> {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+/// A list of raw elements, or nothing when the value is not a list.
+struct MaybeList<'de>(Option<Vec<&'de RawValue>>);
+
+impl<'de> de::Deserialize<'de> for MaybeList<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'de>(PhantomData<&'de ()>);
+        impl<'de> Visitor<'de> for V<'de> {
+            type Value = MaybeList<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(x) = seq.next_element::<&'de RawValue>()? {
+                    out.push(x);
+                }
+                Ok(MaybeList(Some(out)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(MaybeList(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeList(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeList(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeList(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeList(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(MaybeList(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(MaybeList(None))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
 }
 
-impl<'de, R: DeserializeOwned> Visitor<'de> for ListVisitor<R> {
-    type Value = RawPage<R>;
+struct ScanVisitor<'b> {
+    body: &'b [u8],
+    targets: &'b [&'b str],
+    list: bool,
+}
+
+/// What a scan found: the target (which one, and its range) and the rest.
+struct Found {
+    target: Option<(usize, Range<usize>)>,
+    list: Vec<Range<usize>>,
+    scanned: Scanned,
+}
+
+impl<'de> Visitor<'de> for ScanVisitor<'_> {
+    type Value = Found;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a JSON object with the list under `{}`", self.key)
+        write!(f, "a JSON object with `{}`", self.targets.join("` or `"))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawPage<R>, A::Error> {
-        let targets = [self.key];
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
         let mut seen = Vec::new();
-        let mut page = RawPage {
-            records: Vec::new(),
-            count: None,
-            next: None,
-            next_present: false,
-            previous: None,
-            meta: None,
+        let mut found = Found {
+            target: None,
+            list: Vec::new(),
+            scanned: Scanned::default(),
         };
-        let mut found = false;
-        while let Some(k) = map.next_key_seed(KeySeed {
-            targets: &targets,
-            list: true,
-            seen: &mut seen,
-        })? {
+        loop {
+            let mut other = None;
+            let Some(k) = map.next_key_seed(KeySeed {
+                targets: self.targets,
+                list: self.list,
+                seen: &mut seen,
+                other: &mut other,
+            })?
+            else {
+                break;
+            };
+            let facts = &mut found.scanned.facts;
             match k {
-                Key::Target(_) => {
-                    page.records = map.next_value::<Vec<R>>()?;
-                    found = true;
+                Key::Target(i) if found.target.is_none() => {
+                    if self.list {
+                        let v: Vec<&'de RawValue> = map.next_value()?;
+                        found.list = v.iter().map(|r| range_of(self.body, r)).collect();
+                        found.target = Some((i, 0..0));
+                    } else {
+                        let v: &'de RawValue = map.next_value()?;
+                        found.target = Some((i, range_of(self.body, v)));
+                    }
                 }
-                Key::Count => page.count = lenient_u64(&map.next_value::<Value>()?),
+                Key::Count => facts.count = lenient_u64(&map.next_value::<Value>()?),
                 Key::Next => {
-                    page.next_present = true;
-                    page.next = map.next_value::<Value>()?.as_str().map(str::to_string);
+                    facts.next = Some(map.next_value::<Value>()?.as_str().map(str::to_string))
                 }
                 Key::Previous => {
-                    page.previous = map.next_value::<Value>()?.as_str().map(str::to_string)
+                    found.scanned.previous = map.next_value::<Value>()?.as_str().map(str::to_string)
                 }
                 Key::Meta => {
                     if let Value::Object(m) = map.next_value::<Value>()? {
-                        page.meta = Some(m);
+                        facts.page = m.get("page").and_then(lenient_u64);
+                        facts.per_page = m.get("per_page").and_then(lenient_u64);
+                        facts.total_results = m.get("total_results").and_then(lenient_u64);
+                        facts.total_pages = m.get("total_pages").and_then(lenient_u64);
+                        facts.more_pages = m.get("more_pages").and_then(Value::as_bool);
+                        found.scanned.meta = Some(m);
                     }
                 }
-                Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
+                Key::Target(_) | Key::Other => {
+                    let v: MaybeList<'de> = map.next_value()?;
+                    if let (Some(items), Some(key)) = (v.0, other) {
+                        found
+                            .scanned
+                            .sideloads
+                            .push((key, items.iter().map(|r| range_of(self.body, r)).collect()));
+                    }
                 }
             }
         }
-        if !found {
-            return Err(missing(&targets, &seen));
+        if found.target.is_none() {
+            return Err(missing(self.targets, &seen));
         }
-        Ok(page)
+        Ok(found)
     }
 }
 
-struct ListSeed<R>(ListVisitor<R>);
+struct ScanSeed<'b>(ScanVisitor<'b>);
 
-impl<'de, R: DeserializeOwned> DeserializeSeed<'de> for ListSeed<R> {
-    type Value = RawPage<R>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<RawPage<R>, D::Error> {
+impl<'de> DeserializeSeed<'de> for ScanSeed<'_> {
+    type Value = Found;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
         d.deserialize_map(self.0)
     }
 }
 
-struct OneVisitor<A, B> {
-    first: &'static str,
-    second: Option<&'static str>,
-    _t: PhantomData<(A, B)>,
-}
-
-impl<'de, A: DeserializeOwned, B: DeserializeOwned> Visitor<'de> for OneVisitor<A, B> {
-    type Value = One<A, B>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a JSON object with the record under `{}`", self.first)
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<One<A, B>, M::Error> {
-        let mut targets = vec![self.first];
-        if let Some(s) = self.second {
-            targets.push(s);
+fn with_content_type(message: String, content_type: Option<&str>) -> String {
+    match content_type {
+        Some(ct) if !ct.to_ascii_lowercase().contains("json") => {
+            format!("expected a JSON body but the server sent `{ct}` ({message})")
         }
-        let mut seen = Vec::new();
-        let mut out = None;
-        while let Some(k) = map.next_key_seed(KeySeed {
-            targets: &targets,
-            list: false,
-            seen: &mut seen,
-        })? {
-            match k {
-                Key::Target(0) if out.is_none() => out = Some(One::First(map.next_value::<A>()?)),
-                Key::Target(1) if out.is_none() => out = Some(One::Second(map.next_value::<B>()?)),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        out.ok_or_else(|| missing(&targets, &seen))
+        _ => message,
     }
 }
 
-struct OneSeed<A, B>(OneVisitor<A, B>);
-
-impl<'de, A: DeserializeOwned, B: DeserializeOwned> DeserializeSeed<'de> for OneSeed<A, B> {
-    type Value = One<A, B>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<One<A, B>, D::Error> {
-        d.deserialize_map(self.0)
-    }
-}
-
-/// Run a seed on a body; on failure, again with path tracking.
-fn run<'de, S, F>(
-    body: &'de [u8],
+fn scan(
+    body: &[u8],
     content_type: Option<&str>,
-    make: F,
-) -> Result<S::Value, DecodeError>
-where
-    S: DeserializeSeed<'de>,
-    F: Fn() -> S,
-{
+    targets: &[&str],
+    list: bool,
+) -> Result<Found, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let fast = make()
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|_| v));
-    match fast {
+    ScanSeed(ScanVisitor {
+        body,
+        targets,
+        list,
+    })
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|_| v))
+    .map_err(|e| {
+        let path = if e.is_data() && list {
+            targets.first().copied().unwrap_or(".").to_string()
+        } else {
+            ".".to_string()
+        };
+        DecodeError {
+            path,
+            message: with_content_type(e.to_string(), content_type),
+            snippet: snippet(body, 200),
+        }
+    })
+}
+
+/// Scan a list body: the records under `key`, the facts, the sideloads.
+pub(crate) fn scan_list(
+    body: &[u8],
+    content_type: Option<&str>,
+    key: &str,
+) -> Result<Scanned, DecodeError> {
+    let found = scan(body, content_type, &[key], true)?;
+    let mut s = found.scanned;
+    s.records = found.list;
+    Ok(s)
+}
+
+/// Scan a single-record body (`{"<key>": {...}}`, possibly with sideloads):
+/// which of `keys` matched, the record's range, and the sideloads.
+pub(crate) fn scan_one(
+    body: &[u8],
+    content_type: Option<&str>,
+    keys: &[&str],
+) -> Result<(usize, Range<usize>, Scanned), DecodeError> {
+    let found = scan(body, content_type, keys, false)?;
+    let (i, r) = found.target.unwrap_or((0, 0..0));
+    Ok((i, r, found.scanned))
+}
+
+/// The text of a range of a body (ranges come from a scan of that body,
+/// which checked it is UTF-8).
+pub(crate) fn text(body: &[u8], r: Range<usize>) -> &str {
+    std::str::from_utf8(body.get(r).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Decode one value from its JSON text; on failure, again with path
+/// tracking, so the error names the failing path (prefixed with `at`).
+pub(crate) fn value<T: DeserializeOwned>(text: &str, at: &str) -> Result<T, DecodeError> {
+    match serde_json::from_str::<T>(text) {
         Ok(v) => Ok(v),
-        Err(fast_err) => {
+        Err(fast) => {
             let mut track = serde_path_to_error::Track::new();
-            let mut de = serde_json::Deserializer::from_slice(body);
-            let res =
-                make().deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+            let mut de = serde_json::Deserializer::from_str(text);
+            let res = T::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
             let (path, message) = match res {
                 Err(e) => (track.path().to_string(), e.to_string()),
-                Ok(_) => (".".to_string(), fast_err.to_string()),
+                Ok(_) => (".".to_string(), fast.to_string()),
             };
-            let message = match content_type {
-                Some(ct) if !ct.to_ascii_lowercase().contains("json") => {
-                    format!("expected a JSON body but the server sent `{ct}` ({message})")
-                }
-                _ => message,
+            let path = match (at.is_empty(), path.as_str()) {
+                (true, _) => path,
+                (false, ".") => at.to_string(),
+                (false, p) if p.starts_with('[') => format!("{at}{p}"),
+                (false, p) => format!("{at}.{p}"),
             };
             Err(DecodeError {
                 path,
                 message,
-                snippet: snippet(body, 200),
+                snippet: snippet(text.as_bytes(), 200),
             })
         }
     }
 }
 
-/// Decode a list body: the records under `key`, plus the pagination facts.
-pub(crate) fn list<R: DeserializeOwned>(
-    body: &[u8],
-    content_type: Option<&str>,
-    key: &'static str,
-) -> Result<RawPage<R>, DecodeError> {
-    run(body, content_type, || {
-        ListSeed(ListVisitor {
-            key,
-            _r: PhantomData,
-        })
-    })
+/// The `id` of a raw record, as text (a UUID string without quotes, or an
+/// integer), if it has one.
+pub(crate) fn raw_id(text: &str) -> Option<String> {
+    struct IdOnly(Option<String>);
+    impl<'de> de::Deserialize<'de> for IdOnly {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = IdOnly;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a record")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<IdOnly, A::Error> {
+                    let mut id = None;
+                    while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+                        if k == "id" && id.is_none() {
+                            id = id_text(map.next_value::<&RawValue>()?.get());
+                        } else {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    Ok(IdOnly(id))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<IdOnly>(text).ok().and_then(|x| x.0)
+}
+
+/// An id value's text: the string without quotes, or the integer.
+fn id_text(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    match raw.as_bytes().first()? {
+        b'"' => serde_json::from_str::<String>(raw).ok(),
+        b'-' | b'0'..=b'9' => Some(raw.to_string()),
+        _ => None,
+    }
+}
+
+/// Sideloaded records by list key and id.
+#[derive(Default)]
+pub(crate) struct Sideloads<'a> {
+    by_key: HashMap<&'a str, HashMap<String, &'a str>>,
+}
+
+impl<'a> Sideloads<'a> {
+    /// Index the sideloaded lists of a scanned body.
+    pub fn new(body: &'a [u8], scanned: &'a Scanned) -> Sideloads<'a> {
+        let mut by_key: HashMap<&'a str, HashMap<String, &'a str>> = HashMap::new();
+        for (key, items) in &scanned.sideloads {
+            let entry = by_key.entry(key.as_str()).or_default();
+            for r in items {
+                let t = text(body, r.clone());
+                if let Some(id) = raw_id(t) {
+                    entry.entry(id).or_insert(t);
+                }
+            }
+        }
+        Sideloads { by_key }
+    }
+
+    /// Whether there is nothing to merge.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+/// The entries of a JSON object, one level deep, values as raw text.
+fn entries(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+    struct E<'de>(Vec<(Cow<'de, str>, &'de RawValue)>);
+    impl<'de> de::Deserialize<'de> for E<'de> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'de>(PhantomData<&'de ()>);
+            impl<'de> Visitor<'de> for V<'de> {
+                type Value = E<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<E<'de>, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+                        out.push((k, map.next_value::<&'de RawValue>()?));
+                    }
+                    Ok(E(out))
+                }
+            }
+            d.deserialize_map(V(PhantomData))
+        }
+    }
+    serde_json::from_str::<E<'_>>(text).ok().map(|e| e.0)
+}
+
+/// Merge sideloaded records into `record` (a record of `meta`) along the
+/// include tree. `None`: nothing changed.
+pub(crate) fn merge(
+    record: &str,
+    meta: &'static ModelMeta,
+    inc: &Includes,
+    side: &Sideloads<'_>,
+) -> Option<String> {
+    if inc.is_empty() || side.is_empty() {
+        return None;
+    }
+    merge_object(record, meta, inc, side)
+}
+
+fn merge_object(
+    text: &str,
+    meta: &'static ModelMeta,
+    inc: &Includes,
+    side: &Sideloads<'_>,
+) -> Option<String> {
+    let entries = entries(text)?;
+    let mut changed: Vec<Option<String>> = Vec::with_capacity(entries.len());
+    let mut any = false;
+    for (k, v) in &entries {
+        let new = inc.child(k).and_then(|sub| {
+            let rel = meta.field(k)?.related?;
+            let rmeta = ModelMeta::find_path(rel)?;
+            merge_value(v.get(), rmeta, sub, side)
+        });
+        any |= new.is_some();
+        changed.push(new);
+    }
+    if !any {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() * 2);
+    out.push('{');
+    for (i, ((k, v), new)) in entries.iter().zip(changed).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(k.as_ref()).unwrap_or_default());
+        out.push(':');
+        out.push_str(new.as_deref().unwrap_or(v.get()));
+    }
+    out.push('}');
+    Some(out)
+}
+
+fn merge_value(
+    text: &str,
+    meta: &'static ModelMeta,
+    inc: &Includes,
+    side: &Sideloads<'_>,
+) -> Option<String> {
+    match text.trim_start().as_bytes().first()? {
+        b'[' => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).ok()?;
+            let merged: Vec<Option<String>> = items
+                .iter()
+                .map(|x| merge_value(x.get(), meta, inc, side))
+                .collect();
+            if merged.iter().all(Option::is_none) {
+                return None;
+            }
+            let mut out = String::with_capacity(text.len() * 8);
+            out.push('[');
+            for (i, (x, m)) in items.iter().zip(merged).enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(m.as_deref().unwrap_or(x.get()));
+            }
+            out.push(']');
+            Some(out)
+        }
+        b'{' => merge_object(text, meta, inc, side),
+        _ => {
+            let id = id_text(text)?;
+            let found = side.by_key.get(meta.many)?.get(&id)?;
+            Some(merge_object(found, meta, inc, side).unwrap_or_else(|| (*found).to_string()))
+        }
+    }
+}
+
+/// Mark the included relations of a decoded record that are still bare ids
+/// as [`Related::Missing`](crate::Related::Missing), at every depth.
+pub(crate) fn mark_missing(record: &mut dyn Relations, inc: &Includes) {
+    for (field, sub) in &inc.children {
+        record.visit_related_mut(field, &mut |slot| {
+            slot.mark_missing();
+            if !sub.is_empty()
+                && let Some(r) = slot.record_mut()
+            {
+                mark_missing(r, sub);
+            }
+        });
+    }
+}
+
+/// Decode one record of model `M` from its text: merge sideloads, decode,
+/// mark includes the server did not fill in.
+pub(crate) fn model_record<M: Model>(
+    text: &str,
+    at: &str,
+    inc: &Includes,
+    side: &Sideloads<'_>,
+) -> Result<M, (DecodeError, Option<String>)> {
+    let merged = merge(text, M::META, inc, side);
+    let text = merged.as_deref().unwrap_or(text);
+    match value::<M>(text, at) {
+        Ok(mut m) => {
+            if !inc.is_empty() {
+                mark_missing(&mut m, inc);
+            }
+            Ok(m)
+        }
+        Err(e) => Err((e, merged)),
+    }
+}
+
+/// Decode one record as a JSON value, with sideloads merged the same way.
+pub(crate) fn json_record(
+    text: &str,
+    meta: &'static ModelMeta,
+    at: &str,
+    inc: &Includes,
+    side: &Sideloads<'_>,
+) -> Result<Value, (DecodeError, Option<String>)> {
+    let merged = merge(text, meta, inc, side);
+    let text = merged.as_deref().unwrap_or(text);
+    value::<Value>(text, at).map_err(|e| (e, merged))
 }
 
 /// Decode `{"<key>": {...}}`.
@@ -268,24 +651,15 @@ pub(crate) fn one<T: DeserializeOwned>(
     content_type: Option<&str>,
     key: &'static str,
 ) -> Result<T, DecodeError> {
-    match run(body, content_type, || {
-        OneSeed::<T, IgnoredAny>(OneVisitor {
-            first: key,
-            second: None,
-            _t: PhantomData,
-        })
-    })? {
-        One::First(t) => Ok(t),
-        One::Second(_) => unreachable_second(body),
-    }
+    let (_, r, _) = scan_one(body, content_type, &[key])?;
+    value::<T>(text(body, r), key)
 }
 
-fn unreachable_second<T>(body: &[u8]) -> Result<T, DecodeError> {
-    Err(DecodeError {
-        path: ".".into(),
-        message: "internal: matched an envelope key that was not asked for".into(),
-        snippet: snippet(body, 200),
-    })
+/// A decoded single-record body: which target key matched, and the value.
+#[derive(Debug)]
+pub(crate) enum One<A, B> {
+    First(A),
+    Second(B),
 }
 
 /// Decode `{"<first>": {...}}` or `{"<second>": {...}}`.
@@ -295,13 +669,13 @@ pub(crate) fn either<A: DeserializeOwned, B: DeserializeOwned>(
     first: &'static str,
     second: &'static str,
 ) -> Result<One<A, B>, DecodeError> {
-    run(body, content_type, || {
-        OneSeed::<A, B>(OneVisitor {
-            first,
-            second: Some(second),
-            _t: PhantomData,
-        })
-    })
+    let (i, r, _) = scan_one(body, content_type, &[first, second])?;
+    let t = text(body, r);
+    if i == 0 {
+        value::<A>(t, first).map(One::First)
+    } else {
+        value::<B>(t, second).map(One::Second)
+    }
 }
 
 #[cfg(test)]
@@ -309,18 +683,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn list_ignores_sideloads_and_reads_meta() {
-        let body = br#"{"projects": [{"id": 1}], "sessions": [{"id": 7}, {"id": 8}], "count": "2", "next": null, "meta": {"total_results": 2}}"#;
-        let p: RawPage<Value> = list(body, None, "sessions").unwrap();
-        assert_eq!(p.records.len(), 2);
-        assert_eq!(p.count, Some(2));
-        assert!(p.next_present && p.next.is_none());
-        assert_eq!(p.meta.unwrap()["total_results"], 2);
+    fn list_scan_reads_facts_and_keeps_sideloads() {
+        let body = br#"{"projects": [{"id": 1}], "sessions": [{"id": 7}, {"id": 8}], "count": "2", "next": null, "meta": {"total_results": 2, "page": 1, "per_page": 20}}"#;
+        let s = scan_list(body, None, "sessions").unwrap();
+        assert_eq!(s.records.len(), 2);
+        assert_eq!(text(body, s.records[1].clone()), r#"{"id": 8}"#);
+        assert_eq!(s.facts.count, Some(2));
+        assert_eq!(s.facts.next, Some(None));
+        assert_eq!(s.facts.total_results, Some(2));
+        assert_eq!(s.facts.page, Some(1));
+        assert_eq!(s.sideloads.len(), 1);
+        assert_eq!(s.sideloads[0].0, "projects");
     }
 
     #[test]
     fn wrong_envelope_names_the_key_and_what_was_there() {
-        let err = list::<Value>(br#"{"projects": []}"#, None, "sessions").unwrap_err();
+        let err = scan_list(br#"{"projects": []}"#, None, "sessions").unwrap_err();
         assert!(err.message.contains("`sessions`"), "{err}");
         assert!(err.message.contains("projects"), "{err}");
     }
@@ -332,12 +710,7 @@ mod tests {
         struct R {
             id: u32,
         }
-        let err = list::<R>(
-            br#"{"sessions": [{"id": 1}, {"id": "x"}]}"#,
-            None,
-            "sessions",
-        )
-        .unwrap_err();
+        let err = value::<R>(r#"{"id": "x"}"#, "sessions[1]").unwrap_err();
         assert_eq!(err.path, "sessions[1].id");
     }
 
@@ -350,5 +723,52 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.message.contains("text/html"), "{err}");
+    }
+
+    #[test]
+    fn ids_as_text() {
+        assert_eq!(
+            raw_id(r#"{"a": [1, {"id": 3}], "id": "x-1"}"#).as_deref(),
+            Some("x-1")
+        );
+        assert_eq!(raw_id(r#"{"id": 12}"#).as_deref(), Some("12"));
+        assert_eq!(raw_id(r#"{"name": 12}"#), None);
+    }
+
+    #[test]
+    fn include_tree() {
+        let t = Includes::from_paths(&["behaviors.*", "behaviors.setup.*", "projects"]);
+        assert_eq!(t.children.len(), 2);
+        assert_eq!(t.child("behaviors").unwrap().children.len(), 1);
+        assert!(t.child("projects").unwrap().is_empty());
+    }
+
+    #[test]
+    fn sideloads_merge_by_id_nested_and_keep_everything_else() {
+        let session = crate::meta::ModelMeta::find("session").unwrap();
+        let behavior_key = crate::meta::ModelMeta::find("behavior").unwrap().many;
+        let setup_rel = crate::meta::ModelMeta::find("behavior")
+            .unwrap()
+            .field("setup")
+            .and_then(|f| f.related)
+            .and_then(crate::meta::ModelMeta::find_path)
+            .expect("behaviors have a setup");
+        let body = format!(
+            r#"{{"sessions": [{{"id": "s1", "behaviors": ["b1", "b2", "b9"], "n": 1e400}}],
+               "{behavior_key}": [{{"id": "b1", "setup": "u1"}}, {{"id": "b2", "setup": null}}],
+               "{}": [{{"id": "u1", "name": "rig"}}]}}"#,
+            setup_rel.many
+        );
+        let scanned = scan_list(body.as_bytes(), None, "sessions").unwrap();
+        let side = Sideloads::new(body.as_bytes(), &scanned);
+        let inc = Includes::from_paths(&["behaviors.setup"]);
+        let rec = text(body.as_bytes(), scanned.records[0].clone());
+        let merged = merge(rec, session, &inc, &side).unwrap();
+        assert_eq!(
+            merged,
+            r#"{"id":"s1","behaviors":[{"id":"b1","setup":{"id": "u1", "name": "rig"}},{"id": "b2", "setup": null},"b9"],"n":1e400}"#
+        );
+        // nothing included: nothing merged
+        assert!(merge(rec, session, &Includes::default(), &side).is_none());
     }
 }

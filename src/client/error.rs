@@ -116,6 +116,22 @@ pub enum Error {
         /// The offset that was ignored.
         offset: u64,
     },
+    /// A record of a list could not be decoded. It is kept raw (nothing is
+    /// lost): a non-strict stream yields this as an item and goes on; a
+    /// [`strict`](crate::client::ListRequest::strict) request ends with it.
+    #[error(
+        "{0}; its raw JSON is in the error (`UndecodedRecord::raw`), or read the list with `.json()`"
+    )]
+    UndecodedRecord(Box<crate::client::UndecodedRecord>),
+    /// The server APPLIED the change (2xx) but its answer could not be
+    /// decoded. Do not retry: that would apply the change again (a second
+    /// record for a create). The raw body and the record's id, when the body
+    /// names one, say what was stored.
+    #[error(transparent)]
+    AppliedUndecodable(Box<AppliedUndecodable>),
+    /// The server's pagination cannot be followed safely.
+    #[error("pagination: {0}")]
+    Pagination(String),
     /// The model has no such operation, or not on this portal.
     #[error("not supported: {0}")]
     NotSupported(String),
@@ -141,6 +157,26 @@ pub enum Error {
     /// The client configuration is unusable.
     #[error("configuration: {0}")]
     Config(String),
+}
+
+/// A write the server applied (2xx) whose answer could not be decoded
+/// ([`Error::AppliedUndecodable`]). Do not retry it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the server applied the {method} (HTTP {status}{}) but its answer could not be decoded: {error}; do NOT retry (the change is stored); the raw answer is in the error",
+    .id.as_deref().map(|i| format!(", record id {i}")).unwrap_or_default()
+)]
+pub struct AppliedUndecodable {
+    /// The HTTP method (`POST`, `PATCH`, ...).
+    pub method: String,
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The record's id, if the body has one.
+    pub id: Option<String>,
+    /// The body as received.
+    pub body: bytes::Bytes,
+    /// Why it did not decode.
+    pub error: DecodeError,
 }
 
 /// Why a device-authorization login failed.
@@ -192,6 +228,7 @@ impl Error {
             Error::Validation { .. } | Error::BadQuery { .. } => Some(400),
             Error::RateLimited { .. } => Some(429),
             Error::Server { status, .. } | Error::Http { status, .. } => Some(*status),
+            Error::AppliedUndecodable(a) => Some(a.status),
             _ => None,
         }
     }

@@ -1,47 +1,96 @@
 //! List requests and pagination.
 //!
-//! Pagination never loses or repeats a record, whatever list metadata the
-//! server sends:
+//! Pagination follows the server, whatever style it pages in (see
+//! [`PageStyle`]): the first answer says how the server pages, and the
+//! following pages are requested in that style, with the same ordered,
+//! bounded prefetch. The decisions are made by a pure cursor (`cursor.rs`);
+//! this module sends what it asks for and decodes what comes back:
 //!
-//! * with a total (`count` or `meta.total_results`) it stops when the total is
-//!   reached, and fetches the remaining pages concurrently (bounded, in order);
-//! * with only `next` it stops when `next` is `null`;
-//! * with neither, it stops on an empty page or a page shorter than an
-//!   earlier one (a short first page is confirmed with one more request, in
-//!   case the server caps the page size silently);
-//! * a page that starts with the same record as the page before means the
-//!   server ignores `offset`: [`Error::OffsetIgnored`] instead of a loop;
-//! * records are read under the model's envelope key from the spec, so
-//!   sideloaded lists next to it are never mistaken for it.
-//!
-//! Offsets advance by the number of records received, not by the requested
-//! page size, so a server that caps `limit` loses nothing. A record that
-//! shifts into the next page because another was inserted meanwhile is
-//! dropped the second time.
+//! * each answer's envelope is scanned in the task that fetched it, so the
+//!   cursor can plan the next requests before the records are decoded;
+//! * the records of a page are then decoded in a task of their own (in
+//!   parallel with the next fetches on a multi-threaded runtime), each on its
+//!   own: a record that does not decode becomes an [`UndecodedRecord`] with
+//!   its raw JSON, not a failed page (unless the request is
+//!   [`strict`](ListRequest::strict));
+//! * sideloaded includes are merged into the records by id (see `decode.rs`);
+//! * once the end is known nothing more is requested, and requests in flight
+//!   are dropped;
+//! * a record that shifts into the next page because another was inserted
+//!   meanwhile is dropped the second time.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures::FutureExt as _;
-use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use super::{Auth, Client, Error, Request, decode};
-use crate::error::InvalidInput;
+use super::cursor::{Cursor, CursorError, PageReq, Walk};
+use super::decode::{self, Includes, Scanned, Sideloads};
+use super::{Auth, Client, Error, Request};
+use crate::error::{DecodeError, InvalidInput};
 use crate::query::{Filter, ListQuery, MAX_LIMIT, QueryValue, RawFilter, SortKey};
 use crate::{Model, Portal};
+
+pub use super::cursor::PageStyle;
+
+/// A record of a list answer that could not be decoded, kept as the server
+/// sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UndecodedRecord {
+    /// Its position in the whole list (absolute index).
+    pub index: u64,
+    /// Its `id`, if the raw record has one.
+    pub id: Option<String>,
+    /// The record as the server sent it (with sideloaded includes merged in,
+    /// if any were).
+    pub raw: String,
+    /// Why it did not decode, with the JSON path.
+    pub error: DecodeError,
+}
+
+impl UndecodedRecord {
+    /// The raw record as a JSON value (`None` if even that fails, e.g. for a
+    /// number outside what `serde_json::Value` holds).
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.raw).ok()
+    }
+}
+
+impl std::fmt::Display for UndecodedRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "record {} (id {}) could not be decoded: {}",
+            self.index,
+            self.id.as_deref().unwrap_or("unknown"),
+            self.error
+        )
+    }
+}
 
 /// One page of a list, with the pagination facts the server gave.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page<R> {
     /// The records, in server order.
     pub records: Vec<R>,
-    /// The offset this page was requested at.
+    /// Records of this page that could not be decoded, kept raw.
+    pub undecoded: Vec<UndecodedRecord>,
+    /// The position of the page's first record in the whole list: the window
+    /// the page actually holds is `offset .. offset + records + undecoded`.
     pub offset: u64,
     /// The page size requested (`None`: the server's default).
     pub limit: Option<u32>,
+    /// How the server pages, as recognised from its answers.
+    pub style: PageStyle,
     /// `count`, if the server sent it.
     pub count: Option<u64>,
     /// `next`, if the server sent a non-null one.
@@ -50,8 +99,9 @@ pub struct Page<R> {
     pub next_present: bool,
     /// `previous`, if the server sent a non-null one.
     pub previous: Option<String>,
-    /// `meta`, if the server sent it (dynamic-rest: `total_results`, ...).
-    pub meta: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `meta`, if the server sent it (dynamic-rest: `page`, `per_page`,
+    /// `total_results`, `total_pages` or `more_pages`).
+    pub meta: Option<serde_json::Map<String, Value>>,
 }
 
 impl<R> Page<R> {
@@ -71,220 +121,236 @@ impl<R> Page<R> {
 
     /// Whether more records follow, if the metadata says.
     pub fn has_more(&self) -> Option<bool> {
+        let held = (self.records.len() + self.undecoded.len()) as u64;
         if let Some(t) = self.total() {
-            return Some(self.offset + (self.records.len() as u64) < t);
+            return Some(self.offset + held < t);
+        }
+        if let Some(more) = self
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("more_pages"))
+            .and_then(Value::as_bool)
+        {
+            return Some(more);
         }
         if self.next_present {
             return Some(self.next.is_some());
         }
         None
     }
-}
 
-/// Where a list comes from: a path, an envelope key and a query.
-pub(crate) struct Source<R, K> {
-    pub client: Client,
-    pub path: String,
-    pub key: &'static str,
-    pub auth: Auth,
-    pub query: ListQuery,
-    /// The record's id, for spotting repeated records (`None`: unknown).
-    pub id_of: fn(&R) -> Option<K>,
-}
-
-impl<R: DeserializeOwned + Send + 'static, K> Source<R, K> {
-    pub(crate) async fn fetch(
-        &self,
-        offset: Option<u64>,
-        limit: Option<u32>,
-    ) -> Result<Page<R>, Error> {
-        let resp = self.fetch_body(offset, limit).await?;
-        self.decode_body(&resp, offset, limit)
-    }
-
-    /// One page's response, not decoded yet.
-    pub(crate) async fn fetch_body(
-        &self,
-        offset: Option<u64>,
-        limit: Option<u32>,
-    ) -> Result<super::Response, Error> {
-        let mut q = self.query.clone();
-        q.limit = limit;
-        q.offset = offset;
-        self.client
-            .send(Request {
-                method: Method::GET,
-                path: self.path.clone(),
-                query: Some(q.to_query_string()),
-                body: None,
-                auth: self.auth,
-            })
-            .await
-    }
-
-    /// Decode a page fetched by [`fetch_body`](Self::fetch_body).
-    pub(crate) fn decode_body(
-        &self,
-        resp: &super::Response,
-        offset: Option<u64>,
-        limit: Option<u32>,
-    ) -> Result<Page<R>, Error> {
-        let raw = decode::list::<R>(&resp.body, resp.content_type(), self.key)?;
-        Ok(Page {
-            records: raw.records,
-            offset: offset.unwrap_or(0),
+    fn empty(offset: u64, limit: Option<u32>, style: PageStyle) -> Page<R> {
+        Page {
+            records: Vec::new(),
+            undecoded: Vec::new(),
+            offset,
             limit,
-            count: raw.count,
-            next: raw.next,
-            next_present: raw.next_present,
-            previous: raw.previous,
-            meta: raw.meta,
-        })
-    }
-}
-
-type Planned<R> = BoxStream<'static, (u64, Result<Page<R>, Error>)>;
-
-/// The pagination state machine behind `pages()`, `stream()` and `all()`.
-struct Walker<R, K> {
-    src: Arc<Source<R, K>>,
-    limit: u32,
-    next_offset: u64,
-    concurrency: usize,
-    prev_ids: Vec<Option<K>>,
-    prev_len: usize,
-    max_seen: usize,
-    planned: Option<Planned<R>>,
-    planned_once: bool,
-    done: bool,
-}
-
-impl<R: DeserializeOwned + Send + 'static, K: Eq + std::hash::Hash + Send + Sync + 'static>
-    Walker<R, K>
-{
-    async fn step(&mut self) -> Option<Result<Page<R>, Error>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            let (offset, res) = match &mut self.planned {
-                Some(p) => match p.next().await {
-                    Some(x) => x,
-                    None => {
-                        self.planned = None;
-                        continue;
-                    }
-                },
-                None => {
-                    let off = self.next_offset;
-                    (off, self.src.fetch(Some(off), Some(self.limit)).await)
-                }
-            };
-            let mut page = match res {
-                Ok(p) => p,
-                Err(e) => {
-                    self.done = true;
-                    self.planned = None;
-                    return Some(Err(e));
-                }
-            };
-            let raw_len = page.records.len();
-            if raw_len == 0 {
-                self.done = true;
-                self.planned = None;
-                return None;
-            }
-            let ids: Vec<Option<K>> = page.records.iter().map(self.src.id_of).collect();
-            if !self.prev_ids.is_empty() && ids[0].is_some() {
-                if ids[0] == self.prev_ids[0] {
-                    self.done = true;
-                    self.planned = None;
-                    // A short page repeated means the server sent everything
-                    // the first time; otherwise paging on would loop.
-                    if page.total().is_none() && self.prev_len < self.limit as usize {
-                        return None;
-                    }
-                    return Some(Err(Error::OffsetIgnored { offset }));
-                }
-                let before: HashSet<&K> = self.prev_ids.iter().flatten().collect();
-                if ids.iter().flatten().any(|id| before.contains(id)) {
-                    let mut keep = ids
-                        .iter()
-                        .map(|id| id.as_ref().is_none_or(|id| !before.contains(id)));
-                    page.records.retain(|_| keep.next().unwrap_or(true));
-                }
-            }
-            self.next_offset = offset + raw_len as u64;
-            let finished = if let Some(t) = page.total() {
-                self.next_offset >= t
-            } else if page.next_present {
-                page.next.is_none()
-            } else {
-                raw_len < self.limit as usize && raw_len < self.max_seen
-            };
-            self.max_seen = self.max_seen.max(raw_len);
-            self.prev_len = raw_len;
-            self.prev_ids = ids;
-            if finished {
-                self.done = true;
-                self.planned = None;
-            } else if !self.planned_once
-                && let Some(total) = page.total()
-            {
-                {
-                    self.planned_once = true;
-                    let step = raw_len as u64;
-                    let start = self.next_offset;
-                    let offsets: Vec<u64> = (0u64..)
-                        .map(|k| start + k * step)
-                        .take_while(|o| *o < total)
-                        .collect();
-                    let src = self.src.clone();
-                    let limit = self.limit;
-                    self.planned = Some(if self.concurrency == 1 {
-                        // Sequential: one request at a time, but a page is
-                        // decoded in a task of its own while the next one is
-                        // fetched (up to two pages decoding), so decoding does
-                        // not add to the time spent waiting for the server.
-                        let fetch_src = src.clone();
-                        stream::iter(offsets)
-                            .then(move |o| {
-                                let src = fetch_src.clone();
-                                async move { (o, src.fetch_body(Some(o), Some(limit)).await) }
-                            })
-                            .map(move |(o, resp)| {
-                                let src = src.clone();
-                                AbortOnDrop(tokio::spawn(async move {
-                                    src.decode_body(&resp?, Some(o), Some(limit))
-                                }))
-                                .map(move |r| (o, r))
-                            })
-                            .buffered(2)
-                            .boxed()
-                    } else {
-                        stream::iter(offsets)
-                            .map(move |o| {
-                                // Each page is fetched and decoded in a task of
-                                // its own, so on a multi-threaded runtime the
-                                // decoding runs in parallel; `buffered` keeps
-                                // the order and bounds the pages in flight.
-                                let src = src.clone();
-                                AbortOnDrop(tokio::spawn(async move {
-                                    src.fetch(Some(o), Some(limit)).await
-                                }))
-                                .map(move |r| (o, r))
-                            })
-                            .buffered(self.concurrency)
-                            .boxed()
-                    });
-                }
-            }
-            return Some(Ok(page));
+            style,
+            count: None,
+            next: None,
+            next_present: false,
+            previous: None,
+            meta: None,
         }
     }
 }
 
-/// A spawned page fetch that is cancelled when the stream drops it.
+/// Every record of a list: what [`ListRequest::all`] returns.
+///
+/// It dereferences to the `Vec` of decoded records; records that could not
+/// be decoded are in [`undecoded`](Self::undecoded), raw, so nothing is lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Records<R> {
+    /// The decoded records, in server order.
+    pub records: Vec<R>,
+    /// The records that could not be decoded.
+    pub undecoded: Vec<UndecodedRecord>,
+}
+
+impl<R> Records<R> {
+    /// The decoded records (dropping any undecoded ones: check
+    /// [`undecoded`](Self::undecoded) first if they matter).
+    pub fn into_vec(self) -> Vec<R> {
+        self.records
+    }
+}
+
+impl<R> std::ops::Deref for Records<R> {
+    type Target = Vec<R>;
+    fn deref(&self) -> &Vec<R> {
+        &self.records
+    }
+}
+
+impl<R> IntoIterator for Records<R> {
+    type Item = R;
+    type IntoIter = std::vec::IntoIter<R>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.records.into_iter()
+    }
+}
+
+impl<'a, R> IntoIterator for &'a Records<R> {
+    type Item = &'a R;
+    type IntoIter = std::slice::Iter<'a, R>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.records.iter()
+    }
+}
+
+/// Decode one record's text (`at`: its JSON path, for errors).
+pub(crate) type DecodeFn<R> =
+    fn(&str, &str, &Includes, &Sideloads<'_>) -> Result<R, (DecodeError, Option<String>)>;
+
+/// A record's identity, for spotting a record sent twice (from the decoded
+/// record, or its raw text).
+pub(crate) type KeyFn<R> = fn(&R, &str) -> Option<u64>;
+
+/// Where a list comes from: a path, an envelope key, a query, and how to
+/// decode its records.
+pub(crate) struct Source<R> {
+    pub client: Client,
+    pub path: String,
+    pub key: &'static str,
+    pub auth: Auth,
+    /// The query without paging (the cursor adds it).
+    pub query: ListQuery,
+    pub includes: Includes,
+    pub decode: DecodeFn<R>,
+    pub key_of: KeyFn<R>,
+}
+
+fn hash_key<T: Hash + ?Sized>(v: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+/// A model's decoder: typed, sideloads merged, missing includes marked.
+pub(crate) fn model_decoder<M: Model>() -> DecodeFn<M> {
+    decode::model_record::<M>
+}
+
+/// A model's identity: its id.
+pub(crate) fn model_key<M: Model>() -> KeyFn<M> {
+    |m, _| Some(hash_key(&m.record_id()))
+}
+
+/// A plain typed decoder (approval records): no includes.
+pub(crate) fn plain_decoder<R: DeserializeOwned>() -> DecodeFn<R> {
+    |t, at, _, _| decode::value::<R>(t, at).map_err(|e| (e, None))
+}
+
+/// An identity read from the raw record's `id`.
+pub(crate) fn raw_key<R>() -> KeyFn<R> {
+    |_, t| decode::raw_id(t).map(|id| hash_key(&id))
+}
+
+/// One answer, fetched and scanned.
+struct Fetched {
+    body: Bytes,
+    scanned: Scanned,
+}
+
+impl<R: Send + 'static> Source<R> {
+    fn request(&self, req: &PageReq) -> Request {
+        let (path, query) = match req {
+            PageReq::Offset { offset, limit } => {
+                let mut q = self.query.clone();
+                q.limit = *limit;
+                q.offset = Some(*offset);
+                (self.path.clone(), q.to_query_string())
+            }
+            PageReq::Number { page, per_page } => {
+                let mut q = self.query.to_query_string();
+                if !q.is_empty() {
+                    q.push('&');
+                }
+                q.push_str(&format!("page={page}&per_page={per_page}"));
+                (self.path.clone(), q)
+            }
+            PageReq::Link(l) => match l.split_once('?') {
+                Some((p, q)) => (p.to_string(), q.to_string()),
+                None => (l.clone(), String::new()),
+            },
+        };
+        Request {
+            method: Method::GET,
+            path,
+            query: Some(query),
+            body: None,
+            auth: self.auth,
+        }
+    }
+
+    /// Fetch and scan one page.
+    async fn fetch(&self, req: PageReq) -> Result<Fetched, Error> {
+        let resp = match self.client.send(self.request(&req)).await {
+            Ok(r) => r,
+            // a page-numbered server answers a page past the end with 404
+            Err(Error::NotFound { .. }) if matches!(req, PageReq::Number { page, .. } if page > 1) =>
+            {
+                return Ok(Fetched {
+                    body: Bytes::new(),
+                    scanned: Scanned::default(),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let scanned = decode::scan_list(&resp.body, resp.content_type(), self.key)?;
+        Ok(Fetched {
+            body: resp.body,
+            scanned,
+        })
+    }
+
+    /// Decode the records `take` of a fetched page at absolute `offset`.
+    fn decode_page(
+        &self,
+        f: &Fetched,
+        take: Range<usize>,
+        offset: u64,
+        limit: Option<u32>,
+        style: PageStyle,
+    ) -> (Page<R>, Vec<Option<u64>>) {
+        let side = if self.includes.is_empty() {
+            Sideloads::default()
+        } else {
+            Sideloads::new(&f.body, &f.scanned)
+        };
+        let mut page = Page::empty(offset, limit, style);
+        page.records.reserve(take.len());
+        let mut keys = Vec::with_capacity(take.len());
+        for (k, i) in take.clone().enumerate() {
+            let Some(r) = f.scanned.records.get(i) else {
+                break;
+            };
+            let text = decode::text(&f.body, r.clone());
+            let at = format!("{}[{i}]", self.key);
+            match (self.decode)(text, &at, &self.includes, &side) {
+                Ok(rec) => {
+                    keys.push((self.key_of)(&rec, text));
+                    page.records.push(rec);
+                }
+                Err((error, merged)) => page.undecoded.push(UndecodedRecord {
+                    index: offset + k as u64,
+                    id: decode::raw_id(text),
+                    raw: merged.unwrap_or_else(|| text.to_string()),
+                    error,
+                }),
+            }
+        }
+        let facts = &f.scanned.facts;
+        page.count = facts.count;
+        page.next_present = facts.next.is_some();
+        page.next = facts.next.clone().flatten();
+        page.previous = f.scanned.previous.clone();
+        page.meta = f.scanned.meta.clone();
+        (page, keys)
+    }
+}
+
+/// A spawned task that is cancelled when dropped.
 struct AbortOnDrop<T>(tokio::task::JoinHandle<Result<T, Error>>);
 
 impl<T> Drop for AbortOnDrop<T> {
@@ -302,64 +368,334 @@ impl<T> std::future::Future for AbortOnDrop<T> {
         std::pin::Pin::new(&mut self.0).poll(cx).map(|r| match r {
             Ok(r) => r,
             Err(e) => Err(Error::Transport {
-                message: format!("the page fetch task failed: {e}"),
+                message: format!("the page task failed: {e}"),
                 source: None,
             }),
         })
     }
 }
 
-/// All pages of a source from `offset`, as a stream.
-pub(crate) fn pages<
-    R: DeserializeOwned + Send + 'static,
-    K: Eq + std::hash::Hash + Send + Sync + 'static,
->(
-    src: Source<R, K>,
-    offset: u64,
-    limit: u32,
-    concurrency: usize,
+/// A decoded page and the identities of its records.
+type Decoded<R> = (Page<R>, Vec<Option<u64>>);
+
+/// How many decoded pages may wait to be taken.
+const DECODE_AHEAD: usize = 2;
+
+/// The walk over a list: sends what the cursor asks for, decodes pages in
+/// order, drops repeated records.
+struct Driver<R> {
+    src: Arc<Source<R>>,
+    cursor: Cursor,
+    limit: Option<u32>,
+    fetching: FuturesOrdered<AbortOnDrop<Fetched>>,
+    decoding: VecDeque<BoxFuture<'static, Result<Decoded<R>, Error>>>,
+    prev_keys: HashSet<u64>,
+    strict: bool,
+    stopped: bool,
+}
+
+impl<R: Send + Sync + 'static> Driver<R> {
+    fn new(src: Source<R>, walk: Walk, strict: bool) -> Driver<R> {
+        let origin = origin_of(src.client.base_url());
+        Driver {
+            limit: walk.page_size,
+            cursor: Cursor::new(walk, &origin),
+            src: Arc::new(src),
+            fetching: FuturesOrdered::new(),
+            decoding: VecDeque::new(),
+            prev_keys: HashSet::new(),
+            strict,
+            stopped: false,
+        }
+    }
+
+    fn send_requests(&mut self) {
+        if self.stopped {
+            return;
+        }
+        for req in self.cursor.next_requests() {
+            let src = self.src.clone();
+            self.fetching.push_back(AbortOnDrop(tokio::spawn(
+                async move { src.fetch(req).await },
+            )));
+        }
+    }
+
+    /// Stop: nothing more is sent; requests in flight are dropped.
+    fn stop(&mut self) {
+        self.stopped = true;
+        self.fetching = FuturesOrdered::new();
+    }
+
+    async fn next_page(&mut self) -> Option<Result<Page<R>, Error>> {
+        loop {
+            self.send_requests();
+            let ready_to_yield = !self.decoding.is_empty()
+                && (self.decoding.len() >= DECODE_AHEAD || self.fetching.is_empty());
+            if ready_to_yield {
+                let fut = self.decoding.pop_front()?;
+                match fut.await {
+                    Ok((page, keys)) => match self.finish(page, keys) {
+                        Some(item) => return Some(item),
+                        None => continue,
+                    },
+                    Err(e) => {
+                        self.stop();
+                        self.decoding.clear();
+                        return Some(Err(e));
+                    }
+                }
+            }
+            let Some(fetched) = self.fetching.next().await else {
+                if self.decoding.is_empty() {
+                    return None;
+                }
+                continue;
+            };
+            let fetched = match fetched {
+                Ok(f) => f,
+                Err(e) => {
+                    self.stop();
+                    self.decoding.push_back(async move { Err(e) }.boxed());
+                    continue;
+                }
+            };
+            let len = fetched.scanned.records.len();
+            let fp = fetched.scanned.first_fingerprint(&fetched.body);
+            match self.cursor.observe(&fetched.scanned.facts, len, fp) {
+                Err(e) => {
+                    self.stop();
+                    let e = cursor_error(e);
+                    self.decoding.push_back(async move { Err(e) }.boxed());
+                }
+                Ok(step) => {
+                    if step.replan {
+                        self.fetching = FuturesOrdered::new();
+                    }
+                    if self.cursor.is_done() {
+                        // nothing more is needed: drop what is in flight
+                        self.fetching = FuturesOrdered::new();
+                    }
+                    if step.take.is_empty() {
+                        continue;
+                    }
+                    let src = self.src.clone();
+                    let style = self.cursor.style().unwrap_or(PageStyle::LimitOffset);
+                    let limit = self.limit;
+                    let task = AbortOnDrop(tokio::spawn(async move {
+                        Ok(src.decode_page(&fetched, step.take, step.offset, limit, style))
+                    }));
+                    self.decoding.push_back(task.boxed());
+                }
+            }
+        }
+    }
+
+    /// Drop records seen in the previous page; in strict mode, fail on an
+    /// undecoded record. `None`: nothing left to yield from this page.
+    fn finish(
+        &mut self,
+        mut page: Page<R>,
+        keys: Vec<Option<u64>>,
+    ) -> Option<Result<Page<R>, Error>> {
+        if self.strict
+            && let Some(u) = page.undecoded.first()
+        {
+            self.stop();
+            self.decoding.clear();
+            return Some(Err(Error::UndecodedRecord(Box::new(u.clone()))));
+        }
+        if !self.prev_keys.is_empty() && keys.iter().flatten().any(|k| self.prev_keys.contains(k)) {
+            let mut keep = keys
+                .iter()
+                .map(|k| k.is_none_or(|k| !self.prev_keys.contains(&k)));
+            page.records.retain(|_| keep.next().unwrap_or(true));
+        }
+        self.prev_keys = keys.into_iter().flatten().collect();
+        if page.records.is_empty() && page.undecoded.is_empty() {
+            return None;
+        }
+        Some(Ok(page))
+    }
+}
+
+fn cursor_error(e: CursorError) -> Error {
+    match e {
+        CursorError::OffsetIgnored { offset } => Error::OffsetIgnored { offset },
+        CursorError::ForeignLink { link } => Error::Pagination(format!(
+            "the server's `next` link points to another server ({link}); not following it, as it would get your token"
+        )),
+        CursorError::NoPageSize => Error::Pagination(
+            "the server pages by page number but says no page size (`meta.per_page`)".into(),
+        ),
+    }
+}
+
+/// `scheme://host:port` of a base URL.
+fn origin_of(base: &str) -> String {
+    match reqwest::Url::parse(base) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => base.trim_end_matches('/').to_string(),
+    }
+}
+
+/// Pages of a walk, as a stream.
+pub(crate) fn walk<R: Send + Sync + 'static>(
+    src: Source<R>,
+    walk: Walk,
+    strict: bool,
 ) -> BoxStream<'static, Result<Page<R>, Error>> {
-    let walker = Walker {
-        src: Arc::new(src),
-        limit,
-        next_offset: offset,
-        concurrency: concurrency.max(1),
-        prev_ids: Vec::new(),
-        prev_len: 0,
-        max_seen: 0,
-        planned: None,
-        planned_once: false,
-        done: false,
-    };
-    stream::unfold(walker, |mut w| async move {
-        w.step().await.map(|item| (item, w))
+    let driver = Driver::new(src, walk, strict);
+    stream::unfold(driver, |mut d| async move {
+        d.next_page().await.map(|item| (item, d))
     })
     .boxed()
 }
 
-/// The records of a page stream, one by one.
+/// All pages from `offset`, `limit` records per request.
+pub(crate) fn pages<R: Send + Sync + 'static>(
+    src: Source<R>,
+    offset: u64,
+    limit: u32,
+    prefetch: usize,
+    strict: bool,
+) -> BoxStream<'static, Result<Page<R>, Error>> {
+    walk(
+        src,
+        Walk {
+            offset,
+            count: None,
+            page_size: Some(limit),
+            max_page_size: MAX_LIMIT,
+            prefetch: prefetch.max(1),
+        },
+        strict,
+    )
+}
+
+/// One page: the window `offset .. offset + limit` (or, without a limit,
+/// the rest of the server's page holding `offset`), assembled from as many
+/// answers as the server's paging needs.
+pub(crate) async fn window<R: Send + Sync + 'static>(
+    src: Source<R>,
+    offset: u64,
+    limit: Option<u32>,
+    strict: bool,
+) -> Result<Page<R>, Error> {
+    let mut s = walk(
+        src,
+        Walk {
+            offset,
+            count: limit.map(u64::from),
+            page_size: limit,
+            max_page_size: MAX_LIMIT,
+            prefetch: 1,
+        },
+        strict,
+    );
+    let mut out: Option<Page<R>> = None;
+    while let Some(p) = s.next().await {
+        let p = p?;
+        match &mut out {
+            None => out = Some(p),
+            Some(o) => {
+                o.records.extend(p.records);
+                o.undecoded.extend(p.undecoded);
+                o.next = p.next;
+                o.next_present = p.next_present;
+                o.count = p.count.or(o.count);
+                o.meta = p.meta.or(o.meta.take());
+            }
+        }
+        if limit.is_none() {
+            break;
+        }
+    }
+    Ok(out.unwrap_or_else(|| Page::empty(offset, limit, PageStyle::LimitOffset)))
+}
+
+/// Decode a whole list body, without includes (see [`super::decode_page`]).
+pub(crate) fn decode_body<M: Model>(body: &[u8]) -> Result<Page<M>, DecodeError> {
+    let scanned = decode::scan_list(body, None, M::META.many)?;
+    let f = Fetched {
+        body: Bytes::copy_from_slice(body),
+        scanned,
+    };
+    let src_decode = model_decoder::<M>();
+    let side = Sideloads::default();
+    let none = Includes::default();
+    let mut page = Page::empty(0, None, style_of(&f.scanned));
+    for (i, r) in f.scanned.records.iter().enumerate() {
+        let text = decode::text(&f.body, r.clone());
+        match src_decode(text, &format!("{}[{i}]", M::META.many), &none, &side) {
+            Ok(m) => page.records.push(m),
+            Err((error, _)) => page.undecoded.push(UndecodedRecord {
+                index: i as u64,
+                id: decode::raw_id(text),
+                raw: text.to_string(),
+                error,
+            }),
+        }
+    }
+    page.count = f.scanned.facts.count;
+    page.next_present = f.scanned.facts.next.is_some();
+    page.next = f.scanned.facts.next.clone().flatten();
+    page.previous = f.scanned.previous.clone();
+    page.meta = f.scanned.meta.clone();
+    Ok(page)
+}
+
+/// The style one answer shows on its own.
+fn style_of(s: &Scanned) -> PageStyle {
+    let f = &s.facts;
+    if f.count.is_some() {
+        PageStyle::LimitOffset
+    } else if f.page.is_some() && f.per_page.is_some() {
+        PageStyle::PageNumber
+    } else if f.next.is_some() {
+        PageStyle::NextLink
+    } else {
+        PageStyle::Unpaged
+    }
+}
+
+/// The records of a page stream, one by one; an undecoded record is an
+/// [`Error::UndecodedRecord`] item that does not end the stream.
 pub(crate) fn records<R: Send + 'static>(
     pages: BoxStream<'static, Result<Page<R>, Error>>,
 ) -> BoxStream<'static, Result<R, Error>> {
     pages
-        .map_ok(|p| stream::iter(p.records.into_iter().map(Ok)))
-        .try_flatten()
+        .flat_map(|p| match p {
+            Ok(p) => {
+                let undecoded = p
+                    .undecoded
+                    .into_iter()
+                    .map(|u| Err(Error::UndecodedRecord(Box::new(u))));
+                stream::iter(
+                    p.records
+                        .into_iter()
+                        .map(Ok)
+                        .chain(undecoded)
+                        .collect::<Vec<_>>(),
+                )
+            }
+            Err(e) => stream::iter(vec![Err(e)]),
+        })
         .boxed()
 }
 
 /// Collect a page stream.
 pub(crate) async fn collect<R: Send + 'static>(
     mut pages: BoxStream<'static, Result<Page<R>, Error>>,
-) -> Result<Vec<R>, Error> {
-    let mut out = Vec::new();
+) -> Result<Records<R>, Error> {
+    let mut out = Records {
+        records: Vec::new(),
+        undecoded: Vec::new(),
+    };
     while let Some(p) = pages.next().await {
         let p = p?;
-        if out.is_empty()
-            && let Some(t) = p.total()
-        {
-            out.reserve(usize::try_from(t).unwrap_or(0).min(1 << 20));
-        }
-        out.extend(p.records);
+        out.records.extend(p.records);
+        out.undecoded.extend(p.undecoded);
     }
     Ok(out)
 }
@@ -375,6 +711,7 @@ pub struct ListRequest<M: Model> {
     query: ListQuery,
     default_includes: bool,
     concurrency: usize,
+    strict: bool,
     invalid: Option<InvalidInput>,
     _m: PhantomData<fn() -> M>,
 }
@@ -387,6 +724,7 @@ impl<M: Model> Clone for ListRequest<M> {
             query: self.query.clone(),
             default_includes: self.default_includes,
             concurrency: self.concurrency,
+            strict: self.strict,
             invalid: self.invalid.clone(),
             _m: PhantomData,
         }
@@ -400,6 +738,7 @@ impl<M: Model> std::fmt::Debug for ListRequest<M> {
             .field("portal", &self.portal)
             .field("query", &self.query)
             .field("concurrency", &self.concurrency)
+            .field("strict", &self.strict)
             .finish()
     }
 }
@@ -413,6 +752,7 @@ impl<M: Model> ListRequest<M> {
             query: ListQuery::new(),
             default_includes: false,
             concurrency,
+            strict: false,
             invalid: None,
             _m: PhantomData,
         }
@@ -463,7 +803,10 @@ impl<M: Model> ListRequest<M> {
         self
     }
 
-    /// Embed a relation: its field then holds [`Related::Object`](crate::Related::Object)s.
+    /// Include a relation: its field then holds
+    /// [`Related::Object`](crate::Related::Object)s, whether the server embeds
+    /// the records or sideloads them (dynamic-rest's default); a record the
+    /// server did not send is [`Related::Missing`](crate::Related::Missing).
     /// The first call replaces a loader's default includes.
     pub fn include(mut self, rel: M::Include) -> Self {
         if self.default_includes {
@@ -473,6 +816,22 @@ impl<M: Model> ListRequest<M> {
         self.query
             .include
             .push(crate::query::IncludeField::field(&rel).to_string());
+        self
+    }
+
+    /// Include a nested relation by its dotted path (`"behaviors.setup"`: the
+    /// behaviors, each with its setup). Every step must be an includable
+    /// relation of the model before it; a wrong path is reported, naming it,
+    /// when the request is sent.
+    pub fn include_path(mut self, path: &str) -> Self {
+        if self.default_includes {
+            self.query.include.clear();
+            self.default_includes = false;
+        }
+        match check_include_path(M::META, path) {
+            Ok(()) => self.query.include.push(path.to_string()),
+            Err(message) => self.invalid(&format!("include[{path}]"), message),
+        }
         self
     }
 
@@ -500,6 +859,21 @@ impl<M: Model> ListRequest<M> {
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
+    }
+
+    /// Fail on the first record that does not decode
+    /// ([`Error::UndecodedRecord`]) instead of keeping it raw in
+    /// [`Page::undecoded`] / [`Records::undecoded`] and going on.
+    pub fn strict(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
+    /// The same request, reading records as plain JSON values instead of
+    /// typed records: the escape hatch when a typed decode is in the way.
+    /// Paging, includes (sideloads merged in) and checks are the same.
+    pub fn json(self) -> JsonList<M> {
+        JsonList { inner: self }
     }
 
     /// Replace the whole query with a prepared [`ListQuery`] (for tools that
@@ -570,7 +944,7 @@ impl<M: Model> ListRequest<M> {
         Ok(())
     }
 
-    fn source(&self) -> Result<Source<M, M::Id>, Error> {
+    fn source_with<R>(&self, decode: DecodeFn<R>, key_of: KeyFn<R>) -> Result<Source<R>, Error> {
         self.check()?;
         let op = M::META.op("list").expect("checked");
         let mut query = self.query.clone();
@@ -581,16 +955,30 @@ impl<M: Model> ListRequest<M> {
             path: op.path.replace("{portal}", self.portal.as_str()),
             key: M::META.many,
             auth: auth_for(self.portal),
+            includes: Includes::from_paths(&query.include),
             query,
-            id_of: |r: &M| Some(r.record_id()),
+            decode,
+            key_of,
         })
     }
 
-    /// One page, with its pagination facts. Without `limit` the server's
-    /// default page size applies.
+    fn source(&self) -> Result<Source<M>, Error> {
+        self.source_with(model_decoder::<M>(), model_key::<M>())
+    }
+
+    /// One page, with its pagination facts: the records from `offset`, at
+    /// most `limit` of them (without `limit`, the rest of the server's page).
+    /// On a page-numbered server the window is assembled from the pages that
+    /// hold it, so the records are exactly those asked for.
     pub async fn page(self) -> Result<Page<M>, Error> {
         let src = self.source()?;
-        src.fetch(self.query.offset, self.query.limit).await
+        window(
+            src,
+            self.query.offset.unwrap_or(0),
+            self.query.limit,
+            self.strict,
+        )
+        .await
     }
 
     /// Every page from `offset` on, as a stream.
@@ -601,19 +989,91 @@ impl<M: Model> ListRequest<M> {
                 self.query.offset.unwrap_or(0),
                 self.query.limit.unwrap_or(MAX_LIMIT),
                 self.concurrency,
+                self.strict,
             ),
             Err(e) => stream::once(async move { Err(e) }).boxed(),
         }
     }
 
     /// Every record from `offset` on, as a stream; memory stays bounded by
-    /// `concurrency` pages. An error ends the stream.
+    /// `concurrency` pages. A record that does not decode is an
+    /// [`Error::UndecodedRecord`] item (carrying its raw JSON) and the stream
+    /// goes on, unless [`strict`](Self::strict); any other error ends it.
     pub fn stream(self) -> impl Stream<Item = Result<M, Error>> + Send + 'static {
         records(self.pages())
     }
 
-    /// Every record from `offset` on.
-    pub async fn all(self) -> Result<Vec<M>, Error> {
+    /// Every record from `offset` on. Records that do not decode are kept raw
+    /// in [`Records::undecoded`] (or fail the call, if [`strict`](Self::strict)).
+    pub async fn all(self) -> Result<Records<M>, Error> {
+        collect(self.pages()).await
+    }
+}
+
+/// Check a dotted include path against the metadata.
+pub(crate) fn check_include_path(
+    meta: &'static crate::meta::ModelMeta,
+    path: &str,
+) -> Result<(), String> {
+    let mut m = meta;
+    for seg in path.trim_end_matches(".*").split('.') {
+        let f = m
+            .field(seg)
+            .filter(|f| f.includable)
+            .ok_or_else(|| format!("`{seg}` is not an includable relation of `{}`", m.name))?;
+        m = f
+            .related
+            .and_then(crate::meta::ModelMeta::find_path)
+            .ok_or_else(|| format!("`{seg}` of `{}` names no known model", m.name))?;
+    }
+    Ok(())
+}
+
+/// A list request that reads records as JSON values (see [`ListRequest::json`]).
+#[must_use = "a list request does nothing until page(), stream() or all() is called"]
+#[derive(Clone, Debug)]
+pub struct JsonList<M: Model> {
+    inner: ListRequest<M>,
+}
+
+fn json_decoder<M: Model>() -> DecodeFn<Value> {
+    |t, at, inc, side| decode::json_record(t, M::META, at, inc, side)
+}
+
+impl<M: Model> JsonList<M> {
+    fn source(&self) -> Result<Source<Value>, Error> {
+        self.inner
+            .source_with(json_decoder::<M>(), raw_key::<Value>())
+    }
+
+    /// One page (see [`ListRequest::page`]).
+    pub async fn page(self) -> Result<Page<Value>, Error> {
+        let src = self.source()?;
+        let q = &self.inner.query;
+        window(src, q.offset.unwrap_or(0), q.limit, self.inner.strict).await
+    }
+
+    /// Every page from `offset` on (see [`ListRequest::pages`]).
+    pub fn pages(self) -> BoxStream<'static, Result<Page<Value>, Error>> {
+        match self.source() {
+            Ok(src) => pages(
+                src,
+                self.inner.query.offset.unwrap_or(0),
+                self.inner.query.limit.unwrap_or(MAX_LIMIT),
+                self.inner.concurrency,
+                self.inner.strict,
+            ),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+
+    /// Every record from `offset` on, as a stream (see [`ListRequest::stream`]).
+    pub fn stream(self) -> impl Stream<Item = Result<Value, Error>> + Send + 'static {
+        records(self.pages())
+    }
+
+    /// Every record from `offset` on (see [`ListRequest::all`]).
+    pub async fn all(self) -> Result<Records<Value>, Error> {
         collect(self.pages()).await
     }
 }

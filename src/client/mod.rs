@@ -51,6 +51,7 @@ mod approvals;
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+mod cursor;
 mod decode;
 mod error;
 mod list;
@@ -69,16 +70,18 @@ pub use accessors::ACCESSORS;
 pub use api::{Api, GetRequest, LogModel, Saved};
 pub use approvals::{ApprovalList, Approvals};
 pub use auth::{DevicePrompt, LoginOptions};
-pub use error::{Error, LoginError};
-pub use list::{ListRequest, Page};
+pub use error::{AppliedUndecodable, Error, LoginError};
+pub use list::{JsonList, ListRequest, Page, PageStyle, Records, UndecodedRecord};
 pub use retry::RetryPolicy;
 pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
 
 use crate::Model;
 
 /// Decode a list response body of model `M` exactly as the client does: the
-/// records under the model's envelope key from the spec, plus the pagination
-/// facts (for tools that read saved responses).
+/// records under the model's envelope key from the spec (sideloaded lists
+/// beside them are not merged, as no includes are known here), plus the
+/// pagination facts (for tools that read saved responses). Records that do
+/// not decode are in [`Page::undecoded`].
 ///
 /// ```
 /// use brainstem::types::Project;
@@ -87,17 +90,7 @@ use crate::Model;
 /// assert!(brainstem::client::decode_page::<Project>(br#"{"sessions": []}"#).is_err());
 /// ```
 pub fn decode_page<M: Model>(body: &[u8]) -> Result<Page<M>, crate::DecodeError> {
-    let raw = decode::list::<M>(body, None, M::META.many)?;
-    Ok(Page {
-        records: raw.records,
-        offset: 0,
-        limit: None,
-        count: raw.count,
-        next: raw.next,
-        next_present: raw.next_present,
-        previous: raw.previous,
-        meta: raw.meta,
-    })
+    list::decode_body::<M>(body)
 }
 
 /// Decode a detail response body (`{"session": {...}}`) of model `M` as the client does.

@@ -57,6 +57,25 @@ impl From<brainstem::client::Error> for CliError {
     }
 }
 
+impl CliError {
+    /// A failed write, with the answer printed first when the server applied
+    /// the change but its answer could not be decoded (so the user sees what
+    /// was stored and knows not to run the command again).
+    fn from_write(e: brainstem::client::Error, out: &mut Output) -> Self {
+        if let brainstem::client::Error::AppliedUndecodable(a) = &e {
+            let _ = out.message(&String::from_utf8_lossy(&a.body));
+        }
+        CliError::from(e)
+    }
+}
+
+/// An undecoded record, for output: its JSON as received (with a warning on
+/// standard error, so nothing the server sent is hidden).
+fn undecoded_json(u: &brainstem::client::UndecodedRecord) -> Value {
+    eprintln!("warning: {u}; it is printed as received");
+    u.json().unwrap_or_else(|| Value::String(u.raw.clone()))
+}
+
 impl From<brainstem::InvalidInput> for CliError {
     fn from(e: brainstem::InvalidInput) -> Self {
         CliError::usage(e.to_string())
@@ -386,7 +405,12 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
             let req = api.list().query(q);
             if !args.all {
                 let page = req.page().await?;
-                let records = page.records.iter().map(to_json).collect();
+                let records = page
+                    .records
+                    .iter()
+                    .map(to_json)
+                    .chain(page.undecoded.iter().map(undecoded_json))
+                    .collect();
                 out.page(meta, meta.many, records, page.total())?;
                 return Ok(());
             }
@@ -410,9 +434,9 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
                 if let Some(t) = page.total() {
                     bar.set_length(t);
                 }
-                bar.inc(page.records.len() as u64);
-                for r in &page.records {
-                    let v = to_json(r);
+                bar.inc((page.records.len() + page.undecoded.len()) as u64);
+                let records = page.records.iter().map(to_json);
+                for v in records.chain(page.undecoded.iter().map(undecoded_json)) {
                     if streaming {
                         out.ndjson(&v)?;
                     } else {
@@ -527,14 +551,15 @@ impl<'a> ModelVisitor for SaveCmd<'a> {
                     let id = parse_id::<M>(id)?;
                     let patch: M::Patch = typed(meta, &data, "patch")?;
                     patch.validate()?;
-                    api.update(id, &patch).await?
+                    api.update(id, &patch).await
                 }
                 None => {
                     let new: M::New = typed(meta, &data, "create")?;
                     new.validate()?;
-                    api.create(&new).await?
+                    api.create(&new).await
                 }
             };
+            let saved = saved.map_err(|e| CliError::from_write(e, out))?;
             match saved {
                 Saved::Applied(rec) => out.one(meta, meta.one, to_json(&rec))?,
                 Saved::PendingApproval(a) => {
@@ -568,7 +593,8 @@ impl<'a> ModelVisitor for DeleteCmd<'a> {
                 .api::<M>()
                 .portal(args.portal.into())
                 .delete(id)
-                .await?;
+                .await
+                .map_err(|e| CliError::from_write(e, out))?;
             out.message("Deleted successfully.")?;
             Ok(())
         })
