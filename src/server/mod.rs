@@ -66,11 +66,16 @@
 mod access;
 mod catalog;
 mod device;
+mod dialect;
 mod handlers;
+mod paging;
 mod query;
+mod render;
 mod reply;
 mod seed;
 mod store;
+
+pub use dialect::{DIALECT_NAMES, Dialect, Pagination};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -79,24 +84,27 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Map, Value};
 
+use dialect::{Resolved, entity};
 use handlers::{Settings, Shared};
 use store::Store;
 
-/// Test knobs that make list responses deviate from the real server, so a
-/// client's pagination can be tested against every shape it may meet.
+/// Fault knobs: list answers that no real server should give, so a client's
+/// pagination can be tested against every shape it may meet. They apply on
+/// top of the [`Dialect`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListKnobs {
-    /// Leave out the top-level `count`.
+    /// Leave out the top-level `count` (limit / offset pagination).
     pub omit_count: bool,
-    /// Leave out `next` and `previous`.
+    /// Leave out `next` and `previous` (limit / offset pagination).
     pub omit_next: bool,
     /// Leave out the `meta` object.
     pub omit_meta: bool,
-    /// Ignore `offset`: every request gets the first page.
+    /// Ignore the position in the list: `offset` (or, with page numbers,
+    /// `page`); every request gets the first page.
     pub ignore_offset: bool,
-    /// Sideload related records as dynamic-rest can: the relations named by
-    /// `include[]` (or, without one, the model's first relation) come as a
-    /// list of their own next to (before) the records, which keep ids.
+    /// Sideload as [`Dialect::sideloading`] does, and, when a list request
+    /// includes nothing, sideload the model's first relation (to another
+    /// model) anyway, as a server with a default include would.
     pub sideload: bool,
     /// Wait this many milliseconds before answering each request, like a real
     /// server across a network (for benchmarks; 0, the default, answers at once).
@@ -122,6 +130,7 @@ pub struct MockOptions {
     device_expires_in: u64,
     auto_approve: bool,
     knobs: ListKnobs,
+    dialect: Dialect,
     tokens: Option<[String; 3]>,
 }
 
@@ -135,6 +144,7 @@ impl Default for MockOptions {
             device_expires_in: 900,
             auto_approve: false,
             knobs: ListKnobs::default(),
+            dialect: Dialect::docs(),
             tokens: None,
         }
     }
@@ -196,9 +206,16 @@ impl MockOptions {
         self
     }
 
-    /// List-response knobs (see [`ListKnobs`]).
+    /// List-response fault knobs (see [`ListKnobs`]).
     pub fn knobs(mut self, knobs: ListKnobs) -> Self {
         self.knobs = knobs;
+        self
+    }
+
+    /// Answer in this dialect (default [`Dialect::docs`]). Starting fails
+    /// when it names fields that do not exist ([`Dialect::check`]).
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
         self
     }
 
@@ -398,7 +415,22 @@ impl MockServer {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// The list-response knobs now in force.
+    /// The dialect now in force.
+    pub fn dialect(&self) -> Dialect {
+        self.shared.dialect().dialect.clone()
+    }
+
+    /// Answer in another dialect from the next request on. Field names that
+    /// match nothing are ignored (see [`Dialect::check`]).
+    pub fn set_dialect(&self, dialect: Dialect) {
+        let resolved = Arc::new(Resolved::new(dialect));
+        match self.shared.dialect.write() {
+            Ok(mut d) => *d = resolved,
+            Err(e) => *e.into_inner() = resolved,
+        }
+    }
+
+    /// The list-response fault knobs now in force.
     pub fn knobs(&self) -> ListKnobs {
         self.shared
             .knobs
@@ -407,7 +439,7 @@ impl MockServer {
             .unwrap_or_default()
     }
 
-    /// Change the list-response knobs (takes effect for the next request).
+    /// Change the list-response fault knobs (takes effect for the next request).
     pub fn set_knobs(&self, knobs: ListKnobs) {
         if let Ok(mut k) = self.shared.knobs.write() {
             *k = knobs;
@@ -505,6 +537,9 @@ impl Drop for MockServer {
 }
 
 fn prepare(opts: &MockOptions) -> std::io::Result<(Arc<Shared>, [String; 3])> {
+    opts.dialect
+        .check()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let (store, tokens) = build_store(opts)?;
     let settings = Settings {
         device_interval: opts.device_interval.max(1),
@@ -517,7 +552,12 @@ fn prepare(opts: &MockOptions) -> std::io::Result<(Arc<Shared>, [String; 3])> {
             .unwrap_or(seed::ALICE),
     };
     Ok((
-        Arc::new(Shared::new(store, opts.knobs.clone(), settings)),
+        Arc::new(Shared::new(
+            store,
+            opts.knobs.clone(),
+            Resolved::new(opts.dialect.clone()),
+            settings,
+        )),
         tokens,
     ))
 }
@@ -547,16 +587,6 @@ fn serve(
 #[derive(Debug)]
 pub struct StoreHandle<'a> {
     shared: &'a Shared,
-}
-
-/// Find an entity by `app/model`, URL segment or model name.
-fn entity(model: &str) -> Option<catalog::EntityId> {
-    let c = catalog::catalog();
-    c.by_key(model).or_else(|| {
-        c.entities.iter().position(|e| {
-            e.segments.iter().any(|s| s == model) || e.key.ends_with(&format!("/{model}"))
-        })
-    })
 }
 
 impl StoreHandle<'_> {
