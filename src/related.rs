@@ -180,16 +180,11 @@ impl<T: Model> RelatedSlot for Related<T> {
 pub trait Relations {
     /// Call `f` on every relation value of field `field` (one for a to-one
     /// relation, each element for a to-many one). `false`: no such relation.
-    fn visit_related_mut(&mut self, field: &str, f: &mut dyn FnMut(&mut dyn RelatedSlot))
-    -> bool;
+    fn visit_related_mut(&mut self, field: &str, f: &mut dyn FnMut(&mut dyn RelatedSlot)) -> bool;
 }
 
 impl<M: Model> Relations for M {
-    fn visit_related_mut(
-        &mut self,
-        field: &str,
-        f: &mut dyn FnMut(&mut dyn RelatedSlot),
-    ) -> bool {
+    fn visit_related_mut(&mut self, field: &str, f: &mut dyn FnMut(&mut dyn RelatedSlot)) -> bool {
         Model::visit_related_mut(self, field, f)
     }
 }

@@ -95,12 +95,12 @@ impl<'a> Renderer<'a> {
 
     fn has_note(&self, rec: &Rec) -> bool {
         let n = self.d.dialect.extra_field_every as u64;
-        n > 0 && rec.nth % n == 0
+        n > 0 && rec.nth.is_multiple_of(n)
     }
 
     fn lacks(&self, e: EntityId, rec: &Rec) -> Option<&'a Vec<String>> {
         let n = self.d.dialect.missing_field_every as u64;
-        if n == 0 || rec.nth % n != 0 {
+        if n == 0 || !rec.nth.is_multiple_of(n) {
             return None;
         }
         self.d.missing.get(&e)
