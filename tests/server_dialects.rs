@@ -241,6 +241,16 @@ async fn page_numbers_at_their_edges() {
     let a = body(&s.get(&format!("{p}?limit=50")).await);
     assert_eq!(a["meta"]["per_page"], 10);
     assert_eq!(body(&s.get(p).await)["meta"]["per_page"], 7);
+    // Python reads numbers of any size: an offset past everything is an
+    // empty page, a huge limit is the maximum.
+    let a = s
+        .get(&format!("{p}?limit=3&offset=99999999999999999999999"))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.body["sessions"], json!([]));
+    assert!(a.body["next"].is_null());
+    let a = body(&s.get(&format!("{p}?limit=99999999999999999999999")).await);
+    assert_eq!(a["meta"]["per_page"], 10);
 }
 
 #[tokio::test]

@@ -543,7 +543,8 @@ fn list(
     let mut r = Renderer::new(&store, v, &d, e, true)
         .sideload(sideloading(&pairs, &d, &knobs))
         .no_links(has(&pairs, "exclude_links"));
-    let texts: Vec<String> = page.iter().map(|x| r.primary(e, x, &fields)).collect();
+    let texts: Vec<std::borrow::Cow<'_, str>> =
+        page.iter().map(|x| r.primary(e, x, &fields)).collect();
     let side = r.sideload_text();
     drop(r);
     drop(store);
@@ -570,7 +571,7 @@ fn list(
                 let _ = write!(out, ",\"count\":{count}");
             }
             if !knobs.omit_next {
-                let next = (offset + limit < count)
+                let next = (offset.saturating_add(limit) < count)
                     .then(|| page_link(req, &pairs, limit, Some(offset + limit)));
                 let previous = (offset > 0).then(|| {
                     let prev = offset.saturating_sub(limit);

@@ -2,6 +2,7 @@
 //! fields, drift, `links`, and included relations embedded or sideloaded
 //! the way dynamic-rest's `SideloadingProcessor` does it.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::LazyLock;
@@ -130,13 +131,14 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// A primary record of the answer, as JSON text.
-    pub fn primary(&mut self, e: EntityId, rec: &Rec, fields: &Fields) -> String {
+    /// A primary record of the answer, as JSON text (the stored text when
+    /// nothing changes it).
+    pub fn primary<'r>(&mut self, e: EntityId, rec: &'r Rec, fields: &Fields) -> Cow<'r, str> {
         let out = if self.plain(e, rec, fields) {
-            rec.json.to_string()
+            Cow::Borrowed(&*rec.json)
         } else {
             let m = self.record(e, rec, fields, 0);
-            self.text(&m)
+            Cow::Owned(self.text(&m))
         };
         if self.sideload {
             self.seen
