@@ -453,3 +453,73 @@ fn mock_serves_the_stand_in_server_until_stopped() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn mock_answers_in_the_dialect_its_flags_ask_for() {
+    use std::io::{BufRead, Read};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("brainstem"))
+        .args([
+            "mock",
+            "--port",
+            "0",
+            "--dialect",
+            "dynamic-rest",
+            "--page-size",
+            "3",
+            "--exclude-count",
+            "--no-defer",
+            "--extra-field-every",
+            "1",
+        ])
+        .env_clear()
+        .env("HOME", home())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut vars = std::collections::HashMap::new();
+    for _ in 0..3 {
+        let line = lines.next().unwrap().unwrap();
+        let (k, v) = line.split_once('=').unwrap();
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let addr = vars["BRAINSTEM_URL"]
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    // Plain HTTP/1.1: the body holds a number no JSON library reads into an f64.
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "GET /api/private/stem/session/?page=2 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        vars["BRAINSTEM_TOKEN"]
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        body.ends_with(r#""meta":{"page":2,"per_page":3,"more_pages":true}}"#),
+        "{body}"
+    );
+    assert_eq!(body.matches(r#""big":1e400"#).count(), 3, "{body}");
+    assert!(body.contains(r#""description":"#), "--no-defer: {body}");
+    assert!(!body.contains(r#""count":"#), "{body}");
+}
+
+#[test]
+fn mock_refuses_fields_that_do_not_exist() {
+    Command::cargo_bin("brainstem")
+        .unwrap()
+        .env_clear()
+        .env("HOME", home())
+        .args(["mock", "--port", "0", "--defer", "session.nope"])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("session.nope"));
+}

@@ -15,7 +15,10 @@ use super::ListKnobs;
 use super::access::{self, Principal, Viewer};
 use super::catalog::{Catalog, EntityId, GRANTS, OpKind, Scope, catalog};
 use super::device;
+use super::dialect::{Pagination, Resolved};
+use super::paging;
 use super::query::{self, Fields, Node, Query};
+use super::render::{self, Renderer};
 use super::reply::{ApiError, body_bytes, json_response, no_content};
 use super::store::{Rec, Store, id_value, ref_key, refs};
 use crate::Portal;
@@ -40,6 +43,7 @@ type VisibleCache = HashMap<VisibleKey, (u64, Arc<Vec<Arc<Rec>>>)>;
 pub(crate) struct Shared {
     pub store: RwLock<Store>,
     pub knobs: RwLock<ListKnobs>,
+    pub dialect: RwLock<Arc<Resolved>>,
     pub settings: Settings,
     pub requests: AtomicU64,
     visible: Mutex<VisibleCache>,
@@ -47,10 +51,11 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// New state around a store.
-    pub fn new(store: Store, knobs: ListKnobs, settings: Settings) -> Shared {
+    pub fn new(store: Store, knobs: ListKnobs, dialect: Resolved, settings: Settings) -> Shared {
         Shared {
             store: RwLock::new(store),
             knobs: RwLock::new(knobs),
+            dialect: RwLock::new(Arc::new(dialect)),
             settings,
             requests: AtomicU64::new(0),
             visible: Mutex::new(HashMap::new()),
@@ -70,6 +75,14 @@ impl Shared {
 
     fn knobs(&self) -> ListKnobs {
         self.knobs.read().map(|k| k.clone()).unwrap_or_default()
+    }
+
+    /// The dialect now in force.
+    pub fn dialect(&self) -> Arc<Resolved> {
+        self.dialect
+            .read()
+            .map(|d| d.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     /// The records of `e` the viewer may see, in creation order (cached per
@@ -335,12 +348,6 @@ fn find_visible(
     Ok(rec.clone())
 }
 
-fn one(e: EntityId, value: &Value) -> Vec<u8> {
-    let mut m = Map::new();
-    m.insert(catalog().get(e).one.clone(), value.clone());
-    body_bytes(&Value::Object(m))
-}
-
 fn one_json(key: &str, json: &str) -> Vec<u8> {
     let mut out = String::with_capacity(json.len() + key.len() + 8);
     out.push('{');
@@ -362,63 +369,62 @@ fn retrieve(
 ) -> Result<Response<Body>, ApiError> {
     let pairs = req.pairs();
     let fields = query::parse_fields(e, &pairs)?;
+    let knobs = st.knobs();
+    let d = st.dialect();
     let store = st.read();
     let rec = find_visible(st, &store, e, raw, v)?;
-    let body = if fields.nodes.is_empty() {
-        one_json(&catalog().get(e).one, &rec.json)
-    } else {
-        let val = render(&store, e, &rec, &fields, v, 0);
-        one(e, &val)
-    };
-    Ok(json_response(StatusCode::OK, body))
+    let mut r = Renderer::new(&store, v, &d, e, true)
+        .sideload(sideloading(&pairs, &d, &knobs))
+        .no_links(has(&pairs, "exclude_links"));
+    let text = r.primary(e, &rec, &fields);
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push('{');
+    out.push_str(&r.sideload_text());
+    let _ = write!(
+        out,
+        "{}:{text}}}",
+        serde_json::to_string(&catalog().get(e).one).unwrap_or_default()
+    );
+    Ok(json_response(StatusCode::OK, out.into_bytes()))
 }
 
-/// A record with `include[]` / `exclude[]` applied.
-fn render(
+/// Whether a query parameter is present.
+fn has(pairs: &[(String, String)], name: &str) -> bool {
+    pairs.iter().any(|(k, _)| k == name)
+}
+
+/// Sideload or embed: the request's `sideloading` (dynamic-rest reads it
+/// as a boolean), else the dialect; the legacy knob forces it on.
+fn sideloading(pairs: &[(String, String)], d: &Resolved, knobs: &ListKnobs) -> bool {
+    knobs.sideload
+        || pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "sideloading")
+            .map_or(d.dialect.sideloading, |(_, x)| query::is_truthy(x))
+}
+
+/// The answer to a successful write: the record under `key`, in the
+/// dialect's shape (every field, as dynamic-rest answers writes), or
+/// undecodable when the dialect says so.
+fn write_answer(
+    st: &Shared,
     store: &Store,
     e: EntityId,
     rec: &Rec,
-    fields: &Fields,
     v: &Viewer,
-    depth: usize,
-) -> Value {
-    let c = catalog();
-    let ent = c.get(e);
-    let mut out = rec.value.clone();
-    for (name, node) in &fields.nodes {
-        match node {
-            Node::Flag(false) => {
-                out.remove(name);
-            }
-            Node::Flag(true) => {}
-            Node::Embed(sub) => {
-                let Some((_, f)) = ent.field(name) else {
-                    continue;
-                };
-                let Some(t) = f.related else { continue };
-                if depth > 4 {
-                    continue;
-                }
-                let embed = |id: &str| -> Option<Value> {
-                    let r = store.get(t, id)?;
-                    access::visible(store, t, r, v).then(|| render(store, t, r, sub, v, depth + 1))
-                };
-                let new = match rec.value.get(name) {
-                    Some(Value::Array(a)) => Value::Array(
-                        a.iter()
-                            .filter_map(|x| ref_key(x).and_then(|k| embed(&k)))
-                            .collect(),
-                    ),
-                    Some(x) => ref_key(x)
-                        .and_then(|k| embed(&k))
-                        .unwrap_or_else(|| x.clone()),
-                    None => continue,
-                };
-                out.insert(name.clone(), new);
-            }
-        }
-    }
-    Value::Object(out)
+    status: StatusCode,
+) -> Response<Body> {
+    let d = st.dialect();
+    let key = &catalog().get(e).one;
+    let mut r = Renderer::new(store, v, &d, e, false);
+    let body = if d.dialect.undecodable_writes {
+        let m = render::undecodable(r.primary_value(e, rec));
+        one_json(key, &r.text(&m))
+    } else {
+        one_json(key, &r.primary(e, rec, &Fields::default()))
+    };
+    json_response(status, body)
 }
 
 fn relation(
@@ -488,110 +494,130 @@ fn list(
         rows = keyed.into_iter().map(|(_, r)| r).collect();
     }
     let count = rows.len();
-    let offset = if knobs.ignore_offset { 0 } else { q.offset };
-    let page: Vec<&Arc<Rec>> = rows.iter().skip(offset).take(q.limit).copied().collect();
+    let d = st.dialect();
+    let dialect = &d.dialect;
+    // Which records, and what the answer says about paging.
+    enum Paged {
+        Offset { limit: usize, offset: usize },
+        Pages(paging::Page),
+        All,
+    }
+    let paged = match dialect.pagination {
+        Pagination::LimitOffset => {
+            let (limit, offset) = paging::limit_offset(&pairs, dialect);
+            let offset = if knobs.ignore_offset { 0 } else { offset };
+            Paged::Offset { limit, offset }
+        }
+        // dynamic-rest serves relation routes whole, without paging.
+        Pagination::PageNumber if only.is_some() => Paged::All,
+        Pagination::PageNumber => Paged::Pages(paging::page_number(
+            &pairs,
+            dialect,
+            count,
+            knobs.ignore_offset,
+        )?),
+    };
+    let (start, end) = match &paged {
+        Paged::Offset { limit, offset } => {
+            let s = (*offset).min(count);
+            (s, s.saturating_add(*limit).min(count))
+        }
+        Paged::Pages(p) => (p.start, p.end),
+        Paged::All => (0, count),
+    };
+    let page = &rows[start..end];
 
-    // Sideloading: relations named by include[] go next to the records.
-    let mut sideloads: Vec<(EntityId, String, Vec<String>)> = Vec::new();
     let mut fields = q.fields.clone();
-    if knobs.sideload {
-        let mut rels: Vec<String> = fields
-            .nodes
+    // The legacy knob: with nothing included, include the first relation.
+    if knobs.sideload
+        && !fields.nodes.values().any(|n| matches!(n, Node::Embed(_)))
+        && let Some(f) = ent
+            .fields
             .iter()
-            .filter(|(_, n)| matches!(n, Node::Embed(_)))
-            .map(|(k, _)| k.clone())
-            .collect();
-        if rels.is_empty()
-            && let Some(f) = ent
-                .fields
-                .iter()
-                .find(|f| f.related.is_some_and(|t| t != e))
-        {
-            rels.push(f.name.clone());
-        }
-        for name in rels {
-            let Some((_, f)) = ent.field(&name) else {
-                continue;
-            };
-            let Some(t) = f.related else { continue };
-            if c.get(t).many == ent.many {
-                continue;
-            }
-            fields.nodes.remove(&name);
-            let mut ids = Vec::new();
-            for r in &page {
-                for id in refs(&r.value, &name) {
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                }
-            }
-            sideloads.push((t, c.get(t).many.clone(), ids));
-        }
+            .find(|f| f.related.is_some_and(|t| c.get(t).many != ent.many))
+    {
+        let mut star = Fields::default();
+        star.nodes.insert("*".into(), Node::Flag(true));
+        fields.nodes.insert(f.name.clone(), Node::Embed(star));
     }
+    let mut r = Renderer::new(&store, v, &d, e, true)
+        .sideload(sideloading(&pairs, &d, &knobs))
+        .no_links(has(&pairs, "exclude_links"));
+    let texts: Vec<std::borrow::Cow<'_, str>> =
+        page.iter().map(|x| r.primary(e, x, &fields)).collect();
+    let side = r.sideload_text();
+    drop(r);
+    drop(store);
 
-    let mut out = String::with_capacity(page.iter().map(|r| r.json.len() + 1).sum::<usize>() + 256);
+    let mut out =
+        String::with_capacity(side.len() + texts.iter().map(|t| t.len() + 1).sum::<usize>() + 256);
     out.push('{');
-    for (t, key, ids) in &sideloads {
-        let _ = write!(out, "{}:[", serde_json::to_string(key).unwrap_or_default());
-        let mut first = true;
-        for id in ids {
-            if let Some(r) = store.get(*t, id)
-                && access::visible(&store, *t, r, v)
-            {
-                if !first {
-                    out.push(',');
-                }
-                first = false;
-                out.push_str(&r.json);
-            }
-        }
-        out.push_str("],");
-    }
+    out.push_str(&side);
     let _ = write!(
         out,
         "{}:[",
         serde_json::to_string(&ent.many).unwrap_or_default()
     );
-    for (i, r) in page.iter().enumerate() {
+    for (i, t) in texts.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        if fields.nodes.is_empty() {
-            out.push_str(&r.json);
-        } else {
-            out.push_str(&render(&store, e, r, &fields, v, 0).to_string());
-        }
+        out.push_str(t);
     }
     out.push(']');
-    drop(store);
-    if !knobs.omit_count {
-        let _ = write!(out, ",\"count\":{count}");
-    }
-    if !knobs.omit_next {
-        let next = (offset + q.limit < count)
-            .then(|| page_link(req, &pairs, q.limit, Some(offset + q.limit)));
-        let previous = (offset > 0).then(|| {
-            let prev = offset.saturating_sub(q.limit);
-            page_link(req, &pairs, q.limit, (prev > 0).then_some(prev))
-        });
-        let _ = write!(
-            out,
-            ",\"next\":{},\"previous\":{}",
-            serde_json::to_string(&next).unwrap_or_default(),
-            serde_json::to_string(&previous).unwrap_or_default()
-        );
-    }
-    if !knobs.omit_meta {
-        let pages = count.div_ceil(q.limit.max(1));
-        let _ = write!(
-            out,
-            ",\"meta\":{{\"page\":{},\"per_page\":{},\"total_pages\":{},\"total_results\":{}}}",
-            offset / q.limit.max(1) + 1,
-            q.limit,
-            pages,
-            count
-        );
+    match paged {
+        Paged::Offset { limit, offset } => {
+            if !knobs.omit_count {
+                let _ = write!(out, ",\"count\":{count}");
+            }
+            if !knobs.omit_next {
+                let next = (offset.saturating_add(limit) < count)
+                    .then(|| page_link(req, &pairs, limit, Some(offset + limit)));
+                let previous = (offset > 0).then(|| {
+                    let prev = offset.saturating_sub(limit);
+                    page_link(req, &pairs, limit, (prev > 0).then_some(prev))
+                });
+                let _ = write!(
+                    out,
+                    ",\"next\":{},\"previous\":{}",
+                    serde_json::to_string(&next).unwrap_or_default(),
+                    serde_json::to_string(&previous).unwrap_or_default()
+                );
+            }
+            if !knobs.omit_meta {
+                let pages = count.div_ceil(limit.max(1));
+                let _ = write!(
+                    out,
+                    ",\"meta\":{{\"page\":{},\"per_page\":{},\"total_pages\":{},\"total_results\":{}}}",
+                    offset / limit.max(1) + 1,
+                    limit,
+                    pages,
+                    count
+                );
+            }
+        }
+        Paged::Pages(p) => {
+            if !knobs.omit_meta {
+                let _ = write!(
+                    out,
+                    ",\"meta\":{{\"page\":{},\"per_page\":{}",
+                    p.number, p.per_page
+                );
+                match (p.more_pages, p.total_pages) {
+                    (Some(more), _) => {
+                        let _ = write!(out, ",\"more_pages\":{more}}}");
+                    }
+                    (None, pages) => {
+                        let _ = write!(
+                            out,
+                            ",\"total_results\":{count},\"total_pages\":{}}}",
+                            pages.unwrap_or(1)
+                        );
+                    }
+                }
+            }
+        }
+        Paged::All => {}
     }
     out.push('}');
     Ok(json_response(StatusCode::OK, out.into_bytes()))
@@ -929,16 +955,10 @@ fn create(st: &Shared, req: &Req<'_>, e: EntityId, v: &Viewer) -> Result<Respons
     {
         let proposal = proposal(q, &clean, None, "Add");
         let rec = store.insert(q, proposal, Some(p.user));
-        return Ok(json_response(
-            StatusCode::CREATED,
-            one_json(&c.get(q).one, &rec.json),
-        ));
+        return Ok(write_answer(st, &store, q, &rec, v, StatusCode::CREATED));
     }
     let rec = store.insert(e, value, Some(p.user));
-    Ok(json_response(
-        StatusCode::CREATED,
-        one_json(&ent.one, &rec.json),
-    ))
+    Ok(write_answer(st, &store, e, &rec, v, StatusCode::CREATED))
 }
 
 /// An approval proposal record.
@@ -1049,15 +1069,12 @@ fn update(
             .collect();
         let proposal = proposal(q, &fields, Some(&old.id), "Change");
         let rec = store.insert(q, proposal, Some(p.user));
-        return Ok(json_response(
-            StatusCode::OK,
-            one_json(&c.get(q).one, &rec.json),
-        ));
+        return Ok(write_answer(st, &store, q, &rec, v, StatusCode::OK));
     }
     let rec = store
         .replace(e, &old.id, value)
         .ok_or_else(ApiError::not_found)?;
-    Ok(json_response(StatusCode::OK, one_json(&ent.one, &rec.json)))
+    Ok(write_answer(st, &store, e, &rec, v, StatusCode::OK))
 }
 
 fn destroy(st: &Shared, e: EntityId, raw: &str, v: &Viewer) -> Result<Response<Body>, ApiError> {

@@ -5,8 +5,9 @@
 //! client is generated from: `/api/{portal}/{app}/{model}/` and `/{id}/`
 //! (trailing slash optional), approval queues, actions, relation routes and
 //! the device sign-in. Lists speak dynamic-rest (`filter{...}`, `sort[]`,
-//! `include[]`, `exclude[]`, `limit` / `offset`) with its error bodies;
-//! writes are validated like DRF does, by [`crate::validate`] in server mode.
+//! `include[]`, `exclude[]`, and `limit` / `offset` or `page` / `per_page`
+//! depending on the [`Dialect`]) with its error bodies; writes are validated
+//! like DRF does, by [`crate::validate`] in server mode.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -46,15 +47,95 @@
 //!   an approval-gated model files a proposal (`<key>_approval`) that a
 //!   reviewer accepts or rejects, unless [`MockOptions::auto_approve`].
 //!
+//! # Dialects
+//!
+//! The documentation and the real server (Django REST framework with
+//! dynamic-rest) do not answer alike. A [`Dialect`], given with
+//! [`MockOptions::dialect`] or changed on a running server with
+//! [`MockServer::set_dialect`], picks the shape switch by switch; the
+//! presets are [`Dialect::docs`] (the default), [`Dialect::dynamic_rest`],
+//! [`Dialect::dynamic_rest_countless`] and [`Dialect::drifted`]. On top of
+//! any dialect, [`ListKnobs`] break list answers in ways no real server does
+//! (no `count`, no `next`, no `meta`, `offset` ignored, added latency).
+//!
+//! What the dynamic-rest switches do, as read in dynamic-rest's source
+//! (`pagination.py`, `paginator.py`, `processors.py`, `serializers.py`,
+//! `links.py`, `viewsets.py`):
+//!
+//! * **Page numbers** ([`Pagination::PageNumber`]). `page` counts from 1
+//!   and `per_page` sets the size; `limit` and `offset` are not read at
+//!   all. The answer is the records and `meta`: `{"page", "per_page",
+//!   "total_results", "total_pages"}` in that order, no `count`, `next` or
+//!   `previous` (those only come from serializers that answer with a bare
+//!   list). A page that is not a Python integer (`x`, `1.5`, an empty
+//!   value), below 1, or after the last page is 404 `{"detail": "Invalid
+//!   page."}`; `page=last` is the last page; page 1 of an empty list exists
+//!   (`total_pages` is then 1). `per_page` of 0, negative or not a number
+//!   falls back to the default size; a larger one than the maximum is cut
+//!   to it. dynamic-rest itself has no default (it takes DRF's `PAGE_SIZE`)
+//!   and no maximum; the presets use BrainSTEM's documented 20 and 100
+//!   ([`Dialect::page_size`], [`Dialect::max_page_size`]).
+//! * **`exclude_count`**: any non-empty value (even `0` or `false`; the
+//!   server only tests the text) turns counting off. `meta` is then
+//!   `{"page", "per_page", "more_pages"}`, pages are not checked against
+//!   the end (a page past it is an empty list with `more_pages: false`),
+//!   and `page=last` means page 1. [`Dialect::force_exclude_count`] answers
+//!   every list that way.
+//! * **Sideloading** ([`Dialect::sideloading`]). With `include[]=rel.*`
+//!   the related records leave their parents, which keep the ids, and are
+//!   listed under the related model's plural key before the primary key
+//!   (and before `meta`). The tree is walked depth first, a record's
+//!   relations before the record, so `include[]=behaviors.setup.*` gives
+//!   `{"setups", "behaviors", "sessions", "meta"}`. A record is listed once
+//!   per key: two include paths that reach one model share its key, and a
+//!   record reached again has its fields merged into the first copy.
+//!   Related records of the primary model go under `"+sessions"` (the key
+//!   with a `+`), unless that record was already placed as a primary
+//!   record earlier in the page; since a primary record is marked only after
+//!   its own relations are walked, a behavior's own session does land in
+//!   `"+sessions"`. A single record answers `{"<related>": [...],
+//!   "session": {...}}`. `?sideloading=false` embeds instead, and
+//!   `?sideloading=true` sideloads even in the documented dialect. Only
+//!   `rel.*` (or a nested path) sideloads; `include[]=rel` keeps ids.
+//! * **Links** ([`Dialect::omit_empty_links`]): a relation route gets a
+//!   link unless the record shows that relation empty (an empty list,
+//!   `null`) or the answer includes it (`rel.*`); with no link left there
+//!   is no `links` key. `?exclude_links` drops every link.
+//! * **Deferred fields** ([`Dialect::deferred_fields`]) are left out of
+//!   read answers unless named by `include[]=field` (`include[]=rel.field`
+//!   for a related record, which then is sideloaded or embedded); write
+//!   answers carry every field, as dynamic-rest includes all fields when
+//!   answering a write. The dynamic-rest presets defer `session.description`.
+//! * **Relation routes** (`/project/{id}/sessions/`) are answered whole,
+//!   without paging or `meta`, in page-number mode: dynamic-rest serves
+//!   them outside its paginator.
+//!
+//! Drift and faults, not from dynamic-rest: [`Dialect::extra_field_every`]
+//! adds `"x_server_note": {"n": 12, "big": 1e400, "tags": ["a"]}` to every
+//! n-th record of each model (by creation order, in every answer that shows
+//! the record, lists, single records, related records and writes); the
+//! number is written as it stands, so the body does not parse into an
+//! `f64`-based JSON value. [`Dialect::missing_field_every`] drops
+//! [`Dialect::missing_fields`] from every n-th record. With
+//! [`Dialect::undecodable_writes`] a create, `PUT` or `PATCH` that succeeds
+//! is stored and answered with its usual status, but under the envelope key
+//! the record keeps only its `id` as text: every other string value is the
+//! number `12345` (`{"session": {"id": "…", "name": 12345, "description":
+//! 12345, "projects": ["…"], …}}`).
+//!
 //! # Where this server is stricter or simpler than BrainSTEM
 //!
 //! * Filter lookups are those the spec lists per field; another lookup is a
 //!   400 with a list body (`["Unsupported lookup 'gt' for field 'name'."]`)
 //!   where Django might accept it. Sorting follows the `sortable` flags and
 //!   to-one paths. Text sorts by code point.
-//! * `include[]=rel.*` embeds; `include[]=rel` keeps ids (dynamic-rest);
-//!   `exclude[]=field` drops a field. Include paths deeper than 8 levels
-//!   are refused.
+//! * `include[]=rel.*` embeds or sideloads (see the dialects);
+//!   `include[]=rel` keeps ids (dynamic-rest); `exclude[]=field` drops a
+//!   field. Include paths deeper than 8 levels are refused, and relations
+//!   more than 5 levels down stay ids. Filters do not narrow included
+//!   records, and `include[]=*` / `exclude[]=*` have no special meaning.
+//! * Which records the documented dialect's `links` name is fixed per
+//!   model (every relation route the spec lists for it).
 //! * Unique fields and what accepting an invitation grants are not in the
 //!   spec yet; the server uses the documented set (see `catalog.rs`).
 //! * Invitation and request actions delete the invitation; `accept` adds the
@@ -66,11 +147,16 @@
 mod access;
 mod catalog;
 mod device;
+mod dialect;
 mod handlers;
+mod paging;
 mod query;
+mod render;
 mod reply;
 mod seed;
 mod store;
+
+pub use dialect::{DIALECT_NAMES, Dialect, Pagination};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -79,24 +165,27 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Map, Value};
 
+use dialect::{Resolved, entity};
 use handlers::{Settings, Shared};
 use store::Store;
 
-/// Test knobs that make list responses deviate from the real server, so a
-/// client's pagination can be tested against every shape it may meet.
+/// Fault knobs: list answers that no real server should give, so a client's
+/// pagination can be tested against every shape it may meet. They apply on
+/// top of the [`Dialect`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListKnobs {
-    /// Leave out the top-level `count`.
+    /// Leave out the top-level `count` (limit / offset pagination).
     pub omit_count: bool,
-    /// Leave out `next` and `previous`.
+    /// Leave out `next` and `previous` (limit / offset pagination).
     pub omit_next: bool,
     /// Leave out the `meta` object.
     pub omit_meta: bool,
-    /// Ignore `offset`: every request gets the first page.
+    /// Ignore the position in the list: `offset` (or, with page numbers,
+    /// `page`); every request gets the first page.
     pub ignore_offset: bool,
-    /// Sideload related records as dynamic-rest can: the relations named by
-    /// `include[]` (or, without one, the model's first relation) come as a
-    /// list of their own next to (before) the records, which keep ids.
+    /// Sideload as [`Dialect::sideloading`] does, and, when a list request
+    /// includes nothing, sideload the model's first relation (to another
+    /// model) anyway, as a server with a default include would.
     pub sideload: bool,
     /// Wait this many milliseconds before answering each request, like a real
     /// server across a network (for benchmarks; 0, the default, answers at once).
@@ -122,6 +211,7 @@ pub struct MockOptions {
     device_expires_in: u64,
     auto_approve: bool,
     knobs: ListKnobs,
+    dialect: Dialect,
     tokens: Option<[String; 3]>,
 }
 
@@ -135,6 +225,7 @@ impl Default for MockOptions {
             device_expires_in: 900,
             auto_approve: false,
             knobs: ListKnobs::default(),
+            dialect: Dialect::docs(),
             tokens: None,
         }
     }
@@ -196,9 +287,16 @@ impl MockOptions {
         self
     }
 
-    /// List-response knobs (see [`ListKnobs`]).
+    /// List-response fault knobs (see [`ListKnobs`]).
     pub fn knobs(mut self, knobs: ListKnobs) -> Self {
         self.knobs = knobs;
+        self
+    }
+
+    /// Answer in this dialect (default [`Dialect::docs`]). Starting fails
+    /// when it names fields that do not exist ([`Dialect::check`]).
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
         self
     }
 
@@ -398,7 +496,22 @@ impl MockServer {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// The list-response knobs now in force.
+    /// The dialect now in force.
+    pub fn dialect(&self) -> Dialect {
+        self.shared.dialect().dialect.clone()
+    }
+
+    /// Answer in another dialect from the next request on. Field names that
+    /// match nothing are ignored (see [`Dialect::check`]).
+    pub fn set_dialect(&self, dialect: Dialect) {
+        let resolved = Arc::new(Resolved::new(dialect));
+        match self.shared.dialect.write() {
+            Ok(mut d) => *d = resolved,
+            Err(e) => *e.into_inner() = resolved,
+        }
+    }
+
+    /// The list-response fault knobs now in force.
     pub fn knobs(&self) -> ListKnobs {
         self.shared
             .knobs
@@ -407,7 +520,7 @@ impl MockServer {
             .unwrap_or_default()
     }
 
-    /// Change the list-response knobs (takes effect for the next request).
+    /// Change the list-response fault knobs (takes effect for the next request).
     pub fn set_knobs(&self, knobs: ListKnobs) {
         if let Ok(mut k) = self.shared.knobs.write() {
             *k = knobs;
@@ -505,6 +618,9 @@ impl Drop for MockServer {
 }
 
 fn prepare(opts: &MockOptions) -> std::io::Result<(Arc<Shared>, [String; 3])> {
+    opts.dialect
+        .check()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let (store, tokens) = build_store(opts)?;
     let settings = Settings {
         device_interval: opts.device_interval.max(1),
@@ -517,7 +633,12 @@ fn prepare(opts: &MockOptions) -> std::io::Result<(Arc<Shared>, [String; 3])> {
             .unwrap_or(seed::ALICE),
     };
     Ok((
-        Arc::new(Shared::new(store, opts.knobs.clone(), settings)),
+        Arc::new(Shared::new(
+            store,
+            opts.knobs.clone(),
+            Resolved::new(opts.dialect.clone()),
+            settings,
+        )),
         tokens,
     ))
 }
@@ -547,16 +668,6 @@ fn serve(
 #[derive(Debug)]
 pub struct StoreHandle<'a> {
     shared: &'a Shared,
-}
-
-/// Find an entity by `app/model`, URL segment or model name.
-fn entity(model: &str) -> Option<catalog::EntityId> {
-    let c = catalog::catalog();
-    c.by_key(model).or_else(|| {
-        c.entities.iter().position(|e| {
-            e.segments.iter().any(|s| s == model) || e.key.ends_with(&format!("/{model}"))
-        })
-    })
 }
 
 impl StoreHandle<'_> {

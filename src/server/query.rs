@@ -1,6 +1,6 @@
 //! dynamic-rest's query language on the server side: `filter{...}`,
-//! `sort[]`, `include[]` / `exclude[]`, `limit` / `offset`, with the error
-//! bodies dynamic-rest and DRF give.
+//! `sort[]`, `include[]` / `exclude[]`, with the error bodies dynamic-rest
+//! and DRF give. Paging is in `paging.rs`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -40,10 +40,6 @@ const OPERATORS: &[&str] = &[
     "iexact",
 ];
 
-/// The default page size.
-pub(crate) const DEFAULT_LIMIT: usize = 20;
-/// The largest page.
-pub(crate) const MAX_LIMIT: usize = 100;
 /// The deepest `include[]` path accepted (a guard, not a dynamic-rest rule).
 const MAX_DEPTH: usize = 8;
 
@@ -281,19 +277,6 @@ pub(crate) struct Query {
     pub filters: Vec<Filter>,
     pub sort: Vec<Sort>,
     pub fields: Fields,
-    pub limit: usize,
-    pub offset: usize,
-}
-
-/// DRF's positive-int parsing (`None` when invalid).
-fn positive_int(s: &str, strict: bool) -> Option<usize> {
-    let t = s.trim();
-    let t = t.strip_prefix('+').unwrap_or(t);
-    let n: i64 = t.replace('_', "").parse().ok()?;
-    if n < 0 || (strict && n == 0) {
-        return None;
-    }
-    usize::try_from(n).ok()
 }
 
 /// Parse the include / exclude tree, checking every name.
@@ -587,27 +570,10 @@ pub(crate) fn parse(e: EntityId, pairs: &[(String, String)]) -> Result<Query, Ap
             list.join(", ")
         )]));
     }
-    // Paging (DRF: bad values fall back to the defaults).
-    let last = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let limit = last("limit")
-        .and_then(|v| positive_int(v, true))
-        .map(|n| n.min(MAX_LIMIT))
-        .unwrap_or(DEFAULT_LIMIT);
-    let offset = last("offset")
-        .and_then(|v| positive_int(v, false))
-        .unwrap_or(0);
     Ok(Query {
         filters,
         sort,
         fields,
-        limit,
-        offset,
     })
 }
 
@@ -865,15 +831,5 @@ mod tests {
         assert_eq!(r.map(|_| ()).unwrap_err().status, 400);
         let r = q("stem/session", "include[]=projects.sessions.projects.*");
         assert!(r.is_ok());
-    }
-
-    #[test]
-    fn paging_defaults_like_drf() {
-        let p = q("stem/session", "limit=abc&offset=-3").expect("parses");
-        assert_eq!((p.limit, p.offset), (20, 0));
-        let p = q("stem/session", "limit=1000&offset=7").expect("parses");
-        assert_eq!((p.limit, p.offset), (100, 7));
-        let p = q("stem/session", "limit=0").expect("parses");
-        assert_eq!(p.limit, 20);
     }
 }

@@ -16,8 +16,11 @@ use crate::meta::IdKind;
 /// One stored record.
 #[derive(Debug)]
 pub(crate) struct Rec {
-    /// Creation order.
+    /// Creation order (across every model).
     pub seq: u64,
+    /// Position among its model's records in creation order, from 1 (kept
+    /// when the record changes; deleting a record does not renumber others).
+    pub nth: u64,
     /// Canonical id (lower-case UUID, or the integer as text).
     pub id: String,
     /// The user who made it.
@@ -29,12 +32,13 @@ pub(crate) struct Rec {
 }
 
 impl Rec {
-    fn new(seq: u64, id: String, owner: Option<i64>, value: Map<String, Value>) -> Rec {
+    fn new(seq: u64, nth: u64, id: String, owner: Option<i64>, value: Map<String, Value>) -> Rec {
         let json = serde_json::to_string(&value)
             .unwrap_or_else(|_| "{}".to_string())
             .into_boxed_str();
         Rec {
             seq,
+            nth,
             id,
             owner,
             value,
@@ -49,6 +53,8 @@ pub(crate) struct Table {
     pub by_seq: BTreeMap<u64, Arc<Rec>>,
     pub by_id: HashMap<String, u64>,
     pub next_int: i64,
+    /// How many records the table has ever held (the last `nth` given).
+    pub created: u64,
 }
 
 impl Table {
@@ -188,9 +194,18 @@ impl Store {
         if let Ok(n) = id.parse::<i64>() {
             t.next_int = t.next_int.max(n + 1);
         }
+        let nth = match t.get(id) {
+            Some(old) => old.nth,
+            None => {
+                t.created += 1;
+                t.created
+            }
+        };
         t.by_id.insert(id.to_string(), seq);
-        t.by_seq
-            .insert(seq, Arc::new(Rec::new(seq, id.to_string(), owner, value)));
+        t.by_seq.insert(
+            seq,
+            Arc::new(Rec::new(seq, nth, id.to_string(), owner, value)),
+        );
     }
 
     /// Insert a record without touching anything else (bulk loads; call

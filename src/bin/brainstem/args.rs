@@ -87,16 +87,82 @@ pub enum Command {
         model: String,
     },
     /// Run the stand-in server on 127.0.0.1 until stopped.
-    Mock {
-        /// Port (0 picks a free one).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-    },
+    Mock(MockArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `brainstem mock`: the port, the dialect the server answers in (a preset,
+/// then single switches on top of it) and the fault knobs.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Port (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Answer like the docs, like a dynamic-rest server (with or without
+    /// counting), or with records that drifted from the docs.
+    #[arg(long, default_value = "docs", value_parser = clap::builder::PossibleValuesParser::new(brainstem::server::DIALECT_NAMES))]
+    pub dialect: String,
+    /// Pagination style: `limit-offset` (documented) or `page-number` (dynamic-rest).
+    #[arg(long, value_parser = ["limit-offset", "page-number"])]
+    pub pagination: Option<String>,
+    /// Page-number lists never count (`more_pages` instead of totals).
+    #[arg(long)]
+    pub exclude_count: bool,
+    /// Page size when a request names none.
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<usize>,
+    /// Largest page (0: no cap).
+    #[arg(long, value_name = "N")]
+    pub max_page_size: Option<usize>,
+    /// Sideload included relations as top-level lists.
+    #[arg(long, conflicts_with = "no_sideload")]
+    pub sideload: bool,
+    /// Embed included relations.
+    #[arg(long)]
+    pub no_sideload: bool,
+    /// dynamic-rest's links: none for empty or included relations, no `links` key when none is left.
+    #[arg(long, conflicts_with = "no_omit_empty_links")]
+    pub omit_empty_links: bool,
+    /// The documented links: every relation route on every record.
+    #[arg(long)]
+    pub no_omit_empty_links: bool,
+    /// Defer a field (absent unless `include[]=field`); replaces the preset's list.
+    #[arg(long, value_name = "MODEL.FIELD", conflicts_with = "no_defer")]
+    pub defer: Vec<String>,
+    /// Defer no field.
+    #[arg(long)]
+    pub no_defer: bool,
+    /// Every N-th record carries an undocumented `x_server_note` field (0: none).
+    #[arg(long, value_name = "N")]
+    pub extra_field_every: Option<usize>,
+    /// Every N-th record lacks the `--missing-field` fields (0: none).
+    #[arg(long, value_name = "N")]
+    pub missing_field_every: Option<usize>,
+    /// A field drifted records lack; replaces the preset's list.
+    #[arg(long, value_name = "MODEL.FIELD")]
+    pub missing_field: Vec<String>,
+    /// Fault: answer successful writes with a body a typed client cannot decode.
+    #[arg(long)]
+    pub undecodable_writes: bool,
+    /// Fault: no `count` in lists.
+    #[arg(long)]
+    pub omit_count: bool,
+    /// Fault: no `next` / `previous` in lists.
+    #[arg(long)]
+    pub omit_next: bool,
+    /// Fault: no `meta` in lists.
+    #[arg(long)]
+    pub omit_meta: bool,
+    /// Fault: ignore `offset` / `page` (every request gets the first page).
+    #[arg(long)]
+    pub ignore_offset: bool,
+    /// Wait this many milliseconds before each answer.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -185,7 +185,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 &mut std::io::stdout(),
             );
         }
-        Command::Mock { port } => mock(port).await?,
+        Command::Mock(a) => mock(&a).await?,
         Command::Login => {
             let c = client(&cli.global)?;
             let path = c
@@ -252,18 +252,70 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn mock(port: u16) -> Result<(), CliError> {
-    let srv =
-        brainstem::server::MockServer::start_with(brainstem::server::MockOptions::new().port(port))
-            .await
-            .map_err(|e| CliError {
-                code: 1,
-                message: format!("cannot start the stand-in server on 127.0.0.1:{port}: {e}"),
-            })?;
+/// The server options `brainstem mock` asks for: the preset, then each
+/// single switch on top of it.
+fn mock_options(a: &args::MockArgs) -> Result<brainstem::server::MockOptions, CliError> {
+    use brainstem::server::{Dialect, ListKnobs, MockOptions, Pagination};
+    let mut d: Dialect = a.dialect.parse().map_err(CliError::usage)?;
+    if let Some(p) = &a.pagination {
+        d = d.pagination(p.parse::<Pagination>().map_err(CliError::usage)?);
+    }
+    if a.exclude_count {
+        d = d.force_exclude_count(true);
+    }
+    if let Some(n) = a.page_size {
+        d = d.page_size(n);
+    }
+    if let Some(n) = a.max_page_size {
+        d = d.max_page_size((n > 0).then_some(n));
+    }
+    if a.sideload || a.no_sideload {
+        d = d.sideloading(a.sideload);
+    }
+    if a.omit_empty_links || a.no_omit_empty_links {
+        d = d.omit_empty_links(a.omit_empty_links);
+    }
+    if a.no_defer || !a.defer.is_empty() {
+        d = d.deferred_fields(a.defer.iter().cloned());
+    }
+    if let Some(n) = a.extra_field_every {
+        d = d.extra_field_every(n);
+    }
+    if let Some(n) = a.missing_field_every {
+        d = d.missing_field_every(n);
+    }
+    if !a.missing_field.is_empty() {
+        d = d.missing_fields(a.missing_field.iter().cloned());
+    }
+    if a.undecodable_writes {
+        d = d.undecodable_writes(true);
+    }
+    d.check().map_err(CliError::usage)?;
+    Ok(MockOptions::new().port(a.port).dialect(d).knobs(ListKnobs {
+        omit_count: a.omit_count,
+        omit_next: a.omit_next,
+        omit_meta: a.omit_meta,
+        ignore_offset: a.ignore_offset,
+        sideload: false,
+        latency_ms: a.latency_ms,
+    }))
+}
+
+async fn mock(a: &args::MockArgs) -> Result<(), CliError> {
+    let port = a.port;
+    let srv = brainstem::server::MockServer::start_with(mock_options(a)?)
+        .await
+        .map_err(|e| CliError {
+            code: 1,
+            message: format!("cannot start the stand-in server on 127.0.0.1:{port}: {e}"),
+        })?;
     println!("BRAINSTEM_URL={}", srv.url());
     println!("BRAINSTEM_TOKEN={}", srv.token());
     println!("BRAINSTEM_READONLY_TOKEN={}", srv.readonly_token());
-    eprintln!("Serving the stand-in BrainSTEM server; press Ctrl-C to stop.");
+    eprintln!(
+        "Serving the stand-in BrainSTEM server ({} dialect); press Ctrl-C to stop.",
+        a.dialect
+    );
     let _ = tokio::signal::ctrl_c().await;
     srv.shutdown().await;
     Ok(())
