@@ -603,7 +603,8 @@ impl<M: Model> GetRequest<M> {
         let resp = self.fetch().await?;
         let (_, r, scanned) = decode::scan_one(&resp.body, resp.content_type(), &[M::META.one])?;
         let inc = decode::Includes::from_paths(&self.include);
-        let side = decode::Sideloads::new(&resp.body, &scanned);
+        let one = [r.clone()];
+        let side = decode::Sideloads::new(&resp.body, &scanned, Some((M::META.many, &one)));
         decode::model_record::<M>(decode::text(&resp.body, r), M::META.one, &inc, &side)
             .map_err(|(e, _)| Error::Decode(e))
     }
@@ -614,7 +615,8 @@ impl<M: Model> GetRequest<M> {
         let resp = self.fetch().await?;
         let (_, r, scanned) = decode::scan_one(&resp.body, resp.content_type(), &[M::META.one])?;
         let inc = decode::Includes::from_paths(&self.include);
-        let side = decode::Sideloads::new(&resp.body, &scanned);
+        let one = [r.clone()];
+        let side = decode::Sideloads::new(&resp.body, &scanned, Some((M::META.many, &one)));
         decode::json_record(
             decode::text(&resp.body, r),
             M::META,

@@ -465,11 +465,22 @@ pub(crate) struct Sideloads<'a> {
 }
 
 impl<'a> Sideloads<'a> {
-    /// Index the sideloaded lists of a scanned body.
-    pub fn new(body: &'a [u8], scanned: &'a Scanned) -> Sideloads<'a> {
+    /// Index the sideloaded lists of a scanned body, and its primary
+    /// records under `primary` (a relation to the primary model may point at
+    /// a record of the page itself).
+    pub fn new(
+        body: &'a [u8],
+        scanned: &'a Scanned,
+        primary: Option<(&'a str, &'a [Range<usize>])>,
+    ) -> Sideloads<'a> {
         let mut by_key: HashMap<&'a str, HashMap<String, &'a str>> = HashMap::new();
-        for (key, items) in &scanned.sideloads {
-            let entry = by_key.entry(key.as_str()).or_default();
+        let lists = scanned
+            .sideloads
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .chain(primary);
+        for (key, items) in lists {
+            let entry = by_key.entry(key).or_default();
             for r in items {
                 let t = text(body, r.clone());
                 if let Some(id) = raw_id(t) {
@@ -483,6 +494,20 @@ impl<'a> Sideloads<'a> {
     /// Whether there is nothing to merge.
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
+    }
+
+    /// The sideloaded record of model `meta` with this id: under the model's
+    /// plural key, or (dynamic-rest, for records of the primary model)
+    /// `+<plural>`.
+    fn find(&self, meta: &ModelMeta, id: &str) -> Option<&'a str> {
+        if let Some(t) = self.by_key.get(meta.many).and_then(|m| m.get(id)) {
+            return Some(t);
+        }
+        let plus = format!("+{}", meta.many);
+        self.by_key
+            .get(plus.as_str())
+            .and_then(|m| m.get(id))
+            .copied()
     }
 }
 
@@ -590,8 +615,8 @@ fn merge_value(
         b'{' => merge_object(text, meta, inc, side),
         _ => {
             let id = id_text(text)?;
-            let found = side.by_key.get(meta.many)?.get(&id)?;
-            Some(merge_object(found, meta, inc, side).unwrap_or_else(|| (*found).to_string()))
+            let found = side.find(meta, &id)?;
+            Some(merge_object(found, meta, inc, side).unwrap_or_else(|| found.to_string()))
         }
     }
 }
@@ -760,7 +785,7 @@ mod tests {
             setup_rel.many
         );
         let scanned = scan_list(body.as_bytes(), None, "sessions").unwrap();
-        let side = Sideloads::new(body.as_bytes(), &scanned);
+        let side = Sideloads::new(body.as_bytes(), &scanned, None);
         let inc = Includes::from_paths(&["behaviors.setup"]);
         let rec = text(body.as_bytes(), scanned.records[0].clone());
         let merged = merge(rec, session, &inc, &side).unwrap();

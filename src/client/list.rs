@@ -316,7 +316,7 @@ impl<R: Send + 'static> Source<R> {
         let side = if self.includes.is_empty() {
             Sideloads::default()
         } else {
-            Sideloads::new(&f.body, &f.scanned)
+            Sideloads::new(&f.body, &f.scanned, Some((self.key, &f.scanned.records)))
         };
         let mut page = Page::empty(offset, limit, style);
         page.records.reserve(take.len());
