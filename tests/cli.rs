@@ -523,3 +523,73 @@ fn mock_refuses_fields_that_do_not_exist() {
         .code(2)
         .stderr(predicate::str::contains("session.nope"));
 }
+
+/// `load --all` gives every record once in each dialect the real server
+/// may speak (ids compared with the documented dialect's listing).
+#[test]
+fn load_all_in_every_dialect() {
+    use brainstem::server::Dialect;
+    let own = MockServer::start_background(MockOptions::new()).expect("mock server starts");
+    let ids_of = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].to_string())
+            .collect()
+    };
+    let load = |limit: &str| {
+        cmd_for(&own)
+            .args([
+                "load", "session", "--all", "--limit", limit, "--format", "ndjson",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let want = ids_of(&load("100"));
+    assert!(want.len() > 100);
+    for dialect in [
+        Dialect::dynamic_rest(),
+        Dialect::dynamic_rest_countless(),
+        Dialect::drifted(),
+    ] {
+        own.set_dialect(dialect.clone());
+        for limit in ["7", "33", "100"] {
+            assert_eq!(ids_of(&load(limit)), want, "{dialect:?} --limit {limit}");
+        }
+    }
+}
+
+/// A write the server applied but answered with a body that does not
+/// decode: the body is printed, the exit code is 1 and the message says the
+/// change was applied.
+#[test]
+fn an_applied_write_with_an_undecodable_answer_says_so() {
+    use brainstem::server::Dialect;
+    let own = MockServer::start_background(MockOptions::new()).expect("mock server starts");
+    let project = json_out(cmd_for(&own).args(["load", "project", "--limit", "1"]))["projects"][0]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    own.set_dialect(Dialect::docs().undecodable_writes(true));
+    let before = own.store().count("session");
+    let out = cmd_for(&own)
+        .args([
+            "save",
+            "session",
+            "--data",
+            &format!(r#"{{"name":"stored anyway","projects":["{project}"]}}"#),
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("applied").and(predicate::str::contains("NOT retry")));
+    assert_eq!(own.store().count("session"), before + 1, "stored once");
+    let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let id = printed["session"]["id"].as_str().unwrap();
+    assert!(
+        own.store().get("session", id).is_some(),
+        "the printed body names the record"
+    );
+}

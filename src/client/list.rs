@@ -139,6 +139,45 @@ impl<R> Page<R> {
         None
     }
 
+    /// The records and the undecoded ones, in server order.
+    pub fn items(&self) -> Vec<Result<&R, &UndecodedRecord>> {
+        let mut out = Vec::with_capacity(self.records.len() + self.undecoded.len());
+        let mut records = self.records.iter();
+        let mut undecoded = self.undecoded.iter().peekable();
+        let mut at = self.offset;
+        loop {
+            match undecoded.peek() {
+                Some(u) if u.index <= at => {
+                    out.push(Err(undecoded.next().expect("peeked")));
+                }
+                _ => match records.next() {
+                    Some(r) => out.push(Ok(r)),
+                    None => break,
+                },
+            }
+            at += 1;
+        }
+        out.extend(undecoded.map(Err));
+        out
+    }
+
+    /// The records and the undecoded ones, owned, in server order.
+    pub fn into_items(self) -> Vec<Result<R, UndecodedRecord>> {
+        let mut out = Vec::with_capacity(self.records.len() + self.undecoded.len());
+        let mut undecoded = self.undecoded.into_iter().peekable();
+        let mut at = self.offset;
+        for r in self.records {
+            while let Some(u) = undecoded.next_if(|u| u.index <= at) {
+                out.push(Err(u));
+                at += 1;
+            }
+            out.push(Ok(r));
+            at += 1;
+        }
+        out.extend(undecoded.map(Err));
+        out
+    }
+
     fn empty(offset: u64, limit: Option<u32>, style: PageStyle) -> Page<R> {
         Page {
             records: Vec::new(),
@@ -659,8 +698,8 @@ fn style_of(s: &Scanned) -> PageStyle {
     }
 }
 
-/// The records of a page stream, one by one; an undecoded record is an
-/// [`Error::UndecodedRecord`] item that does not end the stream.
+/// The records of a page stream, one by one, in server order; an undecoded
+/// record is an [`Error::UndecodedRecord`] item that does not end the stream.
 pub(crate) fn records<R: Send + 'static>(
     pages: BoxStream<'static, Result<Page<R>, Error>>,
 ) -> BoxStream<'static, Result<R, Error>> {
@@ -1100,4 +1139,51 @@ pub(crate) fn fmt_portals(p: &[Portal]) -> String {
         return "none".into();
     }
     p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn undecoded(index: u64) -> UndecodedRecord {
+        UndecodedRecord {
+            index,
+            id: None,
+            raw: format!("{{\"n\": {index}}}"),
+            error: DecodeError {
+                path: ".".into(),
+                message: "bad".into(),
+                snippet: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn items_keep_server_order() {
+        let mut p: Page<u64> = Page::empty(10, Some(5), PageStyle::LimitOffset);
+        p.records = vec![10, 12, 14];
+        p.undecoded = vec![undecoded(11), undecoded(13)];
+        let order: Vec<u64> = p
+            .items()
+            .into_iter()
+            .map(|i| i.map_or_else(|u| u.index, |r| *r))
+            .collect();
+        assert_eq!(order, vec![10, 11, 12, 13, 14]);
+        let owned: Vec<u64> = p
+            .into_items()
+            .into_iter()
+            .map(|i| i.map_or_else(|u| u.index, |r| r))
+            .collect();
+        assert_eq!(owned, vec![10, 11, 12, 13, 14]);
+        // undecoded first and last
+        let mut p: Page<u64> = Page::empty(0, None, PageStyle::Unpaged);
+        p.records = vec![1];
+        p.undecoded = vec![undecoded(0), undecoded(2)];
+        let order: Vec<u64> = p
+            .into_items()
+            .into_iter()
+            .map(|i| i.map_or_else(|u| u.index, |r| r))
+            .collect();
+        assert_eq!(order, vec![0, 1, 2]);
+    }
 }

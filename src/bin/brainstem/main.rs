@@ -458,10 +458,9 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
             if !args.all {
                 let page = req.page().await?;
                 let records = page
-                    .records
-                    .iter()
-                    .map(to_json)
-                    .chain(page.undecoded.iter().map(undecoded_json))
+                    .items()
+                    .into_iter()
+                    .map(|i| i.map_or_else(undecoded_json, to_json))
                     .collect();
                 out.page(meta, meta.many, records, page.total())?;
                 return Ok(());
@@ -487,12 +486,17 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
                     bar.set_length(t);
                 }
                 bar.inc((page.records.len() + page.undecoded.len()) as u64);
-                let records = page.records.iter().map(to_json);
-                for v in records.chain(page.undecoded.iter().map(undecoded_json)) {
-                    if streaming {
-                        out.ndjson(&v)?;
-                    } else {
-                        all.push(v);
+                for item in page.items() {
+                    match item {
+                        // as received, even what a JSON value cannot hold
+                        Err(u) if streaming => {
+                            eprintln!("warning: {u}; it is printed as received");
+                            // one line: raw newlines can only be whitespace in JSON
+                            out.message(&u.raw.replace(['\n', '\r'], " "))?;
+                        }
+                        Ok(r) if streaming => out.ndjson(&to_json(r))?,
+                        Ok(r) => all.push(to_json(r)),
+                        Err(u) => all.push(undecoded_json(u)),
                     }
                 }
             }
