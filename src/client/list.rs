@@ -1172,7 +1172,7 @@ mod tests {
         let owned: Vec<u64> = p
             .into_items()
             .into_iter()
-            .map(|i| i.map_or_else(|u| u.index, |r| r))
+            .map(|i| i.unwrap_or_else(|u| u.index))
             .collect();
         assert_eq!(owned, vec![10, 11, 12, 13, 14]);
         // undecoded first and last
@@ -1182,7 +1182,7 @@ mod tests {
         let order: Vec<u64> = p
             .into_items()
             .into_iter()
-            .map(|i| i.map_or_else(|u| u.index, |r| r))
+            .map(|i| i.unwrap_or_else(|u| u.index))
             .collect();
         assert_eq!(order, vec![0, 1, 2]);
     }
