@@ -16,6 +16,8 @@ impl crate::types::ConsumableStockChemicalReagentDetails {
             hazard_info: ::core::default::Default::default(),
             molecular_weight: ::core::default::Default::default(),
             purity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 251u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -38,6 +40,8 @@ impl crate::types::ConsumableStockConsumableDeviceDetails {
             experimental_use: ::core::default::Default::default(),
             material: ::core::default::Default::default(),
             product_id: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 123u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -63,6 +67,8 @@ impl crate::types::ConsumableStockImmunoReagentDetails {
             reactivity: ::core::default::Default::default(),
             reagent_type,
             target_antigen: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 767u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -80,6 +86,8 @@ impl crate::types::ConsumableStockImplantMaterialDetails {
             batch_id: ::core::default::Default::default(),
             preparation_instructions: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -95,6 +103,8 @@ impl crate::types::ConsumableStockOpticFiberDetails {
         Self {
             fiber_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -119,6 +129,8 @@ impl crate::types::ConsumableStockOpticalComponentDetails {
             sterile: ::core::default::Default::default(),
             wavelength_max: ::core::default::Default::default(),
             wavelength_min: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 509u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -145,6 +157,8 @@ impl crate::types::ConsumableStockPharmacologicalAgentDetails {
             pharmacological_class: ::core::default::Default::default(),
             purity: ::core::default::Default::default(),
             route_of_administration: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1919u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -166,6 +180,8 @@ impl crate::types::ConsumableStockPhysiologicalSolutionDetails {
             purpose: ::core::default::Default::default(),
             solution_name: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -181,6 +197,8 @@ impl crate::types::ConsumableStockSiliconProbeDetails {
         Self {
             probe_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -197,6 +215,8 @@ impl crate::types::ConsumableStockSingleWireElectrodeDetails {
             length: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             wire_ids: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -213,6 +233,8 @@ impl crate::types::ConsumableStockSurgicalDisposableDetails {
             batch_id: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -238,6 +260,8 @@ impl crate::types::ConsumableStockTracerDyeDetails {
             preparation_instructions: ::core::default::Default::default(),
             route_of_application: ::core::default::Default::default(),
             solvent: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1019u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -256,6 +280,8 @@ impl crate::types::ConsumableStockVirusSolutionDetails {
             batch_id: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -300,6 +326,8 @@ impl crate::types::CoordinatesCcfxyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -319,6 +347,8 @@ impl crate::types::CoordinatesExternalXyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -338,6 +368,8 @@ impl crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -357,6 +389,8 @@ impl crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails {
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -376,6 +410,8 @@ impl crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -395,6 +431,8 @@ impl crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails {
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -433,6 +471,8 @@ impl crate::types::DataAcquisitionAudioDetails {
             n_channels: ::core::default::Default::default(),
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -453,6 +493,8 @@ impl crate::types::DataAcquisitionBehavioralTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -475,6 +517,8 @@ impl crate::types::DataAcquisitionComputedTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -501,6 +545,8 @@ impl crate::types::DataAcquisitionConfocalMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -523,6 +569,8 @@ impl crate::types::DataAcquisitionElectroencephalographyDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -545,6 +593,8 @@ impl crate::types::DataAcquisitionElectroneurogramDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -567,6 +617,8 @@ impl crate::types::DataAcquisitionExtracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -587,6 +639,8 @@ impl crate::types::DataAcquisitionFiberPhotometryDetails {
             frame_rate: ::core::default::Default::default(),
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -609,6 +663,8 @@ impl crate::types::DataAcquisitionFunctionalMagneticResonanceImagingDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -634,6 +690,8 @@ impl crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -657,6 +715,8 @@ impl crate::types::DataAcquisitionGeneralTimeSeriesDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -677,6 +737,8 @@ impl crate::types::DataAcquisitionIntracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -703,6 +765,8 @@ impl crate::types::DataAcquisitionLightFieldMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -725,6 +789,8 @@ impl crate::types::DataAcquisitionMagneticResonanceImagingDetails {
             magnetic_field_strength: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -747,6 +813,8 @@ impl crate::types::DataAcquisitionMagnetoencephalographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -769,6 +837,8 @@ impl crate::types::DataAcquisitionMiniscopeDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -797,6 +867,8 @@ impl crate::types::DataAcquisitionOpticalCoherenceTomographyDetails {
             scan_area: ::core::default::Default::default(),
             scan_pattern: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 32767u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -820,6 +892,8 @@ impl crate::types::DataAcquisitionPositronEmissionTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -843,6 +917,8 @@ impl crate::types::DataAcquisitionSinglePhotonEmissionComputedTomographyDetails 
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -872,6 +948,8 @@ impl crate::types::DataAcquisitionSinglePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -898,6 +976,8 @@ impl crate::types::DataAcquisitionThreePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -924,6 +1004,8 @@ impl crate::types::DataAcquisitionTwoPhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -944,6 +1026,8 @@ impl crate::types::DataAcquisitionVideoTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1143,6 +1227,8 @@ impl crate::types::ProcedureAnesthesiaDetails {
             recovery_time: ::core::default::Default::default(),
             route,
             supportive_care: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 766u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1164,6 +1250,8 @@ impl crate::types::ProcedureAuditoryStimulationDetails {
             paradigm_description: ::core::default::Default::default(),
             stimulation_context: ::core::default::Default::default(),
             stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1191,6 +1279,8 @@ impl crate::types::ProcedureBarbiturateInjectionDetails {
             sedation_agent: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
             volume_administered: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 234u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1206,6 +1296,8 @@ impl crate::types::ProcedureBehavioralTrackingDetails {
         Self {
             tracked_features: ::core::default::Default::default(),
             tracking_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1227,6 +1319,8 @@ impl crate::types::ProcedureBloodPressureSensorImplantDetails {
             implant_site: ::core::default::Default::default(),
             sensor_type,
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 22u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1249,6 +1343,8 @@ impl crate::types::ProcedureBrainExtractionDetails {
             preservation_method,
             storage_conditions: ::core::default::Default::default(),
             time_to_extraction: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 53u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1265,6 +1361,8 @@ impl crate::types::ProcedureBrainLesionDetails {
             fatal_outcome: ::core::default::Default::default(),
             lesion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1286,6 +1384,8 @@ impl crate::types::ProcedureBrainSliceDetails {
             orientation,
             thickness,
             vibratome_blade_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 19u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1308,6 +1408,8 @@ impl crate::types::ProcedureBreathingSensorImplantDetails {
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 58u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1326,6 +1428,8 @@ impl crate::types::ProcedureBurrHoleDetails {
             diameter: ::core::default::Default::default(),
             drill_speed: ::core::default::Default::default(),
             purpose: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1347,6 +1451,8 @@ impl crate::types::ProcedureCatheterImplantDetails {
             material: ::core::default::Default::default(),
             purpose: ::core::default::Default::default(),
             target_site,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1369,6 +1475,8 @@ impl crate::types::ProcedureCervicalDislocationDetails {
             complications: ::core::default::Default::default(),
             confirmation_of_death,
             dislocation_method,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1396,6 +1504,8 @@ impl crate::types::ProcedureCo2ChamberEuthanasiaDetails {
             gradual_introduction: ::core::default::Default::default(),
             prefilling_method: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 241u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1413,6 +1523,8 @@ impl crate::types::ProcedureCranialWindowDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1431,6 +1543,8 @@ impl crate::types::ProcedureCraniectomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1449,6 +1563,8 @@ impl crate::types::ProcedureCraniotomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1475,6 +1591,8 @@ impl crate::types::ProcedureCryosectioningDetails {
             storage_buffer: ::core::default::Default::default(),
             storage_method: ::core::default::Default::default(),
             temperature,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 235u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1493,6 +1611,8 @@ impl crate::types::ProcedureDecapitationDetails {
             anesthetic_agent: ::core::default::Default::default(),
             complications: ::core::default::Default::default(),
             decapitation_method,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1514,6 +1634,8 @@ impl crate::types::ProcedureEcgImplantDetails {
             wire_count: ::core::default::Default::default(),
             wire_insulation: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 62u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1539,6 +1661,8 @@ impl crate::types::ProcedureEegImplantDetails {
             shielding: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_count,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 56u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1562,6 +1686,8 @@ impl crate::types::ProcedureEmgImplantDetails {
             wire_count,
             wire_insulation: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 109u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1583,6 +1709,8 @@ impl crate::types::ProcedureGenericImplantDetails {
             power_source: ::core::default::Default::default(),
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 59u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1600,6 +1728,8 @@ impl crate::types::ProcedureGrinLensImplantDetails {
             lens_tip_type: ::core::default::Default::default(),
             mounting_method: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1617,6 +1747,8 @@ impl crate::types::ProcedureHeadFixationDetails {
             fixation_details: ::core::default::Default::default(),
             fixation_method: ::core::default::Default::default(),
             topical_anesthesia: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1637,6 +1769,8 @@ impl crate::types::ProcedureHeadcapDetails {
             shape: ::core::default::Default::default(),
             shielding: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1655,6 +1789,8 @@ impl crate::types::ProcedureHeadpostDetails {
             material: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1675,6 +1811,8 @@ impl crate::types::ProcedureInhalantOverdoseDetails {
             oxygen_flow_rate: ::core::default::Default::default(),
             sedation_agent: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1694,6 +1832,8 @@ impl crate::types::ProcedureInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_side: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1718,6 +1858,8 @@ impl crate::types::ProcedureNerveCuffImplantDetails {
             sterilization_method: ::core::default::Default::default(),
             target_nerve: ::core::default::Default::default(),
             wire_exit_route: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 250u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1736,6 +1878,8 @@ impl crate::types::ProcedureOdorStimulationDetails {
             odorants: ::core::default::Default::default(),
             paradigm_description: ::core::default::Default::default(),
             stimulation_context: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1752,6 +1896,8 @@ impl crate::types::ProcedureOpticFiberImplantDetails {
             fiber_id: ::core::default::Default::default(),
             fiber_tip_shape: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1768,6 +1914,8 @@ impl crate::types::ProcedurePerfusionFixationDetails {
             fatal_outcome: ::core::default::Default::default(),
             perfusion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1784,6 +1932,8 @@ impl crate::types::ProcedurePrismImplantDetails {
             mounting_method: ::core::default::Default::default(),
             prism_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1804,6 +1954,8 @@ impl crate::types::ProcedureReferenceElectrodeImplantDetails {
             impedance: ::core::default::Default::default(),
             placement_site: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 117u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1819,6 +1971,8 @@ impl crate::types::ProcedureSiliconProbeImplantDetails {
         Self {
             probe_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1837,6 +1991,8 @@ impl crate::types::ProcedureSingleWireElectrodeImplantDetails {
             wire_count,
             wire_diameter: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 27u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1859,6 +2015,8 @@ impl crate::types::ProcedureTactileStimulationDetails {
             stimulation_context: ::core::default::Default::default(),
             stimulation_site: ::core::default::Default::default(),
             stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1881,6 +2039,8 @@ impl crate::types::ProcedureTemperatureSensorImplantDetails {
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 58u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1899,6 +2059,8 @@ impl crate::types::ProcedureTetrodeWireElectrodeImplantDetails {
             tetrode_count,
             wire_diameter: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 27u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1924,6 +2086,8 @@ impl crate::types::ProcedureTissueClearingDetails {
             temperature: ::core::default::Default::default(),
             tissue_type: ::core::default::Default::default(),
             transparency: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1019u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1950,6 +2114,8 @@ impl crate::types::ProcedureVibratomeSectioningDetails {
             section_thickness: ::core::default::Default::default(),
             sectioning_orientation: ::core::default::Default::default(),
             storage_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 2045u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1967,6 +2133,8 @@ impl crate::types::ProcedureVirusInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1989,6 +2157,8 @@ impl crate::types::ProcedureVisualStimulationDetails {
             stimulation_context: ::core::default::Default::default(),
             stimulation_position: ::core::default::Default::default(),
             stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2062,11 +2232,13 @@ crate::details_group! {
 }
 impl crate::types::ProcedureLogImpedancesDetails {
     ///A `Impedances` payload from its required fields (`impedances`); every optional field is left out.
-    pub fn new(impedances: ::std::vec::Vec<f64>) -> Self {
+    pub fn new(impedances: ::std::vec::Vec<::brainstem::Number>) -> Self {
         Self {
             channels: ::core::default::Default::default(),
             impedances,
             phases: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 5u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2081,7 +2253,11 @@ impl crate::types::ProcedureLogLinearDisplacementDetails {
     pub fn new(
         displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     ) -> Self {
-        Self { displacement }
+        Self {
+            displacement,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureLogLinearDisplacementDetails>
@@ -2098,6 +2274,8 @@ impl crate::types::ProcedureLogTetrodes4Details {
             tetrode_2: ::core::default::Default::default(),
             tetrode_3: ::core::default::Default::default(),
             tetrode_4: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2119,6 +2297,8 @@ impl crate::types::ProcedureLogTetrodes8Details {
             tetrode_6: ::core::default::Default::default(),
             tetrode_7: ::core::default::Default::default(),
             tetrode_8: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2143,7 +2323,11 @@ impl crate::types::SubjectLogFoodConsumptionDetails {
     pub fn new(
         food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     ) -> Self {
-        Self { food_amount }
+        Self {
+            food_amount,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogFoodConsumptionDetails>
@@ -2158,6 +2342,8 @@ impl crate::types::SubjectLogFoodDeprivationDetails {
         Self {
             protocol: ::core::default::Default::default(),
             responsible_person,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2177,6 +2363,8 @@ impl crate::types::SubjectLogGenericObservationDetails {
             observation,
             observation_type,
             repetitions: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 4u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2195,6 +2383,8 @@ impl crate::types::SubjectLogGenotypingDetails {
             qc_confidence: ::core::default::Default::default(),
             result,
             sample,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2209,6 +2399,8 @@ impl crate::types::SubjectLogHabituationDetails {
     pub fn new() -> Self {
         Self {
             habituation_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2223,6 +2415,8 @@ impl crate::types::SubjectLogHandlingDetails {
     pub fn new() -> Self {
         Self {
             handling_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2245,6 +2439,8 @@ impl crate::types::SubjectLogHargreavesTestDetails {
             repetitions: ::core::default::Default::default(),
             response_score,
             stimulus_location,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 5u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2263,6 +2459,8 @@ impl crate::types::SubjectLogHousingDetails {
             enrichment: ::core::default::Default::default(),
             light_cycle: ::core::default::Default::default(),
             location: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2280,6 +2478,8 @@ impl crate::types::SubjectLogTrainingSessionDetails {
             reinforcement_type: ::core::default::Default::default(),
             setup: ::core::default::Default::default(),
             task: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2301,6 +2501,8 @@ impl crate::types::SubjectLogVonFreyTestDetails {
             response_score,
             stimulus_force,
             stimulus_location,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2315,7 +2517,11 @@ impl crate::types::SubjectLogWaterConsumptionDetails {
     pub fn new(
         water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     ) -> Self {
-        Self { water_amount }
+        Self {
+            water_amount,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWaterConsumptionDetails>
@@ -2330,6 +2536,8 @@ impl crate::types::SubjectLogWaterDeprivationDetails {
         Self {
             protocol: ::core::default::Default::default(),
             responsible_person,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2342,7 +2550,11 @@ for SubjectLogDetails {
 impl crate::types::SubjectLogWeighingDetails {
     ///A `Weighing` payload from its required fields (`weight`); every optional field is left out.
     pub fn new(weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>) -> Self {
-        Self { weight }
+        Self {
+            weight,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWeighingDetails>
@@ -2354,7 +2566,11 @@ for SubjectLogDetails {
 impl crate::types::SubjectLogWellnessDetails {
     ///A `Wellness` payload from its required fields (`wellness`); every optional field is left out.
     pub fn new(wellness: ::std::string::String) -> Self {
-        Self { wellness }
+        Self {
+            wellness,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWellnessDetails>

@@ -48,26 +48,35 @@ extern crate self as brainstem;
 pub mod client;
 mod details_group;
 mod error;
+mod fields;
 #[allow(dead_code)]
 mod lookups;
 pub mod meta;
 mod model;
 #[doc(hidden)]
 pub mod nullable;
+mod number;
+pub mod observe;
 mod open_enum;
 mod quantity;
 pub mod query;
+mod raw_json;
 mod related;
 #[cfg(feature = "server")]
 pub mod server;
+#[doc(hidden)]
+pub mod tolerant;
 pub mod validate;
 
 #[cfg(feature = "client")]
 pub use client::{Client, Error};
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
+pub use fields::{Absent, MissingFields, UnknownFields};
 pub use model::{Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
 pub use nullable::Nullable;
+pub use number::{InvalidNumber, Number};
 pub use quantity::Quantity;
+pub use raw_json::{RawJson, RawObject};
 pub use related::Related;
 #[doc(hidden)]
 pub use related::{RelatedSlot, Relations};

@@ -153,10 +153,10 @@ fn patch_distinguishes_absent_from_null() {
 #[test]
 fn validation_names_fields_before_sending() {
     let mut s = NewSession::new("x".repeat(101), vec![]);
-    s.download_links = vec![DownloadLink {
-        repository: DownloadLinkRepository::GitHub,
-        url: "github.com/no-scheme".into(),
-    }];
+    s.download_links = vec![DownloadLink::new(
+        DownloadLinkRepository::GitHub,
+        "github.com/no-scheme".into(),
+    )];
     let mut extra = serde_json::Map::new();
     extra.insert("1bad".into(), json!("v"));
     s.extra_fields = serde_json::from_value(serde_json::Value::Object(extra)).unwrap();
