@@ -583,6 +583,16 @@ fn tolerant_struct(
 
     // the struct itself: our impls instead of serde's, plus `missing` and `unknown`
     let had_default = derives_of(&st.attrs).iter().any(|d| d.ends_with("Default"));
+    let note = " Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)";
+    let insert_at = st
+        .attrs
+        .iter()
+        .rposition(|a| a.path().is_ident("doc"))
+        .map_or(0, |i| i + 1);
+    st.attrs
+        .insert(insert_at, syn::parse_quote! { #[doc = ""] });
+    st.attrs
+        .insert(insert_at + 1, syn::parse_quote! { #[doc = #note] });
     drop_derives(&mut st.attrs, &["Deserialize", "Serialize", "Default"]);
     let syn::Fields::Named(named) = &mut st.fields else {
         unreachable!("checked above")

@@ -56,6 +56,8 @@ impl ::std::convert::From<::std::vec::Vec<::serde_json::Value>> for ApiError {
     }
 }
 ///A behavioral assay run by subjects on a setup during a session.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Behavior {
     pub behavioralassay: ::brainstem::Related<BehavioralAssay>,
@@ -133,6 +135,8 @@ pub struct BehaviorPatch {
     pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
 ///A user-defined behavioral assay built on a setup type and a behavioral paradigm.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralAssay {
     pub behavioral_paradigm: ::brainstem::Related<BehavioralParadigm>,
@@ -208,6 +212,8 @@ pub struct BehavioralAssayPatch {
     pub setup_type: ::std::option::Option<::uuid::Uuid>,
 }
 ///A hierarchical category of behavioral paradigms (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralCategory {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -226,6 +232,8 @@ pub struct BehavioralCategory {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a BehavioralCategory record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -363,6 +371,8 @@ for BehavioralCategorySaveEnvelope {
     }
 }
 ///A named behavioral paradigm within a category (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigm {
     pub category: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
@@ -388,6 +398,8 @@ pub struct BehavioralParadigm {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a BehavioralParadigm record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -546,6 +558,8 @@ for BehavioralParadigmSaveEnvelope {
     }
 }
 ///A brain region of a reference atlas.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BrainRegion {
     pub acronym: ::std::string::String,
@@ -615,6 +629,8 @@ pub struct BrainRegionPatch {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///A breeding pair (mother and father subjects) and its litter information.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Breeding {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -729,6 +745,8 @@ pub struct BreedingPatch {
     >,
 }
 ///A named group of subjects within one project.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Cohort {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -803,6 +821,8 @@ pub struct CohortPatch {
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A named set of sessions within one project.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Collection {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -877,6 +897,8 @@ pub struct CollectionPatch {
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A shared catalogue entry for a consumable product (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Consumable {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -903,6 +925,8 @@ pub struct Consumable {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Consumable record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1048,6 +1072,8 @@ impl ::std::convert::From<ConsumableApprovalEnvelope> for ConsumableSaveEnvelope
     }
 }
 ///A stock of a consumable held in an inventory, with typed details.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStock {
     pub acquisition_date: ::chrono::naive::NaiveDate,
@@ -1079,6 +1105,8 @@ pub struct ConsumableStock {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ChemicalReagent` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockChemicalReagentDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1118,6 +1146,8 @@ pub struct ConsumableStockChemicalReagentDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ConsumableDevice` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockConsumableDeviceDetails {
     #[serde(
@@ -1166,6 +1196,8 @@ pub struct ConsumableStockEnvelope {
     pub consumable_stock: ConsumableStock,
 }
 ///Payload of `details` when `type` is `ImmunoReagent` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockImmunoReagentDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1206,6 +1238,8 @@ pub struct ConsumableStockImmunoReagentDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ImplantMaterial` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockImplantMaterialDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1250,6 +1284,8 @@ pub struct ConsumableStockListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///Payload of `details` when `type` is `OpticFiber` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticFiberDetails {
     #[serde(rename = "fiberIds", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1266,6 +1302,8 @@ pub struct ConsumableStockOpticFiberDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OpticalComponent` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticalComponentDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1360,6 +1398,8 @@ pub struct ConsumableStockPatch {
     pub details: ::core::option::Option<crate::details::ConsumableStockDetails>,
 }
 ///Payload of `details` when `type` is `PharmacologicalAgent` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockPharmacologicalAgentDetails {
     #[serde(
@@ -1413,6 +1453,8 @@ pub struct ConsumableStockPharmacologicalAgentDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `PhysiologicalSolution` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockPhysiologicalSolutionDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1447,6 +1489,8 @@ pub struct ConsumableStockPhysiologicalSolutionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SiliconProbe` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockSiliconProbeDetails {
     #[serde(rename = "probeIds", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1463,6 +1507,8 @@ pub struct ConsumableStockSiliconProbeDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SingleWireElectrode` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockSingleWireElectrodeDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1483,6 +1529,8 @@ pub struct ConsumableStockSingleWireElectrodeDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SurgicalDisposable` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockSurgicalDisposableDetails {
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1501,6 +1549,8 @@ pub struct ConsumableStockSurgicalDisposableDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TracerDye` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockTracerDyeDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1554,6 +1604,8 @@ pub struct ConsumableStockTracerDyeDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VirusSolution` (ConsumableStock).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockVirusSolutionDetails {
     #[serde(
@@ -1588,6 +1640,8 @@ pub struct ConsumableStockVirusSolutionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesCcfxyzAbsoluteDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1618,6 +1672,8 @@ pub struct CoordinatesCcfxyzAbsoluteDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesExternalXyzAbsoluteDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1648,6 +1704,8 @@ pub struct CoordinatesExternalXyzAbsoluteDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaAbsolute` (Coordinates).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1693,6 +1751,8 @@ pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaBrainSurface` (Coordinates).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1735,6 +1795,8 @@ pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaAbsolute` (Coordinates).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1780,6 +1842,8 @@ pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaBrainSurface` (Coordinates).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1822,6 +1886,8 @@ pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A data recording made during a session, with type-specific details.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisition {
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
@@ -1846,6 +1912,8 @@ pub struct DataAcquisition {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Audio` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionAudioDetails {
     #[serde(rename = "bitDepth", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1879,6 +1947,8 @@ pub struct DataAcquisitionAudioDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BehavioralTracking` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionBehavioralTrackingDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1916,6 +1986,8 @@ pub struct DataAcquisitionBehavioralTrackingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ComputedTomography` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionComputedTomographyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1967,6 +2039,8 @@ pub struct DataAcquisitionComputedTomographyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ConfocalMicroscopy` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionConfocalMicroscopyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2046,6 +2120,8 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Electroencephalography` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroencephalographyDetails {
     #[serde(
@@ -2089,6 +2165,8 @@ pub struct DataAcquisitionElectroencephalographyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Electroneurogram` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroneurogramDetails {
     #[serde(
@@ -2144,6 +2222,8 @@ pub struct DataAcquisitionEnvelope {
     pub data_acquisition: DataAcquisition,
 }
 ///Payload of `details` when `type` is `ExtracellularEphys` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionExtracellularEphysDetails {
     #[serde(
@@ -2187,6 +2267,8 @@ pub struct DataAcquisitionExtracellularEphysDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FiberPhotometry` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFiberPhotometryDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2228,6 +2310,8 @@ pub struct DataAcquisitionFiberPhotometryDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FunctionalMagneticResonanceImaging` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2279,6 +2363,8 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FunctionalUltrasoundImaging` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2330,6 +2416,8 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `GeneralTimeSeries` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionGeneralTimeSeriesDetails {
     #[serde(
@@ -2373,6 +2461,8 @@ pub struct DataAcquisitionGeneralTimeSeriesDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `IntracellularEphys` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionIntracellularEphysDetails {
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2406,6 +2496,8 @@ pub struct DataAcquisitionIntracellularEphysDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `LightFieldMicroscopy` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionLightFieldMicroscopyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2505,6 +2597,8 @@ pub struct DataAcquisitionListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///Payload of `details` when `type` is `MagneticResonanceImaging` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagneticResonanceImagingDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2556,6 +2650,8 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Magnetoencephalography` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagnetoencephalographyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2607,6 +2703,8 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Miniscope` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMiniscopeDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2658,6 +2756,8 @@ pub struct DataAcquisitionMiniscopeDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OpticalCoherenceTomography` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2765,6 +2865,8 @@ pub struct DataAcquisitionPatch {
     pub details: ::core::option::Option<crate::details::DataAcquisitionDetails>,
 }
 ///Payload of `details` when `type` is `PositronEmissionTomography` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionPositronEmissionTomographyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2816,6 +2918,8 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2867,6 +2971,8 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SinglePhotonMicroscopy` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2946,6 +3052,8 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ThreePhotonMicroscopy` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3025,6 +3133,8 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TwoPhotonMicroscopy` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3104,6 +3214,8 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VideoTracking` (DataAcquisition).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionVideoTrackingDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3141,6 +3253,8 @@ pub struct DataAcquisitionVideoTrackingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One level of the folder organization of a data storage.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataOrganizationElement {
     pub elements: ::std::string::String,
@@ -3154,6 +3268,8 @@ pub struct DataOrganizationElement {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One way to access a data storage.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataProtocol {
     pub is_public: bool,
@@ -3169,6 +3285,8 @@ pub struct DataProtocol {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A place where session data is stored, with its organization and access protocols.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataStorage {
     pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
@@ -3357,6 +3475,8 @@ pub struct DeviceTokenSuccess {
     pub token: ::std::string::String,
 }
 ///Where the data or code can be downloaded.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DownloadLink {
     pub repository: ::brainstem::enums::DownloadLinkRepository,
@@ -3371,6 +3491,8 @@ pub struct DownloadLink {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A piece of equipment placed in a setup, with typed details and coordinates.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Equipment {
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
@@ -5157,6 +5279,8 @@ pub enum ExtraFieldsValue {
     Other(::brainstem::RawJson),
 }
 ///A group of users with per-member manager/owner flags.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Group {
     pub id: i64,
@@ -5207,6 +5331,8 @@ pub struct GroupListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///Flags of one member of a group; send remove: true to drop the member.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct GroupMemberPermissions {
     pub is_manager: bool,
@@ -5223,6 +5349,8 @@ pub struct GroupMemberPermissions {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A pending invitation for a user to join a group.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitation {
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
@@ -5294,6 +5422,8 @@ pub struct GroupMembershipInvitationPatch {
     pub user_account_invitation: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
 ///A pending request by a user to join a group.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequest {
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
@@ -5381,6 +5511,8 @@ pub struct GroupPatch {
     >,
 }
 ///A shared catalogue entry for a hardware device (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct HardwareDevice {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5404,6 +5536,8 @@ pub struct HardwareDevice {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a HardwareDevice record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5543,6 +5677,8 @@ for HardwareDeviceSaveEnvelope {
     }
 }
 ///A named inventory that holds consumable stocks.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Inventory {
     pub description: ::std::string::String,
@@ -5612,6 +5748,8 @@ pub struct InventoryPatch {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///A journal where publications appear (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Journal {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5630,6 +5768,8 @@ pub struct Journal {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Journal record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct JournalApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5759,6 +5899,8 @@ impl ::std::convert::From<JournalApprovalEnvelope> for JournalSaveEnvelope {
     }
 }
 ///A laboratory: a group with institutional information and principal investigators.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Laboratory {
     pub city: ::std::string::String,
@@ -5840,6 +5982,8 @@ pub struct LaboratoryPatch {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///A regulatory license or permit covering subjects, procedures and assays.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct License {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -5997,6 +6141,8 @@ pub struct LogEntryKey {
     >,
 }
 ///An experimental intervention applied during a session; details are a list of rows.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Manipulation {
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
@@ -6050,6 +6196,8 @@ for ManipulationAuditoryStimulationDetails {
     }
 }
 ///`ManipulationAuditoryStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationAuditoryStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6130,6 +6278,8 @@ for ManipulationDeepBrainStimulationDetails {
     }
 }
 ///`ManipulationDeepBrainStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationDeepBrainStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6204,6 +6354,8 @@ for ManipulationElectricalStimulationDetails {
     }
 }
 ///`ManipulationElectricalStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationElectricalStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6283,6 +6435,8 @@ impl ::std::convert::From<
     }
 }
 ///`ManipulationElectromagneticFieldStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6367,6 +6521,8 @@ for ManipulationLiquidPerturbationDetails {
     }
 }
 ///`ManipulationLiquidPerturbationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationLiquidPerturbationDetailsItem {
     #[serde(
@@ -6458,6 +6614,8 @@ for ManipulationMicroperfusionDetails {
     }
 }
 ///`ManipulationMicroperfusionDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationMicroperfusionDetailsItem {
     #[serde(
@@ -6532,6 +6690,8 @@ impl ::std::convert::From<
     }
 }
 ///`ManipulationMultisensoryStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationMultisensoryStimulationDetailsItem {
     #[serde(
@@ -6592,6 +6752,8 @@ for ManipulationOdorStimulationDetails {
     }
 }
 ///`ManipulationOdorStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationOdorStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6654,6 +6816,8 @@ for ManipulationOptogeneticStimulationDetails {
     }
 }
 ///`ManipulationOptogeneticStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationOptogeneticStimulationDetailsItem {
     #[serde(
@@ -6757,6 +6921,8 @@ impl ::std::convert::From<
     }
 }
 ///`ManipulationPharmacologicalInhalationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInhalationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6837,6 +7003,8 @@ impl ::std::convert::From<
     }
 }
 ///`ManipulationPharmacologicalInjectionDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInjectionDetailsItem {
     #[serde(
@@ -6913,6 +7081,8 @@ impl ::std::convert::From<
     }
 }
 ///`ManipulationPharmacologicalSuperfusionDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
     #[serde(
@@ -6984,6 +7154,8 @@ for ManipulationTactileStimulationDetails {
     }
 }
 ///`ManipulationTactileStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationTactileStimulationDetailsItem {
     #[serde(
@@ -7055,6 +7227,8 @@ for ManipulationThermalPerturbationDetails {
     }
 }
 ///`ManipulationThermalPerturbationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationThermalPerturbationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7129,6 +7303,8 @@ impl ::std::convert::From<
     }
 }
 ///`ManipulationTranscranialElectricalStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7208,6 +7384,8 @@ impl ::std::convert::From<
     }
 }
 ///`ManipulationTranscranialMagneticStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7282,6 +7460,8 @@ for ManipulationUltrasoundStimulationDetails {
     }
 }
 ///`ManipulationUltrasoundStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationUltrasoundStimulationDetailsItem {
     #[serde(
@@ -7364,6 +7544,8 @@ for ManipulationVisualStimulationDetails {
     }
 }
 ///`ManipulationVisualStimulationDetailsItem`
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationVisualStimulationDetailsItem {
     #[serde(
@@ -8320,6 +8502,8 @@ pub struct NewUser {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///A group owned by the user.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct OwnedGroup {
     pub id: i64,
@@ -8334,6 +8518,8 @@ pub struct OwnedGroup {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A procedure performed on a subject, with typed details and coordinates.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Procedure {
     pub brain_region: ::std::option::Option<::brainstem::Related<BrainRegion>>,
@@ -8365,6 +8551,8 @@ pub struct Procedure {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Anesthesia` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureAnesthesiaDetails {
     #[serde(rename = "anestheticAgent")]
@@ -8420,6 +8608,8 @@ pub struct ProcedureAnesthesiaDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `AuditoryStimulation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureAuditoryStimulationDetails {
     #[serde(
@@ -8455,6 +8645,8 @@ pub struct ProcedureAuditoryStimulationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BarbiturateInjection` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBarbiturateInjectionDetails {
     pub barbiturate: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsBarbiturate,
@@ -8500,6 +8692,8 @@ pub struct ProcedureBarbiturateInjectionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BehavioralTracking` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBehavioralTrackingDetails {
     #[serde(
@@ -8528,6 +8722,8 @@ pub struct ProcedureBehavioralTrackingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BloodPressureSensorImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBloodPressureSensorImplantDetails {
     #[serde(rename = "anchoringMethod")]
@@ -8561,6 +8757,8 @@ pub struct ProcedureBloodPressureSensorImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BrainExtraction` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBrainExtractionDetails {
     #[serde(
@@ -8603,6 +8801,8 @@ pub struct ProcedureBrainExtractionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BrainLesion` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBrainLesionDetails {
     #[serde(
@@ -8629,6 +8829,8 @@ pub struct ProcedureBrainLesionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BrainSlice` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBrainSliceDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8654,6 +8856,8 @@ pub struct ProcedureBrainSliceDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BreathingSensorImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBreathingSensorImplantDetails {
     #[serde(rename = "anchoringMethod")]
@@ -8694,6 +8898,8 @@ pub struct ProcedureBreathingSensorImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BurrHole` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBurrHoleDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8728,6 +8934,8 @@ pub struct ProcedureBurrHoleDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `CatheterImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCatheterImplantDetails {
     #[serde(
@@ -8772,6 +8980,8 @@ pub struct ProcedureCatheterImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `CervicalDislocation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCervicalDislocationDetails {
     #[serde(
@@ -8797,6 +9007,8 @@ pub struct ProcedureCervicalDislocationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Co2ChamberEuthanasia` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCo2ChamberEuthanasiaDetails {
     #[serde(
@@ -8847,6 +9059,8 @@ pub struct ProcedureCo2ChamberEuthanasiaDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `CranialWindow` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCranialWindowDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8870,6 +9084,8 @@ pub struct ProcedureCranialWindowDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Craniectomy` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCraniectomyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8898,6 +9114,8 @@ pub struct ProcedureCraniectomyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Craniotomy` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCraniotomyDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8926,6 +9144,8 @@ pub struct ProcedureCraniotomyDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Cryosectioning` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCryosectioningDetails {
     #[serde(
@@ -8976,6 +9196,8 @@ pub struct ProcedureCryosectioningDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Decapitation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureDecapitationDetails {
     #[serde(
@@ -8997,6 +9219,8 @@ pub struct ProcedureDecapitationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `EcgImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureEcgImplantDetails {
     #[serde(rename = "anchoringMethod")]
@@ -9040,6 +9264,8 @@ pub struct ProcedureEcgImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `EegImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureEegImplantDetails {
     #[serde(rename = "anchoringMethod")]
@@ -9078,6 +9304,8 @@ pub struct ProcedureEegImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `EmgImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureEmgImplantDetails {
     #[serde(
@@ -9137,6 +9365,8 @@ pub struct ProcedureEnvelope {
     pub procedure: Procedure,
 }
 ///Payload of `details` when `type` is `GenericImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureGenericImplantDetails {
     #[serde(
@@ -9184,6 +9414,8 @@ pub struct ProcedureGenericImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `GrinLensImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureGrinLensImplantDetails {
     #[serde(rename = "lensId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -9217,6 +9449,8 @@ pub struct ProcedureGrinLensImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `HeadFixation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureHeadFixationDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9250,6 +9484,8 @@ pub struct ProcedureHeadFixationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Headcap` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureHeadcapDetails {
     #[serde(
@@ -9294,6 +9530,8 @@ pub struct ProcedureHeadcapDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Headpost` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureHeadpostDetails {
     #[serde(
@@ -9334,6 +9572,8 @@ pub struct ProcedureHeadpostDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `InhalantOverdose` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureInhalantOverdoseDetails {
     #[serde(
@@ -9399,6 +9639,8 @@ pub struct ProcedureInhalantOverdoseDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Injection` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureInjectionDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9470,6 +9712,8 @@ pub struct ProcedureListEnvelope {
     pub procedures: ::std::vec::Vec<Procedure>,
 }
 ///A time-stamped log of measurements attached to a procedure.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLog {
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -9489,6 +9733,8 @@ pub struct ProcedureLog {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One time-stamped entry of a procedure log as returned; date_time identifies the entry.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogEntry {
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -9533,6 +9779,8 @@ pub struct ProcedureLogEnvelope {
     pub procedure_log: ProcedureLog,
 }
 ///Payload of `details` when `type` is `Impedances` (ProcedureLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogImpedancesDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9550,6 +9798,8 @@ pub struct ProcedureLogImpedancesDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `LinearDisplacement` (ProcedureLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogLinearDisplacementDetails {
     pub displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
@@ -9602,6 +9852,8 @@ pub struct ProcedureLogPatch {
     pub type_: ::std::option::Option<::brainstem::enums::ProcedureLogType>,
 }
 ///Payload of `details` when `type` is `Tetrodes4` (ProcedureLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes4Details {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9630,6 +9882,8 @@ pub struct ProcedureLogTetrodes4Details {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Tetrodes8` (ProcedureLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes8Details {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9674,6 +9928,8 @@ pub struct ProcedureLogTetrodes8Details {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `NerveCuffImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureNerveCuffImplantDetails {
     #[serde(rename = "anchoringMethod")]
@@ -9726,6 +9982,8 @@ pub struct ProcedureNerveCuffImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OdorStimulation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureOdorStimulationDetails {
     #[serde(
@@ -9766,6 +10024,8 @@ pub struct ProcedureOdorStimulationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OpticFiberImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureOpticFiberImplantDetails {
     #[serde(rename = "fiberId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -9833,6 +10093,8 @@ pub struct ProcedurePatch {
     pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
 ///Payload of `details` when `type` is `PerfusionFixation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedurePerfusionFixationDetails {
     #[serde(
@@ -9859,6 +10121,8 @@ pub struct ProcedurePerfusionFixationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `PrismImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedurePrismImplantDetails {
     #[serde(
@@ -9887,6 +10151,8 @@ pub struct ProcedurePrismImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ReferenceElectrodeImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureReferenceElectrodeImplantDetails {
     #[serde(
@@ -9933,6 +10199,8 @@ pub struct ProcedureReferenceElectrodeImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SiliconProbeImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureSiliconProbeImplantDetails {
     #[serde(rename = "probeId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -9954,6 +10222,8 @@ pub struct ProcedureSiliconProbeImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SingleWireElectrodeImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureSingleWireElectrodeImplantDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9991,6 +10261,8 @@ pub struct ProcedureSingleWireElectrodeImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TactileStimulation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTactileStimulationDetails {
     #[serde(
@@ -10031,6 +10303,8 @@ pub struct ProcedureTactileStimulationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TemperatureSensorImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTemperatureSensorImplantDetails {
     #[serde(rename = "anchoringMethod")]
@@ -10073,6 +10347,8 @@ pub struct ProcedureTemperatureSensorImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TetrodeWireElectrodeImplant` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTetrodeWireElectrodeImplantDetails {
     #[serde(
@@ -10111,6 +10387,8 @@ pub struct ProcedureTetrodeWireElectrodeImplantDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TissueClearing` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTissueClearingDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10168,6 +10446,8 @@ pub struct ProcedureTissueClearingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VibratomeSectioning` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureVibratomeSectioningDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10239,6 +10519,8 @@ pub struct ProcedureVibratomeSectioningDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VirusInjection` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureVirusInjectionDetails {
     #[serde(
@@ -10276,6 +10558,8 @@ pub struct ProcedureVirusInjectionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VisualStimulation` (Procedure).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureVisualStimulationDetails {
     #[serde(
@@ -10318,6 +10602,8 @@ pub struct ProcedureVisualStimulationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A research project grouping sessions, subjects, cohorts and collections, with member permissions.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Project {
     pub cohorts: ::std::vec::Vec<::brainstem::Related<Cohort>>,
@@ -10369,6 +10655,8 @@ pub struct ProjectEnvelope {
     pub project: Project,
 }
 ///A pending invitation for a group to join a project with given permissions.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitation {
     pub can_change: bool,
@@ -10465,6 +10753,8 @@ pub struct ProjectListEnvelope {
     pub projects: ::std::vec::Vec<Project>,
 }
 ///Permissions of one user or group on a project. Missing flags default to false on update; send remove: true to drop the member.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProjectMemberPermissions {
     pub can_change: bool,
@@ -10482,6 +10772,8 @@ pub struct ProjectMemberPermissions {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A pending invitation for a user to join a project with given permissions.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitation {
     pub can_change: bool,
@@ -10596,6 +10888,8 @@ pub struct ProjectPatch {
     >,
 }
 ///A scientific publication linked to projects.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Publication {
     #[serde(rename = "abstract")]
@@ -10678,6 +10972,8 @@ pub struct PublicationPatch {
     pub title: ::std::option::Option<::std::string::String>,
 }
 ///A body that issues research licenses (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthority {
     pub abbreviation: ::std::string::String,
@@ -10700,6 +10996,8 @@ pub struct RegulatoryAuthority {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a RegulatoryAuthority record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApproval {
     pub abbreviation: ::std::string::String,
@@ -10843,6 +11141,8 @@ for RegulatoryAuthoritySaveEnvelope {
     }
 }
 ///A recording or experiment session inside one or more projects.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Session {
     pub behaviors: ::std::vec::Vec<::brainstem::Related<Behavior>>,
@@ -10879,6 +11179,8 @@ pub struct Session {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Ordered link between a session and a data storage (through table).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SessionDataStorage {
     pub datastorage: ::brainstem::Related<DataStorage>,
@@ -11009,6 +11311,8 @@ pub struct SessionPatch {
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A user-defined experimental setup of a given setup type.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Setup {
     pub description: ::std::string::String,
@@ -11086,6 +11390,8 @@ pub struct SetupPatch {
     pub specifications: ::std::option::Option<::std::vec::Vec<SetupSpecification>>,
 }
 ///One named specification of a setup.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SetupSpecification {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11112,6 +11418,8 @@ pub enum SetupSpecificationValue {
     Other(::brainstem::RawJson),
 }
 ///A kind of experimental setup with a preparation category (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SetupType {
     pub category: ::brainstem::enums::SetupTypeCategory,
@@ -11130,6 +11438,8 @@ pub struct SetupType {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a SetupType record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SetupTypeApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11259,6 +11569,8 @@ impl ::std::convert::From<SetupTypeApprovalEnvelope> for SetupTypeSaveEnvelope {
     }
 }
 ///A species entry of the shared taxonomy (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Species {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11281,6 +11593,8 @@ pub struct Species {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Species record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SpeciesApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11415,6 +11729,8 @@ impl ::std::convert::From<SpeciesApprovalEnvelope> for SpeciesSaveEnvelope {
     }
 }
 ///A strain of a species (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Strain {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11438,6 +11754,8 @@ pub struct Strain {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Strain record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct StrainApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11575,6 +11893,8 @@ impl ::std::convert::From<StrainApprovalEnvelope> for StrainSaveEnvelope {
     }
 }
 ///An experimental subject (animal) belonging to one or more projects.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Subject {
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -11651,6 +11971,8 @@ pub struct SubjectListEnvelope {
     pub subjects: ::std::vec::Vec<Subject>,
 }
 ///A time-stamped or interval log of observations attached to a subject.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLog {
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -11672,6 +11994,8 @@ pub struct SubjectLog {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One entry of a subject log as returned: instantaneous (date_time) or interval (start_date_time/end_date_time, for Housing, FoodDeprivation, WaterDeprivation, Habituation, Handling, TrainingSession).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogEntry {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11731,6 +12055,8 @@ pub struct SubjectLogEnvelope {
     pub subject_log: SubjectLog,
 }
 ///Payload of `details` when `type` is `FoodConsumption` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodConsumptionDetails {
     #[serde(rename = "foodAmount")]
@@ -11745,6 +12071,8 @@ pub struct SubjectLogFoodConsumptionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FoodDeprivation` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodDeprivationDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11761,6 +12089,8 @@ pub struct SubjectLogFoodDeprivationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `GenericObservation` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogGenericObservationDetails {
     pub observation: ::std::string::String,
@@ -11778,6 +12108,8 @@ pub struct SubjectLogGenericObservationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Genotyping` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogGenotypingDetails {
     #[serde(
@@ -11809,6 +12141,8 @@ pub struct SubjectLogGenotypingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Habituation` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHabituationDetails {
     #[serde(
@@ -11826,6 +12160,8 @@ pub struct SubjectLogHabituationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Handling` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHandlingDetails {
     #[serde(
@@ -11843,6 +12179,8 @@ pub struct SubjectLogHandlingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `HargreavesTest` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHargreavesTestDetails {
     #[serde(
@@ -11869,6 +12207,8 @@ pub struct SubjectLogHargreavesTestDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Housing` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHousingDetails {
     #[serde(rename = "cageId", skip_serializing_if = "::std::option::Option::is_none")]
@@ -11933,6 +12273,8 @@ pub struct SubjectLogPatch {
     pub type_: ::std::option::Option<::brainstem::enums::SubjectLogType>,
 }
 ///Payload of `details` when `type` is `TrainingSession` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogTrainingSessionDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11956,6 +12298,8 @@ pub struct SubjectLogTrainingSessionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VonFreyTest` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogVonFreyTestDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11976,6 +12320,8 @@ pub struct SubjectLogVonFreyTestDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `WaterConsumption` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterConsumptionDetails {
     #[serde(rename = "waterAmount")]
@@ -11990,6 +12336,8 @@ pub struct SubjectLogWaterConsumptionDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `WaterDeprivation` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterDeprivationDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12006,6 +12354,8 @@ pub struct SubjectLogWaterDeprivationDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Weighing` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWeighingDetails {
     pub weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
@@ -12019,6 +12369,8 @@ pub struct SubjectLogWeighingDetails {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Wellness` (SubjectLog).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWellnessDetails {
     pub wellness: ::std::string::String,
@@ -12090,6 +12442,8 @@ pub struct SubjectPatch {
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 ///A shared catalogue entry for a supplier (approval-gated).
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Supplier {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12108,6 +12462,8 @@ pub struct Supplier {
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Supplier record awaiting review.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SupplierApproval {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -12237,6 +12593,8 @@ impl ::std::convert::From<SupplierApprovalEnvelope> for SupplierSaveEnvelope {
     }
 }
 ///A user account profile.
+///
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct User {
     pub active_projects: ::std::vec::Vec<::brainstem::Related<Project>>,

@@ -3,7 +3,7 @@
 //! (numbers written the same way, unknown keys kept in order, absent fields
 //! left out); what decoding noticed is reported through `observe`.
 
-use brainstem::details::{DetailsGroup, ProcedureDetails};
+use brainstem::details::ProcedureDetails;
 use brainstem::observe::{self, Observation};
 use brainstem::types::{
     ExtraFieldsValue, NewSession, Procedure, Project, Session, SpeciesSaveEnvelope,
@@ -405,6 +405,21 @@ fn values_outside_the_documented_sets_are_kept_and_reported() {
     extra.retain(|_, v| !matches!(v, ExtraFieldsValue::Other(_)));
     extra.insert("n".into(), Number::from(3).into());
     new.validate().unwrap();
+    // a number kept from a response that serde_json::Value cannot hold is
+    // still checked and sent exactly
+    let mut huge = new.clone();
+    let far: Number = "-1e400".parse().unwrap();
+    huge.extra_fields
+        .as_mut()
+        .unwrap()
+        .0
+        .insert("far".into(), far.into());
+    huge.validate().unwrap();
+    assert!(
+        serde_json::to_string(&huge)
+            .unwrap()
+            .contains(r#""far":-1e400"#)
+    );
     assert_eq!(
         serde_json::to_value(&new).unwrap()["extra_fields"],
         serde_json::json!({"n": 3})
