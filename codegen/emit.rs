@@ -763,6 +763,7 @@ pub fn constructor(
         quote! {}
     };
     if let Some(bits) = optional_bits {
+        let bits = super::tolerant::bits_literal(bits);
         inits.push(
             quote! { missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, #bits) },
         );

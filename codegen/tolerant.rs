@@ -491,6 +491,12 @@ fn is_typify_union_impl(item: &syn::Item) -> bool {
     })
 }
 
+/// A set of fields in `missing` as a binary literal (bit `i` is
+/// `FIELD_NAMES[i]`, read from the right).
+pub fn bits_literal(bits: u64) -> syn::LitInt {
+    syn::LitInt::new(&format!("{bits:#b}"), proc_macro2::Span::call_site())
+}
+
 /// The JSON property order of a component, if it is one.
 fn spec_order(spec: &Value, name: &str) -> Vec<String> {
     spec.pointer(&format!("/components/schemas/{name}/properties"))
@@ -699,6 +705,7 @@ fn tolerant_struct(
         absent_checks.push(quote! { ::brainstem::Absent::is_absent(&self.#ident) && });
     }
     let default_impl = if had_default {
+        let optional = bits_literal(optional);
         let inits = entries.iter().filter_map(|e| match e {
             Entry::Field { ident, .. } => {
                 Some(quote! { #ident: ::core::default::Default::default(), })

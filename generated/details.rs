@@ -16,7 +16,10 @@ impl crate::types::ConsumableStockChemicalReagentDetails {
             hazard_info: ::core::default::Default::default(),
             molecular_weight: ::core::default::Default::default(),
             purity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 251u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111011,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -40,7 +43,7 @@ impl crate::types::ConsumableStockConsumableDeviceDetails {
             experimental_use: ::core::default::Default::default(),
             material: ::core::default::Default::default(),
             product_id: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 123u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111011),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -67,7 +70,10 @@ impl crate::types::ConsumableStockImmunoReagentDetails {
             reactivity: ::core::default::Default::default(),
             reagent_type,
             target_antigen: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 767u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1011111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -86,7 +92,7 @@ impl crate::types::ConsumableStockImplantMaterialDetails {
             batch_id: ::core::default::Default::default(),
             preparation_instructions: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -103,7 +109,7 @@ impl crate::types::ConsumableStockOpticFiberDetails {
         Self {
             fiber_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -129,7 +135,10 @@ impl crate::types::ConsumableStockOpticalComponentDetails {
             sterile: ::core::default::Default::default(),
             wavelength_max: ::core::default::Default::default(),
             wavelength_min: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 509u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111101,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -157,7 +166,10 @@ impl crate::types::ConsumableStockPharmacologicalAgentDetails {
             pharmacological_class: ::core::default::Default::default(),
             purity: ::core::default::Default::default(),
             route_of_administration: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1919u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -180,7 +192,10 @@ impl crate::types::ConsumableStockPhysiologicalSolutionDetails {
             purpose: ::core::default::Default::default(),
             solution_name: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -197,7 +212,7 @@ impl crate::types::ConsumableStockSiliconProbeDetails {
         Self {
             probe_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -215,7 +230,7 @@ impl crate::types::ConsumableStockSingleWireElectrodeDetails {
             length: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             wire_ids: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -233,7 +248,7 @@ impl crate::types::ConsumableStockSurgicalDisposableDetails {
             batch_id: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -260,7 +275,10 @@ impl crate::types::ConsumableStockTracerDyeDetails {
             preparation_instructions: ::core::default::Default::default(),
             route_of_application: ::core::default::Default::default(),
             solvent: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1019u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111011,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -280,7 +298,7 @@ impl crate::types::ConsumableStockVirusSolutionDetails {
             batch_id: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -326,7 +344,7 @@ impl crate::types::CoordinatesCcfxyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -347,7 +365,7 @@ impl crate::types::CoordinatesExternalXyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -368,7 +386,7 @@ impl crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -389,7 +407,7 @@ impl crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails {
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -410,7 +428,7 @@ impl crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -431,7 +449,7 @@ impl crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails {
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -471,7 +489,10 @@ impl crate::types::DataAcquisitionAudioDetails {
             n_channels: ::core::default::Default::default(),
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -493,7 +514,7 @@ impl crate::types::DataAcquisitionBehavioralTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -517,7 +538,10 @@ impl crate::types::DataAcquisitionComputedTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -545,7 +569,10 @@ impl crate::types::DataAcquisitionConfocalMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -569,7 +596,10 @@ impl crate::types::DataAcquisitionElectroencephalographyDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -593,7 +623,10 @@ impl crate::types::DataAcquisitionElectroneurogramDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -617,7 +650,10 @@ impl crate::types::DataAcquisitionExtracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -639,7 +675,7 @@ impl crate::types::DataAcquisitionFiberPhotometryDetails {
             frame_rate: ::core::default::Default::default(),
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -663,7 +699,10 @@ impl crate::types::DataAcquisitionFunctionalMagneticResonanceImagingDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -690,7 +729,10 @@ impl crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -715,7 +757,10 @@ impl crate::types::DataAcquisitionGeneralTimeSeriesDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -737,7 +782,7 @@ impl crate::types::DataAcquisitionIntracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -765,7 +810,10 @@ impl crate::types::DataAcquisitionLightFieldMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -789,7 +837,10 @@ impl crate::types::DataAcquisitionMagneticResonanceImagingDetails {
             magnetic_field_strength: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -813,7 +864,10 @@ impl crate::types::DataAcquisitionMagnetoencephalographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -837,7 +891,10 @@ impl crate::types::DataAcquisitionMiniscopeDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -867,7 +924,10 @@ impl crate::types::DataAcquisitionOpticalCoherenceTomographyDetails {
             scan_area: ::core::default::Default::default(),
             scan_pattern: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 32767u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -892,7 +952,10 @@ impl crate::types::DataAcquisitionPositronEmissionTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -917,7 +980,10 @@ impl crate::types::DataAcquisitionSinglePhotonEmissionComputedTomographyDetails 
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -948,7 +1014,10 @@ impl crate::types::DataAcquisitionSinglePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -976,7 +1045,10 @@ impl crate::types::DataAcquisitionThreePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1004,7 +1076,10 @@ impl crate::types::DataAcquisitionTwoPhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1026,7 +1101,7 @@ impl crate::types::DataAcquisitionVideoTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1227,7 +1302,10 @@ impl crate::types::ProcedureAnesthesiaDetails {
             recovery_time: ::core::default::Default::default(),
             route,
             supportive_care: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 766u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1011111110,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1250,7 +1328,7 @@ impl crate::types::ProcedureAuditoryStimulationDetails {
             paradigm_description: ::core::default::Default::default(),
             stimulation_context: ::core::default::Default::default(),
             stimulus_types,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1279,7 +1357,10 @@ impl crate::types::ProcedureBarbiturateInjectionDetails {
             sedation_agent: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
             volume_administered: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 234u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101010,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1296,7 +1377,7 @@ impl crate::types::ProcedureBehavioralTrackingDetails {
         Self {
             tracked_features: ::core::default::Default::default(),
             tracking_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1319,7 +1400,7 @@ impl crate::types::ProcedureBloodPressureSensorImplantDetails {
             implant_site: ::core::default::Default::default(),
             sensor_type,
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 22u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10110),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1343,7 +1424,7 @@ impl crate::types::ProcedureBrainExtractionDetails {
             preservation_method,
             storage_conditions: ::core::default::Default::default(),
             time_to_extraction: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 53u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b110101),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1361,7 +1442,7 @@ impl crate::types::ProcedureBrainLesionDetails {
             fatal_outcome: ::core::default::Default::default(),
             lesion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1384,7 +1465,7 @@ impl crate::types::ProcedureBrainSliceDetails {
             orientation,
             thickness,
             vibratome_blade_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 19u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10011),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1408,7 +1489,7 @@ impl crate::types::ProcedureBreathingSensorImplantDetails {
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 58u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1428,7 +1509,7 @@ impl crate::types::ProcedureBurrHoleDetails {
             diameter: ::core::default::Default::default(),
             drill_speed: ::core::default::Default::default(),
             purpose: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1451,7 +1532,7 @@ impl crate::types::ProcedureCatheterImplantDetails {
             material: ::core::default::Default::default(),
             purpose: ::core::default::Default::default(),
             target_site,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1475,7 +1556,7 @@ impl crate::types::ProcedureCervicalDislocationDetails {
             complications: ::core::default::Default::default(),
             confirmation_of_death,
             dislocation_method,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1504,7 +1585,10 @@ impl crate::types::ProcedureCo2ChamberEuthanasiaDetails {
             gradual_introduction: ::core::default::Default::default(),
             prefilling_method: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 241u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11110001,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1523,7 +1607,7 @@ impl crate::types::ProcedureCranialWindowDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1543,7 +1627,7 @@ impl crate::types::ProcedureCraniectomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1563,7 +1647,7 @@ impl crate::types::ProcedureCraniotomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1591,7 +1675,10 @@ impl crate::types::ProcedureCryosectioningDetails {
             storage_buffer: ::core::default::Default::default(),
             storage_method: ::core::default::Default::default(),
             temperature,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 235u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101011,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1611,7 +1698,7 @@ impl crate::types::ProcedureDecapitationDetails {
             anesthetic_agent: ::core::default::Default::default(),
             complications: ::core::default::Default::default(),
             decapitation_method,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1634,7 +1721,7 @@ impl crate::types::ProcedureEcgImplantDetails {
             wire_count: ::core::default::Default::default(),
             wire_insulation: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 62u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111110),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1661,7 +1748,7 @@ impl crate::types::ProcedureEegImplantDetails {
             shielding: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_count,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 56u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111000),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1686,7 +1773,7 @@ impl crate::types::ProcedureEmgImplantDetails {
             wire_count,
             wire_insulation: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 109u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1101101),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1709,7 +1796,7 @@ impl crate::types::ProcedureGenericImplantDetails {
             power_source: ::core::default::Default::default(),
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 59u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111011),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1728,7 +1815,7 @@ impl crate::types::ProcedureGrinLensImplantDetails {
             lens_tip_type: ::core::default::Default::default(),
             mounting_method: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1747,7 +1834,7 @@ impl crate::types::ProcedureHeadFixationDetails {
             fixation_details: ::core::default::Default::default(),
             fixation_method: ::core::default::Default::default(),
             topical_anesthesia: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1769,7 +1856,7 @@ impl crate::types::ProcedureHeadcapDetails {
             shape: ::core::default::Default::default(),
             shielding: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1789,7 +1876,7 @@ impl crate::types::ProcedureHeadpostDetails {
             material: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1811,7 +1898,10 @@ impl crate::types::ProcedureInhalantOverdoseDetails {
             oxygen_flow_rate: ::core::default::Default::default(),
             sedation_agent: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1832,7 +1922,7 @@ impl crate::types::ProcedureInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_side: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1858,7 +1948,10 @@ impl crate::types::ProcedureNerveCuffImplantDetails {
             sterilization_method: ::core::default::Default::default(),
             target_nerve: ::core::default::Default::default(),
             wire_exit_route: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 250u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111010,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1878,7 +1971,7 @@ impl crate::types::ProcedureOdorStimulationDetails {
             odorants: ::core::default::Default::default(),
             paradigm_description: ::core::default::Default::default(),
             stimulation_context: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1896,7 +1989,7 @@ impl crate::types::ProcedureOpticFiberImplantDetails {
             fiber_id: ::core::default::Default::default(),
             fiber_tip_shape: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1914,7 +2007,7 @@ impl crate::types::ProcedurePerfusionFixationDetails {
             fatal_outcome: ::core::default::Default::default(),
             perfusion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1932,7 +2025,7 @@ impl crate::types::ProcedurePrismImplantDetails {
             mounting_method: ::core::default::Default::default(),
             prism_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1954,7 +2047,7 @@ impl crate::types::ProcedureReferenceElectrodeImplantDetails {
             impedance: ::core::default::Default::default(),
             placement_site: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 117u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1110101),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1971,7 +2064,7 @@ impl crate::types::ProcedureSiliconProbeImplantDetails {
         Self {
             probe_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -1991,7 +2084,7 @@ impl crate::types::ProcedureSingleWireElectrodeImplantDetails {
             wire_count,
             wire_diameter: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 27u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2015,7 +2108,7 @@ impl crate::types::ProcedureTactileStimulationDetails {
             stimulation_context: ::core::default::Default::default(),
             stimulation_site: ::core::default::Default::default(),
             stimulus_types,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2039,7 +2132,7 @@ impl crate::types::ProcedureTemperatureSensorImplantDetails {
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 58u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2059,7 +2152,7 @@ impl crate::types::ProcedureTetrodeWireElectrodeImplantDetails {
             tetrode_count,
             wire_diameter: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 27u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2086,7 +2179,10 @@ impl crate::types::ProcedureTissueClearingDetails {
             temperature: ::core::default::Default::default(),
             tissue_type: ::core::default::Default::default(),
             transparency: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1019u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111011,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2114,7 +2210,10 @@ impl crate::types::ProcedureVibratomeSectioningDetails {
             section_thickness: ::core::default::Default::default(),
             sectioning_orientation: ::core::default::Default::default(),
             storage_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 2045u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111101,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2133,7 +2232,7 @@ impl crate::types::ProcedureVirusInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2157,7 +2256,7 @@ impl crate::types::ProcedureVisualStimulationDetails {
             stimulation_context: ::core::default::Default::default(),
             stimulation_position: ::core::default::Default::default(),
             stimulus_types,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2237,7 +2336,7 @@ impl crate::types::ProcedureLogImpedancesDetails {
             channels: ::core::default::Default::default(),
             impedances,
             phases: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 5u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2255,7 +2354,7 @@ impl crate::types::ProcedureLogLinearDisplacementDetails {
     ) -> Self {
         Self {
             displacement,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2274,7 +2373,7 @@ impl crate::types::ProcedureLogTetrodes4Details {
             tetrode_2: ::core::default::Default::default(),
             tetrode_3: ::core::default::Default::default(),
             tetrode_4: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2297,7 +2396,10 @@ impl crate::types::ProcedureLogTetrodes8Details {
             tetrode_6: ::core::default::Default::default(),
             tetrode_7: ::core::default::Default::default(),
             tetrode_8: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2325,7 +2427,7 @@ impl crate::types::SubjectLogFoodConsumptionDetails {
     ) -> Self {
         Self {
             food_amount,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2342,7 +2444,7 @@ impl crate::types::SubjectLogFoodDeprivationDetails {
         Self {
             protocol: ::core::default::Default::default(),
             responsible_person,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2363,7 +2465,7 @@ impl crate::types::SubjectLogGenericObservationDetails {
             observation,
             observation_type,
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 4u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2383,7 +2485,7 @@ impl crate::types::SubjectLogGenotypingDetails {
             qc_confidence: ::core::default::Default::default(),
             result,
             sample,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2399,7 +2501,7 @@ impl crate::types::SubjectLogHabituationDetails {
     pub fn new() -> Self {
         Self {
             habituation_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2415,7 +2517,7 @@ impl crate::types::SubjectLogHandlingDetails {
     pub fn new() -> Self {
         Self {
             handling_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2439,7 +2541,7 @@ impl crate::types::SubjectLogHargreavesTestDetails {
             repetitions: ::core::default::Default::default(),
             response_score,
             stimulus_location,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 5u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2459,7 +2561,7 @@ impl crate::types::SubjectLogHousingDetails {
             enrichment: ::core::default::Default::default(),
             light_cycle: ::core::default::Default::default(),
             location: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2478,7 +2580,7 @@ impl crate::types::SubjectLogTrainingSessionDetails {
             reinforcement_type: ::core::default::Default::default(),
             setup: ::core::default::Default::default(),
             task: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2501,7 +2603,7 @@ impl crate::types::SubjectLogVonFreyTestDetails {
             response_score,
             stimulus_force,
             stimulus_location,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2519,7 +2621,7 @@ impl crate::types::SubjectLogWaterConsumptionDetails {
     ) -> Self {
         Self {
             water_amount,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2536,7 +2638,7 @@ impl crate::types::SubjectLogWaterDeprivationDetails {
         Self {
             protocol: ::core::default::Default::default(),
             responsible_person,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2552,7 +2654,7 @@ impl crate::types::SubjectLogWeighingDetails {
     pub fn new(weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>) -> Self {
         Self {
             weight,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -2568,7 +2670,7 @@ impl crate::types::SubjectLogWellnessDetails {
     pub fn new(wellness: ::std::string::String) -> Self {
         Self {
             wellness,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }

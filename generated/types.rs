@@ -17063,7 +17063,7 @@ impl ::core::default::Default for ConsumableStockImplantMaterialDetails {
             batch_id: ::core::default::Default::default(),
             preparation_instructions: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -17190,7 +17190,7 @@ impl ::core::default::Default for ConsumableStockOpticFiberDetails {
         Self {
             fiber_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -18043,7 +18043,10 @@ impl ::core::default::Default for ConsumableStockPhysiologicalSolutionDetails {
             purpose: ::core::default::Default::default(),
             solution_name: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -18170,7 +18173,7 @@ impl ::core::default::Default for ConsumableStockSiliconProbeDetails {
         Self {
             probe_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -18322,7 +18325,7 @@ impl ::core::default::Default for ConsumableStockSingleWireElectrodeDetails {
             length: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             wire_ids: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -18470,7 +18473,7 @@ impl ::core::default::Default for ConsumableStockSurgicalDisposableDetails {
             batch_id: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -18966,7 +18969,7 @@ impl ::core::default::Default for ConsumableStockVirusSolutionDetails {
             batch_id: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -19194,7 +19197,7 @@ impl ::core::default::Default for CoordinatesCcfxyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -19425,7 +19428,7 @@ impl ::core::default::Default for CoordinatesExternalXyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -19657,7 +19660,7 @@ impl ::core::default::Default for CoordinatesStereotaxicBregmaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -19888,7 +19891,7 @@ impl ::core::default::Default for CoordinatesStereotaxicBregmaBrainSurfaceDetail
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -20120,7 +20123,7 @@ impl ::core::default::Default for CoordinatesStereotaxicLambdaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -20351,7 +20354,7 @@ impl ::core::default::Default for CoordinatesStereotaxicLambdaBrainSurfaceDetail
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -20875,7 +20878,10 @@ impl ::core::default::Default for DataAcquisitionAudioDetails {
             n_channels: ::core::default::Default::default(),
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -21112,7 +21118,7 @@ impl ::core::default::Default for DataAcquisitionBehavioralTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -21395,7 +21401,10 @@ impl ::core::default::Default for DataAcquisitionComputedTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -21770,7 +21779,10 @@ impl ::core::default::Default for DataAcquisitionConfocalMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -22052,7 +22064,10 @@ impl ::core::default::Default for DataAcquisitionElectroencephalographyDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -22334,7 +22349,10 @@ impl ::core::default::Default for DataAcquisitionElectroneurogramDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -22616,7 +22634,10 @@ impl ::core::default::Default for DataAcquisitionExtracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -22860,7 +22881,7 @@ impl ::core::default::Default for DataAcquisitionFiberPhotometryDetails {
             frame_rate: ::core::default::Default::default(),
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -23147,7 +23168,10 @@ for DataAcquisitionFunctionalMagneticResonanceImagingDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -23433,7 +23457,10 @@ impl ::core::default::Default for DataAcquisitionFunctionalUltrasoundImagingDeta
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -23715,7 +23742,10 @@ impl ::core::default::Default for DataAcquisitionGeneralTimeSeriesDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -23955,7 +23985,7 @@ impl ::core::default::Default for DataAcquisitionIntracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -24330,7 +24360,10 @@ impl ::core::default::Default for DataAcquisitionLightFieldMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -24617,7 +24650,10 @@ impl ::core::default::Default for DataAcquisitionMagneticResonanceImagingDetails
             magnetic_field_strength: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -24900,7 +24936,10 @@ impl ::core::default::Default for DataAcquisitionMagnetoencephalographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -25180,7 +25219,10 @@ impl ::core::default::Default for DataAcquisitionMiniscopeDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -25598,7 +25640,10 @@ impl ::core::default::Default for DataAcquisitionOpticalCoherenceTomographyDetai
             scan_area: ::core::default::Default::default(),
             scan_pattern: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 32767u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -25884,7 +25929,10 @@ impl ::core::default::Default for DataAcquisitionPositronEmissionTomographyDetai
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -26173,7 +26221,10 @@ for DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -26548,7 +26599,10 @@ impl ::core::default::Default for DataAcquisitionSinglePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -26923,7 +26977,10 @@ impl ::core::default::Default for DataAcquisitionThreePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -27298,7 +27355,10 @@ impl ::core::default::Default for DataAcquisitionTwoPhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8191u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -27535,7 +27595,7 @@ impl ::core::default::Default for DataAcquisitionVideoTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -27545,7 +27605,7 @@ impl crate::types::DataOrganizationElement {
     pub fn new(elements: ::std::string::String) -> Self {
         Self {
             elements,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -27658,7 +27718,7 @@ impl crate::types::DataProtocol {
             is_public,
             path,
             protocol,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -28047,7 +28107,7 @@ impl crate::types::DownloadLink {
         Self {
             repository,
             url,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -29203,7 +29263,7 @@ impl crate::types::GroupMemberPermissions {
             is_manager,
             is_owner,
             remove: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 4u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -31746,7 +31806,10 @@ impl crate::types::ManipulationAuditoryStimulationDetailsItem {
             modulation_frequency: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32014,7 +32077,10 @@ impl ::core::default::Default for ManipulationAuditoryStimulationDetailsItem {
             modulation_frequency: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32038,7 +32104,7 @@ impl crate::types::ManipulationDeepBrainStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32281,7 +32347,7 @@ impl ::core::default::Default for ManipulationDeepBrainStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32305,7 +32371,7 @@ impl crate::types::ManipulationElectricalStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32548,7 +32614,7 @@ impl ::core::default::Default for ManipulationElectricalStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32572,7 +32638,7 @@ impl crate::types::ManipulationElectromagneticFieldStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32819,7 +32885,7 @@ for ManipulationElectromagneticFieldStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -32843,7 +32909,7 @@ impl crate::types::ManipulationLiquidPerturbationDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33087,7 +33153,7 @@ impl ::core::default::Default for ManipulationLiquidPerturbationDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33111,7 +33177,7 @@ impl crate::types::ManipulationMicroperfusionDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33355,7 +33421,7 @@ impl ::core::default::Default for ManipulationMicroperfusionDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33377,7 +33443,7 @@ impl crate::types::ManipulationMultisensoryStimulationDetailsItem {
             modalities: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             synchronization: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33576,7 +33642,7 @@ impl ::core::default::Default for ManipulationMultisensoryStimulationDetailsItem
             modalities: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             synchronization: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33598,7 +33664,7 @@ impl crate::types::ManipulationOdorStimulationDetailsItem {
             inhalation_phase: ::core::default::Default::default(),
             odor: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33799,7 +33865,7 @@ impl ::core::default::Default for ManipulationOdorStimulationDetailsItem {
             inhalation_phase: ::core::default::Default::default(),
             odor: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -33823,7 +33889,7 @@ impl crate::types::ManipulationOptogeneticStimulationDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             wavelength: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34068,7 +34134,7 @@ impl ::core::default::Default for ManipulationOptogeneticStimulationDetailsItem 
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             wavelength: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34094,7 +34160,10 @@ impl crate::types::ManipulationPharmacologicalInhalationDetailsItem {
             repetitions: ::core::default::Default::default(),
             sedative: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34383,7 +34452,10 @@ impl ::core::default::Default for ManipulationPharmacologicalInhalationDetailsIt
             repetitions: ::core::default::Default::default(),
             sedative: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 511u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34407,7 +34479,7 @@ impl crate::types::ManipulationPharmacologicalInjectionDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34651,7 +34723,7 @@ impl ::core::default::Default for ManipulationPharmacologicalInjectionDetailsIte
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34675,7 +34747,7 @@ impl crate::types::ManipulationPharmacologicalSuperfusionDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34922,7 +34994,7 @@ impl ::core::default::Default for ManipulationPharmacologicalSuperfusionDetailsI
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -34946,7 +35018,7 @@ impl crate::types::ManipulationTactileStimulationDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             site: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -35190,7 +35262,7 @@ impl ::core::default::Default for ManipulationTactileStimulationDetailsItem {
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
             site: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -35213,7 +35285,7 @@ impl crate::types::ManipulationThermalPerturbationDetailsItem {
             duty_cycle: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -35435,7 +35507,7 @@ impl ::core::default::Default for ManipulationThermalPerturbationDetailsItem {
             duty_cycle: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -35459,7 +35531,7 @@ impl crate::types::ManipulationTranscranialElectricalStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -35706,7 +35778,7 @@ for ManipulationTranscranialElectricalStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -35730,7 +35802,7 @@ impl crate::types::ManipulationTranscranialMagneticStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -35977,7 +36049,7 @@ for ManipulationTranscranialMagneticStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -36002,7 +36074,10 @@ impl crate::types::ManipulationUltrasoundStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -36268,7 +36343,10 @@ impl ::core::default::Default for ManipulationUltrasoundStimulationDetailsItem {
             injection_polarity: ::core::default::Default::default(),
             profile: ::core::default::Default::default(),
             repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -36291,7 +36369,7 @@ impl crate::types::ManipulationVisualStimulationDetailsItem {
             repetitions: ::core::default::Default::default(),
             stimulation_position: ::core::default::Default::default(),
             stimulus_types: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -36513,7 +36591,7 @@ impl ::core::default::Default for ManipulationVisualStimulationDetailsItem {
             repetitions: ::core::default::Default::default(),
             stimulation_position: ::core::default::Default::default(),
             stimulus_types: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -36524,7 +36602,7 @@ impl crate::types::OwnedGroup {
         Self {
             id,
             name,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -37907,7 +37985,7 @@ impl ::core::default::Default for ProcedureBehavioralTrackingDetails {
         Self {
             tracked_features: ::core::default::Default::default(),
             tracking_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -38455,7 +38533,7 @@ impl ::core::default::Default for ProcedureBrainLesionDetails {
             fatal_outcome: ::core::default::Default::default(),
             lesion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -39047,7 +39125,7 @@ impl ::core::default::Default for ProcedureBurrHoleDetails {
             diameter: ::core::default::Default::default(),
             drill_speed: ::core::default::Default::default(),
             purpose: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -39874,7 +39952,7 @@ impl ::core::default::Default for ProcedureCranialWindowDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -40068,7 +40146,7 @@ impl ::core::default::Default for ProcedureCraniectomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -40262,7 +40340,7 @@ impl ::core::default::Default for ProcedureCraniotomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -41711,7 +41789,7 @@ impl ::core::default::Default for ProcedureGrinLensImplantDetails {
             lens_tip_type: ::core::default::Default::default(),
             mounting_method: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -41890,7 +41968,7 @@ impl ::core::default::Default for ProcedureHeadFixationDetails {
             fixation_details: ::core::default::Default::default(),
             fixation_method: ::core::default::Default::default(),
             topical_anesthesia: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -42134,7 +42212,7 @@ impl ::core::default::Default for ProcedureHeadcapDetails {
             shape: ::core::default::Default::default(),
             shielding: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 127u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -42355,7 +42433,7 @@ impl ::core::default::Default for ProcedureHeadpostDetails {
             material: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -42634,7 +42712,10 @@ impl ::core::default::Default for ProcedureInhalantOverdoseDetails {
             oxygen_flow_rate: ::core::default::Default::default(),
             sedation_agent: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -42863,7 +42944,7 @@ impl ::core::default::Default for ProcedureInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_side: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 63u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -43056,7 +43137,7 @@ impl crate::types::ProcedureLogEntry {
             date_time,
             details,
             notes,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -43616,7 +43697,7 @@ impl ::core::default::Default for ProcedureLogTetrodes4Details {
             tetrode_2: ::core::default::Default::default(),
             tetrode_3: ::core::default::Default::default(),
             tetrode_4: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -43890,7 +43971,10 @@ impl ::core::default::Default for ProcedureLogTetrodes8Details {
             tetrode_6: ::core::default::Default::default(),
             tetrode_7: ::core::default::Default::default(),
             tetrode_8: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 255u64),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -44340,7 +44424,7 @@ impl ::core::default::Default for ProcedureOdorStimulationDetails {
             odorants: ::core::default::Default::default(),
             paradigm_description: ::core::default::Default::default(),
             stimulation_context: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -44496,7 +44580,7 @@ impl ::core::default::Default for ProcedureOpticFiberImplantDetails {
             fiber_id: ::core::default::Default::default(),
             fiber_tip_shape: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -44649,7 +44733,7 @@ impl ::core::default::Default for ProcedurePerfusionFixationDetails {
             fatal_outcome: ::core::default::Default::default(),
             perfusion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -44807,7 +44891,7 @@ impl ::core::default::Default for ProcedurePrismImplantDetails {
             mounting_method: ::core::default::Default::default(),
             prism_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -45171,7 +45255,7 @@ impl ::core::default::Default for ProcedureSiliconProbeImplantDetails {
         Self {
             probe_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 3u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -46748,7 +46832,7 @@ impl ::core::default::Default for ProcedureVirusInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -47505,7 +47589,7 @@ impl crate::types::ProjectMemberPermissions {
             is_manager,
             is_owner,
             remove: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 8u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1000),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -49461,7 +49545,7 @@ impl crate::types::SetupSpecification {
             description: ::core::default::Default::default(),
             name,
             value,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 4u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -51892,7 +51976,7 @@ impl crate::types::SubjectLogEntry {
             end_date_time: ::core::default::Default::default(),
             notes,
             start_date_time: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 7u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -52717,7 +52801,7 @@ impl ::core::default::Default for SubjectLogHabituationDetails {
     fn default() -> Self {
         Self {
             habituation_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -52826,7 +52910,7 @@ impl ::core::default::Default for SubjectLogHandlingDetails {
     fn default() -> Self {
         Self {
             handling_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 1u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -53201,7 +53285,7 @@ impl ::core::default::Default for SubjectLogHousingDetails {
             enrichment: ::core::default::Default::default(),
             light_cycle: ::core::default::Default::default(),
             location: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 31u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
@@ -53375,7 +53459,7 @@ impl ::core::default::Default for SubjectLogTrainingSessionDetails {
             reinforcement_type: ::core::default::Default::default(),
             setup: ::core::default::Default::default(),
             task: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 15u64),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
             unknown: ::brainstem::UnknownFields::new(),
         }
     }
