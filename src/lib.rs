@@ -10,7 +10,11 @@
 //! * `raw` (feature `client`): progenitor's operation layer, one builder per operation.
 //!
 //! The hand-written runtime ties them together: [`Model`], [`Related`],
-//! [`Nullable`], [`query`], [`validate`].
+//! [`Nullable`], [`query`], [`validate`]. Response shapes are read
+//! tolerantly and kept exactly: absent documented fields are listed in each
+//! shape's [`MissingFields`], other keys kept in its [`UnknownFields`],
+//! numbers kept as written ([`Number`], [`RawJson`]), and what decoding
+//! noticed is reported through [`observe`].
 //!
 //! A single string where the API wants a list of project ids does not compile:
 //!

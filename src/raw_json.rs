@@ -551,7 +551,9 @@ impl<'de> Visitor<'de> for TokenKey {
         f.write_str("an object key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<FirstKey, E> {
-        Ok(if v == token() {
+        let t = token();
+        // serde_json hands over its own constant: compare addresses first
+        Ok(if std::ptr::eq(v, t) || v == t {
             FirstKey::Token
         } else {
             FirstKey::Other(v.to_owned())

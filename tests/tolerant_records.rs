@@ -530,3 +530,21 @@ fn related_ids_decode_from_every_source() {
     assert!(serde_json::from_str::<Related<Project>>("true").is_err());
     assert_eq!(<Project as Model>::META.name, "project");
 }
+
+#[test]
+fn create_shapes_still_decode_their_flattened_payloads() {
+    // `NewProcedure` keeps serde's derive: its payload arrives through serde's
+    // buffered `flatten`, where raw JSON text is not to be had
+    let text = r#"{"subject": "6a7737d8-5e80-5d7b-af1c-16dd26acb7f1",
+        "type": "BrainSlice", "details": {"orientation": "coronal", "thickness": {"value": 50, "unit": "µm"}},
+        "coordinates_system": "Stereotaxic_BregmaAbsolute", "coordinates_details": {}}"#;
+    let p: brainstem::types::NewProcedure = serde_json::from_str(text).unwrap();
+    let ProcedureDetails::BrainSlice(slice) = &p.details else {
+        panic!("not typed: {:?}", p.details)
+    };
+    assert_eq!(slice.thickness.value.as_i64(), Some(50));
+    assert_eq!(
+        serde_json::to_value(&p).unwrap()["details"]["thickness"],
+        serde_json::json!({"value": 50, "unit": "µm"})
+    );
+}
