@@ -385,7 +385,68 @@ fn model_code(
         &quote! { crate::types::#new_ty },
         new_fields,
         "A create shape",
+        None,
     );
+
+    // --- relation fields, for the client's include handling
+    let record_fields = type_fields
+        .get(&m.schema)
+        .ok_or_else(|| format!("typify produced no {}", m.schema))?;
+    let mut relation_arms = Vec::new();
+    for f in &m.fields {
+        if f.related
+            .as_deref()
+            .and_then(|t| api.model_by_path(t))
+            .is_none()
+        {
+            continue;
+        }
+        let Some((_, _, fty)) = record_fields.iter().find(|(r, _, _)| *r == f.rust) else {
+            continue;
+        };
+        let t = fty.to_string().replace(' ', "");
+        if !t.contains("Related<") {
+            return Err(format!(
+                "{}.{}: a relation whose type is {t}",
+                m.schema, f.json
+            ));
+        }
+        let id = format_ident!("{}", f.rust);
+        let json = &f.json;
+        // `Option<...>` layers (a nullable field the server may leave out has two)
+        let mut rest = t.as_str();
+        let mut pattern = quote! { r };
+        while let Some(inner) = rest.strip_prefix("::std::option::Option<") {
+            rest = inner;
+            pattern = quote! { ::core::option::Option::Some(#pattern) };
+        }
+        let visit = if rest.starts_with("::std::vec::Vec<") {
+            quote! { for r in r.iter_mut() { f(r); } }
+        } else {
+            quote! { f(r); }
+        };
+        let body = quote! {
+            #[allow(irrefutable_let_patterns)]
+            if let #pattern = &mut self.#id { #visit }
+        };
+        relation_arms.push(quote! { #json => { #body true } });
+    }
+    let visit_related = if relation_arms.is_empty() {
+        quote! {}
+    } else {
+        quote! {
+            fn visit_related_mut(
+                &mut self,
+                field: &str,
+                f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+            ) -> bool {
+                match field {
+                    #(#relation_arms)*
+                    _ => false,
+                }
+            }
+        }
+    };
 
     // --- logs: entries carry payloads typed by the log's selector
     let mut entry_methods = Vec::new();
@@ -408,9 +469,10 @@ fn model_code(
                     let type_name = self.#tag_id.to_string();
                     self.#list_id
                         .iter()
-                        .map(|e| crate::details::#group_ty::from_parts(
+                        .map(|e| crate::details::#group_ty::from_raw_parts(
                             &type_name,
-                            ::serde_json::to_value(&e.#inner_id).unwrap_or_default(),
+                            crate::RawJson::from_serialize(&e.#inner_id)
+                                .unwrap_or_else(|_| crate::RawJson::null()),
                         ))
                         .collect()
                 }
@@ -506,6 +568,7 @@ fn model_code(
             type Approval = #approval_ty;
             const META: &'static crate::meta::ModelMeta = &#meta_ident;
             fn record_id(&self) -> Self::Id { self.#id_rust }
+            #visit_related
         }
 
         #new_ctor
@@ -664,10 +727,14 @@ pub fn groups(spec: &Value, api: &Api) -> Vec<Group> {
 }
 
 /// A constructor taking the required fields, for a struct typify generated.
-fn constructor(
+/// For a tolerant shape (`optional_bits` is the set of its optional fields in
+/// `missing`), what the constructor leaves out is marked missing, so it is
+/// not sent until set.
+pub fn constructor(
     ty: &TokenStream,
     fields: &[(String, bool, TokenStream)],
     what: &str,
+    optional_bits: Option<u64>,
 ) -> TokenStream {
     let mut args = Vec::new();
     let mut inits = Vec::new();
@@ -695,6 +762,13 @@ fn constructor(
     } else {
         quote! {}
     };
+    if let Some(bits) = optional_bits {
+        let bits = super::tolerant::bits_literal(bits);
+        inits.push(
+            quote! { missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, #bits) },
+        );
+        inits.push(quote! { unknown: ::brainstem::UnknownFields::new() });
+    }
     quote! {
         impl #ty {
             #[doc = #d]
@@ -707,7 +781,11 @@ fn constructor(
 }
 
 /// The typed payload enums, their `From` impls and the payload constructors.
-pub fn details(groups: &[Group], type_fields: &TypeFields) -> TokenStream {
+pub fn details(
+    groups: &[Group],
+    type_fields: &TypeFields,
+    optional_bits: &std::collections::BTreeMap<String, u64>,
+) -> TokenStream {
     let mut items = Vec::new();
     for g in groups {
         let name = format_ident!("{}", g.enum_name());
@@ -725,7 +803,12 @@ pub fn details(groups: &[Group], type_fields: &TypeFields) -> TokenStream {
             entries.push(quote! { #v => (#t, #version, crate::types::#c) });
             if let Some(fields) = type_fields.get(&names::pascal(comp)) {
                 let ty = quote! { crate::types::#c };
-                items.push(constructor(&ty, fields, &format!("A `{t}` payload")));
+                items.push(constructor(
+                    &ty,
+                    fields,
+                    &format!("A `{t}` payload"),
+                    optional_bits.get(&names::pascal(comp)).copied(),
+                ));
                 items.push(quote! {
                     impl ::core::convert::From<crate::types::#c> for #name {
                         fn from(p: crate::types::#c) -> Self { Self::#v(p) }

@@ -5,7 +5,7 @@
 //!
 //! | file | made by | what |
 //! |---|---|---|
-//! | `types.rs` | typify (through progenitor) | records, create/patch shapes, envelopes |
+//! | `types.rs` | typify, then us (`tolerant.rs`) | records, create/patch shapes, envelopes; our decoders and encoders for response shapes |
 //! | `client.rs` | progenitor | the operation layer, one builder per operationId |
 //! | `enums.rs` | us | open enums (`Unknown(String)` fallback) |
 //! | `models.rs` | us | model metadata, `Model` impls, filter/sort/include enums |
@@ -21,6 +21,7 @@ pub mod lookups;
 pub mod names;
 pub mod shapes;
 pub mod spec;
+pub mod tolerant;
 
 use std::path::{Path, PathBuf};
 
@@ -153,6 +154,7 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         .with_derive("PartialEq".to_string())
         .with_derive("::schemars::JsonSchema".to_string())
         .with_struct_builder(false)
+        .with_map_type("::std::collections::BTreeMap")
         .with_unknown_crates(typify::UnknownPolicy::Allow);
     let mut ts = typify::TypeSpace::new(&type_settings);
     ts.add_ref_types(defs).map_err(|e| format!("typify: {e}"))?;
@@ -171,6 +173,7 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
+        .with_map_type("::std::collections::BTreeMap")
         .with_unknown_crates(progenitor_impl::UnknownPolicy::Allow);
     for (name, schema) in &components {
         // a component that is itself a runtime type (open enums) has no item in types.rs
@@ -292,10 +295,12 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
             }
         }
     }
+    // response shapes: tolerant, exact decoders and encoders of our own
+    let tolerant = tolerant::transform(&mut types_file, &spec, &api, &groups, &mut type_fields)?;
     let types_ts = types_file.to_token_stream();
 
     let enums_ts = emit::open_enums(&enums);
-    let details_ts = emit::details(&groups, &type_fields);
+    let details_ts = emit::details(&groups, &type_fields, &tolerant.optional_bits);
     let models_ts = emit::models(&spec, &api, &type_fields)?;
     let models_ts = quote! {
         #[allow(unused_imports)]

@@ -14,6 +14,7 @@
 //!   optional) and a patch shape `<Model>Patch` (every field optional, nullable
 //!   fields as `Nullable<T>` so that absent and `null` differ) are added;
 //! * request bodies point at those shapes;
+//! * every `number` is `brainstem::Number` (kept exactly as written);
 //! * validation keywords are removed (checked by generated `Validate` impls
 //!   when a request is built, never when a response is read).
 
@@ -186,6 +187,33 @@ fn replace_quantities(s: &mut Value) {
     }
 }
 
+/// Every `number` becomes `brainstem::Number`, which keeps a number exactly
+/// as written (integer, trailing zeros, beyond `f64`).
+fn replace_numbers(s: &mut Value) {
+    if s.get("type").and_then(Value::as_str) == Some("number") {
+        let mut n = rust_type("Number", vec![]);
+        if s.get("nullable").and_then(Value::as_bool) == Some(true) {
+            n = rust_type_option(n);
+        }
+        if let Some(d) = s.get("description") {
+            n["description"] = d.clone();
+        }
+        *s = n;
+        return;
+    }
+    match s {
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                if !matches!(k.as_str(), "x-rust-type" | "enum" | "example" | "default") {
+                    replace_numbers(v);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(replace_numbers),
+        _ => {}
+    }
+}
+
 fn strip(s: &mut Value) {
     match s {
         Value::Object(m) => {
@@ -257,6 +285,10 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
     //    the spec for the validator
     for name in schemas.keys().cloned().collect::<Vec<_>>() {
         replace_quantities(schemas.get_mut(&name).expect("listed"));
+    }
+
+    for name in schemas.keys().cloned().collect::<Vec<_>>() {
+        replace_numbers(schemas.get_mut(&name).expect("listed"));
     }
 
     // optional lists inside typed payloads keep `[]` apart from absent

@@ -4537,7 +4537,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -4586,14 +4589,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5046,7 +5052,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -5107,14 +5116,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5189,7 +5201,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -5250,14 +5265,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5332,7 +5350,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -5393,14 +5414,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5475,7 +5499,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -5536,14 +5563,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5617,7 +5647,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -5666,14 +5699,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6126,7 +6162,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -6187,14 +6226,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6269,7 +6311,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -6330,14 +6375,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6411,7 +6459,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -6460,14 +6511,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6919,7 +6973,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -6968,14 +7025,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -7427,7 +7487,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -7476,14 +7539,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -7935,7 +8001,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -7984,14 +8053,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -8443,7 +8515,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -8492,14 +8567,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -8936,7 +9014,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -8985,14 +9066,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -9432,7 +9516,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -9481,14 +9568,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -9940,7 +10030,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -9989,14 +10082,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -10448,7 +10544,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -10497,14 +10596,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -10956,7 +11058,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -11005,14 +11110,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -11464,7 +11572,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -11513,14 +11624,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -11972,7 +12086,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -12021,14 +12138,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -12480,7 +12600,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -12529,14 +12652,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -13309,7 +13435,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -13358,14 +13487,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -14138,7 +14270,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -14187,14 +14322,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -14646,7 +14784,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -14695,14 +14836,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -15154,7 +15298,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -15203,14 +15350,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -15662,7 +15812,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -15711,14 +15864,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -16170,7 +16326,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -16219,14 +16378,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -16678,7 +16840,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -16727,14 +16892,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -17186,7 +17354,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -17235,14 +17406,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -17588,7 +17762,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -17637,14 +17814,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -18096,7 +18276,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -18145,14 +18328,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -18498,7 +18684,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -18547,14 +18736,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -19006,7 +19198,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -19055,14 +19250,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -19408,7 +19606,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -19457,14 +19658,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -19916,7 +20120,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -19965,14 +20172,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -20320,7 +20530,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -20369,14 +20582,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -20828,7 +21044,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -20877,14 +21096,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -21232,7 +21454,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -21281,14 +21506,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -21740,7 +21968,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -21789,14 +22020,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -22248,7 +22482,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -22297,14 +22534,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -22652,7 +22892,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -22701,14 +22944,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -23160,7 +23406,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -23209,14 +23458,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -23562,7 +23814,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -23611,14 +23866,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -24070,7 +24328,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -24119,14 +24380,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -24472,7 +24736,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -24521,14 +24788,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -24980,7 +25250,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -25029,14 +25302,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -25382,7 +25658,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -25431,14 +25710,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -25890,7 +26172,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -25939,14 +26224,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -26292,7 +26580,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -26341,14 +26632,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -26800,7 +27094,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -26849,14 +27146,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -27480,7 +27780,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -27529,14 +27832,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -27973,7 +28279,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -28022,14 +28331,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -28466,7 +28778,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -28515,14 +28830,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -28974,7 +29292,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -29023,14 +29344,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -29383,7 +29707,10 @@ pub mod builder {
         offset: Result<Option<i64>, String>,
         query: Result<
             Option<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
             String,
         >,
@@ -29432,14 +29759,17 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self

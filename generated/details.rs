@@ -16,6 +16,11 @@ impl crate::types::ConsumableStockChemicalReagentDetails {
             hazard_info: ::core::default::Default::default(),
             molecular_weight: ::core::default::Default::default(),
             purity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -38,6 +43,8 @@ impl crate::types::ConsumableStockConsumableDeviceDetails {
             experimental_use: ::core::default::Default::default(),
             material: ::core::default::Default::default(),
             product_id: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111011),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -63,6 +70,11 @@ impl crate::types::ConsumableStockImmunoReagentDetails {
             reactivity: ::core::default::Default::default(),
             reagent_type,
             target_antigen: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1011111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -80,6 +92,8 @@ impl crate::types::ConsumableStockImplantMaterialDetails {
             batch_id: ::core::default::Default::default(),
             preparation_instructions: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -95,6 +109,8 @@ impl crate::types::ConsumableStockOpticFiberDetails {
         Self {
             fiber_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -119,6 +135,11 @@ impl crate::types::ConsumableStockOpticalComponentDetails {
             sterile: ::core::default::Default::default(),
             wavelength_max: ::core::default::Default::default(),
             wavelength_min: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111101,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -145,6 +166,11 @@ impl crate::types::ConsumableStockPharmacologicalAgentDetails {
             pharmacological_class: ::core::default::Default::default(),
             purity: ::core::default::Default::default(),
             route_of_administration: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -166,6 +192,11 @@ impl crate::types::ConsumableStockPhysiologicalSolutionDetails {
             purpose: ::core::default::Default::default(),
             solution_name: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -181,6 +212,8 @@ impl crate::types::ConsumableStockSiliconProbeDetails {
         Self {
             probe_ids: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -197,6 +230,8 @@ impl crate::types::ConsumableStockSingleWireElectrodeDetails {
             length: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             wire_ids: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -213,6 +248,8 @@ impl crate::types::ConsumableStockSurgicalDisposableDetails {
             batch_id: ::core::default::Default::default(),
             quantity: ::core::default::Default::default(),
             sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -238,6 +275,11 @@ impl crate::types::ConsumableStockTracerDyeDetails {
             preparation_instructions: ::core::default::Default::default(),
             route_of_application: ::core::default::Default::default(),
             solvent: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -256,6 +298,8 @@ impl crate::types::ConsumableStockVirusSolutionDetails {
             batch_id: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -300,6 +344,8 @@ impl crate::types::CoordinatesCcfxyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -319,6 +365,8 @@ impl crate::types::CoordinatesExternalXyzAbsoluteDetails {
             y_angle: ::core::default::Default::default(),
             z: ::core::default::Default::default(),
             z_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -338,6 +386,8 @@ impl crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -357,6 +407,8 @@ impl crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails {
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -376,6 +428,8 @@ impl crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails {
             dv_coordinate: ::core::default::Default::default(),
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -395,6 +449,8 @@ impl crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails {
             ml_angle: ::core::default::Default::default(),
             ml_coordinate: ::core::default::Default::default(),
             rotation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -433,6 +489,11 @@ impl crate::types::DataAcquisitionAudioDetails {
             n_channels: ::core::default::Default::default(),
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -453,6 +514,8 @@ impl crate::types::DataAcquisitionBehavioralTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -475,6 +538,11 @@ impl crate::types::DataAcquisitionComputedTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -501,6 +569,11 @@ impl crate::types::DataAcquisitionConfocalMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -523,6 +596,11 @@ impl crate::types::DataAcquisitionElectroencephalographyDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -545,6 +623,11 @@ impl crate::types::DataAcquisitionElectroneurogramDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -567,6 +650,11 @@ impl crate::types::DataAcquisitionExtracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -587,6 +675,8 @@ impl crate::types::DataAcquisitionFiberPhotometryDetails {
             frame_rate: ::core::default::Default::default(),
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -609,6 +699,11 @@ impl crate::types::DataAcquisitionFunctionalMagneticResonanceImagingDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -634,6 +729,11 @@ impl crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -657,6 +757,11 @@ impl crate::types::DataAcquisitionGeneralTimeSeriesDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -677,6 +782,8 @@ impl crate::types::DataAcquisitionIntracellularEphysDetails {
             n_samples: ::core::default::Default::default(),
             sr: ::core::default::Default::default(),
             type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -703,6 +810,11 @@ impl crate::types::DataAcquisitionLightFieldMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -725,6 +837,11 @@ impl crate::types::DataAcquisitionMagneticResonanceImagingDetails {
             magnetic_field_strength: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -747,6 +864,11 @@ impl crate::types::DataAcquisitionMagnetoencephalographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -769,6 +891,11 @@ impl crate::types::DataAcquisitionMiniscopeDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -797,6 +924,11 @@ impl crate::types::DataAcquisitionOpticalCoherenceTomographyDetails {
             scan_area: ::core::default::Default::default(),
             scan_pattern: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -820,6 +952,11 @@ impl crate::types::DataAcquisitionPositronEmissionTomographyDetails {
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -843,6 +980,11 @@ impl crate::types::DataAcquisitionSinglePhotonEmissionComputedTomographyDetails 
             laser_power: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -872,6 +1014,11 @@ impl crate::types::DataAcquisitionSinglePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -898,6 +1045,11 @@ impl crate::types::DataAcquisitionThreePhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -924,6 +1076,11 @@ impl crate::types::DataAcquisitionTwoPhotonMicroscopyDetails {
             x_voxel_size: ::core::default::Default::default(),
             y_voxel_size: ::core::default::Default::default(),
             z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -944,6 +1101,8 @@ impl crate::types::DataAcquisitionVideoTrackingDetails {
             horizontal_resolution: ::core::default::Default::default(),
             n_frames: ::core::default::Default::default(),
             vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1143,6 +1302,11 @@ impl crate::types::ProcedureAnesthesiaDetails {
             recovery_time: ::core::default::Default::default(),
             route,
             supportive_care: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1011111110,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1164,6 +1328,8 @@ impl crate::types::ProcedureAuditoryStimulationDetails {
             paradigm_description: ::core::default::Default::default(),
             stimulation_context: ::core::default::Default::default(),
             stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1191,6 +1357,11 @@ impl crate::types::ProcedureBarbiturateInjectionDetails {
             sedation_agent: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
             volume_administered: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101010,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1206,6 +1377,8 @@ impl crate::types::ProcedureBehavioralTrackingDetails {
         Self {
             tracked_features: ::core::default::Default::default(),
             tracking_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1227,6 +1400,8 @@ impl crate::types::ProcedureBloodPressureSensorImplantDetails {
             implant_site: ::core::default::Default::default(),
             sensor_type,
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10110),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1249,6 +1424,8 @@ impl crate::types::ProcedureBrainExtractionDetails {
             preservation_method,
             storage_conditions: ::core::default::Default::default(),
             time_to_extraction: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b110101),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1265,6 +1442,8 @@ impl crate::types::ProcedureBrainLesionDetails {
             fatal_outcome: ::core::default::Default::default(),
             lesion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1286,6 +1465,8 @@ impl crate::types::ProcedureBrainSliceDetails {
             orientation,
             thickness,
             vibratome_blade_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10011),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1308,6 +1489,8 @@ impl crate::types::ProcedureBreathingSensorImplantDetails {
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1326,6 +1509,8 @@ impl crate::types::ProcedureBurrHoleDetails {
             diameter: ::core::default::Default::default(),
             drill_speed: ::core::default::Default::default(),
             purpose: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1347,6 +1532,8 @@ impl crate::types::ProcedureCatheterImplantDetails {
             material: ::core::default::Default::default(),
             purpose: ::core::default::Default::default(),
             target_site,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1369,6 +1556,8 @@ impl crate::types::ProcedureCervicalDislocationDetails {
             complications: ::core::default::Default::default(),
             confirmation_of_death,
             dislocation_method,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1396,6 +1585,11 @@ impl crate::types::ProcedureCo2ChamberEuthanasiaDetails {
             gradual_introduction: ::core::default::Default::default(),
             prefilling_method: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11110001,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1413,6 +1607,8 @@ impl crate::types::ProcedureCranialWindowDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1431,6 +1627,8 @@ impl crate::types::ProcedureCraniectomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1449,6 +1647,8 @@ impl crate::types::ProcedureCraniotomyDetails {
             orientation: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1475,6 +1675,11 @@ impl crate::types::ProcedureCryosectioningDetails {
             storage_buffer: ::core::default::Default::default(),
             storage_method: ::core::default::Default::default(),
             temperature,
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1493,6 +1698,8 @@ impl crate::types::ProcedureDecapitationDetails {
             anesthetic_agent: ::core::default::Default::default(),
             complications: ::core::default::Default::default(),
             decapitation_method,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1514,6 +1721,8 @@ impl crate::types::ProcedureEcgImplantDetails {
             wire_count: ::core::default::Default::default(),
             wire_insulation: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111110),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1539,6 +1748,8 @@ impl crate::types::ProcedureEegImplantDetails {
             shielding: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_count,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111000),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1562,6 +1773,8 @@ impl crate::types::ProcedureEmgImplantDetails {
             wire_count,
             wire_insulation: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1101101),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1583,6 +1796,8 @@ impl crate::types::ProcedureGenericImplantDetails {
             power_source: ::core::default::Default::default(),
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111011),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1600,6 +1815,8 @@ impl crate::types::ProcedureGrinLensImplantDetails {
             lens_tip_type: ::core::default::Default::default(),
             mounting_method: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1617,6 +1834,8 @@ impl crate::types::ProcedureHeadFixationDetails {
             fixation_details: ::core::default::Default::default(),
             fixation_method: ::core::default::Default::default(),
             topical_anesthesia: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1637,6 +1856,8 @@ impl crate::types::ProcedureHeadcapDetails {
             shape: ::core::default::Default::default(),
             shielding: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1655,6 +1876,8 @@ impl crate::types::ProcedureHeadpostDetails {
             material: ::core::default::Default::default(),
             shape: ::core::default::Default::default(),
             skull_preparation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1675,6 +1898,11 @@ impl crate::types::ProcedureInhalantOverdoseDetails {
             oxygen_flow_rate: ::core::default::Default::default(),
             sedation_agent: ::core::default::Default::default(),
             time_to_unconsciousness: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1694,6 +1922,8 @@ impl crate::types::ProcedureInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_side: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1718,6 +1948,11 @@ impl crate::types::ProcedureNerveCuffImplantDetails {
             sterilization_method: ::core::default::Default::default(),
             target_nerve: ::core::default::Default::default(),
             wire_exit_route: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111010,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1736,6 +1971,8 @@ impl crate::types::ProcedureOdorStimulationDetails {
             odorants: ::core::default::Default::default(),
             paradigm_description: ::core::default::Default::default(),
             stimulation_context: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1752,6 +1989,8 @@ impl crate::types::ProcedureOpticFiberImplantDetails {
             fiber_id: ::core::default::Default::default(),
             fiber_tip_shape: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1768,6 +2007,8 @@ impl crate::types::ProcedurePerfusionFixationDetails {
             fatal_outcome: ::core::default::Default::default(),
             perfusion_method: ::core::default::Default::default(),
             volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1784,6 +2025,8 @@ impl crate::types::ProcedurePrismImplantDetails {
             mounting_method: ::core::default::Default::default(),
             prism_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1804,6 +2047,8 @@ impl crate::types::ProcedureReferenceElectrodeImplantDetails {
             impedance: ::core::default::Default::default(),
             placement_site: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1110101),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1819,6 +2064,8 @@ impl crate::types::ProcedureSiliconProbeImplantDetails {
         Self {
             probe_id: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1837,6 +2084,8 @@ impl crate::types::ProcedureSingleWireElectrodeImplantDetails {
             wire_count,
             wire_diameter: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1859,6 +2108,8 @@ impl crate::types::ProcedureTactileStimulationDetails {
             stimulation_context: ::core::default::Default::default(),
             stimulation_site: ::core::default::Default::default(),
             stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1881,6 +2132,8 @@ impl crate::types::ProcedureTemperatureSensorImplantDetails {
             signal_transmission: ::core::default::Default::default(),
             sterilization_method: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1899,6 +2152,8 @@ impl crate::types::ProcedureTetrodeWireElectrodeImplantDetails {
             tetrode_count,
             wire_diameter: ::core::default::Default::default(),
             wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1924,6 +2179,11 @@ impl crate::types::ProcedureTissueClearingDetails {
             temperature: ::core::default::Default::default(),
             tissue_type: ::core::default::Default::default(),
             transparency: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1950,6 +2210,11 @@ impl crate::types::ProcedureVibratomeSectioningDetails {
             section_thickness: ::core::default::Default::default(),
             sectioning_orientation: ::core::default::Default::default(),
             storage_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111101,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1967,6 +2232,8 @@ impl crate::types::ProcedureVirusInjectionDetails {
             injection_rate: ::core::default::Default::default(),
             injection_volume: ::core::default::Default::default(),
             titer: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -1989,6 +2256,8 @@ impl crate::types::ProcedureVisualStimulationDetails {
             stimulation_context: ::core::default::Default::default(),
             stimulation_position: ::core::default::Default::default(),
             stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2062,11 +2331,13 @@ crate::details_group! {
 }
 impl crate::types::ProcedureLogImpedancesDetails {
     ///A `Impedances` payload from its required fields (`impedances`); every optional field is left out.
-    pub fn new(impedances: ::std::vec::Vec<f64>) -> Self {
+    pub fn new(impedances: ::std::vec::Vec<::brainstem::Number>) -> Self {
         Self {
             channels: ::core::default::Default::default(),
             impedances,
             phases: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2081,7 +2352,11 @@ impl crate::types::ProcedureLogLinearDisplacementDetails {
     pub fn new(
         displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     ) -> Self {
-        Self { displacement }
+        Self {
+            displacement,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureLogLinearDisplacementDetails>
@@ -2098,6 +2373,8 @@ impl crate::types::ProcedureLogTetrodes4Details {
             tetrode_2: ::core::default::Default::default(),
             tetrode_3: ::core::default::Default::default(),
             tetrode_4: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2119,6 +2396,11 @@ impl crate::types::ProcedureLogTetrodes8Details {
             tetrode_6: ::core::default::Default::default(),
             tetrode_7: ::core::default::Default::default(),
             tetrode_8: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2143,7 +2425,11 @@ impl crate::types::SubjectLogFoodConsumptionDetails {
     pub fn new(
         food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     ) -> Self {
-        Self { food_amount }
+        Self {
+            food_amount,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogFoodConsumptionDetails>
@@ -2158,6 +2444,8 @@ impl crate::types::SubjectLogFoodDeprivationDetails {
         Self {
             protocol: ::core::default::Default::default(),
             responsible_person,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2177,6 +2465,8 @@ impl crate::types::SubjectLogGenericObservationDetails {
             observation,
             observation_type,
             repetitions: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2195,6 +2485,8 @@ impl crate::types::SubjectLogGenotypingDetails {
             qc_confidence: ::core::default::Default::default(),
             result,
             sample,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2209,6 +2501,8 @@ impl crate::types::SubjectLogHabituationDetails {
     pub fn new() -> Self {
         Self {
             habituation_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2223,6 +2517,8 @@ impl crate::types::SubjectLogHandlingDetails {
     pub fn new() -> Self {
         Self {
             handling_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2245,6 +2541,8 @@ impl crate::types::SubjectLogHargreavesTestDetails {
             repetitions: ::core::default::Default::default(),
             response_score,
             stimulus_location,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2263,6 +2561,8 @@ impl crate::types::SubjectLogHousingDetails {
             enrichment: ::core::default::Default::default(),
             light_cycle: ::core::default::Default::default(),
             location: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2280,6 +2580,8 @@ impl crate::types::SubjectLogTrainingSessionDetails {
             reinforcement_type: ::core::default::Default::default(),
             setup: ::core::default::Default::default(),
             task: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2301,6 +2603,8 @@ impl crate::types::SubjectLogVonFreyTestDetails {
             response_score,
             stimulus_force,
             stimulus_location,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2315,7 +2619,11 @@ impl crate::types::SubjectLogWaterConsumptionDetails {
     pub fn new(
         water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     ) -> Self {
-        Self { water_amount }
+        Self {
+            water_amount,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWaterConsumptionDetails>
@@ -2330,6 +2638,8 @@ impl crate::types::SubjectLogWaterDeprivationDetails {
         Self {
             protocol: ::core::default::Default::default(),
             responsible_person,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
         }
     }
 }
@@ -2342,7 +2652,11 @@ for SubjectLogDetails {
 impl crate::types::SubjectLogWeighingDetails {
     ///A `Weighing` payload from its required fields (`weight`); every optional field is left out.
     pub fn new(weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>) -> Self {
-        Self { weight }
+        Self {
+            weight,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWeighingDetails>
@@ -2354,7 +2668,11 @@ for SubjectLogDetails {
 impl crate::types::SubjectLogWellnessDetails {
     ///A `Wellness` payload from its required fields (`wellness`); every optional field is left out.
     pub fn new(wellness: ::std::string::String) -> Self {
-        Self { wellness }
+        Self {
+            wellness,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWellnessDetails>

@@ -3222,6 +3222,45 @@ impl crate::Model for crate::types::Behavior {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "session" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.session {
+                    f(r);
+                }
+                true
+            }
+            "subjects" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.subjects {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "setup" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.setup {
+                    f(r);
+                }
+                true
+            }
+            "behavioralassay" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.behavioralassay {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewBehavior {
     ///A create shape from its required fields (`behavioralassay`, `session`, `setup`, `subjects`); every optional field is left out.
@@ -3797,6 +3836,38 @@ impl crate::Model for crate::types::BehavioralAssay {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "setup_type" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.setup_type {
+                    f(r);
+                }
+                true
+            }
+            "behavioral_paradigm" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.behavioral_paradigm {
+                    f(r);
+                }
+                true
+            }
+            "licenses" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.licenses {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewBehavioralAssay {
     ///A create shape from its required fields (`behavioral_paradigm`, `name`, `setup_type`); every optional field is left out.
@@ -4347,6 +4418,22 @@ impl crate::Model for crate::types::BehavioralCategory {
     const META: &'static crate::meta::ModelMeta = &BEHAVIORALCATEGORY;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "parent" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.parent {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewBehavioralCategory {
@@ -5302,6 +5389,31 @@ impl crate::Model for crate::types::BehavioralParadigm {
     const META: &'static crate::meta::ModelMeta = &BEHAVIORALPARADIGM;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "category" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.category {
+                    f(r);
+                }
+                true
+            }
+            "species" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.species {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewBehavioralParadigm {
@@ -6986,6 +7098,36 @@ impl crate::Model for crate::types::Breeding {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "project" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.project {
+                    f(r);
+                }
+                true
+            }
+            "mother" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.mother {
+                    f(r);
+                }
+                true
+            }
+            "father" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.father {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewBreeding {
     ///A create shape from its required fields (`father`, `mother`, `name`, `project`); every optional field is left out.
@@ -7518,6 +7660,31 @@ impl crate::Model for crate::types::Cohort {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "project" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.project {
+                    f(r);
+                }
+                true
+            }
+            "subjects" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.subjects {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewCohort {
     ///A create shape from its required fields (`name`, `project`); every optional field is left out.
@@ -8040,6 +8207,31 @@ impl crate::Model for crate::types::Collection {
     const META: &'static crate::meta::ModelMeta = &COLLECTION;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "project" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.project {
+                    f(r);
+                }
+                true
+            }
+            "sessions" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.sessions {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewCollection {
@@ -8965,6 +9157,22 @@ impl crate::Model for crate::types::Consumable {
     const META: &'static crate::meta::ModelMeta = &CONSUMABLE;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "supplier" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.supplier {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewConsumable {
@@ -10294,6 +10502,29 @@ impl crate::Model for crate::types::ConsumableStock {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "inventory" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.inventory {
+                    f(r);
+                }
+                true
+            }
+            "consumable" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.consumable {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewConsumableStock {
     ///A create shape from its required fields (`inventory`, `details`); every optional field is left out.
@@ -11123,6 +11354,40 @@ impl crate::Model for crate::types::DataAcquisition {
     const META: &'static crate::meta::ModelMeta = &DATAACQUISITION;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "session" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.session {
+                    f(r);
+                }
+                true
+            }
+            "procedures" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.procedures {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "equipment" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.equipment {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewDataAcquisition {
@@ -12749,6 +13014,36 @@ impl crate::Model for crate::types::Equipment {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "setup" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.setup {
+                    f(r);
+                }
+                true
+            }
+            "consumable" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.consumable {
+                    f(r);
+                }
+                true
+            }
+            "hardwaredevice" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.hardwaredevice {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewEquipment {
     ///A create shape from its required fields (`setup`, `details`, `coordinates_details`); every optional field is left out.
@@ -13398,6 +13693,31 @@ impl crate::Model for crate::types::GroupMembershipInvitation {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "user_account_invitation" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self
+                    .user_account_invitation
+                {
+                    f(r);
+                }
+                true
+            }
+            "authgroup" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.authgroup {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewGroupMembershipInvitation {
     ///A create shape with every optional field left out.
@@ -13631,6 +13951,29 @@ impl crate::Model for crate::types::GroupMembershipRequest {
     const META: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_REQUEST;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "user_account_request" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.user_account_request {
+                    f(r);
+                }
+                true
+            }
+            "authgroup" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.authgroup {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewGroupMembershipRequest {
@@ -14445,6 +14788,22 @@ impl crate::Model for crate::types::HardwareDevice {
     const META: &'static crate::meta::ModelMeta = &HARDWAREDEVICE;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "supplier" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.supplier {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewHardwareDevice {
@@ -16551,6 +16910,31 @@ impl crate::Model for crate::types::Laboratory {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "group" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.group {
+                    f(r);
+                }
+                true
+            }
+            "principal_investigators" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.principal_investigators {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewLaboratory {
     ///A create shape from its required fields (`group`, `institution`, `principal_investigators`); every optional field is left out.
@@ -17798,6 +18182,58 @@ impl crate::Model for crate::types::License {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "regulatory_authority" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.regulatory_authority {
+                    f(r);
+                }
+                true
+            }
+            "license_holders" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.license_holders {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "behavioralassays" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.behavioralassays {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "subjects" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.subjects {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "procedures" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.procedures {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewLicense {
     ///A create shape from its required fields (`name`, `status`, `type_`); every optional field is left out.
@@ -18509,6 +18945,40 @@ impl crate::Model for crate::types::Manipulation {
     const META: &'static crate::meta::ModelMeta = &MANIPULATION;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "procedures" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.procedures {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "session" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.session {
+                    f(r);
+                }
+                true
+            }
+            "equipment" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.equipment {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewManipulation {
@@ -19685,6 +20155,54 @@ impl crate::Model for crate::types::Procedure {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "subject" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.subject {
+                    f(r);
+                }
+                true
+            }
+            "consumablestock" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.consumablestock {
+                    f(r);
+                }
+                true
+            }
+            "equipment" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.equipment {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "brain_region" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.brain_region {
+                    f(r);
+                }
+                true
+            }
+            "licenses" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.licenses {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewProcedure {
     ///A create shape from its required fields (`subject`, `details`, `coordinates_details`); every optional field is left out.
@@ -19742,9 +20260,10 @@ impl crate::types::ProcedureLog {
         let type_name = self.type_.to_string();
         self.entries
             .iter()
-            .map(|e| crate::details::ProcedureLogDetails::from_parts(
+            .map(|e| crate::details::ProcedureLogDetails::from_raw_parts(
                 &type_name,
-                ::serde_json::to_value(&e.details).unwrap_or_default(),
+                crate::RawJson::from_serialize(&e.details)
+                    .unwrap_or_else(|_| crate::RawJson::null()),
             ))
             .collect()
     }
@@ -20113,6 +20632,22 @@ impl crate::Model for crate::types::ProcedureLog {
     const META: &'static crate::meta::ModelMeta = &PROCEDURELOG;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "procedure" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.procedure {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewProcedureLog {
@@ -20900,6 +21435,60 @@ impl crate::Model for crate::types::Project {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "sessions" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.sessions {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "subjects" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.subjects {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "publications" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.publications {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "collections" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.collections {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "cohorts" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.cohorts {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewProject {
     ///A create shape from its required fields (`name`); every optional field is left out.
@@ -21238,6 +21827,29 @@ impl crate::Model for crate::types::ProjectGroupMembershipInvitation {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "invitee" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.invitee {
+                    f(r);
+                }
+                true
+            }
+            "project" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.project {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewProjectGroupMembershipInvitation {
     ///A create shape with every optional field left out.
@@ -21572,6 +22184,29 @@ impl crate::Model for crate::types::ProjectMembershipInvitation {
     const META: &'static crate::meta::ModelMeta = &PROJECT_MEMBERSHIP_INVITATION;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "invitee" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.invitee {
+                    f(r);
+                }
+                true
+            }
+            "project" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.project {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewProjectMembershipInvitation {
@@ -22576,6 +23211,22 @@ impl crate::Model for crate::types::Publication {
     const META: &'static crate::meta::ModelMeta = &PUBLICATION;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "journal" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.journal {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewPublication {
@@ -24469,6 +25120,60 @@ impl crate::Model for crate::types::Session {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "projects" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.projects {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "datastorage" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.datastorage {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "dataacquisition" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.dataacquisition {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "behaviors" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.behaviors {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "manipulations" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.manipulations {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewSession {
     ///A create shape from its required fields (`name`, `projects`); every optional field is left out.
@@ -24798,6 +25503,29 @@ impl crate::Model for crate::types::SessionDataStorage {
     const META: &'static crate::meta::ModelMeta = &SESSIONDATASTORAGE;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "session" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.session {
+                    f(r);
+                }
+                true
+            }
+            "datastorage" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.datastorage {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewSessionDataStorage {
@@ -25523,6 +26251,22 @@ impl crate::Model for crate::types::Setup {
     const META: &'static crate::meta::ModelMeta = &SETUP;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "setup_type" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.setup_type {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewSetup {
@@ -27656,6 +28400,22 @@ impl crate::Model for crate::types::Strain {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "species" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.species {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewStrain {
     ///A create shape from its required fields (`name`, `species`); every optional field is left out.
@@ -29257,6 +30017,74 @@ impl crate::Model for crate::types::Subject {
     fn record_id(&self) -> Self::Id {
         self.id
     }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "projects" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.projects {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "licenses" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.licenses {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "strain" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.strain {
+                    f(r);
+                }
+                true
+            }
+            "supplier" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(r) = &mut self.supplier {
+                    f(r);
+                }
+                true
+            }
+            "breeding" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(::core::option::Option::Some(r)) = &mut self
+                    .breeding
+                {
+                    f(r);
+                }
+                true
+            }
+            "procedures" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.procedures {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            "subjectlogs" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.subjectlogs {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
 }
 impl crate::types::NewSubject {
     ///A create shape from its required fields (`name`, `projects`, `sex`, `strain`); every optional field is left out.
@@ -29321,9 +30149,10 @@ impl crate::types::SubjectLog {
         let type_name = self.type_.to_string();
         self.entries
             .iter()
-            .map(|e| crate::details::SubjectLogDetails::from_parts(
+            .map(|e| crate::details::SubjectLogDetails::from_raw_parts(
                 &type_name,
-                ::serde_json::to_value(&e.details).unwrap_or_default(),
+                crate::RawJson::from_serialize(&e.details)
+                    .unwrap_or_else(|_| crate::RawJson::null()),
             ))
             .collect()
     }
@@ -29749,6 +30578,31 @@ impl crate::Model for crate::types::SubjectLog {
     const META: &'static crate::meta::ModelMeta = &SUBJECTLOG;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "subject" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.subject {
+                    f(r);
+                }
+                true
+            }
+            "user" => {
+                #[allow(irrefutable_let_patterns)]
+                if let ::core::option::Option::Some(::core::option::Option::Some(r)) = &mut self
+                    .user
+                {
+                    f(r);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewSubjectLog {
@@ -31431,6 +32285,24 @@ impl crate::Model for crate::types::User {
     const META: &'static crate::meta::ModelMeta = &USER;
     fn record_id(&self) -> Self::Id {
         self.id
+    }
+    fn visit_related_mut(
+        &mut self,
+        field: &str,
+        f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+    ) -> bool {
+        match field {
+            "active_projects" => {
+                #[allow(irrefutable_let_patterns)]
+                if let r = &mut self.active_projects {
+                    for r in r.iter_mut() {
+                        f(r);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
     }
 }
 impl crate::types::NewUser {

@@ -71,14 +71,23 @@ pub trait DetailsGroup:
     fn is_typed(&self) -> bool;
     /// Type a payload by its selector; never fails.
     fn from_parts(type_name: &str, details: serde_json::Value) -> Self;
+    /// Type a payload kept as raw JSON by its selector; never fails, and an
+    /// `Unknown` keeps the payload exactly (numbers of any size included).
+    fn from_raw_parts(type_name: &str, details: crate::RawJson) -> Self;
+    /// The payload as raw JSON.
+    fn details_raw(&self) -> crate::RawJson;
+    /// Write the payload alone (the value of the `CONTENT` field).
+    #[doc(hidden)]
+    fn serialize_content<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error>;
 }
 
 /// Define the typed payloads of one schema group: one variant per type, each
 /// holding the generated struct for its schema, plus `Unknown`.
 ///
 /// Serializes exactly as the API does, as two sibling fields (adjacent
-/// tagging): `{"type": "Anesthesia", "details": {...}}`. A record embeds it
-/// with `#[serde(flatten)]`.
+/// tagging): `{"type": "Anesthesia", "details": {...}}`. Create and patch
+/// shapes embed it with `#[serde(flatten)]`; the generated record decoders
+/// read the two fields themselves and call `from_record_parts`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! details_group {
@@ -100,12 +109,12 @@ macro_rules! details_group {
             )*
             /// A type this schema version does not know, or details that do not
             /// fit the schema of their type (for example data stored before the
-            /// schema was tightened). Kept exactly as received.
+            /// schema was tightened). Kept exactly as received, numbers included.
             Unknown {
                 /// The selector value as received.
                 type_name: ::std::string::String,
-                /// The payload as received.
-                details: ::serde_json::Value,
+                /// The payload as received (`null` when it was absent).
+                details: $crate::RawJson,
             },
         }
 
@@ -143,25 +152,86 @@ macro_rules! details_group {
             /// Type a payload by its selector. Never fails: a type the schema
             /// does not know, or a payload that does not fit, is `Unknown`.
             pub fn from_parts(type_name: &str, details: ::serde_json::Value) -> Self {
+                Self::from_raw_parts(type_name, $crate::RawJson::from_value(&details))
+            }
+
+            /// Type a payload kept as raw JSON by its selector. Never fails: a
+            /// type the schema does not know, or a payload that does not fit,
+            /// is `Unknown` with the payload kept exactly (and reported to
+            /// [`observe`]($crate::observe)).
+            pub fn from_raw_parts(type_name: &str, details: $crate::RawJson) -> Self {
                 match type_name {
                     $(
                         $type_name => {
-                            if let Ok(p) = <$payload as ::serde::Deserialize>::deserialize(&details) {
-                                return Self::$variant(p);
+                            let checkpoint = $crate::observe::checkpoint();
+                            match details.parse::<$payload>() {
+                                ::core::result::Result::Ok(p) => return Self::$variant(p),
+                                ::core::result::Result::Err(e) => {
+                                    $crate::observe::rollback(checkpoint);
+                                    $crate::observe::report(|| $crate::observe::Observation::DetailsMismatch {
+                                        group: $group,
+                                        type_name: type_name.to_string(),
+                                        error: e.to_string(),
+                                    });
+                                }
                             }
                         }
                     )*
-                    _ => {}
+                    _ => $crate::observe::report(|| $crate::observe::Observation::UnknownDetailsType {
+                        group: $group,
+                        type_name: type_name.to_string(),
+                    }),
                 }
                 Self::Unknown { type_name: type_name.to_string(), details }
             }
 
-            /// The payload as JSON.
+            /// The selector and payload as a record's decoder found them
+            /// (either may be absent: an absent payload is kept as `null`).
+            #[doc(hidden)]
+            pub fn from_record_parts(
+                type_name: ::core::option::Option<::std::string::String>,
+                details: ::core::option::Option<$crate::RawJson>,
+            ) -> Self {
+                match (type_name, details) {
+                    (::core::option::Option::Some(t), ::core::option::Option::Some(d)) => Self::from_raw_parts(&t, d),
+                    (t, d) => Self::Unknown {
+                        type_name: t.unwrap_or_default(),
+                        details: d.unwrap_or_else($crate::RawJson::null),
+                    },
+                }
+            }
+
+            /// Whether the payload is the `null` an absent payload reads as.
+            #[doc(hidden)]
+            pub fn content_is_absent(&self) -> bool {
+                matches!(self, Self::Unknown { details, .. } if details.is_null())
+            }
+
+            /// The payload as JSON (`Null` for an `Unknown` payload holding a
+            /// number `serde_json::Value` cannot represent: see [`details_raw`](Self::details_raw)).
             pub fn details_json(&self) -> ::serde_json::Value {
                 match self {
                     $(Self::$variant(p) => ::serde_json::to_value(p).unwrap_or(::serde_json::Value::Null),)*
+                    Self::Unknown { details, .. } => details.value().unwrap_or(::serde_json::Value::Null),
+                }
+            }
+
+            /// The payload as raw JSON, exactly.
+            pub fn details_raw(&self) -> $crate::RawJson {
+                match self {
+                    $(Self::$variant(p) => $crate::RawJson::from_serialize(p).unwrap_or_else(|_| $crate::RawJson::null()),)*
                     Self::Unknown { details, .. } => details.clone(),
                 }
+            }
+        }
+
+        impl $crate::Absent for $name {
+            /// `Unknown` with no selector and a `null` payload.
+            fn absent() -> Self {
+                Self::Unknown { type_name: ::std::string::String::new(), details: $crate::RawJson::null() }
+            }
+            fn is_absent(&self) -> bool {
+                matches!(self, Self::Unknown { type_name, details } if type_name.is_empty() && details.is_null())
             }
         }
 
@@ -174,6 +244,14 @@ macro_rules! details_group {
             fn schema_version(&self) -> ::core::option::Option<&'static str> { $name::schema_version(self) }
             fn is_typed(&self) -> bool { $name::is_typed(self) }
             fn from_parts(type_name: &str, details: ::serde_json::Value) -> Self { $name::from_parts(type_name, details) }
+            fn from_raw_parts(type_name: &str, details: $crate::RawJson) -> Self { $name::from_raw_parts(type_name, details) }
+            fn details_raw(&self) -> $crate::RawJson { $name::details_raw(self) }
+            fn serialize_content<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                match self {
+                    $(Self::$variant(p) => ::serde::Serialize::serialize(p, s),)*
+                    Self::Unknown { details, .. } => ::serde::Serialize::serialize(details, s),
+                }
+            }
         }
 
         impl ::serde::Serialize for $name {
@@ -199,7 +277,7 @@ macro_rules! details_group {
                     }
                     fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<$name, A::Error> {
                         let mut tag: ::core::option::Option<::std::string::String> = None;
-                        let mut content: ::core::option::Option<::serde_json::Value> = None;
+                        let mut content: ::core::option::Option<$crate::RawJson> = None;
                         while let ::core::option::Option::Some(key) = map.next_key::<::std::string::String>()? {
                             if key == $tag {
                                 tag = ::core::option::Option::Some(map.next_value()?);
@@ -210,7 +288,7 @@ macro_rules! details_group {
                             }
                         }
                         let tag = tag.ok_or_else(|| <A::Error as ::serde::de::Error>::missing_field($tag))?;
-                        ::core::result::Result::Ok($name::from_parts(&tag, content.unwrap_or(::serde_json::Value::Null)))
+                        ::core::result::Result::Ok($name::from_record_parts(::core::option::Option::Some(tag), content))
                     }
                 }
                 d.deserialize_map(V)

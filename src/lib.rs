@@ -10,7 +10,11 @@
 //! * `raw` (feature `client`): progenitor's operation layer, one builder per operation.
 //!
 //! The hand-written runtime ties them together: [`Model`], [`Related`],
-//! [`Nullable`], [`query`], [`validate`].
+//! [`Nullable`], [`query`], [`validate`]. Response shapes are read
+//! tolerantly and kept exactly: absent documented fields are listed in each
+//! shape's [`MissingFields`], other keys kept in its [`UnknownFields`],
+//! numbers kept as written ([`Number`], [`RawJson`]), and what decoding
+//! noticed is reported through [`observe`].
 //!
 //! A single string where the API wants a list of project ids does not compile:
 //!
@@ -48,26 +52,35 @@ extern crate self as brainstem;
 pub mod client;
 mod details_group;
 mod error;
+mod fields;
 #[allow(dead_code)]
 mod lookups;
 pub mod meta;
 mod model;
 #[doc(hidden)]
 pub mod nullable;
+mod number;
+pub mod observe;
 mod open_enum;
 mod quantity;
 pub mod query;
+mod raw_json;
 mod related;
 #[cfg(feature = "server")]
 pub mod server;
+#[doc(hidden)]
+pub mod tolerant;
 pub mod validate;
 
 #[cfg(feature = "client")]
 pub use client::{Client, Error};
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
+pub use fields::{Absent, MissingFields, UnknownFields};
 pub use model::{Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
 pub use nullable::Nullable;
+pub use number::{InvalidNumber, Number};
 pub use quantity::Quantity;
+pub use raw_json::{RawJson, RawObject};
 pub use related::Related;
 #[doc(hidden)]
 pub use related::{RelatedSlot, Relations};

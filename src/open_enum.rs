@@ -35,6 +35,27 @@ macro_rules! open_enum {
             pub fn is_known(&self) -> bool {
                 !matches!(self, Self::Unknown(_))
             }
+
+            /// Report a decoded value the schema does not list.
+            fn observed(self) -> Self {
+                if let Self::Unknown(v) = &self {
+                    $crate::observe::report(|| $crate::observe::Observation::UnknownEnumValue {
+                        enum_name: stringify!($name),
+                        value: v.clone(),
+                    });
+                }
+                self
+            }
+        }
+
+        impl $crate::Absent for $name {
+            /// `Unknown("")`: no value was sent.
+            fn absent() -> Self {
+                Self::Unknown(::std::string::String::new())
+            }
+            fn is_absent(&self) -> bool {
+                matches!(self, Self::Unknown(v) if v.is_empty())
+            }
         }
 
         impl ::core::convert::From<&str> for $name {
@@ -83,10 +104,10 @@ macro_rules! open_enum {
                         f.write_str(concat!("a ", stringify!($name), " string"))
                     }
                     fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::core::result::Result<$name, E> {
-                        Ok($name::from(v))
+                        Ok($name::from(v).observed())
                     }
                     fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::core::result::Result<$name, E> {
-                        Ok($name::from(v))
+                        Ok($name::from(v).observed())
                     }
                 }
                 d.deserialize_str(V)

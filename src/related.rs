@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Model;
 use crate::model::RecordId;
+use crate::observe::{self, Observation};
+use crate::raw_json::{RawSink, deserialize_raw};
 
 /// A related record as a response carries it: by id, or embedded in full
 /// when the request asked for it with `include[]`.
@@ -80,15 +82,81 @@ impl<T: Model> Serialize for Related<T> {
     }
 }
 
-struct RelatedVisitor<T>(PhantomData<T>);
+/// Reads a relation in one pass from its raw JSON text: an id is parsed in
+/// place (no allocation for a UUID or an integer); an embedded record that
+/// does not decode falls back to its `id`, and the failure is reported to
+/// [`observe`](crate::observe) instead of failing the record around it.
+struct RelatedSink<T>(PhantomData<T>);
 
-impl<T: Model> RelatedVisitor<T> {
-    fn parse_id<E: de::Error>(s: &str) -> Result<Related<T>, E> {
-        s.parse::<T::Id>()
-            .map(Related::Id)
-            .map_err(|_| E::custom(format_args!("{s:?} is not a valid {} id", T::META.name)))
+fn parse_id<T: Model, E: de::Error>(s: &str) -> Result<Related<T>, E> {
+    s.parse::<T::Id>()
+        .map(Related::Id)
+        .map_err(|_| E::custom(format_args!("{s:?} is not a valid {} id", T::META.name)))
+}
+
+/// An embedded record; one that does not decode falls back to its id.
+fn embedded<T: Model, E: de::Error>(text: &str) -> Result<Related<T>, E> {
+    let checkpoint = observe::checkpoint();
+    let err = match serde_json::from_str::<T>(text) {
+        Ok(o) => return Ok(Related::Object(Box::new(o))),
+        Err(e) => e,
+    };
+    // what decoding the abandoned record noticed does not describe the result
+    observe::rollback(checkpoint);
+    #[derive(Deserialize)]
+    struct IdOnly<I> {
+        id: I,
+    }
+    match serde_json::from_str::<IdOnly<T::Id>>(text) {
+        Ok(IdOnly { id }) => {
+            observe::report(|| Observation::EmbeddedFallback {
+                model: T::META.name,
+                id: id.to_string(),
+                error: err.to_string(),
+            });
+            Ok(Related::Id(id))
+        }
+        Err(_) => Err(E::custom(format_args!(
+            "the embedded {} record does not decode ({err}) and has no usable `id`",
+            T::META.name
+        ))),
     }
 }
+
+impl<'de, T: Model> RawSink<'de> for RelatedSink<T> {
+    type Value = Related<T>;
+
+    fn expecting(&self) -> &'static str {
+        "an id or an embedded record"
+    }
+
+    fn raw<E: de::Error>(self, text: &str) -> Result<Related<T>, E> {
+        match text.as_bytes().first() {
+            Some(b'"') => {
+                let inner = &text[1..text.len().saturating_sub(1).max(1)];
+                if inner.contains('\\') {
+                    let s: String = serde_json::from_str(text).map_err(E::custom)?;
+                    parse_id(&s)
+                } else {
+                    parse_id(inner)
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => parse_id(text),
+            Some(b'{') => embedded(text),
+            _ => Err(E::invalid_type(
+                crate::number::unexpected(text),
+                &"an id or an embedded record",
+            )),
+        }
+    }
+
+    fn fallback<D: Deserializer<'de>>(self, d: D) -> Result<Related<T>, D::Error> {
+        d.deserialize_any(RelatedVisitor(PhantomData))
+    }
+}
+
+/// The ordinary reading, for deserializers other than serde_json's.
+struct RelatedVisitor<T>(PhantomData<T>);
 
 impl<'de, T: Model> Visitor<'de> for RelatedVisitor<T> {
     type Value = Related<T>;
@@ -103,15 +171,15 @@ impl<'de, T: Model> Visitor<'de> for RelatedVisitor<T> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Self::parse_id(v)
+        parse_id(v)
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Self::parse_id(&v.to_string())
+        parse_id(&v.to_string())
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Self::parse_id(&v.to_string())
+        parse_id(&v.to_string())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -122,7 +190,20 @@ impl<'de, T: Model> Visitor<'de> for RelatedVisitor<T> {
 
 impl<'de, T: Model> Deserialize<'de> for Related<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RelatedVisitor(PhantomData))
+        deserialize_raw(d, RelatedSink(PhantomData))
+    }
+}
+
+impl<T: Model> crate::Absent for Related<T>
+where
+    T::Id: crate::Absent,
+{
+    /// The nil id.
+    fn absent() -> Self {
+        Related::Id(<T::Id as crate::Absent>::absent())
+    }
+    fn is_absent(&self) -> bool {
+        matches!(self, Related::Id(id) if id.is_absent())
     }
 }
 

@@ -52,10 +52,58 @@ pub trait Validate: Serialize {
 
     /// Check everything the types cannot; every problem is reported with its JSON path.
     fn validate(&self) -> Result<(), InvalidInput> {
-        let v = serde_json::to_value(self)
+        let v = checkable_value(self)
             .map_err(|e| InvalidInput::one("", format!("cannot serialize the body: {e}")))?;
         check_body(Self::MODEL, Self::SHAPE, &v, Mode::Client)
     }
+}
+
+/// A body as a [`serde_json::Value`] to check. A number beyond `f64`'s range
+/// (a [`Number`](crate::Number) kept from a response), which `Value` cannot
+/// hold, is checked as `±f64::MAX`: it is still a number, and beyond every
+/// bound the schema sets.
+fn checkable_value<T: Serialize + ?Sized>(body: &T) -> Result<Value, serde_json::Error> {
+    match serde_json::to_value(body) {
+        Ok(v) => Ok(v),
+        Err(first) => match serde_json::to_string(body) {
+            Ok(text) => lenient_value(&text),
+            Err(_) => Err(first),
+        },
+    }
+}
+
+fn lenient_value(text: &str) -> Result<Value, serde_json::Error> {
+    use serde_json::value::RawValue;
+    let raw: &RawValue = serde_json::from_str(text)?;
+    let t = raw.get();
+    Ok(match t.as_bytes().first() {
+        Some(b'{') => {
+            let m: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(t)?;
+            Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| Ok((k, lenient_value(v.get())?)))
+                    .collect::<Result<_, serde_json::Error>>()?,
+            )
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(t)?;
+            Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| lenient_value(v.get()))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Some(b'-' | b'0'..=b'9') => serde_json::from_str(t).unwrap_or_else(|_| {
+            let max = if t.starts_with('-') {
+                -f64::MAX
+            } else {
+                f64::MAX
+            };
+            Value::from(max)
+        }),
+        _ => serde_json::from_str(t)?,
+    })
 }
 
 /// The spec (without prose) as embedded at build time.

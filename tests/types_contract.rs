@@ -29,11 +29,16 @@ fn session_json() -> serde_json::Value {
 }
 
 #[test]
-fn unknown_fields_are_ignored() {
+fn unknown_fields_are_kept_and_written_back() {
     let mut v = session_json();
     v["a_field_from_the_future"] = json!({"x": 1});
-    let s: Session = serde_json::from_value(v).unwrap();
+    let s: Session = serde_json::from_value(v.clone()).unwrap();
     assert_eq!(s.name, "s1");
+    assert_eq!(
+        s.unknown.value("a_field_from_the_future"),
+        Some(json!({"x": 1}))
+    );
+    assert_eq!(serde_json::to_value(&s).unwrap(), v);
 }
 
 #[test]
@@ -153,10 +158,10 @@ fn patch_distinguishes_absent_from_null() {
 #[test]
 fn validation_names_fields_before_sending() {
     let mut s = NewSession::new("x".repeat(101), vec![]);
-    s.download_links = vec![DownloadLink {
-        repository: DownloadLinkRepository::GitHub,
-        url: "github.com/no-scheme".into(),
-    }];
+    s.download_links = vec![DownloadLink::new(
+        DownloadLinkRepository::GitHub,
+        "github.com/no-scheme".into(),
+    )];
     let mut extra = serde_json::Map::new();
     extra.insert("1bad".into(), json!("v"));
     s.extra_fields = serde_json::from_value(serde_json::Value::Object(extra)).unwrap();
