@@ -37,6 +37,7 @@ use super::cursor::{Cursor, CursorError, PageReq, Walk};
 use super::decode::{self, Includes, Scanned, Sideloads};
 use super::{Auth, Client, Error, Request};
 use crate::error::{DecodeError, InvalidInput};
+use crate::observe::{self, Observation};
 use crate::query::{Filter, ListQuery, MAX_LIMIT, QueryValue, RawFilter, SortKey};
 use crate::{Model, Portal};
 
@@ -102,6 +103,10 @@ pub struct Page<R> {
     /// `meta`, if the server sent it (dynamic-rest: `page`, `per_page`,
     /// `total_results`, `total_pages` or `more_pages`).
     pub meta: Option<serde_json::Map<String, Value>>,
+    /// What decoding the page noticed without failing (each once): fields the
+    /// schema does not know, documented fields that were absent, embedded
+    /// records that fell back to their id, values the schema does not list.
+    pub observations: Vec<Observation>,
 }
 
 impl<R> Page<R> {
@@ -190,6 +195,7 @@ impl<R> Page<R> {
             next_present: false,
             previous: None,
             meta: None,
+            observations: Vec::new(),
         }
     }
 }
@@ -204,6 +210,9 @@ pub struct Records<R> {
     pub records: Vec<R>,
     /// The records that could not be decoded.
     pub undecoded: Vec<UndecodedRecord>,
+    /// What decoding noticed without failing, each once (at most
+    /// [`observe::LIMIT`](crate::observe::LIMIT)).
+    pub observations: Vec<Observation>,
 }
 
 impl<R> Records<R> {
@@ -235,6 +244,29 @@ impl<'a, R> IntoIterator for &'a Records<R> {
     fn into_iter(self) -> Self::IntoIter {
         self.records.iter()
     }
+}
+
+/// Add observations to a list, each once, at most [`observe::LIMIT`];
+/// embedded records that fell back to their id are also logged.
+pub(crate) fn note(mut to: Vec<Observation>, seen: Vec<Observation>) -> Vec<Observation> {
+    for o in seen {
+        if to.len() >= observe::LIMIT {
+            break;
+        }
+        if to.contains(&o) {
+            continue;
+        }
+        if let Observation::EmbeddedFallback { model, id, error } = &o {
+            tracing::warn!(
+                model,
+                id,
+                error,
+                "an included record did not decode; its id is kept"
+            );
+        }
+        to.push(o);
+    }
+    to
 }
 
 /// Decode one record's text (`at`: its JSON path, for errors).
@@ -352,23 +384,57 @@ impl<R: Send + 'static> Source<R> {
         limit: Option<u32>,
         style: PageStyle,
     ) -> (Page<R>, Vec<Option<u64>>) {
-        let side = if self.includes.is_empty() {
-            Sideloads::default()
-        } else {
-            Sideloads::new(&f.body, &f.scanned, Some((self.key, &f.scanned.records)))
-        };
         let mut page = Page::empty(offset, limit, style);
-        page.records.reserve(take.len());
-        let mut keys = Vec::with_capacity(take.len());
-        for (k, i) in take.clone().enumerate() {
+        let keys = decode_into(
+            &mut page,
+            f,
+            take,
+            Decoding {
+                key: self.key,
+                decode: self.decode,
+                key_of: self.key_of,
+                includes: &self.includes,
+            },
+        );
+        (page, keys)
+    }
+}
+
+/// How the records of a page are decoded.
+struct Decoding<'a, R> {
+    key: &'static str,
+    decode: DecodeFn<R>,
+    key_of: KeyFn<R>,
+    includes: &'a Includes,
+}
+
+/// Decode the records `take` of a fetched answer into `page` (whose offset
+/// is the absolute index of the first), with the answer's facts and what
+/// decoding noticed; returns the records' identities.
+fn decode_into<R>(
+    page: &mut Page<R>,
+    f: &Fetched,
+    take: Range<usize>,
+    how: Decoding<'_, R>,
+) -> Vec<Option<u64>> {
+    let side = if how.includes.is_empty() {
+        Sideloads::default()
+    } else {
+        Sideloads::new(&f.body, &f.scanned, Some((how.key, &f.scanned.records)))
+    };
+    page.records.reserve(take.len());
+    let mut keys = Vec::with_capacity(take.len());
+    let offset = page.offset;
+    let ((), seen) = observe::collect(|| {
+        for (k, i) in take.enumerate() {
             let Some(r) = f.scanned.records.get(i) else {
                 break;
             };
             let text = decode::text(&f.body, r.clone());
-            let at = format!("{}[{i}]", self.key);
-            match (self.decode)(text, &at, &self.includes, &side) {
+            let at = format!("{}[{i}]", how.key);
+            match (how.decode)(text, &at, how.includes, &side) {
                 Ok(rec) => {
-                    keys.push((self.key_of)(&rec, text));
+                    keys.push((how.key_of)(&rec, text));
                     page.records.push(rec);
                 }
                 Err((error, merged)) => page.undecoded.push(UndecodedRecord {
@@ -379,14 +445,15 @@ impl<R: Send + 'static> Source<R> {
                 }),
             }
         }
-        let facts = &f.scanned.facts;
-        page.count = facts.count;
-        page.next_present = facts.next.is_some();
-        page.next = facts.next.clone().flatten();
-        page.previous = f.scanned.previous.clone();
-        page.meta = f.scanned.meta.clone();
-        (page, keys)
-    }
+    });
+    page.observations = note(std::mem::take(&mut page.observations), seen);
+    let facts = &f.scanned.facts;
+    page.count = facts.count;
+    page.next_present = facts.next.is_some();
+    page.next = facts.next.clone().flatten();
+    page.previous = f.scanned.previous.clone();
+    page.meta = f.scanned.meta.clone();
+    keys
 }
 
 /// A spawned task that is cancelled when dropped.
@@ -640,6 +707,7 @@ pub(crate) async fn window<R: Send + Sync + 'static>(
             Some(o) => {
                 o.records.extend(p.records);
                 o.undecoded.extend(p.undecoded);
+                o.observations = note(std::mem::take(&mut o.observations), p.observations);
                 o.next = p.next;
                 o.next_present = p.next_present;
                 o.count = p.count.or(o.count);
@@ -656,31 +724,23 @@ pub(crate) async fn window<R: Send + Sync + 'static>(
 /// Decode a whole list body, without includes (see [`super::decode_page`]).
 pub(crate) fn decode_body<M: Model>(body: &[u8]) -> Result<Page<M>, DecodeError> {
     let scanned = decode::scan_list(body, None, M::META.many)?;
+    let mut page = Page::empty(0, None, style_of(&scanned));
+    let take = 0..scanned.records.len();
     let f = Fetched {
         body: Bytes::copy_from_slice(body),
         scanned,
     };
-    let src_decode = model_decoder::<M>();
-    let side = Sideloads::default();
-    let none = Includes::default();
-    let mut page = Page::empty(0, None, style_of(&f.scanned));
-    for (i, r) in f.scanned.records.iter().enumerate() {
-        let text = decode::text(&f.body, r.clone());
-        match src_decode(text, &format!("{}[{i}]", M::META.many), &none, &side) {
-            Ok(m) => page.records.push(m),
-            Err((error, _)) => page.undecoded.push(UndecodedRecord {
-                index: i as u64,
-                id: decode::raw_id(text),
-                raw: text.to_string(),
-                error,
-            }),
-        }
-    }
-    page.count = f.scanned.facts.count;
-    page.next_present = f.scanned.facts.next.is_some();
-    page.next = f.scanned.facts.next.clone().flatten();
-    page.previous = f.scanned.previous.clone();
-    page.meta = f.scanned.meta.clone();
+    decode_into(
+        &mut page,
+        &f,
+        take,
+        Decoding {
+            key: M::META.many,
+            decode: model_decoder::<M>(),
+            key_of: model_key::<M>(),
+            includes: &Includes::default(),
+        },
+    );
     Ok(page)
 }
 
@@ -730,11 +790,13 @@ pub(crate) async fn collect<R: Send + 'static>(
     let mut out = Records {
         records: Vec::new(),
         undecoded: Vec::new(),
+        observations: Vec::new(),
     };
     while let Some(p) = pages.next().await {
         let p = p?;
         out.records.extend(p.records);
         out.undecoded.extend(p.undecoded);
+        out.observations = note(std::mem::take(&mut out.observations), p.observations);
     }
     Ok(out)
 }

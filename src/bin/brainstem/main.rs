@@ -17,7 +17,7 @@ use brainstem::client::{Client, ClientBuilder, LoginOptions, Saved};
 use brainstem::meta::ModelMeta;
 use brainstem::query::ListQuery;
 use brainstem::validate::Validate;
-use brainstem::{Model, ModelVisitor, Portal};
+use brainstem::{Model, ModelVisitor, Portal, RawJson};
 use clap::{CommandFactory, Parser};
 use futures::StreamExt;
 use futures::future::LocalBoxFuture;
@@ -71,9 +71,10 @@ impl CliError {
 
 /// An undecoded record, for output: its JSON as received (with a warning on
 /// standard error, so nothing the server sent is hidden).
-fn undecoded_json(u: &brainstem::client::UndecodedRecord) -> Value {
+fn undecoded_json(u: &brainstem::client::UndecodedRecord) -> RawJson {
     eprintln!("warning: {u}; it is printed as received");
-    u.json().unwrap_or_else(|| Value::String(u.raw.clone()))
+    RawJson::new(u.raw.clone())
+        .unwrap_or_else(|_| RawJson::from_value(&Value::String(u.raw.clone())))
 }
 
 impl From<brainstem::InvalidInput> for CliError {
@@ -152,7 +153,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Format::Json => out.document(&json!({ "models": models }))?,
                 Format::Ndjson => {
                     for m in &models {
-                        out.ndjson(m)?;
+                        out.ndjson_value(m)?;
                     }
                 }
                 _ => {
@@ -397,6 +398,14 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// A record's exact JSON text.
+fn to_raw<T: serde::Serialize>(v: &T) -> RawJson {
+    RawJson::from_serialize(v).unwrap_or_else(|e| {
+        eprintln!("warning: a record could not be written as JSON: {e}");
+        RawJson::null()
+    })
+}
+
 struct SchemaOf;
 
 impl ModelVisitor for SchemaOf {
@@ -438,7 +447,7 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
                     get = get.include(inc);
                 }
                 let rec = get.send().await?;
-                out.one(meta, meta.one, to_json(&rec))?;
+                out.one(meta, meta.one, to_raw(&rec))?;
                 return Ok(());
             }
             let mut q = ListQuery::new();
@@ -460,7 +469,7 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
                 let records = page
                     .items()
                     .into_iter()
-                    .map(|i| i.map_or_else(undecoded_json, to_json))
+                    .map(|i| i.map_or_else(undecoded_json, to_raw))
                     .collect();
                 out.page(meta, meta.many, records, page.total())?;
                 return Ok(());
@@ -489,13 +498,9 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
                 for item in page.items() {
                     match item {
                         // as received, even what a JSON value cannot hold
-                        Err(u) if streaming => {
-                            eprintln!("warning: {u}; it is printed as received");
-                            // one line: raw newlines can only be whitespace in JSON
-                            out.message(&u.raw.replace(['\n', '\r'], " "))?;
-                        }
-                        Ok(r) if streaming => out.ndjson(&to_json(r))?,
-                        Ok(r) => all.push(to_json(r)),
+                        Ok(r) if streaming => out.ndjson(&to_raw(r))?,
+                        Err(u) if streaming => out.ndjson(&undecoded_json(u))?,
+                        Ok(r) => all.push(to_raw(r)),
                         Err(u) => all.push(undecoded_json(u)),
                     }
                 }
@@ -617,10 +622,10 @@ impl<'a> ModelVisitor for SaveCmd<'a> {
             };
             let saved = saved.map_err(|e| CliError::from_write(e, out))?;
             match saved {
-                Saved::Applied(rec) => out.one(meta, meta.one, to_json(&rec))?,
+                Saved::Applied(rec) => out.one(meta, meta.one, to_raw(&rec))?,
                 Saved::PendingApproval(a) => {
                     let key = meta.approval.as_ref().map(|a| a.one).unwrap_or(meta.one);
-                    out.one(meta, key, to_json(&a))?;
+                    out.one(meta, key, to_raw(&a))?;
                     eprintln!(
                         "note: {} changes go through approval; the change is pending",
                         meta.name

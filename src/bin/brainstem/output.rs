@@ -1,7 +1,12 @@
 //! Printing records: JSON envelopes, NDJSON, tables and CSV.
+//!
+//! Records reach the output as their exact JSON text ([`RawJson`]), so JSON
+//! and NDJSON print every value as the server sent it (a number beyond what
+//! a `serde_json::Value` holds included); only tables and CSV read values.
 
 use std::io::{IsTerminal, Write};
 
+use brainstem::RawJson;
 use brainstem::meta::{FieldKind, ModelMeta};
 use serde_json::Value;
 
@@ -38,14 +43,46 @@ impl Output {
         writeln!(self.out)
     }
 
-    /// One record (detail, create, change).
-    pub fn one(&mut self, meta: &ModelMeta, key: &str, record: Value) -> std::io::Result<()> {
-        match self.format {
-            Format::Json => {
-                let mut env = serde_json::Map::new();
-                env.insert(key.to_string(), record);
-                self.json(&Value::Object(env))
+    /// JSON text, indented on a terminal (tokens are kept as they are).
+    fn text(&mut self, text: &str) -> std::io::Result<()> {
+        if self.pretty {
+            writeln!(self.out, "{}", indent(text))
+        } else {
+            writeln!(self.out, "{text}")
+        }
+    }
+
+    /// `{"<key>": <value>, ...}` as text.
+    fn envelope(entries: &[(&str, String)]) -> String {
+        let mut out = String::from("{");
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
             }
+            out.push_str(&serde_json::to_string(k).unwrap_or_default());
+            out.push(':');
+            out.push_str(v);
+        }
+        out.push('}');
+        out
+    }
+
+    fn list(records: &[RawJson]) -> String {
+        let mut out = String::from("[");
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(r.get());
+        }
+        out.push(']');
+        out
+    }
+
+    /// One record (detail, create, change).
+    pub fn one(&mut self, meta: &ModelMeta, key: &str, record: RawJson) -> std::io::Result<()> {
+        match self.format {
+            Format::Json => self.text(&Self::envelope(&[(key, record.get().to_string())])),
             _ => self.many(meta, key, vec![record]),
         }
     }
@@ -55,22 +92,18 @@ impl Output {
         &mut self,
         meta: &ModelMeta,
         key: &str,
-        records: Vec<Value>,
+        records: Vec<RawJson>,
     ) -> std::io::Result<()> {
         match self.format {
-            Format::Json => {
-                let mut env = serde_json::Map::new();
-                env.insert(key.to_string(), Value::Array(records));
-                self.json(&Value::Object(env))
-            }
+            Format::Json => self.text(&Self::envelope(&[(key, Self::list(&records))])),
             Format::Ndjson => {
                 for r in &records {
                     self.ndjson(r)?;
                 }
                 Ok(())
             }
-            Format::Table => self.table(meta, &records),
-            Format::Csv => self.csv(meta, &records),
+            Format::Table => self.table(meta, &values(&records)),
+            Format::Csv => self.csv(meta, &values(&records)),
         }
     }
 
@@ -80,22 +113,27 @@ impl Output {
         &mut self,
         meta: &ModelMeta,
         key: &str,
-        records: Vec<Value>,
+        records: Vec<RawJson>,
         total: Option<u64>,
     ) -> std::io::Result<()> {
         match (self.format, total) {
-            (Format::Json, Some(total)) => {
-                let mut env = serde_json::Map::new();
-                env.insert(key.to_string(), Value::Array(records));
-                env.insert("count".to_string(), total.into());
-                self.json(&Value::Object(env))
-            }
+            (Format::Json, Some(total)) => self.text(&Self::envelope(&[
+                (key, Self::list(&records)),
+                ("count", total.to_string()),
+            ])),
             _ => self.many(meta, key, records),
         }
     }
 
     /// One NDJSON line (for streaming as pages arrive).
-    pub fn ndjson(&mut self, record: &Value) -> std::io::Result<()> {
+    pub fn ndjson(&mut self, record: &RawJson) -> std::io::Result<()> {
+        // one line: a raw newline can only be whitespace in JSON
+        writeln!(self.out, "{}", record.get().replace(['\n', '\r'], " "))?;
+        self.out.flush()
+    }
+
+    /// One NDJSON line of a JSON value.
+    pub fn ndjson_value(&mut self, record: &Value) -> std::io::Result<()> {
         serde_json::to_writer(&mut self.out, record)?;
         writeln!(self.out)?;
         self.out.flush()
@@ -208,5 +246,90 @@ impl Output {
             writeln!(self.out, "{}", cells.join(","))?;
         }
         Ok(())
+    }
+}
+
+/// Records as JSON values, for tables and CSV (a value a `Value` cannot hold
+/// shows as its text).
+fn values(records: &[RawJson]) -> Vec<Value> {
+    records
+        .iter()
+        .map(|r| {
+            r.value()
+                .unwrap_or_else(|| Value::String(r.get().to_string()))
+        })
+        .collect()
+}
+
+/// Indent JSON text two spaces per level, keeping every token as it is.
+pub fn indent(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = text.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                // an empty container stays on one line
+                while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                    chars.next();
+                }
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    out.push(chars.next().unwrap_or(']'));
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn indent_keeps_tokens() {
+        let text = r#"{"a": [1, 12.50, 1e400], "b": {}, "c": "x, {y}: \"z\"", "d": []}"#;
+        let pretty = super::indent(text);
+        assert_eq!(
+            pretty,
+            "{\n  \"a\": [\n    1,\n    12.50,\n    1e400\n  ],\n  \"b\": {},\n  \"c\": \"x, {y}: \\\"z\\\"\",\n  \"d\": []\n}"
+        );
     }
 }
