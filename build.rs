@@ -1,9 +1,6 @@
 //! Generates the typed API from `schema/brainstem.openapi.json` into `OUT_DIR`.
-//! The generator lives in `codegen/`; see its module docs.
-
-#[path = "codegen/mod.rs"]
-mod codegen;
+//! The generator is the `brainstem-codegen` crate; see its docs.
 
 fn main() {
-    codegen::run();
+    brainstem_codegen::run();
 }

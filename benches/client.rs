@@ -7,7 +7,7 @@
 //!   pages without decoding.
 //!
 //! ```text
-//! cargo bench --features server --bench client
+//! cargo bench --bench client
 //! ```
 //!
 //! The ratios (targets: sequential within 1.25x of the floor, concurrent at
@@ -20,8 +20,8 @@
 use std::time::{Duration, Instant};
 
 use brainstem::client::{Client, decode_page};
-use brainstem::server::{MockOptions, MockServer};
 use brainstem::types::Session;
+use brainstem_mock::{MockOptions, MockServer};
 use criterion::{BenchmarkId, Criterion, Throughput};
 
 const RECORDS: u64 = 10_000;
@@ -260,7 +260,7 @@ fn main() {
     eprintln!("stand-in server seeded in {:?}", started.elapsed());
     let page_len = bench_decode(&mut c, &srv, &rt);
     bench_all(&mut c, &srv, &rt, "all_10k");
-    srv.set_knobs(brainstem::server::ListKnobs {
+    srv.set_knobs(brainstem_mock::ListKnobs {
         latency_ms: 2,
         ..Default::default()
     });

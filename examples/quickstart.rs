@@ -2,7 +2,7 @@
 //! private records, filter, sort, create, update and delete.
 //!
 //! ```text
-//! cargo run --features server --example quickstart
+//! cargo run --example quickstart
 //! ```
 //!
 //! With no configuration it starts the stand-in BrainSTEM server in this
@@ -44,7 +44,7 @@ async fn run() -> Result<(), Error> {
         };
         (client, project)
     } else {
-        let srv = brainstem::server::MockServer::start().await;
+        let srv = brainstem_mock::MockServer::start().await;
         println!(
             "No BRAINSTEM_URL set: running against the stand-in server at {}",
             srv.url()

@@ -4,6 +4,74 @@
 
 #[allow(unused_imports)]
 use crate::types;
+/// The dynamic-rest filter lookups a field of `kind` accepts (`""` is
+/// the exact match): the rule every `FieldMeta::lookups` and filter enum
+/// was generated from.
+pub fn filter_lookups(
+    kind: crate::meta::FieldKind,
+    many: bool,
+    related: bool,
+) -> &'static [&'static str] {
+    match (kind, many, related) {
+        (crate::meta::FieldKind::Uuid, false, false) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Uuid, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Uuid, true, false) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Uuid, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Text, false, false) => {
+            &[
+                "",
+                "iexact",
+                "contains",
+                "icontains",
+                "startswith",
+                "istartswith",
+                "endswith",
+                "iendswith",
+                "in",
+                "isnull",
+            ]
+        }
+        (crate::meta::FieldKind::Text, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Text, true, false) => &["", "in"],
+        (crate::meta::FieldKind::Text, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Choice, false, false) => &["", "in"],
+        (crate::meta::FieldKind::Choice, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Choice, true, false) => &["", "in"],
+        (crate::meta::FieldKind::Choice, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Integer, false, false) => {
+            &["", "gt", "gte", "lt", "lte", "range", "in", "isnull"]
+        }
+        (crate::meta::FieldKind::Integer, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Integer, true, false) => &["", "in"],
+        (crate::meta::FieldKind::Integer, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Number, false, false) => {
+            &["", "gt", "gte", "lt", "lte", "range", "in", "isnull"]
+        }
+        (crate::meta::FieldKind::Number, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Number, true, false) => &["", "in"],
+        (crate::meta::FieldKind::Number, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Date, false, false) => {
+            &["", "gt", "gte", "lt", "lte", "range", "in", "isnull"]
+        }
+        (crate::meta::FieldKind::Date, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Date, true, false) => &["", "in"],
+        (crate::meta::FieldKind::Date, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::DateTime, false, false) => {
+            &["", "gt", "gte", "lt", "lte", "range", "in", "isnull"]
+        }
+        (crate::meta::FieldKind::DateTime, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::DateTime, true, false) => &["", "in"],
+        (crate::meta::FieldKind::DateTime, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Boolean, false, false) => &["", "in"],
+        (crate::meta::FieldKind::Boolean, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Boolean, true, false) => &["", "in"],
+        (crate::meta::FieldKind::Boolean, true, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Json, false, false) => &[],
+        (crate::meta::FieldKind::Json, false, true) => &["", "in", "isnull"],
+        (crate::meta::FieldKind::Json, true, false) => &[],
+        (crate::meta::FieldKind::Json, true, true) => &["", "in", "isnull"],
+    }
+}
 /// The schema version this crate was generated from (`info.version` of the spec).
 pub const SCHEMA_VERSION: &str = "1.3.0";
 /// The BrainSTEM documentation revision the spec describes.

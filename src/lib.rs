@@ -53,8 +53,6 @@ pub mod client;
 mod details_group;
 mod error;
 mod fields;
-#[allow(dead_code)]
-mod lookups;
 pub mod meta;
 mod model;
 #[doc(hidden)]
@@ -66,8 +64,6 @@ mod quantity;
 pub mod query;
 mod raw_json;
 mod related;
-#[cfg(feature = "server")]
-pub mod server;
 #[doc(hidden)]
 pub mod tolerant;
 pub mod validate;
@@ -116,7 +112,7 @@ pub mod models {
 ///
 /// The generic [`Model`]-based client is the intended interface; this layer
 /// is here for operations and shapes it does not cover.
-#[cfg(feature = "client")]
+#[cfg(feature = "raw")]
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_imports)]
 pub mod raw {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));

@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use brainstem::Related;
 use brainstem::client::{Client, PageStyle};
 use brainstem::models::SessionInclude;
-use brainstem::server::{Dialect, MockOptions, MockServer};
 use brainstem::types::{NewSession, Session};
+use brainstem_mock::{Dialect, MockOptions, MockServer};
 use futures::StreamExt;
 
 fn client(srv: &MockServer) -> Client {

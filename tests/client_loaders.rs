@@ -1,8 +1,8 @@
 //! The official Python tool's `load_<model>` helpers as typed methods generated
 //! from the spec's loader data: `client.load_session().by_name(..)`.
 
-use brainstem::server::MockServer;
 use brainstem::types::Session;
+use brainstem_mock::MockServer;
 
 #[tokio::test]
 async fn load_session_by_name_and_project() {

@@ -2,7 +2,6 @@
 //! metadata-driven create -> get -> list with a filter -> patch -> delete for
 //! every model that allows it, reads on both portals, approval queues,
 //! pagination with every knob, the device login, and the quick start's flow.
-#![cfg(feature = "server")]
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -10,8 +9,8 @@ use std::time::Duration;
 use brainstem::client::{Client, Error, LoginError, LoginOptions, Saved, TokenCache, TokenSource};
 use brainstem::meta::FieldKind;
 use brainstem::query::{FilterClause, SortField};
-use brainstem::server::{ListKnobs, MockOptions, MockServer};
 use brainstem::{Model, ModelVisitor, Portal};
+use brainstem_mock::{ListKnobs, MockOptions, MockServer};
 use serde_json::{Map, Value};
 
 fn client(srv: &MockServer) -> Client {
