@@ -1,12 +1,30 @@
 //! Command-line arguments: the official Python tool's commands and flags,
-//! plus the ones only a typed tool can offer.
+//! plus the ones only a typed tool can offer, and the two passes over the
+//! raw command line before clap reads it: [`check_utf8`] refuses an argument
+//! that is not valid UTF-8, [`normalize_args`] lets list flags take values
+//! that start with `-`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::{OsStr, OsString};
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// What `--help` shows after the options of `brainstem` itself.
+const AFTER_HELP: &str = "\
+Environment:
+  BRAINSTEM_API_TOKEN, BRAINSTEM_TOKEN  API token (when --token is not given)
+  BRAINSTEM_URL                         server (when --url is not given)
+
+Exit codes:
+  0  success
+  1  the API refused, or the server could not be reached
+  2  usage or validation error (nothing was sent)
+
+`brainstem describe MODEL` lists the filters, sort keys and includes a model accepts.";
 
 /// BrainSTEM from the command line: load, save and delete records of any
 /// model, checked against the API schema before anything is sent.
 #[derive(Debug, Parser)]
-#[command(name = "brainstem", version, about, long_about = None)]
+#[command(name = "brainstem", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -16,6 +34,7 @@ pub struct Cli {
 
 /// Flags every command takes.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// API token [default: $BRAINSTEM_API_TOKEN, $BRAINSTEM_TOKEN, or the cached token].
     #[arg(long, global = true, hide_env_values = true)]
@@ -23,10 +42,11 @@ pub struct Global {
     /// Base URL of the BrainSTEM server [default: $BRAINSTEM_URL or https://www.brainstem.org/].
     #[arg(long, global = true)]
     pub url: Option<String>,
-    /// Output format [default: pretty JSON on a terminal, compact JSON when piped].
+    /// Output format of records and `models` (`describe` and `schema` print JSON)
+    /// [default: pretty JSON on a terminal, compact JSON when piped].
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
-    /// Print the verification URL and code instead of opening a browser (login).
+    /// Print the verification URL and code instead of opening a browser (`login` only).
     #[arg(long, global = true)]
     pub headless: bool,
 }
@@ -38,9 +58,9 @@ pub enum Format {
     Json,
     /// One JSON record per line, printed as pages arrive.
     Ndjson,
-    /// An aligned text table of the scalar fields.
+    /// An aligned text table of the scalar fields (long cells cut, no color).
     Table,
-    /// Comma-separated values (nested values as JSON).
+    /// Comma-separated values with a header line (lists and objects as JSON text).
     Csv,
 }
 
@@ -62,6 +82,7 @@ impl From<PortalArg> for brainstem::Portal {
     }
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in with the browser (device authorization) and cache the token.
@@ -78,19 +99,19 @@ pub enum Command {
     Models,
     /// Show a model's fields, filters, sort keys, includes and operations.
     Describe {
-        /// Model name (`session`, `dataacquisition`, ...).
+        /// Model name (`session`, `dataacquisition`, ...; `brainstem models` lists them).
         model: String,
     },
     /// Print the JSON Schema of a model's record.
     Schema {
-        /// Model name.
+        /// Model name (`brainstem models` lists them).
         model: String,
     },
     /// Run the stand-in server on 127.0.0.1 until stopped.
     Mock(MockArgs),
     /// Print a shell completion script.
     Completions {
-        /// The shell.
+        /// The shell to write the script for.
         shell: clap_complete::Shell,
     },
 }
@@ -165,56 +186,62 @@ pub struct MockArgs {
     pub latency_ms: u64,
 }
 
+/// `brainstem load`: which records, and how many.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
     /// Model name (`session`, `project`, ...; `brainstem models` lists them).
     pub model: String,
-    /// Portal.
+    /// Portal: your own data, or data made public by its owners.
     #[arg(long, value_enum, default_value = "private")]
     pub portal: PortalArg,
-    /// Id of one record.
+    /// Id of one record (a UUID, or an integer for the few models with integer ids);
+    /// --include may add relations.
     #[arg(long)]
     pub id: Option<String>,
-    /// Filters `FIELD[.LOOKUP]=VALUE` (`-FIELD...` negates; `in`/`range` take comma-separated values).
+    /// Filters `FIELD[.LOOKUP]=VALUE`, all of which must hold (`-FIELD...` negates;
+    /// `in`/`range` take comma-separated values; `brainstem describe MODEL` lists them).
     #[arg(long, num_args = 1.., value_name = "FIELD.LOOKUP=VALUE")]
     pub filters: Vec<String>,
-    /// Sort keys; prefix with `-` for descending.
+    /// Sort keys, the first one first; prefix with `-` for descending.
     #[arg(long, num_args = 1.., value_name = "[-]FIELD")]
     pub sort: Vec<String>,
-    /// Relations to embed.
+    /// Relations to embed in each record instead of their ids.
     #[arg(long, num_args = 1.., value_name = "RELATION")]
     pub include: Vec<String>,
-    /// Page size (the API's maximum is 100).
-    #[arg(long)]
+    /// Page size (the API's maximum is 100); with --all, the size of each request.
+    #[arg(long, value_name = "N")]
     pub limit: Option<u32>,
-    /// Records to skip.
-    #[arg(long)]
+    /// Records to skip before the page starts.
+    #[arg(long, value_name = "N")]
     pub offset: Option<u64>,
-    /// Follow pagination and load every record.
+    /// Follow pagination and load every record (NDJSON prints them as pages arrive).
     #[arg(long)]
     pub all: bool,
 }
 
+/// `brainstem save`: the record and its fields.
 #[derive(Debug, Args)]
 pub struct SaveArgs {
-    /// Model name.
+    /// Model name (`brainstem models` lists them).
     pub model: String,
-    /// Portal.
+    /// Portal to write through.
     #[arg(long, value_enum, default_value = "private")]
     pub portal: PortalArg,
     /// Id of the record to change (omit to create).
     #[arg(long)]
     pub id: Option<String>,
-    /// The fields as JSON, `@file.json`, or `-` for standard input.
-    #[arg(long, allow_hyphen_values = true)]
+    /// The fields as a JSON object, `@file.json`, or `-` for standard input; checked
+    /// against the model's create (or, with --id, patch) shape before sending.
+    #[arg(long, allow_hyphen_values = true, value_name = "JSON|@FILE|-")]
     pub data: String,
 }
 
+/// `brainstem delete`: the record.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// Model name.
+    /// Model name (`brainstem models` lists them).
     pub model: String,
-    /// Portal.
+    /// Portal to write through.
     #[arg(long, value_enum, default_value = "private")]
     pub portal: PortalArg,
     /// Id of the record to delete.
@@ -228,29 +255,29 @@ const LIST_FLAGS: [&str; 3] = ["--sort", "--filters", "--include"];
 
 /// Rewrite `--sort -name date_time` into `--sort=-name --sort=date_time` so a
 /// leading `-` is read as a value of the list flag, not as an unknown option;
-/// other arguments pass as they are.
-pub fn normalize_args(
-    args: impl IntoIterator<Item = std::ffi::OsString>,
-) -> Vec<std::ffi::OsString> {
-    let mut out: Vec<std::ffi::OsString> = Vec::new();
+/// other arguments pass as they are. Nothing is decoded: an argument that is
+/// not UTF-8 passes byte for byte (for [`check_utf8`] to name).
+pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out: Vec<OsString> = Vec::new();
     // the list flag being read, and whether it has received a value yet
     let mut list: Option<(&str, bool)> = None;
     for a in args {
-        let s = a.to_string_lossy().to_string();
-        if s.starts_with("--") {
+        if a.as_encoded_bytes().starts_with(b"--") {
             if let Some((flag, false)) = list {
                 out.push(flag.into());
             }
             list = LIST_FLAGS
                 .iter()
                 .copied()
-                .find(|f| *f == s)
+                .find(|f| a.to_str() == Some(f))
                 .map(|f| (f, false));
             if list.is_none() {
                 out.push(a);
             }
         } else if let Some((flag, _)) = list {
-            out.push(format!("{flag}={s}").into());
+            let mut value = OsString::from(format!("{flag}="));
+            value.push(&a);
+            out.push(value);
             list = Some((flag, true));
         } else {
             out.push(a);
@@ -260,4 +287,223 @@ pub fn normalize_args(
         out.push(flag.into());
     }
     out
+}
+
+/// Refuse a command line with an argument that is not valid UTF-8 (the
+/// program name aside), naming the option or positional argument it is the
+/// value of: such an argument would otherwise be sent with its bad bytes
+/// replaced by U+FFFD, a value the user never typed.
+///
+/// The argument is named by clap itself: the command line is parsed once
+/// more with every value read as an `OsString` and nothing required, and the
+/// argument whose raw value is the bad one is reported. Where that parse
+/// fails too (a misspelt subcommand or option), the argument is named by its
+/// position.
+pub fn check_utf8(args: &[OsString]) -> Result<(), String> {
+    let Some((position, bad)) = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, a)| a.to_str().is_none())
+    else {
+        return Ok(());
+    };
+    let command = lenient(Cli::command());
+    let name = command
+        .clone()
+        .try_get_matches_from(normalize_args(args.iter().cloned()))
+        .ok()
+        .and_then(|m| name_of(&command, &m, bad))
+        .unwrap_or_else(|| format!("argument {position}"));
+    Err(format!(
+        "{name} is not valid UTF-8: {bad:?}; nothing was sent"
+    ))
+}
+
+/// The command with every value read as raw bytes and nothing required, so
+/// any command line whose only fault is its encoding parses.
+fn lenient(command: clap::Command) -> clap::Command {
+    command
+        .subcommand_required(false)
+        .arg_required_else_help(false)
+        .mut_args(|a| {
+            let takes_values = a.get_action().takes_values();
+            let a = a.required(false);
+            if takes_values {
+                a.value_parser(clap::value_parser!(OsString))
+            } else {
+                a
+            }
+        })
+        .mut_subcommands(lenient)
+}
+
+/// The argument (`--filters`, `<MODEL>`) one of whose values is `bad` (or
+/// is in `bad`, given as `--filters=VALUE`), searched through the
+/// subcommands that were parsed.
+fn name_of(command: &clap::Command, matches: &clap::ArgMatches, bad: &OsStr) -> Option<String> {
+    for arg in command.get_arguments() {
+        let Ok(Some(mut values)) = matches.try_get_raw(arg.get_id().as_str()) else {
+            continue;
+        };
+        // the value alone, or `--long=value` as one argument
+        let joined = |v: &OsStr| {
+            arg.get_long().is_some_and(|long| {
+                let mut whole = OsString::from(format!("--{long}="));
+                whole.push(v);
+                whole == bad
+            })
+        };
+        if values.any(|v| v == bad || joined(v)) {
+            return Some(match arg.get_long() {
+                Some(long) => format!("the value of --{long}"),
+                None => format!(
+                    "<{}>",
+                    arg.get_value_names()
+                        .and_then(|n| n.first())
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase())
+                ),
+            });
+        }
+    }
+    let (name, sub) = matches.subcommand()?;
+    name_of(command.find_subcommand(name)?, sub, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every command and every argument says what it is for.
+    #[test]
+    fn help_texts_are_complete() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let builtin = matches!(a.get_id().as_str(), "help" | "version");
+                if !builtin && a.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    missing.push(format!("{path} {}", a.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(path.clone());
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        let mut cmd = Cli::command();
+        cmd.build();
+        assert!(cmd.get_about().is_some());
+        walk(&cmd, "brainstem", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+        let help = cmd.render_long_help().to_string();
+        for needed in [
+            "BRAINSTEM_URL",
+            "BRAINSTEM_API_TOKEN",
+            "Exit codes",
+            "Global options",
+        ] {
+            assert!(help.contains(needed), "{needed} in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn list_flags_take_values_that_start_with_a_dash() {
+        assert_eq!(
+            normalize_args(os(&[
+                "brainstem",
+                "load",
+                "x",
+                "--sort",
+                "-name",
+                "id",
+                "--all"
+            ])),
+            os(&[
+                "brainstem",
+                "load",
+                "x",
+                "--sort=-name",
+                "--sort=id",
+                "--all"
+            ])
+        );
+        // a list flag with no value is left for clap to refuse
+        assert_eq!(
+            normalize_args(os(&["brainstem", "load", "x", "--filters"])),
+            os(&["brainstem", "load", "x", "--filters"])
+        );
+    }
+
+    #[test]
+    fn valid_utf8_passes() {
+        assert_eq!(
+            check_utf8(&os(&[
+                "brainstem",
+                "load",
+                "session",
+                "--filters",
+                "name=ü"
+            ])),
+            Ok(())
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn invalid_utf8_is_refused_naming_the_argument() {
+        use std::os::unix::ffi::OsStrExt;
+        let bad = |bytes: &[u8]| OsStr::from_bytes(bytes).to_os_string();
+        let check = |args: Vec<OsString>| check_utf8(&args).unwrap_err();
+        let mut args = os(&["brainstem", "load", "session", "--filters", "a=1"]);
+        args.push(bad(b"name=\xff\xfe"));
+        let e = check(args);
+        assert!(
+            e.starts_with("the value of --filters is not valid UTF-8"),
+            "{e}"
+        );
+        assert!(
+            e.contains(r"\xFF\xFE") && e.contains("nothing was sent"),
+            "{e}"
+        );
+
+        let mut args = os(&["brainstem", "load", "session"]);
+        args.push(bad(b"--filters=name=\xff"));
+        assert!(check(args).starts_with("the value of --filters "));
+
+        let mut args = os(&["brainstem", "load"]);
+        args.push(bad(b"sess\xffion"));
+        assert!(check(args).starts_with("<MODEL> "));
+
+        // global flags, flags whose values clap would parse into numbers or choices
+        for flag in ["--token", "--format", "--limit", "--sort", "--portal"] {
+            let mut args = os(&["brainstem", "load", "session", flag]);
+            args.push(bad(b"\xff"));
+            let e = check(args);
+            assert!(e.starts_with(&format!("the value of {flag} ")), "{e}");
+        }
+        let mut args = os(&["brainstem", "save", "session", "--data"]);
+        args.push(bad(b"{\"name\":\"\xff\"}"));
+        assert!(check(args).starts_with("the value of --data "));
+        let mut args = os(&["brainstem", "mock", "--defer"]);
+        args.push(bad(b"session.\xff"));
+        assert!(check(args).starts_with("the value of --defer "));
+
+        // what clap cannot place is named by its position
+        let mut args = os(&["brainstem"]);
+        args.push(bad(b"lo\xffad"));
+        assert!(check(args).starts_with("argument 1 "));
+    }
 }

@@ -93,7 +93,12 @@ impl From<std::io::Error> for CliError {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(args::normalize_args(std::env::args_os()));
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(message) = args::check_utf8(&raw) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse_from(args::normalize_args(raw));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -156,15 +161,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                         out.ndjson_value(m)?;
                     }
                 }
-                _ => {
-                    for m in &models {
-                        out.message(&format!(
-                            "{:<38} {:<20} {}",
-                            m["model"].as_str().unwrap_or_default(),
-                            m["app"].as_str().unwrap_or_default(),
-                            m["type"].as_str().unwrap_or_default()
-                        ))?;
-                    }
+                Format::Table | Format::Csv => {
+                    const COLUMNS: [&str; 5] =
+                        ["model", "app", "type", "approval_gated", "description"];
+                    let rows: Vec<Vec<Value>> = models
+                        .iter()
+                        .map(|m| COLUMNS.iter().map(|c| m[*c].clone()).collect())
+                        .collect();
+                    out.rows(&COLUMNS, &rows)?;
                 }
             }
         }

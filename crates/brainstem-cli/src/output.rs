@@ -3,12 +3,22 @@
 //! Records reach the output as their exact JSON text ([`RawJson`]), so JSON
 //! and NDJSON print every value as the server sent it (a number beyond what
 //! a `serde_json::Value` holds included); only tables and CSV read values.
+//!
+//! Tables and CSV share one column order: the model's fields in metadata
+//! order, then keys the schema does not list. A table shows the scalar
+//! columns, each cell cut to [`MAX_CELL_WIDTH`] terminal columns, laid out
+//! by `comfy-table` without color (its terminal support is not compiled in,
+//! so no escape code is ever printed); CSV shows every column, lists and
+//! objects as JSON text, written by the `csv` crate.
 
 use std::io::{IsTerminal, Write};
 
 use brainstem::RawJson;
 use brainstem::meta::{FieldKind, ModelMeta};
+use comfy_table::presets::NOTHING;
+use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::args::Format;
 
@@ -20,6 +30,8 @@ pub struct Output {
 }
 
 impl Output {
+    /// Standard output, in `format` (JSON when none is asked for; pretty
+    /// JSON on a terminal).
     pub fn new(format: Option<Format>) -> Self {
         let stdout = std::io::stdout();
         let pretty = stdout.is_terminal();
@@ -30,6 +42,7 @@ impl Output {
         }
     }
 
+    /// The format records are printed in.
     pub fn format(&self) -> Format {
         self.format
     }
@@ -102,8 +115,8 @@ impl Output {
                 }
                 Ok(())
             }
-            Format::Table => self.table(meta, &values(&records)),
-            Format::Csv => self.csv(meta, &values(&records)),
+            Format::Table => records_table(&mut self.out, meta, &values(&records)),
+            Format::Csv => records_csv(&mut self.out, meta, &values(&records)),
         }
     }
 
@@ -149,104 +162,139 @@ impl Output {
         self.json(v)
     }
 
-    fn columns(meta: &ModelMeta, records: &[Value], scalar_only: bool) -> Vec<String> {
-        let mut cols: Vec<String> = meta
-            .fields
+    /// Rows of named columns, as a table or CSV (`brainstem models`).
+    pub fn rows(&mut self, columns: &[&str], rows: &[Vec<Value>]) -> std::io::Result<()> {
+        let cols: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        let cells = rows
             .iter()
-            .filter(|f| !scalar_only || (!f.many && f.kind != FieldKind::Json))
-            .filter(|f| records.iter().any(|r| r.get(f.name).is_some()))
-            .map(|f| f.name.to_string())
-            .collect();
-        // fields the schema does not list (typed payload keys, newer fields)
-        for r in records {
-            if let Some(o) = r.as_object() {
-                for (k, v) in o {
-                    let scalar = !(v.is_object() || v.is_array());
-                    if !cols.contains(k) && (!scalar_only || scalar) {
-                        cols.push(k.clone());
-                    }
+            .map(|r| r.iter().map(|v| cell(Some(v))).collect());
+        match self.format {
+            Format::Csv => write_csv(&mut self.out, &cols, cells),
+            _ => write_table(&mut self.out, &cols, cells),
+        }
+    }
+}
+
+/// Records as an aligned text table of their scalar columns.
+fn records_table<W: Write>(
+    out: &mut W,
+    meta: &ModelMeta,
+    records: &[Value],
+) -> std::io::Result<()> {
+    let cols = columns(meta, records, true);
+    let rows = records
+        .iter()
+        .map(|r| cols.iter().map(|c| cell(r.get(c))).collect());
+    write_table(out, &cols, rows)
+}
+
+/// Records as CSV, every column (lists and objects as JSON text).
+fn records_csv<W: Write>(out: &mut W, meta: &ModelMeta, records: &[Value]) -> std::io::Result<()> {
+    let cols = columns(meta, records, false);
+    let rows = records
+        .iter()
+        .map(|r| cols.iter().map(|c| cell(r.get(c))).collect());
+    write_csv(out, &cols, rows)
+}
+
+/// The columns of a table or CSV, in a stable order: the model's fields in
+/// metadata order (those at least one record has), then keys the schema does
+/// not list (typed payload keys, newer fields) in the order records carry
+/// them. A table keeps only scalar columns; CSV keeps every column.
+fn columns(meta: &ModelMeta, records: &[Value], scalar_only: bool) -> Vec<String> {
+    let mut cols: Vec<String> = meta
+        .fields
+        .iter()
+        .filter(|f| !scalar_only || (!f.many && f.kind != FieldKind::Json))
+        .filter(|f| records.iter().any(|r| r.get(f.name).is_some()))
+        .map(|f| f.name.to_string())
+        .collect();
+    for r in records {
+        if let Some(o) = r.as_object() {
+            for (k, v) in o {
+                let scalar = !(v.is_object() || v.is_array());
+                if !cols.contains(k) && (!scalar_only || scalar) {
+                    cols.push(k.clone());
                 }
             }
         }
-        cols
     }
+    cols
+}
 
-    fn cell(v: Option<&Value>) -> String {
-        match v {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        }
+/// A value as cell text: absent and null are empty, a string is its text,
+/// anything else (numbers, booleans, lists, objects) its JSON text.
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
     }
+}
 
-    fn table(&mut self, meta: &ModelMeta, records: &[Value]) -> std::io::Result<()> {
-        const MAX: usize = 40;
-        let cols = Self::columns(meta, records, true);
-        let rows: Vec<Vec<String>> = records
-            .iter()
-            .map(|r| {
-                cols.iter()
-                    .map(|c| {
-                        let s = Self::cell(r.get(c)).replace(['\n', '\t'], " ");
-                        if s.chars().count() > MAX {
-                            let mut t: String = s.chars().take(MAX - 1).collect();
-                            t.push('…');
-                            t
-                        } else {
-                            s
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let widths: Vec<usize> = cols
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                rows.iter()
-                    .map(|r| r[i].chars().count())
-                    .chain([c.chars().count()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: &[String]| -> String {
-            cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}", w = *w))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
-        writeln!(self.out, "{}", line(&cols))?;
-        for r in &rows {
-            writeln!(self.out, "{}", line(r))?;
-        }
-        Ok(())
-    }
+/// The widest a table cell gets, in terminal columns; wider text is cut and
+/// ends with `…`.
+const MAX_CELL_WIDTH: usize = 40;
 
-    fn csv(&mut self, meta: &ModelMeta, records: &[Value]) -> std::io::Result<()> {
-        let cols = Self::columns(meta, records, false);
-        let quote = |s: &str| -> String {
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        writeln!(
-            self.out,
-            "{}",
-            cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")
-        )?;
-        for r in records {
-            let cells: Vec<String> = cols.iter().map(|c| quote(&Self::cell(r.get(c)))).collect();
-            writeln!(self.out, "{}", cells.join(","))?;
-        }
-        Ok(())
+/// A cell as one table line: line breaks and tabs become spaces, and text
+/// wider than [`MAX_CELL_WIDTH`] terminal columns is cut.
+fn table_cell(text: &str) -> String {
+    let text = text.replace(['\n', '\r', '\t'], " ");
+    if text.width() <= MAX_CELL_WIDTH {
+        return text;
     }
+    let mut out = String::new();
+    let mut width = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        // one column is left for the ellipsis
+        if width + w >= MAX_CELL_WIDTH {
+            break;
+        }
+        width += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// An aligned text table: a header line, then one line per row; columns two
+/// spaces apart, no borders, no color, no trailing spaces.
+fn write_table<W: Write>(
+    out: &mut W,
+    columns: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> std::io::Result<()> {
+    let mut table = Table::new();
+    table
+        .load_style(NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(columns.iter().map(|c| table_cell(c)).collect::<Vec<_>>());
+    for row in rows {
+        table.add_row(row.iter().map(|c| table_cell(c)).collect::<Vec<_>>());
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    for line in table.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Comma-separated values with a header line, quoted by the `csv` crate (a
+/// cell with a comma, a quote or a line break is quoted, quotes doubled).
+fn write_csv<W: Write>(
+    out: &mut W,
+    columns: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(columns)?;
+    for row in rows {
+        w.write_record(&row)?;
+    }
+    w.flush()
 }
 
 /// Records as JSON values, for tables and CSV (a value a `Value` cannot hold
@@ -323,6 +371,124 @@ pub fn indent(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn session() -> &'static ModelMeta {
+        ModelMeta::find("session").expect("the session model")
+    }
+
+    /// Records whose keys come in another order than the schema's, one with
+    /// a key the schema does not list.
+    fn records() -> Vec<Value> {
+        vec![
+            json!({"projects": ["p1", "p\"2"], "name": "a, \"quoted\"\nsecond line", "id": "1",
+                   "extra_fields": {"k": "v, w"}, "x_new": 7}),
+            json!({"id": "2", "name": "plain", "projects": [], "description": null}),
+        ]
+    }
+
+    #[test]
+    fn columns_follow_the_metadata_then_unlisted_keys() {
+        let cols = columns(session(), &records(), false);
+        assert_eq!(
+            cols,
+            [
+                "id",
+                "name",
+                "description",
+                "projects",
+                "extra_fields",
+                "x_new"
+            ]
+        );
+        // a table keeps the scalar columns only
+        assert_eq!(
+            columns(session(), &records(), true),
+            ["id", "name", "description", "x_new"]
+        );
+    }
+
+    #[test]
+    fn csv_parses_back_with_the_same_cells() {
+        let mut out = Vec::new();
+        records_csv(&mut out, session(), &records()).unwrap();
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header, columns(session(), &records(), false));
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0][1], "a, \"quoted\"\nsecond line");
+        // lists and objects are their JSON text
+        let projects: Value = serde_json::from_str(&rows[0][3]).unwrap();
+        assert_eq!(projects, json!(["p1", "p\"2"]));
+        let extra: Value = serde_json::from_str(&rows[0][4]).unwrap();
+        assert_eq!(extra, json!({"k": "v, w"}));
+        assert_eq!(rows[0][5], "7");
+        // null and absent are empty
+        assert_eq!(rows[1][2], "");
+        assert_eq!(rows[1][4], "");
+        assert_eq!(rows[1][3], "[]");
+    }
+
+    #[test]
+    fn tables_align_cut_long_cells_and_print_no_escape_codes() {
+        let long = "x".repeat(100);
+        let wide = "漢".repeat(30);
+        let records = vec![
+            json!({"id": "1", "name": long, "description": "two\nlines"}),
+            json!({"id": "22", "name": wide, "description": "short"}),
+        ];
+        let mut out = Vec::new();
+        records_table(&mut out, session(), &records).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\x1b'), "no color: {text:?}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("id  "), "{text}");
+        assert!(
+            lines.iter().all(|l| l == &l.trim_end()),
+            "no trailing spaces"
+        );
+        // columns start at the same terminal column on every line
+        let col_of = |line: &str, i: usize| -> usize {
+            line[..line.char_indices().nth(i).map_or(line.len(), |(b, _)| b)].width()
+        };
+        let name_at = lines[0].find("name").unwrap();
+        assert_eq!(name_at, 4, "{text}");
+        let description_at = lines[0].find("description").unwrap();
+        for line in &lines[1..] {
+            let chars: Vec<char> = line.chars().collect();
+            // the description column: after the name cell and two spaces
+            let start = (0..chars.len())
+                .find(|&i| col_of(line, i) == description_at)
+                .unwrap_or_else(|| panic!("no cell starts at {description_at}: {line}"));
+            assert!(chars[start - 1] == ' ' && chars[start] != ' ', "{line}");
+        }
+        // long cells are cut to the widest a cell gets, ending with an ellipsis
+        let cut = format!("{}…", "x".repeat(MAX_CELL_WIDTH - 1));
+        assert!(lines[1].contains(&format!("{cut}  ")), "{text}");
+        assert!(!lines[1].contains(&"x".repeat(MAX_CELL_WIDTH)), "{text}");
+        let wide_cut = format!("{}…", "漢".repeat((MAX_CELL_WIDTH - 1) / 2));
+        assert!(lines[2].contains(&wide_cut), "{text}");
+        // wide characters count twice: 19 of them and the ellipsis, 39 columns
+        assert_eq!(wide_cut.width(), MAX_CELL_WIDTH - 1);
+        assert!(
+            !lines[2].contains(&"漢".repeat(MAX_CELL_WIDTH / 2)),
+            "{text}"
+        );
+        assert!(lines[1].ends_with("two lines"), "{text}");
+    }
+
+    #[test]
+    fn a_cell_that_fits_is_kept() {
+        let fits = "y".repeat(MAX_CELL_WIDTH);
+        assert_eq!(table_cell(&fits), fits);
+        assert_eq!(table_cell("a\tb\r\nc"), "a b  c");
+    }
     #[test]
     fn indent_keeps_tokens() {
         let text = r#"{"a": [1, 12.50, 1e400], "b": {}, "c": "x, {y}: \"z\"", "d": []}"#;
