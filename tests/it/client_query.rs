@@ -1,7 +1,7 @@
 //! Every query feature, the loaders, actions and approvals: what goes on the
 //! wire, and how the answers decode.
 
-mod client_support;
+use crate::client_support;
 
 use brainstem::Portal;
 use brainstem::client::Saved;
