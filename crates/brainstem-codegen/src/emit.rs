@@ -1193,3 +1193,81 @@ pub fn details(
     }
     quote! { #(#items)* }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    fn pinned() -> Value {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = std::fs::read_to_string(crate::spec_path(&root)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn accessors(spec: &Value) -> Vec<(String, String)> {
+        let api = crate::spec::Api::read(spec).unwrap();
+        api.models
+            .iter()
+            .map(|m| (m.schema.clone(), super::accessor_name(m)))
+            .collect()
+    }
+
+    #[test]
+    fn accessor_names_follow_the_envelope_keys() {
+        let names = accessors(&pinned());
+        for (schema, want) in [
+            ("Session", "sessions"),
+            ("BehavioralAssay", "behavioral_assays"),
+            ("ConsumableStock", "consumable_stocks"),
+            ("Inventory", "inventories"),
+            ("RegulatoryAuthority", "regulatory_authorities"),
+            ("Species", "species"),
+            ("Equipment", "equipment"),
+            ("SessionDataStorage", "session_data_storages"),
+        ] {
+            let got = names.iter().find(|(s, _)| s == schema).map(|(_, a)| a);
+            assert_eq!(got.map(String::as_str), Some(want), "{schema}");
+        }
+    }
+
+    #[test]
+    fn a_model_added_to_the_spec_gets_an_accessor() {
+        let mut spec = pinned();
+        spec["components"]["schemas"]["WidgetBox"] = json!({
+            "type": "object",
+            "description": "A model only this test knows.",
+            "x-brainstem-model": "stem/widgetbox",
+            "x-brainstem-envelope": {"one": "widget_box", "many": "widget_boxes"},
+            "x-brainstem-id": "uuid",
+            "required": ["id", "name"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid", "readOnly": true},
+                "name": {"type": "string", "maxLength": 10}
+            }
+        });
+        let names = accessors(&spec);
+        assert!(names.contains(&("WidgetBox".into(), "widget_boxes".into())));
+        let files = crate::generate(&spec.to_string()).unwrap();
+        let api = &files.iter().find(|(n, _)| *n == "client_api.rs").unwrap().1;
+        assert!(
+            api.contains("pub fn widget_boxes(")
+                && api.contains("crate::client::Api<crate::types::WidgetBox>")
+                && api.contains("(\"widget_boxes\", \"widgetbox\")"),
+            "{api}"
+        );
+        let models = &files.iter().find(|(n, _)| *n == "models.rs").unwrap().1;
+        assert!(!models.contains("crate::client"), "models.rs stays core");
+    }
+
+    #[test]
+    fn two_models_with_one_accessor_name_fail_the_build() {
+        let mut spec = pinned();
+        let mut twin = spec["components"]["schemas"]["Session"].clone();
+        twin["x-brainstem-model"] = json!("stem/session_twin");
+        twin["x-brainstem-envelope"] = json!({"one": "session", "many": "sessions"});
+        spec["components"]["schemas"]["session"] = twin;
+        let api = crate::spec::Api::read(&spec).unwrap();
+        let err = super::client_api(&spec, &api).unwrap_err();
+        assert!(err.contains("`sessions`"), "{err}");
+    }
+}
