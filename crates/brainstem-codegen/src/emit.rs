@@ -1,6 +1,8 @@
 //! The code we generate ourselves, next to typify's types: open enums, the
 //! model metadata and `Model` impls, the per-model filter / sort / include
-//! enums, constructors for the create shapes, and `Validate` impls.
+//! enums, constructors for the create shapes, `Validate` impls and the
+//! `Operation` enum (`models.rs`, one function per artifact), and the
+//! client's per-model accessors and typed loaders (`client_api.rs`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
