@@ -6,7 +6,8 @@
 //! * [`types`]: one struct per model as the server returns it (`Session`), its
 //!   create shape (`NewSession`) and patch shape (`SessionPatch`);
 //! * [`enums`]: open enums for every documented set of values;
-//! * [`models`]: per-model metadata and the filter / sort / include enums;
+//! * [`models`]: per-model metadata, the filter / sort / include enums and
+//!   [`Operation`], one variant per operation of the spec;
 //! * `raw` (feature `client`): progenitor's operation layer, one builder per operation.
 //!
 //! The hand-written runtime ties them together: [`Model`], [`Related`],
@@ -118,7 +119,7 @@ pub mod raw {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
-pub use models::{DOCS_REVISION, MODELS, OPERATIONS, SCHEMA_VERSION};
+pub use models::{DOCS_REVISION, MODELS, Operation, SCHEMA_VERSION};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -4,7 +4,10 @@
 //! Every value here comes from `schema/brainstem.openapi.json` through
 //! `build.rs`; nothing is written per model by hand.
 
-use crate::Portal;
+use std::fmt;
+use std::str::FromStr;
+
+pub use crate::models::Operation;
 
 /// How a model's records are identified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,19 +72,83 @@ pub struct FieldMeta {
     pub choices: &'static [&'static str],
 }
 
-/// One HTTP operation.
-#[derive(Debug)]
-pub struct OpMeta {
-    /// The spec's `operationId` (`session_list`).
-    pub id: &'static str,
-    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
-    pub method: &'static str,
-    /// Path template (`/api/{portal}/stem/session/{id}/`).
-    pub path: &'static str,
-    /// Portals the operation is allowed on.
-    pub portals: &'static [Portal],
-    /// For actions: the action name (`accept`, `add_entry`, ...).
-    pub action: Option<&'static str>,
+/// The HTTP method of an [`Operation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HttpMethod {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl HttpMethod {
+    /// The method's name (`GET`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+
+    /// Whether sending it twice has the effect of sending it once (`GET`,
+    /// `PUT`, `DELETE`).
+    pub const fn is_idempotent(self) -> bool {
+        matches!(self, HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete)
+    }
+}
+
+impl fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The operations of the API are the generated enum [`Operation`]; these are
+/// the ways to name one by its `operationId`.
+///
+/// ```
+/// use brainstem::Operation;
+/// use brainstem::meta::HttpMethod;
+/// let op: Operation = "session_list".parse().unwrap();
+/// assert_eq!(op, Operation::SessionList);
+/// assert_eq!(op.method(), HttpMethod::Get);
+/// assert_eq!(op.path(), "/api/{portal}/stem/session/");
+/// assert_eq!(op.model(), Some("stem/session"));
+/// assert_eq!(op.to_string(), "session_list");
+/// assert!("session_frobnicate".parse::<Operation>().is_err());
+/// ```
+impl Operation {
+    /// The operation whose `operationId` is `id`.
+    pub fn from_id(id: &str) -> Option<Operation> {
+        Operation::ALL.iter().copied().find(|o| o.id() == id)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// An `operationId` the spec does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no operation `{0}` in the API")]
+pub struct UnknownOperation(pub String);
+
+impl FromStr for Operation {
+    type Err = UnknownOperation;
+    fn from_str(s: &str) -> Result<Operation, UnknownOperation> {
+        Operation::from_id(s).ok_or_else(|| UnknownOperation(s.to_string()))
+    }
 }
 
 /// The approval queue of an approval-gated model.
@@ -95,6 +162,14 @@ pub struct ApprovalMeta {
     pub one: &'static str,
     /// Envelope key of a list of approvals.
     pub many: &'static str,
+    /// `GET` the queue.
+    pub list: Option<Operation>,
+    /// `GET` one proposal.
+    pub retrieve: Option<Operation>,
+    /// Accept a proposal.
+    pub accept: Option<Operation>,
+    /// Reject a proposal.
+    pub reject: Option<Operation>,
 }
 
 /// What the official Python tool's `load_<model>` helper does for a model.
@@ -136,8 +211,23 @@ pub struct ModelMeta {
     pub description: &'static str,
     /// Fields, in spec order.
     pub fields: &'static [FieldMeta],
-    /// Operations on this model, in operationId order.
-    pub ops: &'static [OpMeta],
+    /// Every operation on this model (actions and relation routes too), in
+    /// operationId order.
+    pub ops: &'static [Operation],
+    /// `GET` the collection.
+    pub list: Option<Operation>,
+    /// `GET` one record.
+    pub retrieve: Option<Operation>,
+    /// `POST` a new record.
+    pub create: Option<Operation>,
+    /// `PATCH` a record.
+    pub partial_update: Option<Operation>,
+    /// `PUT` a whole record.
+    pub update: Option<Operation>,
+    /// `DELETE` a record.
+    pub destroy: Option<Operation>,
+    /// The named actions on a record (`accept`, `join`, `add_entry`, ...).
+    pub actions: &'static [Operation],
     /// Approval queue, for approval-gated models.
     pub approval: Option<ApprovalMeta>,
     /// The Python tool's convenience loader, if it has one.
@@ -157,19 +247,12 @@ impl ModelMeta {
         self.fields.iter().find(|f| f.name == name)
     }
 
-    /// The operation whose id is `<model>_<suffix>` (`list`, `create`, `retrieve`,
-    /// `partial_update`, `update`, `destroy`, or an action name).
-    pub fn op(&self, suffix: &str) -> Option<&'static OpMeta> {
-        self.ops.iter().find(|o| {
-            o.id.strip_prefix(self.name)
-                .and_then(|r| r.strip_prefix('_'))
-                == Some(suffix)
-        })
-    }
-
-    /// Portals an operation allows (empty when the model has no such operation).
-    pub fn portals(&self, suffix: &str) -> &'static [Portal] {
-        self.op(suffix).map(|o| o.portals).unwrap_or(&[])
+    /// The action named `name` (`accept`, `add_entry`, ...), if the model has it.
+    pub fn action(&self, name: &str) -> Option<Operation> {
+        self.actions
+            .iter()
+            .copied()
+            .find(|o| o.action() == Some(name))
     }
 
     /// Look a model up by its URL name (`session`, `dataacquisition`).

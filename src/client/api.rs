@@ -10,11 +10,11 @@ use serde::Serialize;
 
 use super::list::{ListRequest, auth_for, fmt_portals};
 use super::{Approvals, Client, Error, Request, decode};
-use crate::meta::{ModelMeta, OpMeta};
+use crate::meta::{HttpMethod, ModelMeta};
 use crate::query::{IncludeField, ListQuery};
 use crate::types::{ActionResult, LogEntryChange, LogEntryKey};
 use crate::validate::Validate;
-use crate::{Model, Portal};
+use crate::{Model, Operation, Portal};
 
 /// The result of a create or update.
 ///
@@ -113,40 +113,50 @@ pub(crate) fn fill(path: &str, portal: Portal, id: Option<&str>) -> String {
     }
 }
 
+/// The request method of an operation.
+pub(crate) fn method_of(op: Operation) -> Method {
+    match op.method() {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Delete => Method::DELETE,
+    }
+}
+
+/// `op`, if the model has it and it may be used on `portal`.
 pub(crate) fn checked_op(
     meta: &ModelMeta,
-    op: Option<&'static OpMeta>,
+    op: Option<Operation>,
     what: &str,
     portal: Portal,
-) -> Result<&'static OpMeta, Error> {
+) -> Result<Operation, Error> {
     let op = op.ok_or_else(|| {
         Error::NotSupported(format!(
             "`{}` has no {what} operation in the API",
             meta.name
         ))
     })?;
-    if !op.portals.is_empty() && !op.portals.contains(&portal) {
+    if !op.portals().is_empty() && !op.portals().contains(&portal) {
         return Err(Error::NotSupported(format!(
             "`{}` {what} is not available on the {portal} portal (allowed: {})",
             meta.name,
-            fmt_portals(op.portals)
+            fmt_portals(op.portals())
         )));
     }
     Ok(op)
 }
 
-/// Decode an action's undocumented body leniently: an object as it is,
-/// an empty body as an empty object, anything else under `"result"`.
 /// Send an action without a payload (invitation answers, group join/leave,
-/// approval decisions) to a record: GET as documented, or `{}` for other methods.
+/// approval decisions) to a record: GET as documented, or `{}` for other
+/// methods. Its undocumented answer is read leniently ([`action_result`]).
 pub(crate) async fn send_action(
     client: &Client,
-    op: &OpMeta,
+    op: Operation,
     portal: Portal,
     id: &str,
 ) -> Result<ActionResult, Error> {
-    let method = Method::from_bytes(op.method.as_bytes())
-        .map_err(|_| Error::Config(format!("bad method in the spec: {}", op.method)))?;
+    let method = method_of(op);
     let body = if method == Method::GET {
         None
     } else {
@@ -155,21 +165,20 @@ pub(crate) async fn send_action(
     let resp = client
         .send(Request {
             method,
-            path: fill(op.path, portal, Some(id)),
+            path: fill(op.path(), portal, Some(id)),
             query: None,
             body,
             auth: auth_for(portal),
         })
         .await?;
-    action_result(&resp.body).map_err(|e| {
-        if op.method.eq_ignore_ascii_case("GET") {
-            e
-        } else {
-            applied_undecodable(&op.method.to_ascii_uppercase(), &resp, &[], e)
-        }
+    action_result(&resp.body).map_err(|e| match op.method() {
+        HttpMethod::Get => e,
+        m => applied_undecodable(m.as_str(), &resp, &[], e),
     })
 }
 
+/// Decode an action's undocumented body leniently: an object as it is,
+/// an empty body as an empty object, anything else under `"result"`.
 pub(crate) fn action_result(body: &[u8]) -> Result<ActionResult, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ActionResult(serde_json::Map::new()));
@@ -221,7 +230,7 @@ impl<M: Model> Api<M> {
 
     /// A list request (see [`ListRequest`]).
     pub fn list(&self) -> ListRequest<M> {
-        ListRequest::new(self.client.clone(), self.portal)
+        ListRequest::new(self.client.clone(), self.portal, super::list::Async)
     }
 
     /// The official Python tool's `load_<model>`: a list request with the
@@ -271,17 +280,15 @@ impl<M: Model> Api<M> {
 
     async fn save(
         &self,
-        method: Method,
-        // the method is also in `op`; kept explicit for the request
-        op: &'static OpMeta,
+        op: Operation,
         id: Option<String>,
         body: Bytes,
     ) -> Result<Saved<M>, Error> {
         let resp = self
             .client
             .send(Request {
-                method,
-                path: fill(op.path, self.portal, id.as_deref()),
+                method: method_of(op),
+                path: fill(op.path(), self.portal, id.as_deref()),
                 query: None,
                 body: Some(body),
                 auth: auth_for(self.portal),
@@ -290,36 +297,35 @@ impl<M: Model> Api<M> {
         decode_saved::<M>(&resp.body, resp.content_type()).map_err(|e| {
             let approval = M::META.approval.as_ref().map(|a| a.one);
             let keys: Vec<&str> = std::iter::once(M::META.one).chain(approval).collect();
-            applied_undecodable(&method_name(op), &resp, &keys, e)
+            applied_undecodable(op.method().as_str(), &resp, &keys, e)
         })
     }
 
     /// Create a record (POST). The body is checked against the spec first;
     /// nothing is sent if it is invalid. Never retried once sent.
     pub async fn create(&self, new: &M::New) -> Result<Saved<M>, Error> {
-        let op = checked_op(M::META, M::META.op("create"), "create", self.portal)?;
+        let op = checked_op(M::META, M::META.create, "create", self.portal)?;
         new.validate()?;
-        self.save(Method::POST, op, None, to_body(new)?).await
+        self.save(op, None, to_body(new)?).await
     }
 
     /// Change some fields (PATCH). Checked first; never retried once sent.
     pub async fn update(&self, id: M::Id, patch: &M::Patch) -> Result<Saved<M>, Error> {
         let op = checked_op(
             M::META,
-            M::META.op("partial_update"),
+            M::META.partial_update,
             "update (PATCH)",
             self.portal,
         )?;
         patch.validate()?;
-        self.save(Method::PATCH, op, Some(id.to_string()), to_body(patch)?)
-            .await
+        self.save(op, Some(id.to_string()), to_body(patch)?).await
     }
 
     /// Replace a whole record (PUT), where the API has it. The current spec
     /// documents no PUT operation, so this answers [`Error::NotSupported`]
     /// without sending anything until one is added.
     pub async fn replace(&self, id: M::Id, new: &M::New) -> Result<Saved<M>, Error> {
-        let op = checked_op(M::META, M::META.op("update"), "replace (PUT)", self.portal).map_err(
+        let op = checked_op(M::META, M::META.update, "replace (PUT)", self.portal).map_err(
             |e| match e {
                 Error::NotSupported(m) => {
                     Error::NotSupported(format!("{m}; use update() (PATCH) to change fields"))
@@ -328,17 +334,16 @@ impl<M: Model> Api<M> {
             },
         )?;
         new.validate()?;
-        self.save(Method::PUT, op, Some(id.to_string()), to_body(new)?)
-            .await
+        self.save(op, Some(id.to_string()), to_body(new)?).await
     }
 
     /// Delete a record (the server answers 204).
     pub async fn delete(&self, id: M::Id) -> Result<(), Error> {
-        let op = checked_op(M::META, M::META.op("destroy"), "delete", self.portal)?;
+        let op = checked_op(M::META, M::META.destroy, "delete", self.portal)?;
         self.client
             .send(Request {
-                method: Method::DELETE,
-                path: fill(op.path, self.portal, Some(&id.to_string())),
+                method: method_of(op),
+                path: fill(op.path(), self.portal, Some(&id.to_string())),
                 query: None,
                 body: None,
                 auth: auth_for(self.portal),
@@ -351,22 +356,18 @@ impl<M: Model> Api<M> {
     /// `cancel`, `join`, `leave`). Its body is undocumented, so it comes back
     /// as a JSON object.
     pub async fn action(&self, id: M::Id, action: &str) -> Result<ActionResult, Error> {
-        let op = M::META
-            .ops
-            .iter()
-            .find(|o| o.action == Some(action))
-            .ok_or_else(|| {
-                let known: Vec<&str> = M::META.ops.iter().filter_map(|o| o.action).collect();
-                Error::NotSupported(format!(
-                    "`{}` has no `{action}` action (it has: {})",
-                    M::META.name,
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ))
-            })?;
+        let op = M::META.action(action).ok_or_else(|| {
+            let known: Vec<&str> = M::META.actions.iter().filter_map(|o| o.action()).collect();
+            Error::NotSupported(format!(
+                "`{}` has no `{action}` action (it has: {})",
+                M::META.name,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })?;
         let op = checked_op(M::META, Some(op), action, self.portal)?;
         send_action(&self.client, op, self.portal, &id.to_string()).await
     }
@@ -407,25 +408,26 @@ impl<M: Model> Api<M> {
         action: &str,
         body: &B,
     ) -> Result<M, Error> {
-        let op = M::META.ops.iter().find(|o| o.action == Some(action));
-        let op = checked_op(M::META, op, action, self.portal)?;
+        let op = checked_op(M::META, M::META.action(action), action, self.portal)?;
         let resp = self
             .client
             .send(Request {
-                method: Method::PATCH,
-                path: fill(op.path, self.portal, Some(&id.to_string())),
+                method: method_of(op),
+                path: fill(op.path(), self.portal, Some(&id.to_string())),
                 query: None,
                 body: Some(to_body(body)?),
                 auth: auth_for(self.portal),
             })
             .await?;
-        decode::one::<M>(&resp.body, resp.content_type(), M::META.one)
-            .map_err(|e| applied_undecodable("PATCH", &resp, &[M::META.one], Error::Decode(e)))
+        decode::one::<M>(&resp.body, resp.content_type(), M::META.one).map_err(|e| {
+            applied_undecodable(
+                op.method().as_str(),
+                &resp,
+                &[M::META.one],
+                Error::Decode(e),
+            )
+        })
     }
-}
-
-fn method_name(op: &OpMeta) -> String {
-    op.method.to_ascii_uppercase()
 }
 
 /// A 2xx answer to a write that could not be decoded: the change was applied,
@@ -580,15 +582,15 @@ impl<M: Model> GetRequest<M> {
         if let Some(e) = &self.invalid {
             return Err(Error::InvalidInput(e.clone()));
         }
-        let op = checked_op(M::META, M::META.op("retrieve"), "get", self.portal)?;
+        let op = checked_op(M::META, M::META.retrieve, "get", self.portal)?;
         let q = ListQuery {
             include: self.include.clone(),
             ..ListQuery::default()
         };
         self.client
             .send(Request {
-                method: Method::GET,
-                path: fill(op.path, self.portal, Some(&self.id.to_string())),
+                method: method_of(op),
+                path: fill(op.path(), self.portal, Some(&self.id.to_string())),
                 query: Some(q.to_query_string()),
                 body: None,
                 auth: auth_for(self.portal),

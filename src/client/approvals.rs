@@ -3,18 +3,17 @@
 use std::marker::PhantomData;
 
 use futures::stream::{BoxStream, Stream};
-use reqwest::Method;
 
-use super::api::{checked_op, fill, send_action};
-use super::decode::Includes;
+use super::api::{checked_op, fill, method_of, send_action};
 use super::list::{
-    Page, Records, Source, auth_for, collect, pages, plain_decoder, raw_key, records, window,
+    ApprovalQueue, ListRequest, Page, Records, Source, auth_for, collect, plain_decoder, raw_key,
+    records,
 };
 use super::{Client, Error, Request, decode};
-use crate::meta::{ApprovalMeta, OpMeta};
-use crate::query::{Filter, ListQuery, MAX_LIMIT};
+use crate::meta::ApprovalMeta;
+use crate::query::Filter;
 use crate::types::ActionResult;
-use crate::{Model, Portal};
+use crate::{Model, Operation, Portal};
 
 /// The approval queue of model `M`: proposals awaiting review.
 ///
@@ -49,15 +48,14 @@ fn approval_meta<M: Model>() -> Result<&'static ApprovalMeta, Error> {
     })
 }
 
-fn approval_op<M: Model>(suffix: &str, portal: Portal) -> Result<&'static OpMeta, Error> {
+/// An operation of the approval queue, if it may be used on `portal`.
+fn approval_op<M: Model>(
+    pick: fn(&ApprovalMeta) -> Option<Operation>,
+    what: &str,
+    portal: Portal,
+) -> Result<Operation, Error> {
     let a = approval_meta::<M>()?;
-    let name = a.model.rsplit('/').next().unwrap_or(a.model);
-    let id = format!("{name}_{suffix}");
-    let op = crate::models::OPERATIONS
-        .iter()
-        .find(|(m, o)| *m == Some(a.model) && o.id == id)
-        .map(|(_, o)| o);
-    checked_op(M::META, op, &format!("approval {suffix}"), portal)
+    checked_op(M::META, pick(a), &format!("approval {what}"), portal)
 }
 
 impl<M: Model> Approvals<M> {
@@ -71,24 +69,18 @@ impl<M: Model> Approvals<M> {
 
     /// The list of proposals.
     pub fn list(&self) -> ApprovalList<M> {
-        ApprovalList {
-            client: self.client.clone(),
-            portal: self.portal,
-            query: ListQuery::new(),
-            concurrency: self.client.concurrency(),
-            _m: PhantomData,
-        }
+        ListRequest::new(self.client.clone(), self.portal, ApprovalQueue)
     }
 
     /// One proposal.
     pub async fn get(&self, id: uuid::Uuid) -> Result<M::Approval, Error> {
         let a = approval_meta::<M>()?;
-        let op = approval_op::<M>("retrieve", self.portal)?;
+        let op = approval_op::<M>(|a| a.retrieve, "retrieve", self.portal)?;
         let resp = self
             .client
             .send(Request {
-                method: Method::GET,
-                path: fill(op.path, self.portal, Some(&id.to_string())),
+                method: method_of(op),
+                path: fill(op.path(), self.portal, Some(&id.to_string())),
                 query: None,
                 body: None,
                 auth: auth_for(self.portal),
@@ -101,97 +93,58 @@ impl<M: Model> Approvals<M> {
         )?)
     }
 
-    async fn decide(&self, id: uuid::Uuid, what: &str) -> Result<ActionResult, Error> {
-        let op = approval_op::<M>(what, self.portal)?;
+    async fn decide(
+        &self,
+        id: uuid::Uuid,
+        pick: fn(&ApprovalMeta) -> Option<Operation>,
+        what: &str,
+    ) -> Result<ActionResult, Error> {
+        let op = approval_op::<M>(pick, what, self.portal)?;
         send_action(&self.client, op, self.portal, &id.to_string()).await
     }
 
     /// Accept a proposal (it is applied to the record).
     pub async fn accept(&self, id: uuid::Uuid) -> Result<ActionResult, Error> {
-        self.decide(id, "accept").await
+        self.decide(id, |a| a.accept, "accept").await
     }
 
     /// Reject a proposal.
     pub async fn reject(&self, id: uuid::Uuid) -> Result<ActionResult, Error> {
-        self.decide(id, "reject").await
+        self.decide(id, |a| a.reject, "reject").await
     }
 }
 
-/// A list of proposals, paged like [`ListRequest`](super::ListRequest).
-#[must_use = "a list request does nothing until page(), stream() or all() is called"]
-pub struct ApprovalList<M: Model> {
-    client: Client,
-    portal: Portal,
-    query: ListQuery,
-    concurrency: usize,
-    _m: PhantomData<fn() -> M>,
-}
+/// A list of proposals: the [`ListRequest`] builder (paging, raw filters,
+/// concurrency, strictness) over the approval queue.
+pub type ApprovalList<M> = ListRequest<M, ApprovalQueue>;
 
-impl<M: Model> std::fmt::Debug for ApprovalList<M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApprovalList")
-            .field("model", &M::META.name)
-            .field("query", &self.query)
-            .finish()
-    }
-}
-
-impl<M: Model> ApprovalList<M> {
+/// Running a list of proposals.
+impl<M: Model> ListRequest<M, ApprovalQueue> {
     /// Add a filter (e.g. a [`RawFilter`](crate::query::RawFilter) on `status`).
-    pub fn filter(mut self, f: impl Filter) -> Self {
-        self.query.filters.push(f.clause());
-        self
-    }
-
-    /// Page size (1..=100).
-    pub fn limit(mut self, n: u32) -> Self {
-        self.query.limit = Some(n);
-        self
-    }
-
-    /// Records to skip.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.query.offset = Some(n);
-        self
+    pub fn filter(self, f: impl Filter) -> Self {
+        self.raw_filter(f)
     }
 
     fn source(&self) -> Result<Source<M::Approval>, Error> {
-        self.query.check()?;
+        self.check_input()?;
         let a = approval_meta::<M>()?;
-        let op = approval_op::<M>("list", self.portal)?;
-        let mut query = self.query.clone();
-        query.limit = None;
-        query.offset = None;
-        Ok(Source {
-            client: self.client.clone(),
-            path: fill(op.path, self.portal, None),
-            key: a.many,
-            auth: auth_for(self.portal),
-            query,
-            includes: Includes::default(),
-            decode: plain_decoder::<M::Approval>(),
-            key_of: raw_key::<M::Approval>(),
-        })
+        let op = approval_op::<M>(|a| a.list, "list", self.portal)?;
+        self.source_with(
+            op,
+            a.many,
+            plain_decoder::<M::Approval>(),
+            raw_key::<M::Approval>(),
+        )
     }
 
     /// One page.
     pub async fn page(self) -> Result<Page<M::Approval>, Error> {
-        let src = self.source()?;
-        window(src, self.query.offset.unwrap_or(0), self.query.limit, false).await
+        self.page_of(self.source()).await
     }
 
-    fn pages(self) -> BoxStream<'static, Result<Page<M::Approval>, Error>> {
-        use futures::StreamExt;
-        match self.source() {
-            Ok(src) => pages(
-                src,
-                self.query.offset.unwrap_or(0),
-                self.query.limit.unwrap_or(MAX_LIMIT),
-                self.concurrency,
-                false,
-            ),
-            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
-        }
+    /// Every page from `offset` on, as a stream.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<M::Approval>, Error>> {
+        self.pages_of(self.source())
     }
 
     /// Every proposal, as a stream.

@@ -15,6 +15,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::{Auth, Client, Error, LoginError, Request, Token, TokenSource};
+use crate::Operation;
 use crate::types::DeviceAuthorization;
 
 /// What the user must do to approve a login.
@@ -47,9 +48,11 @@ pub struct LoginOptions {
     poll_interval: Option<Duration>,
     output: Box<dyn Write + Send>,
     on_prompt: Option<PromptHook>,
+    browser: Option<BrowserHook>,
 }
 
 type PromptHook = Box<dyn FnMut(&DevicePrompt) + Send>;
+type BrowserHook = Box<dyn FnMut(&str) -> bool + Send>;
 
 impl std::fmt::Debug for LoginOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,6 +61,7 @@ impl std::fmt::Debug for LoginOptions {
             .field("client_name", &self.client_name)
             .field("deadline", &self.deadline)
             .field("poll_interval", &self.poll_interval)
+            .field("custom_browser", &self.browser.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +75,7 @@ impl Default for LoginOptions {
             poll_interval: None,
             output: Box::new(std::io::stderr()),
             on_prompt: None,
+            browser: None,
         }
     }
 }
@@ -117,31 +122,63 @@ impl LoginOptions {
         self.on_prompt = Some(Box::new(f));
         self
     }
+
+    /// Open the sign-in page with `f` instead of the system's browser (the
+    /// `webbrowser` crate); `f` says whether it opened the page. Either way
+    /// only a page that passes the check is opened: `https` on the
+    /// configured server's host, or `http` on this machine (the stand-in
+    /// server). Any other page is printed for the user to check.
+    pub fn open_with(mut self, f: impl FnMut(&str) -> bool + Send + 'static) -> Self {
+        self.browser = Some(Box::new(f));
+        self
+    }
 }
 
-fn open_browser(url: &str) -> bool {
-    let mut cmd = if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-    } else if cfg!(windows) {
-        let mut c = std::process::Command::new("cmd");
-        c.args(["/C", "start", ""]);
-        c
-    } else {
-        std::process::Command::new("xdg-open")
-    };
-    cmd.arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    match cmd.spawn() {
-        Ok(mut child) => {
-            // Reap the opener when it exits, without blocking the login.
-            std::thread::spawn(move || {
-                let _ = child.wait();
-            });
-            true
+/// Whether a sign-in page may be opened in a browser: an `https` page on the
+/// host of `server` (the configured base URL), or an `http` page on this
+/// machine (the stand-in server). `Err` says why not; such a page is only
+/// printed, for the user to check.
+pub(crate) fn browser_check(page: &str, server: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(page).map_err(|_| "it is not a web address".to_string())?;
+    let host = url.host_str().unwrap_or_default();
+    match url.scheme() {
+        "https" => {
+            let server_host = reqwest::Url::parse(server)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default();
+            if host.eq_ignore_ascii_case(&server_host) {
+                Ok(url)
+            } else {
+                Err(format!(
+                    "it is on {host}, not on the server you are logging in to ({server_host})"
+                ))
+            }
         }
-        Err(_) => false,
+        "http" if super::loopback_host(host) => Ok(url),
+        "http" => Err(format!(
+            "it is a plain http:// page on {host}, which is not this machine"
+        )),
+        other => Err(format!("it is a {other}: address, not a web page")),
+    }
+}
+
+/// Open a page in the system's browser. Only http(s) pages get this far
+/// (and the `webbrowser` crate is built to refuse anything else too).
+async fn system_browser(url: &str) -> bool {
+    let url = url.to_string();
+    let task = tokio::task::spawn_blocking(move || {
+        webbrowser::open_browser_with_options(
+            webbrowser::Browser::Default,
+            &url,
+            webbrowser::BrowserOptions::new().with_suppress_output(true),
+        )
+        .is_ok()
+    });
+    match tokio::time::timeout(Duration::from_secs(5), task).await {
+        Ok(opened) => opened.unwrap_or(false),
+        // a browser that keeps the opener busy (a text browser) did open
+        Err(_) => true,
     }
 }
 
@@ -170,7 +207,7 @@ impl Client {
         let resp = self
             .send(Request {
                 method: Method::POST,
-                path: "/api/auth/device/".into(),
+                path: Operation::AuthDeviceCreate.path().into(),
                 query: None,
                 body: Some(Bytes::from(start_body.to_string())),
                 auth: Auth::None,
@@ -201,18 +238,36 @@ impl Client {
                     );
                 }
             }
-        } else if open_browser(&prompt.verification_uri_complete) {
-            let _ = writeln!(
-                out,
-                "Opened {} in your browser: approve the sign-in there (if no browser appeared, open the link yourself).",
-                prompt.verification_uri_complete
-            );
         } else {
-            let _ = writeln!(
-                out,
-                "Could not open a browser. Open {} and approve the sign-in.",
-                prompt.verification_uri_complete
-            );
+            let page = &prompt.verification_uri_complete;
+            match browser_check(page, &self.inner.base) {
+                Ok(url) => {
+                    let opened = match opts.browser.as_mut() {
+                        Some(open) => open(url.as_str()),
+                        None => system_browser(url.as_str()).await,
+                    };
+                    if opened {
+                        let _ = writeln!(
+                            out,
+                            "Opened {page} in your browser: approve the sign-in there (if no browser appeared, open the link yourself)."
+                        );
+                    } else {
+                        let _ = writeln!(
+                            out,
+                            "Could not open a browser. Open {page} and approve the sign-in."
+                        );
+                    }
+                }
+                Err(why) => {
+                    let _ = writeln!(
+                        out,
+                        "The server sent a sign-in page that was not opened, as {why}: {page:?}. Check it before you open it yourself."
+                    );
+                    if let (Some(uri), Some(code)) = (&prompt.verification_uri, &prompt.user_code) {
+                        let _ = writeln!(out, "Or open {uri:?} and enter the code: {code}");
+                    }
+                }
+            }
         }
         let _ = writeln!(out, "Waiting for approval...");
         let _ = out.flush();
@@ -244,7 +299,7 @@ impl Client {
             let resp = self
                 .send_raw(Request {
                     method: Method::POST,
-                    path: "/api/auth/device/token/".into(),
+                    path: Operation::AuthDeviceToken.path().into(),
                     query: None,
                     body: Some(poll_body.clone()),
                     auth: Auth::None,
@@ -255,7 +310,7 @@ impl Client {
                 Err(_) if resp.status >= 400 => {
                     return Err(super::error::from_response(
                         &Method::POST,
-                        "/api/auth/device/token/",
+                        Operation::AuthDeviceToken.path(),
                         resp.status,
                         None,
                         &resp.body,
@@ -296,7 +351,7 @@ impl Client {
                     if resp.status >= 400 {
                         return Err(super::error::from_response(
                             &Method::POST,
-                            "/api/auth/device/token/",
+                            Operation::AuthDeviceToken.path(),
                             resp.status,
                             None,
                             &resp.body,
@@ -329,5 +384,43 @@ impl Client {
             self.set_token(None, TokenSource::None);
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::browser_check;
+
+    #[test]
+    fn only_pages_of_the_server_or_this_machine_are_opened() {
+        let server = "https://www.brainstem.org/";
+        for ok in [
+            "https://www.brainstem.org/account/authorize/?session=abc",
+            "https://WWW.BrainSTEM.org:443/x",
+            "http://127.0.0.1:8000/account/authorize/",
+            "http://localhost/authorize/",
+            "http://[::1]:9/authorize/",
+        ] {
+            assert!(browser_check(ok, server).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("file:///etc/passwd", "file:"),
+            (
+                "https://brainstem.org.evil.example/authorize/",
+                "evil.example",
+            ),
+            ("https://www.brainstem.org@evil.example/", "evil.example"),
+            ("http://www.brainstem.org/authorize/", "plain http"),
+            ("http://10.0.0.1/authorize/", "plain http"),
+            ("javascript:alert(1)", "javascript:"),
+            ("ssh://www.brainstem.org/", "ssh:"),
+            ("/account/authorize/", "not a web address"),
+        ] {
+            let err = browser_check(bad, server).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        // the stand-in server: its own pages are on this machine
+        assert!(browser_check("http://127.0.0.1:1234/a/", "http://127.0.0.1:1234/").is_ok());
+        assert!(browser_check("https://www.brainstem.org/a/", "http://127.0.0.1:1234/").is_err());
     }
 }

@@ -30,7 +30,6 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use super::{ClientBuilder, Error, ListRequest, LoginOptions, Page, Records, Saved, TokenSource};
-use crate::query::{Filter, ListQuery, QueryValue, SortKey};
 use crate::types::ActionResult;
 use crate::{Model, Portal};
 
@@ -158,26 +157,19 @@ impl<M: Model> Api<M> {
 
     /// A list request.
     pub fn list(&self) -> List<M> {
-        List {
-            inner: self.inner.list(),
-            rt: self.rt.clone(),
-        }
+        self.run_list(self.inner.list())
     }
 
     /// The Python tool's `load_<model>` (see [`super::Api::load`]).
     pub fn load(&self) -> List<M> {
-        List {
-            inner: self.inner.load(),
-            rt: self.rt.clone(),
-        }
+        self.run_list(self.inner.load())
     }
 
     /// Run a list request built with the async API.
     pub fn run_list(&self, req: ListRequest<M>) -> List<M> {
-        List {
-            inner: req,
+        req.with_kind(Blocking {
             rt: self.rt.clone(),
-        }
+        })
     }
 
     /// One record.
@@ -235,87 +227,46 @@ impl<M: Model> Api<M> {
     }
 }
 
-/// A blocking list request: the async [`ListRequest`]'s builder, with
-/// blocking [`page`](Self::page), [`all`](Self::all) and [`iter`](Self::iter).
-#[must_use = "a list request does nothing until page(), all() or iter() is called"]
-#[derive(Debug)]
-pub struct List<M: Model> {
-    inner: ListRequest<M>,
+/// How a blocking list runs: on the blocking client's runtime.
+#[derive(Clone, Debug)]
+pub struct Blocking {
     rt: Arc<Rt>,
 }
 
-macro_rules! delegate {
-    ($( $(#[$doc:meta])* fn $name:ident($($arg:ident : $ty:ty),*); )*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, $($arg: $ty),*) -> Self {
-                self.inner = self.inner.$name($($arg),*);
-                self
-            }
-        )*
-    };
-}
+impl super::list::ListKind for Blocking {}
+impl super::list::RecordKind for Blocking {}
 
-impl<M: Model> List<M> {
-    delegate! {
-        /// The portal.
-        fn portal(p: Portal);
-        /// Add a filter (ANDed).
-        fn filter(f: M::Filter);
-        /// Add a negated filter.
-        fn exclude(f: M::Filter);
-        /// Add a sort key.
-        fn sort(key: SortKey);
-        /// Embed a relation.
-        fn include(rel: M::Include);
-        /// Drop all includes.
-        fn no_includes();
-        /// Page size.
-        fn limit(n: u32);
-        /// Records to skip.
-        fn offset(n: u64);
-        /// Pages fetched at once.
-        fn concurrency(n: usize);
-        /// Fail on a record that does not decode.
-        fn strict();
-        /// Replace the query.
-        fn query(q: ListQuery);
-    }
+/// A blocking list request: the async [`ListRequest`]'s builder, with
+/// blocking [`page`](ListRequest::page), [`all`](ListRequest::all) and
+/// [`iter`](ListRequest::iter).
+pub type List<M> = ListRequest<M, Blocking>;
 
-    /// A filter the enum does not cover.
-    pub fn raw_filter(mut self, f: impl Filter) -> Self {
-        self.inner = self.inner.raw_filter(f);
-        self
-    }
-
-    /// Include a nested relation by path (see [`ListRequest::include_path`]).
-    pub fn include_path(mut self, path: &str) -> Self {
-        self.inner = self.inner.include_path(path);
-        self
-    }
-
-    /// A loader keyword filter (see [`ListRequest::by`]).
-    pub fn by(mut self, keyword: &str, value: impl QueryValue) -> Self {
-        self.inner = self.inner.by(keyword, value);
-        self
+/// Running a blocking list of records.
+impl<M: Model> ListRequest<M, Blocking> {
+    fn split(self) -> (Arc<Rt>, ListRequest<M>) {
+        let rt = self.kind.rt.clone();
+        (rt, self.with_kind(super::list::Async))
     }
 
     /// One page.
     pub fn page(self) -> Result<Page<M>, Error> {
-        run(&self.rt, self.inner.page())
+        let (rt, req) = self.split();
+        run(&rt, req.page())
     }
 
     /// Every record (those that do not decode are kept raw in
-    /// [`Records::undecoded`], unless [`strict`](Self::strict)).
+    /// [`Records::undecoded`], unless [`strict`](ListRequest::strict)).
     pub fn all(self) -> Result<Records<M>, Error> {
-        run(&self.rt, self.inner.all())
+        let (rt, req) = self.split();
+        run(&rt, req.all())
     }
 
     /// Every record, one at a time, fetching pages as needed.
     pub fn iter(self) -> Iter<M> {
+        let (rt, req) = self.split();
         Iter {
-            stream: Some(self.inner.stream().boxed()),
-            rt: self.rt,
+            stream: Some(req.stream().boxed()),
+            rt,
         }
     }
 }

@@ -39,7 +39,7 @@ use super::{Auth, Client, Error, Request};
 use crate::error::{DecodeError, InvalidInput};
 use crate::observe::{self, Observation};
 use crate::query::{Filter, ListQuery, MAX_LIMIT, QueryValue, RawFilter, SortKey};
-use crate::{Model, Portal};
+use crate::{Model, Operation, Portal};
 
 pub use super::cursor::PageStyle;
 
@@ -801,23 +801,59 @@ pub(crate) async fn collect<R: Send + 'static>(
     Ok(out)
 }
 
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What a [`ListRequest`] lists and how it runs: a model's records
+/// ([`Async`], or `Blocking` with the blocking facade) or its approval queue
+/// ([`ApprovalQueue`]). The builder methods they share (paging, raw filters,
+/// concurrency, strictness, portal) are written once, on [`ListRequest`].
+pub trait ListKind: sealed::Sealed + Clone + Send + Sync + 'static {}
+
+/// The kinds that list a model's records, so filters, sort keys, includes and
+/// the loader keywords are typed by the model.
+pub trait RecordKind: ListKind {}
+
+/// A list of a model's records, run asynchronously: the default kind of
+/// [`ListRequest`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Async;
+
+impl sealed::Sealed for Async {}
+impl ListKind for Async {}
+impl RecordKind for Async {}
+
+/// A list of a model's approval queue: [`ApprovalList`](super::ApprovalList).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ApprovalQueue;
+
+impl sealed::Sealed for ApprovalQueue {}
+impl ListKind for ApprovalQueue {}
+
+#[cfg(feature = "blocking")]
+impl sealed::Sealed for super::blocking::Blocking {}
+
 /// A list request of one model: filters, sort, includes and paging, then
 /// [`page`](Self::page), [`stream`](Self::stream) or [`all`](Self::all).
 ///
 /// Built by [`Api::list`](super::Api::list) or [`Api::load`](super::Api::load).
-#[must_use = "a list request does nothing until page(), stream() or all() is called"]
-pub struct ListRequest<M: Model> {
-    client: Client,
-    portal: Portal,
-    query: ListQuery,
-    default_includes: bool,
-    concurrency: usize,
-    strict: bool,
-    invalid: Option<InvalidInput>,
+/// The same builder, with another kind `K`, is the approval queue's
+/// [`ApprovalList`](super::ApprovalList) and the blocking facade's `List`.
+#[must_use = "a list request does nothing until it is run (page(), stream(), all() or iter())"]
+pub struct ListRequest<M: Model, K: ListKind = Async> {
+    pub(super) client: Client,
+    pub(super) portal: Portal,
+    pub(super) query: ListQuery,
+    pub(super) default_includes: bool,
+    pub(super) concurrency: usize,
+    pub(super) strict: bool,
+    pub(super) invalid: Option<InvalidInput>,
+    pub(super) kind: K,
     _m: PhantomData<fn() -> M>,
 }
 
-impl<M: Model> Clone for ListRequest<M> {
+impl<M: Model, K: ListKind> Clone for ListRequest<M, K> {
     fn clone(&self) -> Self {
         ListRequest {
             client: self.client.clone(),
@@ -827,15 +863,17 @@ impl<M: Model> Clone for ListRequest<M> {
             concurrency: self.concurrency,
             strict: self.strict,
             invalid: self.invalid.clone(),
+            kind: self.kind.clone(),
             _m: PhantomData,
         }
     }
 }
 
-impl<M: Model> std::fmt::Debug for ListRequest<M> {
+impl<M: Model, K: ListKind> std::fmt::Debug for ListRequest<M, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ListRequest")
             .field("model", &M::META.name)
+            .field("kind", &std::any::type_name::<K>())
             .field("portal", &self.portal)
             .field("query", &self.query)
             .field("concurrency", &self.concurrency)
@@ -844,8 +882,9 @@ impl<M: Model> std::fmt::Debug for ListRequest<M> {
     }
 }
 
-impl<M: Model> ListRequest<M> {
-    pub(crate) fn new(client: Client, portal: Portal) -> Self {
+/// The builder methods every kind of list shares.
+impl<M: Model, K: ListKind> ListRequest<M, K> {
+    pub(crate) fn new(client: Client, portal: Portal, kind: K) -> Self {
         let concurrency = client.concurrency();
         ListRequest {
             client,
@@ -855,14 +894,24 @@ impl<M: Model> ListRequest<M> {
             concurrency,
             strict: false,
             invalid: None,
+            kind,
             _m: PhantomData,
         }
     }
 
-    pub(crate) fn with_default_includes(mut self, includes: Vec<String>) -> Self {
-        self.query.include = includes;
-        self.default_includes = true;
-        self
+    /// The same request, run as another kind (async <-> blocking).
+    pub(crate) fn with_kind<L: ListKind>(self, kind: L) -> ListRequest<M, L> {
+        ListRequest {
+            client: self.client,
+            portal: self.portal,
+            query: self.query,
+            default_includes: self.default_includes,
+            concurrency: self.concurrency,
+            strict: self.strict,
+            invalid: self.invalid,
+            kind,
+            _m: PhantomData,
+        }
     }
 
     fn invalid(&mut self, path: &str, message: String) {
@@ -873,9 +922,129 @@ impl<M: Model> ListRequest<M> {
         });
     }
 
-    /// The portal (default: private).
+    /// The portal (default: the API's, private unless changed).
     pub fn portal(mut self, portal: Portal) -> Self {
         self.portal = portal;
+        self
+    }
+
+    /// Add a filter the generated enum does not cover, such as one through a
+    /// relation ([`RawFilter`]`::new("projects.name.icontains", "visual")`).
+    pub fn raw_filter(mut self, f: impl Filter) -> Self {
+        self.query.filters.push(f.clause());
+        self
+    }
+
+    /// Page size (1..=100). For `stream` and `all` it is the size of each
+    /// page fetched (default 100).
+    pub fn limit(mut self, n: u32) -> Self {
+        self.query.limit = Some(n);
+        self
+    }
+
+    /// Records to skip.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.query.offset = Some(n);
+        self
+    }
+
+    /// Pages fetched at once when the total is known (1 = sequential).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Fail on the first record that does not decode
+    /// ([`Error::UndecodedRecord`]) instead of keeping it raw in
+    /// [`Page::undecoded`] / [`Records::undecoded`] and going on.
+    pub fn strict(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
+    /// Replace the whole query with a prepared [`ListQuery`] (for tools that
+    /// build queries from text; the values are not checked against the model).
+    pub fn query(mut self, q: ListQuery) -> Self {
+        self.query = q;
+        self.default_includes = false;
+        self
+    }
+
+    /// The query as it stands.
+    pub fn as_query(&self) -> &ListQuery {
+        &self.query
+    }
+
+    /// Input errors noted while building, then the query's own checks:
+    /// they say what to fix before anything else is looked at.
+    pub(super) fn check_input(&self) -> Result<(), Error> {
+        if let Some(e) = &self.invalid {
+            return Err(Error::InvalidInput(e.clone()));
+        }
+        Ok(self.query.check()?)
+    }
+
+    /// Where the records come from: operation `op` on this request's portal,
+    /// records under `key`, the query without paging (the cursor adds it).
+    pub(super) fn source_with<R>(
+        &self,
+        op: Operation,
+        key: &'static str,
+        decode: DecodeFn<R>,
+        key_of: KeyFn<R>,
+    ) -> Result<Source<R>, Error> {
+        let mut query = self.query.clone();
+        query.limit = None;
+        query.offset = None;
+        Ok(Source {
+            client: self.client.clone(),
+            path: op.path().replace("{portal}", self.portal.as_str()),
+            key,
+            auth: auth_for(self.portal),
+            includes: Includes::from_paths(&query.include),
+            query,
+            decode,
+            key_of,
+        })
+    }
+
+    /// One page of `src` (see [`ListRequest::page`]).
+    pub(super) async fn page_of<R: Send + Sync + 'static>(
+        &self,
+        src: Result<Source<R>, Error>,
+    ) -> Result<Page<R>, Error> {
+        window(
+            src?,
+            self.query.offset.unwrap_or(0),
+            self.query.limit,
+            self.strict,
+        )
+        .await
+    }
+
+    /// Every page of `src` from `offset` on (see [`ListRequest::pages`]).
+    pub(super) fn pages_of<R: Send + Sync + 'static>(
+        &self,
+        src: Result<Source<R>, Error>,
+    ) -> BoxStream<'static, Result<Page<R>, Error>> {
+        match src {
+            Ok(src) => pages(
+                src,
+                self.query.offset.unwrap_or(0),
+                self.query.limit.unwrap_or(MAX_LIMIT),
+                self.concurrency,
+                self.strict,
+            ),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+}
+
+/// The builder methods of lists of a model's records (async and blocking).
+impl<M: Model, K: RecordKind> ListRequest<M, K> {
+    pub(crate) fn with_default_includes(mut self, includes: Vec<String>) -> Self {
+        self.query.include = includes;
+        self.default_includes = true;
         self
     }
 
@@ -888,13 +1057,6 @@ impl<M: Model> ListRequest<M> {
     /// Add a negated filter (`filter{-field...}`).
     pub fn exclude(mut self, f: M::Filter) -> Self {
         self.query.filters.push(f.not());
-        self
-    }
-
-    /// Add a filter the generated enum does not cover, such as one through a
-    /// relation ([`RawFilter`]`::new("projects.name.icontains", "visual")`).
-    pub fn raw_filter(mut self, f: impl Filter) -> Self {
-        self.query.filters.push(f.clause());
         self
     }
 
@@ -943,53 +1105,6 @@ impl<M: Model> ListRequest<M> {
         self
     }
 
-    /// Page size (1..=100). For [`stream`](Self::stream) and [`all`](Self::all)
-    /// it is the size of each page fetched (default 100).
-    pub fn limit(mut self, n: u32) -> Self {
-        self.query.limit = Some(n);
-        self
-    }
-
-    /// Records to skip.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.query.offset = Some(n);
-        self
-    }
-
-    /// Pages fetched at once when the total is known (1 = sequential).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Fail on the first record that does not decode
-    /// ([`Error::UndecodedRecord`]) instead of keeping it raw in
-    /// [`Page::undecoded`] / [`Records::undecoded`] and going on.
-    pub fn strict(mut self) -> Self {
-        self.strict = true;
-        self
-    }
-
-    /// The same request, reading records as plain JSON values instead of
-    /// typed records: the escape hatch when a typed decode is in the way.
-    /// Paging, includes (sideloads merged in) and checks are the same.
-    pub fn json(self) -> JsonList<M> {
-        JsonList { inner: self }
-    }
-
-    /// Replace the whole query with a prepared [`ListQuery`] (for tools that
-    /// build queries from text; the values are not checked against the model).
-    pub fn query(mut self, q: ListQuery) -> Self {
-        self.query = q;
-        self.default_includes = false;
-        self
-    }
-
-    /// The query as it stands.
-    pub fn as_query(&self) -> &ListQuery {
-        &self.query
-    }
-
     /// A loader keyword filter (`"name"`, `"projects"`, `"tags"`, ...), as the
     /// official Python tool's `load_<model>(name=...)`: the keyword maps to a
     /// dynamic-rest filter through the model's loader data in the spec. An
@@ -1026,45 +1141,39 @@ impl<M: Model> ListRequest<M> {
         self
     }
 
-    fn check(&self) -> Result<(), Error> {
-        if let Some(e) = &self.invalid {
-            return Err(Error::InvalidInput(e.clone()));
-        }
-        self.query.check()?;
-        let op = M::META.op("list").ok_or_else(|| {
+    /// The model's list operation, if it may be used on this portal.
+    fn list_op(&self) -> Result<Operation, Error> {
+        let op = M::META.list.ok_or_else(|| {
             Error::NotSupported(format!("`{}` has no list operation", M::META.name))
         })?;
-        if !op.portals.contains(&self.portal) {
+        if !op.portals().contains(&self.portal) {
             return Err(Error::NotSupported(format!(
                 "`{}` cannot be listed on the {} portal (allowed: {})",
                 M::META.name,
                 self.portal,
-                fmt_portals(op.portals)
+                fmt_portals(op.portals())
             )));
         }
-        Ok(())
+        Ok(op)
     }
 
-    fn source_with<R>(&self, decode: DecodeFn<R>, key_of: KeyFn<R>) -> Result<Source<R>, Error> {
-        self.check()?;
-        let op = M::META.op("list").expect("checked");
-        let mut query = self.query.clone();
-        query.limit = None;
-        query.offset = None;
-        Ok(Source {
-            client: self.client.clone(),
-            path: op.path.replace("{portal}", self.portal.as_str()),
-            key: M::META.many,
-            auth: auth_for(self.portal),
-            includes: Includes::from_paths(&query.include),
-            query,
-            decode,
-            key_of,
-        })
+    fn records_source<R>(&self, decode: DecodeFn<R>, key_of: KeyFn<R>) -> Result<Source<R>, Error> {
+        self.check_input()?;
+        self.source_with(self.list_op()?, M::META.many, decode, key_of)
     }
+}
 
+/// Running an async list of records.
+impl<M: Model> ListRequest<M, Async> {
     fn source(&self) -> Result<Source<M>, Error> {
-        self.source_with(model_decoder::<M>(), model_key::<M>())
+        self.records_source(model_decoder::<M>(), model_key::<M>())
+    }
+
+    /// The same request, reading records as plain JSON values instead of
+    /// typed records: the escape hatch when a typed decode is in the way.
+    /// Paging, includes (sideloads merged in) and checks are the same.
+    pub fn json(self) -> JsonList<M> {
+        JsonList { inner: self }
     }
 
     /// One page, with its pagination facts: the records from `offset`, at
@@ -1072,28 +1181,12 @@ impl<M: Model> ListRequest<M> {
     /// On a page-numbered server the window is assembled from the pages that
     /// hold it, so the records are exactly those asked for.
     pub async fn page(self) -> Result<Page<M>, Error> {
-        let src = self.source()?;
-        window(
-            src,
-            self.query.offset.unwrap_or(0),
-            self.query.limit,
-            self.strict,
-        )
-        .await
+        self.page_of(self.source()).await
     }
 
     /// Every page from `offset` on, as a stream.
     pub fn pages(self) -> BoxStream<'static, Result<Page<M>, Error>> {
-        match self.source() {
-            Ok(src) => pages(
-                src,
-                self.query.offset.unwrap_or(0),
-                self.query.limit.unwrap_or(MAX_LIMIT),
-                self.concurrency,
-                self.strict,
-            ),
-            Err(e) => stream::once(async move { Err(e) }).boxed(),
-        }
+        self.pages_of(self.source())
     }
 
     /// Every record from `offset` on, as a stream; memory stays bounded by
@@ -1144,28 +1237,17 @@ fn json_decoder<M: Model>() -> DecodeFn<Value> {
 impl<M: Model> JsonList<M> {
     fn source(&self) -> Result<Source<Value>, Error> {
         self.inner
-            .source_with(json_decoder::<M>(), raw_key::<Value>())
+            .records_source(json_decoder::<M>(), raw_key::<Value>())
     }
 
     /// One page (see [`ListRequest::page`]).
     pub async fn page(self) -> Result<Page<Value>, Error> {
-        let src = self.source()?;
-        let q = &self.inner.query;
-        window(src, q.offset.unwrap_or(0), q.limit, self.inner.strict).await
+        self.inner.page_of(self.source()).await
     }
 
     /// Every page from `offset` on (see [`ListRequest::pages`]).
     pub fn pages(self) -> BoxStream<'static, Result<Page<Value>, Error>> {
-        match self.source() {
-            Ok(src) => pages(
-                src,
-                self.inner.query.offset.unwrap_or(0),
-                self.inner.query.limit.unwrap_or(MAX_LIMIT),
-                self.inner.concurrency,
-                self.inner.strict,
-            ),
-            Err(e) => stream::once(async move { Err(e) }).boxed(),
-        }
+        self.inner.pages_of(self.source())
     }
 
     /// Every record from `offset` on, as a stream (see [`ListRequest::stream`]).

@@ -71,7 +71,10 @@ pub use api::{Api, GetRequest, LogModel, Saved};
 pub use approvals::{ApprovalList, Approvals};
 pub use auth::{DevicePrompt, LoginOptions};
 pub use error::{AppliedUndecodable, Error, LoginError};
-pub use list::{JsonList, ListRequest, Page, PageStyle, Records, UndecodedRecord};
+pub use list::{
+    ApprovalQueue, Async, JsonList, ListKind, ListRequest, Page, PageStyle, RecordKind, Records,
+    UndecodedRecord,
+};
 pub use retry::RetryPolicy;
 pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
 
@@ -363,9 +366,11 @@ fn secure_enough(url: &reqwest::Url) -> bool {
     if url.scheme() == "https" {
         return true;
     }
-    let Some(host) = url.host_str() else {
-        return false;
-    };
+    url.host_str().is_some_and(loopback_host)
+}
+
+/// `localhost` or a loopback address (`127.0.0.1`, `[::1]`).
+pub(crate) fn loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host
@@ -545,10 +550,6 @@ impl Client {
             Auth::Required => Some(self.auth_header()?),
             Auth::None => None,
         };
-        let idempotent = matches!(
-            req.method,
-            Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
-        );
         let policy = &self.inner.retry;
         let mut attempt: u32 = 0;
         loop {
@@ -585,59 +586,52 @@ impl Client {
             .instrument(span.clone())
             .await;
             span.record("duration_ms", started.elapsed().as_secs_f64() * 1e3);
-            match outcome {
-                Ok((status, headers, body)) => {
+            let failure = match &outcome {
+                Ok((status, headers, _)) => {
+                    let status = *status;
                     span.record("status", status);
                     tracing::debug!(parent: &span, status, "response");
                     if (200..300).contains(&status)
                         || (raw_4xx && (400..500).contains(&status) && status != 429)
                     {
+                        let (status, headers, body) = outcome.expect("matched Ok");
                         return Ok(Response {
                             status,
                             headers,
                             body,
                         });
                     }
-                    let retry_after = headers
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(retry::parse_retry_after);
-                    if idempotent && retry::retriable_status(status) && attempt < policy.attempts()
-                    {
-                        let delay = retry_after.unwrap_or_else(|| policy.backoff(attempt));
-                        if delay <= policy.retry_after_limit() {
-                            tracing::debug!(parent: &span, status, delay_ms = delay.as_millis() as u64, "retrying");
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
+                    retry::Outcome::Status(status, headers)
+                }
+                Err(e) => retry::Outcome::Transport(retry::TransportKind::of(e)),
+            };
+            match retry::decide(&req.method, attempt, failure, policy, retry::random_u64()) {
+                retry::Decision::Retry { after } => {
+                    tracing::debug!(parent: &span, delay_ms = after.as_millis() as u64, "retrying");
+                    tokio::time::sleep(after).await;
+                    continue;
+                }
+                retry::Decision::GiveUp => {}
+            }
+            return Err(match outcome {
+                Ok((status, headers, body)) => error::from_response(
+                    &req.method,
+                    &req.path,
+                    status,
+                    retry::retry_after(&headers),
+                    &body,
+                ),
+                Err(e) if e.is_timeout() => {
+                    tracing::debug!(parent: &span, "timed out");
+                    Error::Timeout {
+                        after: self.inner.timeout,
                     }
-                    return Err(error::from_response(
-                        &req.method,
-                        &req.path,
-                        status,
-                        retry_after,
-                        &body,
-                    ));
                 }
                 Err(e) => {
-                    if e.is_timeout() {
-                        tracing::debug!(parent: &span, "timed out");
-                        return Err(Error::Timeout {
-                            after: self.inner.timeout,
-                        });
-                    }
-                    // A failed connect never reached the server, so even a
-                    // POST may be tried again; anything later only for
-                    // idempotent methods.
-                    if (e.is_connect() || idempotent) && attempt < policy.attempts() {
-                        tracing::debug!(parent: &span, connect = e.is_connect(), "transport error, retrying");
-                        tokio::time::sleep(policy.backoff(attempt)).await;
-                        continue;
-                    }
                     tracing::debug!(parent: &span, "transport error");
-                    return Err(Error::transport(e));
+                    Error::transport(e)
                 }
-            }
+            });
         }
     }
 }

@@ -143,41 +143,37 @@ impl TokenCache {
         Ok(Some((token, path)))
     }
 
-    /// Store a token for a server: written to a temporary file with mode 0600
-    /// in the same directory, then renamed over the old file.
+    /// Store a token for a server: written to a new temporary file in the
+    /// same folder (created exclusively, with an unpredictable name, mode
+    /// 0600 before the token is written), then renamed over the old file, so
+    /// a symlink planted in the folder is never followed and the cache file
+    /// is a regular file afterwards. The cache folders are made private
+    /// (0700); one owned by another user is refused.
     pub fn store(&self, base_url: &str, token: &Token) -> Result<PathBuf, Error> {
         let path = self.path_for(base_url);
         let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
-        create_private_dir(&dir)
-            .map_err(|e| cache_error(&dir, format!("cannot create the cache directory: {e}")))?;
-        let tmp = dir.join(format!(
-            ".{}.tmp{}",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
-            std::process::id()
-        ));
+        private_dir(&self.dir)?;
+        if dir != self.dir {
+            private_dir(&dir)?;
+        }
         let write = || -> std::io::Result<()> {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp)?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".token-")
+                .suffix(".tmp")
+                .tempfile_in(&dir)?;
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o600))?;
             }
-            f.write_all(token.expose().as_bytes())?;
-            f.sync_all()?;
-            drop(f);
-            std::fs::rename(&tmp, &path)
+            tmp.write_all(token.expose().as_bytes())?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
         };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            cache_error(&path, format!("cannot write it: {e}"))
-        })?;
+        // a temporary file that was not persisted is removed when dropped
+        write().map_err(|e| cache_error(&path, format!("cannot write it: {e}")))?;
         Ok(path)
     }
 
@@ -217,6 +213,40 @@ fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
 
 #[cfg(not(unix))]
 fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Make sure a cache folder exists and is ours alone: a new one is created
+/// with mode 0700, an existing one is tightened to 0700, and one owned by
+/// another user is refused (they could swap the token file under us).
+fn private_dir(dir: &Path) -> Result<(), Error> {
+    create_private_dir(dir)
+        .map_err(|e| cache_error(dir, format!("cannot create the cache folder: {e}")))?;
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| cache_error(dir, format!("cannot read the cache folder: {e}")))?;
+    if !meta.is_dir() {
+        return Err(cache_error(dir, "it is not a folder".into()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(cache_error(
+                dir,
+                format!(
+                    "the cache folder belongs to user {}, not to you (user {me}), so they could replace your token; refusing to use it. Use a cache folder of your own",
+                    meta.uid()
+                ),
+            ));
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+                cache_error(dir, format!("cannot make the cache folder private: {e}"))
+            })?;
+        }
+    }
     Ok(())
 }
 

@@ -348,8 +348,8 @@ fn describe(meta: &ModelMeta) -> Value {
         .ops
         .iter()
         .map(|o| {
-            json!({"operation": o.id, "method": o.method, "path": o.path,
-            "portals": o.portals.iter().map(|p| p.as_str()).collect::<Vec<_>>()})
+            json!({"operation": o.id(), "method": o.method().as_str(), "path": o.path(),
+            "portals": o.portals().iter().map(|p| p.as_str()).collect::<Vec<_>>()})
         })
         .collect();
     json!({

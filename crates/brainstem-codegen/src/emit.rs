@@ -1,6 +1,8 @@
 //! The code we generate ourselves, next to typify's types: open enums, the
 //! model metadata and `Model` impls, the per-model filter / sort / include
-//! enums, constructors for the create shapes, and `Validate` impls.
+//! enums, constructors for the create shapes, `Validate` impls and the
+//! `Operation` enum (`models.rs`, one function per artifact), and the
+//! client's per-model accessors and typed loaders (`client_api.rs`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -138,119 +140,12 @@ fn field_enum(
     }
 }
 
-struct ModelCode {
-    tokens: TokenStream,
-    meta_ident: proc_macro2::Ident,
-}
+/// For each struct typify generated: (rust field, required, type tokens).
+pub type TypeFields = std::collections::BTreeMap<String, Vec<(String, bool, TokenStream)>>;
 
-fn model_code(
-    spec: &Value,
-    api: &Api,
-    m: &Model,
-    type_fields: &TypeFields,
-) -> Result<ModelCode, String> {
-    let ty = format_ident!("{}", m.schema);
-    let new_ty = format_ident!("{}", m.new_name());
-    let patch_ty = format_ident!("{}", m.patch_name());
-    let filter_ty = format_ident!("{}Filter", m.schema);
-    let sort_ty = format_ident!("{}Sort", m.schema);
-    let include_ty = format_ident!("{}Include", m.schema);
-    let meta_ident = format_ident!("{}", m.url.to_uppercase());
-    let path = m.path();
-
-    // --- filters
-    let mut filter_variants = Vec::new();
-    let mut filter_arms = Vec::new();
-    for f in &m.fields {
-        let vt = value_type(spec, m, f, api);
-        for lk in lookups(f) {
-            let vname = format_ident!(
-                "{}{}",
-                names::pascal(&f.json),
-                if lk.is_empty() {
-                    String::new()
-                } else {
-                    names::pascal(lk)
-                }
-            );
-            let key = &f.json;
-            let lk_tok = if lk.is_empty() {
-                quote! { ::core::option::Option::None }
-            } else {
-                quote! { ::core::option::Option::Some(#lk) }
-            };
-            let shown = if lk.is_empty() {
-                format!("`filter{{{key}}}`: equal to the value.")
-            } else {
-                format!("`filter{{{key}.{lk}}}`.")
-            };
-            let d = doc(&shown);
-            match *lk {
-                "in" => {
-                    filter_variants.push(quote! { #d #vname(::std::vec::Vec<#vt>) });
-                    filter_arms.push(quote! {
-                        Self::#vname(v) => crate::query::FilterClause::new(#key, #lk_tok, v.iter().map(crate::query::QueryValue::query_value).collect())
-                    });
-                }
-                "range" => {
-                    filter_variants.push(quote! { #d #vname(#vt, #vt) });
-                    filter_arms.push(quote! {
-                        Self::#vname(a, b) => crate::query::FilterClause::new(#key, #lk_tok, ::std::vec![crate::query::QueryValue::query_value(a), crate::query::QueryValue::query_value(b)])
-                    });
-                }
-                "isnull" => {
-                    filter_variants.push(quote! { #d #vname(bool) });
-                    filter_arms.push(quote! {
-                        Self::#vname(v) => crate::query::FilterClause::new(#key, #lk_tok, ::std::vec![crate::query::QueryValue::query_value(v)])
-                    });
-                }
-                _ => {
-                    filter_variants.push(quote! { #d #vname(#vt) });
-                    filter_arms.push(quote! {
-                        Self::#vname(v) => crate::query::FilterClause::new(#key, #lk_tok, ::std::vec![crate::query::QueryValue::query_value(v)])
-                    });
-                }
-            }
-        }
-    }
-    let filter_doc = format!(
-        "The filters `{path}` accepts: one variant per (field, lookup) pair, with a typed value. Negate one with [`Filter::not`](crate::query::Filter::not)."
-    );
-    let filter_enum = if filter_variants.is_empty() {
-        quote! {
-            #[doc = #filter_doc]
-            #[derive(Clone, Debug, PartialEq)]
-            pub enum #filter_ty {}
-            impl crate::query::Filter for #filter_ty {
-                fn clause(&self) -> crate::query::FilterClause { match *self {} }
-            }
-        }
-    } else {
-        quote! {
-            #[doc = #filter_doc]
-            #[derive(Clone, Debug, PartialEq)]
-            pub enum #filter_ty { #(#filter_variants,)* }
-            impl crate::query::Filter for #filter_ty {
-                fn clause(&self) -> crate::query::FilterClause {
-                    match self { #(#filter_arms,)* }
-                }
-            }
-        }
-    };
-
-    // --- sort and include: enums of field names
-    let sortable: Vec<&Field> = m.fields.iter().filter(|f| f.sortable).collect();
-    let sort_enum = field_enum(
-        &sort_ty,
-        quote! { SortField },
-        &format!("The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key."),
-        sortable
-            .iter()
-            .map(|f| (f.json.as_str(), format!("Sort by `{}`.", f.json)))
-            .collect(),
-    );
-    let includable: Vec<&Field> = m
-        .fields
+/// The relations of a model that `include[]` can embed (targets that are models).
+fn includable<'a>(api: &Api, m: &'a Model) -> Vec<&'a Field> {
+    m.fields
         .iter()
         .filter(|f| {
             f.includable
@@ -258,12 +153,157 @@ fn model_code(
                     .as_deref()
                     .is_some_and(|t| api.model_by_path(t).is_some())
         })
-        .collect();
-    let include_enum = field_enum(
-        &include_ty,
+        .collect()
+}
+
+/// The static holding a model's metadata (`SESSION`).
+fn meta_ident(m: &Model) -> proc_macro2::Ident {
+    format_ident!("{}", m.url.to_uppercase())
+}
+
+/// The `Operation` variant of an operationId: the schema name of the model
+/// it belongs to (or of the approval record, for an approval queue's), then
+/// the rest of the id (`data_acquisition_list` -> `DataAcquisitionList`,
+/// `speciesapproval_accept` -> `SpeciesApprovalAccept`,
+/// `project_sessions_list` -> `ProjectSessionsList`); operations of no model
+/// are the id in PascalCase (`auth_device_create` -> `AuthDeviceCreate`).
+fn op_variant(api: &Api, id: &str) -> proc_macro2::Ident {
+    let model = api
+        .ops
+        .iter()
+        .find(|o| o.id == id)
+        .and_then(|o| o.model.as_deref());
+    let schema = model.and_then(|path| {
+        api.models.iter().find_map(|m| {
+            if m.path() == path {
+                Some(m.schema.as_str())
+            } else {
+                m.approval
+                    .as_ref()
+                    .filter(|a| a.model == path)
+                    .map(|a| a.schema.as_str())
+            }
+        })
+    });
+    let url = model.and_then(|p| p.rsplit('/').next());
+    match (
+        schema,
+        url.and_then(|u| id.strip_prefix(u)?.strip_prefix('_')),
+    ) {
+        (Some(schema), Some(rest)) => format_ident!("{}{}", schema, names::pascal(rest)),
+        _ => format_ident!("{}", names::pascal(id)),
+    }
+}
+
+fn opt_op(api: &Api, id: Option<&str>) -> TokenStream {
+    match id {
+        Some(id) => {
+            let v = op_variant(api, id);
+            quote! { ::core::option::Option::Some(Operation::#v) }
+        }
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+/// The operation `<name>_<suffix>` of the model `app/name`, if the spec has it.
+fn op_named<'a>(api: &'a Api, model_path: &'a str, suffix: &str) -> Option<&'a str> {
+    let name = model_path.rsplit('/').next().unwrap_or(model_path);
+    let id = format!("{name}_{suffix}");
+    api.ops_of(model_path)
+        .find(|o| o.id == id)
+        .map(|o| o.id.as_str())
+}
+
+/// The typed filter enum of a model: one variant per (field, lookup).
+fn filter_enum(spec: &Value, api: &Api, m: &Model) -> TokenStream {
+    let filter_ty = format_ident!("{}Filter", m.schema);
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    for f in &m.fields {
+        let vt = value_type(spec, m, f, api);
+        let key = &f.json;
+        for lk in lookups(f) {
+            let vname = if lk.is_empty() {
+                format_ident!("{}", names::pascal(&f.json))
+            } else {
+                format_ident!("{}{}", names::pascal(&f.json), names::pascal(lk))
+            };
+            let (lk_tok, shown) = if lk.is_empty() {
+                (
+                    quote! { ::core::option::Option::None },
+                    format!("`filter{{{key}}}`: equal to the value."),
+                )
+            } else {
+                (
+                    quote! { ::core::option::Option::Some(#lk) },
+                    format!("`filter{{{key}.{lk}}}`."),
+                )
+            };
+            let d = doc(&shown);
+            let one =
+                |v: TokenStream| quote! { ::std::vec![crate::query::QueryValue::query_value(#v)] };
+            let (payload, pattern, values) = match *lk {
+                "in" => (
+                    quote! { (::std::vec::Vec<#vt>) },
+                    quote! { (v) },
+                    quote! { v.iter().map(crate::query::QueryValue::query_value).collect() },
+                ),
+                "range" => (
+                    quote! { (#vt, #vt) },
+                    quote! { (a, b) },
+                    quote! { ::std::vec![crate::query::QueryValue::query_value(a), crate::query::QueryValue::query_value(b)] },
+                ),
+                "isnull" => (quote! { (bool) }, quote! { (v) }, one(quote! { v })),
+                _ => (quote! { (#vt) }, quote! { (v) }, one(quote! { v })),
+            };
+            variants.push(quote! { #d #vname #payload });
+            arms.push(quote! {
+                Self::#vname #pattern => crate::query::FilterClause::new(#key, #lk_tok, #values)
+            });
+        }
+    }
+    let path = m.path();
+    let filter_doc = format!(
+        "The filters `{path}` accepts: one variant per (field, lookup) pair, with a typed value. Negate one with [`Filter::not`](crate::query::Filter::not)."
+    );
+    let body = if arms.is_empty() {
+        quote! { match *self {} }
+    } else {
+        quote! { match self { #(#arms,)* } }
+    };
+    quote! {
+        #[doc = #filter_doc]
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum #filter_ty { #(#variants,)* }
+        impl crate::query::Filter for #filter_ty {
+            fn clause(&self) -> crate::query::FilterClause { #body }
+        }
+    }
+}
+
+/// The fields a model can be sorted by.
+fn sort_enum(m: &Model) -> TokenStream {
+    let path = m.path();
+    field_enum(
+        &format_ident!("{}Sort", m.schema),
+        quote! { SortField },
+        &format!("The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key."),
+        m.fields
+            .iter()
+            .filter(|f| f.sortable)
+            .map(|f| (f.json.as_str(), format!("Sort by `{}`.", f.json)))
+            .collect(),
+    )
+}
+
+/// The relations `include[]` can embed.
+fn include_enum(api: &Api, m: &Model) -> TokenStream {
+    let path = m.path();
+    field_enum(
+        &format_ident!("{}Include", m.schema),
         quote! { IncludeField },
         &format!("The relations of `{path}` that `include[]` can embed."),
-        includable
+        includable(api, m)
             .iter()
             .map(|f| {
                 (
@@ -276,61 +316,75 @@ fn model_code(
                 )
             })
             .collect(),
-    );
+    )
+}
 
-    // --- field metadata
-    let field_meta = m.fields.iter().map(|f| {
-        let name = &f.json;
-        let kind = kind_tokens(f);
-        let many = f.many;
-        let read_only = f.read_only;
-        let nullable = f.nullable;
-        let create_required = f.create_required;
-        let response_required = f.response_required;
-        let unique = f.unique;
-        let related = opt_str(f.related.as_deref());
-        let lks = lookups(f);
-        let sortable = f.sortable;
-        let includable = includable.iter().any(|g| g.json == f.json);
-        let choices: Vec<&String> = match &f.kind {
-            Kind::Choice(v) => v.iter().collect(),
-            _ => vec![],
-        };
-        quote! {
-            crate::meta::FieldMeta {
-                name: #name,
-                kind: #kind,
-                many: #many,
-                read_only: #read_only,
-                nullable: #nullable,
-                create_required: #create_required,
-                response_required: #response_required,
-                unique: #unique,
-                related: #related,
-                lookups: &[#(#lks),*],
-                sortable: #sortable,
-                includable: #includable,
-                choices: &[#(#choices),*],
-            }
+/// One `FieldMeta`.
+fn field_meta(f: &Field, includable: bool) -> TokenStream {
+    let name = &f.json;
+    let kind = kind_tokens(f);
+    let (many, read_only, nullable) = (f.many, f.read_only, f.nullable);
+    let (create_required, response_required, unique) =
+        (f.create_required, f.response_required, f.unique);
+    let related = opt_str(f.related.as_deref());
+    let lks = lookups(f);
+    let sortable = f.sortable;
+    let choices: Vec<&String> = match &f.kind {
+        Kind::Choice(v) => v.iter().collect(),
+        _ => vec![],
+    };
+    quote! {
+        crate::meta::FieldMeta {
+            name: #name,
+            kind: #kind,
+            many: #many,
+            read_only: #read_only,
+            nullable: #nullable,
+            create_required: #create_required,
+            response_required: #response_required,
+            unique: #unique,
+            related: #related,
+            lookups: &[#(#lks),*],
+            sortable: #sortable,
+            includable: #includable,
+            choices: &[#(#choices),*],
         }
-    });
-    let ops = api.ops_of(&path).map(|o| {
-        let id = &o.id;
-        let method = &o.method;
-        let p = &o.path;
-        let portals = o.portals.iter().map(|p| match p.as_str() {
-            "public" => quote! { crate::Portal::Public },
-            _ => quote! { crate::Portal::Private },
-        });
-        let action = opt_str(o.action.as_deref());
-        quote! {
-            crate::meta::OpMeta { id: #id, method: #method, path: #p, portals: &[#(#portals),*], action: #action }
-        }
-    });
+    }
+}
+
+/// The model's `ModelMeta` static: URL, envelope keys, fields, typed operations.
+fn model_meta(api: &Api, m: &Model) -> TokenStream {
+    let path = m.path();
+    let inc = includable(api, m);
+    let fields = m
+        .fields
+        .iter()
+        .map(|f| field_meta(f, inc.iter().any(|g| g.json == f.json)));
+    let ops = api.ops_of(&path).map(|o| op_variant(api, &o.id));
+    let actions = api
+        .ops_of(&path)
+        .filter(|o| o.action.is_some())
+        .map(|o| op_variant(api, &o.id));
+    let [list, retrieve, create, partial_update, update, destroy] = [
+        "list",
+        "retrieve",
+        "create",
+        "partial_update",
+        "update",
+        "destroy",
+    ]
+    .map(|suffix| opt_op(api, op_named(api, &path, suffix)));
     let approval = match &m.approval {
         Some(a) => {
             let (model, schema, one, many) = (&a.model, &a.schema, &a.one, &a.many);
-            quote! { ::core::option::Option::Some(crate::meta::ApprovalMeta { model: #model, schema: #schema, one: #one, many: #many }) }
+            let [list, retrieve, accept, reject] = ["list", "retrieve", "accept", "reject"]
+                .map(|suffix| opt_op(api, op_named(api, &a.model, suffix)));
+            quote! {
+                ::core::option::Option::Some(crate::meta::ApprovalMeta {
+                    model: #model, schema: #schema, one: #one, many: #many,
+                    list: #list, retrieve: #retrieve, accept: #accept, reject: #reject,
+                })
+            }
         }
         None => quote! { ::core::option::Option::None },
     };
@@ -351,48 +405,43 @@ fn model_code(
         IdKind::Uuid => quote! { crate::meta::IdKind::Uuid },
         IdKind::Integer => quote! { crate::meta::IdKind::Integer },
     };
-    let id_ty = match m.id {
-        IdKind::Uuid => quote! { ::uuid::Uuid },
-        IdKind::Integer => quote! { i64 },
-    };
-    let (schema_s, app, url, one, many, description) =
+    let (schema, app, url, one, many, description) =
         (&m.schema, &m.app, &m.url, &m.one, &m.many, &m.description);
+    let meta_ident = meta_ident(m);
     let meta_doc = format!("Metadata of `{path}`: its URL, envelope keys, fields and operations.");
-
-    // --- record id, approval type
-    let id_field = m
-        .fields
-        .iter()
-        .find(|f| f.json == "id")
-        .ok_or_else(|| format!("{}: no id field", m.schema))?;
-    if !id_field.response_required {
-        return Err(format!("{}: `id` must be always returned", m.schema));
+    quote! {
+        #[doc = #meta_doc]
+        pub static #meta_ident: crate::meta::ModelMeta = crate::meta::ModelMeta {
+            schema: #schema,
+            app: #app,
+            name: #url,
+            one: #one,
+            many: #many,
+            id: #id_kind,
+            description: #description,
+            fields: &[#(#fields,)*],
+            ops: &[#(Operation::#ops),*],
+            list: #list,
+            retrieve: #retrieve,
+            create: #create,
+            partial_update: #partial_update,
+            update: #update,
+            destroy: #destroy,
+            actions: &[#(Operation::#actions),*],
+            approval: #approval,
+            loader: #loader,
+            details: &[#(#details,)*],
+        };
     }
-    let id_rust = format_ident!("{}", id_field.rust);
-    let approval_ty = match &m.approval {
-        Some(a) => {
-            let t = format_ident!("{}", a.schema);
-            quote! { crate::types::#t }
-        }
-        None => quote! { crate::model::NotApprovalGated },
-    };
+}
 
-    // --- constructor for the create shape
-    let new_fields = type_fields
-        .get(&m.new_name())
-        .ok_or_else(|| format!("typify produced no {}", m.new_name()))?;
-    let new_ctor = constructor(
-        &quote! { crate::types::#new_ty },
-        new_fields,
-        "A create shape",
-        None,
-    );
-
-    // --- relation fields, for the client's include handling
+/// `visit_related_mut` of the `Model` impl: every relation field whose type
+/// holds `Related` values.
+fn visit_related(api: &Api, m: &Model, type_fields: &TypeFields) -> Result<TokenStream, String> {
     let record_fields = type_fields
         .get(&m.schema)
         .ok_or_else(|| format!("typify produced no {}", m.schema))?;
-    let mut relation_arms = Vec::new();
+    let mut arms = Vec::new();
     for f in &m.fields {
         if f.related
             .as_deref()
@@ -425,31 +474,112 @@ fn model_code(
         } else {
             quote! { f(r); }
         };
-        let body = quote! {
-            #[allow(irrefutable_let_patterns)]
-            if let #pattern = &mut self.#id { #visit }
-        };
-        relation_arms.push(quote! { #json => { #body true } });
+        arms.push(quote! {
+            #json => {
+                #[allow(irrefutable_let_patterns)]
+                if let #pattern = &mut self.#id { #visit }
+                true
+            }
+        });
     }
-    let visit_related = if relation_arms.is_empty() {
-        quote! {}
-    } else {
-        quote! {
-            fn visit_related_mut(
-                &mut self,
-                field: &str,
-                f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
-            ) -> bool {
-                match field {
-                    #(#relation_arms)*
-                    _ => false,
-                }
+    if arms.is_empty() {
+        return Ok(quote! {});
+    }
+    Ok(quote! {
+        fn visit_related_mut(
+            &mut self,
+            field: &str,
+            f: &mut dyn FnMut(&mut dyn crate::RelatedSlot),
+        ) -> bool {
+            match field {
+                #(#arms)*
+                _ => false,
             }
         }
-    };
+    })
+}
 
-    // --- logs: entries carry payloads typed by the log's selector
-    let mut entry_methods = Vec::new();
+/// `impl Model` for the record type: its shapes, query enums, metadata and id.
+fn model_impl(api: &Api, m: &Model, type_fields: &TypeFields) -> Result<TokenStream, String> {
+    let ty = format_ident!("{}", m.schema);
+    let new_ty = format_ident!("{}", m.new_name());
+    let patch_ty = format_ident!("{}", m.patch_name());
+    let filter_ty = format_ident!("{}Filter", m.schema);
+    let sort_ty = format_ident!("{}Sort", m.schema);
+    let include_ty = format_ident!("{}Include", m.schema);
+    let meta_ident = meta_ident(m);
+    let id_field = m
+        .fields
+        .iter()
+        .find(|f| f.json == "id")
+        .ok_or_else(|| format!("{}: no id field", m.schema))?;
+    if !id_field.response_required {
+        return Err(format!("{}: `id` must be always returned", m.schema));
+    }
+    let id_rust = format_ident!("{}", id_field.rust);
+    let id_ty = match m.id {
+        IdKind::Uuid => quote! { ::uuid::Uuid },
+        IdKind::Integer => quote! { i64 },
+    };
+    let approval_ty = match &m.approval {
+        Some(a) => {
+            let t = format_ident!("{}", a.schema);
+            quote! { crate::types::#t }
+        }
+        None => quote! { crate::model::NotApprovalGated },
+    };
+    let visit_related = visit_related(api, m, type_fields)?;
+    Ok(quote! {
+        impl crate::Model for crate::types::#ty {
+            type Id = #id_ty;
+            type New = crate::types::#new_ty;
+            type Patch = crate::types::#patch_ty;
+            type Filter = #filter_ty;
+            type Sort = #sort_ty;
+            type Include = #include_ty;
+            type Approval = #approval_ty;
+            const META: &'static crate::meta::ModelMeta = &#meta_ident;
+            fn record_id(&self) -> Self::Id { self.#id_rust }
+            #visit_related
+        }
+    })
+}
+
+/// The constructor of the create shape (`NewSession::new`).
+fn create_constructor(m: &Model, type_fields: &TypeFields) -> Result<TokenStream, String> {
+    let new_ty = format_ident!("{}", m.new_name());
+    let fields = type_fields
+        .get(&m.new_name())
+        .ok_or_else(|| format!("typify produced no {}", m.new_name()))?;
+    Ok(constructor(
+        &quote! { crate::types::#new_ty },
+        fields,
+        "A create shape",
+        None,
+    ))
+}
+
+/// `Validate` for the create and patch shapes.
+fn validate_impls(m: &Model) -> TokenStream {
+    let new_ty = format_ident!("{}", m.new_name());
+    let patch_ty = format_ident!("{}", m.patch_name());
+    let meta_ident = meta_ident(m);
+    quote! {
+        impl crate::validate::Validate for crate::types::#new_ty {
+            const MODEL: &'static crate::meta::ModelMeta = &#meta_ident;
+            const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
+        }
+        impl crate::validate::Validate for crate::types::#patch_ty {
+            const MODEL: &'static crate::meta::ModelMeta = &#meta_ident;
+            const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
+        }
+    }
+}
+
+/// Logs: `entry_details()`, the entries' payloads typed by the log's selector.
+fn entry_methods(m: &Model) -> TokenStream {
+    let ty = format_ident!("{}", m.schema);
+    let mut items = Vec::new();
     for slot in &m.details {
         let Some((list, inner)) = slot.content.split_once("[].") else {
             continue;
@@ -462,7 +592,7 @@ fn model_code(
             "The typed `{inner}` of every entry in `{list}`, chosen by the log's `{}` (an entry that does not fit is `Unknown`).",
             slot.tag
         );
-        entry_methods.push(quote! {
+        items.push(quote! {
             impl crate::types::#ty {
                 #[doc = #d]
                 pub fn entry_details(&self) -> ::std::vec::Vec<crate::details::#group_ty> {
@@ -479,123 +609,175 @@ fn model_code(
             }
         });
     }
-
-    // --- the official Python tool's `load_<model>` helpers, typed
-    let mut loader_items = Vec::new();
-    if let Some(l) = &m.loader {
-        let load_fn = format_ident!("load_{}", m.url);
-        let includes = l.default_include.join(", ");
-        let load_doc = format!(
-            "`{}` records the way the official Python tool's `load_{}` loads them: a list request with its default includes ({}) and its keyword filters as `by_<keyword>` methods.",
-            m.url,
-            m.url,
-            if includes.is_empty() {
-                "none"
-            } else {
-                &includes
-            }
-        );
-        let mut methods = Vec::new();
-        for (keyword, key) in &l.filters {
-            let field_name = key.split('.').next().unwrap_or(key);
-            let method = format_ident!("by_{}", names::field(keyword));
-            let (vt, note) = match m.fields.iter().find(|f| f.json == field_name) {
-                Some(f) => (value_type(spec, m, f, api), String::new()),
-                None => (
-                    quote! { ::std::string::String },
-                    format!(
-                        " (`{field_name}` is not a documented field of `{}`: the server may refuse it)",
-                        m.url
-                    ),
-                ),
-            };
-            let d = format!(
-                "Keyword `{keyword}` of `load_{}`: `filter{{{key}}}`{note}.",
-                m.url
-            );
-            methods.push(quote! {
-                #[doc = #d]
-                pub fn #method(self, value: #vt) -> Self {
-                    self.by(#keyword, value)
-                }
-            });
-        }
-        loader_items.push(quote! {
-            #[cfg(feature = "client")]
-            impl crate::client::ListRequest<crate::types::#ty> {
-                #(#methods)*
-            }
-            #[cfg(feature = "client")]
-            impl crate::client::Client {
-                #[doc = #load_doc]
-                pub fn #load_fn(&self) -> crate::client::ListRequest<crate::types::#ty> {
-                    self.api::<crate::types::#ty>().load()
-                }
-            }
-        });
-    }
-
-    let tokens = quote! {
-        #(#loader_items)*
-        #(#entry_methods)*
-        #[doc = #meta_doc]
-        pub static #meta_ident: crate::meta::ModelMeta = crate::meta::ModelMeta {
-            schema: #schema_s,
-            app: #app,
-            name: #url,
-            one: #one,
-            many: #many,
-            id: #id_kind,
-            description: #description,
-            fields: &[#(#field_meta,)*],
-            ops: &[#(#ops,)*],
-            approval: #approval,
-            loader: #loader,
-            details: &[#(#details,)*],
-        };
-
-        #filter_enum
-        #sort_enum
-        #include_enum
-
-        impl crate::Model for crate::types::#ty {
-            type Id = #id_ty;
-            type New = crate::types::#new_ty;
-            type Patch = crate::types::#patch_ty;
-            type Filter = #filter_ty;
-            type Sort = #sort_ty;
-            type Include = #include_ty;
-            type Approval = #approval_ty;
-            const META: &'static crate::meta::ModelMeta = &#meta_ident;
-            fn record_id(&self) -> Self::Id { self.#id_rust }
-            #visit_related
-        }
-
-        #new_ctor
-
-        impl crate::validate::Validate for crate::types::#new_ty {
-            const MODEL: &'static crate::meta::ModelMeta = &#meta_ident;
-            const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
-        }
-        impl crate::validate::Validate for crate::types::#patch_ty {
-            const MODEL: &'static crate::meta::ModelMeta = &#meta_ident;
-            const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
-        }
-    };
-    Ok(ModelCode { tokens, meta_ident })
+    quote! { #(#items)* }
 }
 
-/// For each struct typify generated: (rust field, required, type tokens).
-pub type TypeFields = std::collections::BTreeMap<String, Vec<(String, bool, TokenStream)>>;
+/// Everything `models.rs` holds for one model.
+fn model_items(
+    spec: &Value,
+    api: &Api,
+    m: &Model,
+    type_fields: &TypeFields,
+) -> Result<TokenStream, String> {
+    let meta = model_meta(api, m);
+    let filter = filter_enum(spec, api, m);
+    let sort = sort_enum(m);
+    let include = include_enum(api, m);
+    let model = model_impl(api, m, type_fields)?;
+    let ctor = create_constructor(m, type_fields)?;
+    let validate = validate_impls(m);
+    let entries = entry_methods(m);
+    Ok(quote! {
+        #entries
+        #meta
+        #filter
+        #sort
+        #include
+        #model
+        #ctor
+        #validate
+    })
+}
 
+/// `match` arms mapping operations to values, grouped by value (operations
+/// sharing one are one or-pattern), in first-seen order; the largest group
+/// becomes the `_` arm when `default` allows it.
+fn grouped_arms(
+    api: &Api,
+    value: impl Fn(&super::spec::Op) -> (String, TokenStream),
+    default: bool,
+) -> Vec<TokenStream> {
+    let mut groups: Vec<(String, TokenStream, Vec<proc_macro2::Ident>)> = Vec::new();
+    for o in &api.ops {
+        let (key, tokens) = value(o);
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(g) => g.2.push(op_variant(api, &o.id)),
+            None => groups.push((key, tokens, vec![op_variant(api, &o.id)])),
+        }
+    }
+    let largest = groups
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, g)| (g.2.len(), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)
+        .filter(|_| default && groups.len() > 1);
+    let mut arms = Vec::new();
+    let mut fallback = None;
+    for (i, (_, tokens, variants)) in groups.into_iter().enumerate() {
+        if Some(i) == largest {
+            fallback = Some(quote! { _ => #tokens, });
+        } else {
+            arms.push(quote! { #(Self::#variants)|* => #tokens, });
+        }
+    }
+    arms.extend(fallback);
+    arms
+}
+
+/// `Operation`: one variant per operationId, with what the spec says of each.
+fn operations(api: &Api) -> Result<TokenStream, String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for o in &api.ops {
+        if let Some(other) = seen.insert(op_variant(api, &o.id).to_string(), &o.id) {
+            return Err(format!(
+                "operationIds {other} and {} give the same Rust name",
+                o.id
+            ));
+        }
+    }
+    let variants = api.ops.iter().map(|o| {
+        let v = op_variant(api, &o.id);
+        let d = format!(" `{} {}` (`{}`).", o.method, o.path, o.id);
+        quote! { #[doc = #d] #v }
+    });
+    let all = api.ops.iter().map(|o| op_variant(api, &o.id));
+    let ids = api.ops.iter().map(|o| {
+        let (v, id) = (op_variant(api, &o.id), &o.id);
+        quote! { Self::#v => #id, }
+    });
+    let method = grouped_arms(
+        api,
+        |o| {
+            let m = format_ident!("{}", names::pascal(&o.method.to_lowercase()));
+            (o.method.clone(), quote! { crate::meta::HttpMethod::#m })
+        },
+        true,
+    );
+    let path = grouped_arms(
+        api,
+        |o| {
+            let p = &o.path;
+            (p.clone(), quote! { #p })
+        },
+        false,
+    );
+    let portals = grouped_arms(
+        api,
+        |o| {
+            let ps = o.portals.iter().map(|p| match p.as_str() {
+                "public" => quote! { crate::Portal::Public },
+                _ => quote! { crate::Portal::Private },
+            });
+            (o.portals.join(","), quote! { &[#(#ps),*] })
+        },
+        true,
+    );
+    let model = grouped_arms(
+        api,
+        |o| (format!("{:?}", o.model), opt_str(o.model.as_deref())),
+        true,
+    );
+    let action = grouped_arms(
+        api,
+        |o| (format!("{:?}", o.action), opt_str(o.action.as_deref())),
+        true,
+    );
+    let count = api.ops.len();
+    Ok(quote! {
+        /// Every operation of the API: one variant per `operationId` of the
+        /// spec, in operationId order. Per model, [`ModelMeta`](crate::meta::ModelMeta)
+        /// names its operations by role (`list`, `create`, ...).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Operation { #(#variants,)* }
+        impl Operation {
+            /// Every operation, in operationId order.
+            pub const ALL: [Operation; #count] = [#(Self::#all),*];
+            /// The spec's `operationId` (`session_list`).
+            pub const fn id(self) -> &'static str {
+                match self { #(#ids)* }
+            }
+            /// The HTTP method.
+            pub const fn method(self) -> crate::meta::HttpMethod {
+                match self { #(#method)* }
+            }
+            /// The path template (`/api/{portal}/stem/session/{id}/`).
+            pub const fn path(self) -> &'static str {
+                match self { #(#path)* }
+            }
+            /// The portals the operation is allowed on (empty: no portal in the path).
+            pub const fn portals(self) -> &'static [crate::Portal] {
+                match self { #(#portals)* }
+            }
+            /// The model the operation belongs to (`app/model`), if any.
+            pub const fn model(self) -> ::core::option::Option<&'static str> {
+                match self { #(#model)* }
+            }
+            /// For actions: the action name (`accept`, `add_entry`, ...).
+            pub const fn action(self) -> ::core::option::Option<&'static str> {
+                match self { #(#action)* }
+            }
+        }
+    })
+}
+
+/// `models.rs`: the lookup rule, versions, every model's metadata and query
+/// enums, `Model` and `Validate` impls, and the operations.
 pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<TokenStream, String> {
     let mut items = Vec::new();
-    let mut metas = Vec::new();
     for m in &api.models {
-        let code = model_code(spec, api, m, type_fields)?;
-        items.push(code.tokens);
-        metas.push(code.meta_ident);
+        items.push(model_items(spec, api, m, type_fields)?);
     }
+    let metas = api.models.iter().map(meta_ident);
     let names: Vec<&String> = api.models.iter().map(|m| &m.url).collect();
     let tys: Vec<_> = api
         .models
@@ -605,21 +787,7 @@ pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<Token
     let version = &api.version;
     let rev = &api.docs_revision;
     let count = api.models.len();
-    let op_count = api.ops.len();
-    let all_ops = api.ops.iter().map(|o| {
-        let id = &o.id;
-        let method = &o.method;
-        let p = &o.path;
-        let portals = o.portals.iter().map(|p| match p.as_str() {
-            "public" => quote! { crate::Portal::Public },
-            _ => quote! { crate::Portal::Private },
-        });
-        let action = opt_str(o.action.as_deref());
-        let model = opt_str(o.model.as_deref());
-        quote! {
-            (#model, crate::meta::OpMeta { id: #id, method: #method, path: #p, portals: &[#(#portals),*], action: #action })
-        }
-    });
+    let operations = operations(api)?;
     let lookup_rule = lookup_rule();
     Ok(quote! {
         #lookup_rule
@@ -629,8 +797,6 @@ pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<Token
         pub const DOCS_REVISION: &str = #rev;
         /// Every model of the API, in URL-name order.
         pub static MODELS: [&crate::meta::ModelMeta; #count] = [#(&#metas),*];
-        /// Every operation of the API with the model it belongs to (if any), in operationId order.
-        pub static OPERATIONS: [(::core::option::Option<&str>, crate::meta::OpMeta); #op_count] = [#(#all_ops),*];
         /// Run `visitor` with the record type of the model whose URL name is
         /// `name` (`session`, `dataacquisition`, ...); `None` for an unknown name.
         ///
@@ -642,7 +808,157 @@ pub fn models(spec: &Value, api: &Api, type_fields: &TypeFields) -> Result<Token
                 _ => ::core::option::Option::None,
             }
         }
+        #operations
         #(#items)*
+    })
+}
+
+/// The name of a model's accessor on the client (`client.sessions()`): its
+/// schema name in snake case, made plural the way the spec's envelope keys
+/// are (the ending that turns `one` into `many`: `inventory` -> `inventories`,
+/// `species` stays `species`).
+pub fn accessor_name(m: &Model) -> String {
+    let base = names::field(&m.schema);
+    let common = m
+        .one
+        .chars()
+        .zip(m.many.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let drop: String = m.one.chars().skip(common).collect();
+    let add: String = m.many.chars().skip(common).collect();
+    match base.strip_suffix(drop.as_str()) {
+        Some(stem) => names::field(&format!("{stem}{add}")),
+        None => names::field(&m.many),
+    }
+}
+
+/// The typed `load_<model>` of the Python tool and its `by_<keyword>` methods.
+fn loader_items(spec: &Value, api: &Api, m: &Model) -> Option<(TokenStream, TokenStream)> {
+    let l = m.loader.as_ref()?;
+    let ty = format_ident!("{}", m.schema);
+    let load_fn = format_ident!("load_{}", m.url);
+    let includes = l.default_include.join(", ");
+    let load_doc = format!(
+        "`{}` records the way the official Python tool's `load_{}` loads them: a list request with its default includes ({}) and its keyword filters as `by_<keyword>` methods.",
+        m.url,
+        m.url,
+        if includes.is_empty() {
+            "none"
+        } else {
+            &includes
+        }
+    );
+    let mut methods = Vec::new();
+    for (keyword, key) in &l.filters {
+        let field_name = key.split('.').next().unwrap_or(key);
+        let method = format_ident!("by_{}", names::field(keyword));
+        let (vt, note) = match m.fields.iter().find(|f| f.json == field_name) {
+            Some(f) => (value_type(spec, m, f, api), String::new()),
+            None => (
+                quote! { ::std::string::String },
+                format!(
+                    " (`{field_name}` is not a documented field of `{}`: the server may refuse it)",
+                    m.url
+                ),
+            ),
+        };
+        let d = format!(
+            "Keyword `{keyword}` of `load_{}`: `filter{{{key}}}`{note}.",
+            m.url
+        );
+        methods.push(quote! {
+            #[doc = #d]
+            pub fn #method(self, value: #vt) -> Self {
+                self.by(#keyword, value)
+            }
+        });
+    }
+    let by_methods = quote! {
+        impl<K: crate::client::RecordKind> crate::client::ListRequest<crate::types::#ty, K> {
+            #(#methods)*
+        }
+    };
+    let load = quote! {
+        #[doc = #load_doc]
+        pub fn #load_fn(&self) -> crate::client::ListRequest<crate::types::#ty> {
+            self.api::<crate::types::#ty>().load()
+        }
+    };
+    Some((by_methods, load))
+}
+
+/// `client_api.rs`, included by the client module only: one accessor per
+/// model (async and blocking), the typed loaders, and `ACCESSORS`.
+pub fn client_api(spec: &Value, api: &Api) -> Result<TokenStream, String> {
+    let mut seen = std::collections::BTreeMap::new();
+    let mut accessors = Vec::new();
+    let mut blocking = Vec::new();
+    let mut by_methods = Vec::new();
+    let mut loads = Vec::new();
+    let mut blocking_loads = Vec::new();
+    let mut table = Vec::new();
+    for m in &api.models {
+        let name = accessor_name(m);
+        if let Some(other) = seen.insert(name.clone(), &m.schema) {
+            return Err(format!(
+                "{other} and {} would both get the client accessor `{name}`",
+                m.schema
+            ));
+        }
+        let method = format_ident!("{}", name);
+        let ty = format_ident!("{}", m.schema);
+        let d = format!(
+            " The API of [`{0}`](crate::types::{0}) records: `client.api::<{0}>()`.",
+            m.schema
+        );
+        accessors.push(quote! {
+            #[doc = #d]
+            pub fn #method(&self) -> crate::client::Api<crate::types::#ty> {
+                self.api::<crate::types::#ty>()
+            }
+        });
+        let d = format!(
+            " The blocking API of [`{0}`](crate::types::{0}) records.",
+            m.schema
+        );
+        blocking.push(quote! {
+            #[doc = #d]
+            pub fn #method(&self) -> crate::client::blocking::Api<crate::types::#ty> {
+                self.api::<crate::types::#ty>()
+            }
+        });
+        let url = &m.url;
+        table.push(quote! { (#name, #url) });
+        if let Some((by, load)) = loader_items(spec, api, m) {
+            by_methods.push(by);
+            loads.push(load);
+            let load_fn = format_ident!("load_{}", m.url);
+            let d = format!(
+                " The blocking `load_{0}` (see [`Client::load_{0}`](crate::client::Client::load_{0})).",
+                m.url
+            );
+            blocking_loads.push(quote! {
+                #[doc = #d]
+                pub fn #load_fn(&self) -> crate::client::blocking::List<crate::types::#ty> {
+                    self.api::<crate::types::#ty>().load()
+                }
+            });
+        }
+    }
+    Ok(quote! {
+        impl crate::client::Client {
+            #(#accessors)*
+            #(#loads)*
+        }
+        #[cfg(feature = "blocking")]
+        impl crate::client::blocking::Client {
+            #(#blocking)*
+            #(#blocking_loads)*
+        }
+        #(#by_methods)*
+        /// Every accessor: (method name, the model's URL name).
+        pub const ACCESSORS: &[(&str, &str)] = &[#(#table),*];
     })
 }
 
@@ -878,4 +1194,82 @@ pub fn details(
         });
     }
     quote! { #(#items)* }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    fn pinned() -> Value {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = std::fs::read_to_string(crate::spec_path(&root)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn accessors(spec: &Value) -> Vec<(String, String)> {
+        let api = crate::spec::Api::read(spec).unwrap();
+        api.models
+            .iter()
+            .map(|m| (m.schema.clone(), super::accessor_name(m)))
+            .collect()
+    }
+
+    #[test]
+    fn accessor_names_follow_the_envelope_keys() {
+        let names = accessors(&pinned());
+        for (schema, want) in [
+            ("Session", "sessions"),
+            ("BehavioralAssay", "behavioral_assays"),
+            ("ConsumableStock", "consumable_stocks"),
+            ("Inventory", "inventories"),
+            ("RegulatoryAuthority", "regulatory_authorities"),
+            ("Species", "species"),
+            ("Equipment", "equipment"),
+            ("SessionDataStorage", "session_data_storages"),
+        ] {
+            let got = names.iter().find(|(s, _)| s == schema).map(|(_, a)| a);
+            assert_eq!(got.map(String::as_str), Some(want), "{schema}");
+        }
+    }
+
+    #[test]
+    fn a_model_added_to_the_spec_gets_an_accessor() {
+        let mut spec = pinned();
+        spec["components"]["schemas"]["WidgetBox"] = json!({
+            "type": "object",
+            "description": "A model only this test knows.",
+            "x-brainstem-model": "stem/widgetbox",
+            "x-brainstem-envelope": {"one": "widget_box", "many": "widget_boxes"},
+            "x-brainstem-id": "uuid",
+            "required": ["id", "name"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid", "readOnly": true},
+                "name": {"type": "string", "maxLength": 10}
+            }
+        });
+        let names = accessors(&spec);
+        assert!(names.contains(&("WidgetBox".into(), "widget_boxes".into())));
+        let files = crate::generate(&spec.to_string()).unwrap();
+        let api = &files.iter().find(|(n, _)| *n == "client_api.rs").unwrap().1;
+        assert!(
+            api.contains("pub fn widget_boxes(")
+                && api.contains("crate::client::Api<crate::types::WidgetBox>")
+                && api.contains("(\"widget_boxes\", \"widgetbox\")"),
+            "{api}"
+        );
+        let models = &files.iter().find(|(n, _)| *n == "models.rs").unwrap().1;
+        assert!(!models.contains("crate::client"), "models.rs stays core");
+    }
+
+    #[test]
+    fn two_models_with_one_accessor_name_fail_the_build() {
+        let mut spec = pinned();
+        let mut twin = spec["components"]["schemas"]["Session"].clone();
+        twin["x-brainstem-model"] = json!("stem/session_twin");
+        twin["x-brainstem-envelope"] = json!({"one": "session", "many": "sessions"});
+        spec["components"]["schemas"]["session"] = twin;
+        let api = crate::spec::Api::read(&spec).unwrap();
+        let err = super::client_api(&spec, &api).unwrap_err();
+        assert!(err.contains("`sessions`"), "{err}");
+    }
 }

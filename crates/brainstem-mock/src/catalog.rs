@@ -1,5 +1,5 @@
 //! What the server knows about each model, derived once from the generated
-//! metadata ([`brainstem::MODELS`], [`brainstem::OPERATIONS`]) and the embedded spec.
+//! metadata ([`brainstem::MODELS`], [`brainstem::Operation`]) and the embedded spec.
 //!
 //! Nothing here is written per model: approval queues, reverse relations,
 //! through tables, access scopes and relation routes are all recognised from
@@ -583,21 +583,21 @@ fn build() -> Catalog {
     }
     // Operations and routes.
     let mut by_route = HashMap::new();
-    for (model, op) in brainstem::models::OPERATIONS.iter() {
-        let Some(eid) = model.and_then(|k| by_key.get(k).copied()) else {
+    for op in brainstem::Operation::ALL {
+        let Some(eid) = op.model().and_then(|k| by_key.get(k).copied()) else {
             continue;
         };
-        let Some((app, seg, has_id, tail)) = parse_path(op.path) else {
+        let Some((app, seg, has_id, tail)) = parse_path(op.path()) else {
             continue;
         };
-        let kind = match (has_id, tail, op.method) {
+        let kind = match (has_id, tail, op.method().as_str()) {
             (false, None, "GET") => OpKind::List,
             (false, None, "POST") => OpKind::Create,
             (true, None, "GET") => OpKind::Retrieve,
             (true, None, "PUT") => OpKind::Update,
             (true, None, "PATCH") => OpKind::PartialUpdate,
             (true, None, "DELETE") => OpKind::Destroy,
-            (true, Some(t), _) => match op.action {
+            (true, Some(t), _) => match op.action() {
                 Some(a) => OpKind::Action(a.to_string()),
                 None => match entities[eid].field(&t) {
                     Some((i, _)) => {
@@ -617,10 +617,10 @@ fn build() -> Catalog {
         }
         by_route.insert((app.clone(), seg), eid);
         e.ops.push(Op {
-            method: op.method,
+            method: op.method().as_str(),
             kind,
-            portals: op.portals,
-            body: body_schema(op.path, op.method),
+            portals: op.portals(),
+            body: body_schema(op.path(), op.method().as_str()),
         });
     }
     // The Python tool routes some models by their model key rather than

@@ -1161,20 +1161,20 @@ async fn every_model_lists_decodes_and_round_trips() {
     let s = Srv::with(MockOptions::new().sessions(30).auto_approve(true)).await;
     let mut created = 0;
     for m in brainstem::MODELS.iter() {
-        let Some(list) = m.op("list") else { continue };
-        let path = list.path.replace("{portal}", "private");
+        let Some(list) = m.list else { continue };
+        let path = list.path().replace("{portal}", "private");
         let all = s.all(&path, m.many).await;
         assert!(!all.is_empty(), "{} has seeded records", m.name);
         let n = brainstem::models::with_model(m.name, DecodeAll(all.clone()))
             .expect("a model")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(n, all.len());
-        if m.portals("list").contains(&brainstem::Portal::Public) {
-            let a = s.get_anon(&list.path.replace("{portal}", "public")).await;
+        if list.portals().contains(&brainstem::Portal::Public) {
+            let a = s.get_anon(&list.path().replace("{portal}", "public")).await;
             assert_eq!(a.status, 200, "{}: {}", m.name, a.text);
         }
         // Create a copy of a record we may change, patch it, delete it.
-        let Some(create) = m.op("create") else {
+        let Some(create) = m.create else {
             continue;
         };
         let Some(src) = all
@@ -1200,7 +1200,7 @@ async fn every_model_lists_decodes_and_round_trips() {
         }
         let a = s
             .post(
-                &create.path.replace("{portal}", "private"),
+                &create.path().replace("{portal}", "private"),
                 &Value::Object(body.clone()),
             )
             .await;
@@ -1213,19 +1213,17 @@ async fn every_model_lists_decodes_and_round_trips() {
         let rec = a.body[m.one].clone();
         let id = id_of(&rec);
         let detail = |p: &str| p.replace("{portal}", "private").replace("{id}", &id);
-        let got = s
-            .get(&detail(m.op("retrieve").expect("retrieve").path))
-            .await;
+        let got = s.get(&detail(m.retrieve.expect("retrieve").path())).await;
         assert_eq!(got.body[m.one], rec, "{}", m.name);
-        if let Some(patch) = m.op("partial_update") {
-            let a = s.patch(&detail(patch.path), &Value::Object(body)).await;
+        if let Some(patch) = m.partial_update {
+            let a = s.patch(&detail(patch.path()), &Value::Object(body)).await;
             assert_eq!(a.status, 200, "patch {}: {}", m.name, a.text);
         }
-        if let Some(del) = m.op("destroy") {
-            let a = s.delete(&detail(del.path)).await;
+        if let Some(del) = m.destroy {
+            let a = s.delete(&detail(del.path())).await;
             assert_eq!(a.status, 204, "delete {}: {}", m.name, a.text);
             assert_eq!(
-                s.get(&detail(m.op("retrieve").expect("retrieve").path))
+                s.get(&detail(m.retrieve.expect("retrieve").path()))
                     .await
                     .status,
                 404

@@ -11,7 +11,7 @@ use brainstem::types::{
 use brainstem::validate::Validate;
 use brainstem::{Model, Number, RawJson, Related};
 
-mod common;
+use crate::common;
 
 const SESSION_ID: &str = "6f1c1a3e-2a9b-4c3e-9d1e-0b7a2f8c5d11";
 const PROJECT_ID: &str = "0b7a2f8c-2a9b-4c3e-9d1e-6f1c1a3e5d11";

@@ -2,6 +2,7 @@
 //! and the checks that run before a request is sent.
 
 use brainstem::enums::DownloadLinkRepository;
+use brainstem::meta::HttpMethod;
 use brainstem::types::{
     DownloadLink, NewProject, NewSession, Project, Session, SessionPatch, Species,
 };
@@ -227,11 +228,59 @@ fn species_envelope_keys_come_from_the_spec() {
 fn every_model_has_metadata_and_operations() {
     assert_eq!(brainstem::MODELS.len(), 39);
     for m in brainstem::MODELS {
-        assert!(m.op("list").is_some(), "{} has no list", m.name);
-        assert!(m.op("retrieve").is_some(), "{} has no retrieve", m.name);
+        assert!(m.list.is_some(), "{} has no list", m.name);
+        assert!(m.retrieve.is_some(), "{} has no retrieve", m.name);
         assert!(m.field("id").is_some(), "{} has no id", m.name);
+        // the typed operations are the model's, with the roles' methods
+        let roles = [
+            (m.list, HttpMethod::Get, false),
+            (m.retrieve, HttpMethod::Get, true),
+            (m.create, HttpMethod::Post, false),
+            (m.partial_update, HttpMethod::Patch, true),
+            (m.update, HttpMethod::Put, true),
+            (m.destroy, HttpMethod::Delete, true),
+        ];
+        for (op, method, detail) in roles.into_iter().filter_map(|(o, m, d)| Some((o?, m, d))) {
+            assert!(m.ops.contains(&op), "{op} is one of {}'s", m.name);
+            assert_eq!(op.model(), Some(m.path().as_str()), "{op}");
+            assert_eq!(op.method(), method, "{op}");
+            assert_eq!(op.path().ends_with("{id}/"), detail, "{op}");
+            assert_eq!(op.action(), None, "{op}");
+        }
+        for op in m.actions {
+            assert!(m.ops.contains(op), "{op}");
+            let action = op.action().expect("an action has a name");
+            assert_eq!(m.action(action), Some(*op));
+            assert!(op.path().ends_with(&format!("{{id}}/{action}/")), "{op}");
+        }
+        if let Some(a) = &m.approval {
+            for op in [a.list, a.retrieve, a.accept, a.reject] {
+                let op = op.expect("an approval queue has all four operations");
+                assert_eq!(op.model(), Some(a.model), "{op}");
+            }
+        }
     }
-    assert!(brainstem::OPERATIONS.len() >= 230);
+    assert_eq!(brainstem::Operation::ALL.len(), 250);
+    for (i, op) in brainstem::Operation::ALL.iter().enumerate() {
+        assert_eq!(brainstem::Operation::from_id(op.id()), Some(*op));
+        assert_eq!(op.to_string().parse::<brainstem::Operation>(), Ok(*op));
+        if i > 0 {
+            assert!(
+                brainstem::Operation::ALL[i - 1].id() < op.id(),
+                "operationId order"
+            );
+        }
+    }
+    let login = brainstem::Operation::AuthDeviceCreate;
+    assert_eq!(
+        (login.method(), login.path()),
+        (HttpMethod::Post, "/api/auth/device/")
+    );
+    assert!(login.portals().is_empty());
+    assert_eq!(
+        brainstem::Operation::ProjectSessionsList.portals(),
+        &[brainstem::Portal::Public, brainstem::Portal::Private]
+    );
     assert!(!brainstem::SCHEMA_VERSION.is_empty());
 }
 

@@ -3,7 +3,7 @@
 //! and writes that were applied but answered with a body that does not
 //! decode. Scripted servers, so each shape is exact.
 
-mod client_support;
+use crate::client_support;
 
 use brainstem::Related;
 use brainstem::client::Error;

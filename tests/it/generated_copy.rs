@@ -10,11 +10,12 @@ const FILES: &[&str] = &[
     "enums.rs",
     "models.rs",
     "details.rs",
+    "client_api.rs",
     #[cfg(feature = "raw")]
     "client.rs",
 ];
 const REFRESH: &str =
-    "BRAINSTEM_REFRESH_GENERATED=1 cargo test --all-features --test generated_copy";
+    "BRAINSTEM_REFRESH_GENERATED=1 cargo test --all-features --test it generated_copy";
 
 #[test]
 fn generated_copy_matches_build_output() {

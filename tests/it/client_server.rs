@@ -92,7 +92,7 @@ impl ModelVisitor for Crud<'_> {
 async fn crud<M: Model>(client: &Client, approver: &Client) -> Result<Outcome, String> {
     let name = M::META.name;
     let err = |step: &str, e: Error| format!("{name}: {step}: {e}");
-    if M::META.op("create").is_none() {
+    if M::META.create.is_none() {
         return Ok(Outcome::Skipped("no create operation"));
     }
     let api = client.api::<M>();
@@ -177,7 +177,7 @@ async fn crud<M: Model>(client: &Client, approver: &Client) -> Result<Outcome, S
     }
 
     // patch
-    if M::META.op("partial_update").is_some() {
+    if M::META.partial_update.is_some() {
         let (patch, field) = patch_body::<M>();
         let patch_v: M::Patch = serde_json::from_value(Value::Object(patch.clone()))
             .map_err(|e| format!("{name}: patch shape from {patch:?}: {e}"))?;
@@ -228,7 +228,7 @@ async fn crud<M: Model>(client: &Client, approver: &Client) -> Result<Outcome, S
     }
 
     // delete
-    if M::META.op("destroy").is_some() {
+    if M::META.destroy.is_some() {
         api.delete(id).await.map_err(|e| err("delete", e))?;
         match api.get(id).await {
             Err(Error::NotFound { .. }) => {}
@@ -269,7 +269,7 @@ async fn create_get_list_patch_delete_for_every_model() {
     // Every model with a create operation went through the whole cycle.
     let creatable = brainstem::MODELS
         .iter()
-        .filter(|m| m.op("create").is_some())
+        .filter(|m| m.create.is_some())
         .count();
     assert_eq!(
         done.len(),
@@ -294,7 +294,9 @@ impl ModelVisitor for PublicReads<'_> {
                 .await
                 .map_err(|e| format!("{name}: public list: {e}"))?;
             if let Some(first) = all.first()
-                && M::META.portals("retrieve").contains(&Portal::Public)
+                && M::META
+                    .retrieve
+                    .is_some_and(|o| o.portals().contains(&Portal::Public))
             {
                 let got = api
                     .get(first.record_id())
@@ -319,10 +321,10 @@ async fn every_model_reads_on_the_public_portal_without_a_token() {
         .unwrap();
     let mut failures = Vec::new();
     let mut nonempty = 0;
-    for m in brainstem::MODELS
-        .iter()
-        .filter(|m| m.portals("list").contains(&Portal::Public))
-    {
+    for m in brainstem::MODELS.iter().filter(|m| {
+        m.list
+            .is_some_and(|o| o.portals().contains(&Portal::Public))
+    }) {
         match brainstem::models::with_model(m.name, PublicReads(&anon))
             .unwrap()
             .await

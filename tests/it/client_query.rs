@@ -1,7 +1,7 @@
 //! Every query feature, the loaders, actions and approvals: what goes on the
 //! wire, and how the answers decode.
 
-mod client_support;
+use crate::client_support;
 
 use brainstem::Portal;
 use brainstem::client::Saved;
@@ -468,4 +468,54 @@ fn there_is_an_accessor_for_every_model() {
     let mut models: Vec<&str> = brainstem::MODELS.iter().map(|m| m.name).collect();
     models.sort();
     assert_eq!(names, models);
+    // the accessors' names are named from the spec, and stay what users call
+    let mut methods: Vec<&str> = brainstem::client::ACCESSORS
+        .iter()
+        .map(|(a, _)| *a)
+        .collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        [
+            "behavioral_assays",
+            "behavioral_categories",
+            "behavioral_paradigms",
+            "behaviors",
+            "brain_regions",
+            "breedings",
+            "cohorts",
+            "collections",
+            "consumable_stocks",
+            "consumables",
+            "data_acquisitions",
+            "data_storages",
+            "equipment",
+            "group_membership_invitations",
+            "group_membership_requests",
+            "groups",
+            "hardware_devices",
+            "inventories",
+            "journals",
+            "laboratories",
+            "licenses",
+            "manipulations",
+            "procedure_logs",
+            "procedures",
+            "project_group_membership_invitations",
+            "project_membership_invitations",
+            "projects",
+            "publications",
+            "regulatory_authorities",
+            "session_data_storages",
+            "sessions",
+            "setup_types",
+            "setups",
+            "species",
+            "strains",
+            "subject_logs",
+            "subjects",
+            "suppliers",
+            "users",
+        ]
+    );
 }

@@ -1,7 +1,7 @@
 //! Pagination against servers that describe their lists in every way the
 //! official clients disagree about, and against misbehaving ones.
 
-mod client_support;
+use crate::client_support;
 
 use std::collections::HashSet;
 use std::time::Duration;

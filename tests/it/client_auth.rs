@@ -1,6 +1,6 @@
 //! Configuration, token precedence, the token cache and the device login.
 
-mod client_support;
+use crate::client_support;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -293,6 +293,20 @@ impl Sink {
 }
 
 async fn login_server(polls_pending: usize, outcome: serde_json::Value) -> TestServer {
+    login_server_with(
+        "http://127.0.0.1/account/authorize/?session=abc",
+        polls_pending,
+        outcome,
+    )
+    .await
+}
+
+/// A login server whose sign-in page (`verification_uri_complete`) is `page`.
+async fn login_server_with(
+    page: &'static str,
+    polls_pending: usize,
+    outcome: serde_json::Value,
+) -> TestServer {
     TestServer::start(move |hit, n| match hit.path.as_str() {
         "/api/auth/device/" => {
             assert_eq!(hit.json()["client_name"], "brainstem-rs");
@@ -303,7 +317,7 @@ async fn login_server(polls_pending: usize, outcome: serde_json::Value) -> TestS
                     "device_code": "dev-123",
                     "user_code": "WXYZ-1234",
                     "verification_uri": "http://127.0.0.1/account/authorize/",
-                    "verification_uri_complete": "http://127.0.0.1/account/authorize/?session=abc",
+                    "verification_uri_complete": page,
                     "interval": 1,
                     "expires_in": 900
                 }),
@@ -468,4 +482,167 @@ async fn device_login_refuses_plain_http_to_remote_hosts() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InsecureUrl { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_browser_opens_only_pages_of_the_server_or_this_machine() {
+    for (page, opens) in [
+        ("http://127.0.0.1/account/authorize/?session=abc", true),
+        ("http://localhost:9/authorize/", true),
+        ("file:///etc/passwd", false),
+        ("https://evil.example.com/account/authorize/", false),
+        ("http://evil.example.com/account/authorize/", false),
+        ("javascript:alert(1)", false),
+    ] {
+        let srv = login_server_with(page, 0, json!({"status": "success", "token": "tok"})).await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = login_client(&srv.url, dir.path());
+        let sink = Sink::default();
+        let opened = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = opened.clone();
+        // not headless: the page goes to the browser hook (never a real browser here)
+        let opts = LoginOptions::new()
+            .poll_interval(Duration::from_millis(20))
+            .output(sink.clone())
+            .open_with(move |url| {
+                seen.lock().unwrap().push(url.to_string());
+                true
+            });
+        client.login(opts).await.unwrap();
+        let opened = opened.lock().unwrap().clone();
+        let out = sink.text();
+        if opens {
+            assert_eq!(opened.len(), 1, "{page}: {out}");
+            assert!(out.contains("Opened"), "{page}: {out}");
+        } else {
+            assert!(opened.is_empty(), "{page} was opened: {opened:?}");
+            assert!(out.contains("was not opened"), "{page}: {out}");
+            assert!(out.contains(page), "the page is shown to check: {out}");
+            assert!(out.contains("WXYZ-1234"), "the code is shown too: {out}");
+        }
+        // the login goes on either way
+        assert_eq!(client.token_source(), TokenSource::Login, "{page}");
+    }
+}
+
+#[test]
+fn a_planted_symlink_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("brainstem");
+    let tokens = cache_dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let pid = std::process::id();
+    let cache = TokenCache::in_dir(&cache_dir);
+    let servers = ["https://www.brainstem.org/", "http://127.0.0.1:8000/"];
+    // symlinks at every name a writer might predict, and at the cache files
+    let mut planted = Vec::new();
+    for server in servers {
+        let path = cache.path_for(server);
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let folder = path.parent().unwrap().to_path_buf();
+        for guess in [
+            format!(".{name}.tmp{pid}"),
+            format!(".{name}.tmp"),
+            format!("{name}.tmp"),
+            format!("{name}.tmp{pid}"),
+            format!("{name}~"),
+        ] {
+            let link = folder.join(guess);
+            std::os::unix::fs::symlink(&victim, &link).unwrap();
+            planted.push(link);
+        }
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+    }
+    for (i, server) in servers.iter().enumerate() {
+        let token = format!("token-{i}");
+        let path = cache.store(server, &Token::new(&token)).unwrap();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(
+            meta.file_type().is_file(),
+            "{} is a regular file",
+            path.display()
+        );
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), token);
+        assert_eq!(cache.load(server).unwrap().unwrap().0.expose(), token);
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    for link in &planted {
+        let meta = std::fs::symlink_metadata(link).unwrap();
+        assert!(
+            meta.file_type().is_symlink(),
+            "{} untouched",
+            link.display()
+        );
+        assert_eq!(std::fs::read_link(link).unwrap(), victim);
+    }
+    // nothing else was left behind
+    let left: Vec<_> = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .chain(std::fs::read_dir(&tokens).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| !planted.contains(p) && p != &tokens)
+        .collect();
+    assert_eq!(left.len(), 2, "the two cache files only: {left:?}");
+}
+
+#[test]
+fn cache_folders_are_made_private_or_refused() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("brainstem");
+    let tokens = cache_dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let cache = TokenCache::in_dir(&cache_dir);
+    cache
+        .store("http://127.0.0.1:8000/", &Token::new("t"))
+        .unwrap();
+    assert_eq!(mode(&cache_dir), 0o700);
+    assert_eq!(mode(&tokens), 0o700);
+    // new folders are private from the start
+    let fresh = TokenCache::in_dir(dir.path().join("a/b"));
+    let p = fresh
+        .store("http://127.0.0.1:8000/", &Token::new("t"))
+        .unwrap();
+    assert_eq!(mode(p.parent().unwrap()), 0o700);
+    assert_eq!(mode(&dir.path().join("a/b")), 0o700);
+
+    // A folder that belongs to someone else is refused, naming it. Only root
+    // can give a folder away, as CI runs.
+    let me = std::fs::metadata(dir.path()).unwrap().uid();
+    if me != 0 {
+        eprintln!("not root: cannot hand a folder to another user; skipping that part");
+        return;
+    }
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let err = TokenCache::in_dir(&theirs)
+        .store("https://www.brainstem.org/", &Token::new("secret-token"))
+        .unwrap_err();
+    match &err {
+        Error::TokenCache { path, problem } => {
+            assert_eq!(path, &theirs);
+            assert!(problem.contains("belongs to user 65534"), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains("secret-token"));
+    assert_eq!(
+        std::fs::read_dir(&theirs).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // and a subfolder of ours inside it is refused too
+    let err = TokenCache::in_dir(&theirs)
+        .store("http://127.0.0.1:8000/", &Token::new("t"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TokenCache { ref path, .. } if path == &theirs),
+        "{err:?}"
+    );
 }

@@ -73,3 +73,41 @@ fn every_python_loader_has_a_typed_twin() {
         let _ = c.load_equipment().by_setup(uuid::Uuid::nil());
     }
 }
+
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_has_the_typed_loaders_too() {
+    let srv =
+        brainstem_mock::MockServer::start_background(brainstem_mock::MockOptions::new()).unwrap();
+    let client = brainstem::client::blocking::Client::build(
+        brainstem::Client::builder()
+            .base_url(srv.url())
+            .token(srv.token())
+            .no_token_cache(),
+    )
+    .unwrap();
+    // the same builder as the async list: keyword filters, paging, includes
+    let page = client
+        .load_session()
+        .by_name("session_1".to_string())
+        .limit(10)
+        .page()
+        .unwrap();
+    assert!(!page.records.is_empty());
+    assert!(page.records.iter().all(|s| s.name.contains("session_1")));
+    let project = page.records[0].projects[0].id();
+    let listed: Vec<Session> = client
+        .sessions()
+        .load()
+        .by_projects(project)
+        .no_includes()
+        .iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!listed.is_empty());
+    assert!(
+        listed
+            .iter()
+            .all(|s| s.projects.iter().any(|p| p.id() == project))
+    );
+}

@@ -13,7 +13,7 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models")
 }
 
-mod common;
+use crate::common;
 
 /// Decode `text` as `T`, re-encode, compare exactly; the error names file and path.
 fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(

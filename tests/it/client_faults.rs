@@ -1,7 +1,7 @@
 //! Faults from a misbehaving server: each gives the right typed error, no
 //! panic, the right number of attempts, and never the token.
 
-mod client_support;
+use crate::client_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -496,9 +496,9 @@ async fn no_token_means_public_only() {
 async fn approval_gated_saves() {
     // The documented answers: the record itself, or the proposal.
     let applied: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/models/species/detail.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/models/species/detail.json")).unwrap();
     let proposal: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/models/species/create.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/models/species/create.json")).unwrap();
     let srv = TestServer::start(move |_, n| {
         if n == 0 {
             Reply::json(201, applied.clone())

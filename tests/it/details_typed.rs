@@ -15,7 +15,7 @@ use brainstem::types::{NewProcedure, Procedure, ProcedureBrainSliceDetails};
 use brainstem::validate::Validate;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 fn check_group<G: DetailsGroup>(dir: &Path) -> Result<usize, String> {
     let mut n = 0;
