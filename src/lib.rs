@@ -7,6 +7,7 @@
 //!   create shape (`NewSession`) and patch shape (`SessionPatch`);
 //! * [`enums`]: open enums for every documented set of values;
 //! * [`models`]: per-model metadata and the filter / sort / include enums;
+//! * [`schema`]: every component schema of the spec as typed static data;
 //! * `raw` (feature `client`): progenitor's operation layer, one builder per operation.
 //!
 //! The hand-written runtime ties them together: [`Model`], [`Related`],
@@ -64,6 +65,7 @@ mod quantity;
 pub mod query;
 mod raw_json;
 mod related;
+pub mod schema;
 #[doc(hidden)]
 pub mod tolerant;
 pub mod validate;

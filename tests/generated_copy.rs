@@ -10,6 +10,7 @@ const FILES: &[&str] = &[
     "enums.rs",
     "models.rs",
     "details.rs",
+    "schema.rs",
     #[cfg(feature = "raw")]
     "client.rs",
 ];

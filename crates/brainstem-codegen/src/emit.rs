@@ -74,20 +74,6 @@ fn value_type(spec: &Value, m: &Model, f: &Field, api: &Api) -> TokenStream {
     }
 }
 
-fn kind_tokens(f: &Field) -> TokenStream {
-    match &f.kind {
-        Kind::Uuid => quote! { crate::meta::FieldKind::Uuid },
-        Kind::Integer => quote! { crate::meta::FieldKind::Integer },
-        Kind::Number => quote! { crate::meta::FieldKind::Number },
-        Kind::Boolean => quote! { crate::meta::FieldKind::Boolean },
-        Kind::Text => quote! { crate::meta::FieldKind::Text },
-        Kind::Date => quote! { crate::meta::FieldKind::Date },
-        Kind::DateTime => quote! { crate::meta::FieldKind::DateTime },
-        Kind::Choice(_) => quote! { crate::meta::FieldKind::Choice },
-        Kind::Json => quote! { crate::meta::FieldKind::Json },
-    }
-}
-
 fn opt_str(s: Option<&str>) -> TokenStream {
     match s {
         Some(s) => quote! { ::core::option::Option::Some(#s) },
@@ -279,41 +265,8 @@ fn model_code(
     );
 
     // --- field metadata
-    let field_meta = m.fields.iter().map(|f| {
-        let name = &f.json;
-        let kind = kind_tokens(f);
-        let many = f.many;
-        let read_only = f.read_only;
-        let nullable = f.nullable;
-        let create_required = f.create_required;
-        let response_required = f.response_required;
-        let unique = f.unique;
-        let related = opt_str(f.related.as_deref());
-        let lks = lookups(f);
-        let sortable = f.sortable;
-        let includable = includable.iter().any(|g| g.json == f.json);
-        let choices: Vec<&String> = match &f.kind {
-            Kind::Choice(v) => v.iter().collect(),
-            _ => vec![],
-        };
-        quote! {
-            crate::meta::FieldMeta {
-                name: #name,
-                kind: #kind,
-                many: #many,
-                read_only: #read_only,
-                nullable: #nullable,
-                create_required: #create_required,
-                response_required: #response_required,
-                unique: #unique,
-                related: #related,
-                lookups: &[#(#lks),*],
-                sortable: #sortable,
-                includable: #includable,
-                choices: &[#(#choices),*],
-            }
-        }
-    });
+    let field_meta = (m.fields.iter().enumerate())
+        .map(|(i, f)| super::schema_emit::field_meta(api, &m.schema, i, f));
     let ops = api.ops_of(&path).map(|o| {
         let id = &o.id;
         let method = &o.method;
@@ -329,8 +282,8 @@ fn model_code(
     });
     let approval = match &m.approval {
         Some(a) => {
-            let (model, schema, one, many) = (&a.model, &a.schema, &a.one, &a.many);
-            quote! { ::core::option::Option::Some(crate::meta::ApprovalMeta { model: #model, schema: #schema, one: #one, many: #many }) }
+            let a = super::schema_emit::approval_meta(api, a);
+            quote! { ::core::option::Option::Some(#a) }
         }
         None => quote! { ::core::option::Option::None },
     };
