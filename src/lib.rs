@@ -8,6 +8,7 @@
 //! * [`enums`]: open enums for every documented set of values;
 //! * [`models`]: per-model metadata, the filter / sort / include enums and
 //!   [`Operation`], one variant per operation of the spec;
+//! * [`schema`]: every component schema of the spec as typed static data;
 //! * `raw` (feature `client`): progenitor's operation layer, one builder per operation.
 //!
 //! The hand-written runtime ties them together: [`Model`], [`Related`],
@@ -65,6 +66,7 @@ mod quantity;
 pub mod query;
 mod raw_json;
 mod related;
+pub mod schema;
 #[doc(hidden)]
 pub mod tolerant;
 pub mod validate;

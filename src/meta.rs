@@ -2,12 +2,14 @@
 //! stand-in server and the command-line tool know about each model.
 //!
 //! Every value here comes from `schema/brainstem.openapi.json` through
-//! `build.rs`; nothing is written per model by hand.
+//! `build.rs`; nothing is written per model by hand. Each field links to its
+//! typed schema ([`FieldMeta::schema`], see [`crate::schema`]).
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use crate::models::Operation;
+use crate::schema::{Component, Schema};
 
 /// How a model's records are identified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -58,8 +60,12 @@ pub struct FieldMeta {
     pub create_required: bool,
     /// Always present in responses.
     pub response_required: bool,
+    /// Must be sent in a PATCH (`x-brainstem-patch-required`).
+    pub patch_required: bool,
     /// No two records may share the value (the server refuses a duplicate).
     pub unique: bool,
+    /// Writable on create only; updates ignore it (`x-brainstem-create-only`).
+    pub create_only: bool,
     /// `app/model` of the related model, for relation fields.
     pub related: Option<&'static str>,
     /// The filter lookups the field accepts (`""` is the exact match).
@@ -70,6 +76,9 @@ pub struct FieldMeta {
     pub includable: bool,
     /// The documented values of a choice field.
     pub choices: &'static [&'static str],
+    /// The property's schema, as the spec writes it (not resolved: a `$ref`
+    /// and its sibling keywords).
+    pub schema: &'static Schema,
 }
 
 /// The HTTP method of an [`Operation`].
@@ -170,6 +179,18 @@ pub struct ApprovalMeta {
     pub accept: Option<Operation>,
     /// Reject a proposal.
     pub reject: Option<Operation>,
+    /// How approval records are identified.
+    pub id: IdKind,
+    /// The fields of an approval record (its schema's properties, in spec
+    /// order, classified like a model's).
+    pub fields: &'static [FieldMeta],
+}
+
+impl ApprovalMeta {
+    /// The approval schema.
+    pub fn component(&self) -> &'static Component {
+        crate::schema::component(self.schema).expect("build.rs emits every component")
+    }
 }
 
 /// What the official Python tool's `load_<model>` helper does for a model.
@@ -240,6 +261,11 @@ impl ModelMeta {
     /// `app/model`, as used in `x-brainstem-related`.
     pub fn path(&self) -> String {
         format!("{}/{}", self.app, self.name)
+    }
+
+    /// The model's component schema.
+    pub fn component(&self) -> &'static Component {
+        crate::schema::component(self.schema).expect("build.rs emits every component")
     }
 
     /// A field by JSON name.

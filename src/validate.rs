@@ -4,8 +4,8 @@
 //! One interpreter serves three callers: the client checks create and patch
 //! bodies before sending, the stand-in server checks what it receives (more
 //! strictly, as the real server does), and the command-line tool checks
-//! `--data`. The rules come from the spec build.rs embedded, so they always
-//! agree with the generated types.
+//! `--data`. The rules are the typed schemas build.rs wrote from the spec
+//! ([`crate::schema`]), so they always agree with the generated types.
 //!
 //! ```
 //! use brainstem::types::NewProject;
@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use crate::error::{FieldError, InvalidInput};
 use crate::meta::ModelMeta;
+use crate::schema::{self, Additional, Bound, Format, Schema, Type};
 
 /// Which shape of a model a body is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,42 +107,6 @@ fn lenient_value(text: &str) -> Result<Value, serde_json::Error> {
     })
 }
 
-/// The spec (without prose) as embedded at build time.
-pub fn spec() -> &'static Value {
-    static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/spec.min.json")))
-            .expect("build.rs embeds the spec it parsed")
-    })
-}
-
-/// A component schema by name.
-pub fn component(name: &str) -> Option<&'static Value> {
-    spec().pointer("/components/schemas")?.get(name)
-}
-
-/// The schema of a typed payload: `group`/`type` -> component.
-pub fn details_schema(group: &str, type_name: &str) -> Option<&'static Value> {
-    static INDEX: OnceLock<HashMap<String, String>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut m = HashMap::new();
-        if let Some(schemas) = spec()
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-        {
-            for (name, s) in schemas {
-                if let Some(id) = s.get("x-brainstem-schema").and_then(Value::as_str) {
-                    m.insert(id.to_string(), name.clone());
-                }
-            }
-        }
-        m
-    });
-    index
-        .get(&format!("{group}/{type_name}"))
-        .and_then(|n| component(n))
-}
-
 /// A compiled pattern, compiled once per distinct pattern.
 fn regex(pattern: &str) -> Option<std::sync::Arc<regress::Regex>> {
     static CACHE: OnceLock<
@@ -152,35 +117,6 @@ fn regex(pattern: &str) -> Option<std::sync::Arc<regress::Regex>> {
     map.entry(pattern.to_string())
         .or_insert_with(|| regress::Regex::new(pattern).ok().map(std::sync::Arc::new))
         .clone()
-}
-
-/// Follow a schema to its definition: through local `$ref`s and the
-/// single-member `allOf` wrapper OpenAPI 3.0 needs to put keywords (such as
-/// `nullable`) next to a reference.
-pub fn resolve(schema: &Value) -> &Value {
-    let mut cur = schema;
-    for _ in 0..16 {
-        if let Some(next) = cur
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            .and_then(component)
-        {
-            cur = next;
-            continue;
-        }
-        if let Some(first) = cur
-            .get("allOf")
-            .and_then(Value::as_array)
-            .filter(|a| a.len() == 1)
-            .and_then(|a| a.first())
-        {
-            cur = first;
-            continue;
-        }
-        break;
-    }
-    cur
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -215,17 +151,17 @@ impl Checker {
         });
     }
 
-    fn value(&mut self, schema: &Value, v: &Value, path: &str, enforce_enum: bool) {
-        let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
-        let s = resolve(schema);
+    fn value(&mut self, schema: &Schema, v: &Value, path: &str, enforce_enum: bool) {
+        let nullable = schema.nullable;
+        let s = schema.resolve();
         if v.is_null() {
-            if !(nullable || s.get("nullable").and_then(Value::as_bool) == Some(true)) {
+            if !(nullable || s.nullable) {
                 self.err(path, "This field may not be null.");
             }
             return;
         }
-        if let Some(options) = s.get("oneOf").and_then(Value::as_array) {
-            let ok = options.iter().any(|o| {
+        if !s.one_of.is_empty() {
+            let ok = s.one_of.iter().any(|o| {
                 let mut c = Checker {
                     mode: self.mode,
                     errors: vec![],
@@ -241,54 +177,52 @@ impl Checker {
             }
             return;
         }
-        if let Some(values) = s.get("enum").and_then(Value::as_array)
+        if let Some(values) = &s.enumeration
             && !v.is_string()
-            && !values
-                .iter()
-                .any(|x| x == v || (x.as_f64().is_some() && x.as_f64() == v.as_f64()))
+            && !values.contains(v)
         {
             self.err(path, format!("\"{v}\" is not a valid choice."));
             return;
         }
-        let quantity = s.get("x-brainstem-quantity").is_some();
-        match s.get("type").and_then(Value::as_str) {
-            Some("string") => self.string(s, v, path, enforce_enum),
-            Some("integer") => {
+        let quantity = s.quantity.is_some();
+        match s.ty {
+            Some(Type::String) => self.string(s, v, path, enforce_enum),
+            Some(Type::Integer) => {
                 if !(v.is_i64() || v.is_u64()) {
                     self.err(path, "A valid integer is required.");
                 } else {
                     self.bounds(s, v, path);
                 }
             }
-            Some("number") => {
+            Some(Type::Number) => {
                 if !v.is_number() {
                     self.err(path, "A valid number is required.");
                 } else {
                     self.bounds(s, v, path);
                 }
             }
-            Some("boolean") if !v.is_boolean() => {
+            Some(Type::Boolean) if !v.is_boolean() => {
                 self.err(path, "Must be a valid boolean.");
             }
-            Some("array") => self.array(s, v, path, enforce_enum),
-            Some("object") => self.object(s, v, path, enforce_enum || quantity),
+            Some(Type::Array) => self.array(s, v, path, enforce_enum),
+            Some(Type::Object) => self.object(s, v, path, enforce_enum || quantity),
             _ => {}
         }
     }
 
-    fn string(&mut self, s: &Value, v: &Value, path: &str, enforce_enum: bool) {
+    fn string(&mut self, s: &Schema, v: &Value, path: &str, enforce_enum: bool) {
         let Some(text) = v.as_str() else {
             self.err(path, "Not a valid string.");
             return;
         };
-        if let Some(values) = s.get("enum").and_then(Value::as_array)
+        if let Some(values) = &s.enumeration
             && (enforce_enum || self.mode == Mode::Server)
-            && !values.iter().any(|x| x.as_str() == Some(text))
+            && !values.strings().contains(&text)
         {
             self.err(path, format!("\"{text}\" is not a valid choice."));
         }
         let len = text.chars().count() as u64;
-        if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
+        if let Some(max) = s.max_length
             && len > max
         {
             self.err(
@@ -296,7 +230,7 @@ impl Checker {
                 format!("Ensure this field has no more than {max} characters."),
             );
         }
-        if let Some(min) = s.get("minLength").and_then(Value::as_u64)
+        if let Some(min) = s.min_length
             && len < min
         {
             self.err(
@@ -304,23 +238,23 @@ impl Checker {
                 format!("Ensure this field has at least {min} characters."),
             );
         }
-        if let Some(p) = s.get("pattern").and_then(Value::as_str)
+        if let Some(p) = s.pattern
             && let Some(re) = regex(p)
             && re.find(text).is_none()
         {
             self.err(path, format!("Enter a valid value (it must match {p})."));
         }
-        match s.get("format").and_then(Value::as_str) {
-            Some("uuid") if uuid::Uuid::parse_str(text).is_err() => {
+        match s.format {
+            Some(Format::Uuid) if uuid::Uuid::parse_str(text).is_err() => {
                 self.err(path, format!("“{text}” is not a valid UUID."));
             }
-            Some("date") if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() => {
+            Some(Format::Date) if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() => {
                 self.err(
                     path,
                     "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
                 );
             }
-            Some("date-time") if chrono::DateTime::parse_from_rfc3339(text).is_err() => {
+            Some(Format::DateTime) if chrono::DateTime::parse_from_rfc3339(text).is_err() => {
                 self.err(
                     path,
                     "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
@@ -330,35 +264,39 @@ impl Checker {
         }
     }
 
-    fn bounds(&mut self, s: &Value, v: &Value, path: &str) {
+    fn bounds(&mut self, s: &Schema, v: &Value, path: &str) {
         let Some(x) = v.as_f64() else { return };
-        if let Some(min) = s.get("minimum").and_then(Value::as_f64) {
-            let excl = s.get("exclusiveMinimum").and_then(Value::as_bool) == Some(true);
-            if x < min || (excl && x == min) {
-                self.err(
-                    path,
-                    format!(
-                        "Ensure this value is greater than {}{min}.",
-                        if excl { "" } else { "or equal to " }
-                    ),
-                );
-            }
+        if let Some(Bound {
+            value: min,
+            exclusive: excl,
+        }) = s.minimum
+            && (x < min || (excl && x == min))
+        {
+            self.err(
+                path,
+                format!(
+                    "Ensure this value is greater than {}{min}.",
+                    if excl { "" } else { "or equal to " }
+                ),
+            );
         }
-        if let Some(max) = s.get("maximum").and_then(Value::as_f64) {
-            let excl = s.get("exclusiveMaximum").and_then(Value::as_bool) == Some(true);
-            if x > max || (excl && x == max) {
-                self.err(
-                    path,
-                    format!(
-                        "Ensure this value is less than {}{max}.",
-                        if excl { "" } else { "or equal to " }
-                    ),
-                );
-            }
+        if let Some(Bound {
+            value: max,
+            exclusive: excl,
+        }) = s.maximum
+            && (x > max || (excl && x == max))
+        {
+            self.err(
+                path,
+                format!(
+                    "Ensure this value is less than {}{max}.",
+                    if excl { "" } else { "or equal to " }
+                ),
+            );
         }
     }
 
-    fn array(&mut self, s: &Value, v: &Value, path: &str, enforce_enum: bool) {
+    fn array(&mut self, s: &Schema, v: &Value, path: &str, enforce_enum: bool) {
         let Some(items) = v.as_array() else {
             self.err(
                 path,
@@ -370,7 +308,7 @@ impl Checker {
             return;
         };
         let n = items.len() as u64;
-        if let Some(min) = s.get("minItems").and_then(Value::as_u64)
+        if let Some(min) = s.min_items
             && n < min
         {
             self.err(
@@ -382,7 +320,7 @@ impl Checker {
                 },
             );
         }
-        if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
+        if let Some(max) = s.max_items
             && n > max
         {
             self.err(
@@ -390,14 +328,14 @@ impl Checker {
                 format!("Ensure this field has no more than {max} elements."),
             );
         }
-        if let Some(item_schema) = s.get("items") {
+        if let Some(item_schema) = s.items {
             for (i, item) in items.iter().enumerate() {
                 self.value(item_schema, item, &format!("{path}[{i}]"), enforce_enum);
             }
         }
     }
 
-    fn object(&mut self, s: &Value, v: &Value, path: &str, enforce_enum: bool) {
+    fn object(&mut self, s: &Schema, v: &Value, path: &str, enforce_enum: bool) {
         let Some(obj) = v.as_object() else {
             self.err(
                 path,
@@ -408,18 +346,12 @@ impl Checker {
             );
             return;
         };
-        let props = s.get("properties").and_then(Value::as_object);
-        if let Some(req) = s.get("required").and_then(Value::as_array) {
-            for r in req.iter().filter_map(Value::as_str) {
-                if !obj.contains_key(r) {
-                    self.err(&join(path, r), "This field is required.");
-                }
+        for r in s.required {
+            if !obj.contains_key(*r) {
+                self.err(&join(path, r), "This field is required.");
             }
         }
-        let key_pattern = s
-            .get("x-brainstem-key-pattern")
-            .and_then(Value::as_str)
-            .and_then(regex);
+        let key_pattern = s.key_pattern.and_then(regex);
         for (k, x) in obj {
             if let Some(re) = &key_pattern
                 && re.find(k).is_none()
@@ -429,12 +361,10 @@ impl Checker {
                     "Keys must start with a letter and contain only letters, digits and underscores.",
                 );
             }
-            match props.and_then(|p| p.get(k)) {
+            match s.property(k) {
                 Some(ps) => self.value(ps, x, &join(path, k), enforce_enum),
                 None => {
-                    if let Some(ap) = s.get("additionalProperties")
-                        && ap.is_object()
-                    {
+                    if let Some(Additional::Schema(ap)) = s.additional_properties {
                         self.value(ap, x, &join(path, k), enforce_enum);
                     }
                 }
@@ -443,7 +373,7 @@ impl Checker {
     }
 }
 
-/// Check one model body (create or patch) against the spec.
+/// Check one model body (create or patch) against its model's schemas.
 ///
 /// Read-only fields are ignored, as the server ignores them. Typed payloads
 /// (`type` + `details`) are checked against the schema their selector names.
@@ -466,19 +396,10 @@ pub fn check_body(
             ),
         ));
     };
-    let schema = component(model.schema);
-    let props = schema
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object);
-    let patch_required: Vec<&str> = schema
-        .and_then(|s| s.get("x-brainstem-patch-required"))
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
     for f in model.fields {
         let required = match shape {
             Shape::Create => f.create_required,
-            Shape::Patch => patch_required.contains(&f.name),
+            Shape::Patch => f.patch_required,
         };
         if required && !f.read_only && !obj.contains_key(f.name) {
             c.err(f.name, "This field is required.");
@@ -492,9 +413,7 @@ pub fn check_body(
         if field.read_only || content_fields.contains(&k.as_str()) {
             continue;
         }
-        if let Some(ps) = props.and_then(|p| p.get(k)) {
-            c.value(ps, v, k, false);
-        }
+        c.value(field.schema, v, k, false);
     }
     for slot in model.details {
         let (Some(tag), Some(content)) = (
@@ -503,10 +422,10 @@ pub fn check_body(
         ) else {
             continue;
         };
-        match details_schema(slot.group, tag) {
+        match schema::details_schema(slot.group, tag) {
             Some(ds) => {
                 if !content.is_null() {
-                    c.value(ds, content, slot.content, true);
+                    c.value(&ds.schema, content, slot.content, true);
                 }
             }
             None => {
@@ -523,16 +442,17 @@ pub fn check_body(
     }
 }
 
-/// Check any value against a named component schema (server side: strict).
+/// Check any value against a named component schema ([`schema::component`]);
+/// in [`Mode::Server`] every enumeration is enforced.
 pub fn check_component(name: &str, v: &Value, path: &str, mode: Mode) -> Result<(), InvalidInput> {
-    let Some(s) = component(name) else {
+    let Some(s) = schema::component(name) else {
         return Err(InvalidInput::one(path, format!("unknown schema {name}")));
     };
     let mut c = Checker {
         mode,
         errors: vec![],
     };
-    c.value(s, v, path, mode == Mode::Server);
+    c.value(&s.schema, v, path, mode == Mode::Server);
     if c.errors.is_empty() {
         Ok(())
     } else {

@@ -11,6 +11,7 @@ const FILES: &[&str] = &[
     "models.rs",
     "details.rs",
     "client_api.rs",
+    "schema.rs",
     #[cfg(feature = "raw")]
     "client.rs",
 ];

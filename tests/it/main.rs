@@ -22,5 +22,6 @@ mod details_typed;
 mod fixtures_models;
 mod generated_copy;
 mod query_encoding;
+mod schema_meta;
 mod tolerant_records;
 mod types_contract;

@@ -76,20 +76,6 @@ fn value_type(spec: &Value, m: &Model, f: &Field, api: &Api) -> TokenStream {
     }
 }
 
-fn kind_tokens(f: &Field) -> TokenStream {
-    match &f.kind {
-        Kind::Uuid => quote! { crate::meta::FieldKind::Uuid },
-        Kind::Integer => quote! { crate::meta::FieldKind::Integer },
-        Kind::Number => quote! { crate::meta::FieldKind::Number },
-        Kind::Boolean => quote! { crate::meta::FieldKind::Boolean },
-        Kind::Text => quote! { crate::meta::FieldKind::Text },
-        Kind::Date => quote! { crate::meta::FieldKind::Date },
-        Kind::DateTime => quote! { crate::meta::FieldKind::DateTime },
-        Kind::Choice(_) => quote! { crate::meta::FieldKind::Choice },
-        Kind::Json => quote! { crate::meta::FieldKind::Json },
-    }
-}
-
 fn opt_str(s: Option<&str>) -> TokenStream {
     match s {
         Some(s) => quote! { ::core::option::Option::Some(#s) },
@@ -319,47 +305,11 @@ fn include_enum(api: &Api, m: &Model) -> TokenStream {
     )
 }
 
-/// One `FieldMeta`.
-fn field_meta(f: &Field, includable: bool) -> TokenStream {
-    let name = &f.json;
-    let kind = kind_tokens(f);
-    let (many, read_only, nullable) = (f.many, f.read_only, f.nullable);
-    let (create_required, response_required, unique) =
-        (f.create_required, f.response_required, f.unique);
-    let related = opt_str(f.related.as_deref());
-    let lks = lookups(f);
-    let sortable = f.sortable;
-    let choices: Vec<&String> = match &f.kind {
-        Kind::Choice(v) => v.iter().collect(),
-        _ => vec![],
-    };
-    quote! {
-        crate::meta::FieldMeta {
-            name: #name,
-            kind: #kind,
-            many: #many,
-            read_only: #read_only,
-            nullable: #nullable,
-            create_required: #create_required,
-            response_required: #response_required,
-            unique: #unique,
-            related: #related,
-            lookups: &[#(#lks),*],
-            sortable: #sortable,
-            includable: #includable,
-            choices: &[#(#choices),*],
-        }
-    }
-}
-
 /// The model's `ModelMeta` static: URL, envelope keys, fields, typed operations.
 fn model_meta(api: &Api, m: &Model) -> TokenStream {
     let path = m.path();
-    let inc = includable(api, m);
-    let fields = m
-        .fields
-        .iter()
-        .map(|f| field_meta(f, inc.iter().any(|g| g.json == f.json)));
+    let fields = (m.fields.iter().enumerate())
+        .map(|(i, f)| super::schema_emit::field_meta(api, &m.schema, i, f));
     let ops = api.ops_of(&path).map(|o| op_variant(api, &o.id));
     let actions = api
         .ops_of(&path)
@@ -376,15 +326,14 @@ fn model_meta(api: &Api, m: &Model) -> TokenStream {
     .map(|suffix| opt_op(api, op_named(api, &path, suffix)));
     let approval = match &m.approval {
         Some(a) => {
-            let (model, schema, one, many) = (&a.model, &a.schema, &a.one, &a.many);
             let [list, retrieve, accept, reject] = ["list", "retrieve", "accept", "reject"]
                 .map(|suffix| opt_op(api, op_named(api, &a.model, suffix)));
-            quote! {
-                ::core::option::Option::Some(crate::meta::ApprovalMeta {
-                    model: #model, schema: #schema, one: #one, many: #many,
-                    list: #list, retrieve: #retrieve, accept: #accept, reject: #reject,
-                })
-            }
+            let a = super::schema_emit::approval_meta(
+                api,
+                a,
+                quote! { list: #list, retrieve: #retrieve, accept: #accept, reject: #reject, },
+            );
+            quote! { ::core::option::Option::Some(#a) }
         }
         None => quote! { ::core::option::Option::None },
     };

@@ -30,6 +30,10 @@ pub struct Approval {
     pub schema: String,
     pub one: String,
     pub many: String,
+    /// `x-brainstem-id` of the approval schema.
+    pub id: IdKind,
+    /// The approval schema's own properties, read like a model's.
+    pub fields: Vec<Field>,
 }
 
 pub struct Loader {
@@ -88,6 +92,8 @@ pub struct Field {
     pub patch_required: bool,
     /// No two records may share the value.
     pub unique: bool,
+    /// Writable on create only (`x-brainstem-create-only`).
+    pub create_only: bool,
     /// `app/model` of the related model, for relation fields.
     pub related: Option<String>,
     pub filterable: bool,
@@ -247,6 +253,65 @@ impl Op {
     }
 }
 
+/// `x-brainstem-id` of a schema (UUID when absent).
+fn id_kind(name: &str, schema: &Value) -> Result<IdKind> {
+    match schema.get("x-brainstem-id").and_then(Value::as_str) {
+        Some("integer") => Ok(IdKind::Integer),
+        Some("uuid") | None => Ok(IdKind::Uuid),
+        Some(other) => Err(format!("{name}: unknown x-brainstem-id {other:?}")),
+    }
+}
+
+/// The fields of a record schema (a model's, or an approval schema's), in
+/// spec order, classified by the one rule.
+fn read_fields(spec: &Value, schema: &Value) -> Vec<Field> {
+    let required = str_list(schema.get("required"));
+    let response_required = match schema.get("x-brainstem-response-required") {
+        Some(v) => str_list(Some(v)),
+        None => required.clone(),
+    };
+    let patch_required = str_list(schema.get("x-brainstem-patch-required"));
+    let empty = Map::new();
+    let props = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let mut fields = Vec::new();
+    for (json, p) in props {
+        let read_only = p.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
+        let resolved = resolve(spec, p);
+        let is_array = resolved.get("type").and_then(Value::as_str) == Some("array");
+        let (kind, many) = if is_array {
+            let items = resolved.get("items").cloned().unwrap_or(Value::Null);
+            (kind_of(spec, &items), true)
+        } else {
+            (kind_of(spec, p), false)
+        };
+        let related = get_str(p, "x-brainstem-related");
+        let flag = |k: &str| p.get(k).and_then(Value::as_bool);
+        let scalar = !matches!(kind, Kind::Json);
+        fields.push(Field {
+            json: json.clone(),
+            rust: names::field(json),
+            kind,
+            many,
+            read_only,
+            nullable: flag("nullable").unwrap_or(false),
+            create_required: required.contains(json) && !read_only,
+            response_required: response_required.contains(json),
+            patch_required: patch_required.contains(json),
+            unique: flag("x-brainstem-unique").unwrap_or(false),
+            create_only: flag("x-brainstem-create-only").unwrap_or(false),
+            filterable: flag("x-brainstem-filter").unwrap_or(scalar),
+            sortable: flag("x-brainstem-sort").unwrap_or(scalar && !many && related.is_none()),
+            includable: flag("x-brainstem-include").unwrap_or(true) && related.is_some(),
+            related,
+            schema: p.clone(),
+        });
+    }
+    fields
+}
+
 impl Model {
     fn read(spec: &Value, name: &str, schema: &Value) -> Result<Model> {
         let path = get_str(schema, "x-brainstem-model").unwrap_or_default();
@@ -258,18 +323,24 @@ impl Model {
             .ok_or_else(|| format!("{name}: x-brainstem-envelope is missing"))?;
         let one = get_str(env, "one").ok_or_else(|| format!("{name}: envelope.one missing"))?;
         let many = get_str(env, "many").ok_or_else(|| format!("{name}: envelope.many missing"))?;
-        let id = match schema.get("x-brainstem-id").and_then(Value::as_str) {
-            Some("integer") => IdKind::Integer,
-            Some("uuid") | None => IdKind::Uuid,
-            Some(other) => return Err(format!("{name}: unknown x-brainstem-id {other:?}")),
-        };
+        let id = id_kind(name, schema)?;
         let approval = match schema.get("x-brainstem-approval") {
-            Some(a) => Some(Approval {
-                model: get_str(a, "model").ok_or_else(|| format!("{name}: approval.model"))?,
-                schema: get_str(a, "schema").ok_or_else(|| format!("{name}: approval.schema"))?,
-                one: get_str(a, "one").ok_or_else(|| format!("{name}: approval.one"))?,
-                many: get_str(a, "many").ok_or_else(|| format!("{name}: approval.many"))?,
-            }),
+            Some(a) => {
+                let a_schema =
+                    get_str(a, "schema").ok_or_else(|| format!("{name}: approval.schema"))?;
+                let component = spec
+                    .pointer("/components/schemas")
+                    .and_then(|s| s.get(&a_schema))
+                    .ok_or_else(|| format!("{name}: no approval schema {a_schema}"))?;
+                Some(Approval {
+                    model: get_str(a, "model").ok_or_else(|| format!("{name}: approval.model"))?,
+                    one: get_str(a, "one").ok_or_else(|| format!("{name}: approval.one"))?,
+                    many: get_str(a, "many").ok_or_else(|| format!("{name}: approval.many"))?,
+                    id: id_kind(&a_schema, component)?,
+                    fields: read_fields(spec, component),
+                    schema: a_schema,
+                })
+            }
             None => None,
         };
         let loader = schema.get("x-brainstem-loader").map(|l| Loader {
@@ -299,49 +370,7 @@ impl Model {
                     .collect()
             })
             .unwrap_or_default();
-        let required = str_list(schema.get("required"));
-        let response_required = match schema.get("x-brainstem-response-required") {
-            Some(v) => str_list(Some(v)),
-            None => required.clone(),
-        };
-        let patch_required = str_list(schema.get("x-brainstem-patch-required"));
-        let empty = Map::new();
-        let props = schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let mut fields = Vec::new();
-        for (json, p) in props {
-            let read_only = p.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
-            let resolved = resolve(spec, p);
-            let is_array = resolved.get("type").and_then(Value::as_str) == Some("array");
-            let (kind, many) = if is_array {
-                let items = resolved.get("items").cloned().unwrap_or(Value::Null);
-                (kind_of(spec, &items), true)
-            } else {
-                (kind_of(spec, p), false)
-            };
-            let related = get_str(p, "x-brainstem-related");
-            let flag = |k: &str| p.get(k).and_then(Value::as_bool);
-            let scalar = !matches!(kind, Kind::Json);
-            fields.push(Field {
-                json: json.clone(),
-                rust: names::field(json),
-                kind,
-                many,
-                read_only,
-                nullable: flag("nullable").unwrap_or(false),
-                create_required: required.contains(json) && !read_only,
-                response_required: response_required.contains(json),
-                patch_required: patch_required.contains(json),
-                unique: flag("x-brainstem-unique").unwrap_or(false),
-                filterable: flag("x-brainstem-filter").unwrap_or(scalar),
-                sortable: flag("x-brainstem-sort").unwrap_or(scalar && !many && related.is_none()),
-                includable: flag("x-brainstem-include").unwrap_or(true) && related.is_some(),
-                related,
-                schema: p.clone(),
-            });
-        }
+        let fields = read_fields(spec, schema);
         Ok(Model {
             schema: name.to_string(),
             app: app.to_string(),

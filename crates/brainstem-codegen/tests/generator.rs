@@ -40,3 +40,51 @@ fn a_property_named_like_an_added_field_is_refused() {
         );
     }
 }
+
+#[test]
+fn the_pinned_spec_generates_the_reviewed_schema_data() {
+    let files = generate(&pinned()).unwrap();
+    let (_, schema) = files.iter().find(|(n, _)| *n == "schema.rs").unwrap();
+    let built = std::fs::read_to_string(root().join("generated").join("schema.rs")).unwrap();
+    assert_eq!(schema, &built);
+    // no copy of the spec is written for run time
+    assert!(files.iter().all(|(n, _)| n.ends_with(".rs")));
+}
+
+#[test]
+fn a_keyword_the_runtime_does_not_model_is_refused() {
+    let mut spec = pinned();
+    spec["components"]["schemas"]["Session"]["properties"]["name"]["multipleOf"] =
+        serde_json::json!(2);
+    let err = generate(&spec).unwrap_err();
+    assert!(
+        err.contains("Session.name") && err.contains("multipleOf"),
+        "{err}"
+    );
+    // prose and `x-` annotations are not refused
+    let mut spec = pinned();
+    spec["components"]["schemas"]["Session"]["properties"]["name"]["x-brainstem-hint"] =
+        serde_json::json!("anything");
+    assert!(generate(&spec).is_ok());
+}
+
+#[test]
+fn a_reference_to_no_component_is_refused() {
+    let mut spec = pinned();
+    spec["components"]["schemas"]["DownloadLink"]["properties"]["mirror"] =
+        serde_json::json!({"$ref": "#/components/schemas/NoSuchSchema"});
+    let err = generate(&spec).unwrap_err();
+    assert!(err.contains("NoSuchSchema"), "{err}");
+}
+
+#[test]
+fn an_enum_mixing_strings_and_numbers_is_refused() {
+    let mut spec = pinned();
+    spec["components"]["schemas"]["Session"]["properties"]["description"]["enum"] =
+        serde_json::json!(["a", 1]);
+    let err = generate(&spec).unwrap_err();
+    assert!(
+        err.contains("Session.description") && err.contains("enum"),
+        "{err}"
+    );
+}

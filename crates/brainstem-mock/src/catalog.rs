@@ -1,9 +1,12 @@
 //! What the server knows about each model, derived once from the generated
-//! metadata ([`brainstem::MODELS`], [`brainstem::Operation`]) and the embedded spec.
+//! metadata: [`brainstem::MODELS`] (fields, their kinds, lookups and flags,
+//! approval queues with their own fields), [`brainstem::Operation`] and the
+//! typed schemas of [`brainstem::schema`] (defaults, member maps, request
+//! bodies). Nothing here reads the spec itself.
 //!
 //! Nothing here is written per model: approval queues, reverse relations,
 //! through tables, access scopes and relation routes are all recognised from
-//! the structure of the spec.
+//! the structure of the metadata.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -11,28 +14,11 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use brainstem::Portal;
-use brainstem::meta::{FieldKind, IdKind, ModelMeta};
-use brainstem::validate::{component, resolve, spec};
+use brainstem::meta::{FieldKind, FieldMeta, IdKind, ModelMeta};
+use brainstem::schema::{Additional, Format, Schema, Type};
 
 /// Index of an entity in [`Catalog::entities`].
 pub(crate) type EntityId = usize;
-
-/// Fields the docs call unique, used only while the spec carries no
-/// `x-brainstem-unique` flag (see the server's module docs).
-const DOCUMENTED_UNIQUE: &[(&str, &str)] = &[
-    ("stem/project", "name"),
-    ("stem/subject", "name"),
-    ("stem/session", "name"),
-    ("resources/supplier", "name"),
-    ("resources/hardwaredevice", "name"),
-    ("resources/consumable", "name"),
-    ("taxonomies/species", "name"),
-    ("taxonomies/strain", "name"),
-    ("taxonomies/regulatoryauthority", "name"),
-    ("taxonomies/behavioralcategory", "name"),
-    ("taxonomies/behavioralparadigm", "name"),
-    ("users/user", "email"),
-];
 
 /// What happens to permission flags when an invitation is accepted: the
 /// invitation's boolean field -> the member flag it grants. Used only while
@@ -71,8 +57,8 @@ pub(crate) struct Field {
     pub membership: Option<Membership>,
     /// The value a record gets when the field is absent.
     pub default: Option<Value>,
-    /// The spec's property schema.
-    pub schema: Value,
+    /// The property's typed schema.
+    pub schema: &'static Schema,
 }
 
 /// A through table behind a list field.
@@ -113,7 +99,7 @@ pub(crate) struct Op {
     pub kind: OpKind,
     pub portals: &'static [Portal],
     /// Component schema of the request body, for actions.
-    pub body: Option<String>,
+    pub body: Option<&'static str>,
 }
 
 /// How access to an entity's records is decided.
@@ -162,27 +148,13 @@ pub(crate) struct Entity {
 
 impl Entity {
     /// The selector value of a record for a typed-payload group: the value
-    /// of the field whose schema `$ref`s the group's type list (`type` of a
-    /// procedure log for `ProcedureLog`).
+    /// of the slot's tag field (`type` of a procedure log for `ProcedureLog`).
     pub fn selector(&self, group: &str, record: &Map<String, Value>) -> Option<String> {
-        self.fields.iter().find_map(|f| {
-            let r = f
-                .schema
-                .get("$ref")?
-                .as_str()?
-                .strip_prefix("#/components/schemas/")?;
-            (component(r)?
-                .get("x-brainstem-details-group")
-                .and_then(Value::as_str)
-                == Some(group))
-            .then(|| {
-                record
-                    .get(&f.name)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-            .flatten()
-        })
+        self.details
+            .iter()
+            .filter(|(_, _, g)| g == group)
+            .find_map(|(tag, _, _)| record.get(tag).and_then(Value::as_str))
+            .map(str::to_string)
     }
 
     /// A field by name.
@@ -246,65 +218,22 @@ impl Catalog {
     }
 }
 
-/// The kind of a schema value (after `$ref`), and whether it is an array.
-fn kind_of(prop: &Value) -> (FieldKind, bool) {
-    let s = resolve(prop);
-    match s.get("type").and_then(Value::as_str) {
-        Some("array") => {
-            let (k, _) = s
-                .get("items")
-                .map(kind_of)
-                .unwrap_or((FieldKind::Json, false));
-            (k, true)
-        }
-        Some("string") => {
-            if s.get("enum").is_some() {
-                return (FieldKind::Choice, false);
-            }
-            match s.get("format").and_then(Value::as_str) {
-                Some("uuid") => (FieldKind::Uuid, false),
-                Some("date") => (FieldKind::Date, false),
-                Some("date-time") => (FieldKind::DateTime, false),
-                _ => (FieldKind::Text, false),
-            }
-        }
-        Some("integer") => (FieldKind::Integer, false),
-        Some("number") => (FieldKind::Number, false),
-        Some("boolean") => (FieldKind::Boolean, false),
-        _ => (FieldKind::Json, false),
+/// The default of a field absent from a new record: the schema's `default`,
+/// else what DRF stores for an absent field of that kind.
+fn default_for(f: &FieldMeta) -> Value {
+    let s = f.schema.resolve();
+    if let Some(d) = f.schema.default_value().or_else(|| s.default_value()) {
+        return d;
     }
-}
-
-fn lookups_for(kind: FieldKind, many: bool, related: bool) -> Vec<&'static str> {
-    brainstem::models::filter_lookups(kind, many, related).to_vec()
-}
-
-fn str_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The default of a field absent from a new record, from its schema.
-fn default_for(prop: &Value, kind: FieldKind, many: bool, nullable: bool) -> Value {
-    if let Some(d) = prop.get("default").or_else(|| resolve(prop).get("default")) {
-        return d.clone();
-    }
-    if many {
+    if f.many {
         return Value::Array(vec![]);
     }
-    if nullable {
+    if f.nullable {
         return Value::Null;
     }
-    let s = resolve(prop);
-    match kind {
-        FieldKind::Json => match s.get("type").and_then(Value::as_str) {
-            Some("array") => Value::Array(vec![]),
+    match f.kind {
+        FieldKind::Json => match s.ty {
+            Some(Type::Array) => Value::Array(vec![]),
             _ => Value::Object(Map::new()),
         },
         FieldKind::Boolean => Value::Bool(false),
@@ -313,18 +242,23 @@ fn default_for(prop: &Value, kind: FieldKind, many: bool, nullable: bool) -> Val
     }
 }
 
-fn membership_of(prop: &Value) -> Option<Membership> {
-    let s = resolve(prop);
-    if s.get("type").and_then(Value::as_str) != Some("object") {
+/// A member map: an object whose values are flag objects that accept
+/// `remove` (the flags are the other properties).
+fn membership_of(prop: &Schema) -> Option<Membership> {
+    let s = prop.resolve();
+    if s.ty != Some(Type::Object) {
         return None;
     }
-    let item = resolve(s.get("additionalProperties")?);
-    let props = item.get("properties")?.as_object()?;
-    props.get("remove")?;
-    let flags = props
-        .keys()
-        .filter(|k| k.as_str() != "remove")
-        .cloned()
+    let Some(Additional::Schema(item)) = s.additional_properties else {
+        return None;
+    };
+    let item = item.resolve();
+    item.property("remove")?;
+    let flags = item
+        .properties
+        .iter()
+        .filter(|p| p.name != "remove")
+        .map(|p| p.name.to_string())
         .collect();
     Some(Membership {
         flags,
@@ -336,22 +270,12 @@ struct Pending {
     related: Vec<Option<String>>,
 }
 
-fn field_from_meta(m: &'static ModelMeta, i: usize, props: Option<&Map<String, Value>>) -> Field {
-    let f = &m.fields[i];
-    let schema = props
-        .and_then(|p| p.get(f.name))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let create_only = schema
-        .get("x-brainstem-create-only")
-        .and_then(Value::as_bool)
-        == Some(true);
+fn field_from_meta(f: &'static FieldMeta) -> Field {
     let membership = if f.kind == FieldKind::Json && !f.many {
-        membership_of(&schema)
+        membership_of(f.schema)
     } else {
         None
     };
-    let default = Some(default_for(&schema, f.kind, f.many, f.nullable));
     Field {
         name: f.name.to_string(),
         kind: f.kind,
@@ -363,47 +287,13 @@ fn field_from_meta(m: &'static ModelMeta, i: usize, props: Option<&Map<String, V
         related: None,
         lookups: f.lookups.to_vec(),
         sortable: f.sortable,
-        create_only,
+        create_only: f.create_only,
         reverse: None,
         through: None,
         membership,
-        default,
-        schema,
+        default: Some(default_for(f)),
+        schema: f.schema,
     }
-}
-
-fn field_from_schema(
-    name: &str,
-    prop: &Value,
-    required: &[String],
-    response_required: &[String],
-) -> (Field, Option<String>) {
-    let (kind, many) = kind_of(prop);
-    let related = prop
-        .get("x-brainstem-related")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    let read_only = prop.get("readOnly").and_then(Value::as_bool) == Some(true);
-    let field = Field {
-        name: name.to_string(),
-        kind,
-        many,
-        read_only,
-        nullable,
-        create_required: required.iter().any(|r| r == name) && !read_only,
-        response_required: response_required.iter().any(|r| r == name),
-        related: None,
-        lookups: lookups_for(kind, many, related.is_some()),
-        sortable: !many && kind != FieldKind::Json,
-        create_only: false,
-        reverse: None,
-        through: None,
-        membership: None,
-        default: Some(default_for(prop, kind, many, nullable)),
-        schema: prop.clone(),
-    };
-    (field, related)
 }
 
 /// Parse an operation path: (app, segment, has id, tail after the id).
@@ -423,59 +313,13 @@ fn parse_path(path: &str) -> Option<(String, String, bool, Option<String>)> {
     }
 }
 
-fn body_schema(path: &str, method: &str) -> Option<String> {
-    spec()
-        .pointer("/paths")?
-        .get(path)?
-        .get(method.to_ascii_lowercase())?
-        .pointer("/requestBody/content/application~1json/schema/$ref")?
-        .as_str()?
-        .strip_prefix("#/components/schemas/")
-        .map(str::to_string)
-}
-
-fn unique_flags(key: &str, class: &str, fields: &[Field]) -> Vec<usize> {
-    let any_flag = spec()
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .is_some_and(|all| {
-            all.values().any(|s| {
-                s.get("properties")
-                    .and_then(Value::as_object)
-                    .is_some_and(|p| p.values().any(|v| v.get("x-brainstem-unique").is_some()))
-            })
-        });
-    fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            if any_flag {
-                component(class)
-                    .and_then(|s| s.pointer(&format!("/properties/{}/x-brainstem-unique", f.name)))
-                    .and_then(Value::as_bool)
-                    == Some(true)
-            } else {
-                DOCUMENTED_UNIQUE
-                    .iter()
-                    .any(|(k, n)| *k == key && *n == f.name)
-            }
-        })
-        .map(|(i, _)| i)
-        .collect()
-}
-
 fn build() -> Catalog {
     let mut entities: Vec<Entity> = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
     // Models.
     for m in brainstem::models::MODELS.iter().copied() {
         let class = m.schema.to_string();
-        let props = component(m.schema)
-            .and_then(|s| s.get("properties"))
-            .and_then(Value::as_object);
-        let fields: Vec<Field> = (0..m.fields.len())
-            .map(|i| field_from_meta(m, i, props))
-            .collect();
+        let fields: Vec<Field> = m.fields.iter().map(field_from_meta).collect();
         let related = m
             .fields
             .iter()
@@ -493,8 +337,12 @@ fn build() -> Catalog {
                 )
             })
             .collect();
+        let unique = (m.fields.iter().enumerate())
+            .filter(|(_, f)| f.unique)
+            .map(|(i, _)| i)
+            .collect();
         entities.push(Entity {
-            unique: unique_flags(&key, &class, &fields),
+            unique,
             key,
             app: m.app.to_string(),
             segments: Vec::new(),
@@ -519,9 +367,6 @@ fn build() -> Catalog {
         let Some(a) = entities[base].meta.and_then(|m| m.approval.as_ref()) else {
             continue;
         };
-        let schema = component(a.schema).cloned().unwrap_or(Value::Null);
-        let required = str_list(schema.get("required"));
-        let resp = str_list(schema.get("x-brainstem-response-required"));
         // The record's writable fields (+ id), then what only proposals have
         // (CONVENTIONS.md: approval schemas).
         let mut fields = Vec::new();
@@ -531,21 +376,21 @@ fn build() -> Catalog {
                 continue;
             }
             let mut f = f.clone();
-            f.response_required = resp.contains(&f.name);
+            f.response_required = a
+                .fields
+                .iter()
+                .any(|af| af.name == f.name && af.response_required);
             f.reverse = None;
             f.through = None;
             fields.push(f);
             related.push(pending[base].related[i].clone());
         }
-        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            for (name, prop) in props {
-                if entities[base].field(name).is_some() {
-                    continue;
-                }
-                let (f, r) = field_from_schema(name, prop, &required, &resp);
-                fields.push(f);
-                related.push(r);
+        for af in a.fields {
+            if entities[base].field(af.name).is_some() {
+                continue;
             }
+            fields.push(field_from_meta(af));
+            related.push(af.related.map(str::to_string));
         }
         let (app, _) = a.model.split_once('/').unwrap_or(("", a.model));
         let id = entities.len();
@@ -557,7 +402,7 @@ fn build() -> Catalog {
             one: a.one.to_string(),
             many: a.many.to_string(),
             class: a.schema.to_string(),
-            id_kind: IdKind::Uuid,
+            id_kind: a.id,
             meta: None,
             fields,
             ops: Vec::new(),
@@ -620,7 +465,7 @@ fn build() -> Catalog {
             method: op.method().as_str(),
             kind,
             portals: op.portals(),
-            body: body_schema(op.path(), op.method().as_str()),
+            body: brainstem::schema::request_body(op.id()).map(|c| c.name),
         });
     }
     // The Python tool routes some models by their model key rather than
@@ -638,7 +483,7 @@ fn build() -> Catalog {
             && e.id_kind == IdKind::Integer
             && e.fields
                 .iter()
-                .any(|f| resolve(&f.schema).get("format").and_then(Value::as_str) == Some("email"))
+                .any(|f| f.schema.resolve().format == Some(Format::Email))
     });
     let group = entities.iter().position(|e| {
         e.approval_of.is_none()

@@ -24,7 +24,8 @@ use super::store::{Rec, Store, id_value, ref_key, refs};
 use brainstem::Portal;
 use brainstem::meta::{FieldKind, IdKind};
 use brainstem::query::encode_component;
-use brainstem::validate::{Mode, Shape, check_body, check_component, details_schema};
+use brainstem::schema::{component, details_schema};
+use brainstem::validate::{Mode, Shape, check_body, check_component};
 
 /// Settings fixed at start.
 #[derive(Debug, Clone)]
@@ -317,9 +318,7 @@ fn handle(st: &Shared, req: &Req<'_>) -> Result<Response<Body>, ApiError> {
         (OpKind::Update, Route::Detail(id)) => update(st, req, e, &id, &viewer, false),
         (OpKind::Destroy, Route::Detail(id)) => destroy(st, e, &id, &viewer),
         (OpKind::Relation(fi), Route::Sub(id, _)) => relation(st, req, e, *fi, &id, &viewer),
-        (OpKind::Action(a), Route::Sub(id, _)) => {
-            action(st, req, e, a, op.body.as_deref(), &id, &viewer)
-        }
+        (OpKind::Action(a), Route::Sub(id, _)) => action(st, req, e, a, op.body, &id, &viewer),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -1404,18 +1403,6 @@ fn membership_action(
     ))
 }
 
-/// The name of a component schema (found by identity).
-fn component_name(schema: &Value) -> Option<String> {
-    brainstem::validate::spec()
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .and_then(|all| {
-            all.iter()
-                .find(|(_, s)| std::ptr::eq(*s, schema))
-                .map(|(k, _)| k.clone())
-        })
-}
-
 /// Key fields of log entries: the properties of the remove_entry body.
 fn entry_keys(e: EntityId) -> Vec<String> {
     let c = catalog();
@@ -1423,11 +1410,15 @@ fn entry_keys(e: EntityId) -> Vec<String> {
         .ops
         .iter()
         .find(|o| o.kind == OpKind::Action("remove_entry".into()))
-        .and_then(|o| o.body.as_deref())
-        .and_then(brainstem::validate::component)
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object)
-        .map(|p| p.keys().cloned().collect())
+        .and_then(|o| o.body)
+        .and_then(component)
+        .map(|c| {
+            c.schema
+                .properties
+                .iter()
+                .map(|p| p.name.to_string())
+                .collect()
+        })
         .unwrap_or_else(|| vec!["date_time".to_string()])
 }
 
@@ -1484,14 +1475,13 @@ fn log_entry(
         && !details.is_null()
     {
         let group = body_schema
-            .and_then(brainstem::validate::component)
-            .and_then(|s| s.pointer("/properties/details/x-brainstem-details-group"))
-            .and_then(Value::as_str);
+            .and_then(component)
+            .and_then(|c| c.schema.property("details"))
+            .and_then(|d| d.details_group);
         let tag = group.and_then(|g| ent.selector(g, &rec.value));
         if let (Some(g), Some(t)) = (group, tag)
             && let Some(ds) = details_schema(g, &t)
-            && let Some(name) = component_name(ds)
-            && let Err(err) = check_component(&name, details, "details", Mode::Server)
+            && let Err(err) = check_component(ds.name, details, "details", Mode::Server)
         {
             return Err(ApiError::fields(field_errors(ent, &err)));
         }

@@ -136,8 +136,9 @@
 //!   records, and `include[]=*` / `exclude[]=*` have no special meaning.
 //! * Which records the documented dialect's `links` name is fixed per
 //!   model (every relation route the spec lists for it).
-//! * Unique fields and what accepting an invitation grants are not in the
-//!   spec yet; the server uses the documented set (see `catalog.rs`).
+//! * Unique fields come from the spec's `x-brainstem-unique` flags. What
+//!   accepting an invitation grants is not in the spec yet; the server uses
+//!   the documented mapping (see `catalog.rs`).
 //! * Invitation and request actions delete the invitation; `accept` adds the
 //!   member to the project's or group's member map. `join` / `leave` edit the
 //!   group's member map directly.

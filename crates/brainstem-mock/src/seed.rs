@@ -1,6 +1,7 @@
 //! The deterministic seed: every model gets records generated from its
-//! schema (enum values, lengths, formats, the documented examples of typed
-//! payloads), checked by the same validator the server applies to requests.
+//! typed schemas (enum values, lengths, formats, the documented examples of
+//! typed payloads), checked by the same validator the server applies to
+//! requests.
 //! A few things are set on purpose: the users and their tokens, four
 //! projects (one public) with their members, and who is invited where.
 
@@ -9,7 +10,8 @@ use serde_json::{Map, Value, json};
 use super::catalog::{EntityId, Scope, catalog};
 use super::store::{Store, TokenGrant, id_value, ref_key};
 use brainstem::meta::FieldKind;
-use brainstem::validate::{Mode, Shape, check_body, details_schema, resolve};
+use brainstem::schema::{Bound, Format, Schema, Type, details_schema};
+use brainstem::validate::{Mode, Shape, check_body};
 
 /// The people in the seed, by user id.
 pub(crate) const ALICE: i64 = 1;
@@ -156,39 +158,40 @@ fn text_for(field: &str, verbose: &str, key: &str, i: usize) -> String {
 
 /// A value that satisfies a schema (best effort; records are validated
 /// afterwards and optional fields that fail are dropped).
-fn sample(schema: &Value, i: usize, depth: usize) -> Value {
+fn sample(schema: &Schema, i: usize, depth: usize) -> Value {
     if depth > 6 {
         return Value::Null;
     }
-    let s = resolve(schema);
-    if let Some(ex) = s.get("x-brainstem-example") {
-        return ex.clone();
+    let s = schema.resolve();
+    if let Some(ex) = s.example_value() {
+        return ex;
     }
-    if let Some(opts) = s
-        .get("oneOf")
-        .or_else(|| s.get("anyOf"))
-        .and_then(Value::as_array)
-        && let Some(first) = opts.first()
-    {
+    if let Some(first) = s.one_of.first().or_else(|| s.any_of.first()) {
         return sample(first, i, depth + 1);
     }
-    if let Some(values) = s.get("enum").and_then(Value::as_array)
-        && !values.is_empty()
+    if let Some(values) = &s.enumeration
+        && let Some(v) = values.get(i % values.len().max(1))
     {
-        return values[i % values.len()].clone();
+        return v;
     }
-    if let Some(d) = s.get("default") {
-        return d.clone();
+    if let Some(d) = s.default_value() {
+        return d;
     }
-    match s.get("type").and_then(Value::as_str) {
-        Some("string") => {
-            let text = match s.get("format").and_then(Value::as_str) {
-                Some("uuid") => det_uuid("sample", i),
-                Some("date") => date(i).format("%Y-%m-%d").to_string(),
-                Some("date-time") => datetime(i),
-                Some("email") => format!("person{}@example.org", i + 1),
-                Some("uri") => format!("https://example.org/{}", i + 1),
-                _ => match s.get("pattern").and_then(Value::as_str) {
+    // an integer bound, as the spec writes it
+    let whole = |b: Option<Bound>| {
+        b.map(|b| b.value)
+            .filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15)
+            .map(|x| x as i64)
+    };
+    match s.ty {
+        Some(Type::String) => {
+            let text = match s.format {
+                Some(Format::Uuid) => det_uuid("sample", i),
+                Some(Format::Date) => date(i).format("%Y-%m-%d").to_string(),
+                Some(Format::DateTime) => datetime(i),
+                Some(Format::Email) => format!("person{}@example.org", i + 1),
+                Some(Format::Uri) => format!("https://example.org/{}", i + 1),
+                _ => match s.pattern {
                     Some(p) => ["https://example.org/data", "NL", "US", "x"]
                         .into_iter()
                         .find(|c| regress::Regex::new(p).is_ok_and(|re| re.find(c).is_some()))
@@ -197,58 +200,42 @@ fn sample(schema: &Value, i: usize, depth: usize) -> Value {
                     None => format!("{} {}", word(i), i + 1),
                 },
             };
-            let max = s
-                .get("maxLength")
-                .and_then(Value::as_u64)
-                .unwrap_or(u64::MAX) as usize;
+            let max = s.max_length.unwrap_or(u64::MAX) as usize;
             Value::String(text.chars().take(max).collect())
         }
-        Some("integer") => {
-            let min = s.get("minimum").and_then(Value::as_i64).unwrap_or(0).max(0);
+        Some(Type::Integer) => {
+            let min = whole(s.minimum).unwrap_or(0).max(0);
             let v = min + (i as i64 % 10);
-            let v = s
-                .get("maximum")
-                .and_then(Value::as_i64)
-                .map_or(v, |m| v.min(m));
+            let v = whole(s.maximum).map_or(v, |m| v.min(m));
             Value::from(v)
         }
-        Some("number") => {
-            let min = s
-                .get("minimum")
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0)
-                .max(0.0);
+        Some(Type::Number) => {
+            let min = s.minimum.map_or(0.0, |b| b.value).max(0.0);
             let v = min + 0.5 * (i % 10) as f64 + 0.25;
-            let v = s
-                .get("maximum")
-                .and_then(Value::as_f64)
-                .map_or(v, |m| v.min(m));
+            let v = s.maximum.map_or(v, |m| v.min(m.value));
             json!(v)
         }
-        Some("boolean") => Value::Bool(i.is_multiple_of(3)),
-        Some("array") => {
-            let n = s
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .unwrap_or(1)
-                .max(1) as usize;
-            let items = s.get("items").cloned().unwrap_or(Value::Null);
-            Value::Array((0..n).map(|k| sample(&items, i + k, depth + 1)).collect())
+        Some(Type::Boolean) => Value::Bool(i.is_multiple_of(3)),
+        Some(Type::Array) => {
+            let n = s.min_items.unwrap_or(1).max(1) as usize;
+            Value::Array(
+                (0..n)
+                    .map(|k| {
+                        s.items
+                            .map_or(Value::Null, |it| sample(it, i + k, depth + 1))
+                    })
+                    .collect(),
+            )
         }
-        Some("object") => {
+        Some(Type::Object) => {
             let mut out = Map::new();
-            if let Some(props) = s.get("properties").and_then(Value::as_object) {
-                let required: Vec<&str> = s
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                for (k, p) in props {
-                    if required.contains(&k.as_str()) || depth == 0 {
-                        out.insert(k.clone(), sample(p, i, depth + 1));
+            if !s.properties.is_empty() {
+                for p in s.properties {
+                    if s.required.contains(&p.name) || depth == 0 {
+                        out.insert(p.name.to_string(), sample(p.schema, i, depth + 1));
                     }
                 }
-            } else if s.get("x-brainstem-key-pattern").is_some() {
+            } else if s.key_pattern.is_some() {
                 out.insert("temperature".into(), json!("ambient"));
                 out.insert("trial_count".into(), json!(i as u64 % 40 + 1));
             }
@@ -340,11 +327,8 @@ impl Gen<'_> {
                 continue;
             }
             let val = match f.kind {
-                FieldKind::Text if resolve(&f.schema).get("pattern").is_none() => {
-                    let max = resolve(&f.schema)
-                        .get("maxLength")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(u64::MAX) as usize;
+                FieldKind::Text if f.schema.resolve().pattern.is_none() => {
+                    let max = f.schema.resolve().max_length.unwrap_or(u64::MAX) as usize;
                     let t = text_for(&f.name, &verbose, &ent.key, i);
                     if f.many {
                         Value::Array(vec![
@@ -356,7 +340,7 @@ impl Gen<'_> {
                     }
                 }
                 FieldKind::DateTime if !f.many => Value::String(datetime(i)),
-                _ => sample(&f.schema, i, 0),
+                _ => sample(f.schema, i, 0),
             };
             v.insert(f.name.clone(), val);
         }
@@ -365,7 +349,7 @@ impl Gen<'_> {
             if let Some(t) = v.get(tag).and_then(Value::as_str)
                 && let Some(ds) = details_schema(group, t)
             {
-                v.insert(content.clone(), sample(ds, i, 0));
+                v.insert(content.clone(), sample(&ds.schema, i, 0));
             }
         }
         v
@@ -683,18 +667,16 @@ fn fill_entries(e: EntityId, v: &mut Map<String, Value>, i: usize) {
     let Some((_, f)) = ent.field("entries") else {
         return;
     };
-    let item = f
+    // the group named on the entry schema's payload
+    let group = f
         .schema
-        .get("items")
-        .map(resolve)
-        .cloned()
-        .unwrap_or(Value::Null);
-    let group = item
-        .pointer("/properties/details/x-brainstem-details-group")
-        .and_then(Value::as_str);
+        .items
+        .map(Schema::resolve)
+        .and_then(|item| item.property("details"))
+        .and_then(|d| d.details_group);
     let tag = group.and_then(|g| ent.selector(g, v));
     let details = match (group, tag) {
-        (Some(g), Some(t)) => details_schema(g, &t).map(|s| sample(s, i, 0)),
+        (Some(g), Some(t)) => details_schema(g, &t).map(|c| sample(&c.schema, i, 0)),
         _ => None,
     }
     .unwrap_or_else(|| json!({}));
