@@ -4,16 +4,13 @@
 //! a pass over every model (typed decoding of every record, CRUD where the
 //! spec allows it).
 
-#[path = "server_util.rs"]
-mod util;
-
 use std::sync::Arc;
 
+use crate::util::{Srv, id_of};
 use brainstem::{Model, ModelVisitor};
 use brainstem_mock::{MockOptions, MockServer};
 use reqwest::Method;
 use serde_json::{Value, json};
-use util::{Srv, id_of};
 
 #[tokio::test]
 async fn create_read_patch_delete() {

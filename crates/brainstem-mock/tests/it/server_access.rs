@@ -1,12 +1,9 @@
 //! Portals, tokens and permissions of the stand-in server: 401, 403, 404 and
 //! 405 with DRF's bodies, what each user sees, who may change what.
 
-#[path = "server_util.rs"]
-mod util;
-
+use crate::util::{Srv, id_of, names};
 use reqwest::Method;
 use serde_json::{Value, json};
-use util::{Srv, id_of, names};
 
 #[tokio::test]
 async fn tokens_and_401() {

@@ -3,20 +3,17 @@
 //! dynamic-rest's error bodies. Expected results are computed here from the
 //! unfiltered list, independently of the server's filter code.
 
-#[path = "server_util.rs"]
-mod util;
-
 use std::collections::BTreeSet;
 
+use crate::util::{Srv, id_of, names};
 use brainstem_mock::{ListKnobs, MockOptions};
 use serde_json::Value;
-use util::{Srv, id_of, names};
 
 fn ids(list: &[Value]) -> BTreeSet<String> {
     list.iter().map(id_of).collect()
 }
 
-fn ids_of(a: &util::Answer, key: &str) -> BTreeSet<String> {
+fn ids_of(a: &crate::util::Answer, key: &str) -> BTreeSet<String> {
     assert_eq!(a.status, 200, "{}", a.text);
     ids(a.body[key].as_array().expect("records"))
 }

@@ -2,14 +2,11 @@
 //! as dynamic-rest answers (and its edges), sideloaded includes, links,
 //! deferred fields, drifted records and the undecodable-write fault.
 
-#[path = "server_util.rs"]
-mod util;
-
 use std::collections::{BTreeSet, HashSet};
 
+use crate::util::{Answer, Srv, id_of};
 use brainstem_mock::{Dialect, ListKnobs, MockOptions, MockServer, Pagination};
 use serde_json::{Value, json};
-use util::{Answer, Srv, id_of};
 
 /// The drift note exactly as the server writes it.
 const NOTE: &str = r#""x_server_note":{"n":12,"big":1e400,"tags":["a"]}"#;

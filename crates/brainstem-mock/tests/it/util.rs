@@ -1,5 +1,5 @@
-//! Helpers shared by the stand-in server's tests (included with `#[path]`).
-#![allow(dead_code)]
+//! Helpers shared by the stand-in server's tests: a server with an HTTP
+//! client, one request's answer, and small readers of list bodies.
 
 use brainstem_mock::{MockOptions, MockServer};
 use reqwest::Method;
