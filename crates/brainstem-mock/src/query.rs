@@ -6,7 +6,6 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
 use super::catalog::{EntityId, catalog};
@@ -43,20 +42,14 @@ const OPERATORS: &[&str] = &[
 /// The deepest `include[]` path accepted (a guard, not a dynamic-rest rule).
 const MAX_DEPTH: usize = 8;
 
-/// Decode a query string into pairs, in order (`+` is a space).
+/// Decode a query string (or a form body) into pairs, in order, as Django
+/// does: `+` is a space, `%` escapes are decoded (text that is not UTF-8
+/// afterwards is decoded lossily), empty pieces between `&`s are skipped, a
+/// piece without `=` has an empty value, and repeated keys stay repeated.
 pub(crate) fn parse_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     let Some(raw) = raw else { return vec![] };
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |s: &str| {
-                percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (dec(k), dec(v))
-        })
+    form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
         .collect()
 }
 
@@ -765,6 +758,33 @@ mod tests {
                 ("x".to_string(), String::new()),
             ]
         );
+    }
+
+    #[test]
+    fn pairs_keep_their_edges() {
+        let pairs = |s: &str| -> Vec<(String, String)> { parse_pairs(Some(s)) };
+        let p = |k: &str, v: &str| (k.to_string(), v.to_string());
+        // `+` is a space but an escaped `+` is a plus; escapes in keys too.
+        assert_eq!(pairs("a%2Bb=c+d%20e"), vec![p("a+b", "c d e")]);
+        // Repeated keys stay, in order, written raw or escaped.
+        assert_eq!(
+            pairs("include[]=a.*&include%5B%5D=b&filter{name.icontains}=x"),
+            vec![
+                p("include[]", "a.*"),
+                p("include[]", "b"),
+                p("filter{name.icontains}", "x")
+            ]
+        );
+        // Empty pieces are skipped; the first `=` splits; an empty key stays.
+        assert_eq!(pairs("&&a=1=2&=y&"), vec![p("a", "1=2"), p("", "y")]);
+        // A broken escape stays as written; bytes that are not UTF-8 once
+        // decoded become U+FFFD instead of failing.
+        assert_eq!(
+            pairs("%zz=%ff&b=%E2%82"),
+            vec![p("%zz", "\u{fffd}"), p("b", "\u{fffd}")]
+        );
+        assert_eq!(parse_pairs(None), vec![]);
+        assert_eq!(pairs(""), vec![]);
     }
 
     #[test]
