@@ -110,6 +110,8 @@ pub(crate) enum CursorError {
     ForeignLink { link: String },
     /// A page-numbered answer without a usable page size.
     NoPageSize,
+    /// A `next` link the walk already followed (it would loop forever).
+    RepeatedLink { link: String },
 }
 
 /// What to do with one answer.
@@ -156,6 +158,9 @@ pub(crate) struct Cursor {
     cap: Option<u64>,
     /// The `next` link to follow (next-link style).
     link: Option<String>,
+    /// Every `next` link followed so far (a server that sends one again
+    /// would make the walk loop).
+    followed: std::collections::HashSet<String>,
     in_flight: VecDeque<PageReq>,
     /// The largest page seen (unpaged style: a shorter one is the last).
     max_len: usize,
@@ -185,6 +190,7 @@ impl Cursor {
             per_page: None,
             cap: None,
             link: None,
+            followed: std::collections::HashSet::new(),
             in_flight: VecDeque::new(),
             max_len: 0,
             prev_first: None,
@@ -458,7 +464,13 @@ impl Cursor {
         self.max_len = self.max_len.max(len);
         if style == PageStyle::NextLink {
             match &facts.next {
-                Some(Some(link)) => self.link = Some(self.same_origin(link)?),
+                Some(Some(link)) => {
+                    let link = self.same_origin(link)?;
+                    if !self.followed.insert(link.clone()) {
+                        return Err(CursorError::RepeatedLink { link });
+                    }
+                    self.link = Some(link);
+                }
                 _ => self.end = Some(self.position),
             }
         }
@@ -1011,6 +1023,24 @@ mod tests {
             c.observe(&facts, 10, Some(0)),
             Err(CursorError::ForeignLink {
                 link: "http://evil:2/api/?cursor=abc".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_next_link_that_repeats_is_refused() {
+        let mut c = Cursor::new(all(0, 10, 1), "http://srv:1");
+        let facts = Facts {
+            next: Some(Some("http://srv:1/api/?cursor=abc".into())),
+            ..Facts::default()
+        };
+        c.next_requests();
+        assert!(c.observe(&facts, 10, Some(0)).is_ok());
+        assert_eq!(c.next_requests().len(), 1);
+        assert_eq!(
+            c.observe(&facts, 10, Some(1)),
+            Err(CursorError::RepeatedLink {
+                link: "/api/?cursor=abc".into()
             })
         );
     }

@@ -129,6 +129,39 @@ pub enum Error {
     /// names one, say what was stored.
     #[error(transparent)]
     AppliedUndecodable(Box<AppliedUndecodable>),
+    /// The response body passed the client's limit
+    /// ([`ClientBuilder::max_response_bytes`](crate::client::ClientBuilder::max_response_bytes),
+    /// default 64 MiB); reading stopped there. When `applied` is true the
+    /// request was a write the server accepted (2xx): the change is stored,
+    /// do not retry it.
+    #[error(
+        "the answer to {method} {path} (HTTP {status}) is larger than the {limit}-byte limit; reading stopped{}",
+        if *.applied { "; the server APPLIED the write (the change is stored): do NOT retry it" } else { ": ask for smaller pages (limit) or raise ClientBuilder::max_response_bytes" }
+    )]
+    ResponseTooLarge {
+        /// The HTTP method.
+        method: String,
+        /// The request path.
+        path: String,
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The limit in bytes.
+        limit: u64,
+        /// Whether a write was applied (a 2xx answer to a method other than GET/HEAD).
+        applied: bool,
+    },
+    /// The server redirected the request somewhere the client does not
+    /// follow: another host, scheme or port than the request's (or too many
+    /// redirects). Nothing was sent there, the token least of all.
+    #[error(
+        "the server answered {status} redirecting to {location:?}, which is not the server the client is configured for; nothing was sent there: if that is the right server, set it as the base URL"
+    )]
+    Redirected {
+        /// The HTTP status (3xx).
+        status: u16,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
     /// The server's pagination cannot be followed safely.
     #[error("pagination: {0}")]
     Pagination(String),
@@ -229,6 +262,9 @@ impl Error {
             Error::RateLimited { .. } => Some(429),
             Error::Server { status, .. } | Error::Http { status, .. } => Some(*status),
             Error::AppliedUndecodable(a) => Some(a.status),
+            Error::ResponseTooLarge { status, .. } | Error::Redirected { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
     }

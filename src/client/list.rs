@@ -634,6 +634,9 @@ fn cursor_error(e: CursorError) -> Error {
         CursorError::NoPageSize => Error::Pagination(
             "the server pages by page number but says no page size (`meta.per_page`)".into(),
         ),
+        CursorError::RepeatedLink { link } => Error::Pagination(format!(
+            "the server's `next` link repeats one already followed ({link}); stopping instead of looping"
+        )),
     }
 }
 

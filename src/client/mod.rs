@@ -51,6 +51,7 @@ mod approvals;
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+mod body;
 mod cursor;
 mod decode;
 mod error;
@@ -70,6 +71,7 @@ pub use accessors::ACCESSORS;
 pub use api::{Api, GetRequest, LogModel, Saved};
 pub use approvals::{ApprovalList, Approvals};
 pub use auth::{DevicePrompt, LoginOptions};
+pub use body::DEFAULT_MAX_RESPONSE_BYTES;
 pub use error::{AppliedUndecodable, Error, LoginError};
 pub use list::{
     ApprovalQueue, Async, JsonList, ListKind, ListRequest, Page, PageStyle, RecordKind, Records,
@@ -142,6 +144,7 @@ pub struct ClientBuilder {
     cache: CacheChoice,
     env: Option<EnvLookup>,
     concurrency: usize,
+    max_response_bytes: u64,
 }
 
 enum CacheChoice {
@@ -156,6 +159,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("token", &self.token)
             .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
             .field("reads_env", &self.env.is_some())
@@ -175,6 +179,7 @@ impl Default for ClientBuilder {
             cache: CacheChoice::Default,
             env: None,
             concurrency: DEFAULT_CONCURRENCY,
+            max_response_bytes: body::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -237,6 +242,16 @@ impl ClientBuilder {
     /// fetch at once when the total is known (default 4; 1 is sequential).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// The largest response body the client reads (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 64 MiB). A body past it, announced
+    /// or not, stops being read at the limit and the request fails with
+    /// [`Error::ResponseTooLarge`]; the client never buffers more than the
+    /// limit, whatever the server sends.
+    pub fn max_response_bytes(mut self, n: u64) -> Self {
+        self.max_response_bytes = n;
         self
     }
 
@@ -323,6 +338,7 @@ impl ClientBuilder {
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .user_agent(self.user_agent.clone())
             .tcp_nodelay(true)
+            .redirect(body::redirect_policy())
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
 
@@ -340,6 +356,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 retry: self.retry,
                 concurrency: self.concurrency,
+                max_response_bytes: self.max_response_bytes,
             }),
         })
     }
@@ -378,6 +395,14 @@ pub(crate) fn loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// How reading one answer failed.
+enum Fail {
+    /// Final: report as is, no retry.
+    Done(Error),
+    /// The connection: the retry rule decides.
+    Transport(reqwest::Error),
+}
+
 struct AuthState {
     token: Option<Token>,
     source: TokenSource,
@@ -392,6 +417,7 @@ struct Inner {
     timeout: Duration,
     retry: RetryPolicy,
     concurrency: usize,
+    max_response_bytes: u64,
 }
 
 /// A BrainSTEM API client. Cheap to clone (the clones share connections
@@ -576,15 +602,32 @@ impl Client {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(b.clone());
             }
+            let limit = self.inner.max_response_bytes;
             let outcome = async {
-                let resp = rb.send().await?;
+                let resp = rb.send().await.map_err(Fail::Transport)?;
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = resp.bytes().await?;
-                Ok::<_, reqwest::Error>((status, headers, body))
+                match body::read_limited(resp, limit).await {
+                    Ok(body) => Ok((status, headers, body)),
+                    Err(body::ReadError::Transport(e)) => Err(Fail::Transport(e)),
+                    Err(body::ReadError::TooLarge) => Err(Fail::Done(Error::ResponseTooLarge {
+                        method: req.method.to_string(),
+                        path: req.path.clone(),
+                        status,
+                        limit,
+                        applied: (200..300).contains(&status)
+                            && !matches!(req.method, Method::GET | Method::HEAD),
+                    })),
+                }
             }
             .instrument(span.clone())
             .await;
+            // A body past the limit is final: retrying would read it again.
+            let outcome = match outcome {
+                Ok(ok) => Ok(ok),
+                Err(Fail::Done(e)) => return Err(e),
+                Err(Fail::Transport(e)) => Err(e),
+            };
             span.record("duration_ms", started.elapsed().as_secs_f64() * 1e3);
             let failure = match &outcome {
                 Ok((status, headers, _)) => {
@@ -614,6 +657,13 @@ impl Client {
                 retry::Decision::GiveUp => {}
             }
             return Err(match outcome {
+                Ok((status, headers, _)) if (300..400).contains(&status) => Error::Redirected {
+                    status,
+                    location: headers
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string),
+                },
                 Ok((status, headers, body)) => error::from_response(
                     &req.method,
                     &req.path,

@@ -78,6 +78,16 @@ pub enum Reply {
     Truncated { declared: usize, body: Vec<u8> },
     /// Wait, then answer.
     Delayed(Duration, Box<Reply>),
+    /// A chunked body that never ends: `chunk` again and again, as fast as
+    /// the peer reads; every byte written is added to `sent`.
+    Endless {
+        status: u16,
+        chunk: Vec<u8>,
+        sent: Arc<AtomicUsize>,
+    },
+    /// Announce `body.len()` bytes and send them one at a time, `every`
+    /// apart.
+    Drip { body: Vec<u8>, every: Duration },
 }
 
 impl Reply {
@@ -282,6 +292,35 @@ async fn serve(
                 sock.write_all(&body).await?;
                 sock.flush().await?;
                 return Ok(());
+            }
+            Reply::Endless {
+                status,
+                chunk,
+                sent,
+            } => {
+                let out = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                );
+                sock.write_all(out.as_bytes()).await?;
+                let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                framed.extend_from_slice(&chunk);
+                framed.extend_from_slice(b"\r\n");
+                loop {
+                    sock.write_all(&framed).await?;
+                    sent.fetch_add(chunk.len(), Ordering::SeqCst);
+                }
+            }
+            Reply::Drip { body, every } => {
+                let out = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                sock.write_all(out.as_bytes()).await?;
+                for b in body {
+                    sock.write_all(&[b]).await?;
+                    sock.flush().await?;
+                    tokio::time::sleep(every).await;
+                }
             }
             Reply::Delayed(..) => unreachable!("unwrapped above"),
         }

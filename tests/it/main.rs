@@ -12,6 +12,7 @@ mod client_auth;
 mod client_decode_props;
 mod client_dialects;
 mod client_faults;
+mod client_hostile;
 mod client_includes;
 mod client_loaders;
 mod client_pagination;
