@@ -903,6 +903,7 @@ impl<M: Model, K: ListKind> ListRequest<M, K> {
     }
 
     /// The same request, run as another kind (async <-> blocking).
+    #[cfg(feature = "blocking")]
     pub(crate) fn with_kind<L: ListKind>(self, kind: L) -> ListRequest<M, L> {
         ListRequest {
             client: self.client,

@@ -83,8 +83,19 @@ impl From<brainstem::InvalidInput> for CliError {
     }
 }
 
+/// The exit status of a command whose reader went away (`brainstem load
+/// session --all | head`): the command stops quietly and succeeds, as other
+/// Unix tools do.
+const READER_GONE: u8 = 0;
+
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return CliError {
+                code: READER_GONE,
+                message: String::new(),
+            };
+        }
         CliError {
             code: 1,
             message: format!("cannot write the output: {e}"),
@@ -112,6 +123,7 @@ fn main() -> ExitCode {
     };
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.code == READER_GONE => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", e.message);
             ExitCode::from(e.code)

@@ -170,3 +170,19 @@ fn models_as_table_and_csv() {
     assert!(table.starts_with("model "), "{table}");
     assert_eq!(table.lines().count(), models.len() + 1);
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // `brainstem schema session | head -c 0`: the pipe's reader is closed
+    // before the command writes; it stops without an error, as other tools do.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("brainstem"))
+        .args(["schema", "session"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
