@@ -332,15 +332,18 @@ impl ClientBuilder {
             return Err(Error::InsecureUrl { url: base });
         }
 
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
-            .user_agent(self.user_agent.clone())
-            .tcp_nodelay(true)
-            .redirect(body::redirect_policy())
-            .build()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+        reqwest::header::HeaderValue::from_str(&self.user_agent).map_err(|_| {
+            Error::Config(format!(
+                "user agent {:?} cannot be sent in an HTTP header",
+                self.user_agent
+            ))
+        })?;
+        let connection = Connection {
+            https: parsed.scheme() == "https",
+            timeout: self.timeout,
+            user_agent: self.user_agent.clone(),
+            pool: std::sync::OnceLock::new(),
+        };
 
         let (token, source) = match found {
             Some((t, s)) => (Some(t), s),
@@ -348,7 +351,7 @@ impl ClientBuilder {
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                connection,
                 secure_enough: allow_insecure || secure_enough(&parsed),
                 base,
                 auth: RwLock::new(AuthState { token, source }),
@@ -376,6 +379,16 @@ fn tls_config() -> Result<rustls::ClientConfig, Error> {
         .with_no_client_auth();
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(cfg)
+}
+
+/// TLS for a client that only speaks plain http: no certificates at all.
+fn no_tls_config() -> Result<rustls::ClientConfig, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("TLS setup: {e}")))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth())
 }
 
 /// https, or http to a loopback address.
@@ -408,8 +421,51 @@ struct AuthState {
     source: TokenSource,
 }
 
+/// How the client connects, and the connection pool, made on the first
+/// request: for an `https` server that is when the certificate store is
+/// loaded; a plain-`http` client (the stand-in server) never loads one.
+struct Connection {
+    https: bool,
+    timeout: Duration,
+    user_agent: String,
+    pool: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl Connection {
+    fn client(&self) -> Result<reqwest::Client, Error> {
+        if let Some(c) = self.pool.get() {
+            return Ok(c.clone());
+        }
+        let tls = if self.https {
+            tls_config()?
+        } else {
+            // Redirects never leave the origin, so a plain-http client never
+            // makes a TLS connection: no certificates to load.
+            no_tls_config()?
+        };
+        let c = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .user_agent(self.user_agent.clone())
+            .tcp_nodelay(true)
+            .redirect(body::redirect_policy())
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+        // Two first requests at once may both build one; either is fine.
+        Ok(self.pool.get_or_init(|| c).clone())
+    }
+
+    /// Whether the connection pool (and, for https, the certificate store)
+    /// has been set up.
+    #[cfg(test)]
+    fn ready(&self) -> bool {
+        self.pool.get().is_some()
+    }
+}
+
 struct Inner {
-    http: reqwest::Client,
+    connection: Connection,
     base: String,
     secure_enough: bool,
     auth: RwLock<AuthState>,
@@ -591,7 +647,8 @@ impl Client {
             let started = Instant::now();
             let mut rb = self
                 .inner
-                .http
+                .connection
+                .client()?
                 .request(req.method.clone(), &url)
                 .header(reqwest::header::ACCEPT, "application/json");
             if let Some(a) = &auth {
@@ -683,5 +740,44 @@ impl Client {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod connection_tests {
+    use super::Client;
+
+    #[test]
+    fn certificates_are_loaded_on_the_first_request_not_in_build() {
+        let c = Client::builder()
+            .base_url("https://www.brainstem.org/")
+            .no_token_cache()
+            .build()
+            .unwrap();
+        assert!(c.inner.connection.https);
+        assert!(!c.inner.connection.ready(), "build() set up TLS");
+        c.inner.connection.client().unwrap();
+        assert!(c.inner.connection.ready());
+    }
+
+    #[test]
+    fn a_plain_http_client_never_sets_up_certificates() {
+        let c = Client::builder()
+            .base_url("http://127.0.0.1:8000/")
+            .no_token_cache()
+            .build()
+            .unwrap();
+        assert!(!c.inner.connection.https);
+        assert!(!c.inner.connection.ready());
+    }
+
+    #[test]
+    fn a_user_agent_that_cannot_be_a_header_is_refused_in_build() {
+        let e = Client::builder()
+            .user_agent("bad\nagent")
+            .no_token_cache()
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("user agent"), "{e}");
     }
 }

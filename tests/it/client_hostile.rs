@@ -354,3 +354,57 @@ async fn a_redirect_within_the_server_is_followed_with_the_token() {
     assert_eq!(hits.len(), 2);
     assert!(hits[1].header("authorization").is_some());
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[tokio::test]
+async fn compressed_answers_are_asked_for_and_decoded() {
+    let body =
+        gzip(&serde_json::to_vec(&json!({"sessions": page_of(50, 0), "count": 50})).unwrap());
+    let srv = TestServer::start(move |_, _| Reply::Full {
+        status: 200,
+        content_type: "application/json",
+        headers: vec![("content-encoding".into(), "gzip".into())],
+        body: body.clone(),
+    })
+    .await;
+    let page = client_for(&srv.url).sessions().list().page().await.unwrap();
+    assert_eq!(page.records.len(), 50);
+    let asked = srv.hits()[0]
+        .header("accept-encoding")
+        .unwrap_or("")
+        .to_string();
+    assert!(asked.contains("gzip") && asked.contains("br"), "{asked}");
+}
+
+#[tokio::test]
+async fn a_compression_bomb_stops_at_the_limit() {
+    // Under 1 MiB on the wire, 64 MiB once inflated: the limit counts what the
+    // client would hold, not what crossed the wire.
+    let inflated = {
+        let mut v = br#"{"sessions": ["#.to_vec();
+        v.resize(64 << 20, b' ');
+        v
+    };
+    let body = gzip(&inflated);
+    drop(inflated);
+    assert!(body.len() < 1 << 20);
+    let srv = TestServer::start(move |_, _| Reply::Full {
+        status: 200,
+        content_type: "application/json",
+        headers: vec![("content-encoding".into(), "gzip".into())],
+        body: body.clone(),
+    })
+    .await;
+    let client = small_client(&srv.url, 4 << 20, Duration::from_secs(20));
+    let err = client.sessions().list().page().await.unwrap_err();
+    assert!(
+        matches!(err, Error::ResponseTooLarge { limit, .. } if limit == 4 << 20),
+        "{err:?}"
+    );
+}
