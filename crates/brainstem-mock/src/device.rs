@@ -8,9 +8,10 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Method, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::handlers::{Req, Shared};
 use super::query::parse_pairs;
 use super::reply::{ApiError, body_bytes, json_response};
+use super::request::Req;
+use super::state::Shared;
 use super::store::{Device, DeviceState, Store};
 
 /// A new random token.
@@ -36,48 +37,54 @@ fn user_code() -> String {
     format!("{letters}-{digits}")
 }
 
-/// `/api/auth/...`.
-pub(crate) fn route(st: &Shared, req: &Req<'_>, segs: &[&str]) -> Result<Response<Body>, ApiError> {
-    let start = segs == ["device"];
-    let poll = segs == ["device", "token"];
-    if !start && !poll {
-        return Err(ApiError::not_found());
-    }
+/// The JSON body of a `POST` (405 for any other method, before the body
+/// is read).
+fn post_body(req: &Req<'_>) -> Result<Value, ApiError> {
     if req.method != Method::POST {
         return Err(ApiError::method(req.method.as_str(), vec!["POST"]));
     }
-    let body = req.json()?;
-    if start {
-        let client_name = body
-            .get("client_name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let d = Device {
-            device_code: new_token(),
-            user_code: user_code(),
-            session_id: uuid::Uuid::new_v4().simple().to_string(),
-            client_name,
-            state: if st.settings.auto_approve {
-                DeviceState::Approved(st.settings.default_user)
-            } else {
-                DeviceState::Pending
-            },
-            expires: Instant::now() + Duration::from_secs(st.settings.device_expires_in),
-        };
-        let base = req.base();
-        let out = json!({
-            "device_code": d.device_code,
-            "user_code": d.user_code,
-            "verification_uri": format!("{base}account/authorize/"),
-            "verification_uri_complete": format!("{base}account/authorize/?session={}", d.session_id),
-            "interval": st.settings.device_interval,
-            "expires_in": st.settings.device_expires_in,
-            "session_id": d.session_id,
-        });
-        st.write().devices.push(d);
-        return Ok(json_response(StatusCode::OK, body_bytes(&out)));
-    }
+    req.json()
+}
+
+/// `POST /api/auth/device/`: a new sign-in, with its codes and where a
+/// person approves it.
+pub(crate) fn start(st: &Shared, req: &Req<'_>) -> Result<Response<Body>, ApiError> {
+    let body = post_body(req)?;
+    let client_name = body
+        .get("client_name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let d = Device {
+        device_code: new_token(),
+        user_code: user_code(),
+        session_id: uuid::Uuid::new_v4().simple().to_string(),
+        client_name,
+        state: if st.settings.auto_approve {
+            DeviceState::Approved(st.settings.default_user)
+        } else {
+            DeviceState::Pending
+        },
+        expires: Instant::now() + Duration::from_secs(st.settings.device_expires_in),
+    };
+    let base = req.base();
+    let out = json!({
+        "device_code": d.device_code,
+        "user_code": d.user_code,
+        "verification_uri": format!("{base}account/authorize/"),
+        "verification_uri_complete": format!("{base}account/authorize/?session={}", d.session_id),
+        "interval": st.settings.device_interval,
+        "expires_in": st.settings.device_expires_in,
+        "session_id": d.session_id,
+    });
+    st.write().devices.push(d);
+    Ok(json_response(StatusCode::OK, body_bytes(&out)))
+}
+
+/// `POST /api/auth/device/token/`: how a sign-in stands (its token once,
+/// when approved).
+pub(crate) fn poll(st: &Shared, req: &Req<'_>) -> Result<Response<Body>, ApiError> {
+    let body = post_body(req)?;
     let Some(code) = body.get("device_code").and_then(Value::as_str) else {
         return Err(ApiError::field("device_code", "This field is required."));
     };

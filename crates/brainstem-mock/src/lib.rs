@@ -144,18 +144,40 @@
 //!   group's member map directly.
 //! * The order of a session's data storages lives in its through table
 //!   (`/stem/sessiondatastorage/`); writing either side updates the other.
+//!
+//! # Inside
+//!
+//! One generic code path serves every model. `routes.rs` is the URL table
+//! (axum's router); `dispatch.rs` turns an API route into its operation,
+//! after authentication (`auth.rs`) and the permission checks, as DRF
+//! orders them; `read.rs`, `write.rs` (bodies checked in `clean.rs`),
+//! `approval.rs`, `membership.rs` and `history.rs` serve the operations,
+//! `device.rs` the device sign-in. Handlers see the shared state
+//! (`state.rs`) and one request (`request.rs`); who may see and change what
+//! is in `access.rs`, the query language in `query.rs` and `paging.rs`,
+//! answers in `render.rs` and `reply.rs`.
 
 mod access;
+mod approval;
+mod auth;
 mod catalog;
+mod clean;
 mod device;
 mod dialect;
-mod handlers;
+mod dispatch;
+mod history;
+mod membership;
 mod paging;
 mod query;
+mod read;
 mod render;
 mod reply;
+mod request;
+mod routes;
 mod seed;
+mod state;
 mod store;
+mod write;
 
 pub use dialect::{DIALECT_NAMES, Dialect, Pagination};
 
@@ -167,7 +189,7 @@ use std::sync::atomic::Ordering;
 use serde_json::{Map, Value};
 
 use dialect::{Resolved, entity};
-use handlers::{Settings, Shared};
+use state::{Settings, Shared};
 use store::Store;
 
 /// Fault knobs: list answers that no real server should give, so a client's
@@ -651,9 +673,7 @@ fn serve(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
-    let app = axum::Router::new()
-        .fallback(handlers::dispatch)
-        .with_state(shared);
+    let app = routes::router(shared);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)

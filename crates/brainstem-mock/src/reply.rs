@@ -124,6 +124,17 @@ pub(crate) fn body_bytes(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec())
 }
 
+/// `{"key": json}`, around a record already written as JSON text.
+pub(crate) fn one_json(key: &str, json: &str) -> Vec<u8> {
+    let mut out = String::with_capacity(json.len() + key.len() + 8);
+    out.push('{');
+    out.push_str(&serde_json::to_string(key).unwrap_or_default());
+    out.push(':');
+    out.push_str(json);
+    out.push('}');
+    out.into_bytes()
+}
+
 /// A JSON response.
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut r = Response::new(Body::from(body));
