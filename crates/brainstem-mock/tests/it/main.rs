@@ -11,4 +11,5 @@ mod python_client;
 mod server_access;
 mod server_dialects;
 mod server_queries;
+mod server_routes;
 mod server_writes;
