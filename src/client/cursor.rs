@@ -137,14 +137,16 @@ pub(crate) struct Walk {
     pub page_size: Option<u32>,
     /// The largest page size the server is asked for.
     pub max_page_size: u32,
-    /// The most requests in flight at once.
-    pub prefetch: usize,
+    /// How many requests in flight, and whether that adapts.
+    pub prefetch: super::window::Prefetch,
 }
 
 /// The pagination state machine.
 #[derive(Debug)]
 pub(crate) struct Cursor {
     walk: Walk,
+    /// The most requests in flight now (the driver adapts it).
+    window: usize,
     /// Absolute index of the next record to take.
     position: u64,
     /// Absolute index up to which requests have been planned.
@@ -185,6 +187,7 @@ impl Cursor {
             planned: walk.offset,
             done: end == Some(walk.offset),
             end,
+            window: walk.prefetch.start.max(1),
             walk,
             style: None,
             per_page: None,
@@ -204,6 +207,27 @@ impl Cursor {
     /// The style recognised so far.
     pub fn style(&self) -> Option<PageStyle> {
         self.style
+    }
+
+    /// Keep at most `n` requests in flight from now on.
+    pub fn set_window(&mut self, n: usize) {
+        self.window = n.max(1);
+    }
+
+    /// Whether pages can be asked for before the previous answer says
+    /// there is more: the end is unknown, but the page size is (a full page
+    /// arrived, or the server's `per_page`). Pages asked past the end come
+    /// back empty (or 404 by page number) and end the walk; a `next` link
+    /// can only be followed once it is known.
+    fn can_probe(&self) -> bool {
+        match self.style {
+            Some(PageStyle::PageNumber) => self.per_page.is_some_and(|p| p > 0),
+            Some(PageStyle::LimitOffset | PageStyle::Unpaged) => self
+                .walk
+                .page_size
+                .is_some_and(|s| self.max_len as u64 >= u64::from(s)),
+            Some(PageStyle::NextLink) | None => false,
+        }
     }
 
     /// Whether the walk is over.
@@ -236,10 +260,11 @@ impl Cursor {
         let Some(style) = self.style else {
             return out; // the first answer is not in yet
         };
-        // Without a known end, one request at a time: each answer says
-        // whether there is a next page.
-        let window = if self.end.is_some() {
-            self.walk.prefetch.max(1)
+        // Without a known end, one request at a time until the page size
+        // is known: then pages are probed ahead within the window.
+        let probe = self.end.is_none() && self.can_probe();
+        let window = if self.end.is_some() || probe {
+            self.window
         } else {
             1
         };
@@ -280,7 +305,7 @@ impl Cursor {
             };
             self.in_flight.push_back(req.clone());
             out.push(req);
-            if self.end.is_none() {
+            if self.end.is_none() && !probe {
                 break;
             }
         }
@@ -789,7 +814,7 @@ mod tests {
             count: None,
             page_size: Some(size),
             max_page_size: 100,
-            prefetch,
+            prefetch: super::super::window::Prefetch::fixed(prefetch),
         }
     }
 
@@ -799,7 +824,7 @@ mod tests {
             count: Some(count),
             page_size: Some(u32::try_from(count.min(100)).unwrap()),
             max_page_size: 100,
-            prefetch: 1,
+            prefetch: super::super::window::Prefetch::fixed(1),
         }
     }
 

@@ -35,6 +35,7 @@ use serde_json::Value;
 
 use super::cursor::{Cursor, CursorError, PageReq, Walk};
 use super::decode::{self, Includes, Scanned, Sideloads};
+use super::window::{Prefetch, Window};
 use super::{Auth, Client, Error, Request};
 use crate::error::{DecodeError, InvalidInput};
 use crate::observe::{self, Observation};
@@ -498,6 +499,10 @@ struct Driver<R> {
     prev_keys: HashSet<u64>,
     strict: bool,
     stopped: bool,
+    /// How many pages to keep in flight, adapting to the link.
+    window: Window,
+    /// The client's 429/503 count when this walk last looked.
+    throttled: u64,
 }
 
 impl<R: Send + Sync + 'static> Driver<R> {
@@ -505,6 +510,8 @@ impl<R: Send + Sync + 'static> Driver<R> {
         let origin = origin_of(src.client.base_url());
         Driver {
             limit: walk.page_size,
+            window: Window::new(walk.prefetch),
+            throttled: src.client.throttled(),
             cursor: Cursor::new(walk, &origin),
             src: Arc::new(src),
             fetching: FuturesOrdered::new(),
@@ -566,6 +573,13 @@ impl<R: Send + Sync + 'static> Driver<R> {
                     continue;
                 }
             };
+            self.window.on_page(std::time::Instant::now());
+            let throttled = self.src.client.throttled();
+            if throttled != self.throttled {
+                self.throttled = throttled;
+                self.window.on_throttle();
+            }
+            self.cursor.set_window(self.window.size());
             let len = fetched.scanned.records.len();
             let fp = fetched.scanned.first_fingerprint(&fetched.body);
             match self.cursor.observe(&fetched.scanned.facts, len, fp) {
@@ -666,7 +680,7 @@ pub(crate) fn pages<R: Send + Sync + 'static>(
     src: Source<R>,
     offset: u64,
     limit: u32,
-    prefetch: usize,
+    prefetch: Prefetch,
     strict: bool,
 ) -> BoxStream<'static, Result<Page<R>, Error>> {
     walk(
@@ -676,7 +690,7 @@ pub(crate) fn pages<R: Send + Sync + 'static>(
             count: None,
             page_size: Some(limit),
             max_page_size: MAX_LIMIT,
-            prefetch: prefetch.max(1),
+            prefetch,
         },
         strict,
     )
@@ -698,7 +712,7 @@ pub(crate) async fn window<R: Send + Sync + 'static>(
             count: limit.map(u64::from),
             page_size: limit,
             max_page_size: MAX_LIMIT,
-            prefetch: 1,
+            prefetch: Prefetch::fixed(1),
         },
         strict,
     );
@@ -849,7 +863,8 @@ pub struct ListRequest<M: Model, K: ListKind = Async> {
     pub(super) portal: Portal,
     pub(super) query: ListQuery,
     pub(super) default_includes: bool,
-    pub(super) concurrency: usize,
+    /// A window the user fixed (`None`: the client's, adaptive by default).
+    pub(super) concurrency: Option<usize>,
     pub(super) strict: bool,
     pub(super) invalid: Option<InvalidInput>,
     pub(super) kind: K,
@@ -888,7 +903,7 @@ impl<M: Model, K: ListKind> std::fmt::Debug for ListRequest<M, K> {
 /// The builder methods every kind of list shares.
 impl<M: Model, K: ListKind> ListRequest<M, K> {
     pub(crate) fn new(client: Client, portal: Portal, kind: K) -> Self {
-        let concurrency = client.concurrency();
+        let concurrency = None;
         ListRequest {
             client,
             portal,
@@ -952,9 +967,10 @@ impl<M: Model, K: ListKind> ListRequest<M, K> {
         self
     }
 
-    /// Pages fetched at once when the total is known (1 = sequential).
+    /// Fix the pages kept in flight (1 = sequential) for this request; by
+    /// default the window adapts (see [`ClientBuilder::concurrency`](super::ClientBuilder::concurrency)).
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.concurrency = Some(n.max(1));
         self
     }
 
@@ -1032,13 +1048,19 @@ impl<M: Model, K: ListKind> ListRequest<M, K> {
         src: Result<Source<R>, Error>,
     ) -> BoxStream<'static, Result<Page<R>, Error>> {
         match src {
-            Ok(src) => pages(
-                src,
-                self.query.offset.unwrap_or(0),
-                self.query.limit.unwrap_or(MAX_LIMIT),
-                self.concurrency,
-                self.strict,
-            ),
+            Ok(src) => {
+                let prefetch = match self.concurrency {
+                    Some(n) => Prefetch::fixed(n),
+                    None => src.client.prefetch(),
+                };
+                pages(
+                    src,
+                    self.query.offset.unwrap_or(0),
+                    self.query.limit.unwrap_or(MAX_LIMIT),
+                    prefetch,
+                    self.strict,
+                )
+            }
             Err(e) => stream::once(async move { Err(e) }).boxed(),
         }
     }
@@ -1194,7 +1216,7 @@ impl<M: Model> ListRequest<M, Async> {
     }
 
     /// Every record from `offset` on, as a stream; memory stays bounded by
-    /// `concurrency` pages. A record that does not decode is an
+    /// the pages in flight (at most [`MAX_IN_FLIGHT`](super::MAX_IN_FLIGHT)). A record that does not decode is an
     /// [`Error::UndecodedRecord`] item (carrying its raw JSON) and the stream
     /// goes on, unless [`strict`](Self::strict); any other error ends it.
     pub fn stream(self) -> impl Stream<Item = Result<M, Error>> + Send + 'static {

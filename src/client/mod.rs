@@ -58,6 +58,7 @@ mod error;
 mod list;
 mod retry;
 mod token;
+mod window;
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -79,6 +80,7 @@ pub use list::{
 };
 pub use retry::RetryPolicy;
 pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
+pub use window::MAX_IN_FLIGHT;
 
 use crate::Model;
 
@@ -111,7 +113,8 @@ pub fn decode_saved<M: Model>(body: &[u8]) -> Result<Saved<M>, Error> {
 
 /// The default timeout of one request attempt.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default number of list pages fetched at once when the total is known.
+/// The number of list pages in flight a walk starts with; by default it
+/// then adapts to the link, up to [`MAX_IN_FLIGHT`].
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -143,7 +146,7 @@ pub struct ClientBuilder {
     allow_insecure_http: Option<bool>,
     cache: CacheChoice,
     env: Option<EnvLookup>,
-    concurrency: usize,
+    concurrency: Option<usize>,
     max_response_bytes: u64,
 }
 
@@ -178,7 +181,7 @@ impl Default for ClientBuilder {
             allow_insecure_http: None,
             cache: CacheChoice::Default,
             env: None,
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: None,
             max_response_bytes: body::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
@@ -238,10 +241,14 @@ impl ClientBuilder {
         self
     }
 
-    /// How many list pages [`ListRequest::stream`] and [`ListRequest::all`]
-    /// fetch at once when the total is known (default 4; 1 is sequential).
+    /// Fix how many list pages [`ListRequest::stream`],
+    /// [`ListRequest::pages`] and [`ListRequest::all`] keep in flight (1 is
+    /// sequential). Without it the window adapts to the link: it starts at
+    /// [`DEFAULT_CONCURRENCY`], grows while more pages in flight still
+    /// shorten the wait (up to [`MAX_IN_FLIGHT`]), and halves when the
+    /// server answers 429 or 503 (a fixed window halves too).
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.concurrency = Some(n.max(1));
         self
     }
 
@@ -358,7 +365,11 @@ impl ClientBuilder {
                 cache,
                 timeout: self.timeout,
                 retry: self.retry,
-                concurrency: self.concurrency,
+                prefetch: match self.concurrency {
+                    Some(n) => window::Prefetch::fixed(n),
+                    None => window::Prefetch::adaptive(DEFAULT_CONCURRENCY),
+                },
+                throttled: std::sync::atomic::AtomicU64::new(0),
                 max_response_bytes: self.max_response_bytes,
             }),
         })
@@ -472,7 +483,10 @@ struct Inner {
     cache: Option<TokenCache>,
     timeout: Duration,
     retry: RetryPolicy,
-    concurrency: usize,
+    prefetch: window::Prefetch,
+    /// How many 429 / 503 answers the server gave (list walks shrink their
+    /// window when it moves).
+    throttled: std::sync::atomic::AtomicU64,
     max_response_bytes: u64,
 }
 
@@ -572,8 +586,15 @@ impl Client {
         Api::new(self.clone())
     }
 
-    pub(crate) fn concurrency(&self) -> usize {
-        self.inner.concurrency
+    pub(crate) fn prefetch(&self) -> window::Prefetch {
+        self.inner.prefetch
+    }
+
+    /// How many 429 / 503 answers this client has met so far.
+    pub(crate) fn throttled(&self) -> u64 {
+        self.inner
+            .throttled
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn set_token(&self, token: Option<Token>, source: TokenSource) {
@@ -690,6 +711,11 @@ impl Client {
                 Ok((status, headers, _)) => {
                     let status = *status;
                     span.record("status", status);
+                    if status == 429 || status == 503 {
+                        self.inner
+                            .throttled
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     tracing::debug!(parent: &span, status, "response");
                     if (200..300).contains(&status)
                         || (raw_4xx && (400..500).contains(&status) && status != 429)

@@ -100,7 +100,8 @@ async fn offset_ignoring_server_is_detected() {
             }
             // stopped early: with `meta` page numbers the server may page by
             // number after all, which is tried once before giving up
-            let bound = if meta == Meta::TotalResults { 5 } else { 3 };
+            // (without a total, pages are probed ahead within the window)
+            let bound = if meta == Meta::TotalResults { 5 } else { 3 } + concurrency - 1;
             assert!(n <= bound, "{meta:?} stopped early ({n} requests)");
             let msg = Error::OffsetIgnored { offset: 100 }.to_string();
             assert!(msg.contains("offset=100"), "{msg}");
@@ -155,24 +156,114 @@ async fn concurrent_prefetch_keeps_order_and_bounds_in_flight() {
 
 #[tokio::test]
 async fn stream_yields_in_order_and_stops_fetching_when_dropped() {
-    let p = Paging::new(1000, Meta::Next);
-    let srv = TestServer::start(move |hit, _| paging_reply(p, hit)).await;
-    let client = client_for(&srv.url);
-    let first: Vec<Session> = client
+    for fixed in [Some(1), None] {
+        let p = Paging::new(1000, Meta::Next);
+        let srv = TestServer::start(move |hit, _| paging_reply(p, hit)).await;
+        let client = client_for(&srv.url);
+        let mut list = client.sessions().list().limit(10);
+        if let Some(n) = fixed {
+            list = list.concurrency(n);
+        }
+        let first: Vec<Session> = list
+            .stream()
+            .take(25)
+            .map(|r| r.unwrap())
+            .collect()
+            .await;
+        assert_eq!(first.len(), 25);
+        for (i, s) in first.iter().enumerate() {
+            assert_eq!(s.id.to_string(), sid(i));
+        }
+        // (requests already on their way when the stream was dropped may
+        // still arrive)
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let sent = srv.count();
+        // the three pages needed, and what the window read ahead: one page
+        // while the third decoded when sequential, at most the largest
+        // window when probing ahead
+        let bound = match fixed {
+            Some(_) => 4,
+            None => 3 + brainstem::client::MAX_IN_FLIGHT,
+        };
+        assert!(sent <= bound, "only the pages needed: {sent}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(srv.count(), sent, "nothing is sent once the stream is dropped");
+    }
+}
+
+/// A server where every page takes `ms` (a round trip), with `meta` paging.
+async fn slow_server(total: usize, meta: Meta, ms: u64) -> TestServer {
+    let p = Paging::new(total, meta);
+    TestServer::start(move |hit, _| {
+        Reply::Delayed(Duration::from_millis(ms), Box::new(paging_reply(p, hit)))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn without_a_total_pages_are_probed_ahead() {
+    // `next` links with offsets, or no metadata at all: once a full page
+    // shows the size, the next pages are asked for before the answers say
+    // they exist; the pages past the end come back empty and end the walk.
+    for meta in [Meta::Next, Meta::None] {
+        let srv = slow_server(1000, meta, 20).await;
+        let records = client_for(&srv.url)
+            .sessions()
+            .list()
+            .limit(50)
+            .all()
+            .await
+            .unwrap()
+            .into_vec();
+        assert_complete(&records, 1000);
+        assert!(srv.max_in_flight() >= 2, "{meta:?}: {}", srv.max_in_flight());
+        assert!(srv.count() <= 21 + brainstem::client::MAX_IN_FLIGHT, "{}", srv.count());
+    }
+}
+
+#[tokio::test]
+async fn the_window_grows_on_a_slow_link_up_to_the_cap() {
+    // Every page costs a round trip whatever else is in flight: more in
+    // flight keeps paying off, so the window grows past its start, never
+    // past the cap.
+    let srv = slow_server(3000, Meta::Count, 30).await;
+    let records = client_for(&srv.url)
         .sessions()
         .list()
-        .limit(10)
-        .stream()
-        .take(25)
-        .map(|r| r.unwrap())
-        .collect()
-        .await;
-    assert_eq!(first.len(), 25);
-    for (i, s) in first.iter().enumerate() {
-        assert_eq!(s.id.to_string(), sid(i));
-    }
-    // the three pages needed, and at most one read ahead while the third decoded
-    assert!(srv.count() <= 4, "only the pages needed: {}", srv.count());
+        .limit(25)
+        .all()
+        .await
+        .unwrap()
+        .into_vec();
+    assert_complete(&records, 3000);
+    let most = srv.max_in_flight();
+    assert!(
+        most > brainstem::client::DEFAULT_CONCURRENCY && most <= brainstem::client::MAX_IN_FLIGHT,
+        "in flight at most {most}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_halves_the_window_and_stops_its_growth() {
+    let p = Paging::new(1000, Meta::Count);
+    let srv = TestServer::start(move |hit, n| {
+        if n == 0 {
+            return Reply::empty(429).with_header("retry-after", "0");
+        }
+        Reply::Delayed(Duration::from_millis(20), Box::new(paging_reply(p, hit)))
+    })
+    .await;
+    let records = client_for(&srv.url)
+        .sessions()
+        .list()
+        .limit(25)
+        .all()
+        .await
+        .unwrap()
+        .into_vec();
+    assert_complete(&records, 1000);
+    // 4 halved to 2 when the first page arrived, and it did not grow again
+    assert_eq!(srv.max_in_flight(), 2);
 }
 
 #[tokio::test]
