@@ -3,11 +3,12 @@
 //! and DRF give. Paging is in `paging.rs`.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::budget::{Budget, Exhausted};
 use super::catalog::{EntityId, catalog};
 use super::reply::{ApiError, py_repr};
 use super::store::{Store, ref_key, refs};
@@ -41,6 +42,15 @@ const OPERATORS: &[&str] = &[
 
 /// The deepest `include[]` path accepted (a guard, not a dynamic-rest rule).
 const MAX_DEPTH: usize = 8;
+
+/// The most relation steps a filter or sort path follows (deeper steps
+/// match nothing).
+const MAX_HOPS: usize = 9;
+
+/// The compiled size a `regex` filter may take (the `regex` crate's
+/// `size_limit`), and the lazy DFA's cache.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+const REGEX_DFA_LIMIT: usize = 1 << 20;
 
 /// Decode a query string (or a form body) into pairs, in order, as Django
 /// does: `+` is a space, `%` escapes are decoded (text that is not UTF-8
@@ -228,13 +238,15 @@ pub(crate) enum Pred {
     IsNull(bool),
     Cmp(Ordering, bool),
     Range(Val, Val),
-    Regex(regress::Regex),
+    Regex(regex::Regex),
     Part(fn(&Val) -> Option<i64>, i64),
 }
 
 /// One parsed filter.
 #[derive(Debug, Clone)]
 pub(crate) struct Filter {
+    /// The key as written inside `filter{...}` (for messages).
+    pub key: String,
     pub path: Vec<Step>,
     pub pred: Pred,
     /// For [`Pred::Cmp`]: the value compared against.
@@ -245,6 +257,8 @@ pub(crate) struct Filter {
 /// One sort key.
 #[derive(Debug, Clone)]
 pub(crate) struct Sort {
+    /// The term as written in `sort[]` (for messages).
+    pub term: String,
     pub path: Vec<Step>,
     pub descending: bool,
 }
@@ -415,6 +429,7 @@ pub(crate) fn parse(e: EntityId, pairs: &[(String, String)]) -> Result<Query, Ap
     }
     // Keys.
     struct Resolved {
+        key: String,
         path: Vec<Step>,
         op: Option<String>,
         values: Vec<String>,
@@ -436,6 +451,7 @@ pub(crate) fn parse(e: EntityId, pairs: &[(String, String)]) -> Result<Query, Ap
         }
         let path = filter_path(e, &parts)?;
         resolved.push(Resolved {
+            key: r.key,
             path,
             op,
             values: r.values,
@@ -510,14 +526,7 @@ pub(crate) fn parse(e: EntityId, pairs: &[(String, String)]) -> Result<Query, Ap
                 };
                 Pred::Range(conv(a)?, conv(b)?)
             }
-            "regex" => match regress::Regex::new(&first) {
-                Ok(re) => Pred::Regex(re),
-                Err(err) => {
-                    return Err(ApiError::list(vec![format!(
-                        "Invalid regular expression: {err}"
-                    )]));
-                }
-            },
+            "regex" => Pred::Regex(regex(&first)?),
             "year" | "month" | "day" => {
                 let n = convert(FieldKind::Integer, None, &first)
                     .map_err(|m| ApiError::list(vec![m]))?;
@@ -538,6 +547,7 @@ pub(crate) fn parse(e: EntityId, pairs: &[(String, String)]) -> Result<Query, Ap
             }
         };
         filters.push(Filter {
+            key: r.key,
             path: r.path,
             pred,
             operand,
@@ -552,7 +562,11 @@ pub(crate) fn parse(e: EntityId, pairs: &[(String, String)]) -> Result<Query, Ap
         let stripped = term.trim_start_matches('-');
         let descending = stripped.len() != term.len();
         match sort_path(e, stripped) {
-            Some(path) => sort.push(Sort { path, descending }),
+            Some(path) => sort.push(Sort {
+                term: term.to_string(),
+                path,
+                descending,
+            }),
             None => invalid.push(term.to_string()),
         }
     }
@@ -601,47 +615,97 @@ fn sort_path(e: EntityId, term: &str) -> Option<Vec<Step>> {
 }
 
 /// The typed values at the end of a path, starting from a record.
+///
+/// The path is walked one relation step at a time, each step reaching
+/// every record the previous step's records name, each record once per
+/// step (a set of ids per step): `projects.sessions.projects.sessions`
+/// then costs at most the records of each step, not the product of the
+/// fan-outs. Every record reached costs one visit of the budget. Values
+/// come in the order of a depth-first walk for to-one paths (sort keys);
+/// for paths through lists only whether some value passes matters.
 fn values_at(
     store: &Store,
     path: &[Step],
     id: &str,
     value: &Map<String, Value>,
     out: &mut Vec<Val>,
-    depth: usize,
-) {
+    budget: &Budget,
+) -> Result<(), Exhausted> {
     let c = catalog();
-    let Some(step) = path.first() else { return };
-    let ent = c.get(step.entity);
-    let Some(fi) = step.field else {
-        out.push(match ent.id_kind {
-            IdKind::Integer => id.parse().map(Val::Int).unwrap_or(Val::Str(id.to_string())),
-            IdKind::Uuid => Val::Str(id.to_string()),
-        });
-        return;
+    let Some((last, hops)) = path.split_last() else {
+        return Ok(());
     };
-    let f = &ent.fields[fi];
-    if path.len() > 1 {
-        let Some(t) = f.related else { return };
-        if depth > 8 {
-            return;
+    let mut frontier: Vec<(&str, &Map<String, Value>)> = vec![(id, value)];
+    for (i, step) in hops.iter().enumerate() {
+        let Some(f) = step.field.map(|fi| &c.get(step.entity).fields[fi]) else {
+            return Ok(());
+        };
+        let Some(t) = f.related else { return Ok(()) };
+        if i >= MAX_HOPS {
+            return Ok(());
         }
-        for rid in refs(value, &f.name) {
-            if let Some(r) = store.get(t, &rid) {
-                values_at(store, &path[1..], &r.id, &r.value, out, depth + 1);
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut next = Vec::new();
+        for (_, v) in &frontier {
+            for rid in refs(v, &f.name) {
+                if seen.contains(&rid) {
+                    continue;
+                }
+                budget.spend(1)?;
+                if let Some(r) = store.get(t, &rid) {
+                    next.push((r.id.as_str(), &r.value));
+                }
+                seen.insert(rid);
             }
         }
-        return;
+        if next.is_empty() {
+            return Ok(());
+        }
+        frontier = next;
     }
+    let ent = c.get(last.entity);
+    let Some(fi) = last.field else {
+        for (id, _) in frontier {
+            out.push(match ent.id_kind {
+                IdKind::Integer => id.parse().map(Val::Int).unwrap_or(Val::Str(id.to_string())),
+                IdKind::Uuid => Val::Str(id.to_string()),
+            });
+        }
+        return Ok(());
+    };
+    let f = &ent.fields[fi];
     let idk = if f.name == "id" {
         Some(ent.id_kind)
     } else {
         f.related.map(|t| c.get(t).id_kind)
     };
-    match value.get(&f.name) {
-        Some(Value::Array(a)) if f.many => out.extend(a.iter().map(|v| stored(f.kind, idk, v))),
-        Some(v) => out.push(stored(f.kind, idk, v)),
-        None => out.push(Val::Null),
+    for (_, value) in frontier {
+        match value.get(&f.name) {
+            Some(Value::Array(a)) if f.many => out.extend(a.iter().map(|v| stored(f.kind, idk, v))),
+            Some(v) => out.push(stored(f.kind, idk, v)),
+            None => out.push(Val::Null),
+        }
     }
+    Ok(())
+}
+
+/// Compile the pattern of a `regex` filter with the `regex` crate: no
+/// backtracking (matching is linear in the text), and a pattern whose
+/// compiled form would exceed [`REGEX_SIZE_LIMIT`] is refused (400), as is
+/// one that does not parse.
+pub(crate) fn regex(pattern: &str) -> Result<regex::Regex, ApiError> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_LIMIT)
+        .build()
+        .map_err(|e| {
+            ApiError::list(vec![match e {
+                regex::Error::CompiledTooBig(n) => format!(
+                    "The regular expression is too big (its compiled form would exceed {n} bytes); simplify it."
+                ),
+                other => format!("Invalid regular expression: {other}"),
+            }])
+        })
 }
 
 fn as_text(v: &Val) -> Option<String> {
@@ -698,15 +762,21 @@ fn test(pred: &Pred, operand: &Val, v: &Val) -> bool {
             matches!(v.cmp(lo), Some(Ordering::Greater | Ordering::Equal))
                 && matches!(v.cmp(hi), Some(Ordering::Less | Ordering::Equal))
         }
-        Pred::Regex(re) => as_text(v).is_some_and(|s| re.find(&s).is_some()),
+        Pred::Regex(re) => as_text(v).is_some_and(|s| re.is_match(&s)),
         Pred::Part(f, n) => f(v) == Some(*n),
     }
 }
 
-/// Whether a record passes one filter.
-pub(crate) fn passes(store: &Store, f: &Filter, id: &str, value: &Map<String, Value>) -> bool {
+/// Whether a record passes one filter (`Err` when the budget ran out).
+pub(crate) fn passes(
+    store: &Store,
+    f: &Filter,
+    id: &str,
+    value: &Map<String, Value>,
+    budget: &Budget,
+) -> Result<bool, Exhausted> {
     let mut vals = Vec::new();
-    values_at(store, &f.path, id, value, &mut vals, 0);
+    values_at(store, &f.path, id, value, &mut vals, budget)?;
     let last = f.path.last().and_then(|s| s.field.map(|fi| (s.entity, fi)));
     let many_last = last.is_some_and(|(e, fi)| catalog().get(e).fields[fi].many);
     let hit = match &f.pred {
@@ -718,14 +788,20 @@ pub(crate) fn passes(store: &Store, f: &Filter, id: &str, value: &Map<String, Va
         }
         p => vals.iter().any(|v| test(p, &f.operand, v)),
     };
-    hit != f.negate
+    Ok(hit != f.negate)
 }
 
-/// The sort key of a record.
-pub(crate) fn sort_key(store: &Store, s: &Sort, id: &str, value: &Map<String, Value>) -> Val {
+/// The sort key of a record (`Err` when the budget ran out).
+pub(crate) fn sort_key(
+    store: &Store,
+    s: &Sort,
+    id: &str,
+    value: &Map<String, Value>,
+    budget: &Budget,
+) -> Result<Val, Exhausted> {
     let mut vals = Vec::new();
-    values_at(store, &s.path, id, value, &mut vals, 0);
-    vals.into_iter().next().unwrap_or(Val::Null)
+    values_at(store, &s.path, id, value, &mut vals, budget)?;
+    Ok(vals.into_iter().next().unwrap_or(Val::Null))
 }
 
 /// Compare sort keys (nulls last ascending, first descending, as PostgreSQL).
@@ -820,7 +896,7 @@ mod tests {
     fn predicates_the_spec_does_not_list_yet_still_work() {
         // regex and the date parts are dynamic-rest operators no field of the
         // current spec allows; the evaluator handles them for when one does.
-        let re = Pred::Regex(regress::Regex::new("^ca[0-9]$").expect("regex"));
+        let re = Pred::Regex(regex("^ca[0-9]$").expect("regex"));
         assert!(test(&re, &Val::Null, &Val::Str("ca1".into())));
         assert!(!test(&re, &Val::Null, &Val::Str("ca12".into())));
         let d = Val::Date(NaiveDate::from_ymd_opt(2023, 4, 5).expect("date"));
@@ -841,6 +917,40 @@ mod tests {
             compare(&Val::Null, &Val::Int(1), true),
             Ordering::Less,
             "nulls first descending"
+        );
+    }
+
+    #[test]
+    fn regex_filters_do_not_backtrack_and_have_a_size_limit() {
+        // `(a+)+$` against a long run of `a`s that ends in a mismatch is
+        // exponential for a backtracking engine; here it is linear.
+        let re = Pred::Regex(regex("(a+)+$").expect("compiles"));
+        let long = Val::Str(format!("{}!", "a".repeat(200_000)));
+        let start = std::time::Instant::now();
+        for _ in 0..10 {
+            assert!(!test(&re, &Val::Null, &long));
+        }
+        let took = start.elapsed();
+        assert!(took.as_secs() < 2, "ten matches took {took:?}");
+        assert!(test(&re, &Val::Null, &Val::Str("baaa".into())));
+        // A pattern whose compiled form is huge is refused, as is one that
+        // does not parse; both as dynamic-rest's list of messages.
+        let big = regex(r"\w{1000}\w{1000}\w{1000}").map(|_| ()).unwrap_err();
+        assert_eq!(big.status, 400);
+        assert!(
+            big.body[0].as_str().unwrap().contains("too big"),
+            "{}",
+            big.body
+        );
+        let bad = regex("(a").map(|_| ()).unwrap_err();
+        assert_eq!(bad.status, 400);
+        assert!(
+            bad.body[0]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid regular expression"),
+            "{}",
+            bad.body
         );
     }
 

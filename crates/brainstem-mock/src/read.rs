@@ -11,6 +11,7 @@ use axum::http::{Response, StatusCode};
 
 use super::ListKnobs;
 use super::access::{self, Viewer};
+use super::budget::{Budget, Exhausted};
 use super::catalog::{EntityId, catalog};
 use super::dialect::{Pagination, Resolved};
 use super::paging;
@@ -60,10 +61,15 @@ pub(crate) fn retrieve(
     let d = st.dialect();
     let store = st.read();
     let rec = find_visible(&store, e, raw, v)?;
+    let budget = Budget::new(st.settings.limits);
     let mut r = Renderer::new(&store, v, &d, e, true)
         .sideload(sideloading(&pairs, &d, &knobs))
-        .no_links(has(&pairs, "exclude_links"));
+        .no_links(has(&pairs, "exclude_links"))
+        .budget(&budget);
     let text = r.primary(e, &rec, &fields);
+    if let Some(x) = budget.exhausted() {
+        return Err(x.refuse(&includes(&pairs)));
+    }
     let mut out = String::with_capacity(text.len() + 64);
     out.push('{');
     out.push_str(&r.sideload_text());
@@ -73,6 +79,36 @@ pub(crate) fn retrieve(
         serde_json::to_string(&catalog().get(e).one).unwrap_or_default()
     );
     Ok(json_response(StatusCode::OK, out.into_bytes()))
+}
+
+/// The request's includes, as a budget refusal names them.
+fn includes(pairs: &[(String, String)]) -> String {
+    let list: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "include[]")
+        .map(|(_, v)| format!("include[]={v}"))
+        .collect();
+    if list.is_empty() {
+        "the included relations".to_string()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// The filter that has cost the most visits so far (`costs` in the order
+/// of `q.filters`), as a budget refusal names it.
+fn costliest_filter(q: &Query, costs: &[u64]) -> String {
+    let best = costs
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i)))
+        .map(|(i, _)| i);
+    match best.and_then(|i| q.filters.get(i)) {
+        Some(f) if costs.iter().any(|c| *c > 0) || q.filters.len() == 1 => {
+            format!("filter{{{}}}", f.key)
+        }
+        _ => "the filters".to_string(),
+    }
 }
 
 /// Whether a query parameter is present.
@@ -126,29 +162,54 @@ pub(crate) fn list(
     let q: Query = query::parse(e, &pairs)?;
     let knobs = st.knobs();
     let store = st.read();
+    let budget = Budget::new(st.settings.limits);
     let all = st.visible(&store, e, v);
-    let mut rows: Vec<&Arc<Rec>> = all
-        .iter()
-        .filter(|r| only.as_ref().is_none_or(|ids| ids.contains(&r.id)))
-        .filter(|r| {
-            q.filters
-                .iter()
-                .all(|f| query::passes(&store, f, &r.id, &r.value))
-        })
-        .collect();
+    // Each record against the filters in order, up to the first it fails;
+    // what each filter has cost names the one to blame if the budget runs
+    // out.
+    let mut costs = vec![0u64; q.filters.len()];
+    let mut rows: Vec<&Arc<Rec>> = Vec::new();
+    for (n, r) in all.iter().enumerate() {
+        if only.as_ref().is_some_and(|ids| !ids.contains(&r.id)) {
+            continue;
+        }
+        if n % 64 == 63 {
+            budget
+                .tick()
+                .map_err(|x| x.refuse(&costliest_filter(&q, &costs)))?;
+        }
+        let mut keep = true;
+        for (i, f) in q.filters.iter().enumerate() {
+            let before = budget.visits();
+            let passed = query::passes(&store, f, &r.id, &r.value, &budget);
+            costs[i] += budget.visits() - before;
+            match passed {
+                Ok(true) => {}
+                Ok(false) => {
+                    keep = false;
+                    break;
+                }
+                Err(x) => return Err(x.refuse(&costliest_filter(&q, &costs))),
+            }
+        }
+        if keep {
+            rows.push(r);
+        }
+    }
     if !q.sort.is_empty() {
+        let key = |r: &Arc<Rec>| -> Result<Vec<query::Val>, ApiError> {
+            q.sort
+                .iter()
+                .map(|s| {
+                    query::sort_key(&store, s, &r.id, &r.value, &budget)
+                        .map_err(|x: Exhausted| x.refuse(&format!("sort[]={}", s.term)))
+                })
+                .collect()
+        };
         let mut keyed: Vec<(Vec<query::Val>, &Arc<Rec>)> = rows
             .into_iter()
-            .map(|r| {
-                (
-                    q.sort
-                        .iter()
-                        .map(|s| query::sort_key(&store, s, &r.id, &r.value))
-                        .collect(),
-                    r,
-                )
-            })
-            .collect();
+            .map(|r| key(r).map(|k| (k, r)))
+            .collect::<Result<_, _>>()?;
         keyed.sort_by(|(ka, ra), (kb, rb)| {
             for (i, s) in q.sort.iter().enumerate() {
                 let o = query::compare(&ka[i], &kb[i], s.descending);
@@ -209,9 +270,13 @@ pub(crate) fn list(
     }
     let mut r = Renderer::new(&store, v, &d, e, true)
         .sideload(sideloading(&pairs, &d, &knobs))
-        .no_links(has(&pairs, "exclude_links"));
+        .no_links(has(&pairs, "exclude_links"))
+        .budget(&budget);
     let texts: Vec<std::borrow::Cow<'_, str>> =
         page.iter().map(|x| r.primary(e, x, &fields)).collect();
+    if let Some(x) = budget.exhausted() {
+        return Err(x.refuse(&includes(&pairs)));
+    }
     let side = r.sideload_text();
     drop(r);
     drop(store);

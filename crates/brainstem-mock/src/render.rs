@@ -1,6 +1,8 @@
 //! Records as the answer shows them: `include[]` / `exclude[]`, deferred
 //! fields, drift, `links`, and included relations embedded or sideloaded
-//! the way dynamic-rest's `SideloadingProcessor` does it.
+//! the way dynamic-rest's `SideloadingProcessor` does it. Each included
+//! record costs one visit of the request's budget; once it runs out the
+//! renderer stops walking relations and the caller answers 400.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -10,6 +12,7 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value};
 
 use super::access::{self, Viewer};
+use super::budget::Budget;
 use super::catalog::{EntityId, catalog};
 use super::dialect::Resolved;
 use super::query::{Fields, Node};
@@ -46,6 +49,8 @@ pub(crate) struct Renderer<'a> {
     /// Ids already placed, per plural name (the primary records too).
     seen: HashMap<String, HashSet<String>>,
     buckets: Vec<Bucket>,
+    /// What included records may cost (`None`: no limit).
+    budget: Option<&'a Budget>,
 }
 
 /// dynamic-rest's (Python's) falsy values.
@@ -79,7 +84,16 @@ impl<'a> Renderer<'a> {
             primary_many: catalog().get(primary).many.clone(),
             seen: HashMap::new(),
             buckets: Vec::new(),
+            budget: None,
         }
+    }
+
+    /// Count every included record against this budget; once it has run
+    /// out no further relation is walked (the caller checks
+    /// [`Budget::exhausted`] and refuses the answer).
+    pub fn budget(mut self, budget: &'a Budget) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// Sideload (`true`) or embed included relations.
@@ -258,6 +272,11 @@ impl<'a> Renderer<'a> {
     /// A related record embedded, or sideloaded and replaced by its id
     /// (`None`: it does not exist or the viewer may not see it).
     fn related(&mut self, t: EntityId, x: &Value, sub: &Fields, depth: usize) -> Option<Value> {
+        if let Some(b) = self.budget
+            && b.spend(1).is_err()
+        {
+            return None;
+        }
         let key = ref_key(x)?;
         let r = self.store.get(t, &key)?;
         if !access::visible(self.store, t, r, self.viewer) {

@@ -10,7 +10,9 @@
 //! (an API route's `Allow` comes from the spec's operations). Any other
 //! path, or one with an empty segment (`//`), is the JSON 404. Every
 //! request, a 404 too, is counted and waits the latency knob before it is
-//! answered.
+//! answered. The work of answering (reading the store, filtering,
+//! rendering) runs on tokio's blocking pool, never on the async workers,
+//! so a costly query does not hold up other clients while its budget runs.
 //!
 //! The router decodes percent escapes in the parameters it hands over, but
 //! the server compares segments as they were sent (`%73ession` names no
@@ -25,7 +27,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Request, State};
 use axum::http::uri::PathAndQuery;
-use axum::http::{HeaderMap, Method, Response, Uri};
+use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
 use axum::middleware;
 use axum::routing::any;
 
@@ -116,24 +118,34 @@ impl<S: Send + Sync> FromRequest<S> for Call {
 
 impl Call {
     /// Count the request, wait the latency knob, then answer with `serve`
-    /// (an error as its JSON answer).
+    /// (an error as its JSON answer) on the blocking pool; a panic there is
+    /// a JSON 500.
     async fn answer(
         self,
-        st: &Shared,
-        serve: impl FnOnce(&Req<'_>) -> Result<Response<Body>, ApiError>,
+        st: Arc<Shared>,
+        serve: impl FnOnce(&Shared, &Req<'_>) -> Result<Response<Body>, ApiError> + Send + 'static,
     ) -> Response<Body> {
         st.requests.fetch_add(1, Ordering::Relaxed);
         let latency = st.knobs().latency_ms;
         if latency > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
         }
-        let req = Req {
-            method: &self.method,
-            uri: &self.uri,
-            headers: &self.headers,
-            body: &self.body,
-        };
-        serve(&req).unwrap_or_else(ApiError::into_response)
+        let work = tokio::task::spawn_blocking(move || {
+            let req = Req {
+                method: &self.method,
+                uri: &self.uri,
+                headers: &self.headers,
+                body: &self.body,
+            };
+            serve(&st, &req).unwrap_or_else(ApiError::into_response)
+        });
+        work.await.unwrap_or_else(|_| {
+            ApiError::detail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "A server error occurred.",
+            )
+            .into_response()
+        })
     }
 }
 
@@ -162,10 +174,10 @@ async fn collection(
     path: Result<Path<Three>, PathRejection>,
     call: Call,
 ) -> Response<Body> {
-    call.answer(&st, |req| {
+    call.answer(st, move |st, req| {
         let (portal, app, model) = params(path)?;
         nonempty(&[&portal, &app, &model])?;
-        dispatch::api(&st, req, &portal, &app, &model, Route::Collection)
+        dispatch::api(st, req, &portal, &app, &model, Route::Collection)
     })
     .await
 }
@@ -176,10 +188,10 @@ async fn detail(
     path: Result<Path<Four>, PathRejection>,
     call: Call,
 ) -> Response<Body> {
-    call.answer(&st, |req| {
+    call.answer(st, move |st, req| {
         let (portal, app, model, id) = params(path)?;
         nonempty(&[&portal, &app, &model, &id])?;
-        dispatch::api(&st, req, &portal, &app, &model, Route::Detail(id))
+        dispatch::api(st, req, &portal, &app, &model, Route::Detail(id))
     })
     .await
 }
@@ -190,31 +202,30 @@ async fn sub(
     path: Result<Path<Five>, PathRejection>,
     call: Call,
 ) -> Response<Body> {
-    call.answer(&st, |req| {
+    call.answer(st, move |st, req| {
         let (portal, app, model, id, sub) = params(path)?;
         nonempty(&[&portal, &app, &model, &id, &sub])?;
-        dispatch::api(&st, req, &portal, &app, &model, Route::Sub(id, sub))
+        dispatch::api(st, req, &portal, &app, &model, Route::Sub(id, sub))
     })
     .await
 }
 
 /// `/api/auth/device/`.
 async fn device_start(State(st): State<Arc<Shared>>, call: Call) -> Response<Body> {
-    call.answer(&st, |req| device::start(&st, req)).await
+    call.answer(st, device::start).await
 }
 
 /// `/api/auth/device/token/`.
 async fn device_poll(State(st): State<Arc<Shared>>, call: Call) -> Response<Body> {
-    call.answer(&st, |req| device::poll(&st, req)).await
+    call.answer(st, device::poll).await
 }
 
 /// `/account/authorize/`.
 async fn authorize(State(st): State<Arc<Shared>>, call: Call) -> Response<Body> {
-    call.answer(&st, |req| device::authorize_page(&st, req))
-        .await
+    call.answer(st, device::authorize_page).await
 }
 
 /// Any other path.
 async fn unknown(State(st): State<Arc<Shared>>, call: Call) -> Response<Body> {
-    call.answer(&st, |_| Err(ApiError::not_found())).await
+    call.answer(st, |_, _| Err(ApiError::not_found())).await
 }

@@ -2,13 +2,21 @@
 //! the dialect and fault knobs in force (both can change while the server
 //! runs), the settings fixed at start, the request counter, and a cache of
 //! which records each viewer may see.
+//!
+//! The lock is only ever held for a moment: a reader takes a snapshot of
+//! the store (an `Arc<Store>`) and lets go, so a long query never keeps a
+//! writer (or the readers queued behind a writer) waiting; a writer that
+//! finds a snapshot out copies the store (its tables are shared until
+//! changed) and changes the copy, which the next reader sees.
 
 use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, RwLockWriteGuard};
 
 use super::ListKnobs;
 use super::access::{self, Viewer};
+use super::budget::Limits;
 use super::catalog::EntityId;
 use super::dialect::Resolved;
 use super::store::{Rec, Store};
@@ -27,6 +35,8 @@ pub(crate) struct Settings {
     ///
     /// [`MockServer::approve_device`]: crate::MockServer::approve_device
     pub default_user: i64,
+    /// What one request's query work may cost.
+    pub limits: Limits,
 }
 
 type VisibleKey = (EntityId, Portal, Option<i64>);
@@ -36,7 +46,7 @@ type VisibleCache = HashMap<VisibleKey, (u64, Arc<Vec<Arc<Rec>>>)>;
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// The records, users, tokens and device sign-ins.
-    pub store: RwLock<Store>,
+    store: RwLock<Arc<Store>>,
     /// The list-response fault knobs in force.
     pub knobs: RwLock<ListKnobs>,
     /// The dialect in force.
@@ -53,7 +63,7 @@ impl Shared {
     /// New state around a store.
     pub fn new(store: Store, knobs: ListKnobs, dialect: Resolved, settings: Settings) -> Shared {
         Shared {
-            store: RwLock::new(store),
+            store: RwLock::new(Arc::new(store)),
             knobs: RwLock::new(knobs),
             dialect: RwLock::new(Arc::new(dialect)),
             settings,
@@ -62,15 +72,16 @@ impl Shared {
         }
     }
 
-    /// Read access (a poisoned lock still holds consistent data: every
-    /// write replaces whole records).
-    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
-        self.store.read().unwrap_or_else(|e| e.into_inner())
+    /// A snapshot of the store to read (the lock is held only to take it;
+    /// a poisoned lock still holds consistent data: every write replaces
+    /// whole records).
+    pub fn read(&self) -> Arc<Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Write access.
-    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
-        self.store.write().unwrap_or_else(|e| e.into_inner())
+    /// Write access (exclusive until the guard is dropped).
+    pub fn write(&self) -> StoreWrite<'_> {
+        StoreWrite(self.store.write().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The fault knobs now in force.
@@ -110,5 +121,23 @@ impl Shared {
             cache.insert(key, (store.version, list.clone()));
         }
         list
+    }
+}
+
+/// Write access to the store: reads go to the current store, the first
+/// change copies it if a reader still holds a snapshot of it.
+pub(crate) struct StoreWrite<'a>(RwLockWriteGuard<'a, Arc<Store>>);
+
+impl Deref for StoreWrite<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.0
+    }
+}
+
+impl DerefMut for StoreWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        Arc::make_mut(&mut self.0)
     }
 }

@@ -3,7 +3,10 @@
 //! `links`), cascades on delete, fixtures.
 //!
 //! Every write happens under the server's write lock and replaces whole
-//! records (`Arc<Rec>`), so a reader never sees half of a change.
+//! records (`Arc<Rec>`), so a reader never sees half of a change. Readers
+//! work on a snapshot (`Arc<Store>`, see `state.rs`); a write while a
+//! snapshot is out copies the store first, sharing every table it does not
+//! change (`Arc<Table>`) and every record.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -48,7 +51,7 @@ impl Rec {
 }
 
 /// One entity's records.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Table {
     pub by_seq: BTreeMap<u64, Arc<Rec>>,
     pub by_id: HashMap<String, u64>,
@@ -102,9 +105,11 @@ pub(crate) struct Device {
 }
 
 /// Everything the server holds.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Store {
-    pub tables: Vec<Table>,
+    /// The records per entity (shared between snapshots until changed:
+    /// change one through [`Store::table_mut`]).
+    pub tables: Vec<Arc<Table>>,
     pub tokens: HashMap<String, TokenGrant>,
     pub admins: BTreeSet<i64>,
     pub devices: Vec<Device>,
@@ -153,7 +158,11 @@ impl Store {
     pub fn new() -> Store {
         let c = catalog();
         Store {
-            tables: c.entities.iter().map(|_| Table::default()).collect(),
+            tables: c
+                .entities
+                .iter()
+                .map(|_| Arc::new(Table::default()))
+                .collect(),
             tokens: HashMap::new(),
             admins: BTreeSet::new(),
             devices: Vec::new(),
@@ -168,12 +177,17 @@ impl Store {
         self.tables[e].get(id)
     }
 
+    /// One entity's table, to change (copied first if a snapshot shares it).
+    pub fn table_mut(&mut self, e: EntityId) -> &mut Table {
+        Arc::make_mut(&mut self.tables[e])
+    }
+
     /// A fresh id for an entity.
     pub fn fresh_id(&mut self, e: EntityId) -> String {
         match catalog().get(e).id_kind {
             IdKind::Uuid => uuid::Uuid::new_v4().to_string(),
             IdKind::Integer => {
-                let t = &mut self.tables[e];
+                let t = self.table_mut(e);
                 t.next_int = t.next_int.max(1);
                 let id = t.next_int;
                 t.next_int += 1;
@@ -190,7 +204,7 @@ impl Store {
         owner: Option<i64>,
         value: Map<String, Value>,
     ) {
-        let t = &mut self.tables[e];
+        let t = self.table_mut(e);
         if let Ok(n) = id.parse::<i64>() {
             t.next_int = t.next_int.max(n + 1);
         }
@@ -282,7 +296,7 @@ impl Store {
             let Some(rec) = self.tables[x].get(&xid).cloned() else {
                 continue;
             };
-            let t = &mut self.tables[x];
+            let t = self.table_mut(x);
             t.by_id.remove(&xid);
             t.by_seq.remove(&rec.seq);
             removed.push((x, xid.clone(), rec));
@@ -473,7 +487,7 @@ impl Store {
         for r in &rows {
             let item = refs(&r.value, &itf).into_iter().next().unwrap_or_default();
             if !items.contains(&item) {
-                let t = &mut self.tables[th.table];
+                let t = self.table_mut(th.table);
                 t.by_id.remove(&r.id);
                 t.by_seq.remove(&r.seq);
             }

@@ -7,6 +7,7 @@
 
 mod util;
 
+mod hostile;
 mod python_client;
 mod server_access;
 mod server_dialects;
