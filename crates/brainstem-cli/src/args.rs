@@ -117,7 +117,8 @@ pub enum Command {
 }
 
 /// `brainstem mock`: the port, the dialect the server answers in (a preset,
-/// then single switches on top of it) and the fault knobs.
+/// then single switches on top of it), the fault knobs and the network
+/// (latency, bandwidth, compression).
 #[derive(Debug, Args)]
 pub struct MockArgs {
     /// Port (0 picks a free one).
@@ -181,9 +182,17 @@ pub struct MockArgs {
     /// Fault: ignore `offset` / `page` (every request gets the first page).
     #[arg(long)]
     pub ignore_offset: bool,
-    /// Wait this many milliseconds before each answer.
+    /// Network: wait this many milliseconds before each answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Network: send each answer's body at this many bytes per second (the
+    /// bytes on the wire, after compression).
+    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = clap::value_parser!(u64).range(1..))]
+    pub bandwidth: Option<u64>,
+    /// Network: never compress answers (by default gzip or brotli when the
+    /// request's Accept-Encoding asks for it).
+    #[arg(long)]
+    pub no_compression: bool,
 }
 
 /// `brainstem load`: which records, and how many.

@@ -270,7 +270,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// The server options `brainstem mock` asks for: the preset, then each
-/// single switch on top of it.
+/// single switch on top of it; the fault knobs and the network.
 fn mock_options(a: &args::MockArgs) -> Result<brainstem_mock::MockOptions, CliError> {
     use brainstem_mock::{Dialect, ListKnobs, MockOptions, Pagination};
     let mut d: Dialect = a.dialect.parse().map_err(CliError::usage)?;
@@ -308,14 +308,19 @@ fn mock_options(a: &args::MockArgs) -> Result<brainstem_mock::MockOptions, CliEr
         d = d.undecodable_writes(true);
     }
     d.check().map_err(CliError::usage)?;
-    Ok(MockOptions::new().port(a.port).dialect(d).knobs(ListKnobs {
-        omit_count: a.omit_count,
-        omit_next: a.omit_next,
-        omit_meta: a.omit_meta,
-        ignore_offset: a.ignore_offset,
-        sideload: false,
-        latency_ms: a.latency_ms,
-    }))
+    Ok(MockOptions::new()
+        .port(a.port)
+        .dialect(d)
+        .knobs(ListKnobs {
+            omit_count: a.omit_count,
+            omit_next: a.omit_next,
+            omit_meta: a.omit_meta,
+            ignore_offset: a.ignore_offset,
+            sideload: false,
+            latency_ms: a.latency_ms,
+        })
+        .bandwidth(a.bandwidth)
+        .compression(!a.no_compression))
 }
 
 async fn mock(a: &args::MockArgs) -> Result<(), CliError> {

@@ -33,7 +33,15 @@
 //!   `--missing-field MODEL.FIELD` (repeatable, replaces the preset's list);
 //!
 //! and the faults: `--undecodable-writes`, `--omit-count`, `--omit-next`,
-//! `--omit-meta`, `--ignore-offset`, `--latency-ms MS`.
+//! `--omit-meta`, `--ignore-offset`.
+//!
+//! The network between client and server:
+//!
+//! * `--latency-ms MS`: wait this long before serving each request;
+//! * `--bandwidth BYTES_PER_SEC`: send each answer's body at this rate
+//!   (after compression: the bytes on the wire);
+//! * `--no-compression`: never compress answers (by default gzip or brotli
+//!   when the request's `Accept-Encoding` asks for it).
 
 use std::io::Write as _;
 
@@ -48,7 +56,8 @@ fn usage(msg: &str) -> ! {
          \x20      [--sideload|--no-sideload] [--omit-empty-links|--no-omit-empty-links]\n\
          \x20      [--defer MODEL.FIELD ...|--no-defer] [--extra-field-every N] [--missing-field-every N]\n\
          \x20      [--missing-field MODEL.FIELD ...] [--undecodable-writes]\n\
-         \x20      [--omit-count] [--omit-next] [--omit-meta] [--ignore-offset] [--latency-ms MS]"
+         \x20      [--omit-count] [--omit-next] [--omit-meta] [--ignore-offset]\n\
+         \x20      [--latency-ms MS] [--bandwidth BYTES_PER_SEC] [--no-compression]"
     );
     std::process::exit(2)
 }
@@ -133,6 +142,14 @@ async fn main() {
             "--omit-meta" => knobs.omit_meta = true,
             "--ignore-offset" => knobs.ignore_offset = true,
             "--latency-ms" => knobs.latency_ms = number("--latency-ms", &value("--latency-ms")),
+            "--bandwidth" => {
+                let n: u64 = number("--bandwidth", &value("--bandwidth"));
+                if n == 0 {
+                    usage("--bandwidth: give a rate above 0 bytes per second");
+                }
+                opts = opts.bandwidth(Some(n));
+            }
+            "--no-compression" => opts = opts.compression(false),
             "-h" | "--help" => usage("Runs the stand-in BrainSTEM server on 127.0.0.1."),
             other => usage(&format!("unknown argument {other:?}")),
         }

@@ -145,6 +145,25 @@
 //! * The order of a session's data storages lives in its through table
 //!   (`/stem/sessiondatastorage/`); writing either side updates the other.
 //!
+//! # Network
+//!
+//! On loopback every answer arrives at once; a real server is across a
+//! network. Three knobs put one in between (all also flags of the
+//! `mock_server` example and of `brainstem mock`):
+//!
+//! * **Latency** ([`MockOptions::latency_ms`], the same as
+//!   [`ListKnobs::latency_ms`]): a wait before each request is served.
+//! * **Bandwidth** ([`MockOptions::bandwidth`], bytes per second, off by
+//!   default): each answer's body goes out in chunks paced to the rate, so
+//!   `n` bytes take at least `n / rate` seconds.
+//! * **Compression** ([`MockOptions::compression`], on by default, as with
+//!   a server behind nginx): gzip or brotli, whichever the request's
+//!   `Accept-Encoding` prefers, for bodies of 32 bytes or more; a request
+//!   that does not ask gets the plain body with its `Content-Length`.
+//!
+//! Compression comes before the pacing, so the bandwidth applies to the
+//! bytes on the wire: a compressed answer arrives sooner.
+//!
 //! # Cost budget
 //!
 //! A list or a retrieve may ask for work without bound: each step of a
@@ -192,7 +211,7 @@
 //! (`state.rs`) and one request (`request.rs`); who may see and change what
 //! is in `access.rs`, the query language in `query.rs` and `paging.rs`,
 //! answers in `render.rs` and `reply.rs`; `budget.rs` counts what one
-//! request's query costs.
+//! request's query costs, `network.rs` paces answers to the bandwidth.
 
 mod access;
 mod approval;
@@ -205,6 +224,7 @@ mod dialect;
 mod dispatch;
 mod history;
 mod membership;
+mod network;
 mod paging;
 mod query;
 mod read;
@@ -283,6 +303,8 @@ pub struct MockOptions {
     tokens: Option<[String; 3]>,
     max_query_visits: u64,
     max_query_time: Option<Duration>,
+    bandwidth: Option<u64>,
+    compression: bool,
 }
 
 /// The default of [`MockOptions::max_query_visits`].
@@ -305,6 +327,8 @@ impl Default for MockOptions {
             tokens: None,
             max_query_visits: DEFAULT_MAX_QUERY_VISITS,
             max_query_time: Some(DEFAULT_MAX_QUERY_TIME),
+            bandwidth: None,
+            compression: true,
         }
     }
 }
@@ -403,6 +427,35 @@ impl MockOptions {
     /// work.
     pub fn max_query_time(mut self, limit: Option<Duration>) -> Self {
         self.max_query_time = limit;
+        self
+    }
+
+    /// Wait this many milliseconds before serving each request (0, the
+    /// default, serves at once): the round trip of a network. This is
+    /// [`ListKnobs::latency_ms`], so a later [`MockOptions::knobs`]
+    /// replaces it, and [`MockServer::set_knobs`] changes it while the
+    /// server runs.
+    pub fn latency_ms(mut self, ms: u64) -> Self {
+        self.knobs.latency_ms = ms;
+        self
+    }
+
+    /// Send each answer's body at this many bytes per second, in chunks of
+    /// a twentieth of a second's worth, as a slow link would (`None`, the
+    /// default: as fast as the loopback goes). The rate applies to the
+    /// bytes on the wire, after compression; a body of `n` bytes takes at
+    /// least `n / rate` seconds. Headers are not delayed.
+    pub fn bandwidth(mut self, bytes_per_sec: Option<u64>) -> Self {
+        self.bandwidth = bytes_per_sec;
+        self
+    }
+
+    /// Compress answers with gzip or brotli when the request's
+    /// `Accept-Encoding` names one (on by default, as a server behind nginx
+    /// does; answers to requests that do not ask are never compressed, and
+    /// bodies under 32 bytes are sent as they are).
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
         self
     }
 }
@@ -734,6 +787,8 @@ fn prepare(opts: &MockOptions) -> std::io::Result<(Arc<Shared>, [String; 3])> {
             max_visits: opts.max_query_visits,
             max_time: opts.max_query_time,
         },
+        bandwidth: opts.bandwidth.map(|b| b.max(1)),
+        compression: opts.compression,
     };
     Ok((
         Arc::new(Shared::new(

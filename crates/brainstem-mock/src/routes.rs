@@ -31,15 +31,20 @@ use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
 use axum::middleware;
 use axum::routing::any;
 
+use tower_http::compression::CompressionLayer;
+
 use super::device;
 use super::dispatch::{self, Route};
+use super::network;
 use super::reply::ApiError;
 use super::request::Req;
 use super::state::Shared;
 
 /// The server: every route, the JSON 404 for other paths, behind
-/// [`keep_escapes`].
+/// [`keep_escapes`]; then, outermost, compression and the bandwidth (so
+/// the bytes paced are the compressed ones) when the settings ask for them.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let (compression, bandwidth) = (shared.settings.compression, shared.settings.bandwidth);
     let routes = [
         ("/api/{portal}/{app}/{model}", any(collection)),
         ("/api/{portal}/{app}/{model}/{id}", any(detail)),
@@ -58,9 +63,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared);
     // A layer on `app` itself would run after routing; around a router
     // that only falls back to `app`, it runs before.
-    Router::new()
+    let mut app = Router::new()
         .fallback_service(app)
-        .layer(middleware::map_request(keep_escapes))
+        .layer(middleware::map_request(keep_escapes));
+    if compression {
+        app = app.layer(CompressionLayer::new());
+    }
+    if let Some(rate) = bandwidth {
+        app = app.layer(middleware::from_fn_with_state(rate, network::throttle));
+    }
+    app
 }
 
 /// Escape each `%` of the path as `%25`, so that the parameters the router

@@ -37,6 +37,10 @@ pub(crate) struct Settings {
     pub default_user: i64,
     /// What one request's query work may cost.
     pub limits: Limits,
+    /// Answer bodies go out at this many bytes per second (`None`: at once).
+    pub bandwidth: Option<u64>,
+    /// Compress answers for clients that accept it.
+    pub compression: bool,
 }
 
 type VisibleKey = (EntityId, Portal, Option<i64>);

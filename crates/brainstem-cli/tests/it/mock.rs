@@ -1,5 +1,5 @@
-//! `brainstem mock`: the stand-in server it runs, the dialect its flags ask
-//! for, and the fields it refuses.
+//! `brainstem mock`: the stand-in server it runs, the dialect and network
+//! its flags ask for, and the values it refuses.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
@@ -123,4 +123,86 @@ fn mock_refuses_fields_that_do_not_exist() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("session.nope"));
+}
+
+/// One plain HTTP/1.1 GET on its own connection: the head (lower-cased)
+/// and the body bytes, and how long it took.
+fn raw_get(addr: &str, path: &str, headers: &str) -> (String, Vec<u8>, std::time::Duration) {
+    let start = std::time::Instant::now();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).unwrap();
+    let took = start.elapsed();
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    (head, answer[split + 4..].to_vec(), took)
+}
+
+#[test]
+fn mock_puts_a_network_in_between_when_asked() {
+    let mock = Mock::start(&[
+        "--latency-ms",
+        "200",
+        "--bandwidth",
+        "50000",
+        "--no-compression",
+    ]);
+    let addr = mock.vars["BRAINSTEM_URL"]
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let auth = format!(
+        "Authorization: Bearer {}\r\nAccept-Encoding: gzip, br\r\n",
+        mock.vars["BRAINSTEM_TOKEN"]
+    );
+    let (head, body, took) = raw_get(&addr, "/api/private/stem/session/?limit=20", &auth);
+    drop(mock);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        !head.contains("content-encoding"),
+        "--no-compression: {head}"
+    );
+    assert!(
+        head.contains(&format!("content-length: {}", body.len())),
+        "{head}"
+    );
+    assert!(body.len() > 5_000, "{} bytes", body.len());
+    // 200 ms of latency, then the body at 50 000 bytes per second.
+    let floor = std::time::Duration::from_millis(200)
+        + std::time::Duration::from_secs_f64(body.len() as f64 / 50_000.0);
+    assert!(took >= floor, "{} bytes took {took:?}", body.len());
+
+    // By default the answer is compressed for a client that asks.
+    let mock = Mock::start(&[]);
+    let addr = mock.vars["BRAINSTEM_URL"]
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let auth = format!(
+        "Authorization: Bearer {}\r\nAccept-Encoding: gzip\r\n",
+        mock.vars["BRAINSTEM_TOKEN"]
+    );
+    let (head, _, _) = raw_get(&addr, "/api/private/stem/session/?limit=20", &auth);
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+}
+
+#[test]
+fn mock_refuses_a_bandwidth_of_zero() {
+    Command::cargo_bin("brainstem")
+        .unwrap()
+        .env_clear()
+        .env("HOME", home())
+        .args(["mock", "--port", "0", "--bandwidth", "0"])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--bandwidth"));
 }

@@ -11,6 +11,7 @@ mod hostile;
 mod python_client;
 mod server_access;
 mod server_dialects;
+mod server_network;
 mod server_queries;
 mod server_routes;
 mod server_writes;
