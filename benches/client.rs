@@ -15,7 +15,7 @@
 //! twice: against the stand-in server answering at once (where decoding, not
 //! the network, is the cost) and answering each page after 2 ms (`all_10k_latency_2ms`),
 //! as a server across a network does.
-//! Peak memory of `stream()` is measured by `examples/stream_rss.rs`.
+//! Peak memory of `stream()` and `all()` is measured by `benches/memory.rs`.
 
 use std::time::{Duration, Instant};
 

@@ -4536,12 +4536,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -4589,17 +4584,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5051,12 +5043,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -5116,17 +5103,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5200,12 +5184,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -5265,17 +5244,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5349,12 +5325,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -5414,17 +5385,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5498,12 +5466,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -5563,17 +5526,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -5646,12 +5606,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -5699,17 +5654,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6161,12 +6113,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -6226,17 +6173,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6310,12 +6254,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -6375,17 +6314,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6458,12 +6394,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -6511,17 +6442,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -6972,12 +6900,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -7025,17 +6948,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -7486,12 +7406,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -7539,17 +7454,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -8000,12 +7912,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -8053,17 +7960,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -8514,12 +8418,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -8567,17 +8466,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -9013,12 +8909,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -9066,17 +8957,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -9515,12 +9403,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -9568,17 +9451,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -10029,12 +9909,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -10082,17 +9957,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -10543,12 +10415,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -10596,17 +10463,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -11057,12 +10921,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -11110,17 +10969,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -11571,12 +11427,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -11624,17 +11475,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -12085,12 +11933,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -12138,17 +11981,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -12599,12 +12439,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -12652,17 +12487,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -13434,12 +13266,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -13487,17 +13314,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -14269,12 +14093,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -14322,17 +14141,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -14783,12 +14599,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -14836,17 +14647,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -15297,12 +15105,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -15350,17 +15153,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -15811,12 +15611,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -15864,17 +15659,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -16325,12 +16117,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -16378,17 +16165,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -16839,12 +16623,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -16892,17 +16671,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -17353,12 +17129,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -17406,17 +17177,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -17761,12 +17529,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -17814,17 +17577,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -18275,12 +18035,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -18328,17 +18083,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -18683,12 +18435,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -18736,17 +18483,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -19197,12 +18941,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -19250,17 +18989,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -19605,12 +19341,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -19658,17 +19389,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -20119,12 +19847,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -20172,17 +19895,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -20529,12 +20249,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -20582,17 +20297,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -21043,12 +20755,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -21096,17 +20803,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -21453,12 +21157,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -21506,17 +21205,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -21967,12 +21663,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -22020,17 +21711,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -22481,12 +22169,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -22534,17 +22217,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -22891,12 +22571,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -22944,17 +22619,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -23405,12 +23077,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -23458,17 +23125,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -23813,12 +23477,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -23866,17 +23525,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -24327,12 +23983,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -24380,17 +24031,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -24735,12 +24383,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -24788,17 +24431,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -25249,12 +24889,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -25302,17 +24937,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -25657,12 +25289,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -25710,17 +25337,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -26171,12 +25795,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -26224,17 +25843,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -26579,12 +26195,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -26632,17 +26243,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -27093,12 +26701,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -27146,17 +26749,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -27779,12 +27379,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -27832,17 +27427,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -28278,12 +27870,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -28331,17 +27918,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -28777,12 +28361,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -28830,17 +28409,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -29291,12 +28867,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -29344,17 +28915,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self
@@ -29706,12 +29274,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         query: Result<
-            Option<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-            >,
+            Option<::brainstem::Map<::std::string::String, ::std::string::String>>,
             String,
         >,
     }
@@ -29759,17 +29322,14 @@ pub mod builder {
         pub fn query<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::brainstem::Map<::std::string::String, ::std::string::String>,
             >,
         {
             self.query = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: collections :: BTreeMap < :: std :: string :: String , :: std :: string :: String >` for query failed"
+                    "conversion to `:: brainstem :: Map < :: std :: string :: String , :: std :: string :: String >` for query failed"
                         .to_string()
                 });
             self

@@ -5242,29 +5242,22 @@ impl ::std::convert::From<::brainstem::RawObject> for ExternalIdentifier {
     PartialEq
 )]
 #[serde(transparent)]
-pub struct ExtraFields(
-    pub ::std::collections::BTreeMap<::std::string::String, ExtraFieldsValue>,
-);
+pub struct ExtraFields(pub ::brainstem::Map<::std::string::String, ExtraFieldsValue>);
 impl ::std::ops::Deref for ExtraFields {
-    type Target = ::std::collections::BTreeMap<::std::string::String, ExtraFieldsValue>;
-    fn deref(
-        &self,
-    ) -> &::std::collections::BTreeMap<::std::string::String, ExtraFieldsValue> {
+    type Target = ::brainstem::Map<::std::string::String, ExtraFieldsValue>;
+    fn deref(&self) -> &::brainstem::Map<::std::string::String, ExtraFieldsValue> {
         &self.0
     }
 }
 impl ::std::convert::From<ExtraFields>
-for ::std::collections::BTreeMap<::std::string::String, ExtraFieldsValue> {
+for ::brainstem::Map<::std::string::String, ExtraFieldsValue> {
     fn from(value: ExtraFields) -> Self {
         value.0
     }
 }
-impl ::std::convert::From<
-    ::std::collections::BTreeMap<::std::string::String, ExtraFieldsValue>,
-> for ExtraFields {
-    fn from(
-        value: ::std::collections::BTreeMap<::std::string::String, ExtraFieldsValue>,
-    ) -> Self {
+impl ::std::convert::From<::brainstem::Map<::std::string::String, ExtraFieldsValue>>
+for ExtraFields {
+    fn from(value: ::brainstem::Map<::std::string::String, ExtraFieldsValue>) -> Self {
         Self(value)
     }
 }
@@ -5285,10 +5278,7 @@ pub enum ExtraFieldsValue {
 pub struct Group {
     pub id: i64,
     pub name: ::std::string::String,
-    pub users: ::std::collections::BTreeMap<
-        ::std::string::String,
-        GroupMemberPermissions,
-    >,
+    pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
     #[schemars(skip)]
@@ -5501,14 +5491,8 @@ pub struct GroupMembershipRequestPatch {
 pub struct GroupPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub users: ::std::collections::BTreeMap<
-        ::std::string::String,
-        GroupMemberPermissions,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
 }
 ///A shared catalogue entry for a hardware device (approval-gated).
 ///
@@ -7907,14 +7891,8 @@ pub struct NewEquipment {
 )]
 pub struct NewGroup {
     pub name: ::std::string::String,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub users: ::std::collections::BTreeMap<
-        ::std::string::String,
-        GroupMemberPermissions,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
 }
 ///The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
 #[derive(
@@ -8160,14 +8138,8 @@ pub struct NewProject {
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub groups: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ProjectMemberPermissions,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
     pub name: ::std::string::String,
@@ -8175,14 +8147,8 @@ pub struct NewProject {
     pub publications: ::std::vec::Vec<::uuid::Uuid>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub users: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ProjectMemberPermissions,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
 }
 ///The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
 #[derive(
@@ -10610,29 +10576,17 @@ pub struct Project {
     pub collections: ::std::vec::Vec<::brainstem::Related<Collection>>,
     pub description: ::std::string::String,
     pub extra_fields: ExtraFields,
-    pub groups: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ProjectMemberPermissions,
-    >,
+    pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     pub id: ::uuid::Uuid,
     pub is_public: bool,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub links: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::std::string::String,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
     pub name: ::std::string::String,
     pub publications: ::std::vec::Vec<::brainstem::Related<Publication>>,
     pub sessions: ::std::vec::Vec<::brainstem::Related<Session>>,
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
     pub tags: ::std::vec::Vec<::std::string::String>,
-    pub users: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ProjectMemberPermissions,
-    >,
+    pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
     #[schemars(skip)]
@@ -10862,14 +10816,8 @@ pub struct ProjectPatch {
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub groups: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ProjectMemberPermissions,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10878,14 +10826,8 @@ pub struct ProjectPatch {
     pub publications: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub users: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ProjectMemberPermissions,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
 }
 ///A scientific publication linked to projects.
 ///
@@ -11155,14 +11097,8 @@ pub struct Session {
     pub epochs: ::std::vec::Vec<::uuid::Uuid>,
     pub extra_fields: ExtraFields,
     pub id: ::uuid::Uuid,
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub links: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::std::string::String,
-    >,
+    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
+    pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
     pub manipulations: ::std::vec::Vec<::brainstem::Related<Manipulation>>,
     pub name: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11912,10 +11848,7 @@ pub struct Subject {
     pub genotype: ::std::string::String,
     pub id: ::uuid::Uuid,
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
-    pub links: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::std::string::String,
-    >,
+    pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
     pub name: ::std::string::String,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
@@ -29154,10 +29087,7 @@ impl<'de> ::serde::Deserialize<'de> for Group {
                 let mut __f0: ::core::option::Option<i64> = ::core::option::Option::None;
                 let mut __f1: ::core::option::Option<::std::string::String> = ::core::option::Option::None;
                 let mut __f2: ::core::option::Option<
-                    ::std::collections::BTreeMap<
-                        ::std::string::String,
-                        GroupMemberPermissions,
-                    >,
+                    ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
                 > = ::core::option::Option::None;
                 let mut __unknown = ::brainstem::UnknownFields::new();
                 while let ::core::option::Option::Some(__key) = __map
@@ -47106,22 +47036,13 @@ impl<'de> ::serde::Deserialize<'de> for Project {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::core::option::Option::None;
                 let mut __f11: ::core::option::Option<
-                    ::std::collections::BTreeMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::brainstem::Map<::std::string::String, ::std::string::String>,
                 > = ::core::option::Option::None;
                 let mut __f12: ::core::option::Option<
-                    ::std::collections::BTreeMap<
-                        ::std::string::String,
-                        ProjectMemberPermissions,
-                    >,
+                    ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
                 > = ::core::option::Option::None;
                 let mut __f13: ::core::option::Option<
-                    ::std::collections::BTreeMap<
-                        ::std::string::String,
-                        ProjectMemberPermissions,
-                    >,
+                    ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
                 > = ::core::option::Option::None;
                 let mut __unknown = ::brainstem::UnknownFields::new();
                 while let ::core::option::Option::Some(__key) = __map
@@ -48872,10 +48793,7 @@ impl<'de> ::serde::Deserialize<'de> for Session {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::core::option::Option::None;
                 let mut __f14: ::core::option::Option<
-                    ::std::collections::BTreeMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::brainstem::Map<::std::string::String, ::std::string::String>,
                 > = ::core::option::Option::None;
                 let mut __unknown = ::brainstem::UnknownFields::new();
                 while let ::core::option::Option::Some(__key) = __map
@@ -51393,10 +51311,7 @@ impl<'de> ::serde::Deserialize<'de> for Subject {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::core::option::Option::None;
                 let mut __f20: ::core::option::Option<
-                    ::std::collections::BTreeMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::brainstem::Map<::std::string::String, ::std::string::String>,
                 > = ::core::option::Option::None;
                 let mut __unknown = ::brainstem::UnknownFields::new();
                 while let ::core::option::Option::Some(__key) = __map

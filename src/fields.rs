@@ -118,6 +118,15 @@ impl<T: Absent> Absent for Box<T> {
     }
 }
 
+impl<K, V> Absent for crate::Map<K, V> {
+    fn absent() -> Self {
+        crate::Map::new()
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
 impl<K, V> Absent for BTreeMap<K, V> {
     fn absent() -> Self {
         BTreeMap::new()

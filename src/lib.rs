@@ -55,6 +55,7 @@ pub mod client;
 mod details_group;
 mod error;
 mod fields;
+mod map;
 pub mod meta;
 mod model;
 #[doc(hidden)]
@@ -75,6 +76,7 @@ pub mod validate;
 pub use client::{Client, Error};
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
 pub use fields::{Absent, MissingFields, UnknownFields};
+pub use map::Map;
 pub use model::{Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
 pub use nullable::Nullable;
 pub use number::{InvalidNumber, Number};

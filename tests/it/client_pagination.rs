@@ -164,12 +164,7 @@ async fn stream_yields_in_order_and_stops_fetching_when_dropped() {
         if let Some(n) = fixed {
             list = list.concurrency(n);
         }
-        let first: Vec<Session> = list
-            .stream()
-            .take(25)
-            .map(|r| r.unwrap())
-            .collect()
-            .await;
+        let first: Vec<Session> = list.stream().take(25).map(|r| r.unwrap()).collect().await;
         assert_eq!(first.len(), 25);
         for (i, s) in first.iter().enumerate() {
             assert_eq!(s.id.to_string(), sid(i));
@@ -187,7 +182,11 @@ async fn stream_yields_in_order_and_stops_fetching_when_dropped() {
         };
         assert!(sent <= bound, "only the pages needed: {sent}");
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(srv.count(), sent, "nothing is sent once the stream is dropped");
+        assert_eq!(
+            srv.count(),
+            sent,
+            "nothing is sent once the stream is dropped"
+        );
     }
 }
 
@@ -216,8 +215,16 @@ async fn without_a_total_pages_are_probed_ahead() {
             .unwrap()
             .into_vec();
         assert_complete(&records, 1000);
-        assert!(srv.max_in_flight() >= 2, "{meta:?}: {}", srv.max_in_flight());
-        assert!(srv.count() <= 21 + brainstem::client::MAX_IN_FLIGHT, "{}", srv.count());
+        assert!(
+            srv.max_in_flight() >= 2,
+            "{meta:?}: {}",
+            srv.max_in_flight()
+        );
+        assert!(
+            srv.count() <= 21 + brainstem::client::MAX_IN_FLIGHT,
+            "{}",
+            srv.count()
+        );
     }
 }
 

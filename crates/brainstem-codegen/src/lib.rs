@@ -125,7 +125,7 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         .with_derive("PartialEq".to_string())
         .with_derive("::schemars::JsonSchema".to_string())
         .with_struct_builder(false)
-        .with_map_type("::std::collections::BTreeMap")
+        .with_map_type("::brainstem::Map")
         .with_unknown_crates(typify::UnknownPolicy::Allow);
     let mut ts = typify::TypeSpace::new(&type_settings);
     ts.add_ref_types(defs).map_err(|e| format!("typify: {e}"))?;
@@ -282,7 +282,7 @@ fn operation_layer(
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
-        .with_map_type("::std::collections::BTreeMap")
+        .with_map_type("::brainstem::Map")
         .with_unknown_crates(progenitor_impl::UnknownPolicy::Allow);
     for (name, schema) in components {
         // a component that is itself a runtime type (open enums) has no item in types.rs

@@ -276,7 +276,7 @@ fn alt_kind(ty: &syn::Type, structs: &BTreeMap<String, Vec<(String, bool)>>) -> 
         "bool" => AltKind::Boolean,
         MAP | "::brainstem::RawObject" => AltKind::Object(vec![]),
         _ if s.starts_with("::std::vec::Vec<") => AltKind::Array,
-        _ if s.starts_with("::std::collections::BTreeMap<") => AltKind::Object(vec![]),
+        _ if s.starts_with("::brainstem::Map<") => AltKind::Object(vec![]),
         other => {
             let fields = structs.get(other)?;
             AltKind::Object(
