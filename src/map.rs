@@ -7,7 +7,9 @@
 //! `BTreeMap` allocates a node for eleven), with lookups by a linear scan.
 
 use std::borrow::Borrow;
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::Hash;
 use std::marker::PhantomData;
 
 use serde::de::{MapAccess, Visitor};
@@ -174,11 +176,59 @@ impl<K: Eq, V: PartialEq> PartialEq for Map<K, V> {
 
 impl<K: Eq, V: Eq> Eq for Map<K, V> {}
 
-impl<K: Eq, V> FromIterator<(K, V)> for Map<K, V> {
+impl<K: Eq + Hash, V> Map<K, V> {
+    /// A map of `entries` in order; a repeated key keeps its first place
+    /// and its last value. Linear in the entries (a hash index finds the
+    /// repeats), so a peer that sends a huge object costs time in
+    /// proportion to its size, not its square.
+    fn from_entries(mut entries: Vec<(K, V)>) -> Self {
+        if entries.len() <= SMALL {
+            let mut m = Map::with_capacity(entries.len());
+            for (k, v) in entries {
+                m.insert(k, v);
+            }
+            return m;
+        }
+        // (repeat, first place) for every repeated key, in order
+        let mut moves: Vec<(usize, usize)> = Vec::new();
+        {
+            let mut first: HashMap<&K, usize> = HashMap::with_capacity(entries.len());
+            for (i, (k, _)) in entries.iter().enumerate() {
+                if let Some(&f) = first.get(k) {
+                    moves.push((i, f));
+                } else {
+                    first.insert(k, i);
+                }
+            }
+        }
+        if moves.is_empty() {
+            return Map { entries };
+        }
+        for &(dup, first) in &moves {
+            // the later value moves to the first place (dup > first)
+            let (head, tail) = entries.split_at_mut(dup);
+            std::mem::swap(&mut head[first].1, &mut tail[0].1);
+        }
+        let mut drop = moves.iter().map(|&(dup, _)| dup).peekable();
+        let mut i = 0;
+        entries.retain(|_| {
+            let keep = drop.peek() != Some(&i);
+            if !keep {
+                drop.next();
+            }
+            i += 1;
+            keep
+        });
+        Map { entries }
+    }
+}
+
+/// Up to this many entries, repeats are found by a scan.
+const SMALL: usize = 16;
+
+impl<K: Eq + Hash, V> FromIterator<(K, V)> for Map<K, V> {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut m = Map::new();
-        m.extend(iter);
-        m
+        Map::from_entries(iter.into_iter().collect())
     }
 }
 
@@ -190,7 +240,7 @@ impl<K: Eq, V> Extend<(K, V)> for Map<K, V> {
     }
 }
 
-impl<K: Eq, V, const N: usize> From<[(K, V); N]> for Map<K, V> {
+impl<K: Eq + Hash, V, const N: usize> From<[(K, V); N]> for Map<K, V> {
     fn from(a: [(K, V); N]) -> Self {
         a.into_iter().collect()
     }
@@ -245,24 +295,24 @@ impl<K: Serialize, V: Serialize> Serialize for Map<K, V> {
 
 impl<'de, K, V> Deserialize<'de> for Map<K, V>
 where
-    K: Deserialize<'de> + Eq,
+    K: Deserialize<'de> + Eq + Hash,
     V: Deserialize<'de>,
 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V2<K, V>(PhantomData<(K, V)>);
-        impl<'de, K: Deserialize<'de> + Eq, V: Deserialize<'de>> Visitor<'de> for V2<K, V> {
+        impl<'de, K: Deserialize<'de> + Eq + Hash, V: Deserialize<'de>> Visitor<'de> for V2<K, V> {
             type Value = Map<K, V>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Map<K, V>, A::Error> {
                 // the size hint is the peer's claim: bounded
-                let mut m = Map::with_capacity(a.size_hint().unwrap_or(0).min(16));
-                while let Some((k, v)) = a.next_entry()? {
-                    // a repeated key: the last value wins, in the first place
-                    m.insert(k, v);
+                let mut entries = Vec::with_capacity(a.size_hint().unwrap_or(0).min(SMALL));
+                while let Some(kv) = a.next_entry()? {
+                    entries.push(kv);
                 }
-                Ok(m)
+                // a repeated key: the last value wins, in the first place
+                Ok(Map::from_entries(entries))
             }
         }
         d.deserialize_map(V2(PhantomData))
@@ -297,6 +347,26 @@ mod tests {
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a"]);
         assert!(!m.contains_key("z"));
         assert_eq!(m["a"], 2);
+    }
+
+    #[test]
+    fn large_maps_with_repeats_keep_first_places_and_last_values() {
+        // past the scan size, repeats are found through the hash index
+        let mut text = String::from("{");
+        for i in 0..100_000 {
+            text.push_str(&format!("\"k{i}\":{i},"));
+        }
+        text.push_str("\"k5\":-1,\"k99999\":-2,\"k5\":-3,\"new\":7}");
+        let m: Map<String, i64> = serde_json::from_str(&text).unwrap();
+        assert_eq!(m.len(), 100_001);
+        assert_eq!(m.get("k5"), Some(&-3));
+        assert_eq!(m.get("k99999"), Some(&-2));
+        let keys: Vec<&String> = m.keys().take(7).collect();
+        assert_eq!(keys, ["k0", "k1", "k2", "k3", "k4", "k5", "k6"]);
+        assert_eq!(m.keys().last().map(String::as_str), Some("new"));
+        assert_eq!(m.keys().nth(99_999).map(String::as_str), Some("k99999"));
+        let small: Map<&str, i32> = [("a", 1), ("b", 2), ("a", 3)].into();
+        assert_eq!(small.iter().collect::<Vec<_>>(), [(&"a", &3), (&"b", &2)]);
     }
 
     #[test]
