@@ -13,7 +13,9 @@
 //! | `schema.rs` | us (`schema_emit.rs`) | every component schema as typed static data, for the validator and the stand-in server |
 //!
 //! `generated/` holds a copy of the `.rs` files; `tests/it/generated_copy.rs`
-//! keeps it identical.
+//! runs [`generate`] and keeps the copy identical. The SDK's `build.rs` calls
+//! [`generate`] only with its feature `codegen`; otherwise it uses the copy
+//! (see `build.rs`).
 
 pub mod emit;
 #[allow(dead_code)]
@@ -308,35 +310,4 @@ fn operation_layer(
 /// The spec file build.rs reads.
 pub fn spec_path(manifest_dir: &Path) -> PathBuf {
     manifest_dir.join("schema").join("brainstem.openapi.json")
-}
-
-/// Entry point of build.rs.
-pub fn run() {
-    let manifest =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    // BRAINSTEM_SPEC lets a developer try a draft spec without replacing the pinned one.
-    println!("cargo:rerun-if-env-changed=BRAINSTEM_SPEC");
-    let path = match std::env::var_os("BRAINSTEM_SPEC") {
-        Some(p) => PathBuf::from(p),
-        None => spec_path(&manifest),
-    };
-    println!("cargo:rerun-if-changed={}", path.display());
-    println!("cargo:rerun-if-changed=build.rs");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => panic!("cannot read the spec {}: {e}", path.display()),
-    };
-    let files = match generate(&text) {
-        Ok(f) => f,
-        Err(e) => panic!("code generation from {} failed: {e}", path.display()),
-    };
-    for (name, contents) in files {
-        let target = out.join(name);
-        // leave unchanged files alone so cargo does not rebuild needlessly
-        if std::fs::read_to_string(&target).ok().as_deref() != Some(contents.as_str()) {
-            std::fs::write(&target, contents)
-                .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
-        }
-    }
 }
