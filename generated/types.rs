@@ -3,14 +3,7 @@
 // `BRAINSTEM_REFRESH_GENERATED=1 cargo test --all-features --test it generated_copy`.
 
 ///Body returned by an action endpoint; its content is not documented.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ActionResult(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -36,7 +29,7 @@ for ActionResult {
     }
 }
 ///Error body: a JSON object (e.g. {"detail": ...} or field -> messages) or a JSON list of messages.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum ApiError {
     Object(::serde_json::Map<::std::string::String, ::serde_json::Value>),
@@ -57,48 +50,30 @@ impl ::std::convert::From<::std::vec::Vec<::serde_json::Value>> for ApiError {
 }
 ///A behavioral assay run by subjects on a setup during a session.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Behavior {
     pub behavioralassay: ::brainstem::Related<BehavioralAssay>,
     pub id: ::uuid::Uuid,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
     pub session: ::brainstem::Related<Session>,
     pub setup: ::brainstem::Related<Setup>,
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`BehaviorEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehaviorEnvelope {
     pub behavior: Behavior,
 }
 ///`BehaviorListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehaviorListEnvelope {
     pub behaviors: ::std::vec::Vec<Behavior>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -111,15 +86,7 @@ pub struct BehaviorListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Behavior (`modules/behavior`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehaviorPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioralassay: ::std::option::Option<::uuid::Uuid>,
@@ -136,8 +103,8 @@ pub struct BehaviorPatch {
 }
 ///A user-defined behavioral assay built on a setup type and a behavioral paradigm.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralAssay {
     pub behavioral_paradigm: ::brainstem::Related<BehavioralParadigm>,
     pub description: ::std::string::String,
@@ -148,34 +115,18 @@ pub struct BehavioralAssay {
     pub setup_type: ::brainstem::Related<SetupType>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`BehavioralAssayEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralAssayEnvelope {
     pub behavioralassay: BehavioralAssay,
 }
 ///`BehavioralAssayListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralAssayListEnvelope {
     pub behavioralassays: ::std::vec::Vec<BehavioralAssay>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -188,15 +139,7 @@ pub struct BehavioralAssayListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a BehavioralAssay (`personal_attributes/behavioralassay`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehavioralAssayPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioral_paradigm: ::std::option::Option<::uuid::Uuid>,
@@ -213,10 +156,9 @@ pub struct BehavioralAssayPatch {
 }
 ///A hierarchical category of behavioral paradigms (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralCategory {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
@@ -224,69 +166,45 @@ pub struct BehavioralCategory {
     pub parent: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a BehavioralCategory record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<
         ::brainstem::enums::BehavioralCategoryApprovalAction,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub parent: ::std::option::Option<::uuid::Uuid>,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<
         ::brainstem::enums::BehavioralCategoryApprovalStatus,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`BehavioralCategoryApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApprovalEnvelope {
     pub behavioral_category_approval: BehavioralCategoryApproval,
 }
 ///`BehavioralCategoryApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApprovalListEnvelope {
     pub behavioral_category_approvals: ::std::vec::Vec<BehavioralCategoryApproval>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -299,26 +217,12 @@ pub struct BehavioralCategoryApprovalListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`BehavioralCategoryEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryEnvelope {
     pub behavioral_category: BehavioralCategory,
 }
 ///`BehavioralCategoryListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryListEnvelope {
     pub behavioral_categories: ::std::vec::Vec<BehavioralCategory>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -331,15 +235,7 @@ pub struct BehavioralCategoryListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a BehavioralCategory (`taxonomies/behavioralcategory`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehavioralCategoryPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -352,7 +248,7 @@ pub struct BehavioralCategoryPatch {
     pub parent: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum BehavioralCategorySaveEnvelope {
     Envelope(BehavioralCategoryEnvelope),
@@ -372,94 +268,65 @@ for BehavioralCategorySaveEnvelope {
 }
 ///A named behavioral paradigm within a category (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralParadigm {
     pub category: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
     pub original_publication: ::std::string::String,
     pub reference_url: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
     pub species: ::std::vec::Vec<::brainstem::Related<Species>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a BehavioralParadigm record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<
         ::brainstem::enums::BehavioralParadigmApprovalAction,
     >,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub category: ::std::option::Option<::uuid::Uuid>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     pub original_publication: ::std::string::String,
     pub reference_url: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
     pub species: ::std::vec::Vec<::uuid::Uuid>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<
         ::brainstem::enums::BehavioralParadigmApprovalStatus,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`BehavioralParadigmApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApprovalEnvelope {
     pub behavioral_paradigm_approval: BehavioralParadigmApproval,
 }
 ///`BehavioralParadigmApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApprovalListEnvelope {
     pub behavioral_paradigm_approvals: ::std::vec::Vec<BehavioralParadigmApproval>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -472,26 +339,12 @@ pub struct BehavioralParadigmApprovalListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`BehavioralParadigmEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmEnvelope {
     pub behavioral_paradigm: BehavioralParadigm,
 }
 ///`BehavioralParadigmListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmListEnvelope {
     pub behavioral_paradigms: ::std::vec::Vec<BehavioralParadigm>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -504,15 +357,7 @@ pub struct BehavioralParadigmListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a BehavioralParadigm (`taxonomies/behavioralparadigm`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehavioralParadigmPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -539,7 +384,7 @@ pub struct BehavioralParadigmPatch {
     pub species: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum BehavioralParadigmSaveEnvelope {
     Envelope(BehavioralParadigmEnvelope),
@@ -559,8 +404,8 @@ for BehavioralParadigmSaveEnvelope {
 }
 ///A brain region of a reference atlas.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BrainRegion {
     pub acronym: ::std::string::String,
     pub atlas: ::brainstem::enums::BrainRegionAtlas,
@@ -569,34 +414,18 @@ pub struct BrainRegion {
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`BrainRegionEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BrainRegionEnvelope {
     pub brain_region: BrainRegion,
 }
 ///`BrainRegionListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BrainRegionListEnvelope {
     pub brain_regions: ::std::vec::Vec<BrainRegion>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -609,15 +438,7 @@ pub struct BrainRegionListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a BrainRegion (`taxonomies/brainregion`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BrainRegionPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acronym: ::std::option::Option<::std::string::String>,
@@ -630,60 +451,36 @@ pub struct BrainRegionPatch {
 }
 ///A breeding pair (mother and father subjects) and its litter information.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Breeding {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expected_genotype: ::std::option::Option<::std::string::String>,
     pub father: ::brainstem::Related<Subject>,
     pub id: ::uuid::Uuid,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub litter_size: ::std::option::Option<i64>,
     pub mother: ::brainstem::Related<Subject>,
     pub name: ::std::string::String,
     pub project: ::brainstem::Related<Project>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub weaning_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`BreedingEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BreedingEnvelope {
     pub breeding: Breeding,
 }
 ///`BreedingListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BreedingListEnvelope {
     pub breedings: ::std::vec::Vec<Breeding>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -696,15 +493,7 @@ pub struct BreedingListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Breeding (`stem/breeding`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BreedingPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -746,47 +535,29 @@ pub struct BreedingPatch {
 }
 ///A named group of subjects within one project.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Cohort {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
     pub project: ::brainstem::Related<Project>,
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`CohortEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CohortEnvelope {
     pub cohort: Cohort,
 }
 ///`CohortListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CohortListEnvelope {
     pub cohorts: ::std::vec::Vec<Cohort>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -799,15 +570,7 @@ pub struct CohortListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Cohort (`stem/cohort`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct CohortPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -822,47 +585,29 @@ pub struct CohortPatch {
 }
 ///A named set of sessions within one project.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Collection {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
     pub project: ::brainstem::Related<Project>,
     pub sessions: ::std::vec::Vec<::brainstem::Related<Session>>,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`CollectionEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CollectionEnvelope {
     pub collection: Collection,
 }
 ///`CollectionListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CollectionListEnvelope {
     pub collections: ::std::vec::Vec<Collection>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -875,15 +620,7 @@ pub struct CollectionListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Collection (`stem/collection`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct CollectionPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -898,90 +635,60 @@ pub struct CollectionPatch {
 }
 ///A shared catalogue entry for a consumable product (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Consumable {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub details: ::brainstem::RawObject,
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
     pub supplier: ::brainstem::Related<Supplier>,
-    #[serde(rename = "type")]
     pub type_: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Consumable record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::ConsumableApprovalAction>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub details: ::brainstem::RawObject,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::ConsumableApprovalStatus>,
     pub supplier: ::uuid::Uuid,
-    #[serde(rename = "type")]
     pub type_: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ConsumableApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableApprovalEnvelope {
     pub consumable_approval: ConsumableApproval,
 }
 ///`ConsumableApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableApprovalListEnvelope {
     pub consumable_approvals: ::std::vec::Vec<ConsumableApproval>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -994,26 +701,12 @@ pub struct ConsumableApprovalListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`ConsumableEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableEnvelope {
     pub consumable: Consumable,
 }
 ///`ConsumableListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableListEnvelope {
     pub consumables: ::std::vec::Vec<Consumable>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1026,15 +719,7 @@ pub struct ConsumableListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Consumable (`resources/consumable`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ConsumablePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -1055,7 +740,7 @@ pub struct ConsumablePatch {
     pub type_: ::std::option::Option<::std::string::String>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum ConsumableSaveEnvelope {
     Envelope(ConsumableEnvelope),
@@ -1073,204 +758,119 @@ impl ::std::convert::From<ConsumableApprovalEnvelope> for ConsumableSaveEnvelope
 }
 ///A stock of a consumable held in an inventory, with typed details.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStock {
     pub acquisition_date: ::chrono::naive::NaiveDate,
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub cost: ::std::option::Option<::std::string::String>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     pub id: ::uuid::Uuid,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub intended_use: ::std::option::Option<::std::string::String>,
     pub inventory: ::brainstem::Related<Inventory>,
     pub notes: ::std::string::String,
     pub status: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub storage_conditions: ::std::option::Option<::std::string::String>,
     pub storage_location: ::std::string::String,
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
-    #[serde(flatten)]
     pub details: crate::details::ConsumableStockDetails,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ChemicalReagent` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockChemicalReagentDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "chemicalType")]
     pub chemical_type: ::brainstem::enums::ConsumableStockChemicalReagentDetailsChemicalType,
-    #[serde(
-        rename = "compoundName",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub compound_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "hazardInfo",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub hazard_info: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "molecularWeight",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub molecular_weight: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MolarMassUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purity: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ConsumableDevice` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockConsumableDeviceDetails {
-    #[serde(
-        rename = "compatibleWith",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub compatible_with: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub connectivity: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "deviceClass")]
     pub device_class: ::brainstem::enums::ConsumableStockConsumableDeviceDetailsDeviceClass,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "experimentalUse",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "productId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub product_id: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ConsumableStockEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableStockEnvelope {
     #[serde(rename = "consumable stock")]
     pub consumable_stock: ConsumableStock,
 }
 ///Payload of `details` when `type` is `ImmunoReagent` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockImmunoReagentDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub application: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub clonality: ::std::option::Option<
         ::brainstem::enums::ConsumableStockImmunoReagentDetailsClonality,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub conjugate: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dilution: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "hostSpecies",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub host_species: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reactivity: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "reagentType")]
     pub reagent_type: ::brainstem::enums::ConsumableStockImmunoReagentDetailsReagentType,
-    #[serde(
-        rename = "targetAntigen",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub target_antigen: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ImplantMaterial` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockImplantMaterialDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "preparationInstructions",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ConsumableStockListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableStockListEnvelope {
     #[serde(rename = "consumable stocks")]
     pub consumable_stocks: ::std::vec::Vec<ConsumableStock>,
@@ -1285,80 +885,45 @@ pub struct ConsumableStockListEnvelope {
 }
 ///Payload of `details` when `type` is `OpticFiber` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticFiberDetails {
-    #[serde(rename = "fiberIds", skip_serializing_if = "::std::option::Option::is_none")]
     pub fiber_ids: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OpticalComponent` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticalComponentDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coating: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "componentType")]
     pub component_type: ::brainstem::enums::ConsumableStockOpticalComponentDetailsComponentType,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "experimentalUse",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "productId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub product_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
-    #[serde(
-        rename = "wavelengthMax",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wavelength_max: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "wavelengthMin",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wavelength_min: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///The fields to change in a ConsumableStock (`modules/consumablestock`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ConsumableStockPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquisition_date: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -1399,500 +964,323 @@ pub struct ConsumableStockPatch {
 }
 ///Payload of `details` when `type` is `PharmacologicalAgent` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockPharmacologicalAgentDetails {
-    #[serde(
-        rename = "activeIngredient",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub active_ingredient: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "dosageForm",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub dosage_form: ::std::option::Option<
         ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsDosageForm,
     >,
-    #[serde(
-        rename = "experimentalUse",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formulation: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "pharmacologicalCategory")]
     pub pharmacological_category: ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsPharmacologicalCategory,
-    #[serde(
-        rename = "pharmacologicalClass",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub pharmacological_class: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purity: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "routeOfAdministration",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub route_of_administration: ::std::option::Option<
         ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsRouteOfAdministration,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `PhysiologicalSolution` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockPhysiologicalSolutionDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub composition: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub osmolality: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "pH", skip_serializing_if = "::std::option::Option::is_none")]
     pub p_h: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "preparationInstructions",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purpose: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(
-        rename = "solutionName",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub solution_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SiliconProbe` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockSiliconProbeDetails {
-    #[serde(rename = "probeIds", skip_serializing_if = "::std::option::Option::is_none")]
     pub probe_ids: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SingleWireElectrode` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockSingleWireElectrodeDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub length: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
-    #[serde(rename = "wireIds", skip_serializing_if = "::std::option::Option::is_none")]
     pub wire_ids: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SurgicalDisposable` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockSurgicalDisposableDetails {
-    #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TracerDye` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockTracerDyeDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "dyeType")]
     pub dye_type: ::brainstem::enums::ConsumableStockTracerDyeDetailsDyeType,
-    #[serde(
-        rename = "emissionPeak",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub emission_peak: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "excitationPeak",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub excitation_peak: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "experimentalUse",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fluorophore: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "preparationInstructions",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "routeOfApplication",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub route_of_application: ::std::option::Option<
         ::brainstem::enums::ConsumableStockTracerDyeDetailsRouteOfApplication,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub solvent: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VirusSolution` (ConsumableStock).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockVirusSolutionDetails {
-    #[serde(
-        rename = "aliquotCount",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub aliquot_count: ::std::option::Option<i64>,
-    #[serde(
-        rename = "aliquotVolume",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub aliquot_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-    #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub titer: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesCcfxyzAbsoluteDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
-    #[serde(rename = "xAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub x_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
-    #[serde(rename = "yAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub y_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
-    #[serde(rename = "zAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub z_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesExternalXyzAbsoluteDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
-    #[serde(rename = "xAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub x_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
-    #[serde(rename = "yAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub y_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
-    #[serde(rename = "zAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub z_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaAbsolute` (Coordinates).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
-    #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "apCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "dvAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub dv_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "dvCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub dv_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "mlCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaBrainSurface` (Coordinates).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
-    #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "apCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "mlCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rotation: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaAbsolute` (Coordinates).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
-    #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "apCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "dvAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub dv_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "dvCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub dv_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "mlCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaBrainSurface` (Coordinates).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
-    #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "apCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
-    #[serde(
-        rename = "mlCoordinate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rotation: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A data recording made during a session, with type-specific details.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisition {
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     pub id: ::uuid::Uuid,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub image: ::std::option::Option<::std::string::String>,
     pub notes: ::std::string::String,
     pub order: i64,
@@ -1900,691 +1288,371 @@ pub struct DataAcquisition {
     pub session: ::brainstem::Related<Session>,
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
-    #[serde(flatten)]
     pub details: crate::details::DataAcquisitionDetails,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Audio` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionAudioDetails {
-    #[serde(rename = "bitDepth", skip_serializing_if = "::std::option::Option::is_none")]
     pub bit_depth: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub codec: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "nChannels",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub n_channels: ::std::option::Option<i64>,
-    #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BehavioralTracking` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionBehavioralTrackingDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ComputedTomography` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionComputedTomographyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ConfocalMicroscopy` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionConfocalMicroscopyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "excitationWavelength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "xVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "yVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "zVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Electroencephalography` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroencephalographyDetails {
-    #[serde(
-        rename = "channelTags",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(
-        rename = "electrodeGroups",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
-    #[serde(
-        rename = "nChannels",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub n_channels: ::std::option::Option<i64>,
-    #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Electroneurogram` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroneurogramDetails {
-    #[serde(
-        rename = "channelTags",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(
-        rename = "electrodeGroups",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
-    #[serde(
-        rename = "nChannels",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub n_channels: ::std::option::Option<i64>,
-    #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`DataAcquisitionEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionEnvelope {
     pub data_acquisition: DataAcquisition,
 }
 ///Payload of `details` when `type` is `ExtracellularEphys` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionExtracellularEphysDetails {
-    #[serde(
-        rename = "channelTags",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(
-        rename = "electrodeGroups",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
-    #[serde(
-        rename = "nChannels",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub n_channels: ::std::option::Option<i64>,
-    #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FiberPhotometry` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFiberPhotometryDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "excitationWavelength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FunctionalMagneticResonanceImaging` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FunctionalUltrasoundImaging` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `GeneralTimeSeries` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionGeneralTimeSeriesDetails {
-    #[serde(
-        rename = "channelTags",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(
-        rename = "electrodeGroups",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
-    #[serde(
-        rename = "nChannels",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub n_channels: ::std::option::Option<i64>,
-    #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `IntracellularEphys` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionIntracellularEphysDetails {
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
-    #[serde(
-        rename = "nChannels",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub n_channels: ::std::option::Option<i64>,
-    #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `LightFieldMicroscopy` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionLightFieldMicroscopyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "excitationWavelength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "xVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "yVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "zVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`DataAcquisitionListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -2598,255 +1666,128 @@ pub struct DataAcquisitionListEnvelope {
 }
 ///Payload of `details` when `type` is `MagneticResonanceImaging` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagneticResonanceImagingDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "magneticFieldStrength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub magnetic_field_strength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Magnetoencephalography` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagnetoencephalographyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Miniscope` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMiniscopeDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OpticalCoherenceTomography` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub averages: ::std::option::Option<i64>,
-    #[serde(
-        rename = "axialResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub axial_resolution: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bandwidth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "centerWavelength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub center_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "lateralResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub lateral_resolution: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(rename = "scanArea", skip_serializing_if = "::std::option::Option::is_none")]
     pub scan_area: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AreaUnit>,
     >,
-    #[serde(
-        rename = "scanPattern",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub scan_pattern: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///The fields to change in a DataAcquisition (`modules/dataacquisition`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct DataAcquisitionPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -2866,428 +1807,228 @@ pub struct DataAcquisitionPatch {
 }
 ///Payload of `details` when `type` is `PositronEmissionTomography` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionPositronEmissionTomographyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SinglePhotonMicroscopy` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "excitationWavelength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "xVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "yVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "zVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ThreePhotonMicroscopy` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionThreePhotonMicroscopyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "excitationWavelength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "xVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "yVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "zVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TwoPhotonMicroscopy` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "excitationWavelength",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "imagingDepth",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "laserPower",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
-    #[serde(
-        rename = "xVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "yVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "zVoxelSize",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VideoTracking` (DataAcquisition).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionVideoTrackingDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "frameRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "horizontalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub horizontal_resolution: ::std::option::Option<i64>,
-    #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
-    #[serde(
-        rename = "verticalResolution",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One level of the folder organization of a data storage.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataOrganizationElement {
     pub elements: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One way to access a data storage.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataProtocol {
     pub is_public: bool,
     pub path: ::std::string::String,
     pub protocol: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A place where session data is stored, with its organization and access protocols.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataStorage {
     pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
     pub data_protocols: ::std::vec::Vec<DataProtocol>,
@@ -3298,34 +2039,18 @@ pub struct DataStorage {
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`DataStorageEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataStorageEnvelope {
     pub datastorage: DataStorage,
 }
 ///`DataStorageListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataStorageListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -3338,15 +2063,7 @@ pub struct DataStorageListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a DataStorage (`personal_attributes/datastorage`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct DataStoragePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_organization: ::std::option::Option<
@@ -3364,14 +2081,7 @@ pub struct DataStoragePatch {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///A started device sign-in: the codes to show and the URL the user must open.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceAuthorization {
     pub device_code: ::std::string::String,
     ///Seconds until the device code expires.
@@ -3389,57 +2099,28 @@ pub struct DeviceAuthorization {
     pub verification_uri_complete: ::std::string::String,
 }
 ///Starts a device sign-in; client_name labels the token being requested.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct DeviceAuthorizationRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_name: ::std::option::Option<::std::string::String>,
 }
 ///The sign-in ended without a token.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenError {
     pub error: ::brainstem::enums::DeviceTokenErrorError,
 }
 ///The user has not approved yet; poll again after the interval.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenPending {
     pub status: ::brainstem::enums::DeviceTokenPendingStatus,
 }
 ///Poll body for the device sign-in.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenRequest {
     pub device_code: ::std::string::String,
 }
 ///Poll result; always HTTP 200, distinguished by status/error.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum DeviceTokenResponse {
     Success(DeviceTokenSuccess),
@@ -3462,42 +2143,32 @@ impl ::std::convert::From<DeviceTokenPending> for DeviceTokenResponse {
     }
 }
 ///The user approved; token is the personal access token.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenSuccess {
     pub status: ::brainstem::enums::DeviceTokenSuccessStatus,
     pub token: ::std::string::String,
 }
 ///Where the data or code can be downloaded.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DownloadLink {
     pub repository: ::brainstem::enums::DownloadLinkRepository,
     pub url: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A piece of equipment placed in a setup, with typed details and coordinates.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Equipment {
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
     pub coordinates_schema_version: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     pub hardwaredevice: ::std::option::Option<::brainstem::Related<HardwareDevice>>,
     pub id: ::uuid::Uuid,
@@ -3506,29 +2177,18 @@ pub struct Equipment {
     pub setup: ::brainstem::Related<Setup>,
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the Equipment schema group.
-    #[serde(flatten)]
     pub details: crate::details::EquipmentDetails,
     /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
-    #[serde(flatten)]
     pub coordinates_details: crate::details::CoordinatesDetails,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Amplifier` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentAmplifierDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentAmplifierDetails {
@@ -3548,14 +2208,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentAmplifierDetails 
     }
 }
 ///Payload of `details` when `type` is `AnesthesiaSystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentAnesthesiaSystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentAnesthesiaSystemDetails {
@@ -3575,14 +2228,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentAnesthesiaSystemD
     }
 }
 ///Payload of `details` when `type` is `AntiVibrationTable` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentAntiVibrationTableDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentAntiVibrationTableDetails {
@@ -3604,14 +2250,7 @@ for EquipmentAntiVibrationTableDetails {
     }
 }
 ///Payload of `details` when `type` is `BehaviorRig` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentBehaviorRigDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentBehaviorRigDetails {
@@ -3631,14 +2270,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentBehaviorRigDetail
     }
 }
 ///Payload of `details` when `type` is `BiosafetyCabinet` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentBiosafetyCabinetDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentBiosafetyCabinetDetails {
@@ -3658,14 +2290,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentBiosafetyCabinetD
     }
 }
 ///Payload of `details` when `type` is `Camera` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentCameraDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentCameraDetails {
@@ -3685,14 +2310,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentCameraDetails {
     }
 }
 ///Payload of `details` when `type` is `Computer` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentComputerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentComputerDetails {
@@ -3712,14 +2330,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentComputerDetails {
     }
 }
 ///Payload of `details` when `type` is `DataAcquisitionSystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentDataAcquisitionSystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentDataAcquisitionSystemDetails {
@@ -3741,14 +2352,7 @@ for EquipmentDataAcquisitionSystemDetails {
     }
 }
 ///Payload of `details` when `type` is `DrugDeliverySystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentDrugDeliverySystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentDrugDeliverySystemDetails {
@@ -3770,14 +2374,7 @@ for EquipmentDrugDeliverySystemDetails {
     }
 }
 ///Payload of `details` when `type` is `ElectroencephalographySystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentElectroencephalographySystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentElectroencephalographySystemDetails {
@@ -3799,14 +2396,7 @@ for EquipmentElectroencephalographySystemDetails {
     }
 }
 ///Payload of `details` when `type` is `ElectromyographyMachine` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentElectromyographyMachineDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentElectromyographyMachineDetails {
@@ -3828,14 +2418,7 @@ for EquipmentElectromyographyMachineDetails {
     }
 }
 ///Payload of `details` when `type` is `ElectronicComponent` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentElectronicComponentDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentElectronicComponentDetails {
@@ -3857,26 +2440,12 @@ for EquipmentElectronicComponentDetails {
     }
 }
 ///`EquipmentEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EquipmentEnvelope {
     pub equipment: Equipment,
 }
 ///Payload of `details` when `type` is `EphysRig` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentEphysRigDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentEphysRigDetails {
@@ -3896,14 +2465,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentEphysRigDetails {
     }
 }
 ///Payload of `details` when `type` is `FiberPhotometrySystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentFiberPhotometrySystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentFiberPhotometrySystemDetails {
@@ -3925,14 +2487,7 @@ for EquipmentFiberPhotometrySystemDetails {
     }
 }
 ///Payload of `details` when `type` is `FloatingAirPlatform` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentFloatingAirPlatformDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentFloatingAirPlatformDetails {
@@ -3954,14 +2509,7 @@ for EquipmentFloatingAirPlatformDetails {
     }
 }
 ///Payload of `details` when `type` is `ForcePlate` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentForcePlateDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentForcePlateDetails {
@@ -3981,14 +2529,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentForcePlateDetails
     }
 }
 ///Payload of `details` when `type` is `FumeHood` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentFumeHoodDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentFumeHoodDetails {
@@ -4008,14 +2549,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentFumeHoodDetails {
     }
 }
 ///Payload of `details` when `type` is `GlassMicropipettePuller` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentGlassMicropipettePullerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentGlassMicropipettePullerDetails {
@@ -4037,14 +2571,7 @@ for EquipmentGlassMicropipettePullerDetails {
     }
 }
 ///Payload of `details` when `type` is `HumidityController` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentHumidityControllerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentHumidityControllerDetails {
@@ -4066,14 +2593,7 @@ for EquipmentHumidityControllerDetails {
     }
 }
 ///Payload of `details` when `type` is `HumiditySensor` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentHumiditySensorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentHumiditySensorDetails {
@@ -4093,14 +2613,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentHumiditySensorDet
     }
 }
 ///Payload of `details` when `type` is `InjectionSystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentInjectionSystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentInjectionSystemDetails {
@@ -4120,14 +2633,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentInjectionSystemDe
     }
 }
 ///Payload of `details` when `type` is `IontophoresisStimulator` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentIontophoresisStimulatorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentIontophoresisStimulatorDetails {
@@ -4149,14 +2655,7 @@ for EquipmentIontophoresisStimulatorDetails {
     }
 }
 ///Payload of `details` when `type` is `Laser` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLaserDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentLaserDetails {
@@ -4176,14 +2675,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLaserDetails {
     }
 }
 ///Payload of `details` when `type` is `LedDriver` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLedDriverDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentLedDriverDetails {
@@ -4203,14 +2695,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLedDriverDetails 
     }
 }
 ///Payload of `details` when `type` is `LightEmitter` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLightEmitterDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentLightEmitterDetails {
@@ -4230,14 +2715,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLightEmitterDetai
     }
 }
 ///Payload of `details` when `type` is `LightSensor` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLightSensorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentLightSensorDetails {
@@ -4257,14 +2735,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLightSensorDetail
     }
 }
 ///`EquipmentListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EquipmentListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -4277,14 +2748,7 @@ pub struct EquipmentListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///Payload of `details` when `type` is `MagneticResonanceImagingSystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMagneticResonanceImagingSystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMagneticResonanceImagingSystemDetails {
@@ -4306,14 +2770,7 @@ for EquipmentMagneticResonanceImagingSystemDetails {
     }
 }
 ///Payload of `details` when `type` is `MagnetoencephalographySystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMagnetoencephalographySystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMagnetoencephalographySystemDetails {
@@ -4335,14 +2792,7 @@ for EquipmentMagnetoencephalographySystemDetails {
     }
 }
 ///Payload of `details` when `type` is `Magnetometer` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMagnetometerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMagnetometerDetails {
@@ -4362,14 +2812,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMagnetometerDetai
     }
 }
 ///Payload of `details` when `type` is `Microcontroller` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicrocontrollerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMicrocontrollerDetails {
@@ -4389,14 +2832,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicrocontrollerDe
     }
 }
 ///Payload of `details` when `type` is `Micromanipulator` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicromanipulatorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMicromanipulatorDetails {
@@ -4416,14 +2852,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicromanipulatorD
     }
 }
 ///Payload of `details` when `type` is `Microphone` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicrophoneDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMicrophoneDetails {
@@ -4443,14 +2872,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicrophoneDetails
     }
 }
 ///Payload of `details` when `type` is `Microscope` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicroscopeDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMicroscopeDetails {
@@ -4470,14 +2892,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicroscopeDetails
     }
 }
 ///Payload of `details` when `type` is `Miniscope` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMiniscopeDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMiniscopeDetails {
@@ -4497,14 +2912,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMiniscopeDetails 
     }
 }
 ///Payload of `details` when `type` is `Monitor` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMonitorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMonitorDetails {
@@ -4524,14 +2932,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMonitorDetails {
     }
 }
 ///Payload of `details` when `type` is `MotionTrackingSystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMotionTrackingSystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentMotionTrackingSystemDetails {
@@ -4553,14 +2954,7 @@ for EquipmentMotionTrackingSystemDetails {
     }
 }
 ///Payload of `details` when `type` is `NoiseIsolationChamber` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentNoiseIsolationChamberDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentNoiseIsolationChamberDetails {
@@ -4582,14 +2976,7 @@ for EquipmentNoiseIsolationChamberDetails {
     }
 }
 ///Payload of `details` when `type` is `OnePhotonMicroscope` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOnePhotonMicroscopeDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentOnePhotonMicroscopeDetails {
@@ -4611,14 +2998,7 @@ for EquipmentOnePhotonMicroscopeDetails {
     }
 }
 ///Payload of `details` when `type` is `OphysRig` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOphysRigDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentOphysRigDetails {
@@ -4638,14 +3018,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOphysRigDetails {
     }
 }
 ///Payload of `details` when `type` is `OpticalCoherenceTomography` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOpticalCoherenceTomographyDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentOpticalCoherenceTomographyDetails {
@@ -4667,14 +3040,7 @@ for EquipmentOpticalCoherenceTomographyDetails {
     }
 }
 ///Payload of `details` when `type` is `Oscilloscope` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOscilloscopeDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentOscilloscopeDetails {
@@ -4694,15 +3060,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOscilloscopeDetai
     }
 }
 ///The fields to change in a Equipment (`modules/equipment`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct EquipmentPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -4733,14 +3091,7 @@ pub struct EquipmentPatch {
     pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
 ///Payload of `details` when `type` is `PerfusionSystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentPerfusionSystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentPerfusionSystemDetails {
@@ -4760,14 +3111,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPerfusionSystemDe
     }
 }
 ///Payload of `details` when `type` is `Photodetector` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentPhotodetectorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentPhotodetectorDetails {
@@ -4787,14 +3131,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPhotodetectorDeta
     }
 }
 ///Payload of `details` when `type` is `PressureSensor` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentPressureSensorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentPressureSensorDetails {
@@ -4814,14 +3151,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPressureSensorDet
     }
 }
 ///Payload of `details` when `type` is `RunningWheel` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentRunningWheelDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentRunningWheelDetails {
@@ -4841,14 +3171,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentRunningWheelDetai
     }
 }
 ///Payload of `details` when `type` is `SignalProcessingUnit` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSignalProcessingUnitDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentSignalProcessingUnitDetails {
@@ -4870,14 +3193,7 @@ for EquipmentSignalProcessingUnitDetails {
     }
 }
 ///Payload of `details` when `type` is `SingleBoardComputer` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSingleBoardComputerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentSingleBoardComputerDetails {
@@ -4899,14 +3215,7 @@ for EquipmentSingleBoardComputerDetails {
     }
 }
 ///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSinglePhotonEmissionComputedTomographyDetails(
     pub ::brainstem::RawObject,
@@ -4930,14 +3239,7 @@ for EquipmentSinglePhotonEmissionComputedTomographyDetails {
     }
 }
 ///Payload of `details` when `type` is `Speaker` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSpeakerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentSpeakerDetails {
@@ -4957,14 +3259,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentSpeakerDetails {
     }
 }
 ///Payload of `details` when `type` is `StereotaxicFrame` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentStereotaxicFrameDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentStereotaxicFrameDetails {
@@ -4984,14 +3279,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentStereotaxicFrameD
     }
 }
 ///Payload of `details` when `type` is `StimulationDevice` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentStimulationDeviceDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentStimulationDeviceDetails {
@@ -5011,14 +3299,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentStimulationDevice
     }
 }
 ///Payload of `details` when `type` is `SurgicalPowerTool` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSurgicalPowerToolDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentSurgicalPowerToolDetails {
@@ -5038,14 +3319,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentSurgicalPowerTool
     }
 }
 ///Payload of `details` when `type` is `TemperatureSensor` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentTemperatureSensorDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentTemperatureSensorDetails {
@@ -5065,14 +3339,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentTemperatureSensor
     }
 }
 ///Payload of `details` when `type` is `ThermalController` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentThermalControllerDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentThermalControllerDetails {
@@ -5092,14 +3359,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentThermalController
     }
 }
 ///Payload of `details` when `type` is `ThreePhotonMicroscopy` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentThreePhotonMicroscopyDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentThreePhotonMicroscopyDetails {
@@ -5121,14 +3381,7 @@ for EquipmentThreePhotonMicroscopyDetails {
     }
 }
 ///Payload of `details` when `type` is `Treadmill` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentTreadmillDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentTreadmillDetails {
@@ -5148,14 +3401,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentTreadmillDetails 
     }
 }
 ///Payload of `details` when `type` is `TwoPhotonMicroscope` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentTwoPhotonMicroscopeDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentTwoPhotonMicroscopeDetails {
@@ -5177,14 +3423,7 @@ for EquipmentTwoPhotonMicroscopeDetails {
     }
 }
 ///Payload of `details` when `type` is `UltrasoundImagingSystem` (Equipment).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentUltrasoundImagingSystemDetails(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for EquipmentUltrasoundImagingSystemDetails {
@@ -5206,14 +3445,7 @@ for EquipmentUltrasoundImagingSystemDetails {
     }
 }
 ///A cross-reference to an external database (source, identifier, optional URL).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ExternalIdentifier(pub ::brainstem::RawObject);
 impl ::std::ops::Deref for ExternalIdentifier {
@@ -5233,14 +3465,7 @@ impl ::std::convert::From<::brainstem::RawObject> for ExternalIdentifier {
     }
 }
 ///Free key/value metadata; values are strings or numbers.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ExtraFields(pub ::brainstem::Map<::std::string::String, ExtraFieldsValue>);
 impl ::std::ops::Deref for ExtraFields {
@@ -5262,8 +3487,7 @@ for ExtraFields {
     }
 }
 ///`ExtraFieldsValue`
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ExtraFieldsValue {
     String(::std::string::String),
     Number(::brainstem::Number),
@@ -5273,42 +3497,26 @@ pub enum ExtraFieldsValue {
 }
 ///A group of users with per-member manager/owner flags.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     pub id: i64,
     pub name: ::std::string::String,
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`GroupEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupEnvelope {
     pub group: Group,
 }
 ///`GroupListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5322,26 +3530,23 @@ pub struct GroupListEnvelope {
 }
 ///Flags of one member of a group; send remove: true to drop the member.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct GroupMemberPermissions {
     pub is_manager: bool,
     pub is_owner: bool,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remove: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A pending invitation for a user to join a group.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitation {
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
     pub id: ::uuid::Uuid,
@@ -5350,34 +3555,18 @@ pub struct GroupMembershipInvitation {
     pub user_account_invitation: ::std::option::Option<::brainstem::Related<User>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`GroupMembershipInvitationEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitationEnvelope {
     pub group_membership_invitation: GroupMembershipInvitation,
 }
 ///`GroupMembershipInvitationListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitationListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5390,15 +3579,7 @@ pub struct GroupMembershipInvitationListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a GroupMembershipInvitation (`users/group_membership_invitation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GroupMembershipInvitationPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -5413,42 +3594,26 @@ pub struct GroupMembershipInvitationPatch {
 }
 ///A pending request by a user to join a group.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequest {
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
     pub id: ::uuid::Uuid,
     pub user_account_request: ::std::option::Option<::brainstem::Related<User>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`GroupMembershipRequestEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequestEnvelope {
     pub group_membership_request: GroupMembershipRequest,
 }
 ///`GroupMembershipRequestListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequestListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5461,15 +3626,7 @@ pub struct GroupMembershipRequestListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a GroupMembershipRequest (`users/group_membership_request`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GroupMembershipRequestPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -5479,15 +3636,7 @@ pub struct GroupMembershipRequestPatch {
     pub user_account_request: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
 ///The fields to change in a Group (`users/group`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GroupPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -5496,84 +3645,56 @@ pub struct GroupPatch {
 }
 ///A shared catalogue entry for a hardware device (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct HardwareDevice {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
     pub supplier: ::brainstem::Related<Supplier>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a HardwareDevice record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::HardwareDeviceApprovalAction>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::HardwareDeviceApprovalStatus>,
     pub supplier: ::uuid::Uuid,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`HardwareDeviceApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApprovalEnvelope {
     pub hardwaredevice_approval: HardwareDeviceApproval,
 }
 ///`HardwareDeviceApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5586,26 +3707,12 @@ pub struct HardwareDeviceApprovalListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`HardwareDeviceEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceEnvelope {
     pub hardwaredevice: HardwareDevice,
 }
 ///`HardwareDeviceListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5618,15 +3725,7 @@ pub struct HardwareDeviceListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a HardwareDevice (`resources/hardwaredevice`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct HardwareDevicePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -5643,7 +3742,7 @@ pub struct HardwareDevicePatch {
     pub supplier: ::std::option::Option<::uuid::Uuid>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum HardwareDeviceSaveEnvelope {
     Envelope(HardwareDeviceEnvelope),
@@ -5662,8 +3761,8 @@ for HardwareDeviceSaveEnvelope {
 }
 ///A named inventory that holds consumable stocks.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Inventory {
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
@@ -5672,34 +3771,18 @@ pub struct Inventory {
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`InventoryEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct InventoryEnvelope {
     pub inventory: Inventory,
 }
 ///`InventoryListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct InventoryListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5712,15 +3795,7 @@ pub struct InventoryListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Inventory (`personal_attributes/inventory`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct InventoryPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -5733,10 +3808,9 @@ pub struct InventoryPatch {
 }
 ///A journal where publications appear (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Journal {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
@@ -5744,64 +3818,41 @@ pub struct Journal {
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Journal record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct JournalApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::JournalApprovalAction>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::JournalApprovalStatus>,
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`JournalApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalApprovalEnvelope {
     pub journal_approval: JournalApproval,
 }
 ///`JournalApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5814,26 +3865,12 @@ pub struct JournalApprovalListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`JournalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalEnvelope {
     pub journal: Journal,
 }
 ///`JournalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5846,15 +3883,7 @@ pub struct JournalListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Journal (`dissemination/journal`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct JournalPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -5866,7 +3895,7 @@ pub struct JournalPatch {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum JournalSaveEnvelope {
     Envelope(JournalEnvelope),
@@ -5884,8 +3913,8 @@ impl ::std::convert::From<JournalApprovalEnvelope> for JournalSaveEnvelope {
 }
 ///A laboratory: a group with institutional information and principal investigators.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Laboratory {
     pub city: ::std::string::String,
     pub country: ::std::string::String,
@@ -5898,34 +3927,18 @@ pub struct Laboratory {
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`LaboratoryEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LaboratoryEnvelope {
     pub laboratory: Laboratory,
 }
 ///`LaboratoryListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LaboratoryListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -5938,15 +3951,7 @@ pub struct LaboratoryListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a Laboratory (`users/laboratory`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LaboratoryPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
@@ -5967,63 +3972,41 @@ pub struct LaboratoryPatch {
 }
 ///A regulatory license or permit covering subjects, procedures and assays.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct License {
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub behavioralassays: ::std::vec::Vec<::brainstem::Related<BehavioralAssay>>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub country: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
     pub is_public: bool,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub license_document: ::std::option::Option<::std::string::String>,
     pub license_holders: ::std::vec::Vec<::brainstem::Related<User>>,
     pub license_number: ::std::string::String,
     pub name: ::std::string::String,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
     pub regulatory_authority: ::std::option::Option<
         ::brainstem::Related<RegulatoryAuthority>,
     >,
     pub status: ::brainstem::enums::LicenseStatus,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
-    #[serde(rename = "type")]
     pub type_: ::brainstem::enums::LicenseType,
     pub valid_from: ::chrono::naive::NaiveDate,
     pub valid_until: ::chrono::naive::NaiveDate,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`LicenseEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LicenseEnvelope {
     pub license: License,
 }
 ///`LicenseListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LicenseListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -6036,15 +4019,7 @@ pub struct LicenseListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///The fields to change in a License (`personal_attributes/license`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LicensePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioralassays: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -6083,15 +4058,7 @@ pub struct LicensePatch {
     pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
 ///Body of change_entry: the key of the entry plus the fields to change.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LogEntryChange {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -6107,15 +4074,7 @@ pub struct LogEntryChange {
     >,
 }
 ///Body of remove_entry: identifies the entry to delete.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LogEntryKey {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -6126,8 +4085,8 @@ pub struct LogEntryKey {
 }
 ///An experimental intervention applied during a session; details are a list of rows.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Manipulation {
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     pub id: ::uuid::Uuid,
@@ -6137,26 +4096,16 @@ pub struct Manipulation {
     pub session: ::brainstem::Related<Session>,
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
-    #[serde(flatten)]
     pub details: crate::details::ManipulationDetails,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `AuditoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationAuditoryStimulationDetails(
     pub ::std::vec::Vec<ManipulationAuditoryStimulationDetailsItem>,
@@ -6181,62 +4130,36 @@ for ManipulationAuditoryStimulationDetails {
 }
 ///`ManipulationAuditoryStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationAuditoryStimulationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::SoundLevelUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "modulationFrequency",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub modulation_frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `DeepBrainStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationDeepBrainStimulationDetails(
     pub ::std::vec::Vec<ManipulationDeepBrainStimulationDetailsItem>,
@@ -6263,56 +4186,31 @@ for ManipulationDeepBrainStimulationDetails {
 }
 ///`ManipulationDeepBrainStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationDeepBrainStimulationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "injectionPolarity",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationDeepBrainStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationElectricalStimulationDetails(
     pub ::std::vec::Vec<ManipulationElectricalStimulationDetailsItem>,
@@ -6339,56 +4237,31 @@ for ManipulationElectricalStimulationDetails {
 }
 ///`ManipulationElectricalStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationElectricalStimulationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "injectionPolarity",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectricalStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ElectromagneticFieldStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationElectromagneticFieldStimulationDetails(
     pub ::std::vec::Vec<ManipulationElectromagneticFieldStimulationDetailsItem>,
@@ -6420,68 +4293,36 @@ impl ::std::convert::From<
 }
 ///`ManipulationElectromagneticFieldStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "injectionPolarity",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectromagneticFieldStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ManipulationEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ManipulationEnvelope {
     pub manipulation: Manipulation,
 }
 ///Payload of `details` when `type` is `LiquidPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationLiquidPerturbationDetails(
     pub ::std::vec::Vec<ManipulationLiquidPerturbationDetailsItem>,
@@ -6506,55 +4347,33 @@ for ManipulationLiquidPerturbationDetails {
 }
 ///`ManipulationLiquidPerturbationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationLiquidPerturbationDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "liquidAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationLiquidPerturbationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ManipulationListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ManipulationListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -6567,14 +4386,7 @@ pub struct ManipulationListEnvelope {
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///Payload of `details` when `type` is `Microperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationMicroperfusionDetails(
     pub ::std::vec::Vec<ManipulationMicroperfusionDetailsItem>,
@@ -6599,55 +4411,33 @@ for ManipulationMicroperfusionDetails {
 }
 ///`ManipulationMicroperfusionDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationMicroperfusionDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "liquidAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationMicroperfusionDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `MultisensoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationMultisensoryStimulationDetails(
     pub ::std::vec::Vec<ManipulationMultisensoryStimulationDetailsItem>,
@@ -6675,44 +4465,27 @@ impl ::std::convert::From<
 }
 ///`ManipulationMultisensoryStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationMultisensoryStimulationDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub modalities: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub synchronization: ::std::option::Option<
         ::brainstem::enums::ManipulationMultisensoryStimulationDetailsItemSynchronization,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OdorStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationOdorStimulationDetails(
     pub ::std::vec::Vec<ManipulationOdorStimulationDetailsItem>,
@@ -6737,44 +4510,27 @@ for ManipulationOdorStimulationDetails {
 }
 ///`ManipulationOdorStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationOdorStimulationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "inhalationPhase",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub inhalation_phase: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub odor: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OptogeneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationOptogeneticStimulationDetails(
     pub ::std::vec::Vec<ManipulationOptogeneticStimulationDetailsItem>,
@@ -6801,56 +4557,33 @@ for ManipulationOptogeneticStimulationDetails {
 }
 ///`ManipulationOptogeneticStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationOptogeneticStimulationDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///The fields to change in a Manipulation (`modules/manipulation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ManipulationPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -6869,14 +4602,7 @@ pub struct ManipulationPatch {
     pub details: ::core::option::Option<crate::details::ManipulationDetails>,
 }
 ///Payload of `details` when `type` is `PharmacologicalInhalation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationPharmacologicalInhalationDetails(
     pub ::std::vec::Vec<ManipulationPharmacologicalInhalationDetailsItem>,
@@ -6906,59 +4632,35 @@ impl ::std::convert::From<
 }
 ///`ManipulationPharmacologicalInhalationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInhalationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub analgesic: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "liquidAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInhalationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sedative: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `PharmacologicalInjection` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationPharmacologicalInjectionDetails(
     pub ::std::vec::Vec<ManipulationPharmacologicalInjectionDetailsItem>,
@@ -6988,55 +4690,33 @@ impl ::std::convert::From<
 }
 ///`ManipulationPharmacologicalInjectionDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInjectionDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "liquidAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInjectionDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `PharmacologicalSuperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationPharmacologicalSuperfusionDetails(
     pub ::std::vec::Vec<ManipulationPharmacologicalSuperfusionDetailsItem>,
@@ -7066,55 +4746,33 @@ impl ::std::convert::From<
 }
 ///`ManipulationPharmacologicalSuperfusionDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "liquidAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalSuperfusionDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TactileStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationTactileStimulationDetails(
     pub ::std::vec::Vec<ManipulationTactileStimulationDetailsItem>,
@@ -7139,55 +4797,33 @@ for ManipulationTactileStimulationDetails {
 }
 ///`ManipulationTactileStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationTactileStimulationDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(
-        rename = "contactType",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub contact_type: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemContactType,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub force: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ForceUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub site: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ThermalPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationThermalPerturbationDetails(
     pub ::std::vec::Vec<ManipulationThermalPerturbationDetailsItem>,
@@ -7212,51 +4848,30 @@ for ManipulationThermalPerturbationDetails {
 }
 ///`ManipulationThermalPerturbationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationThermalPerturbationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationThermalPerturbationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TranscranialElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationTranscranialElectricalStimulationDetails(
     pub ::std::vec::Vec<ManipulationTranscranialElectricalStimulationDetailsItem>,
@@ -7288,56 +4903,31 @@ impl ::std::convert::From<
 }
 ///`ManipulationTranscranialElectricalStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "injectionPolarity",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialElectricalStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TranscranialMagneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationTranscranialMagneticStimulationDetails(
     pub ::std::vec::Vec<ManipulationTranscranialMagneticStimulationDetailsItem>,
@@ -7369,56 +4959,31 @@ impl ::std::convert::From<
 }
 ///`ManipulationTranscranialMagneticStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "injectionPolarity",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialMagneticStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `UltrasoundStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationUltrasoundStimulationDetails(
     pub ::std::vec::Vec<ManipulationUltrasoundStimulationDetailsItem>,
@@ -7445,66 +5010,34 @@ for ManipulationUltrasoundStimulationDetails {
 }
 ///`ManipulationUltrasoundStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationUltrasoundStimulationDetailsItem {
-    #[serde(
-        rename = "acousticIntensity",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub acoustic_intensity: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerDensityUnit>,
     >,
-    #[serde(
-        rename = "acousticPressure",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub acoustic_pressure: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PressureUnit>,
     >,
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "dutyCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "injectionPolarity",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationUltrasoundStimulationDetailsItemProfile,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VisualStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationVisualStimulationDetails(
     pub ::std::vec::Vec<ManipulationVisualStimulationDetailsItem>,
@@ -7529,57 +5062,30 @@ for ManipulationVisualStimulationDetails {
 }
 ///`ManipulationVisualStimulationDetailsItem`
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationVisualStimulationDetailsItem {
-    #[serde(
-        rename = "closedLoop",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub closed_loop: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "presentationDevice",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub presentation_device: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemPresentationDevice,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(
-        rename = "stimulationPosition",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemStimulationPosition,
     >,
-    #[serde(
-        rename = "stimulusTypes",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulus_types: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///The fields to send to create a Behavior (`modules/behavior`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavior {
     pub behavioralassay: ::uuid::Uuid,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7591,14 +5097,7 @@ pub struct NewBehavior {
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
 }
 ///The fields to send to create a BehavioralAssay (`personal_attributes/behavioralassay`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavioralAssay {
     pub behavioral_paradigm: ::uuid::Uuid,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7611,14 +5110,7 @@ pub struct NewBehavioralAssay {
     pub setup_type: ::uuid::Uuid,
 }
 ///The fields to send to create a BehavioralCategory (`taxonomies/behavioralcategory`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavioralCategory {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -7629,14 +5121,7 @@ pub struct NewBehavioralCategory {
     pub parent: ::std::option::Option<::uuid::Uuid>,
 }
 ///The fields to send to create a BehavioralParadigm (`taxonomies/behavioralparadigm`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavioralParadigm {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<::uuid::Uuid>,
@@ -7657,14 +5142,7 @@ pub struct NewBehavioralParadigm {
     pub species: ::std::vec::Vec<::uuid::Uuid>,
 }
 ///The fields to send to create a BrainRegion (`taxonomies/brainregion`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBrainRegion {
     pub acronym: ::std::string::String,
     pub atlas: ::brainstem::enums::BrainRegionAtlas,
@@ -7673,14 +5151,7 @@ pub struct NewBrainRegion {
     pub name: ::std::string::String,
 }
 ///The fields to send to create a Breeding (`stem/breeding`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBreeding {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -7704,14 +5175,7 @@ pub struct NewBreeding {
     pub weaning_date: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
 ///The fields to send to create a Cohort (`stem/cohort`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewCohort {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -7723,14 +5187,7 @@ pub struct NewCohort {
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
 ///The fields to send to create a Collection (`stem/collection`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewCollection {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -7742,14 +5199,7 @@ pub struct NewCollection {
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
 ///The fields to send to create a Consumable (`resources/consumable`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewConsumable {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -7767,14 +5217,7 @@ pub struct NewConsumable {
     pub type_: ::std::string::String,
 }
 ///The fields to send to create a ConsumableStock (`modules/consumablestock`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewConsumableStock {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquisition_date: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -7802,14 +5245,7 @@ pub struct NewConsumableStock {
     pub details: crate::details::ConsumableStockDetails,
 }
 ///The fields to send to create a DataAcquisition (`modules/dataacquisition`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewDataAcquisition {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
@@ -7827,14 +5263,7 @@ pub struct NewDataAcquisition {
     pub details: crate::details::DataAcquisitionDetails,
 }
 ///The fields to send to create a DataStorage (`personal_attributes/datastorage`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewDataStorage {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
@@ -7849,14 +5278,7 @@ pub struct NewDataStorage {
     pub name: ::std::string::String,
 }
 ///The fields to send to create a Equipment (`modules/equipment`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewEquipment {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumable: ::std::option::Option<::uuid::Uuid>,
@@ -7881,29 +5303,14 @@ pub struct NewEquipment {
     pub coordinates_details: crate::details::CoordinatesDetails,
 }
 ///The fields to send to create a Group (`users/group`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewGroup {
     pub name: ::std::string::String,
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
 }
 ///The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewGroupMembershipInvitation {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authgroup: ::std::option::Option<i64>,
@@ -7915,15 +5322,7 @@ pub struct NewGroupMembershipInvitation {
     pub user_account_invitation: ::std::option::Option<i64>,
 }
 ///The fields to send to create a GroupMembershipRequest (`users/group_membership_request`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewGroupMembershipRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authgroup: ::std::option::Option<i64>,
@@ -7931,14 +5330,7 @@ pub struct NewGroupMembershipRequest {
     pub user_account_request: ::std::option::Option<i64>,
 }
 ///The fields to send to create a HardwareDevice (`resources/hardwaredevice`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewHardwareDevice {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -7952,14 +5344,7 @@ pub struct NewHardwareDevice {
     pub supplier: ::uuid::Uuid,
 }
 ///The fields to send to create a Inventory (`personal_attributes/inventory`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewInventory {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -7970,14 +5355,7 @@ pub struct NewInventory {
     pub name: ::std::string::String,
 }
 ///The fields to send to create a Journal (`dissemination/journal`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewJournal {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -7988,14 +5366,7 @@ pub struct NewJournal {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///The fields to send to create a Laboratory (`users/laboratory`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewLaboratory {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
@@ -8012,14 +5383,7 @@ pub struct NewLaboratory {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///The fields to send to create a License (`personal_attributes/license`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewLicense {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub behavioralassays: ::std::vec::Vec<::uuid::Uuid>,
@@ -8051,14 +5415,7 @@ pub struct NewLicense {
     pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
 ///The fields to send to create a Manipulation (`modules/manipulation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewManipulation {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
@@ -8075,14 +5432,7 @@ pub struct NewManipulation {
     pub details: crate::details::ManipulationDetails,
 }
 ///The fields to send to create a Procedure (`modules/procedure`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewProcedure {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub brain_region: ::std::option::Option<::uuid::Uuid>,
@@ -8109,14 +5459,7 @@ pub struct NewProcedure {
     pub coordinates_details: crate::details::CoordinatesDetails,
 }
 ///The fields to send to create a ProcedureLog (`modules/procedurelog`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewProcedureLog {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -8125,14 +5468,7 @@ pub struct NewProcedureLog {
     pub type_: ::brainstem::enums::ProcedureLogType,
 }
 ///The fields to send to create a Project (`stem/project`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewProject {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -8151,15 +5487,7 @@ pub struct NewProject {
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
 }
 ///The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewProjectGroupMembershipInvitation {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
@@ -8173,15 +5501,7 @@ pub struct NewProjectGroupMembershipInvitation {
     pub project: ::std::option::Option<::uuid::Uuid>,
 }
 ///The fields to send to create a ProjectMembershipInvitation (`stem/project_membership_invitation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewProjectMembershipInvitation {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
@@ -8195,14 +5515,7 @@ pub struct NewProjectMembershipInvitation {
     pub project: ::std::option::Option<::uuid::Uuid>,
 }
 ///The fields to send to create a Publication (`dissemination/publication`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewPublication {
     #[serde(rename = "abstract")]
     pub abstract_: ::std::string::String,
@@ -8218,14 +5531,7 @@ pub struct NewPublication {
     pub title: ::std::string::String,
 }
 ///The fields to send to create a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewRegulatoryAuthority {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub abbreviation: ::std::option::Option<::std::string::String>,
@@ -8246,14 +5552,7 @@ pub struct NewRegulatoryAuthority {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///The fields to send to create a Session (`stem/session`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSession {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub datastorage: ::std::vec::Vec<::uuid::Uuid>,
@@ -8271,14 +5570,7 @@ pub struct NewSession {
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
 ///The fields to send to create a SessionDataStorage (`stem/sessiondatastorage`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSessionDataStorage {
     pub datastorage: ::uuid::Uuid,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8286,14 +5578,7 @@ pub struct NewSessionDataStorage {
     pub session: ::uuid::Uuid,
 }
 ///The fields to send to create a Setup (`personal_attributes/setup`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSetup {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -8307,14 +5592,7 @@ pub struct NewSetup {
     pub specifications: ::std::vec::Vec<SetupSpecification>,
 }
 ///The fields to send to create a SetupType (`taxonomies/setuptype`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSetupType {
     pub category: ::brainstem::enums::SetupTypeCategory,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8324,14 +5602,7 @@ pub struct NewSetupType {
     pub name: ::std::string::String,
 }
 ///The fields to send to create a Species (`taxonomies/species`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSpecies {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -8344,14 +5615,7 @@ pub struct NewSpecies {
     pub rrid: ::std::option::Option<::std::string::String>,
 }
 ///The fields to send to create a Strain (`taxonomies/strain`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewStrain {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -8365,14 +5629,7 @@ pub struct NewStrain {
     pub species: ::uuid::Uuid,
 }
 ///The fields to send to create a Subject (`stem/subject`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSubject {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
@@ -8406,14 +5663,7 @@ pub struct NewSubject {
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
 ///The fields to send to create a SubjectLog (`modules/subjectlog`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSubjectLog {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -8422,14 +5672,7 @@ pub struct NewSubjectLog {
     pub type_: ::brainstem::enums::SubjectLogType,
 }
 ///The fields to send to create a Supplier (`resources/supplier`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSupplier {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -8440,15 +5683,7 @@ pub struct NewSupplier {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///The fields to send to create a User (`users/user`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewUser {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub active_projects: ::std::vec::Vec<::uuid::Uuid>,
@@ -8469,30 +5704,27 @@ pub struct NewUser {
 }
 ///A group owned by the user.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct OwnedGroup {
     pub id: i64,
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A procedure performed on a subject, with typed details and coordinates.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Procedure {
     pub brain_region: ::std::option::Option<::brainstem::Related<BrainRegion>>,
     pub consumablestock: ::std::option::Option<::brainstem::Related<ConsumableStock>>,
     pub coordinates_schema_version: ::std::string::String,
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     pub id: ::uuid::Uuid,
@@ -8502,1170 +5734,667 @@ pub struct Procedure {
     pub type_schema_version: ::std::string::String,
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     /// `type` and `details`: the typed payload of the Procedure schema group.
-    #[serde(flatten)]
     pub details: crate::details::ProcedureDetails,
     /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
-    #[serde(flatten)]
     pub coordinates_details: crate::details::CoordinatesDetails,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Anesthesia` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureAnesthesiaDetails {
-    #[serde(rename = "anestheticAgent")]
     pub anesthetic_agent: ::brainstem::enums::ProcedureAnesthesiaDetailsAnestheticAgent,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
         ::brainstem::enums::ProcedureAnesthesiaDetailsDepth,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dosage: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "endOfAnesthesia",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub end_of_anesthesia: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "monitoringMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub monitoring_method: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureAnesthesiaDetailsMonitoringMethodItem,
         >,
     >,
-    #[serde(
-        rename = "recoveryTime",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub recovery_time: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     pub route: ::brainstem::enums::ProcedureAnesthesiaDetailsRoute,
-    #[serde(
-        rename = "supportiveCare",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub supportive_care: ::std::option::Option<
         ::std::vec::Vec<::brainstem::enums::ProcedureAnesthesiaDetailsSupportiveCareItem>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `AuditoryStimulation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureAuditoryStimulationDetails {
-    #[serde(
-        rename = "deliveryMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsDeliveryMethod,
     >,
-    #[serde(
-        rename = "paradigmDescription",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "stimulationContext",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulationContext,
     >,
-    #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BarbiturateInjection` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBarbiturateInjectionDetails {
     pub barbiturate: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsBarbiturate,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dosage: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::DoseUnit>,
     >,
     pub route: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsRoute,
-    #[serde(
-        rename = "sedationAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sedation_agent: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "timeToUnconsciousness",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub time_to_unconsciousness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "volumeAdministered",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub volume_administered: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BehavioralTracking` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBehavioralTrackingDetails {
-    #[serde(
-        rename = "trackedFeatures",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub tracked_features: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureBehavioralTrackingDetailsTrackedFeaturesItem,
         >,
     >,
-    #[serde(
-        rename = "trackingMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub tracking_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBehavioralTrackingDetailsTrackingMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BloodPressureSensorImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBloodPressureSensorImplantDetails {
-    #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsAnchoringMethod,
-    #[serde(
-        rename = "catheterMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub catheter_material: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "implantSite",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub implant_site: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "sensorType")]
     pub sensor_type: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsSensorType,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsSterilizationMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BrainExtraction` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBrainExtractionDetails {
-    #[serde(
-        rename = "brainWeight",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub brain_weight: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     >,
-    #[serde(rename = "extractionMethod")]
     pub extraction_method: ::brainstem::enums::ProcedureBrainExtractionDetailsExtractionMethod,
-    #[serde(
-        rename = "fixationDuration",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fixation_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(rename = "preservationMethod")]
     pub preservation_method: ::brainstem::enums::ProcedureBrainExtractionDetailsPreservationMethod,
-    #[serde(
-        rename = "storageConditions",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub storage_conditions: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "timeToExtraction",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub time_to_extraction: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BrainLesion` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBrainLesionDetails {
-    #[serde(
-        rename = "fatalOutcome",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fatal_outcome: ::std::option::Option<bool>,
-    #[serde(
-        rename = "lesionMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub lesion_method: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BrainSlice` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBrainSliceDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub medium: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "nSlices", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_slices: ::std::option::Option<i64>,
     pub orientation: ::brainstem::enums::ProcedureBrainSliceDetailsOrientation,
     pub thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
-    #[serde(
-        rename = "vibratomeBladeAngle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub vibratome_blade_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BreathingSensorImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBreathingSensorImplantDetails {
-    #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsAnchoringMethod,
-    #[serde(
-        rename = "implantSite",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub implant_site: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "sensorType")]
     pub sensor_type: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSensorType,
-    #[serde(
-        rename = "signalTransmission",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSignalTransmission,
     >,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSterilizationMethod,
     >,
-    #[serde(
-        rename = "wireMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `BurrHole` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBurrHoleDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "coolingMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub cooling_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBurrHoleDetailsCoolingMethod,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "drillSpeed",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub drill_speed: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purpose: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `CatheterImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCatheterImplantDetails {
-    #[serde(
-        rename = "catheterId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub catheter_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "catheterType",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub catheter_type: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "externalPort",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub external_port: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsExternalPort,
     >,
-    #[serde(
-        rename = "fixationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fixation_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsFixationMethod,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purpose: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsPurpose,
     >,
-    #[serde(rename = "targetSite")]
     pub target_site: ::brainstem::enums::ProcedureCatheterImplantDetailsTargetSite,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `CervicalDislocation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCervicalDislocationDetails {
-    #[serde(
-        rename = "anestheticAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub anesthetic_agent: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureCervicalDislocationDetailsConfirmationOfDeathItem,
     >,
-    #[serde(rename = "dislocationMethod")]
     pub dislocation_method: ::brainstem::enums::ProcedureCervicalDislocationDetailsDislocationMethod,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Co2ChamberEuthanasia` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCo2ChamberEuthanasiaDetails {
-    #[serde(
-        rename = "chamberVolume",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub chamber_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-    #[serde(rename = "co2Concentration")]
     pub co2_concentration: ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
-    #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
     >,
-    #[serde(rename = "exposureDuration")]
     pub exposure_duration: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
-    #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "gradualIntroduction",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub gradual_introduction: ::std::option::Option<bool>,
-    #[serde(
-        rename = "prefillingMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub prefilling_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsPrefillingMethod,
     >,
-    #[serde(
-        rename = "timeToUnconsciousness",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub time_to_unconsciousness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `CranialWindow` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCranialWindowDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orientation: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "surgicalMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub surgical_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Craniectomy` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCraniectomyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "fatalOutcome",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fatal_outcome: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orientation: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "surgicalMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub surgical_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Craniotomy` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCraniotomyDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "fatalOutcome",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fatal_outcome: ::std::option::Option<bool>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orientation: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "surgicalMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub surgical_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Cryosectioning` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCryosectioningDetails {
-    #[serde(
-        rename = "embeddingMedium",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub embedding_medium: ::std::option::Option<
         ::brainstem::enums::ProcedureCryosectioningDetailsEmbeddingMedium,
     >,
-    #[serde(
-        rename = "numberOfSections",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
     pub orientation: ::brainstem::enums::ProcedureCryosectioningDetailsOrientation,
-    #[serde(
-        rename = "sectionInterval",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub section_interval: ::std::option::Option<::brainstem::Number>,
-    #[serde(rename = "sectionThickness")]
     pub section_thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
-    #[serde(
-        rename = "serialSectioning",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub serial_sectioning: ::std::option::Option<bool>,
-    #[serde(
-        rename = "storageBuffer",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub storage_buffer: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "storageMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub storage_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCryosectioningDetailsStorageMethod,
     >,
     pub temperature: ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Decapitation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureDecapitationDetails {
-    #[serde(
-        rename = "anestheticAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub anesthetic_agent: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "decapitationMethod")]
     pub decapitation_method: ::brainstem::enums::ProcedureDecapitationDetailsDecapitationMethod,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `EcgImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureEcgImplantDetails {
-    #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureEcgImplantDetailsAnchoringMethod,
-    #[serde(
-        rename = "implantSite",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub implant_site: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEcgImplantDetailsSterilizationMethod,
     >,
-    #[serde(
-        rename = "wireCount",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_count: ::std::option::Option<i64>,
-    #[serde(
-        rename = "wireInsulation",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_insulation: ::std::option::Option<
         ::brainstem::enums::ProcedureEcgImplantDetailsWireInsulation,
     >,
-    #[serde(
-        rename = "wireMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `EegImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureEegImplantDetails {
-    #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureEegImplantDetailsAnchoringMethod,
-    #[serde(rename = "electrodeMaterial")]
     pub electrode_material: ::std::string::String,
-    #[serde(rename = "electrodeType")]
     pub electrode_type: ::brainstem::enums::ProcedureEegImplantDetailsElectrodeType,
-    #[serde(
-        rename = "referencingScheme",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub referencing_scheme: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsReferencingScheme,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shielding: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsShielding,
     >,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsSterilizationMethod,
     >,
-    #[serde(rename = "wireCount")]
     pub wire_count: i64,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `EmgImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureEmgImplantDetails {
-    #[serde(
-        rename = "anchoringMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsAnchoringMethod,
     >,
-    #[serde(rename = "implantMethod")]
     pub implant_method: ::brainstem::enums::ProcedureEmgImplantDetailsImplantMethod,
-    #[serde(
-        rename = "muscleTargets",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub muscle_targets: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsSterilizationMethod,
     >,
-    #[serde(rename = "wireCount")]
     pub wire_count: i64,
-    #[serde(
-        rename = "wireInsulation",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_insulation: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsWireInsulation,
     >,
-    #[serde(
-        rename = "wireMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ProcedureEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureEnvelope {
     pub procedure: Procedure,
 }
 ///Payload of `details` when `type` is `GenericImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureGenericImplantDetails {
-    #[serde(
-        rename = "anchoringMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsAnchoringMethod,
     >,
-    #[serde(
-        rename = "implantName",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub implant_name: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "implantType")]
     pub implant_type: ::brainstem::enums::ProcedureGenericImplantDetailsImplantType,
-    #[serde(
-        rename = "powerSource",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub power_source: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsPowerSource,
     >,
-    #[serde(
-        rename = "signalTransmission",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsSignalTransmission,
     >,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsSterilizationMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `GrinLensImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureGrinLensImplantDetails {
-    #[serde(rename = "lensId", skip_serializing_if = "::std::option::Option::is_none")]
     pub lens_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "lensTipType",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub lens_tip_type: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "mountingMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub mounting_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGrinLensImplantDetailsMountingMethod,
     >,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGrinLensImplantDetailsSterilizationMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `HeadFixation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureHeadFixationDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alignment: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "fixationDetails",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fixation_details: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "fixationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fixation_method: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureHeadFixationDetailsFixationMethodItem,
         >,
     >,
-    #[serde(
-        rename = "topicalAnesthesia",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub topical_anesthesia: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Headcap` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureHeadcapDetails {
-    #[serde(
-        rename = "attachmentMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub attachment_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsAttachmentMethod,
     >,
-    #[serde(
-        rename = "constructionMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub construction_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsConstructionMethod,
     >,
-    #[serde(
-        rename = "headcapId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub headcap_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shielding: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsShielding,
     >,
-    #[serde(
-        rename = "skullPreparation",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub skull_preparation: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Headpost` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureHeadpostDetails {
-    #[serde(
-        rename = "attachmentMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub attachment_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadpostDetailsAttachmentMethod,
     >,
-    #[serde(
-        rename = "constructionMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub construction_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadpostDetailsConstructionMethod,
     >,
-    #[serde(
-        rename = "headpostId",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub headpost_id: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "skullPreparation",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub skull_preparation: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `InhalantOverdose` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureInhalantOverdoseDetails {
-    #[serde(
-        rename = "anestheticAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub anesthetic_agent: ::std::option::Option<
         ::brainstem::enums::ProcedureInhalantOverdoseDetailsAnestheticAgent,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(
-        rename = "confirmationOfDeath",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub confirmation_of_death: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureInhalantOverdoseDetailsConfirmationOfDeathItem,
         >,
     >,
-    #[serde(
-        rename = "deliveryMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureInhalantOverdoseDetailsDeliveryMethod,
     >,
-    #[serde(
-        rename = "exposureDuration",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub exposure_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "oxygenFlowRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub oxygen_flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "sedationAgent",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sedation_agent: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "timeToUnconsciousness",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub time_to_unconsciousness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Injection` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureInjectionDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
-    #[serde(
-        rename = "injectionMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_method: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionMethod,
     >,
-    #[serde(
-        rename = "injectionProfile",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_profile: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionProfile,
     >,
-    #[serde(
-        rename = "injectionRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "injectionSide",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_side: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionSide,
     >,
-    #[serde(
-        rename = "injectionVolume",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ProcedureListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -9679,52 +6408,38 @@ pub struct ProcedureListEnvelope {
 }
 ///A time-stamped log of measurements attached to a procedure.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLog {
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub description: ::std::option::Option<::std::string::String>,
     pub entries: ::std::vec::Vec<ProcedureLogEntry>,
     pub id: ::uuid::Uuid,
     pub procedure: ::brainstem::Related<Procedure>,
-    #[serde(rename = "type")]
     pub type_: ::brainstem::enums::ProcedureLogType,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One time-stamped entry of a procedure log as returned; date_time identifies the entry.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogEntry {
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
     pub details: ::brainstem::RawObject,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub notes: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Body of a procedure log's add_entry: a new entry (date_time required).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogEntryInput {
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -9733,60 +6448,40 @@ pub struct ProcedureLogEntryInput {
     pub notes: ::std::option::Option<::std::string::String>,
 }
 ///`ProcedureLogEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogEnvelope {
     pub procedure_log: ProcedureLog,
 }
 ///Payload of `details` when `type` is `Impedances` (ProcedureLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogImpedancesDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channels: ::std::option::Option<::std::vec::Vec<i64>>,
     pub impedances: ::std::vec::Vec<::brainstem::Number>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phases: ::std::option::Option<::std::vec::Vec<::brainstem::Number>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `LinearDisplacement` (ProcedureLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogLinearDisplacementDetails {
     pub displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ProcedureLogListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -9799,15 +6494,7 @@ pub struct ProcedureLogListEnvelope {
     pub procedure_logs: ::std::vec::Vec<ProcedureLog>,
 }
 ///The fields to change in a ProcedureLog (`modules/procedurelog`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProcedureLogPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -9819,214 +6506,132 @@ pub struct ProcedureLogPatch {
 }
 ///Payload of `details` when `type` is `Tetrodes4` (ProcedureLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes4Details {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Tetrodes8` (ProcedureLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes8Details {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_5: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_6: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_7: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_8: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `NerveCuffImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureNerveCuffImplantDetails {
-    #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureNerveCuffImplantDetailsAnchoringMethod,
-    #[serde(
-        rename = "cuffMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub cuff_material: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "cuffType")]
     pub cuff_type: ::brainstem::enums::ProcedureNerveCuffImplantDetailsCuffType,
-    #[serde(
-        rename = "electrodeMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub electrode_material: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "signalTransmission",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsSignalTransmission,
     >,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsSterilizationMethod,
     >,
-    #[serde(
-        rename = "targetNerve",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub target_nerve: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "wireExitRoute",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_exit_route: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsWireExitRoute,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OdorStimulation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureOdorStimulationDetails {
-    #[serde(
-        rename = "carrierGas",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub carrier_gas: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsCarrierGas,
     >,
-    #[serde(
-        rename = "deliveryMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsDeliveryMethod,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub odorants: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "paradigmDescription",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "stimulationContext",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsStimulationContext,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `OpticFiberImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureOpticFiberImplantDetails {
-    #[serde(rename = "fiberId", skip_serializing_if = "::std::option::Option::is_none")]
     pub fiber_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "fiberTipShape",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fiber_tip_shape: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureOpticFiberImplantDetailsSterilizationMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///The fields to change in a Procedure (`modules/procedure`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProcedurePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -10060,517 +6665,298 @@ pub struct ProcedurePatch {
 }
 ///Payload of `details` when `type` is `PerfusionFixation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedurePerfusionFixationDetails {
-    #[serde(
-        rename = "fatalOutcome",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fatal_outcome: ::std::option::Option<bool>,
-    #[serde(
-        rename = "perfusionMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub perfusion_method: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `PrismImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedurePrismImplantDetails {
-    #[serde(
-        rename = "mountingMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub mounting_method: ::std::option::Option<
         ::brainstem::enums::ProcedurePrismImplantDetailsMountingMethod,
     >,
-    #[serde(rename = "prismId", skip_serializing_if = "::std::option::Option::is_none")]
     pub prism_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedurePrismImplantDetailsSterilizationMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `ReferenceElectrodeImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureReferenceElectrodeImplantDetails {
-    #[serde(
-        rename = "anchoringMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsAnchoringMethod,
     >,
-    #[serde(rename = "electrodeCount")]
     pub electrode_count: i64,
-    #[serde(
-        rename = "electrodeDiameter",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub electrode_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(rename = "electrodeMaterial")]
     pub electrode_material: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub impedance: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
-    #[serde(
-        rename = "placementSite",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub placement_site: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsSterilizationMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SiliconProbeImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureSiliconProbeImplantDetails {
-    #[serde(rename = "probeId", skip_serializing_if = "::std::option::Option::is_none")]
     pub probe_id: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureSiliconProbeImplantDetailsSterilizationMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `SingleWireElectrodeImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureSingleWireElectrodeImplantDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub impedance: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureSingleWireElectrodeImplantDetailsSterilizationMethod,
     >,
-    #[serde(rename = "wireCount")]
     pub wire_count: i64,
-    #[serde(
-        rename = "wireDiameter",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "wireMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TactileStimulation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTactileStimulationDetails {
-    #[serde(
-        rename = "deliveryMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTactileStimulationDetailsDeliveryMethod,
     >,
-    #[serde(
-        rename = "paradigmDescription",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "stimulationContext",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureTactileStimulationDetailsStimulationContext,
     >,
-    #[serde(
-        rename = "stimulationSite",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulation_site: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TemperatureSensorImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTemperatureSensorImplantDetails {
-    #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsAnchoringMethod,
-    #[serde(
-        rename = "powerSource",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub power_source: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsPowerSource,
     >,
-    #[serde(rename = "sensorType")]
     pub sensor_type: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSensorType,
-    #[serde(
-        rename = "signalTransmission",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSignalTransmission,
     >,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSterilizationMethod,
     >,
-    #[serde(
-        rename = "wireMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TetrodeWireElectrodeImplant` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTetrodeWireElectrodeImplantDetails {
-    #[serde(
-        rename = "nWiresTetrode",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub n_wires_tetrode: ::std::option::Option<i64>,
-    #[serde(
-        rename = "sterilizationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTetrodeWireElectrodeImplantDetailsSterilizationMethod,
     >,
-    #[serde(rename = "tetrodeCount")]
     pub tetrode_count: i64,
-    #[serde(
-        rename = "wireDiameter",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "wireMaterial",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `TissueClearing` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTissueClearingDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agitation: ::std::option::Option<
         ::brainstem::enums::ProcedureTissueClearingDetailsAgitation,
     >,
-    #[serde(
-        rename = "clearingDuration",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub clearing_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(rename = "clearingMethod")]
     pub clearing_method: ::brainstem::enums::ProcedureTissueClearingDetailsClearingMethod,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "fixationTime",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub fixation_time: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    #[serde(
-        rename = "imagingCompatible",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub imaging_compatible: ::std::option::Option<bool>,
-    #[serde(
-        rename = "refractiveIndexMatching",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub refractive_index_matching: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub temperature: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
-    #[serde(
-        rename = "tissueType",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub tissue_type: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transparency: ::std::option::Option<
         ::brainstem::enums::ProcedureTissueClearingDetailsTransparency,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VibratomeSectioning` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureVibratomeSectioningDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsAmplitude,
     >,
-    #[serde(rename = "bladeType")]
     pub blade_type: ::brainstem::enums::ProcedureVibratomeSectioningDetailsBladeType,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buffer: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "bufferTemperature",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub buffer_temperature: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
-    #[serde(
-        rename = "cuttingSpeed",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub cutting_speed: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsCuttingSpeed,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
-    #[serde(
-        rename = "numberOfSections",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
-    #[serde(
-        rename = "sectionQuality",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub section_quality: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsSectionQuality,
     >,
-    #[serde(
-        rename = "sectionThickness",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub section_thickness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    #[serde(
-        rename = "sectioningOrientation",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub sectioning_orientation: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsSectioningOrientation,
     >,
-    #[serde(
-        rename = "storageMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub storage_method: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsStorageMethod,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VirusInjection` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureVirusInjectionDetails {
-    #[serde(
-        rename = "injectionProfile",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_profile: ::std::option::Option<
         ::brainstem::enums::ProcedureVirusInjectionDetailsInjectionProfile,
     >,
-    #[serde(
-        rename = "injectionRate",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
-    #[serde(
-        rename = "injectionVolume",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub injection_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub titer: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VisualStimulation` (Procedure).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureVisualStimulationDetails {
-    #[serde(
-        rename = "paradigmDescription",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "presentationDevice",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub presentation_device: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsPresentationDevice,
     >,
-    #[serde(
-        rename = "stimulationContext",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulationContext,
     >,
-    #[serde(
-        rename = "stimulationPosition",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulationPosition,
     >,
-    #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A research project grouping sessions, subjects, cohorts and collections, with member permissions.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Project {
     pub cohorts: ::std::vec::Vec<::brainstem::Related<Cohort>>,
     pub collections: ::std::vec::Vec<::brainstem::Related<Collection>>,
@@ -10579,7 +6965,6 @@ pub struct Project {
     pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     pub id: ::uuid::Uuid,
     pub is_public: bool,
-    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
     pub name: ::std::string::String,
     pub publications: ::std::vec::Vec<::brainstem::Related<Publication>>,
@@ -10589,29 +6974,20 @@ pub struct Project {
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ProjectEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectEnvelope {
     pub project: Project,
 }
 ///A pending invitation for a group to join a project with given permissions.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitation {
     pub can_change: bool,
     pub id: ::uuid::Uuid,
@@ -10621,34 +6997,18 @@ pub struct ProjectGroupMembershipInvitation {
     pub project: ::std::option::Option<::brainstem::Related<Project>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ProjectGroupMembershipInvitationEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitationEnvelope {
     pub project_group_membership_invitation: ProjectGroupMembershipInvitation,
 }
 ///`ProjectGroupMembershipInvitationListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitationListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -10663,15 +7023,7 @@ pub struct ProjectGroupMembershipInvitationListEnvelope {
     >,
 }
 ///The fields to change in a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProjectGroupMembershipInvitationPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
@@ -10687,14 +7039,7 @@ pub struct ProjectGroupMembershipInvitationPatch {
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
 ///`ProjectListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -10708,27 +7053,24 @@ pub struct ProjectListEnvelope {
 }
 ///Permissions of one user or group on a project. Missing flags default to false on update; send remove: true to drop the member.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProjectMemberPermissions {
     pub can_change: bool,
     pub is_manager: bool,
     pub is_owner: bool,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remove: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A pending invitation for a user to join a project with given permissions.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitation {
     pub can_change: bool,
     pub id: ::uuid::Uuid,
@@ -10738,34 +7080,18 @@ pub struct ProjectMembershipInvitation {
     pub project: ::std::option::Option<::brainstem::Related<Project>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`ProjectMembershipInvitationEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitationEnvelope {
     pub project_membership_invitation: ProjectMembershipInvitation,
 }
 ///`ProjectMembershipInvitationListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitationListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -10778,15 +7104,7 @@ pub struct ProjectMembershipInvitationListEnvelope {
     pub project_membership_invitations: ::std::vec::Vec<ProjectMembershipInvitation>,
 }
 ///The fields to change in a ProjectMembershipInvitation (`stem/project_membership_invitation`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProjectMembershipInvitationPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
@@ -10802,15 +7120,7 @@ pub struct ProjectMembershipInvitationPatch {
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
 ///The fields to change in a Project (`stem/project`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProjectPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -10831,10 +7141,9 @@ pub struct ProjectPatch {
 }
 ///A scientific publication linked to projects.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Publication {
-    #[serde(rename = "abstract")]
     pub abstract_: ::std::string::String,
     pub authors: ::std::string::String,
     pub doi: ::std::string::String,
@@ -10846,34 +7155,18 @@ pub struct Publication {
     pub title: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`PublicationEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PublicationEnvelope {
     pub publication: Publication,
 }
 ///`PublicationListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PublicationListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -10886,15 +7179,7 @@ pub struct PublicationListEnvelope {
     pub publications: ::std::vec::Vec<Publication>,
 }
 ///The fields to change in a Publication (`dissemination/publication`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct PublicationPatch {
     #[serde(rename = "abstract", skip_serializing_if = "::std::option::Option::is_none")]
     pub abstract_: ::std::option::Option<::std::string::String>,
@@ -10915,12 +7200,11 @@ pub struct PublicationPatch {
 }
 ///A body that issues research licenses (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthority {
     pub abbreviation: ::std::string::String,
     pub authority_type: ::brainstem::enums::RegulatoryAuthorityAuthorityType,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub country: ::std::string::String,
     pub description: ::std::string::String,
@@ -10930,66 +7214,45 @@ pub struct RegulatoryAuthority {
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a RegulatoryAuthority record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApproval {
     pub abbreviation: ::std::string::String,
     pub action: ::brainstem::enums::RegulatoryAuthorityApprovalAction,
     pub authority_type: ::brainstem::enums::RegulatoryAuthorityApprovalAuthorityType,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub country: ::std::string::String,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub is_active: bool,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub reviewer: ::std::option::Option<i64>,
     pub status: ::brainstem::enums::RegulatoryAuthorityApprovalStatus,
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`RegulatoryAuthorityApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApprovalEnvelope {
     pub regulatoryauthority_approval: RegulatoryAuthorityApproval,
 }
 ///`RegulatoryAuthorityApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11002,26 +7265,12 @@ pub struct RegulatoryAuthorityApprovalListEnvelope {
     pub regulatoryauthority_approvals: ::std::vec::Vec<RegulatoryAuthorityApproval>,
 }
 ///`RegulatoryAuthorityEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityEnvelope {
     pub regulatoryauthority: RegulatoryAuthority,
 }
 ///`RegulatoryAuthorityListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11034,15 +7283,7 @@ pub struct RegulatoryAuthorityListEnvelope {
     pub regulatoryauthorities: ::std::vec::Vec<RegulatoryAuthority>,
 }
 ///The fields to change in a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct RegulatoryAuthorityPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub abbreviation: ::std::option::Option<::std::string::String>,
@@ -11064,7 +7305,7 @@ pub struct RegulatoryAuthorityPatch {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum RegulatoryAuthoritySaveEnvelope {
     Envelope(RegulatoryAuthorityEnvelope),
@@ -11084,76 +7325,54 @@ for RegulatoryAuthoritySaveEnvelope {
 }
 ///A recording or experiment session inside one or more projects.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Session {
     pub behaviors: ::std::vec::Vec<::brainstem::Related<Behavior>>,
     pub dataacquisition: ::std::vec::Vec<::brainstem::Related<DataAcquisition>>,
     pub datastorage: ::std::vec::Vec<::brainstem::Related<DataStorage>>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     pub description: ::std::string::String,
     pub download_links: ::std::vec::Vec<DownloadLink>,
     pub epochs: ::std::vec::Vec<::uuid::Uuid>,
     pub extra_fields: ExtraFields,
     pub id: ::uuid::Uuid,
-    #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
     pub manipulations: ::std::vec::Vec<::brainstem::Related<Manipulation>>,
     pub name: ::std::string::String,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Ordered link between a session and a data storage (through table).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SessionDataStorage {
     pub datastorage: ::brainstem::Related<DataStorage>,
     pub id: ::uuid::Uuid,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
     pub session: ::brainstem::Related<Session>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SessionDataStorageEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionDataStorageEnvelope {
     pub session_data_storage: SessionDataStorage,
 }
 ///`SessionDataStorageListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionDataStorageListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11166,15 +7385,7 @@ pub struct SessionDataStorageListEnvelope {
     pub session_data_storages: ::std::vec::Vec<SessionDataStorage>,
 }
 ///The fields to change in a SessionDataStorage (`stem/sessiondatastorage`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SessionDataStoragePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastorage: ::std::option::Option<::uuid::Uuid>,
@@ -11184,26 +7395,12 @@ pub struct SessionDataStoragePatch {
     pub session: ::std::option::Option<::uuid::Uuid>,
 }
 ///`SessionEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionEnvelope {
     pub session: Session,
 }
 ///`SessionListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11216,15 +7413,7 @@ pub struct SessionListEnvelope {
     pub sessions: ::std::vec::Vec<Session>,
 }
 ///The fields to change in a Session (`stem/session`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SessionPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastorage: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -11248,12 +7437,11 @@ pub struct SessionPatch {
 }
 ///A user-defined experimental setup of a given setup type.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Setup {
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub image: ::std::option::Option<::std::string::String>,
     pub is_public: bool,
     pub location: ::std::string::String,
@@ -11262,34 +7450,18 @@ pub struct Setup {
     pub specifications: ::std::vec::Vec<SetupSpecification>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SetupEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupEnvelope {
     pub setup: Setup,
 }
 ///`SetupListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11302,15 +7474,7 @@ pub struct SetupListEnvelope {
     pub setups: ::std::vec::Vec<Setup>,
 }
 ///The fields to change in a Setup (`personal_attributes/setup`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SetupPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -11327,25 +7491,21 @@ pub struct SetupPatch {
 }
 ///One named specification of a setup.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SetupSpecification {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     pub name: ::std::string::String,
     pub value: SetupSpecificationValue,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SetupSpecificationValue`
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum SetupSpecificationValue {
     String(::std::string::String),
     Number(::brainstem::Number),
@@ -11355,75 +7515,51 @@ pub enum SetupSpecificationValue {
 }
 ///A kind of experimental setup with a preparation category (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SetupType {
     pub category: ::brainstem::enums::SetupTypeCategory,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a SetupType record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SetupTypeApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::SetupTypeApprovalAction>,
     pub category: ::brainstem::enums::SetupTypeApprovalCategory,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::SetupTypeApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SetupTypeApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeApprovalEnvelope {
     pub setup_type_approval: SetupTypeApproval,
 }
 ///`SetupTypeApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11436,26 +7572,12 @@ pub struct SetupTypeApprovalListEnvelope {
     pub setup_type_approvals: ::std::vec::Vec<SetupTypeApproval>,
 }
 ///`SetupTypeEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeEnvelope {
     pub setup_type: SetupType,
 }
 ///`SetupTypeListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11468,15 +7590,7 @@ pub struct SetupTypeListEnvelope {
     pub setup_types: ::std::vec::Vec<SetupType>,
 }
 ///The fields to change in a SetupType (`taxonomies/setuptype`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SetupTypePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<::brainstem::enums::SetupTypeCategory>,
@@ -11488,7 +7602,7 @@ pub struct SetupTypePatch {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum SetupTypeSaveEnvelope {
     Envelope(SetupTypeEnvelope),
@@ -11506,81 +7620,54 @@ impl ::std::convert::From<SetupTypeApprovalEnvelope> for SetupTypeSaveEnvelope {
 }
 ///A species entry of the shared taxonomy (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Species {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Species record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SpeciesApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::SpeciesApprovalAction>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::SpeciesApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SpeciesApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesApprovalEnvelope {
     pub species_approval: SpeciesApproval,
 }
 ///`SpeciesApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11593,26 +7680,12 @@ pub struct SpeciesApprovalListEnvelope {
     pub species_approvals: ::std::vec::Vec<SpeciesApproval>,
 }
 ///`SpeciesEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesEnvelope {
     pub species: Species,
 }
 ///`SpeciesListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11625,15 +7698,7 @@ pub struct SpeciesListEnvelope {
     pub species: ::std::vec::Vec<Species>,
 }
 ///The fields to change in a Species (`taxonomies/species`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SpeciesPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -11648,7 +7713,7 @@ pub struct SpeciesPatch {
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum SpeciesSaveEnvelope {
     Envelope(SpeciesEnvelope),
@@ -11666,83 +7731,56 @@ impl ::std::convert::From<SpeciesApprovalEnvelope> for SpeciesSaveEnvelope {
 }
 ///A strain of a species (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Strain {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     pub name: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
     pub species: ::brainstem::Related<Species>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Strain record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct StrainApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::StrainApprovalAction>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
     pub species: ::uuid::Uuid,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::StrainApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`StrainApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainApprovalEnvelope {
     pub strain_approval: StrainApproval,
 }
 ///`StrainApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11755,26 +7793,12 @@ pub struct StrainApprovalListEnvelope {
     pub strain_approvals: ::std::vec::Vec<StrainApproval>,
 }
 ///`StrainEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainEnvelope {
     pub strain: Strain,
 }
 ///`StrainListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11787,15 +7811,7 @@ pub struct StrainListEnvelope {
     pub strains: ::std::vec::Vec<Strain>,
 }
 ///The fields to change in a Strain (`taxonomies/strain`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct StrainPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -11812,7 +7828,7 @@ pub struct StrainPatch {
     pub species: ::std::option::Option<::uuid::Uuid>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum StrainSaveEnvelope {
     Envelope(StrainEnvelope),
@@ -11830,19 +7846,15 @@ impl ::std::convert::From<StrainApprovalEnvelope> for StrainSaveEnvelope {
 }
 ///An experimental subject (animal) belonging to one or more projects.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Subject {
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub breeding: ::std::option::Option<
         ::std::option::Option<::brainstem::Related<Breeding>>,
     >,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub death_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     pub description: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
     pub genetic_line: ::std::string::String,
     pub genotype: ::std::string::String,
@@ -11850,12 +7862,10 @@ pub struct Subject {
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
     pub name: ::std::string::String,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
     pub sex: ::brainstem::enums::SubjectSex,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
     pub strain: ::brainstem::Related<Strain>,
     pub subject_identifier: ::std::string::String,
@@ -11864,34 +7874,18 @@ pub struct Subject {
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SubjectEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectEnvelope {
     pub subject: Subject,
 }
 ///`SubjectListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -11905,62 +7899,43 @@ pub struct SubjectListEnvelope {
 }
 ///A time-stamped or interval log of observations attached to a subject.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLog {
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub description: ::std::option::Option<::std::string::String>,
     pub entries: ::std::vec::Vec<SubjectLogEntry>,
     pub id: ::uuid::Uuid,
     pub subject: ::brainstem::Related<Subject>,
-    #[serde(rename = "type")]
     pub type_: ::brainstem::enums::SubjectLogType,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::option::Option<::brainstem::Related<User>>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///One entry of a subject log as returned: instantaneous (date_time) or interval (start_date_time/end_date_time, for Housing, FoodDeprivation, WaterDeprivation, Habituation, Handling, TrainingSession).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogEntry {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     pub details: ::brainstem::RawObject,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub notes: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
     >,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Body of a subject log's add_entry: date_time for instantaneous logs, start_date_time and end_date_time for interval logs.
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SubjectLogEntryInput {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -11976,89 +7951,59 @@ pub struct SubjectLogEntryInput {
     >,
 }
 ///`SubjectLogEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectLogEnvelope {
     pub subject_log: SubjectLog,
 }
 ///Payload of `details` when `type` is `FoodConsumption` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodConsumptionDetails {
-    #[serde(rename = "foodAmount")]
     pub food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `FoodDeprivation` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodDeprivationDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub protocol: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "responsiblePerson")]
     pub responsible_person: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `GenericObservation` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogGenericObservationDetails {
     pub observation: ::std::string::String,
-    #[serde(rename = "observationType")]
     pub observation_type: ::brainstem::enums::SubjectLogGenericObservationDetailsObservationType,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Genotyping` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogGenotypingDetails {
-    #[serde(
-        rename = "assayPanel",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub assay_panel: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "lociResults",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub loci_results: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    #[serde(
-        rename = "qcConfidence",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub qc_confidence: ::std::option::Option<
         ::brainstem::enums::SubjectLogGenotypingDetailsQcConfidence,
     >,
@@ -12066,115 +8011,75 @@ pub struct SubjectLogGenotypingDetails {
     pub sample: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Habituation` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHabituationDetails {
-    #[serde(
-        rename = "habituationMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub habituation_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Handling` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHandlingDetails {
-    #[serde(
-        rename = "handlingMethod",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub handling_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `HargreavesTest` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHargreavesTestDetails {
-    #[serde(
-        rename = "cutoffLatency",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub cutoff_latency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
     pub latency: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(rename = "responseScore")]
     pub response_score: i64,
-    #[serde(rename = "stimulusLocation")]
     pub stimulus_location: ::brainstem::enums::SubjectLogHargreavesTestDetailsStimulusLocation,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Housing` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHousingDetails {
-    #[serde(rename = "cageId", skip_serializing_if = "::std::option::Option::is_none")]
     pub cage_id: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "cageType", skip_serializing_if = "::std::option::Option::is_none")]
     pub cage_type: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enrichment: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "lightCycle",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub light_cycle: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SubjectLogListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectLogListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -12187,15 +8092,7 @@ pub struct SubjectLogListEnvelope {
     pub subject_logs: ::std::vec::Vec<SubjectLog>,
 }
 ///The fields to change in a SubjectLog (`modules/subjectlog`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SubjectLogPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -12207,125 +8104,91 @@ pub struct SubjectLogPatch {
 }
 ///Payload of `details` when `type` is `TrainingSession` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogTrainingSessionDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub performance: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "reinforcementType",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
     pub reinforcement_type: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::std::string::String>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub task: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `VonFreyTest` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogVonFreyTestDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    #[serde(rename = "responseScore")]
     pub response_score: i64,
-    #[serde(rename = "stimulusForce")]
     pub stimulus_force: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
-    #[serde(rename = "stimulusLocation")]
     pub stimulus_location: ::brainstem::enums::SubjectLogVonFreyTestDetailsStimulusLocation,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `WaterConsumption` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterConsumptionDetails {
-    #[serde(rename = "waterAmount")]
     pub water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `WaterDeprivation` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterDeprivationDetails {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub protocol: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "responsiblePerson")]
     pub responsible_person: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Weighing` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWeighingDetails {
     pub weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///Payload of `details` when `type` is `Wellness` (SubjectLog).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWellnessDetails {
     pub wellness: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///The fields to change in a Subject (`stem/subject`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SubjectPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
@@ -12376,10 +8239,9 @@ pub struct SubjectPatch {
 }
 ///A shared catalogue entry for a supplier (approval-gated).
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Supplier {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
@@ -12387,64 +8249,41 @@ pub struct Supplier {
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///A proposed addition or change of a Supplier record awaiting review.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SupplierApproval {
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::SupplierApprovalAction>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
     pub description: ::std::string::String,
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::SupplierApprovalStatus>,
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`SupplierApprovalEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierApprovalEnvelope {
     pub supplier_approval: SupplierApproval,
 }
 ///`SupplierApprovalListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -12457,26 +8296,12 @@ pub struct SupplierApprovalListEnvelope {
     pub supplier_approvals: ::std::vec::Vec<SupplierApproval>,
 }
 ///`SupplierEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierEnvelope {
     pub supplier: Supplier,
 }
 ///`SupplierListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -12489,15 +8314,7 @@ pub struct SupplierListEnvelope {
     pub suppliers: ::std::vec::Vec<Supplier>,
 }
 ///The fields to change in a Supplier (`resources/supplier`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SupplierPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
@@ -12509,7 +8326,7 @@ pub struct SupplierPatch {
     pub website: ::std::option::Option<::std::string::String>,
 }
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
-#[derive(::schemars::JsonSchema, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum SupplierSaveEnvelope {
     Envelope(SupplierEnvelope),
@@ -12527,8 +8344,8 @@ impl ::std::convert::From<SupplierApprovalEnvelope> for SupplierSaveEnvelope {
 }
 ///A user account profile.
 ///
-/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
-#[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
+/// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct User {
     pub active_projects: ::std::vec::Vec<::brainstem::Related<Project>>,
     pub atlas_preference: ::std::string::String,
@@ -12542,34 +8359,18 @@ pub struct User {
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-    #[schemars(skip)]
     pub missing: ::brainstem::MissingFields,
     /// Keys the schema does not list, exactly as received; written back
     /// after the documented fields.
-    #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
 ///`UserEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserEnvelope {
     pub user: User,
 }
 ///`UserListEnvelope`
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
@@ -12582,15 +8383,7 @@ pub struct UserListEnvelope {
     pub users: ::std::vec::Vec<User>,
 }
 ///The fields to change in a User (`users/user`).
-#[derive(
-    ::schemars::JsonSchema,
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    PartialEq
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct UserPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub active_projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,

@@ -295,28 +295,5 @@ macro_rules! details_group {
             }
         }
 
-        impl ::schemars::JsonSchema for $name {
-            fn schema_name() -> ::std::string::String {
-                stringify!($name).to_string()
-            }
-            fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                let mut o = ::schemars::schema::SchemaObject {
-                    instance_type: ::core::option::Option::Some(::schemars::schema::InstanceType::Object.into()),
-                    ..::core::default::Default::default()
-                };
-                let v = o.object();
-                v.required.insert($tag.to_string());
-                v.properties.insert(
-                    $tag.to_string(),
-                    ::schemars::schema::Schema::Object(::schemars::schema::SchemaObject {
-                        instance_type: ::core::option::Option::Some(::schemars::schema::InstanceType::String.into()),
-                        enum_values: ::core::option::Option::Some(Self::TYPES.iter().map(|t| ::serde_json::Value::from(*t)).collect()),
-                        ..::core::default::Default::default()
-                    }),
-                );
-                v.properties.insert($content.to_string(), ::schemars::schema::Schema::Bool(true));
-                ::schemars::schema::Schema::Object(o)
-            }
-        }
     };
 }

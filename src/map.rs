@@ -319,20 +319,6 @@ where
     }
 }
 
-impl<K: schemars::JsonSchema, V: schemars::JsonSchema> schemars::JsonSchema for Map<K, V> {
-    fn schema_name() -> String {
-        <std::collections::BTreeMap<K, V> as schemars::JsonSchema>::schema_name()
-    }
-
-    fn json_schema(g: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        <std::collections::BTreeMap<K, V> as schemars::JsonSchema>::json_schema(g)
-    }
-
-    fn is_referenceable() -> bool {
-        false
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,15 +56,7 @@ impl RecordId for i64 {
 /// assert_eq!(Session::META.many, "sessions");
 /// ```
 pub trait Model:
-    Serialize
-    + DeserializeOwned
-    + Clone
-    + Debug
-    + PartialEq
-    + schemars::JsonSchema
-    + Send
-    + Sync
-    + 'static
+    Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static
 {
     /// Record id type.
     type Id: RecordId;

@@ -66,18 +66,6 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
     }
 }
 
-impl<T: schemars::JsonSchema> schemars::JsonSchema for Nullable<T> {
-    fn schema_name() -> String {
-        format!("Nullable_{}", T::schema_name())
-    }
-    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        Option::<T>::json_schema(generator)
-    }
-    fn is_referenceable() -> bool {
-        false
-    }
-}
-
 /// Deserialize a field that is present (possibly `null`) as `Some`, so that a
 /// patch shape's `Option<Nullable<T>>` reads `null` as `Some(Nullable::Null)`
 /// and only an absent field as `None` (with `#[serde(default)]`).

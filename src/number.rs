@@ -329,18 +329,6 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
-impl schemars::JsonSchema for Number {
-    fn schema_name() -> String {
-        "Number".into()
-    }
-    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        f64::json_schema(generator)
-    }
-    fn is_referenceable() -> bool {
-        false
-    }
-}
-
 impl crate::Absent for Number {
     fn absent() -> Self {
         Number::default()

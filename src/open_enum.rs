@@ -114,19 +114,6 @@ macro_rules! open_enum {
             }
         }
 
-        impl ::schemars::JsonSchema for $name {
-            fn schema_name() -> ::std::string::String {
-                stringify!($name).to_string()
-            }
-            fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                ::schemars::schema::Schema::Object(::schemars::schema::SchemaObject {
-                    instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                    enum_values: Some(Self::VALUES.iter().map(|v| ::serde_json::Value::from(*v)).collect()),
-                    ..Default::default()
-                })
-            }
-        }
-
         impl $crate::query::QueryValue for $name {
             fn query_value(&self) -> ::std::string::String {
                 self.as_str().to_string()

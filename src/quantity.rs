@@ -29,14 +29,13 @@ use crate::{Absent, Number, RawJson, UnknownFields};
 /// assert_eq!(r.value.as_i64(), Some(3));
 /// assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"value":3,"unit":"s","sd":0.50}"#);
 /// ```
-#[derive(Clone, Debug, PartialEq, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Quantity<U> {
     /// The number.
     pub value: Number,
     /// Its unit.
     pub unit: U,
     /// Keys other than `value` and `unit`, as received.
-    #[schemars(skip)]
     pub unknown: UnknownFields,
 }
 

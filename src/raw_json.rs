@@ -181,18 +181,6 @@ impl<'de> Deserialize<'de> for RawJson {
     }
 }
 
-impl schemars::JsonSchema for RawJson {
-    fn schema_name() -> String {
-        "AnyValue".into()
-    }
-    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        schemars::schema::Schema::Bool(true)
-    }
-    fn is_referenceable() -> bool {
-        false
-    }
-}
-
 impl crate::Absent for RawJson {
     fn absent() -> Self {
         RawJson::null()
@@ -365,21 +353,6 @@ impl<'de> Deserialize<'de> for RawObject {
             }
         }
         d.deserialize_map(V)
-    }
-}
-
-impl schemars::JsonSchema for RawObject {
-    fn schema_name() -> String {
-        "AnyObject".into()
-    }
-    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        schemars::schema::Schema::Object(schemars::schema::SchemaObject {
-            instance_type: Some(schemars::schema::InstanceType::Object.into()),
-            ..Default::default()
-        })
-    }
-    fn is_referenceable() -> bool {
-        false
     }
 }
 

@@ -207,29 +207,6 @@ where
     }
 }
 
-impl<T: Model + schemars::JsonSchema> schemars::JsonSchema for Related<T>
-where
-    T::Id: schemars::JsonSchema,
-{
-    fn schema_name() -> String {
-        format!("Related_{}", T::schema_name())
-    }
-
-    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-        use schemars::schema::{Schema, SchemaObject, SubschemaValidation};
-        Schema::Object(SchemaObject {
-            subschemas: Some(Box::new(SubschemaValidation {
-                any_of: Some(vec![
-                    generator.subschema_for::<T::Id>(),
-                    generator.subschema_for::<T>(),
-                ]),
-                ..Default::default()
-            })),
-            ..Default::default()
-        })
-    }
-}
-
 /// One relation value inside a record, seen without its type: what the
 /// client needs to mark includes the server did not fill in, at any depth.
 #[doc(hidden)]

@@ -364,6 +364,197 @@ impl std::fmt::Debug for Schema {
     }
 }
 
+impl Schema {
+    /// The node written back as OpenAPI 3.0 JSON: the keywords it keeps (see
+    /// the module docs), a `$ref` as `#/components/schemas/<name>`.
+    ///
+    /// ```
+    /// let name = brainstem::schema::component("Session").unwrap().schema.property("name").unwrap();
+    /// assert_eq!(name.to_json()["type"], "string");
+    /// ```
+    pub fn to_json(&self) -> Value {
+        let mut o = serde_json::Map::new();
+        if let Some(c) = self.reference {
+            o.insert(
+                "$ref".into(),
+                format!("#/components/schemas/{}", c.name).into(),
+            );
+        }
+        let list = |l: &[&Schema]| Value::Array(l.iter().map(|s| s.to_json()).collect());
+        for (key, l) in [
+            ("allOf", self.all_of),
+            ("oneOf", self.one_of),
+            ("anyOf", self.any_of),
+        ] {
+            if !l.is_empty() {
+                o.insert(key.into(), list(l));
+            }
+        }
+        if let Some(t) = self.ty {
+            let name = match t {
+                Type::String => "string",
+                Type::Integer => "integer",
+                Type::Number => "number",
+                Type::Boolean => "boolean",
+                Type::Array => "array",
+                Type::Object => "object",
+            };
+            o.insert("type".into(), name.into());
+        }
+        if let Some(f) = self.format {
+            let name = match f {
+                Format::Uuid => "uuid",
+                Format::Date => "date",
+                Format::DateTime => "date-time",
+                Format::Time => "time",
+                Format::Email => "email",
+                Format::Uri => "uri",
+                Format::Other(other) => other,
+            };
+            o.insert("format".into(), name.into());
+        }
+        for (key, set) in [
+            ("nullable", self.nullable),
+            ("readOnly", self.read_only),
+            ("writeOnly", self.write_only),
+            ("uniqueItems", self.unique_items),
+            ("x-brainstem-unique", self.unique),
+            ("x-brainstem-create-only", self.create_only),
+        ] {
+            if set {
+                o.insert(key.into(), true.into());
+            }
+        }
+        if let Some(e) = &self.enumeration {
+            o.insert(
+                "enum".into(),
+                (0..e.len()).filter_map(|i| e.get(i)).collect(),
+            );
+        }
+        for (key, n) in [
+            ("minLength", self.min_length),
+            ("maxLength", self.max_length),
+            ("minItems", self.min_items),
+            ("maxItems", self.max_items),
+        ] {
+            if let Some(n) = n {
+                o.insert(key.into(), n.into());
+            }
+        }
+        for (key, exclusive, bound) in [
+            ("minimum", "exclusiveMinimum", self.minimum),
+            ("maximum", "exclusiveMaximum", self.maximum),
+        ] {
+            if let Some(b) = bound {
+                o.insert(key.into(), number(b.value));
+                if b.exclusive {
+                    o.insert(exclusive.into(), true.into());
+                }
+            }
+        }
+        if let Some(items) = self.items {
+            o.insert("items".into(), items.to_json());
+        }
+        if !self.properties.is_empty() {
+            let props = self
+                .properties
+                .iter()
+                .map(|p| (p.name.to_string(), p.schema.to_json()));
+            o.insert("properties".into(), Value::Object(props.collect()));
+        }
+        if !self.required.is_empty() {
+            o.insert("required".into(), self.required.iter().copied().collect());
+        }
+        match self.additional_properties {
+            Some(Additional::Allowed(b)) => {
+                o.insert("additionalProperties".into(), b.into());
+            }
+            Some(Additional::Schema(s)) => {
+                o.insert("additionalProperties".into(), s.to_json());
+            }
+            None => {}
+        }
+        if let Some(d) = self.default_value() {
+            o.insert("default".into(), d);
+        }
+        if let Some(x) = self.example_value() {
+            o.insert("x-brainstem-example".into(), x);
+        }
+        for (key, text) in [
+            ("pattern", self.pattern),
+            ("x-brainstem-related", self.related),
+            ("x-brainstem-quantity", self.quantity),
+            ("x-brainstem-key-pattern", self.key_pattern),
+            ("x-brainstem-details-group", self.details_group),
+        ] {
+            if let Some(t) = text {
+                o.insert(key.into(), t.into());
+            }
+        }
+        Value::Object(o)
+    }
+
+    /// Every component this node refers to, directly or through others.
+    fn references(&'static self, seen: &mut Vec<&'static Component>) {
+        if let Some(c) = self.reference
+            && !seen.iter().any(|s| std::ptr::eq(*s, c))
+        {
+            seen.push(c);
+            c.schema.references(seen);
+        }
+        let nested = self
+            .all_of
+            .iter()
+            .chain(self.one_of)
+            .chain(self.any_of)
+            .copied();
+        let more = self
+            .items
+            .into_iter()
+            .chain(self.properties.iter().map(|p| p.schema));
+        let extra = match self.additional_properties {
+            Some(Additional::Schema(s)) => Some(s),
+            _ => None,
+        };
+        for s in nested.chain(more).chain(extra) {
+            s.references(seen);
+        }
+    }
+}
+
+impl Component {
+    /// A self-contained JSON document for this component: a `$ref` to it and,
+    /// under `components.schemas`, it and every component it refers to (the
+    /// spec's own schemas, as [`Schema::to_json`] writes them).
+    ///
+    /// ```
+    /// let doc = brainstem::schema::component("Session").unwrap().document();
+    /// assert_eq!(doc["$ref"], "#/components/schemas/Session");
+    /// assert!(doc["components"]["schemas"]["Session"]["properties"]["name"].is_object());
+    /// ```
+    pub fn document(&'static self) -> Value {
+        let mut seen = vec![self];
+        self.schema.references(&mut seen);
+        seen.sort_by_key(|c| c.name);
+        let schemas = seen
+            .iter()
+            .map(|c| (c.name.to_string(), c.schema.to_json()));
+        serde_json::json!({
+            "$ref": format!("#/components/schemas/{}", self.name),
+            "components": { "schemas": Value::Object(schemas.collect()) },
+        })
+    }
+}
+
+/// A bound as JSON: integral values as integers (`0`, not `0.0`).
+fn number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        Value::from(v as i64)
+    } else {
+        Value::from(v)
+    }
+}
+
 /// JSON text the generator wrote from a JSON value.
 fn json(text: &str) -> Value {
     serde_json::from_str(text).expect("build.rs writes defaults and examples as JSON")

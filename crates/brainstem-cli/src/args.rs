@@ -102,7 +102,7 @@ pub enum Command {
         /// Model name (`session`, `dataacquisition`, ...; `brainstem models` lists them).
         model: String,
     },
-    /// Print the JSON Schema of a model's record.
+    /// Print the spec's schema of a model's record, with every schema it refers to.
     Schema {
         /// Model name (`brainstem models` lists them).
         model: String,

@@ -190,9 +190,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Schema { model } => {
             let meta = model_meta(&model)?;
-            let schema = brainstem::models::with_model(meta.name, SchemaOf)
-                .ok_or_else(|| CliError::usage(format!("unknown model {model:?}")))?;
-            out.document(&schema)?;
+            let component = brainstem::schema::component(meta.schema)
+                .ok_or_else(|| CliError::usage(format!("no schema for model {model:?}")))?;
+            out.document(&component.document())?;
         }
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -415,26 +415,12 @@ fn parse_id<M: Model>(s: &str) -> Result<M::Id, CliError> {
     })
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
 /// A record's exact JSON text.
 fn to_raw<T: serde::Serialize>(v: &T) -> RawJson {
     RawJson::from_serialize(v).unwrap_or_else(|e| {
         eprintln!("warning: a record could not be written as JSON: {e}");
         RawJson::null()
     })
-}
-
-struct SchemaOf;
-
-impl ModelVisitor for SchemaOf {
-    type Output = Value;
-    fn visit<M: Model>(self) -> Value {
-        let schema = schemars::r#gen::SchemaGenerator::default().into_root_schema_for::<M>();
-        to_json(&schema)
-    }
 }
 
 struct LoadCmd<'a> {

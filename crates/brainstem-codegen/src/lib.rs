@@ -125,7 +125,6 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
     let mut type_settings = typify::TypeSpaceSettings::default();
     type_settings
         .with_derive("PartialEq".to_string())
-        .with_derive("::schemars::JsonSchema".to_string())
         .with_struct_builder(false)
         .with_map_type("::brainstem::Map")
         .with_unknown_crates(typify::UnknownPolicy::Allow);

@@ -158,6 +158,12 @@ fn drop_derives(attrs: &mut [syn::Attribute], names: &[&str]) {
     }
 }
 
+/// Remove `#[serde(...)]` attributes: once the item is coded by our own
+/// impls no derive reads them (and no derive would accept them).
+fn drop_serde_attrs(attrs: &mut Vec<syn::Attribute>) {
+    attrs.retain(|a| !a.path().is_ident("serde"));
+}
+
 /// The local type names a type mentions.
 fn local_names(ty: &syn::Type, known: &BTreeSet<String>, out: &mut Vec<String>) {
     struct Names<'a> {
@@ -589,7 +595,7 @@ fn tolerant_struct(
 
     // the struct itself: our impls instead of serde's, plus `missing` and `unknown`
     let had_default = derives_of(&st.attrs).iter().any(|d| d.ends_with("Default"));
-    let note = " Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)";
+    let note = " Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.";
     let insert_at = st
         .attrs
         .iter()
@@ -600,19 +606,21 @@ fn tolerant_struct(
     st.attrs
         .insert(insert_at + 1, syn::parse_quote! { #[doc = #note] });
     drop_derives(&mut st.attrs, &["Deserialize", "Serialize", "Default"]);
+    drop_serde_attrs(&mut st.attrs);
+    for f in st.fields.iter_mut() {
+        drop_serde_attrs(&mut f.attrs);
+    }
     let syn::Fields::Named(named) = &mut st.fields else {
         unreachable!("checked above")
     };
     named.named.push(syn::parse_quote! {
         /// The documented fields this value did not receive, left out when it
         /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
-        #[schemars(skip)]
         pub missing: ::brainstem::MissingFields
     });
     named.named.push(syn::parse_quote! {
         /// Keys the schema does not list, exactly as received; written back
         /// after the documented fields.
-        #[schemars(skip)]
         pub unknown: ::brainstem::UnknownFields
     });
 
@@ -859,6 +867,13 @@ fn scalar_union(e: &mut syn::ItemEnum, in_response: bool) -> Result<Option<Token
     }
     // the enum itself: our impls, and `Other`
     drop_derives(&mut e.attrs, &["Deserialize", "Serialize"]);
+    drop_serde_attrs(&mut e.attrs);
+    for v in e.variants.iter_mut() {
+        drop_serde_attrs(&mut v.attrs);
+        for f in v.fields.iter_mut() {
+            drop_serde_attrs(&mut f.attrs);
+        }
+    }
     e.variants.push(syn::parse_quote! {
         /// A value of none of the documented kinds, kept as received (a
         /// response may carry one; `validate()` refuses it in a request).

@@ -25,7 +25,24 @@ fn models_describe_schema_completions() {
             .any(|f| f == "projects")
     );
     let v = json_out(cmd().args(["schema", "session"]));
-    assert!(v["properties"]["projects"].is_object(), "{v}");
+    assert_eq!(v["$ref"], "#/components/schemas/Session", "{v}");
+    let schemas = &v["components"]["schemas"];
+    assert!(
+        schemas["Session"]["properties"]["projects"].is_object(),
+        "{v}"
+    );
+    // what the record refers to comes along, so the document stands alone
+    assert!(schemas.as_object().unwrap().len() > 1, "{v}");
+    for (name, s) in schemas.as_object().unwrap() {
+        let text = s.to_string();
+        for r in text.split("#/components/schemas/").skip(1) {
+            let target = r.split('"').next().unwrap();
+            assert!(
+                schemas.get(target).is_some(),
+                "{name} refers to {target}, not in the document"
+            );
+        }
+    }
     cmd()
         .args(["completions", "bash"])
         .assert()
