@@ -811,11 +811,32 @@ pub(crate) async fn collect<R: Send + 'static>(
     };
     while let Some(p) = pages.next().await {
         let p = p?;
+        let end = p.offset + (p.records.len() + p.undecoded.len()) as u64;
+        let total = p.total();
         out.records.extend(p.records);
         out.undecoded.extend(p.undecoded);
         out.observations = note(std::mem::take(&mut out.observations), p.observations);
+        if let Some(total) = total {
+            reserve_rest(&mut out.records, total.saturating_sub(end));
+        }
     }
     Ok(out)
+}
+
+/// Make room for the `rest` records the server says are still to come, once
+/// they are no more than those already held: the list then ends at the size
+/// it needs instead of the next doubling (at 100,000 records, 31,072 slots of
+/// a record's size less). The server's count is not trusted further than
+/// that: a lying count makes `all()` reserve at most as much again as it
+/// already holds, never what the count claims.
+fn reserve_rest<R>(records: &mut Vec<R>, rest: u64) {
+    let held = records.len();
+    match usize::try_from(rest) {
+        Ok(rest) if rest > 0 && rest <= held && records.capacity() - held < rest => {
+            records.reserve_exact(rest);
+        }
+        _ => {}
+    }
 }
 
 mod sealed {
@@ -1314,6 +1335,28 @@ pub(crate) fn fmt_portals(p: &[Portal]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_reserves_the_rest_only_up_to_what_it_holds() {
+        // halfway through 100,000: room for exactly the rest
+        let mut v: Vec<u8> = vec![0; 50_000];
+        v.shrink_to_fit();
+        reserve_rest(&mut v, 50_000);
+        assert_eq!(v.capacity(), 100_000);
+        // a count claiming 10^15 more reserves nothing
+        let mut v: Vec<u8> = vec![0; 1_000];
+        v.shrink_to_fit();
+        reserve_rest(&mut v, 1_000_000_000_000_000);
+        assert_eq!(v.capacity(), 1_000);
+        // nor before anything is held, nor when there is room already
+        let mut v: Vec<u8> = Vec::new();
+        reserve_rest(&mut v, 10);
+        assert_eq!(v.capacity(), 0);
+        let mut v: Vec<u8> = Vec::with_capacity(64);
+        v.extend([1, 2, 3]);
+        reserve_rest(&mut v, 3);
+        assert_eq!(v.capacity(), 64);
+    }
 
     fn undecoded(index: u64) -> UndecodedRecord {
         UndecodedRecord {

@@ -154,8 +154,9 @@
 //! * **Latency** ([`MockOptions::latency_ms`], the same as
 //!   [`ListKnobs::latency_ms`]): a wait before each request is served.
 //! * **Bandwidth** ([`MockOptions::bandwidth`], bytes per second, off by
-//!   default): each answer's body goes out in chunks paced to the rate, so
-//!   `n` bytes take at least `n / rate` seconds.
+//!   default): the answers' bodies go out in chunks over one line of that
+//!   rate, shared by every answer in flight, so `n` bytes take at least
+//!   `n / rate` seconds however many requests carry them.
 //! * **Compression** ([`MockOptions::compression`], on by default, as with
 //!   a server behind nginx): gzip or brotli, whichever the request's
 //!   `Accept-Encoding` prefers, for bodies of 32 bytes or more; a request
@@ -440,11 +441,12 @@ impl MockOptions {
         self
     }
 
-    /// Send each answer's body at this many bytes per second, in chunks of
-    /// a twentieth of a second's worth, as a slow link would (`None`, the
-    /// default: as fast as the loopback goes). The rate applies to the
-    /// bytes on the wire, after compression; a body of `n` bytes takes at
-    /// least `n / rate` seconds. Headers are not delayed.
+    /// Send the answers' bodies at this many bytes per second in total, in
+    /// chunks of a twentieth of a second's worth, as a slow line would
+    /// (`None`, the default: as fast as the loopback goes). Answers in
+    /// flight together share the line, chunk by chunk. The rate applies to
+    /// the bytes on the wire, after compression; `n` bytes take at least
+    /// `n / rate` seconds. Headers are not delayed.
     pub fn bandwidth(mut self, bytes_per_sec: Option<u64>) -> Self {
         self.bandwidth = bytes_per_sec;
         self
@@ -670,6 +672,15 @@ impl MockServer {
             .read()
             .map(|k| k.clone())
             .unwrap_or_default()
+    }
+
+    /// Body bytes the bandwidth line has carried so far, after compression:
+    /// what a client moved over the emulated network (always 0 without
+    /// [`MockOptions::bandwidth`]).
+    pub fn line_bytes(&self) -> u64 {
+        self.shared
+            .line_bytes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Change the list-response fault knobs (takes effect for the next request).

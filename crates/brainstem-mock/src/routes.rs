@@ -45,6 +45,7 @@ use super::state::Shared;
 /// the bytes paced are the compressed ones) when the settings ask for them.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let (compression, bandwidth) = (shared.settings.compression, shared.settings.bandwidth);
+    let shared_bytes = shared.line_bytes.clone();
     let routes = [
         ("/api/{portal}/{app}/{model}", any(collection)),
         ("/api/{portal}/{app}/{model}/{id}", any(detail)),
@@ -70,7 +71,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         app = app.layer(CompressionLayer::new());
     }
     if let Some(rate) = bandwidth {
-        app = app.layer(middleware::from_fn_with_state(rate, network::throttle));
+        let link = network::Link::new(rate, shared_bytes);
+        app = app.layer(middleware::from_fn_with_state(link, network::throttle));
     }
     app
 }

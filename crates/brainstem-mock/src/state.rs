@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub settings: Settings,
     /// How many requests the server has answered.
     pub requests: AtomicU64,
+    /// Body bytes the bandwidth line has carried (see `network.rs`).
+    pub line_bytes: Arc<AtomicU64>,
     /// Which records each viewer may see, per model and store version.
     visible: Mutex<VisibleCache>,
 }
@@ -72,6 +74,7 @@ impl Shared {
             dialect: RwLock::new(Arc::new(dialect)),
             settings,
             requests: AtomicU64::new(0),
+            line_bytes: Arc::new(AtomicU64::new(0)),
             visible: Mutex::new(HashMap::new()),
         }
     }
