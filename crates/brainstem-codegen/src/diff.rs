@@ -493,6 +493,22 @@ impl Surface {
             );
         }
 
+        // typify's newtypes (`ExtraFields(Map<..>)`): their one field is `0`
+        for item in &p.types_file.items {
+            if let syn::Item::Struct(st) = item
+                && let syn::Fields::Unnamed(u) = &st.fields
+                && u.unnamed.len() == 1
+            {
+                structs.entry(st.ident.to_string()).or_insert_with(|| {
+                    vec![FieldFacts {
+                        rust: "0".to_string(),
+                        required: true,
+                        ty: render_type(&u.unnamed[0].ty),
+                    }]
+                });
+            }
+        }
+
         // constructors, wherever the generator puts them
         let mut ctors = BTreeMap::new();
         constructors(&p.types_file.items, &mut ctors);

@@ -14,6 +14,9 @@
 //!
 //! `generated/` holds a copy of the `.rs` files; `tests/it/generated_copy.rs`
 //! keeps it identical.
+//!
+//! [`diff`] compares what two specs generate, in Rust terms (`brainstem
+//! schema diff OLD NEW` on the command line).
 
 pub mod diff;
 pub mod emit;
