@@ -136,7 +136,7 @@ pub struct Change {
     pub subject: String,
     /// Whether code written against the old API may break (see the module docs).
     pub breaking: bool,
-    /// What happened to it (`removed (was `Option<NaiveDate>`)`).
+    /// What happened to it (``removed (was `Option<NaiveDate>`)``).
     pub detail: String,
 }
 
@@ -160,7 +160,7 @@ impl Change {
 }
 
 impl fmt::Display for Change {
-    /// `breaking: field `Subject.birth_date` removed (was `Option<NaiveDate>`)`
+    /// ``breaking: field `Subject.birth_date` removed (was `Option<NaiveDate>`)``
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
