@@ -19,7 +19,8 @@ Exit codes:
   1  the API refused, or the server could not be reached
   2  usage or validation error (nothing was sent)
 
-`brainstem describe MODEL` lists the filters, sort keys and includes a model accepts.";
+`brainstem describe MODEL` lists the filters, sort keys and includes a model accepts.
+`brainstem schema diff OLD NEW` lists what a spec change changes in the Rust API.";
 
 /// BrainSTEM from the command line: load, save and delete records of any
 /// model, checked against the API schema before anything is sent.
@@ -42,8 +43,9 @@ pub struct Global {
     /// Base URL of the BrainSTEM server [default: $BRAINSTEM_URL or https://www.brainstem.org/].
     #[arg(long, global = true)]
     pub url: Option<String>,
-    /// Output format of records and `models` (`describe` and `schema` print JSON)
-    /// [default: pretty JSON on a terminal, compact JSON when piped].
+    /// Output format of records and `models` (`describe` and `schema` print JSON;
+    /// `schema diff` takes text or markdown) [default: pretty JSON on a terminal,
+    /// compact JSON when piped; text for `schema diff`].
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
     /// Print the verification URL and code instead of opening a browser (`login` only).
@@ -62,6 +64,10 @@ pub enum Format {
     Table,
     /// Comma-separated values with a header line (lists and objects as JSON text).
     Csv,
+    /// One change per line (`schema diff` only; its default).
+    Text,
+    /// Release notes in Markdown (`schema diff` only).
+    Markdown,
 }
 
 /// `private` or `public`.
@@ -102,11 +108,9 @@ pub enum Command {
         /// Model name (`session`, `dataacquisition`, ...; `brainstem models` lists them).
         model: String,
     },
-    /// Print the spec's schema of a model's record, with every schema it refers to.
-    Schema {
-        /// Model name (`brainstem models` lists them).
-        model: String,
-    },
+    /// Print the spec's schema of a model's record (with every schema it refers to), or (`schema diff OLD NEW`) list
+    /// what changes in the generated Rust API between two spec files.
+    Schema(SchemaArgs),
     /// Run the stand-in server on 127.0.0.1 until stopped.
     Mock(MockArgs),
     /// Print a shell completion script.
@@ -114,6 +118,47 @@ pub enum Command {
         /// The shell to write the script for.
         shell: clap_complete::Shell,
     },
+}
+
+/// `brainstem schema MODEL` or `brainstem schema diff OLD NEW`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SchemaArgs {
+    /// Model name (`brainstem models` lists them).
+    #[arg(required = true)]
+    pub model: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<SchemaCommand>,
+}
+
+/// What `brainstem schema diff` prints after its options.
+const DIFF_AFTER_HELP: &str = "\
+Each change names the generated Rust item (type, field, enum variant, filter,
+sort or include key, loader method, operation) and is marked `breaking` (code
+written against the OLD API may no longer compile or behave the same) or
+`compatible`.
+
+Exit codes:
+  0  no breaking change
+  1  at least one breaking change
+  2  a file is unreadable or not a spec the generator accepts";
+
+/// The `schema` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Compare two OpenAPI spec files and list every change of the generated
+    /// Rust API, each marked breaking or compatible (exit 1 when any breaks).
+    #[command(after_help = DIFF_AFTER_HELP)]
+    Diff(DiffArgs),
+}
+
+/// `brainstem schema diff`: the two specs (the global --format picks `text` or `markdown`).
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The spec the current code was generated from.
+    pub old: std::path::PathBuf,
+    /// The edited or replacement spec.
+    pub new: std::path::PathBuf,
 }
 
 /// `brainstem mock`: the port, the dialect the server answers in (a preset,

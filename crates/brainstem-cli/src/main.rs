@@ -4,7 +4,8 @@
 //! same flags, plus checks before sending: `--data` must fit the model's typed
 //! create or patch shape, `--filters` / `--sort` / `--include` must name what
 //! the model has. Exit codes: 0 success, 1 the API refused, 2 usage or
-//! validation error (nothing was sent).
+//! validation error (nothing was sent). `schema diff OLD NEW` compares two
+//! spec files in terms of the generated Rust API (exit 1: a breaking change).
 
 mod args;
 mod output;
@@ -23,7 +24,10 @@ use futures::StreamExt;
 use futures::future::LocalBoxFuture;
 use serde_json::{Value, json};
 
-use args::{Cli, Command, DeleteArgs, Format, Global, LoadArgs, SaveArgs};
+use args::{
+    Cli, Command, DeleteArgs, DiffArgs, Format, Global, LoadArgs, SaveArgs, SchemaArgs,
+    SchemaCommand,
+};
 use output::Output;
 
 /// A failure, with the exit code it maps to.
@@ -131,6 +135,53 @@ fn main() -> ExitCode {
     }
 }
 
+/// How a `--format` value is spelled on the command line.
+fn format_name(f: Format) -> String {
+    use clap::ValueEnum;
+    f.to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// `brainstem schema diff OLD NEW`: every change of the generated Rust API,
+/// as text (one per line) or Markdown; exit 1 when one is breaking, 2 when a
+/// file cannot be read or is not a spec.
+fn schema_diff(a: &DiffArgs, format: Option<Format>, out: &mut Output) -> Result<(), CliError> {
+    let read = |path: &std::path::Path| -> Result<Value, CliError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+        serde_json::from_str(&text)
+            .map_err(|e| CliError::usage(format!("{} is not JSON: {e}", path.display())))
+    };
+    let (old, new) = (read(&a.old)?, read(&a.new)?);
+    let diff = brainstem_codegen::diff::diff(&old, &new).map_err(|e| {
+        let path = match e.side {
+            brainstem_codegen::diff::Side::Old => &a.old,
+            brainstem_codegen::diff::Side::New => &a.new,
+        };
+        CliError::usage(format!(
+            "{} is not a spec the generator accepts: {}",
+            path.display(),
+            e.message
+        ))
+    })?;
+    if format == Some(Format::Markdown) {
+        out.message(diff.markdown().trim_end())?;
+    } else if diff.changes.is_empty() {
+        out.message("no changes to the generated API")?;
+    } else {
+        out.message(diff.to_string().trim_end())?;
+    }
+    let breaking = diff.breaking().count();
+    if breaking > 0 {
+        return Err(CliError {
+            code: 1,
+            message: format!("{breaking} of {} changes are breaking", diff.changes.len()),
+        });
+    }
+    Ok(())
+}
+
 fn model_meta(name: &str) -> Result<&'static ModelMeta, CliError> {
     ModelMeta::find(name).ok_or_else(|| {
         let mut names: Vec<&str> = brainstem::MODELS.iter().map(|m| m.name).collect();
@@ -154,6 +205,28 @@ fn client(global: &Global) -> Result<Client, CliError> {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
+    let diff = matches!(
+        cli.command,
+        Command::Schema(SchemaArgs {
+            command: Some(SchemaCommand::Diff(_)),
+            ..
+        })
+    );
+    match cli.global.format {
+        Some(f @ (Format::Text | Format::Markdown)) if !diff => {
+            return Err(CliError::usage(format!(
+                "--format {} applies to `schema diff` only",
+                format_name(f)
+            )));
+        }
+        Some(f @ (Format::Json | Format::Ndjson | Format::Table | Format::Csv)) if diff => {
+            return Err(CliError::usage(format!(
+                "`schema diff` prints text or markdown, not {}",
+                format_name(f)
+            )));
+        }
+        _ => {}
+    }
     let mut out = Output::new(cli.global.format);
     match cli.command {
         Command::Models => {
@@ -167,7 +240,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 })
                 .collect();
             match out.format() {
-                Format::Json => out.document(&json!({ "models": models }))?,
+                // text and markdown were refused above
+                Format::Json | Format::Text | Format::Markdown => {
+                    out.document(&json!({ "models": models }))?
+                }
                 Format::Ndjson => {
                     for m in &models {
                         out.ndjson_value(m)?;
@@ -188,7 +264,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let meta = model_meta(&model)?;
             out.document(&describe(meta))?;
         }
-        Command::Schema { model } => {
+        Command::Schema(SchemaArgs {
+            command: Some(SchemaCommand::Diff(a)),
+            ..
+        }) => schema_diff(&a, cli.global.format, &mut out)?,
+        Command::Schema(SchemaArgs { model, .. }) => {
+            let model = model.unwrap_or_default();
             let meta = model_meta(&model)?;
             let component = brainstem::schema::component(meta.schema)
                 .ok_or_else(|| CliError::usage(format!("no schema for model {model:?}")))?;

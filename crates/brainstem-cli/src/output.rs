@@ -108,7 +108,10 @@ impl Output {
         records: Vec<RawJson>,
     ) -> std::io::Result<()> {
         match self.format {
-            Format::Json => self.text(&Self::envelope(&[(key, Self::list(&records))])),
+            // text and markdown are refused for records before anything runs
+            Format::Json | Format::Text | Format::Markdown => {
+                self.text(&Self::envelope(&[(key, Self::list(&records))]))
+            }
             Format::Ndjson => {
                 for r in &records {
                     self.ndjson(r)?;

@@ -56,7 +56,7 @@ fn choice_type(spec: &Value, m: &Model, f: &Field) -> TokenStream {
     quote! { crate::enums::#id }
 }
 
-fn value_type(spec: &Value, m: &Model, f: &Field, api: &Api) -> TokenStream {
+pub(crate) fn value_type(spec: &Value, m: &Model, f: &Field, api: &Api) -> TokenStream {
     if let Some(target) = f.related.as_deref().and_then(|t| api.model_by_path(t)) {
         return match target.id {
             IdKind::Uuid => quote! { ::uuid::Uuid },
@@ -130,7 +130,7 @@ fn field_enum(
 pub type TypeFields = std::collections::BTreeMap<String, Vec<(String, bool, TokenStream)>>;
 
 /// The relations of a model that `include[]` can embed (targets that are models).
-fn includable<'a>(api: &Api, m: &'a Model) -> Vec<&'a Field> {
+pub(crate) fn includable<'a>(api: &Api, m: &'a Model) -> Vec<&'a Field> {
     m.fields
         .iter()
         .filter(|f| {
@@ -153,7 +153,7 @@ fn meta_ident(m: &Model) -> proc_macro2::Ident {
 /// `speciesapproval_accept` -> `SpeciesApprovalAccept`,
 /// `project_sessions_list` -> `ProjectSessionsList`); operations of no model
 /// are the id in PascalCase (`auth_device_create` -> `AuthDeviceCreate`).
-fn op_variant(api: &Api, id: &str) -> proc_macro2::Ident {
+pub(crate) fn op_variant(api: &Api, id: &str) -> proc_macro2::Ident {
     let model = api
         .ops
         .iter()
@@ -200,53 +200,75 @@ fn op_named<'a>(api: &'a Api, model_path: &'a str, suffix: &str) -> Option<&'a s
         .map(|o| o.id.as_str())
 }
 
-/// The typed filter enum of a model: one variant per (field, lookup).
-fn filter_enum(spec: &Value, api: &Api, m: &Model) -> TokenStream {
-    let filter_ty = format_ident!("{}Filter", m.schema);
-    let mut variants = Vec::new();
-    let mut arms = Vec::new();
+/// The variants of a model's filter enum, in order: (field, lookup,
+/// variant name, payload type in parentheses).
+pub(crate) fn filter_variants<'a>(
+    spec: &Value,
+    api: &Api,
+    m: &'a Model,
+) -> Vec<(&'a Field, &'static str, proc_macro2::Ident, TokenStream)> {
+    let mut out = Vec::new();
     for f in &m.fields {
         let vt = value_type(spec, m, f, api);
-        let key = &f.json;
         for lk in lookups(f) {
             let vname = if lk.is_empty() {
                 format_ident!("{}", names::pascal(&f.json))
             } else {
                 format_ident!("{}{}", names::pascal(&f.json), names::pascal(lk))
             };
-            let (lk_tok, shown) = if lk.is_empty() {
-                (
-                    quote! { ::core::option::Option::None },
-                    format!("`filter{{{key}}}`: equal to the value."),
-                )
-            } else {
-                (
-                    quote! { ::core::option::Option::Some(#lk) },
-                    format!("`filter{{{key}.{lk}}}`."),
-                )
+            let payload = match *lk {
+                "in" => quote! { (::std::vec::Vec<#vt>) },
+                "range" => quote! { (#vt, #vt) },
+                "isnull" => quote! { (bool) },
+                _ => quote! { (#vt) },
             };
-            let d = doc(&shown);
-            let one =
-                |v: TokenStream| quote! { ::std::vec![crate::query::QueryValue::query_value(#v)] };
-            let (payload, pattern, values) = match *lk {
-                "in" => (
-                    quote! { (::std::vec::Vec<#vt>) },
-                    quote! { (v) },
-                    quote! { v.iter().map(crate::query::QueryValue::query_value).collect() },
-                ),
-                "range" => (
-                    quote! { (#vt, #vt) },
-                    quote! { (a, b) },
-                    quote! { ::std::vec![crate::query::QueryValue::query_value(a), crate::query::QueryValue::query_value(b)] },
-                ),
-                "isnull" => (quote! { (bool) }, quote! { (v) }, one(quote! { v })),
-                _ => (quote! { (#vt) }, quote! { (v) }, one(quote! { v })),
-            };
-            variants.push(quote! { #d #vname #payload });
-            arms.push(quote! {
-                Self::#vname #pattern => crate::query::FilterClause::new(#key, #lk_tok, #values)
-            });
+            out.push((f, *lk, vname, payload));
         }
+    }
+    out
+}
+
+/// The fields a model can be sorted by (its `<Model>Sort` variants).
+pub(crate) fn sortable(m: &Model) -> impl Iterator<Item = &Field> {
+    m.fields.iter().filter(|f| f.sortable)
+}
+
+/// The typed filter enum of a model: one variant per (field, lookup).
+fn filter_enum(spec: &Value, api: &Api, m: &Model) -> TokenStream {
+    let filter_ty = format_ident!("{}Filter", m.schema);
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    for (f, lk, vname, payload) in filter_variants(spec, api, m) {
+        let key = &f.json;
+        let (lk_tok, shown) = if lk.is_empty() {
+            (
+                quote! { ::core::option::Option::None },
+                format!("`filter{{{key}}}`: equal to the value."),
+            )
+        } else {
+            (
+                quote! { ::core::option::Option::Some(#lk) },
+                format!("`filter{{{key}.{lk}}}`."),
+            )
+        };
+        let d = doc(&shown);
+        let one =
+            |v: TokenStream| quote! { ::std::vec![crate::query::QueryValue::query_value(#v)] };
+        let (pattern, values) = match lk {
+            "in" => (
+                quote! { (v) },
+                quote! { v.iter().map(crate::query::QueryValue::query_value).collect() },
+            ),
+            "range" => (
+                quote! { (a, b) },
+                quote! { ::std::vec![crate::query::QueryValue::query_value(a), crate::query::QueryValue::query_value(b)] },
+            ),
+            _ => (quote! { (v) }, one(quote! { v })),
+        };
+        variants.push(quote! { #d #vname #payload });
+        arms.push(quote! {
+            Self::#vname #pattern => crate::query::FilterClause::new(#key, #lk_tok, #values)
+        });
     }
     let path = m.path();
     let filter_doc = format!(
@@ -274,9 +296,7 @@ fn sort_enum(m: &Model) -> TokenStream {
         &format_ident!("{}Sort", m.schema),
         quote! { SortField },
         &format!("The fields `{path}` can be sorted by; `.asc()` / `.desc()` make a sort key."),
-        m.fields
-            .iter()
-            .filter(|f| f.sortable)
+        sortable(m)
             .map(|f| (f.json.as_str(), format!("Sort by `{}`.", f.json)))
             .collect(),
     )

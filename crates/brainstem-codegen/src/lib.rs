@@ -16,7 +16,11 @@
 //! runs [`generate`] and keeps the copy identical. The SDK's `build.rs` calls
 //! [`generate`] only with its feature `codegen`; otherwise it uses the copy
 //! (see `build.rs`).
+//!
+//! [`diff`] compares what two specs generate, in Rust terms (`brainstem
+//! schema diff OLD NEW` on the command line).
 
+pub mod diff;
 pub mod emit;
 #[allow(dead_code)]
 pub mod lookups;
@@ -100,13 +104,32 @@ fn to_json_schema(v: &Value) -> Value {
     Value::Object(out)
 }
 
-/// Generate every output file from the spec text.
-pub fn generate(spec_text: &str) -> Result<Files, String> {
-    let spec: Value =
-        serde_json::from_str(spec_text).map_err(|e| format!("the spec is not JSON: {e}"))?;
-    let api = spec::Api::read(&spec)?;
+/// What the generator has made of a spec before it is written out: the
+/// spec's facts, the open enums, the schema groups, typify's types (already
+/// made tolerant) and the Rust fields of every struct. [`generate`] formats
+/// it; [`diff`] compares two of them.
+pub(crate) struct Prepared {
+    pub api: spec::Api,
+    pub enums: shapes::Enums,
+    pub groups: Vec<emit::Group>,
+    pub type_fields: emit::TypeFields,
+    pub types_file: syn::File,
+    pub optional_bits: std::collections::BTreeMap<String, u64>,
+    pub schema_ts: TokenStream,
+    /// progenitor's operation layer, when asked for (feature `raw`).
+    #[cfg(feature = "raw")]
+    pub client_ts: Option<TokenStream>,
+}
+
+/// Read and interpret a spec the way [`generate`] does, up to the point
+/// where files are written. `operation_layer` also runs progenitor (only
+/// with the `raw` feature; ignored without it).
+pub(crate) fn prepare(spec: &Value, operation_layer: bool) -> Result<Prepared, String> {
+    #[cfg(not(feature = "raw"))]
+    let _ = operation_layer;
+    let api = spec::Api::read(spec)?;
     // first: it refuses what the runtime cannot represent, before typify sees it
-    let schema_ts = schema_emit::schemas(&spec, &api)?;
+    let schema_ts = schema_emit::schemas(spec, &api)?;
     let mut work = spec.clone();
     let enums = shapes::prepare(&mut work, &api)?;
     // 1. the types: our own typify TypeSpace over every component schema
@@ -135,7 +158,11 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
 
     // 2. the operation layer (feature `raw`): progenitor, pointed at the types above
     #[cfg(feature = "raw")]
-    let client_ts = operation_layer(work, &components)?;
+    let client_ts = if operation_layer {
+        Some(self::operation_layer(work, &components)?)
+    } else {
+        None
+    };
 
     // the Rust fields typify chose, for constructors
     let mut type_fields = emit::TypeFields::new();
@@ -171,7 +198,7 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
     }
     // typed payloads: the selector and payload fields of a record, its create
     // shape and its patch shape become one flattened `<Group>Details` field
-    let groups = emit::groups(&spec, &api);
+    let groups = emit::groups(spec, &api);
     for m in &api.models {
         for slot in m.details.iter().filter(|d| !d.content.contains("[]")) {
             let Some(group) = groups.iter().find(|g| g.name == slot.group) else {
@@ -238,11 +265,39 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         }
     }
     // response shapes: tolerant, exact decoders and encoders of our own
-    let tolerant = tolerant::transform(&mut types_file, &spec, &api, &groups, &mut type_fields)?;
+    let tolerant = tolerant::transform(&mut types_file, spec, &api, &groups, &mut type_fields)?;
+    Ok(Prepared {
+        api,
+        enums,
+        groups,
+        type_fields,
+        types_file,
+        optional_bits: tolerant.optional_bits,
+        schema_ts,
+        #[cfg(feature = "raw")]
+        client_ts,
+    })
+}
+
+/// Generate every output file from the spec text.
+pub fn generate(spec_text: &str) -> Result<Files, String> {
+    let spec: Value =
+        serde_json::from_str(spec_text).map_err(|e| format!("the spec is not JSON: {e}"))?;
+    let Prepared {
+        api,
+        enums,
+        groups,
+        type_fields,
+        types_file,
+        optional_bits,
+        schema_ts,
+        #[cfg(feature = "raw")]
+        client_ts,
+    } = prepare(&spec, true)?;
     let types_ts = types_file.to_token_stream();
 
     let enums_ts = emit::open_enums(&enums);
-    let details_ts = emit::details(&groups, &type_fields, &tolerant.optional_bits);
+    let details_ts = emit::details(&groups, &type_fields, &optional_bits);
     let models_ts = emit::models(&spec, &api, &type_fields)?;
     let models_ts = quote! {
         #[allow(unused_imports)]
@@ -261,7 +316,9 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         ("schema.rs", format(schema_ts, "schema")?),
     ];
     #[cfg(feature = "raw")]
-    files.push(("client.rs", format(client_ts, "client")?));
+    if let Some(client_ts) = client_ts {
+        files.push(("client.rs", format(client_ts, "client")?));
+    }
     Ok(files)
 }
 

@@ -10,6 +10,7 @@ mod models;
 mod output;
 mod refusals;
 mod save;
+mod schema_diff;
 
 use std::sync::OnceLock;
 
