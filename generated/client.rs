@@ -9,11 +9,15 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+    /**Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CoordinatesCcfxyzAbsoluteDetails {
+        ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub x: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "xAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -21,8 +25,10 @@ pub mod types {
         pub x_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub y: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "yAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -30,8 +36,10 @@ pub mod types {
         pub y_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub z: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "zAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -45,11 +53,15 @@ pub mod types {
             Default::default()
         }
     }
-    ///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+    /**Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CoordinatesExternalXyzAbsoluteDetails {
+        ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub x: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "xAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -57,8 +69,10 @@ pub mod types {
         pub x_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub y: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "yAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -66,8 +80,10 @@ pub mod types {
         pub y_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub z: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "zAngle",
             skip_serializing_if = "::std::option::Option::is_none"

@@ -2325,7 +2325,9 @@ impl Operation {
         }
     }
 }
-///Metadata of `modules/behavior`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/behavior`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 pub static BEHAVIOR: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Behavior",
     app: "modules",
@@ -2898,7 +2900,9 @@ impl crate::validate::Validate for crate::types::BehaviorPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIOR;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/behavioralassay`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/behavioralassay`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 pub static BEHAVIORALASSAY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BehavioralAssay",
     app: "personal_attributes",
@@ -3484,7 +3488,9 @@ impl crate::validate::Validate for crate::types::BehavioralAssayPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALASSAY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/behavioralcategory`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/behavioralcategory`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 pub static BEHAVIORALCATEGORY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BehavioralCategory",
     app: "taxonomies",
@@ -4272,7 +4278,9 @@ impl crate::validate::Validate for crate::types::BehavioralCategoryPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALCATEGORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/behavioralparadigm`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/behavioralparadigm`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 pub static BEHAVIORALPARADIGM: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BehavioralParadigm",
     app: "taxonomies",
@@ -5637,7 +5645,9 @@ impl crate::validate::Validate for crate::types::BehavioralParadigmPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALPARADIGM;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/brainregion`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/brainregion`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 pub static BRAINREGION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BrainRegion",
     app: "taxonomies",
@@ -6176,7 +6186,9 @@ impl crate::validate::Validate for crate::types::BrainRegionPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BRAINREGION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/breeding`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/breeding`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 pub static BREEDING: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Breeding",
     app: "stem",
@@ -7346,7 +7358,9 @@ impl crate::validate::Validate for crate::types::BreedingPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BREEDING;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/cohort`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/cohort`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 pub static COHORT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Cohort",
     app: "stem",
@@ -7868,7 +7882,9 @@ impl crate::validate::Validate for crate::types::CohortPatch {
     const MODEL: &'static crate::meta::ModelMeta = &COHORT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/collection`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/collection`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 pub static COLLECTION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Collection",
     app: "stem",
@@ -8391,7 +8407,9 @@ impl crate::validate::Validate for crate::types::CollectionPatch {
     const MODEL: &'static crate::meta::ModelMeta = &COLLECTION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `resources/consumable`: its URL, envelope keys, fields and operations.
+/**Metadata of `resources/consumable`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 pub static CONSUMABLE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Consumable",
     app: "resources",
@@ -9681,7 +9699,9 @@ impl crate::validate::Validate for crate::types::ConsumablePatch {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/consumablestock`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/consumablestock`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 pub static CONSUMABLESTOCK: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ConsumableStock",
     app: "modules",
@@ -11040,7 +11060,9 @@ impl crate::validate::Validate for crate::types::ConsumableStockPatch {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLESTOCK;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/dataacquisition`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/dataacquisition`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 pub static DATAACQUISITION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "DataAcquisition",
     app: "modules",
@@ -11888,7 +11910,9 @@ impl crate::validate::Validate for crate::types::DataAcquisitionPatch {
     const MODEL: &'static crate::meta::ModelMeta = &DATAACQUISITION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/datastorage`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/datastorage`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 pub static DATASTORAGE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "DataStorage",
     app: "personal_attributes",
@@ -12451,7 +12475,9 @@ impl crate::validate::Validate for crate::types::DataStoragePatch {
     const MODEL: &'static crate::meta::ModelMeta = &DATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/equipment`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/equipment`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 pub static EQUIPMENT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Equipment",
     app: "modules",
@@ -13519,7 +13545,9 @@ impl crate::validate::Validate for crate::types::EquipmentPatch {
     const MODEL: &'static crate::meta::ModelMeta = &EQUIPMENT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/group`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/group`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 pub static GROUP: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Group",
     app: "users",
@@ -13830,7 +13858,9 @@ impl crate::validate::Validate for crate::types::GroupPatch {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/group_membership_invitation`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/group_membership_invitation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 pub static GROUP_MEMBERSHIP_INVITATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "GroupMembershipInvitation",
     app: "users",
@@ -14168,7 +14198,9 @@ impl crate::validate::Validate for crate::types::GroupMembershipInvitationPatch 
     const MODEL: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/group_membership_request`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/group_membership_request`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 pub static GROUP_MEMBERSHIP_REQUEST: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "GroupMembershipRequest",
     app: "users",
@@ -14422,7 +14454,9 @@ impl crate::validate::Validate for crate::types::GroupMembershipRequestPatch {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_REQUEST;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `resources/hardwaredevice`: its URL, envelope keys, fields and operations.
+/**Metadata of `resources/hardwaredevice`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 pub static HARDWAREDEVICE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "HardwareDevice",
     app: "resources",
@@ -15521,7 +15555,9 @@ impl crate::validate::Validate for crate::types::HardwareDevicePatch {
     const MODEL: &'static crate::meta::ModelMeta = &HARDWAREDEVICE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/inventory`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/inventory`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 pub static INVENTORY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Inventory",
     app: "personal_attributes",
@@ -16043,7 +16079,9 @@ impl crate::validate::Validate for crate::types::InventoryPatch {
     const MODEL: &'static crate::meta::ModelMeta = &INVENTORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `dissemination/journal`: its URL, envelope keys, fields and operations.
+/**Metadata of `dissemination/journal`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 pub static JOURNAL: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Journal",
     app: "dissemination",
@@ -16865,7 +16903,9 @@ impl crate::validate::Validate for crate::types::JournalPatch {
     const MODEL: &'static crate::meta::ModelMeta = &JOURNAL;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/laboratory`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/laboratory`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 pub static LABORATORY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Laboratory",
     app: "users",
@@ -17838,7 +17878,9 @@ impl crate::validate::Validate for crate::types::LaboratoryPatch {
     const MODEL: &'static crate::meta::ModelMeta = &LABORATORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/license`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/license`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 pub static LICENSE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "License",
     app: "personal_attributes",
@@ -19169,7 +19211,9 @@ impl crate::validate::Validate for crate::types::LicensePatch {
     const MODEL: &'static crate::meta::ModelMeta = &LICENSE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/manipulation`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/manipulation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 pub static MANIPULATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Manipulation",
     app: "modules",
@@ -19891,7 +19935,9 @@ impl crate::validate::Validate for crate::types::ManipulationPatch {
     const MODEL: &'static crate::meta::ModelMeta = &MANIPULATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/procedure`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/procedure`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 pub static PROCEDURE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Procedure",
     app: "modules",
@@ -21139,7 +21185,9 @@ impl crate::types::ProcedureLog {
             .collect()
     }
 }
-///Metadata of `modules/procedurelog`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/procedurelog`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 pub static PROCEDURELOG: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ProcedureLog",
     app: "modules",
@@ -21520,7 +21568,9 @@ impl crate::validate::Validate for crate::types::ProcedureLogPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROCEDURELOG;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/project`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/project`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 pub static PROJECT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Project",
     app: "stem",
@@ -22331,7 +22381,9 @@ impl crate::validate::Validate for crate::types::ProjectPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/project_group_membership_invitation`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/project_group_membership_invitation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 pub static PROJECT_GROUP_MEMBERSHIP_INVITATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ProjectGroupMembershipInvitation",
     app: "stem",
@@ -22708,7 +22760,9 @@ impl crate::validate::Validate for crate::types::ProjectGroupMembershipInvitatio
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT_GROUP_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/project_membership_invitation`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/project_membership_invitation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 pub static PROJECT_MEMBERSHIP_INVITATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ProjectMembershipInvitation",
     app: "stem",
@@ -23085,7 +23139,9 @@ impl crate::validate::Validate for crate::types::ProjectMembershipInvitationPatc
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `dissemination/publication`: its URL, envelope keys, fields and operations.
+/**Metadata of `dissemination/publication`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 pub static PUBLICATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Publication",
     app: "dissemination",
@@ -24098,7 +24154,9 @@ impl crate::validate::Validate for crate::types::PublicationPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PUBLICATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/regulatoryauthority`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/regulatoryauthority`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 pub static REGULATORYAUTHORITY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "RegulatoryAuthority",
     app: "taxonomies",
@@ -25379,7 +25437,9 @@ impl crate::validate::Validate for crate::types::RegulatoryAuthorityPatch {
     const MODEL: &'static crate::meta::ModelMeta = &REGULATORYAUTHORITY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/session`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/session`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 pub static SESSION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Session",
     app: "stem",
@@ -26731,7 +26791,9 @@ impl crate::validate::Validate for crate::types::SessionDataStoragePatch {
     const MODEL: &'static crate::meta::ModelMeta = &SESSIONDATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/setup`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/setup`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 pub static SETUP: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Setup",
     app: "personal_attributes",
@@ -27458,7 +27520,9 @@ impl crate::validate::Validate for crate::types::SetupPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SETUP;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/setuptype`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/setuptype`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 pub static SETUPTYPE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "SetupType",
     app: "taxonomies",
@@ -28216,7 +28280,9 @@ impl crate::validate::Validate for crate::types::SetupTypePatch {
     const MODEL: &'static crate::meta::ModelMeta = &SETUPTYPE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/species`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/species`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 pub static SPECIES: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Species",
     app: "taxonomies",
@@ -29198,7 +29264,9 @@ impl crate::validate::Validate for crate::types::SpeciesPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SPECIES;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/strain`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/strain`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 pub static STRAIN: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Strain",
     app: "taxonomies",
@@ -30266,7 +30334,9 @@ impl crate::validate::Validate for crate::types::StrainPatch {
     const MODEL: &'static crate::meta::ModelMeta = &STRAIN;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/subject`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/subject`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 pub static SUBJECT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Subject",
     app: "stem",
@@ -31963,7 +32033,9 @@ impl crate::types::SubjectLog {
             .collect()
     }
 }
-///Metadata of `modules/subjectlog`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/subjectlog`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 pub static SUBJECTLOG: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "SubjectLog",
     app: "modules",
@@ -32413,7 +32485,9 @@ impl crate::validate::Validate for crate::types::SubjectLogPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SUBJECTLOG;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `resources/supplier`: its URL, envelope keys, fields and operations.
+/**Metadata of `resources/supplier`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 pub static SUPPLIER: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Supplier",
     app: "resources",
@@ -33262,7 +33336,9 @@ impl crate::validate::Validate for crate::types::SupplierPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SUPPLIER;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/user`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/user`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 pub static USER: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "User",
     app: "users",

@@ -55,19 +55,28 @@ impl ::std::convert::From<::std::vec::Vec<::serde_json::Value>> for ApiError {
         Self::Array(value)
     }
 }
-///A behavioral assay run by subjects on a setup during a session.
+/**A behavioral assay run by subjects on a setup during a session.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Behavior {
+    ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     pub behavioralassay: ::brainstem::Related<BehavioralAssay>,
+    ///Identifier of this behavior, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Free-text remarks about this behavior. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this behavior among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session in which the behavior was run. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
+    ///Setup on which the behavior was run. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::brainstem::Related<Setup>,
+    ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -88,6 +97,7 @@ pub struct Behavior {
     PartialEq
 )]
 pub struct BehaviorEnvelope {
+    ///The Behavior record, under its envelope key.
     pub behavior: Behavior,
 }
 ///`BehaviorListEnvelope`
@@ -100,17 +110,24 @@ pub struct BehaviorEnvelope {
     PartialEq
 )]
 pub struct BehaviorListEnvelope {
+    ///The Behavior records of this page, in the requested order. List of `Behavior` objects.
     pub behaviors: ::std::vec::Vec<Behavior>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Behavior (`modules/behavior`).
+/**The fields to change in a Behavior (`modules/behavior`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -121,30 +138,45 @@ pub struct BehaviorListEnvelope {
     PartialEq
 )]
 pub struct BehaviorPatch {
+    ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioralassay: ::std::option::Option<::uuid::Uuid>,
+    ///Free-text remarks about this behavior. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this behavior among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session in which the behavior was run. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
+    ///Setup on which the behavior was run. Setup id (UUID, `personal_attributes/setup`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::uuid::Uuid>,
+    ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
-///A user-defined behavioral assay built on a setup type and a behavioral paradigm.
+/**A user-defined behavioral assay built on a setup type and a behavioral paradigm.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralAssay {
+    ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     pub behavioral_paradigm: ::brainstem::Related<BehavioralParadigm>,
+    ///Free-text description of this behavioral assay. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this behavioral assay, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this behavioral assay is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Licenses that cover the assay. List of License ids (UUIDs, `personal_attributes/license`).
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
+    ///Name of this behavioral assay. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::brainstem::Related<SetupType>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -165,6 +197,7 @@ pub struct BehavioralAssay {
     PartialEq
 )]
 pub struct BehavioralAssayEnvelope {
+    ///The BehavioralAssay record, under its envelope key.
     pub behavioralassay: BehavioralAssay,
 }
 ///`BehavioralAssayListEnvelope`
@@ -177,17 +210,24 @@ pub struct BehavioralAssayEnvelope {
     PartialEq
 )]
 pub struct BehavioralAssayListEnvelope {
+    ///The BehavioralAssay records of this page, in the requested order. List of `BehavioralAssay` objects.
     pub behavioralassays: ::std::vec::Vec<BehavioralAssay>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BehavioralAssay (`personal_attributes/behavioralassay`).
+/**The fields to change in a BehavioralAssay (`personal_attributes/behavioralassay`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -198,29 +238,42 @@ pub struct BehavioralAssayListEnvelope {
     PartialEq
 )]
 pub struct BehavioralAssayPatch {
+    ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioral_paradigm: ::std::option::Option<::uuid::Uuid>,
+    ///Free-text description of this behavioral assay. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this behavioral assay is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Licenses that cover the assay. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Name of this behavioral assay. At most 50 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup_type: ::std::option::Option<::uuid::Uuid>,
 }
-///A hierarchical category of behavioral paradigms (approval-gated).
+/**A hierarchical category of behavioral paradigms (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralCategory {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     pub description: ::std::string::String,
+    ///Identifier of this behavioral category, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     pub parent: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -231,28 +284,37 @@ pub struct BehavioralCategory {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a BehavioralCategory record awaiting review.
+/**A proposed addition or change of a BehavioralCategory record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<
         ::brainstem::enums::BehavioralCategoryApprovalAction,
     >,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub parent: ::std::option::Option<::uuid::Uuid>,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<
         ::brainstem::enums::BehavioralCategoryApprovalStatus,
@@ -276,6 +338,7 @@ pub struct BehavioralCategoryApproval {
     PartialEq
 )]
 pub struct BehavioralCategoryApprovalEnvelope {
+    ///The BehavioralCategory approval record, under its envelope key.
     pub behavioral_category_approval: BehavioralCategoryApproval,
 }
 ///`BehavioralCategoryApprovalListEnvelope`
@@ -288,13 +351,18 @@ pub struct BehavioralCategoryApprovalEnvelope {
     PartialEq
 )]
 pub struct BehavioralCategoryApprovalListEnvelope {
+    ///The BehavioralCategory approval records of this page, in the requested order. List of `BehavioralCategoryApproval` objects.
     pub behavioral_category_approvals: ::std::vec::Vec<BehavioralCategoryApproval>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
@@ -308,6 +376,7 @@ pub struct BehavioralCategoryApprovalListEnvelope {
     PartialEq
 )]
 pub struct BehavioralCategoryEnvelope {
+    ///The BehavioralCategory record, under its envelope key.
     pub behavioral_category: BehavioralCategory,
 }
 ///`BehavioralCategoryListEnvelope`
@@ -320,17 +389,24 @@ pub struct BehavioralCategoryEnvelope {
     PartialEq
 )]
 pub struct BehavioralCategoryListEnvelope {
+    ///The BehavioralCategory records of this page, in the requested order. List of `BehavioralCategory` objects.
     pub behavioral_categories: ::std::vec::Vec<BehavioralCategory>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BehavioralCategory (`taxonomies/behavioralcategory`).
+/**The fields to change in a BehavioralCategory (`taxonomies/behavioralcategory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -341,12 +417,16 @@ pub struct BehavioralCategoryListEnvelope {
     PartialEq
 )]
 pub struct BehavioralCategoryPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub parent: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
@@ -370,23 +450,35 @@ for BehavioralCategorySaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A named behavioral paradigm within a category (approval-gated).
+/**A named behavioral paradigm within a category (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigm {
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     pub category: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     pub description: ::std::string::String,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Identifier of this behavioral paradigm, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publication that first described the paradigm, as a citation text.
     pub original_publication: ::std::string::String,
+    ///Link to a reference describing the paradigm.
     pub reference_url: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     pub species: ::std::vec::Vec<::brainstem::Related<Species>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -397,35 +489,49 @@ pub struct BehavioralParadigm {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a BehavioralParadigm record awaiting review.
+/**A proposed addition or change of a BehavioralParadigm record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<
         ::brainstem::enums::BehavioralParadigmApprovalAction,
     >,
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub category: ::std::option::Option<::uuid::Uuid>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     pub description: ::std::string::String,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publication that first described the paradigm, as a citation text.
     pub original_publication: ::std::string::String,
+    ///Link to a reference describing the paradigm.
     pub reference_url: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     pub species: ::std::vec::Vec<::uuid::Uuid>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<
         ::brainstem::enums::BehavioralParadigmApprovalStatus,
@@ -449,6 +555,7 @@ pub struct BehavioralParadigmApproval {
     PartialEq
 )]
 pub struct BehavioralParadigmApprovalEnvelope {
+    ///The BehavioralParadigm approval record, under its envelope key.
     pub behavioral_paradigm_approval: BehavioralParadigmApproval,
 }
 ///`BehavioralParadigmApprovalListEnvelope`
@@ -461,13 +568,18 @@ pub struct BehavioralParadigmApprovalEnvelope {
     PartialEq
 )]
 pub struct BehavioralParadigmApprovalListEnvelope {
+    ///The BehavioralParadigm approval records of this page, in the requested order. List of `BehavioralParadigmApproval` objects.
     pub behavioral_paradigm_approvals: ::std::vec::Vec<BehavioralParadigmApproval>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
@@ -481,6 +593,7 @@ pub struct BehavioralParadigmApprovalListEnvelope {
     PartialEq
 )]
 pub struct BehavioralParadigmEnvelope {
+    ///The BehavioralParadigm record, under its envelope key.
     pub behavioral_paradigm: BehavioralParadigm,
 }
 ///`BehavioralParadigmListEnvelope`
@@ -493,17 +606,24 @@ pub struct BehavioralParadigmEnvelope {
     PartialEq
 )]
 pub struct BehavioralParadigmListEnvelope {
+    ///The BehavioralParadigm records of this page, in the requested order. List of `BehavioralParadigm` objects.
     pub behavioral_paradigms: ::std::vec::Vec<BehavioralParadigm>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+/**The fields to change in a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -514,27 +634,36 @@ pub struct BehavioralParadigmListEnvelope {
     PartialEq
 )]
 pub struct BehavioralParadigmPatch {
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub category: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub external_identifiers: ::std::option::Option<
         ::brainstem::Nullable<::std::vec::Vec<ExternalIdentifier>>,
     >,
+    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Publication that first described the paradigm, as a citation text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_publication: ::std::option::Option<::std::string::String>,
+    ///Link to a reference describing the paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reference_url: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
@@ -557,15 +686,22 @@ for BehavioralParadigmSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A brain region of a reference atlas.
+/**A brain region of a reference atlas.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct BrainRegion {
+    ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     pub acronym: ::std::string::String,
+    ///Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create.
     pub atlas: ::brainstem::enums::BrainRegionAtlas,
+    ///Free-text description of this brain region. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of this brain region, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Full name of the brain region. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -586,6 +722,7 @@ pub struct BrainRegion {
     PartialEq
 )]
 pub struct BrainRegionEnvelope {
+    ///The BrainRegion record, under its envelope key.
     pub brain_region: BrainRegion,
 }
 ///`BrainRegionListEnvelope`
@@ -598,17 +735,24 @@ pub struct BrainRegionEnvelope {
     PartialEq
 )]
 pub struct BrainRegionListEnvelope {
+    ///The BrainRegion records of this page, in the requested order. List of `BrainRegion` objects.
     pub brain_regions: ::std::vec::Vec<BrainRegion>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BrainRegion (`taxonomies/brainregion`).
+/**The fields to change in a BrainRegion (`taxonomies/brainregion`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -619,39 +763,58 @@ pub struct BrainRegionListEnvelope {
     PartialEq
 )]
 pub struct BrainRegionPatch {
+    ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acronym: ::std::option::Option<::std::string::String>,
+    ///Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub atlas: ::std::option::Option<::brainstem::enums::BrainRegionAtlas>,
+    ///Free-text description of this brain region. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Full name of the brain region. At most 200 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
-///A breeding pair (mother and father subjects) and its litter information.
+/**A breeding pair (mother and father subjects) and its litter information.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Breeding {
+    ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this breeding.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Date the pair was separated. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Genotype expected for the offspring, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expected_genotype: ::std::option::Option<::std::string::String>,
+    ///Male parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub father: ::brainstem::Related<Subject>,
+    ///Identifier of this breeding, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Number of pups in the litter. Integer. At least 1. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub litter_size: ::std::option::Option<i64>,
+    ///Female parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub mother: ::brainstem::Related<Subject>,
+    ///Name of the breeding pair. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the breeding belongs to. Project id (UUID, `stem/project`). Required on create.
     pub project: ::brainstem::Related<Project>,
+    ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-form labels attached to this breeding, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Date the litter was weaned. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub weaning_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// The documented fields this value did not receive, left out when it
@@ -673,6 +836,7 @@ pub struct Breeding {
     PartialEq
 )]
 pub struct BreedingEnvelope {
+    ///The Breeding record, under its envelope key.
     pub breeding: Breeding,
 }
 ///`BreedingListEnvelope`
@@ -685,17 +849,24 @@ pub struct BreedingEnvelope {
     PartialEq
 )]
 pub struct BreedingListEnvelope {
+    ///The Breeding records of this page, in the requested order. List of `Breeding` objects.
     pub breedings: ::std::vec::Vec<Breeding>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Breeding (`stem/breeding`).
+/**The fields to change in a Breeding (`stem/breeding`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -706,55 +877,75 @@ pub struct BreedingListEnvelope {
     PartialEq
 )]
 pub struct BreedingPatch {
+    ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub birth_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Free-text description of this breeding.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Date the pair was separated. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub end_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Genotype expected for the offspring, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expected_genotype: ::std::option::Option<::std::string::String>,
+    ///Male parent subject. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub father: ::std::option::Option<::uuid::Uuid>,
+    ///Number of pups in the litter. Integer. At least 1. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub litter_size: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Female parent subject. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mother: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the breeding pair. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Project the breeding belongs to. Project id (UUID, `stem/project`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub start_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Free-form labels attached to this breeding, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Date the litter was weaned. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub weaning_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
 }
-///A named group of subjects within one project.
+/**A named group of subjects within one project.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Cohort {
+    ///Free-text description of this cohort.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Identifier of this cohort, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of this cohort. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the cohort is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::brainstem::Related<Project>,
+    ///Subjects grouped by the cohort. List of Subject ids (UUIDs, `stem/subject`).
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
+    ///Free-form labels attached to this cohort, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -776,6 +967,7 @@ pub struct Cohort {
     PartialEq
 )]
 pub struct CohortEnvelope {
+    ///The Cohort record, under its envelope key.
     pub cohort: Cohort,
 }
 ///`CohortListEnvelope`
@@ -788,17 +980,24 @@ pub struct CohortEnvelope {
     PartialEq
 )]
 pub struct CohortListEnvelope {
+    ///The Cohort records of this page, in the requested order. List of `Cohort` objects.
     pub cohorts: ::std::vec::Vec<Cohort>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Cohort (`stem/cohort`).
+/**The fields to change in a Cohort (`stem/cohort`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -809,28 +1008,41 @@ pub struct CohortListEnvelope {
     PartialEq
 )]
 pub struct CohortPatch {
+    ///Free-text description of this cohort.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this cohort. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Project the cohort is defined in. Project id (UUID, `stem/project`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    ///Subjects grouped by the cohort. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this cohort, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A named set of sessions within one project.
+/**A named set of sessions within one project.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Collection {
+    ///Free-text description of this collection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Identifier of this collection, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of this collection. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the collection is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::brainstem::Related<Project>,
+    ///Sessions grouped by the collection. List of Session ids (UUIDs, `stem/session`).
     pub sessions: ::std::vec::Vec<::brainstem::Related<Session>>,
+    ///Free-form labels attached to this collection, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -852,6 +1064,7 @@ pub struct Collection {
     PartialEq
 )]
 pub struct CollectionEnvelope {
+    ///The Collection record, under its envelope key.
     pub collection: Collection,
 }
 ///`CollectionListEnvelope`
@@ -864,17 +1077,24 @@ pub struct CollectionEnvelope {
     PartialEq
 )]
 pub struct CollectionListEnvelope {
+    ///The Collection records of this page, in the requested order. List of `Collection` objects.
     pub collections: ::std::vec::Vec<Collection>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Collection (`stem/collection`).
+/**The fields to change in a Collection (`stem/collection`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -885,34 +1105,51 @@ pub struct CollectionListEnvelope {
     PartialEq
 )]
 pub struct CollectionPatch {
+    ///Free-text description of this collection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this collection. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Project the collection is defined in. Project id (UUID, `stem/project`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    ///Sessions grouped by the collection. List of Session ids (UUIDs, `stem/session`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sessions: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this collection, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A shared catalogue entry for a consumable product (approval-gated).
+/**A shared catalogue entry for a consumable product (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Consumable {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     pub description: ::std::string::String,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this consumable, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::brainstem::Related<Supplier>,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
@@ -924,32 +1161,45 @@ pub struct Consumable {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Consumable record awaiting review.
+/**A proposed addition or change of a Consumable record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::ConsumableApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     pub description: ::std::string::String,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::ConsumableApprovalStatus>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
@@ -971,6 +1221,7 @@ pub struct ConsumableApproval {
     PartialEq
 )]
 pub struct ConsumableApprovalEnvelope {
+    ///The Consumable approval record, under its envelope key.
     pub consumable_approval: ConsumableApproval,
 }
 ///`ConsumableApprovalListEnvelope`
@@ -983,13 +1234,18 @@ pub struct ConsumableApprovalEnvelope {
     PartialEq
 )]
 pub struct ConsumableApprovalListEnvelope {
+    ///The Consumable approval records of this page, in the requested order. List of `ConsumableApproval` objects.
     pub consumable_approvals: ::std::vec::Vec<ConsumableApproval>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
@@ -1003,6 +1259,7 @@ pub struct ConsumableApprovalListEnvelope {
     PartialEq
 )]
 pub struct ConsumableEnvelope {
+    ///The Consumable record, under its envelope key.
     pub consumable: Consumable,
 }
 ///`ConsumableListEnvelope`
@@ -1015,17 +1272,24 @@ pub struct ConsumableEnvelope {
     PartialEq
 )]
 pub struct ConsumableListEnvelope {
+    ///The Consumable records of this page, in the requested order. List of `Consumable` objects.
     pub consumables: ::std::vec::Vec<Consumable>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Consumable (`resources/consumable`).
+/**The fields to change in a Consumable (`resources/consumable`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -1036,21 +1300,29 @@ pub struct ConsumableListEnvelope {
     PartialEq
 )]
 pub struct ConsumablePatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     #[serde(default, skip_serializing_if = "::brainstem::RawObject::is_empty")]
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
 }
@@ -1071,26 +1343,40 @@ impl ::std::convert::From<ConsumableApprovalEnvelope> for ConsumableSaveEnvelope
         Self::ApprovalEnvelope(value)
     }
 }
-///A stock of a consumable held in an inventory, with typed details.
+/**A stock of a consumable held in an inventory, with typed details.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStock {
+    ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     pub acquisition_date: ::chrono::naive::NaiveDate,
+    ///Catalogue consumable this stock is an instance of. Consumable id (UUID, `resources/consumable`). May be null.
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
+    ///Cost of the stock, as text (amount and currency). At most 100 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub cost: ::std::option::Option<::std::string::String>,
+    ///Date the stock expires. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Identifier of this consumable stock, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///What the stock is meant to be used for. At most 100 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub intended_use: ::std::option::Option<::std::string::String>,
+    ///Inventory that holds the stock. Inventory id (UUID, `personal_attributes/inventory`). Required on create.
     pub inventory: ::brainstem::Related<Inventory>,
+    ///Free-text remarks about this consumable stock. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Availability of the stock, for example AVAILABLE, RESERVED or DEPLETED.
     pub status: ::std::string::String,
+    ///How the stock must be kept (temperature, light...). At most 100 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub storage_conditions: ::std::option::Option<::std::string::String>,
+    ///Where the stock is kept (room, fridge, shelf...). At most 100 characters.
     pub storage_location: ::std::string::String,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
     #[serde(flatten)]
@@ -1104,29 +1390,38 @@ pub struct ConsumableStock {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ChemicalReagent` (ConsumableStock).
+/**Payload of `details` when `type` is `ChemicalReagent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockChemicalReagentDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Class of chemical. One of 9 documented values. Required.
     #[serde(rename = "chemicalType")]
     pub chemical_type: ::brainstem::enums::ConsumableStockChemicalReagentDetailsChemicalType,
+    ///Name of the chemical compound. Short free text.
     #[serde(
         rename = "compoundName",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub compound_name: ::std::option::Option<::std::string::String>,
+    ///Concentration of the agent. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<::std::string::String>,
+    ///Hazards and safety notes, in words. Free text, may span several lines.
     #[serde(
         rename = "hazardInfo",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub hazard_info: ::std::option::Option<::std::string::String>,
+    ///Molecular weight of the compound. A measured value: number plus unit (g/mol, kDa, Da). The form's default unit is g/mol.
     #[serde(
         rename = "molecularWeight",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1134,6 +1429,7 @@ pub struct ConsumableStockChemicalReagentDetails {
     pub molecular_weight: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MolarMassUnit>,
     >,
+    ///Purity of the compound, as text (for example 99%). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purity: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -1145,29 +1441,38 @@ pub struct ConsumableStockChemicalReagentDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ConsumableDevice` (ConsumableStock).
+/**Payload of `details` when `type` is `ConsumableDevice` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockConsumableDeviceDetails {
+    ///Equipment or systems the device works with. Short free text.
     #[serde(
         rename = "compatibleWith",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub compatible_with: ::std::option::Option<::std::string::String>,
+    ///How the device connects (connector, interface). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub connectivity: ::std::option::Option<::std::string::String>,
+    ///Class of consumable device. One of 11 documented values. Required.
     #[serde(rename = "deviceClass")]
     pub device_class: ::brainstem::enums::ConsumableStockConsumableDeviceDetailsDeviceClass,
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Experiments the item is used for. List of text values.
     #[serde(
         rename = "experimentalUse",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Material the item is made of. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
+    ///Product or catalogue number. Short free text.
     #[serde(
         rename = "productId",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1192,37 +1497,50 @@ pub struct ConsumableStockConsumableDeviceDetails {
     PartialEq
 )]
 pub struct ConsumableStockEnvelope {
+    ///The ConsumableStock record, under its envelope key.
     #[serde(rename = "consumable stock")]
     pub consumable_stock: ConsumableStock,
 }
-///Payload of `details` when `type` is `ImmunoReagent` (ConsumableStock).
+/**Payload of `details` when `type` is `ImmunoReagent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockImmunoReagentDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Techniques the reagent is validated for. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub application: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Batch or lot number from the supplier. Short free text.
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Whether the antibody is monoclonal, polyclonal or otherwise. One of `Monoclonal`, `Polyclonal`, `Recombinant`, `Unknown`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub clonality: ::std::option::Option<
         ::brainstem::enums::ConsumableStockImmunoReagentDetailsClonality,
     >,
+    ///Label or tag conjugated to the reagent. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub conjugate: ::std::option::Option<::std::string::String>,
+    ///Working dilution of the reagent, such as 1:500. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dilution: ::std::option::Option<::std::string::String>,
+    ///Host animal species that produced the antibody.
     #[serde(
         rename = "hostSpecies",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub host_species: ::std::option::Option<::std::string::String>,
+    ///Species the reagent reacts with.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reactivity: ::std::option::Option<::std::string::String>,
+    ///Kind of immunoreagent. One of `Primary Antibody`, `Secondary Antibody`, `Fluorescent Label`, `DNA Counterstain`, `Other`. Required.
     #[serde(rename = "reagentType")]
     pub reagent_type: ::brainstem::enums::ConsumableStockImmunoReagentDetailsReagentType,
+    ///Antigen the reagent binds. Short free text.
     #[serde(
         rename = "targetAntigen",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1237,20 +1555,26 @@ pub struct ConsumableStockImmunoReagentDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ImplantMaterial` (ConsumableStock).
+/**Payload of `details` when `type` is `ImplantMaterial` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockImplantMaterialDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///How to prepare the item before use, in words. Free text, may span several lines.
     #[serde(
         rename = "preparationInstructions",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
+    ///Whether the item is sterile.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
@@ -1272,24 +1596,33 @@ pub struct ConsumableStockImplantMaterialDetails {
     PartialEq
 )]
 pub struct ConsumableStockListEnvelope {
+    ///The ConsumableStock records of this page, in the requested order. List of `ConsumableStock` objects.
     #[serde(rename = "consumable stocks")]
     pub consumable_stocks: ::std::vec::Vec<ConsumableStock>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `OpticFiber` (ConsumableStock).
+/**Payload of `details` when `type` is `OpticFiber` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticFiberDetails {
+    ///Identifiers of the optic fibers in this stock. Short free text.
     #[serde(rename = "fiberIds", skip_serializing_if = "::std::option::Option::is_none")]
     pub fiber_ids: ::std::option::Option<::std::string::String>,
+    ///Number of units in stock. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -1301,31 +1634,41 @@ pub struct ConsumableStockOpticFiberDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OpticalComponent` (ConsumableStock).
+/**Payload of `details` when `type` is `OpticalComponent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticalComponentDetails {
+    ///Coating of the optical component. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coating: ::std::option::Option<::std::string::String>,
+    ///Kind of optical component. One of `GRIN Lens`, `Cranial Window`, `Cover Glass`, `Microprism`, `Beamsplitter`, `Optical Filter`, `Relay Lens`, `Other`. Required.
     #[serde(rename = "componentType")]
     pub component_type: ::brainstem::enums::ConsumableStockOpticalComponentDetailsComponentType,
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Experiments the item is used for. List of text values.
     #[serde(
         rename = "experimentalUse",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Material the item is made of. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
+    ///Product or catalogue number. Short free text.
     #[serde(
         rename = "productId",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub product_id: ::std::option::Option<::std::string::String>,
+    ///Whether the item is sterile.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
+    ///Longest wavelength the component is made for. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     #[serde(
         rename = "wavelengthMax",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1333,6 +1676,7 @@ pub struct ConsumableStockOpticalComponentDetails {
     pub wavelength_max: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Shortest wavelength the component is made for. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     #[serde(
         rename = "wavelengthMin",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1349,7 +1693,9 @@ pub struct ConsumableStockOpticalComponentDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a ConsumableStock (`modules/consumablestock`).
+/**The fields to change in a ConsumableStock (`modules/consumablestock`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -1360,59 +1706,77 @@ pub struct ConsumableStockOpticalComponentDetails {
     PartialEq
 )]
 pub struct ConsumableStockPatch {
+    ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquisition_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Catalogue consumable this stock is an instance of. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumable: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Cost of the stock, as text (amount and currency). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub cost: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Date the stock expires. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub expiration_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///What the stock is meant to be used for. At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub intended_use: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Inventory that holds the stock. Inventory id (UUID, `personal_attributes/inventory`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub inventory: ::std::option::Option<::uuid::Uuid>,
+    ///Free-text remarks about this consumable stock. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Availability of the stock, for example AVAILABLE, RESERVED or DEPLETED.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///How the stock must be kept (temperature, light...). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub storage_conditions: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Where the stock is kept (room, fridge, shelf...). At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_location: ::std::option::Option<::std::string::String>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
     #[serde(flatten)]
     pub details: ::core::option::Option<crate::details::ConsumableStockDetails>,
 }
-///Payload of `details` when `type` is `PharmacologicalAgent` (ConsumableStock).
+/**Payload of `details` when `type` is `PharmacologicalAgent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockPharmacologicalAgentDetails {
+    ///Active substance of the agent. Short free text.
     #[serde(
         rename = "activeIngredient",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub active_ingredient: ::std::option::Option<::std::string::String>,
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Concentration of the agent. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<::std::string::String>,
+    ///Physical form of the agent. One of `Solution`, `Suspension`, `Tablet`, `Capsule`, `Injection`, `Topical`, `Patch`, `Other`.
     #[serde(
         rename = "dosageForm",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1420,22 +1784,28 @@ pub struct ConsumableStockPharmacologicalAgentDetails {
     pub dosage_form: ::std::option::Option<
         ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsDosageForm,
     >,
+    ///Experiments the item is used for. List of text values.
     #[serde(
         rename = "experimentalUse",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Formulation of the agent. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub formulation: ::std::option::Option<::std::string::String>,
+    ///Pharmacological category of the agent. One of `Analgesic`, `Anesthetic`, `Antibiotic`, `Neuroactive`, `Recreational`, `Vehicle`, `Experimental`, `Other`. Required.
     #[serde(rename = "pharmacologicalCategory")]
     pub pharmacological_category: ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsPharmacologicalCategory,
+    ///Pharmacological class of the agent. Short free text.
     #[serde(
         rename = "pharmacologicalClass",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub pharmacological_class: ::std::option::Option<::std::string::String>,
+    ///Purity of the compound, as text (for example 99%). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purity: ::std::option::Option<::std::string::String>,
+    ///Route by which the agent is given. One of `Intraperitoneal (IP)`, `Intravenous (IV)`, `Subcutaneous (SC)`, `Oral`, `Topical`, `Inhalation`, `Intracerebral`, `Other`.
     #[serde(
         rename = "routeOfAdministration",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1452,31 +1822,41 @@ pub struct ConsumableStockPharmacologicalAgentDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PhysiologicalSolution` (ConsumableStock).
+/**Payload of `details` when `type` is `PhysiologicalSolution` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockPhysiologicalSolutionDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Ingredients of the solution and their amounts, in words. Free text, may span several lines.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub composition: ::std::option::Option<::std::string::String>,
+    ///Osmolality of the solution, as text with its unit. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub osmolality: ::std::option::Option<::std::string::String>,
+    ///Acidity of the solution (pH). Number. At least 0.
     #[serde(rename = "pH", skip_serializing_if = "::std::option::Option::is_none")]
     pub p_h: ::std::option::Option<::brainstem::Number>,
+    ///How to prepare the item before use, in words. Free text, may span several lines.
     #[serde(
         rename = "preparationInstructions",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
+    ///What the solution is used for. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purpose: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Name of the solution. Short free text.
     #[serde(
         rename = "solutionName",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub solution_name: ::std::option::Option<::std::string::String>,
+    ///Whether the solution is sterile.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
@@ -1488,13 +1868,17 @@ pub struct ConsumableStockPhysiologicalSolutionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SiliconProbe` (ConsumableStock).
+/**Payload of `details` when `type` is `SiliconProbe` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockSiliconProbeDetails {
+    ///Identifiers of the silicon probes in this stock. Short free text.
     #[serde(rename = "probeIds", skip_serializing_if = "::std::option::Option::is_none")]
     pub probe_ids: ::std::option::Option<::std::string::String>,
+    ///Number of units in stock. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -1506,17 +1890,22 @@ pub struct ConsumableStockSiliconProbeDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SingleWireElectrode` (ConsumableStock).
+/**Payload of `details` when `type` is `SingleWireElectrode` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockSingleWireElectrodeDetails {
+    ///Length of the wire. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub length: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Number of units in stock. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
+    ///Identifiers of the wires in this stock. Short free text.
     #[serde(rename = "wireIds", skip_serializing_if = "::std::option::Option::is_none")]
     pub wire_ids: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -1528,15 +1917,20 @@ pub struct ConsumableStockSingleWireElectrodeDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SurgicalDisposable` (ConsumableStock).
+/**Payload of `details` when `type` is `SurgicalDisposable` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockSurgicalDisposableDetails {
+    ///Batch or lot number from the supplier. Short free text.
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Number of units in stock. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub quantity: ::std::option::Option<i64>,
+    ///Whether the item is sterile.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
@@ -1548,17 +1942,23 @@ pub struct ConsumableStockSurgicalDisposableDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TracerDye` (ConsumableStock).
+/**Payload of `details` when `type` is `TracerDye` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockTracerDyeDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Kind of tracer or dye. One of `Fluorescent Tracer`, `Lipophilic Dye`, `Retrograde Tracer`, `Anterograde Tracer`, `Histological Dye`, `Vital Stain`, `Injection Marker`, `Other`. Required.
     #[serde(rename = "dyeType")]
     pub dye_type: ::brainstem::enums::ConsumableStockTracerDyeDetailsDyeType,
+    ///Wavelength of peak emission. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     #[serde(
         rename = "emissionPeak",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1566,6 +1966,7 @@ pub struct ConsumableStockTracerDyeDetails {
     pub emission_peak: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Wavelength of peak excitation. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     #[serde(
         rename = "excitationPeak",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1573,18 +1974,22 @@ pub struct ConsumableStockTracerDyeDetails {
     pub excitation_peak: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Experiments the item is used for. List of text values.
     #[serde(
         rename = "experimentalUse",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Fluorescent molecule of the tracer. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub fluorophore: ::std::option::Option<::std::string::String>,
+    ///How to prepare the item before use, in words. Free text, may span several lines.
     #[serde(
         rename = "preparationInstructions",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
+    ///Route by which the tracer is applied. One of `Injection`, `Perfusion`, `Topical`, `Incubation`, `Other`.
     #[serde(
         rename = "routeOfApplication",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1592,6 +1997,7 @@ pub struct ConsumableStockTracerDyeDetails {
     pub route_of_application: ::std::option::Option<
         ::brainstem::enums::ConsumableStockTracerDyeDetailsRouteOfApplication,
     >,
+    ///Solvent the tracer is dissolved in. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub solvent: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -1603,16 +2009,20 @@ pub struct ConsumableStockTracerDyeDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VirusSolution` (ConsumableStock).
+/**Payload of `details` when `type` is `VirusSolution` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ConsumableStockVirusSolutionDetails {
+    ///Number of aliquots the solution is split into. Integer. At least 0.
     #[serde(
         rename = "aliquotCount",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub aliquot_count: ::std::option::Option<i64>,
+    ///Volume of each aliquot. A measured value: number plus unit (nL, µL, mL, L). The form's default unit is µL.
     #[serde(
         rename = "aliquotVolume",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1620,12 +2030,15 @@ pub struct ConsumableStockVirusSolutionDetails {
     pub aliquot_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
+    ///Batch or lot number from the supplier. Short free text.
     #[serde(rename = "batchId", skip_serializing_if = "::std::option::Option::is_none")]
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Viral titer. A measured value: number plus unit (vg/mL, TU/mL, pfu/mL). The form's default unit is vg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub titer: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
     >,
+    ///Volume delivered. A measured value: number plus unit (nL, µL, mL, L). The form's default unit is mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -1639,25 +2052,33 @@ pub struct ConsumableStockVirusSolutionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesCcfxyzAbsoluteDetails {
+    ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "xAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub x_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "yAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub y_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "zAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub z_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
@@ -1671,25 +2092,33 @@ pub struct CoordinatesCcfxyzAbsoluteDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesExternalXyzAbsoluteDetails {
+    ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "xAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub x_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "yAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub y_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "zAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub z_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
@@ -1703,15 +2132,19 @@ pub struct CoordinatesExternalXyzAbsoluteDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaAbsolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaAbsolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1719,10 +2152,12 @@ pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the dorsal-ventral direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "dvAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub dv_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Dorsal-ventral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "dvCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1730,10 +2165,12 @@ pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
     pub dv_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1750,15 +2187,19 @@ pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaBrainSurface` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaBrainSurface` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1766,14 +2207,17 @@ pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth below the reference. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1781,6 +2225,7 @@ pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Rotation of the implant around its own axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rotation: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
@@ -1794,15 +2239,19 @@ pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaAbsolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaAbsolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1810,10 +2259,12 @@ pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the dorsal-ventral direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "dvAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub dv_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Dorsal-ventral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "dvCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1821,10 +2272,12 @@ pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
     pub dv_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1841,15 +2294,19 @@ pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaBrainSurface` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaBrainSurface` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "apAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "apCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1857,14 +2314,17 @@ pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth below the reference. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(rename = "mlAngle", skip_serializing_if = "::std::option::Option::is_none")]
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     #[serde(
         rename = "mlCoordinate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1872,6 +2332,7 @@ pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Rotation of the implant around its own axis. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rotation: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
@@ -1885,19 +2346,29 @@ pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A data recording made during a session, with type-specific details.
+/**A data recording made during a session, with type-specific details.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisition {
+    ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
+    ///Identifier of this data acquisition, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Address of an image uploaded for the data acquisition; set by the server. URL. Read-only: set by the server, ignored when sent. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub image: ::std::option::Option<::std::string::String>,
+    ///Free-text remarks about this data acquisition. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     pub order: i64,
+    ///Procedures (such as implants) the recording relies on. List of Procedure ids (UUIDs, `modules/procedure`).
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
     #[serde(flatten)]
@@ -1911,28 +2382,38 @@ pub struct DataAcquisition {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Audio` (DataAcquisition).
+/**Payload of `details` when `type` is `Audio` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionAudioDetails {
+    ///Bits per audio sample. Integer. At least 0. Default: 8.
     #[serde(rename = "bitDepth", skip_serializing_if = "::std::option::Option::is_none")]
     pub bit_depth: ::std::option::Option<i64>,
+    ///Codec used to encode the audio. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub codec: ::std::option::Option<::std::string::String>,
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Number of recorded channels. Integer. At least 1. Default: 2.
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
@@ -1946,17 +2427,23 @@ pub struct DataAcquisitionAudioDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BehavioralTracking` (DataAcquisition).
+/**Payload of `details` when `type` is `BehavioralTracking` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionBehavioralTrackingDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1964,13 +2451,16 @@ pub struct DataAcquisitionBehavioralTrackingDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1985,17 +2475,23 @@ pub struct DataAcquisitionBehavioralTrackingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ComputedTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `ComputedTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionComputedTomographyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2003,11 +2499,13 @@ pub struct DataAcquisitionComputedTomographyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2015,6 +2513,7 @@ pub struct DataAcquisitionComputedTomographyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2022,8 +2521,10 @@ pub struct DataAcquisitionComputedTomographyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2038,13 +2539,17 @@ pub struct DataAcquisitionComputedTomographyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ConfocalMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `ConfocalMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionConfocalMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(
         rename = "excitationWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2052,10 +2557,13 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2063,11 +2571,13 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2075,6 +2585,7 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2082,13 +2593,16 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "xVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2096,6 +2610,7 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2103,6 +2618,7 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2119,40 +2635,51 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Electroencephalography` (DataAcquisition).
+/**Payload of `details` when `type` is `Electroencephalography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroencephalographyDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     #[serde(
         rename = "channelTags",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). Default: 20000 Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -2164,40 +2691,51 @@ pub struct DataAcquisitionElectroencephalographyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Electroneurogram` (DataAcquisition).
+/**Payload of `details` when `type` is `Electroneurogram` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroneurogramDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     #[serde(
         rename = "channelTags",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). Default: 20000 Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -2219,42 +2757,54 @@ pub struct DataAcquisitionElectroneurogramDetails {
     PartialEq
 )]
 pub struct DataAcquisitionEnvelope {
+    ///The DataAcquisition record, under its envelope key.
     pub data_acquisition: DataAcquisition,
 }
-///Payload of `details` when `type` is `ExtracellularEphys` (DataAcquisition).
+/**Payload of `details` when `type` is `ExtracellularEphys` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionExtracellularEphysDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     #[serde(
         rename = "channelTags",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -2266,13 +2816,17 @@ pub struct DataAcquisitionExtracellularEphysDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FiberPhotometry` (DataAcquisition).
+/**Payload of `details` when `type` is `FiberPhotometry` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFiberPhotometryDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(
         rename = "excitationWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2280,10 +2834,13 @@ pub struct DataAcquisitionFiberPhotometryDetails {
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2291,6 +2848,7 @@ pub struct DataAcquisitionFiberPhotometryDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2298,6 +2856,7 @@ pub struct DataAcquisitionFiberPhotometryDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -2309,17 +2868,23 @@ pub struct DataAcquisitionFiberPhotometryDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FunctionalMagneticResonanceImaging` (DataAcquisition).
+/**Payload of `details` when `type` is `FunctionalMagneticResonanceImaging` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2327,11 +2892,13 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2339,6 +2906,7 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2346,8 +2914,10 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2362,17 +2932,23 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FunctionalUltrasoundImaging` (DataAcquisition).
+/**Payload of `details` when `type` is `FunctionalUltrasoundImaging` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2380,11 +2956,13 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2392,6 +2970,7 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2399,8 +2978,10 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2415,40 +2996,51 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `GeneralTimeSeries` (DataAcquisition).
+/**Payload of `details` when `type` is `GeneralTimeSeries` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionGeneralTimeSeriesDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     #[serde(
         rename = "channelTags",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -2460,30 +3052,39 @@ pub struct DataAcquisitionGeneralTimeSeriesDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `IntracellularEphys` (DataAcquisition).
+/**Payload of `details` when `type` is `IntracellularEphys` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionIntracellularEphysDetails {
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     #[serde(
         rename = "nChannels",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     #[serde(rename = "nSamples", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -2495,13 +3096,17 @@ pub struct DataAcquisitionIntracellularEphysDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `LightFieldMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `LightFieldMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionLightFieldMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(
         rename = "excitationWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2509,10 +3114,13 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2520,11 +3128,13 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2532,6 +3142,7 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2539,13 +3150,16 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "xVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2553,6 +3167,7 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2560,6 +3175,7 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2586,27 +3202,38 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     PartialEq
 )]
 pub struct DataAcquisitionListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The DataAcquisition records of this page, in the requested order. List of `DataAcquisition` objects.
     pub data_acquisitions: ::std::vec::Vec<DataAcquisition>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `MagneticResonanceImaging` (DataAcquisition).
+/**Payload of `details` when `type` is `MagneticResonanceImaging` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagneticResonanceImagingDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (Hz, kHz, MHz, GHz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2614,11 +3241,13 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is mm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2626,6 +3255,7 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Field strength of the scanner magnet. A measured value: number plus unit (T, mT, µT). The form's default unit is T.
     #[serde(
         rename = "magneticFieldStrength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2633,8 +3263,10 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
     pub magnetic_field_strength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2649,17 +3281,23 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Magnetoencephalography` (DataAcquisition).
+/**Payload of `details` when `type` is `Magnetoencephalography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagnetoencephalographyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2667,11 +3305,13 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2679,6 +3319,7 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2686,8 +3327,10 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2702,17 +3345,23 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Miniscope` (DataAcquisition).
+/**Payload of `details` when `type` is `Miniscope` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMiniscopeDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2720,11 +3369,13 @@ pub struct DataAcquisitionMiniscopeDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2732,6 +3383,7 @@ pub struct DataAcquisitionMiniscopeDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2739,8 +3391,10 @@ pub struct DataAcquisitionMiniscopeDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2755,13 +3409,17 @@ pub struct DataAcquisitionMiniscopeDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OpticalCoherenceTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `OpticalCoherenceTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
+    ///Number of scans averaged per image. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub averages: ::std::option::Option<i64>,
+    ///Resolution along the beam (depth) axis. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "axialResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2769,10 +3427,12 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     pub axial_resolution: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Spectral bandwidth of the light source. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bandwidth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Central wavelength of the light source. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(
         rename = "centerWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2780,12 +3440,16 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     pub center_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2793,11 +3457,13 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2805,6 +3471,7 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Resolution across the beam. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "lateralResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2812,17 +3479,21 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     pub lateral_resolution: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Area covered by the scan. A measured value: number plus unit (m², cm², mm², µm², nm²). The form's default unit is mm².
     #[serde(rename = "scanArea", skip_serializing_if = "::std::option::Option::is_none")]
     pub scan_area: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AreaUnit>,
     >,
+    ///Scan pattern used. Short free text.
     #[serde(
         rename = "scanPattern",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub scan_pattern: ::std::option::Option<::std::string::String>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2837,7 +3508,9 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a DataAcquisition (`modules/dataacquisition`).
+/**The fields to change in a DataAcquisition (`modules/dataacquisition`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -2848,33 +3521,45 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     PartialEq
 )]
 pub struct DataAcquisitionPatch {
+    ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-text remarks about this data acquisition. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures (such as implants) the recording relies on. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
     #[serde(flatten)]
     pub details: ::core::option::Option<crate::details::DataAcquisitionDetails>,
 }
-///Payload of `details` when `type` is `PositronEmissionTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `PositronEmissionTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionPositronEmissionTomographyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2882,11 +3567,13 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2894,6 +3581,7 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2901,8 +3589,10 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2917,17 +3607,23 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2935,11 +3631,13 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2947,6 +3645,7 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2954,8 +3653,10 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2970,13 +3671,17 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SinglePhotonMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `SinglePhotonMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(
         rename = "excitationWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2984,10 +3689,13 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2995,11 +3703,13 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3007,6 +3717,7 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3014,13 +3725,16 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "xVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3028,6 +3742,7 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3035,6 +3750,7 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3051,13 +3767,17 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ThreePhotonMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `ThreePhotonMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionThreePhotonMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(
         rename = "excitationWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3065,10 +3785,13 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3076,11 +3799,13 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3088,6 +3813,7 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3095,13 +3821,16 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "xVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3109,6 +3838,7 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3116,6 +3846,7 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3132,13 +3863,17 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TwoPhotonMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `TwoPhotonMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     #[serde(
         rename = "excitationWavelength",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3146,10 +3881,13 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3157,11 +3895,13 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "imagingDepth",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3169,6 +3909,7 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     #[serde(
         rename = "laserPower",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3176,13 +3917,16 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "xVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3190,6 +3934,7 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "yVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3197,6 +3942,7 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     #[serde(
         rename = "zVoxelSize",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3213,17 +3959,23 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VideoTracking` (DataAcquisition).
+/**Payload of `details` when `type` is `VideoTracking` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionVideoTrackingDetails {
+    ///Compression applied to the stored data. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     #[serde(rename = "fileName", skip_serializing_if = "::std::option::Option::is_none")]
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     #[serde(
         rename = "frameRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3231,13 +3983,16 @@ pub struct DataAcquisitionVideoTrackingDetails {
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     #[serde(
         rename = "horizontalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Number of frames recorded. Integer. At least 0.
     #[serde(rename = "nFrames", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     #[serde(
         rename = "verticalResolution",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3257,6 +4012,7 @@ pub struct DataAcquisitionVideoTrackingDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataOrganizationElement {
+    ///What this folder level holds, for example Sessions or Subjects. Required.
     pub elements: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3272,8 +4028,11 @@ pub struct DataOrganizationElement {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataProtocol {
+    ///Whether this access path is open to the public. Required.
     pub is_public: bool,
+    ///Path or address of the storage under this protocol. Required.
     pub path: ::std::string::String,
+    ///Name of the access method, for example a cloud service or a local hard drive. Required.
     pub protocol: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3284,17 +4043,26 @@ pub struct DataProtocol {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A place where session data is stored, with its organization and access protocols.
+/**A place where session data is stored, with its organization and access protocols.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DataStorage {
+    ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
+    ///Ways to reach the storage: one row per access protocol with its path and whether it is public. List of `DataProtocol` objects.
     pub data_protocols: ::std::vec::Vec<DataProtocol>,
+    ///Free-text description of this data storage. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this data storage, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this data storage is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Where the storage is (server, drive, cloud service...).
     pub location: ::std::string::String,
+    ///Name of this data storage. At most 100 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3315,6 +4083,7 @@ pub struct DataStorage {
     PartialEq
 )]
 pub struct DataStorageEnvelope {
+    ///The DataStorage record, under its envelope key.
     pub datastorage: DataStorage,
 }
 ///`DataStorageListEnvelope`
@@ -3327,17 +4096,24 @@ pub struct DataStorageEnvelope {
     PartialEq
 )]
 pub struct DataStorageListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The DataStorage records of this page, in the requested order. List of `DataStorage` objects.
     pub datastorages: ::std::vec::Vec<DataStorage>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a DataStorage (`personal_attributes/datastorage`).
+/**The fields to change in a DataStorage (`personal_attributes/datastorage`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3348,18 +4124,24 @@ pub struct DataStorageListEnvelope {
     PartialEq
 )]
 pub struct DataStoragePatch {
+    ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_organization: ::std::option::Option<
         ::std::vec::Vec<DataOrganizationElement>,
     >,
+    ///Ways to reach the storage: one row per access protocol with its path and whether it is public. List of `DataProtocol` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_protocols: ::std::option::Option<::std::vec::Vec<DataProtocol>>,
+    ///Free-text description of this data storage. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this data storage is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the storage is (server, drive, cloud service...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this data storage. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -3373,6 +4155,7 @@ pub struct DataStoragePatch {
     PartialEq
 )]
 pub struct DeviceAuthorization {
+    ///Secret code the client sends when polling for the token. Required.
     pub device_code: ::std::string::String,
     ///Seconds until the device code expires.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3380,12 +4163,16 @@ pub struct DeviceAuthorization {
     ///Seconds between polls (5 when absent).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub interval: ::std::option::Option<i64>,
+    ///Identifier of the sign-in session, part of the verification page address.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session_id: ::std::option::Option<::std::string::String>,
+    ///Short code the user confirms in the browser.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_code: ::std::option::Option<::std::string::String>,
+    ///Page where the user approves the sign-in (the code is typed in). URL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub verification_uri: ::std::option::Option<::std::string::String>,
+    ///Page where the user approves the sign-in, with the code already filled in. URL. Required.
     pub verification_uri_complete: ::std::string::String,
 }
 ///Starts a device sign-in; client_name labels the token being requested.
@@ -3399,6 +4186,7 @@ pub struct DeviceAuthorization {
     PartialEq
 )]
 pub struct DeviceAuthorizationRequest {
+    ///Label of the client asking for a token; it names the token in the user's account.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_name: ::std::option::Option<::std::string::String>,
 }
@@ -3412,6 +4200,7 @@ pub struct DeviceAuthorizationRequest {
     PartialEq
 )]
 pub struct DeviceTokenError {
+    ///Why no token came: the user refused, the code expired or it was already used. One of `access_denied`, `expired_token`, `already_used`. Required.
     pub error: ::brainstem::enums::DeviceTokenErrorError,
 }
 ///The user has not approved yet; poll again after the interval.
@@ -3424,6 +4213,7 @@ pub struct DeviceTokenError {
     PartialEq
 )]
 pub struct DeviceTokenPending {
+    ///Always authorization_pending: the user has not approved yet. One of `authorization_pending`. Required.
     pub status: ::brainstem::enums::DeviceTokenPendingStatus,
 }
 ///Poll body for the device sign-in.
@@ -3436,6 +4226,7 @@ pub struct DeviceTokenPending {
     PartialEq
 )]
 pub struct DeviceTokenRequest {
+    ///The device_code received when the sign-in started. Required.
     pub device_code: ::std::string::String,
 }
 ///Poll result; always HTTP 200, distinguished by status/error.
@@ -3471,7 +4262,9 @@ impl ::std::convert::From<DeviceTokenPending> for DeviceTokenResponse {
     PartialEq
 )]
 pub struct DeviceTokenSuccess {
+    ///Always success: the user approved. One of `success`. Required.
     pub status: ::brainstem::enums::DeviceTokenSuccessStatus,
+    ///Personal access token to send as a Bearer token. Required.
     pub token: ::std::string::String,
 }
 ///Where the data or code can be downloaded.
@@ -3479,7 +4272,9 @@ pub struct DeviceTokenSuccess {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct DownloadLink {
+    ///Service hosting the download. One of 9 documented values. Required.
     pub repository: ::brainstem::enums::DownloadLinkRepository,
+    ///Address of the download; must start with `http://`, `https://` or `ftp://`. Required.
     pub url: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3490,20 +4285,31 @@ pub struct DownloadLink {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A piece of equipment placed in a setup, with typed details and coordinates.
+/**A piece of equipment placed in a setup, with typed details and coordinates.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Equipment {
+    ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     pub coordinates_schema_version: ::std::string::String,
+    ///When the equipment was installed or configured. ISO 8601 date and time. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
     pub hardwaredevice: ::std::option::Option<::brainstem::Related<HardwareDevice>>,
+    ///Identifier of this equipment, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Descriptive name of the equipment item.
     pub name: ::std::string::String,
+    ///Free-text remarks about this equipment. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Setup the equipment belongs to. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::brainstem::Related<Setup>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the Equipment schema group.
     #[serde(flatten)]
@@ -3520,7 +4326,9 @@ pub struct Equipment {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Amplifier` (Equipment).
+/**Payload of `details` when `type` is `Amplifier` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3547,7 +4355,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentAmplifierDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `AnesthesiaSystem` (Equipment).
+/**Payload of `details` when `type` is `AnesthesiaSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3574,7 +4384,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentAnesthesiaSystemD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `AntiVibrationTable` (Equipment).
+/**Payload of `details` when `type` is `AntiVibrationTable` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3603,7 +4415,9 @@ for EquipmentAntiVibrationTableDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `BehaviorRig` (Equipment).
+/**Payload of `details` when `type` is `BehaviorRig` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3630,7 +4444,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentBehaviorRigDetail
         Self(value)
     }
 }
-///Payload of `details` when `type` is `BiosafetyCabinet` (Equipment).
+/**Payload of `details` when `type` is `BiosafetyCabinet` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3657,7 +4473,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentBiosafetyCabinetD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Camera` (Equipment).
+/**Payload of `details` when `type` is `Camera` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3684,7 +4502,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentCameraDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Computer` (Equipment).
+/**Payload of `details` when `type` is `Computer` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3711,7 +4531,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentComputerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `DataAcquisitionSystem` (Equipment).
+/**Payload of `details` when `type` is `DataAcquisitionSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3740,7 +4562,9 @@ for EquipmentDataAcquisitionSystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `DrugDeliverySystem` (Equipment).
+/**Payload of `details` when `type` is `DrugDeliverySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3769,7 +4593,9 @@ for EquipmentDrugDeliverySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ElectroencephalographySystem` (Equipment).
+/**Payload of `details` when `type` is `ElectroencephalographySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3798,7 +4624,9 @@ for EquipmentElectroencephalographySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ElectromyographyMachine` (Equipment).
+/**Payload of `details` when `type` is `ElectromyographyMachine` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3827,7 +4655,9 @@ for EquipmentElectromyographyMachineDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ElectronicComponent` (Equipment).
+/**Payload of `details` when `type` is `ElectronicComponent` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3866,9 +4696,12 @@ for EquipmentElectronicComponentDetails {
     PartialEq
 )]
 pub struct EquipmentEnvelope {
+    ///The Equipment record, under its envelope key.
     pub equipment: Equipment,
 }
-///Payload of `details` when `type` is `EphysRig` (Equipment).
+/**Payload of `details` when `type` is `EphysRig` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3895,7 +4728,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentEphysRigDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `FiberPhotometrySystem` (Equipment).
+/**Payload of `details` when `type` is `FiberPhotometrySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3924,7 +4759,9 @@ for EquipmentFiberPhotometrySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `FloatingAirPlatform` (Equipment).
+/**Payload of `details` when `type` is `FloatingAirPlatform` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3953,7 +4790,9 @@ for EquipmentFloatingAirPlatformDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ForcePlate` (Equipment).
+/**Payload of `details` when `type` is `ForcePlate` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -3980,7 +4819,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentForcePlateDetails
         Self(value)
     }
 }
-///Payload of `details` when `type` is `FumeHood` (Equipment).
+/**Payload of `details` when `type` is `FumeHood` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4007,7 +4848,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentFumeHoodDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `GlassMicropipettePuller` (Equipment).
+/**Payload of `details` when `type` is `GlassMicropipettePuller` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4036,7 +4879,9 @@ for EquipmentGlassMicropipettePullerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `HumidityController` (Equipment).
+/**Payload of `details` when `type` is `HumidityController` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4065,7 +4910,9 @@ for EquipmentHumidityControllerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `HumiditySensor` (Equipment).
+/**Payload of `details` when `type` is `HumiditySensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4092,7 +4939,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentHumiditySensorDet
         Self(value)
     }
 }
-///Payload of `details` when `type` is `InjectionSystem` (Equipment).
+/**Payload of `details` when `type` is `InjectionSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4119,7 +4968,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentInjectionSystemDe
         Self(value)
     }
 }
-///Payload of `details` when `type` is `IontophoresisStimulator` (Equipment).
+/**Payload of `details` when `type` is `IontophoresisStimulator` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4148,7 +4999,9 @@ for EquipmentIontophoresisStimulatorDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Laser` (Equipment).
+/**Payload of `details` when `type` is `Laser` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4175,7 +5028,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLaserDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `LedDriver` (Equipment).
+/**Payload of `details` when `type` is `LedDriver` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4202,7 +5057,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLedDriverDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `LightEmitter` (Equipment).
+/**Payload of `details` when `type` is `LightEmitter` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4229,7 +5086,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLightEmitterDetai
         Self(value)
     }
 }
-///Payload of `details` when `type` is `LightSensor` (Equipment).
+/**Payload of `details` when `type` is `LightSensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4266,17 +5125,24 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLightSensorDetail
     PartialEq
 )]
 pub struct EquipmentListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Equipment records of this page, in the requested order. List of `Equipment` objects.
     pub equipment: ::std::vec::Vec<Equipment>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `MagneticResonanceImagingSystem` (Equipment).
+/**Payload of `details` when `type` is `MagneticResonanceImagingSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4305,7 +5171,9 @@ for EquipmentMagneticResonanceImagingSystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `MagnetoencephalographySystem` (Equipment).
+/**Payload of `details` when `type` is `MagnetoencephalographySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4334,7 +5202,9 @@ for EquipmentMagnetoencephalographySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Magnetometer` (Equipment).
+/**Payload of `details` when `type` is `Magnetometer` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4361,7 +5231,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMagnetometerDetai
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Microcontroller` (Equipment).
+/**Payload of `details` when `type` is `Microcontroller` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4388,7 +5260,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicrocontrollerDe
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Micromanipulator` (Equipment).
+/**Payload of `details` when `type` is `Micromanipulator` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4415,7 +5289,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicromanipulatorD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Microphone` (Equipment).
+/**Payload of `details` when `type` is `Microphone` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4442,7 +5318,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicrophoneDetails
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Microscope` (Equipment).
+/**Payload of `details` when `type` is `Microscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4469,7 +5347,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicroscopeDetails
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Miniscope` (Equipment).
+/**Payload of `details` when `type` is `Miniscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4496,7 +5376,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMiniscopeDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Monitor` (Equipment).
+/**Payload of `details` when `type` is `Monitor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4523,7 +5405,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMonitorDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `MotionTrackingSystem` (Equipment).
+/**Payload of `details` when `type` is `MotionTrackingSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4552,7 +5436,9 @@ for EquipmentMotionTrackingSystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `NoiseIsolationChamber` (Equipment).
+/**Payload of `details` when `type` is `NoiseIsolationChamber` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4581,7 +5467,9 @@ for EquipmentNoiseIsolationChamberDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `OnePhotonMicroscope` (Equipment).
+/**Payload of `details` when `type` is `OnePhotonMicroscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4610,7 +5498,9 @@ for EquipmentOnePhotonMicroscopeDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `OphysRig` (Equipment).
+/**Payload of `details` when `type` is `OphysRig` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4637,7 +5527,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOphysRigDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `OpticalCoherenceTomography` (Equipment).
+/**Payload of `details` when `type` is `OpticalCoherenceTomography` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4666,7 +5558,9 @@ for EquipmentOpticalCoherenceTomographyDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Oscilloscope` (Equipment).
+/**Payload of `details` when `type` is `Oscilloscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4693,7 +5587,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOscilloscopeDetai
         Self(value)
     }
 }
-///The fields to change in a Equipment (`modules/equipment`).
+/**The fields to change in a Equipment (`modules/equipment`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4704,25 +5600,33 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOscilloscopeDetai
     PartialEq
 )]
 pub struct EquipmentPatch {
+    ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumable: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///When the equipment was installed or configured. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
+    ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub hardwaredevice: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Descriptive name of the equipment item.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Free-text remarks about this equipment. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Setup the equipment belongs to. Setup id (UUID, `personal_attributes/setup`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Equipment schema group.
@@ -4732,7 +5636,9 @@ pub struct EquipmentPatch {
     #[serde(flatten)]
     pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
-///Payload of `details` when `type` is `PerfusionSystem` (Equipment).
+/**Payload of `details` when `type` is `PerfusionSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4759,7 +5665,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPerfusionSystemDe
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Photodetector` (Equipment).
+/**Payload of `details` when `type` is `Photodetector` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4786,7 +5694,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPhotodetectorDeta
         Self(value)
     }
 }
-///Payload of `details` when `type` is `PressureSensor` (Equipment).
+/**Payload of `details` when `type` is `PressureSensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4813,7 +5723,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPressureSensorDet
         Self(value)
     }
 }
-///Payload of `details` when `type` is `RunningWheel` (Equipment).
+/**Payload of `details` when `type` is `RunningWheel` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4840,7 +5752,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentRunningWheelDetai
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SignalProcessingUnit` (Equipment).
+/**Payload of `details` when `type` is `SignalProcessingUnit` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4869,7 +5783,9 @@ for EquipmentSignalProcessingUnitDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SingleBoardComputer` (Equipment).
+/**Payload of `details` when `type` is `SingleBoardComputer` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4898,7 +5814,9 @@ for EquipmentSingleBoardComputerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (Equipment).
+/**Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4929,7 +5847,9 @@ for EquipmentSinglePhotonEmissionComputedTomographyDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Speaker` (Equipment).
+/**Payload of `details` when `type` is `Speaker` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4956,7 +5876,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentSpeakerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `StereotaxicFrame` (Equipment).
+/**Payload of `details` when `type` is `StereotaxicFrame` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -4983,7 +5905,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentStereotaxicFrameD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `StimulationDevice` (Equipment).
+/**Payload of `details` when `type` is `StimulationDevice` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5010,7 +5934,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentStimulationDevice
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SurgicalPowerTool` (Equipment).
+/**Payload of `details` when `type` is `SurgicalPowerTool` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5037,7 +5963,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentSurgicalPowerTool
         Self(value)
     }
 }
-///Payload of `details` when `type` is `TemperatureSensor` (Equipment).
+/**Payload of `details` when `type` is `TemperatureSensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5064,7 +5992,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentTemperatureSensor
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ThermalController` (Equipment).
+/**Payload of `details` when `type` is `ThermalController` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5091,7 +6021,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentThermalController
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ThreePhotonMicroscopy` (Equipment).
+/**Payload of `details` when `type` is `ThreePhotonMicroscopy` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5120,7 +6052,9 @@ for EquipmentThreePhotonMicroscopyDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Treadmill` (Equipment).
+/**Payload of `details` when `type` is `Treadmill` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5147,7 +6081,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentTreadmillDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `TwoPhotonMicroscope` (Equipment).
+/**Payload of `details` when `type` is `TwoPhotonMicroscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5176,7 +6112,9 @@ for EquipmentTwoPhotonMicroscopeDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `UltrasoundImagingSystem` (Equipment).
+/**Payload of `details` when `type` is `UltrasoundImagingSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5271,13 +6209,18 @@ pub enum ExtraFieldsValue {
     /// response may carry one; `validate()` refuses it in a request).
     Other(::brainstem::RawJson),
 }
-///A group of users with per-member manager/owner flags.
+/**A group of users with per-member manager/owner flags.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Group {
+    ///Identifier of the group (an integer), assigned by the server. Integer. Read-only: set by the server, ignored when sent.
     pub id: i64,
+    ///Name of the group. Required on create.
     pub name: ::std::string::String,
+    ///Members of the group keyed by e-mail address, with their manager/owner flags. In a change, flags left out count as false and remove: true drops the member.
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5298,6 +6241,7 @@ pub struct Group {
     PartialEq
 )]
 pub struct GroupEnvelope {
+    ///The Group record, under its envelope key.
     pub group: Group,
 }
 ///`GroupListEnvelope`
@@ -5310,13 +6254,18 @@ pub struct GroupEnvelope {
     PartialEq
 )]
 pub struct GroupListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Group records of this page, in the requested order. List of `Group` objects.
     pub groups: ::std::vec::Vec<Group>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
@@ -5325,8 +6274,11 @@ pub struct GroupListEnvelope {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct GroupMemberPermissions {
+    ///Whether the member manages the group (may invite and remove members).
     pub is_manager: bool,
+    ///Whether the member owns the group.
     pub is_owner: bool,
+    ///Send true in a change to drop this member from the group. Write-only: only sent, never returned.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remove: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
@@ -5338,15 +6290,22 @@ pub struct GroupMemberPermissions {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A pending invitation for a user to join a group.
+/**A pending invitation for a user to join a group.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitation {
+    ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
+    ///Identifier of this group membership invitation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether the user becomes a manager of the group on accepting.
     pub new_manager: bool,
+    ///Whether the user becomes an owner of the group on accepting.
     pub new_owner: bool,
+    ///User invited to join the group. User id (integer id, `users/user`). May be null.
     pub user_account_invitation: ::std::option::Option<::brainstem::Related<User>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5367,6 +6326,7 @@ pub struct GroupMembershipInvitation {
     PartialEq
 )]
 pub struct GroupMembershipInvitationEnvelope {
+    ///The GroupMembershipInvitation record, under its envelope key.
     pub group_membership_invitation: GroupMembershipInvitation,
 }
 ///`GroupMembershipInvitationListEnvelope`
@@ -5379,17 +6339,24 @@ pub struct GroupMembershipInvitationEnvelope {
     PartialEq
 )]
 pub struct GroupMembershipInvitationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The GroupMembershipInvitation records of this page, in the requested order. List of `GroupMembershipInvitation` objects.
     pub group_membership_invitations: ::std::vec::Vec<GroupMembershipInvitation>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a GroupMembershipInvitation (`users/group_membership_invitation`).
+/**The fields to change in a GroupMembershipInvitation (`users/group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5400,24 +6367,33 @@ pub struct GroupMembershipInvitationListEnvelope {
     PartialEq
 )]
 pub struct GroupMembershipInvitationPatch {
+    ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub authgroup: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Whether the user becomes a manager of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_manager: ::std::option::Option<bool>,
+    ///Whether the user becomes an owner of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_owner: ::std::option::Option<bool>,
+    ///User invited to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub user_account_invitation: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
-///A pending request by a user to join a group.
+/**A pending request by a user to join a group.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequest {
+    ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
+    ///Identifier of this group membership request, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///User who asks to join the group. User id (integer id, `users/user`). May be null.
     pub user_account_request: ::std::option::Option<::brainstem::Related<User>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5438,6 +6414,7 @@ pub struct GroupMembershipRequest {
     PartialEq
 )]
 pub struct GroupMembershipRequestEnvelope {
+    ///The GroupMembershipRequest record, under its envelope key.
     pub group_membership_request: GroupMembershipRequest,
 }
 ///`GroupMembershipRequestListEnvelope`
@@ -5450,17 +6427,24 @@ pub struct GroupMembershipRequestEnvelope {
     PartialEq
 )]
 pub struct GroupMembershipRequestListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The GroupMembershipRequest records of this page, in the requested order. List of `GroupMembershipRequest` objects.
     pub group_membership_requests: ::std::vec::Vec<GroupMembershipRequest>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a GroupMembershipRequest (`users/group_membership_request`).
+/**The fields to change in a GroupMembershipRequest (`users/group_membership_request`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5471,14 +6455,18 @@ pub struct GroupMembershipRequestListEnvelope {
     PartialEq
 )]
 pub struct GroupMembershipRequestPatch {
+    ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub authgroup: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///User who asks to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub user_account_request: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
-///The fields to change in a Group (`users/group`).
+/**The fields to change in a Group (`users/group`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5489,26 +6477,38 @@ pub struct GroupMembershipRequestPatch {
     PartialEq
 )]
 pub struct GroupPatch {
+    ///Name of the group. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Members of the group keyed by e-mail address, with their manager/owner flags. In a change, flags left out count as false and remove: true drops the member.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
 }
-///A shared catalogue entry for a hardware device (approval-gated).
+/**A shared catalogue entry for a hardware device (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct HardwareDevice {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this hardware device, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::brainstem::Related<Supplier>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5519,30 +6519,41 @@ pub struct HardwareDevice {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a HardwareDevice record awaiting review.
+/**A proposed addition or change of a HardwareDevice record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::HardwareDeviceApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::HardwareDeviceApprovalStatus>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5563,6 +6574,7 @@ pub struct HardwareDeviceApproval {
     PartialEq
 )]
 pub struct HardwareDeviceApprovalEnvelope {
+    ///The HardwareDevice approval record, under its envelope key.
     pub hardwaredevice_approval: HardwareDeviceApproval,
 }
 ///`HardwareDeviceApprovalListEnvelope`
@@ -5575,13 +6587,18 @@ pub struct HardwareDeviceApprovalEnvelope {
     PartialEq
 )]
 pub struct HardwareDeviceApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The HardwareDevice approval records of this page, in the requested order. List of `HardwareDeviceApproval` objects.
     pub hardwaredevice_approvals: ::std::vec::Vec<HardwareDeviceApproval>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
@@ -5595,6 +6612,7 @@ pub struct HardwareDeviceApprovalListEnvelope {
     PartialEq
 )]
 pub struct HardwareDeviceEnvelope {
+    ///The HardwareDevice record, under its envelope key.
     pub hardwaredevice: HardwareDevice,
 }
 ///`HardwareDeviceListEnvelope`
@@ -5607,17 +6625,24 @@ pub struct HardwareDeviceEnvelope {
     PartialEq
 )]
 pub struct HardwareDeviceListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The HardwareDevice records of this page, in the requested order. List of `HardwareDevice` objects.
     pub hardwaredevices: ::std::vec::Vec<HardwareDevice>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a HardwareDevice (`resources/hardwaredevice`).
+/**The fields to change in a HardwareDevice (`resources/hardwaredevice`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5628,17 +6653,23 @@ pub struct HardwareDeviceListEnvelope {
     PartialEq
 )]
 pub struct HardwareDevicePatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
 }
@@ -5660,15 +6691,22 @@ for HardwareDeviceSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A named inventory that holds consumable stocks.
+/**A named inventory that holds consumable stocks.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Inventory {
+    ///Free-text description of this inventory. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this inventory, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this inventory is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Where the inventory is kept.
     pub location: ::std::string::String,
+    ///Name of this inventory. At most 50 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5689,6 +6727,7 @@ pub struct Inventory {
     PartialEq
 )]
 pub struct InventoryEnvelope {
+    ///The Inventory record, under its envelope key.
     pub inventory: Inventory,
 }
 ///`InventoryListEnvelope`
@@ -5701,17 +6740,24 @@ pub struct InventoryEnvelope {
     PartialEq
 )]
 pub struct InventoryListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Inventory records of this page, in the requested order. List of `Inventory` objects.
     pub inventories: ::std::vec::Vec<Inventory>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Inventory (`personal_attributes/inventory`).
+/**The fields to change in a Inventory (`personal_attributes/inventory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5722,25 +6768,36 @@ pub struct InventoryListEnvelope {
     PartialEq
 )]
 pub struct InventoryPatch {
+    ///Free-text description of this inventory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this inventory is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the inventory is kept.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this inventory. At most 50 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
-///A journal where publications appear (approval-gated).
+/**A journal where publications appear (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Journal {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of this journal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the journal. At most 500 characters. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the journal. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5751,26 +6808,35 @@ pub struct Journal {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Journal record awaiting review.
+/**A proposed addition or change of a Journal record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct JournalApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::JournalApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the journal. At most 500 characters. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::JournalApprovalStatus>,
+    ///Web site of the journal. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5791,6 +6857,7 @@ pub struct JournalApproval {
     PartialEq
 )]
 pub struct JournalApprovalEnvelope {
+    ///The Journal approval record, under its envelope key.
     pub journal_approval: JournalApproval,
 }
 ///`JournalApprovalListEnvelope`
@@ -5803,13 +6870,18 @@ pub struct JournalApprovalEnvelope {
     PartialEq
 )]
 pub struct JournalApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Journal approval records of this page, in the requested order. List of `JournalApproval` objects.
     pub journal_approvals: ::std::vec::Vec<JournalApproval>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
@@ -5823,6 +6895,7 @@ pub struct JournalApprovalListEnvelope {
     PartialEq
 )]
 pub struct JournalEnvelope {
+    ///The Journal record, under its envelope key.
     pub journal: Journal,
 }
 ///`JournalListEnvelope`
@@ -5835,17 +6908,24 @@ pub struct JournalEnvelope {
     PartialEq
 )]
 pub struct JournalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Journal records of this page, in the requested order. List of `Journal` objects.
     pub journals: ::std::vec::Vec<Journal>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Journal (`dissemination/journal`).
+/**The fields to change in a Journal (`dissemination/journal`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5856,12 +6936,16 @@ pub struct JournalListEnvelope {
     PartialEq
 )]
 pub struct JournalPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the journal. At most 500 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Web site of the journal. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -5882,19 +6966,30 @@ impl ::std::convert::From<JournalApprovalEnvelope> for JournalSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A laboratory: a group with institutional information and principal investigators.
+/**A laboratory: a group with institutional information and principal investigators.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Laboratory {
+    ///City of the laboratory. At most 100 characters.
     pub city: ::std::string::String,
+    ///Country of the laboratory, in words. At most 100 characters.
     pub country: ::std::string::String,
+    ///Department the laboratory belongs to. At most 100 characters.
     pub department: ::std::string::String,
+    ///Free-text description of this laboratory. At most 500 characters.
     pub description: ::std::string::String,
+    ///User group the laboratory is built on (its members are the lab members). Group id (integer id, `users/group`). Required on create.
     pub group: ::brainstem::Related<Group>,
+    ///Identifier of this laboratory, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Institution (university, institute) hosting the laboratory. At most 100 characters. Required on create.
     pub institution: ::std::string::String,
+    ///Users who lead the laboratory; at least one. List of User ids (integer ids, `users/user`). Required on create.
     pub principal_investigators: ::std::vec::Vec<::brainstem::Related<User>>,
+    ///Web site of the laboratory. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5915,6 +7010,7 @@ pub struct Laboratory {
     PartialEq
 )]
 pub struct LaboratoryEnvelope {
+    ///The Laboratory record, under its envelope key.
     pub laboratory: Laboratory,
 }
 ///`LaboratoryListEnvelope`
@@ -5927,17 +7023,24 @@ pub struct LaboratoryEnvelope {
     PartialEq
 )]
 pub struct LaboratoryListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Laboratory records of this page, in the requested order. List of `Laboratory` objects.
     pub laboratories: ::std::vec::Vec<Laboratory>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Laboratory (`users/laboratory`).
+/**The fields to change in a Laboratory (`users/laboratory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -5948,51 +7051,77 @@ pub struct LaboratoryListEnvelope {
     PartialEq
 )]
 pub struct LaboratoryPatch {
+    ///City of the laboratory. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
+    ///Country of the laboratory, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Department the laboratory belongs to. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub department: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this laboratory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User group the laboratory is built on (its members are the lab members). Group id (integer id, `users/group`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub group: ::std::option::Option<i64>,
+    ///Institution (university, institute) hosting the laboratory. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub institution: ::std::option::Option<::std::string::String>,
+    ///Users who lead the laboratory; at least one. List of User ids (integer ids, `users/user`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub principal_investigators: ::std::option::Option<::std::vec::Vec<i64>>,
+    ///Web site of the laboratory. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///A regulatory license or permit covering subjects, procedures and assays.
+/**A regulatory license or permit covering subjects, procedures and assays.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct License {
+    ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub behavioralassays: ::std::vec::Vec<::brainstem::Related<BehavioralAssay>>,
+    ///Country where the license applies, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Description of the license (rich text).
     pub description: ::std::string::String,
+    ///Identifier of this license, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this license is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Uploaded document of the license (a PDF is advised). URL. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub license_document: ::std::option::Option<::std::string::String>,
+    ///Users who hold the license. List of User ids (integer ids, `users/user`).
     pub license_holders: ::std::vec::Vec<::brainstem::Related<User>>,
+    ///Number or reference the authority gave the license. At most 128 characters.
     pub license_number: ::std::string::String,
+    ///Name of the license or permit. At most 255 characters. Required on create.
     pub name: ::std::string::String,
+    ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Authority that issued the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     pub regulatory_authority: ::std::option::Option<
         ::brainstem::Related<RegulatoryAuthority>,
     >,
+    ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
     pub status: ::brainstem::enums::LicenseStatus,
+    ///Subjects the license covers. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
+    ///Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::LicenseType,
+    ///First day the license is valid. ISO 8601 date (YYYY-MM-DD).
     pub valid_from: ::chrono::naive::NaiveDate,
+    ///Last day the license is valid; not before valid_from when both are set. ISO 8601 date (YYYY-MM-DD).
     pub valid_until: ::chrono::naive::NaiveDate,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6013,6 +7142,7 @@ pub struct License {
     PartialEq
 )]
 pub struct LicenseEnvelope {
+    ///The License record, under its envelope key.
     pub license: License,
 }
 ///`LicenseListEnvelope`
@@ -6025,17 +7155,24 @@ pub struct LicenseEnvelope {
     PartialEq
 )]
 pub struct LicenseListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The License records of this page, in the requested order. List of `License` objects.
     pub licenses: ::std::vec::Vec<License>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a License (`personal_attributes/license`).
+/**The fields to change in a License (`personal_attributes/license`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6046,39 +7183,54 @@ pub struct LicenseListEnvelope {
     PartialEq
 )]
 pub struct LicensePatch {
+    ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioralassays: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Country where the license applies, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub country: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Description of the license (rich text).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this license is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Uploaded document of the license (a PDF is advised). URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub license_document: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Users who hold the license. List of User ids (integer ids, `users/user`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_holders: ::std::option::Option<::std::vec::Vec<i64>>,
+    ///Number or reference the authority gave the license. At most 128 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_number: ::std::option::Option<::std::string::String>,
+    ///Name of the license or permit. At most 255 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Authority that issued the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub regulatory_authority: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::LicenseStatus>,
+    ///Subjects the license covers. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::brainstem::enums::LicenseType>,
+    ///First day the license is valid. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_from: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Last day the license is valid; not before valid_from when both are set. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
@@ -6093,14 +7245,19 @@ pub struct LicensePatch {
     PartialEq
 )]
 pub struct LogEntryChange {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///End of an interval entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Start of an interval entry; also its key. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
@@ -6117,24 +7274,35 @@ pub struct LogEntryChange {
     PartialEq
 )]
 pub struct LogEntryKey {
+    ///date_time of the entry to address (instantaneous entries). ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///start_date_time of the entry to address (interval entries). ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
     >,
 }
-///An experimental intervention applied during a session; details are a list of rows.
+/**An experimental intervention applied during a session; details are a list of rows.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Manipulation {
+    ///Equipment used for the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
+    ///Identifier of this manipulation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Free-text remarks about this manipulation. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     pub order: i64,
+    ///Procedures (such as implants) the manipulation relies on. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
     #[serde(flatten)]
@@ -6148,7 +7316,9 @@ pub struct Manipulation {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `AuditoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `AuditoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6184,28 +7354,34 @@ for ManipulationAuditoryStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationAuditoryStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (dB, dB SPL, Pa). The form's default unit is dB.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::SoundLevelUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Frequency. A measured value: number plus unit (Hz, kHz, MHz). The form's default unit is Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Frequency of the amplitude or frequency modulation. A measured value: number plus unit (Hz, kHz, MHz). The form's default unit is Hz.
     #[serde(
         rename = "modulationFrequency",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -6213,10 +7389,12 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
     pub modulation_frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -6228,7 +7406,9 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `DeepBrainStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `DeepBrainStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6266,33 +7446,40 @@ for ManipulationDeepBrainStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationDeepBrainStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (A, mA, µA, nA). The form's default unit is A.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     #[serde(
         rename = "injectionPolarity",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationDeepBrainStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -6304,7 +7491,9 @@ pub struct ManipulationDeepBrainStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `ElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6342,33 +7531,40 @@ for ManipulationElectricalStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationElectricalStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (V, mV, µV). The form's default unit is V.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     #[serde(
         rename = "injectionPolarity",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectricalStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -6380,7 +7576,9 @@ pub struct ManipulationElectricalStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ElectromagneticFieldStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `ElectromagneticFieldStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6423,33 +7621,40 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (V, mV, µV). The form's default unit is V.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     #[serde(
         rename = "injectionPolarity",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectromagneticFieldStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -6471,9 +7676,12 @@ pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
     PartialEq
 )]
 pub struct ManipulationEnvelope {
+    ///The Manipulation record, under its envelope key.
     pub manipulation: Manipulation,
 }
-///Payload of `details` when `type` is `LiquidPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `LiquidPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6509,30 +7717,37 @@ for ManipulationLiquidPerturbationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationLiquidPerturbationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     #[serde(
         rename = "liquidAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationLiquidPerturbationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -6556,17 +7771,24 @@ pub struct ManipulationLiquidPerturbationDetailsItem {
     PartialEq
 )]
 pub struct ManipulationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Manipulation records of this page, in the requested order. List of `Manipulation` objects.
     pub manipulations: ::std::vec::Vec<Manipulation>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `Microperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `Microperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6602,30 +7824,37 @@ for ManipulationMicroperfusionDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationMicroperfusionDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     #[serde(
         rename = "liquidAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationMicroperfusionDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -6639,7 +7868,9 @@ pub struct ManipulationMicroperfusionDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `MultisensoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `MultisensoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6678,19 +7909,24 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationMultisensoryStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Senses stimulated together. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub modalities: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///How the stimuli of the different senses are timed to each other. One of `Synchronous`, `Asynchronous`, `Randomized`, `Unknown`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub synchronization: ::std::option::Option<
         ::brainstem::enums::ManipulationMultisensoryStimulationDetailsItemSynchronization,
@@ -6704,7 +7940,9 @@ pub struct ManipulationMultisensoryStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OdorStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `OdorStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6740,21 +7978,26 @@ for ManipulationOdorStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationOdorStimulationDetailsItem {
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L, % w/v, % v/v, % w/w). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (mL/min, µL/min, mL/s, µL/s, L/min). The form's default unit is mL/min.
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Breathing phase the odor is timed to. Short free text.
     #[serde(
         rename = "inhalationPhase",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub inhalation_phase: ::std::option::Option<::std::string::String>,
+    ///Odor presented. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub odor: ::std::option::Option<::std::string::String>,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -6766,7 +8009,9 @@ pub struct ManipulationOdorStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OptogeneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `OptogeneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6804,30 +8049,37 @@ for ManipulationOptogeneticStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationOptogeneticStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Light power at the fiber tip. A measured value: number plus unit (W, mW, µW). The form's default unit is mW.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Wavelength of the stimulation light. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
@@ -6841,7 +8093,9 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a Manipulation (`modules/manipulation`).
+/**The fields to change in a Manipulation (`modules/manipulation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6852,23 +8106,31 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
     PartialEq
 )]
 pub struct ManipulationPatch {
+    ///Equipment used for the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-text remarks about this manipulation. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures (such as implants) the manipulation relies on. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
     #[serde(flatten)]
     pub details: ::core::option::Option<crate::details::ManipulationDetails>,
 }
-///Payload of `details` when `type` is `PharmacologicalInhalation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `PharmacologicalInhalation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6909,34 +8171,43 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInhalationDetailsItem {
+    ///Pain-relief agent given with the inhalation. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub analgesic: ::std::option::Option<::std::string::String>,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L, % w/v, % v/v, % w/w). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, µL/s, mL/s, L/min). The form's default unit is µL/min.
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     #[serde(
         rename = "liquidAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 13 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInhalationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Sedative given with the inhalation. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sedative: ::std::option::Option<::std::string::String>,
+    ///Volume delivered. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is µL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -6950,7 +8221,9 @@ pub struct ManipulationPharmacologicalInhalationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PharmacologicalInjection` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `PharmacologicalInjection` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -6991,30 +8264,37 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInjectionDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     #[serde(
         rename = "liquidAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInjectionDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -7028,7 +8308,9 @@ pub struct ManipulationPharmacologicalInjectionDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PharmacologicalSuperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `PharmacologicalSuperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7069,30 +8351,37 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     #[serde(
         rename = "liquidAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalSuperfusionDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -7106,7 +8395,9 @@ pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TactileStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `TactileStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7142,11 +8433,13 @@ for ManipulationTactileStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationTactileStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///Kind of contact used to touch the subject. One of `Mechanical (contact)`, `Mechanical (vibration)`, `Air puff`, `Brush`, `Cotton swab`, `Other`.
     #[serde(
         rename = "contactType",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -7154,20 +8447,25 @@ pub struct ManipulationTactileStimulationDetailsItem {
     pub contact_type: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemContactType,
     >,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Contact force. A measured value: number plus unit (mN, N, µN, gf, kgf). The form's default unit is mN.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub force: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ForceUnit>,
     >,
+    ///Waveform or time profile of the delivery. One of 9 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Body site stimulated.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub site: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -7179,7 +8477,9 @@ pub struct ManipulationTactileStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ThermalPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `ThermalPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7215,28 +8515,34 @@ for ManipulationThermalPerturbationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationThermalPerturbationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Waveform or time profile of the delivery. One of 23 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationThermalPerturbationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7248,7 +8554,9 @@ pub struct ManipulationThermalPerturbationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TranscranialElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `TranscranialElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7291,33 +8599,40 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (A, mA, µA, nA). The form's default unit is mA.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     #[serde(
         rename = "injectionPolarity",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialElectricalStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7329,7 +8644,9 @@ pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TranscranialMagneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `TranscranialMagneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7372,33 +8689,40 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (% MSO, T, mT, µT). The form's default unit is % MSO.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     #[serde(
         rename = "injectionPolarity",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialMagneticStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7410,7 +8734,9 @@ pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `UltrasoundStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `UltrasoundStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7448,6 +8774,7 @@ for ManipulationUltrasoundStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationUltrasoundStimulationDetailsItem {
+    ///Acoustic intensity delivered at the target. A measured value: number plus unit (W/cm², mW/cm²). The form's default unit is W/cm².
     #[serde(
         rename = "acousticIntensity",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -7455,6 +8782,7 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
     pub acoustic_intensity: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerDensityUnit>,
     >,
+    ///Peak acoustic pressure at the target. A measured value: number plus unit (Pa, kPa, MPa). The form's default unit is MPa.
     #[serde(
         rename = "acousticPressure",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -7462,29 +8790,35 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
     pub acoustic_pressure: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PressureUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     #[serde(
         rename = "dutyCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     #[serde(
         rename = "injectionPolarity",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationUltrasoundStimulationDetailsItemProfile,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7496,7 +8830,9 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VisualStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `VisualStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7532,15 +8868,18 @@ for ManipulationVisualStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ManipulationVisualStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     #[serde(
         rename = "closedLoop",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Device the visual stimulus is shown on. One of `Monitor`, `LED panel`, `Projector`, `Head-mounted display`, `Fiber-coupled light source`, `Other`.
     #[serde(
         rename = "presentationDevice",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -7548,8 +8887,10 @@ pub struct ManipulationVisualStimulationDetailsItem {
     pub presentation_device: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemPresentationDevice,
     >,
+    ///Number of times it was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Where the stimulus appears in the visual field. One of `Contralateral`, `Ipsilateral`, `Bilateral`, `Centered`, `Surround`, `Other`, `Unknown`.
     #[serde(
         rename = "stimulationPosition",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -7557,6 +8898,7 @@ pub struct ManipulationVisualStimulationDetailsItem {
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemStimulationPosition,
     >,
+    ///Kinds of stimuli presented. List of text values.
     #[serde(
         rename = "stimulusTypes",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -7571,7 +8913,9 @@ pub struct ManipulationVisualStimulationDetailsItem {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to send to create a Behavior (`modules/behavior`).
+/**The fields to send to create a Behavior (`modules/behavior`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7581,16 +8925,24 @@ pub struct ManipulationVisualStimulationDetailsItem {
     PartialEq
 )]
 pub struct NewBehavior {
+    ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     pub behavioralassay: ::uuid::Uuid,
+    ///Free-text remarks about this behavior. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this behavior among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session in which the behavior was run. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
+    ///Setup on which the behavior was run. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::uuid::Uuid,
+    ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
 }
-///The fields to send to create a BehavioralAssay (`personal_attributes/behavioralassay`).
+/**The fields to send to create a BehavioralAssay (`personal_attributes/behavioralassay`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7600,17 +8952,25 @@ pub struct NewBehavior {
     PartialEq
 )]
 pub struct NewBehavioralAssay {
+    ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     pub behavioral_paradigm: ::uuid::Uuid,
+    ///Free-text description of this behavioral assay. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this behavioral assay is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Licenses that cover the assay. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    ///Name of this behavioral assay. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::uuid::Uuid,
 }
-///The fields to send to create a BehavioralCategory (`taxonomies/behavioralcategory`).
+/**The fields to send to create a BehavioralCategory (`taxonomies/behavioralcategory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7620,15 +8980,21 @@ pub struct NewBehavioralAssay {
     PartialEq
 )]
 pub struct NewBehavioralCategory {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parent: ::std::option::Option<::uuid::Uuid>,
 }
-///The fields to send to create a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+/**The fields to send to create a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7638,25 +9004,36 @@ pub struct NewBehavioralCategory {
     PartialEq
 )]
 pub struct NewBehavioralParadigm {
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<::uuid::Uuid>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publication that first described the paradigm, as a citation text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_publication: ::std::option::Option<::std::string::String>,
+    ///Link to a reference describing the paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reference_url: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub species: ::std::vec::Vec<::uuid::Uuid>,
 }
-///The fields to send to create a BrainRegion (`taxonomies/brainregion`).
+/**The fields to send to create a BrainRegion (`taxonomies/brainregion`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7666,13 +9043,19 @@ pub struct NewBehavioralParadigm {
     PartialEq
 )]
 pub struct NewBrainRegion {
+    ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     pub acronym: ::std::string::String,
+    ///Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create.
     pub atlas: ::brainstem::enums::BrainRegionAtlas,
+    ///Free-text description of this brain region. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Full name of the brain region. At most 200 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Breeding (`stem/breeding`).
+/**The fields to send to create a Breeding (`stem/breeding`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7682,28 +9065,42 @@ pub struct NewBrainRegion {
     PartialEq
 )]
 pub struct NewBreeding {
+    ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this breeding.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Date the pair was separated. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Genotype expected for the offspring, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expected_genotype: ::std::option::Option<::std::string::String>,
+    ///Male parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub father: ::uuid::Uuid,
+    ///Number of pups in the litter. Integer. At least 1. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub litter_size: ::std::option::Option<i64>,
+    ///Female parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub mother: ::uuid::Uuid,
+    ///Name of the breeding pair. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the breeding belongs to. Project id (UUID, `stem/project`). Required on create.
     pub project: ::uuid::Uuid,
+    ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-form labels attached to this breeding, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Date the litter was weaned. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub weaning_date: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
-///The fields to send to create a Cohort (`stem/cohort`).
+/**The fields to send to create a Cohort (`stem/cohort`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7713,16 +9110,23 @@ pub struct NewBreeding {
     PartialEq
 )]
 pub struct NewCohort {
+    ///Free-text description of this cohort.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this cohort. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the cohort is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::uuid::Uuid,
+    ///Subjects grouped by the cohort. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this cohort, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
-///The fields to send to create a Collection (`stem/collection`).
+/**The fields to send to create a Collection (`stem/collection`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7732,16 +9136,23 @@ pub struct NewCohort {
     PartialEq
 )]
 pub struct NewCollection {
+    ///Free-text description of this collection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this collection. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the collection is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::uuid::Uuid,
+    ///Sessions grouped by the collection. List of Session ids (UUIDs, `stem/session`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub sessions: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this collection, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
-///The fields to send to create a Consumable (`resources/consumable`).
+/**The fields to send to create a Consumable (`resources/consumable`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7751,22 +9162,32 @@ pub struct NewCollection {
     PartialEq
 )]
 pub struct NewConsumable {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     #[serde(default, skip_serializing_if = "::brainstem::RawObject::is_empty")]
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
 }
-///The fields to send to create a ConsumableStock (`modules/consumablestock`).
+/**The fields to send to create a ConsumableStock (`modules/consumablestock`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7776,32 +9197,45 @@ pub struct NewConsumable {
     PartialEq
 )]
 pub struct NewConsumableStock {
+    ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquisition_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Catalogue consumable this stock is an instance of. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumable: ::std::option::Option<::uuid::Uuid>,
+    ///Cost of the stock, as text (amount and currency). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cost: ::std::option::Option<::std::string::String>,
+    ///Date the stock expires. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///What the stock is meant to be used for. At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub intended_use: ::std::option::Option<::std::string::String>,
+    ///Inventory that holds the stock. Inventory id (UUID, `personal_attributes/inventory`). Required on create.
     pub inventory: ::uuid::Uuid,
+    ///Free-text remarks about this consumable stock. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Availability of the stock, for example AVAILABLE, RESERVED or DEPLETED.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///How the stock must be kept (temperature, light...). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_conditions: ::std::option::Option<::std::string::String>,
+    ///Where the stock is kept (room, fridge, shelf...). At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_location: ::std::option::Option<::std::string::String>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
     #[serde(flatten)]
     pub details: crate::details::ConsumableStockDetails,
 }
-///The fields to send to create a DataAcquisition (`modules/dataacquisition`).
+/**The fields to send to create a DataAcquisition (`modules/dataacquisition`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7811,22 +9245,30 @@ pub struct NewConsumableStock {
     PartialEq
 )]
 pub struct NewDataAcquisition {
+    ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-text remarks about this data acquisition. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures (such as implants) the recording relies on. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
     #[serde(flatten)]
     pub details: crate::details::DataAcquisitionDetails,
 }
-///The fields to send to create a DataStorage (`personal_attributes/datastorage`).
+/**The fields to send to create a DataStorage (`personal_attributes/datastorage`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7836,19 +9278,27 @@ pub struct NewDataAcquisition {
     PartialEq
 )]
 pub struct NewDataStorage {
+    ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
+    ///Ways to reach the storage: one row per access protocol with its path and whether it is public. List of `DataProtocol` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub data_protocols: ::std::vec::Vec<DataProtocol>,
+    ///Free-text description of this data storage. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this data storage is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the storage is (server, drive, cloud service...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this data storage. At most 100 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Equipment (`modules/equipment`).
+/**The fields to send to create a Equipment (`modules/equipment`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7858,19 +9308,27 @@ pub struct NewDataStorage {
     PartialEq
 )]
 pub struct NewEquipment {
+    ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumable: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///When the equipment was installed or configured. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hardwaredevice: ::std::option::Option<::uuid::Uuid>,
+    ///Descriptive name of the equipment item.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Free-text remarks about this equipment. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Setup the equipment belongs to. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Equipment schema group.
@@ -7880,7 +9338,9 @@ pub struct NewEquipment {
     #[serde(flatten)]
     pub coordinates_details: crate::details::CoordinatesDetails,
 }
-///The fields to send to create a Group (`users/group`).
+/**The fields to send to create a Group (`users/group`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7890,11 +9350,15 @@ pub struct NewEquipment {
     PartialEq
 )]
 pub struct NewGroup {
+    ///Name of the group. Required on create.
     pub name: ::std::string::String,
+    ///Members of the group keyed by e-mail address, with their manager/owner flags. In a change, flags left out count as false and remove: true drops the member.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
 }
-///The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
+/**The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7905,16 +9369,22 @@ pub struct NewGroup {
     PartialEq
 )]
 pub struct NewGroupMembershipInvitation {
+    ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authgroup: ::std::option::Option<i64>,
+    ///Whether the user becomes a manager of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_manager: ::std::option::Option<bool>,
+    ///Whether the user becomes an owner of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_owner: ::std::option::Option<bool>,
+    ///User invited to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_account_invitation: ::std::option::Option<i64>,
 }
-///The fields to send to create a GroupMembershipRequest (`users/group_membership_request`).
+/**The fields to send to create a GroupMembershipRequest (`users/group_membership_request`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7925,12 +9395,16 @@ pub struct NewGroupMembershipInvitation {
     PartialEq
 )]
 pub struct NewGroupMembershipRequest {
+    ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authgroup: ::std::option::Option<i64>,
+    ///User who asks to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_account_request: ::std::option::Option<i64>,
 }
-///The fields to send to create a HardwareDevice (`resources/hardwaredevice`).
+/**The fields to send to create a HardwareDevice (`resources/hardwaredevice`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7940,18 +9414,26 @@ pub struct NewGroupMembershipRequest {
     PartialEq
 )]
 pub struct NewHardwareDevice {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
 }
-///The fields to send to create a Inventory (`personal_attributes/inventory`).
+/**The fields to send to create a Inventory (`personal_attributes/inventory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7961,15 +9443,21 @@ pub struct NewHardwareDevice {
     PartialEq
 )]
 pub struct NewInventory {
+    ///Free-text description of this inventory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this inventory is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the inventory is kept.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this inventory. At most 50 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Journal (`dissemination/journal`).
+/**The fields to send to create a Journal (`dissemination/journal`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7979,15 +9467,21 @@ pub struct NewInventory {
     PartialEq
 )]
 pub struct NewJournal {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the journal. At most 500 characters. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the journal. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a Laboratory (`users/laboratory`).
+/**The fields to send to create a Laboratory (`users/laboratory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -7997,21 +9491,31 @@ pub struct NewJournal {
     PartialEq
 )]
 pub struct NewLaboratory {
+    ///City of the laboratory. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
+    ///Country of the laboratory, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Department the laboratory belongs to. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub department: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this laboratory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User group the laboratory is built on (its members are the lab members). Group id (integer id, `users/group`). Required on create.
     pub group: i64,
+    ///Institution (university, institute) hosting the laboratory. At most 100 characters. Required on create.
     pub institution: ::std::string::String,
+    ///Users who lead the laboratory; at least one. List of User ids (integer ids, `users/user`). Required on create.
     pub principal_investigators: ::std::vec::Vec<i64>,
+    ///Web site of the laboratory. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a License (`personal_attributes/license`).
+/**The fields to send to create a License (`personal_attributes/license`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8021,36 +9525,53 @@ pub struct NewLaboratory {
     PartialEq
 )]
 pub struct NewLicense {
+    ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub behavioralassays: ::std::vec::Vec<::uuid::Uuid>,
+    ///Country where the license applies, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Description of the license (rich text).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this license is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Uploaded document of the license (a PDF is advised). URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_document: ::std::option::Option<::std::string::String>,
+    ///Users who hold the license. List of User ids (integer ids, `users/user`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub license_holders: ::std::vec::Vec<i64>,
+    ///Number or reference the authority gave the license. At most 128 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_number: ::std::option::Option<::std::string::String>,
+    ///Name of the license or permit. At most 255 characters. Required on create.
     pub name: ::std::string::String,
+    ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    ///Authority that issued the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub regulatory_authority: ::std::option::Option<::uuid::Uuid>,
+    ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
     pub status: ::brainstem::enums::LicenseStatus,
+    ///Subjects the license covers. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::LicenseType,
+    ///First day the license is valid. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_from: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Last day the license is valid; not before valid_from when both are set. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
-///The fields to send to create a Manipulation (`modules/manipulation`).
+/**The fields to send to create a Manipulation (`modules/manipulation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8060,21 +9581,29 @@ pub struct NewLicense {
     PartialEq
 )]
 pub struct NewManipulation {
+    ///Equipment used for the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-text remarks about this manipulation. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures (such as implants) the manipulation relies on. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
     #[serde(flatten)]
     pub details: crate::details::ManipulationDetails,
 }
-///The fields to send to create a Procedure (`modules/procedure`).
+/**The fields to send to create a Procedure (`modules/procedure`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8084,21 +9613,30 @@ pub struct NewManipulation {
     PartialEq
 )]
 pub struct NewProcedure {
+    ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub brain_region: ::std::option::Option<::uuid::Uuid>,
+    ///Consumable stock used in the procedure (an implant or a virus, for example). ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumablestock: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///When the procedure was performed. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Equipment used in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-text remarks about this procedure. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Subject who underwent the procedure. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Procedure schema group.
@@ -8108,7 +9646,9 @@ pub struct NewProcedure {
     #[serde(flatten)]
     pub coordinates_details: crate::details::CoordinatesDetails,
 }
-///The fields to send to create a ProcedureLog (`modules/procedurelog`).
+/**The fields to send to create a ProcedureLog (`modules/procedurelog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8118,13 +9658,18 @@ pub struct NewProcedure {
     PartialEq
 )]
 pub struct NewProcedureLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Procedure the log is about. Procedure id (UUID, `modules/procedure`). Required on create.
     pub procedure: ::uuid::Uuid,
+    ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::ProcedureLogType,
 }
-///The fields to send to create a Project (`stem/project`).
+/**The fields to send to create a Project (`stem/project`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8134,23 +9679,33 @@ pub struct NewProcedureLog {
     PartialEq
 )]
 pub struct NewProject {
+    ///Free-text description of this project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User-defined key/value metadata of this project: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Groups with access to the project, keyed by group name, with their permission flags. In a change, flags left out count as false and remove: true drops the group.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
+    ///Whether the project and its records are published for everyone to read (public portal).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Name of the project, unique across BrainSTEM. At most 200 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub publications: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this project, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Users with access to the project, keyed by e-mail address, with their permission flags. In a change, flags left out count as false and remove: true drops the user.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
 }
-///The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+/**The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8161,18 +9716,25 @@ pub struct NewProject {
     PartialEq
 )]
 pub struct NewProjectGroupMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///Group invited to join the project. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invitee: ::std::option::Option<i64>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the group is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
 }
-///The fields to send to create a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+/**The fields to send to create a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8183,18 +9745,25 @@ pub struct NewProjectGroupMembershipInvitation {
     PartialEq
 )]
 pub struct NewProjectMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///User invited to join the project. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invitee: ::std::option::Option<i64>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the user is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
 }
-///The fields to send to create a Publication (`dissemination/publication`).
+/**The fields to send to create a Publication (`dissemination/publication`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8204,20 +9773,30 @@ pub struct NewProjectMembershipInvitation {
     PartialEq
 )]
 pub struct NewPublication {
+    ///Abstract of the publication. Required on create.
     #[serde(rename = "abstract")]
     pub abstract_: ::std::string::String,
+    ///Author list, as one text. At most 500 characters. Required on create.
     pub authors: ::std::string::String,
+    ///Digital Object Identifier (DOI) of the publication. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub doi: ::std::option::Option<::std::string::String>,
+    ///Journal the publication appeared in. Journal id (UUID, `dissemination/journal`). Required on create.
     pub journal: ::uuid::Uuid,
+    ///Link to a PDF of the publication. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pdf_url: ::std::option::Option<::std::string::String>,
+    ///Date the publication appeared. ISO 8601 date (YYYY-MM-DD). Required on create.
     pub publication_date: ::chrono::naive::NaiveDate,
+    ///Link to the publication online. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publication_url: ::std::option::Option<::std::string::String>,
+    ///Title of the publication. At most 200 characters. Required on create.
     pub title: ::std::string::String,
 }
-///The fields to send to create a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+/**The fields to send to create a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8227,25 +9806,35 @@ pub struct NewPublication {
     PartialEq
 )]
 pub struct NewRegulatoryAuthority {
+    ///Short name of the authority. At most 32 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub abbreviation: ::std::option::Option<::std::string::String>,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authority_type: ::std::option::Option<
         ::brainstem::enums::RegulatoryAuthorityAuthorityType,
     >,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this regulatory authority.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether the authority still operates (true when not given). Default: true.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_active: ::std::option::Option<bool>,
+    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the authority. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a Session (`stem/session`).
+/**The fields to send to create a Session (`stem/session`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8255,18 +9844,26 @@ pub struct NewRegulatoryAuthority {
     PartialEq
 )]
 pub struct NewSession {
+    ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub datastorage: ::std::vec::Vec<::uuid::Uuid>,
+    ///Start of the session. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text description of this session.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Places where the session's data or code can be downloaded. List of `DownloadLink` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub download_links: ::std::vec::Vec<DownloadLink>,
+    ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Name of the session, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Projects the session belongs to; a session needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this session, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
@@ -8280,12 +9877,17 @@ pub struct NewSession {
     PartialEq
 )]
 pub struct NewSessionDataStorage {
+    ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     pub datastorage: ::uuid::Uuid,
+    ///Position of the data storage in the session's list (assumed: not documented). Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
 }
-///The fields to send to create a Setup (`personal_attributes/setup`).
+/**The fields to send to create a Setup (`personal_attributes/setup`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8295,18 +9897,26 @@ pub struct NewSessionDataStorage {
     PartialEq
 )]
 pub struct NewSetup {
+    ///Free-text description of this setup. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this setup is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the setup is (building, room...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this setup. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Setup type (taxonomy entry) this setup is built on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::uuid::Uuid,
+    ///Named specifications of the setup, one row per property (name, value, optional description). List of `SetupSpecification` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub specifications: ::std::vec::Vec<SetupSpecification>,
 }
-///The fields to send to create a SetupType (`taxonomies/setuptype`).
+/**The fields to send to create a SetupType (`taxonomies/setuptype`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8316,14 +9926,20 @@ pub struct NewSetup {
     PartialEq
 )]
 pub struct NewSetupType {
+    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeCategory,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the setup type. At most 200 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Species (`taxonomies/species`).
+/**The fields to send to create a Species (`taxonomies/species`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8333,17 +9949,24 @@ pub struct NewSetupType {
     PartialEq
 )]
 pub struct NewSpecies {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a Strain (`taxonomies/strain`).
+/**The fields to send to create a Strain (`taxonomies/strain`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8353,18 +9976,26 @@ pub struct NewSpecies {
     PartialEq
 )]
 pub struct NewStrain {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     pub species: ::uuid::Uuid,
 }
-///The fields to send to create a Subject (`stem/subject`).
+/**The fields to send to create a Subject (`stem/subject`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8374,38 +10005,56 @@ pub struct NewStrain {
     PartialEq
 )]
 pub struct NewSubject {
+    ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Breeding (parent pair) the subject was born from. Breeding id (UUID, `stem/breeding`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub breeding: ::std::option::Option<::uuid::Uuid>,
+    ///Date of death of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub death_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this subject.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Genetic line of the subject, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genetic_line: ::std::option::Option<::std::string::String>,
+    ///Genotype of the subject, in words. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genotype: ::std::option::Option<::std::string::String>,
+    ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    ///Name of the subject, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
+    ///Projects the subject belongs to; a subject needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     pub sex: ::brainstem::enums::SubjectSex,
+    ///Lifecycle status of the subject, such as active.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///Strain of the subject (which also gives its species). Strain id (UUID, `taxonomies/strain`). Required on create.
     pub strain: ::uuid::Uuid,
+    ///The lab's own identifier of the subject. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject_identifier: ::std::option::Option<::std::string::String>,
+    ///Supplier (vendor) the subject came from. Supplier id (UUID, `resources/supplier`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
+    ///Free-form labels attached to this subject, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
-///The fields to send to create a SubjectLog (`modules/subjectlog`).
+/**The fields to send to create a SubjectLog (`modules/subjectlog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8415,13 +10064,18 @@ pub struct NewSubject {
     PartialEq
 )]
 pub struct NewSubjectLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Subject the log is about. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::uuid::Uuid,
+    ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::SubjectLogType,
 }
-///The fields to send to create a Supplier (`resources/supplier`).
+/**The fields to send to create a Supplier (`resources/supplier`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8431,15 +10085,21 @@ pub struct NewSubjectLog {
     PartialEq
 )]
 pub struct NewSupplier {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the supplier. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a User (`users/user`).
+/**The fields to send to create a User (`users/user`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -8450,20 +10110,28 @@ pub struct NewSupplier {
     PartialEq
 )]
 pub struct NewUser {
+    ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub active_projects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Brain atlas the user prefers for brain regions (a short atlas code). At most 7 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub atlas_preference: ::std::option::Option<::std::string::String>,
+    ///E-mail address of the user; unique, and the key of the user in project member maps. E-mail address. Must be unique.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
+    ///Given name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub first_name: ::std::option::Option<::std::string::String>,
+    ///Google Scholar profile of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub google_scholar: ::std::option::Option<::std::string::String>,
+    ///Family name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub last_name: ::std::option::Option<::std::string::String>,
+    ///ORCID identifier of the user. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orcid_id: ::std::option::Option<::std::string::String>,
+    ///Personal web site of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -8472,7 +10140,9 @@ pub struct NewUser {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct OwnedGroup {
+    ///Identifier of the owned group. Group id (integer id, `users/group`). Required.
     pub id: i64,
+    ///Name of the owned group. Required.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8483,23 +10153,37 @@ pub struct OwnedGroup {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A procedure performed on a subject, with typed details and coordinates.
+/**A procedure performed on a subject, with typed details and coordinates.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Procedure {
+    ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     pub brain_region: ::std::option::Option<::brainstem::Related<BrainRegion>>,
+    ///Consumable stock used in the procedure (an implant or a virus, for example). ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     pub consumablestock: ::std::option::Option<::brainstem::Related<ConsumableStock>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     pub coordinates_schema_version: ::std::string::String,
+    ///When the record was created. ISO 8601 date and time. Read-only: set by the server, ignored when sent.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///When the procedure was performed. ISO 8601 date and time. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Equipment used in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
+    ///Identifier of this procedure, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
+    ///Free-text remarks about this procedure. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Subject who underwent the procedure. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::brainstem::Related<Subject>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
+    ///When the record was last changed. ISO 8601 date and time. Read-only: set by the server, ignored when sent.
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     /// `type` and `details`: the typed payload of the Procedure schema group.
     #[serde(flatten)]
@@ -8516,30 +10200,39 @@ pub struct Procedure {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Anesthesia` (Procedure).
+/**Payload of `details` when `type` is `Anesthesia` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureAnesthesiaDetails {
+    ///Anesthetic used. One of 10 documented values. Required.
     #[serde(rename = "anestheticAgent")]
     pub anesthetic_agent: ::brainstem::enums::ProcedureAnesthesiaDetailsAnestheticAgent,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
+    ///Depth of anesthesia reached. One of `Light sedation`, `Moderate sedation`, `Deep sedation`, `Surgical plane`, `Other`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub depth: ::std::option::Option<
         ::brainstem::enums::ProcedureAnesthesiaDetailsDepth,
     >,
+    ///Dose given, as text (for example 2% in oxygen, or 100 mg/kg). Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dosage: ::std::option::Option<::std::string::String>,
+    ///How long the anesthesia lasted. A measured value: number plus unit (h, min, s, ms, µs). The form's default unit is min.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Time of day the anesthesia ended. Time of day (HH:MM or HH:MM:SS).
     #[serde(
         rename = "endOfAnesthesia",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub end_of_anesthesia: ::std::option::Option<::std::string::String>,
+    ///How the depth of anesthesia was monitored (several may be selected). List of values, each one of: `Blood pressure`, `EEG`, `Heart rate`, `Pulse oximetry`, `Respiratory rate`, `Toe pinch reflex`, `None`, `Other`. No value may appear twice.
     #[serde(
         rename = "monitoringMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8549,6 +10242,7 @@ pub struct ProcedureAnesthesiaDetails {
             ::brainstem::enums::ProcedureAnesthesiaDetailsMonitoringMethodItem,
         >,
     >,
+    ///Time from the end of anesthesia until the subject recovered. A measured value: number plus unit (h, min, s, ms, µs). The form's default unit is min.
     #[serde(
         rename = "recoveryTime",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8556,7 +10250,9 @@ pub struct ProcedureAnesthesiaDetails {
     pub recovery_time: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Route of administration. One of `Inhalation`, `Intraperitoneal (IP)`, `Intravenous (IV)`, `Subcutaneous (SC)`, `Intramuscular (IM)`, `Oral`, `Other`. Required.
     pub route: ::brainstem::enums::ProcedureAnesthesiaDetailsRoute,
+    ///Supportive care given during anesthesia (several may be selected). List of values, each one of: `Eye lubricant`, `Fluid therapy`, `Heating pad`, `Oxygen supplementation`, `None`, `Other`. No value may appear twice.
     #[serde(
         rename = "supportiveCare",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8573,11 +10269,14 @@ pub struct ProcedureAnesthesiaDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `AuditoryStimulation` (Procedure).
+/**Payload of `details` when `type` is `AuditoryStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureAuditoryStimulationDetails {
+    ///How the sound reaches the subject. One of `Free-field speaker`, `In-ear speaker`, `Bone conduction`, `Headphone`, `Other`.
     #[serde(
         rename = "deliveryMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8585,11 +10284,13 @@ pub struct ProcedureAuditoryStimulationDetails {
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsDeliveryMethod,
     >,
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     #[serde(
         rename = "paradigmDescription",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     #[serde(
         rename = "stimulationContext",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8597,6 +10298,7 @@ pub struct ProcedureAuditoryStimulationDetails {
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulationContext,
     >,
+    ///Kinds of stimuli presented. List of values, each one of 9 documented choices. No value may appear twice. Required.
     #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
@@ -8610,30 +10312,39 @@ pub struct ProcedureAuditoryStimulationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BarbiturateInjection` (Procedure).
+/**Payload of `details` when `type` is `BarbiturateInjection` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBarbiturateInjectionDetails {
+    ///Barbiturate used. One of `Pentobarbital`, `Phenobarbital`, `Secobarbital`, `Barbital`, `Commercial euthanasia solution`, `Other`. Required.
     pub barbiturate: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsBarbiturate,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Additional dose administered`, `Other`. No value may appear twice. Required.
     #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
     >,
+    ///Dose per body mass. A measured value: number plus unit (mg/kg, µg/kg, g/kg). The form's default unit is mg/kg.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dosage: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::DoseUnit>,
     >,
+    ///Route of administration. One of `Intraperitoneal (IP)`, `Intravenous (IV)`, `Intracardiac`, `Subcutaneous (SC)`, `Other`. Required.
     pub route: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsRoute,
+    ///Sedative given first. Short free text.
     #[serde(
         rename = "sedationAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub sedation_agent: ::std::option::Option<::std::string::String>,
+    ///Time until the subject lost consciousness. A measured value: number plus unit (s, min, h, ms). The form's default unit is s.
     #[serde(
         rename = "timeToUnconsciousness",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8641,6 +10352,7 @@ pub struct ProcedureBarbiturateInjectionDetails {
     pub time_to_unconsciousness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Volume given. A measured value: number plus unit (mL, L, µL, nL). The form's default unit is mL.
     #[serde(
         rename = "volumeAdministered",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8657,11 +10369,14 @@ pub struct ProcedureBarbiturateInjectionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BehavioralTracking` (Procedure).
+/**Payload of `details` when `type` is `BehavioralTracking` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBehavioralTrackingDetails {
+    ///Body parts or features tracked. List of values, each one of 11 documented choices. No value may appear twice.
     #[serde(
         rename = "trackedFeatures",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8671,6 +10386,7 @@ pub struct ProcedureBehavioralTrackingDetails {
             ::brainstem::enums::ProcedureBehavioralTrackingDetailsTrackedFeaturesItem,
         >,
     >,
+    ///How the behavior was tracked. One of `Markerless`, `Marker-based`, `Hybrid`, `Manual scoring`.
     #[serde(
         rename = "trackingMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8687,25 +10403,32 @@ pub struct ProcedureBehavioralTrackingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BloodPressureSensorImplant` (Procedure).
+/**Payload of `details` when `type` is `BloodPressureSensorImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBloodPressureSensorImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required.
     #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsAnchoringMethod,
+    ///Material of the catheter. Short free text.
     #[serde(
         rename = "catheterMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub catheter_material: ::std::option::Option<::std::string::String>,
+    ///Where the implant is placed on the body.
     #[serde(
         rename = "implantSite",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub implant_site: ::std::option::Option<::std::string::String>,
+    ///Kind of sensor. One of `telemetric`, `catheter-based`, `fluid-filled`, `fiber-optic`, `other`. Required.
     #[serde(rename = "sensorType")]
     pub sensor_type: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsSensorType,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8722,11 +10445,14 @@ pub struct ProcedureBloodPressureSensorImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BrainExtraction` (Procedure).
+/**Payload of `details` when `type` is `BrainExtraction` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBrainExtractionDetails {
+    ///Weight of the extracted brain. A measured value: number plus unit (g, kg, mg, µg). The form's default unit is g.
     #[serde(
         rename = "brainWeight",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8734,8 +10460,10 @@ pub struct ProcedureBrainExtractionDetails {
     pub brain_weight: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     >,
+    ///How the brain was taken out. One of `Complete removal`, `Partial removal`, `Sectional removal`, `Other`. Required.
     #[serde(rename = "extractionMethod")]
     pub extraction_method: ::brainstem::enums::ProcedureBrainExtractionDetailsExtractionMethod,
+    ///How long the tissue was fixed. A measured value: number plus unit (s, min, h, ms). The form's default unit is h.
     #[serde(
         rename = "fixationDuration",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8743,13 +10471,16 @@ pub struct ProcedureBrainExtractionDetails {
     pub fixation_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///How the extracted brain was preserved. One of `Fresh (immediate use)`, `Paraformaldehyde fixation`, `Formalin fixation`, `Flash freezing`, `Liquid nitrogen`, `Dry ice`, `Other`. Required.
     #[serde(rename = "preservationMethod")]
     pub preservation_method: ::brainstem::enums::ProcedureBrainExtractionDetailsPreservationMethod,
+    ///How the tissue is stored. Short free text.
     #[serde(
         rename = "storageConditions",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub storage_conditions: ::std::option::Option<::std::string::String>,
+    ///Time from death to extraction of the brain. A measured value: number plus unit (s, min, h, ms). The form's default unit is min.
     #[serde(
         rename = "timeToExtraction",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8766,21 +10497,26 @@ pub struct ProcedureBrainExtractionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BrainLesion` (Procedure).
+/**Payload of `details` when `type` is `BrainLesion` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBrainLesionDetails {
+    ///Whether the procedure ended in the death of the subject.
     #[serde(
         rename = "fatalOutcome",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///How the lesion was made. Short free text.
     #[serde(
         rename = "lesionMethod",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub lesion_method: ::std::option::Option<::std::string::String>,
+    ///Volume injected to make the lesion. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -8794,17 +10530,24 @@ pub struct ProcedureBrainLesionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BrainSlice` (Procedure).
+/**Payload of `details` when `type` is `BrainSlice` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBrainSliceDetails {
+    ///Medium the slices are kept in. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub medium: ::std::option::Option<::std::string::String>,
+    ///Number of slices cut. Integer. At least 0.
     #[serde(rename = "nSlices", skip_serializing_if = "::std::option::Option::is_none")]
     pub n_slices: ::std::option::Option<i64>,
+    ///Plane the slices are cut in. One of `coronal`, `sagittal`, `horizontal`. Default: coronal. Required.
     pub orientation: ::brainstem::enums::ProcedureBrainSliceDetailsOrientation,
+    ///Thickness of each slice. A measured value: number plus unit (µm, mm, nm, m). Default: 50 µm. Required.
     pub thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    ///Angle of the vibratome blade. A measured value: number plus unit (°). The form's default unit is °.
     #[serde(
         rename = "vibratomeBladeAngle",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8821,20 +10564,26 @@ pub struct ProcedureBrainSliceDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BreathingSensorImplant` (Procedure).
+/**Payload of `details` when `type` is `BreathingSensorImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBreathingSensorImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `custom mount`, `other`. Required.
     #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsAnchoringMethod,
+    ///Where the implant is placed on the body.
     #[serde(
         rename = "implantSite",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub implant_site: ::std::option::Option<::std::string::String>,
+    ///Kind of sensor. One of `Piezoelectric sensor`, `Chest wall EMG`, `Intranasal thermocouple`, `Intranasal pressure sensor`, `Tracheal airflow sensor`, `Thoracic pressure sensor`, `Plethysmography cannula`, `Other`. Required.
     #[serde(rename = "sensorType")]
     pub sensor_type: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSensorType,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `inductive`, `optical`, `other`.
     #[serde(
         rename = "signalTransmission",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8842,6 +10591,7 @@ pub struct ProcedureBreathingSensorImplantDetails {
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8849,6 +10599,7 @@ pub struct ProcedureBreathingSensorImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSterilizationMethod,
     >,
+    ///Material of the wires. Short free text.
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8863,13 +10614,17 @@ pub struct ProcedureBreathingSensorImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BurrHole` (Procedure).
+/**Payload of `details` when `type` is `BurrHole` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBurrHoleDetails {
+    ///Complications or adverse events, in words. Free text, may span several lines.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
+    ///How overheating is prevented while drilling. One of `Saline irrigation`, `Air cooling`, `None`, `Other`.
     #[serde(
         rename = "coolingMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8877,10 +10632,12 @@ pub struct ProcedureBurrHoleDetails {
     pub cooling_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBurrHoleDetailsCoolingMethod,
     >,
+    ///Diameter of the hole. A measured value: number plus unit (mm, µm, cm, m). The form's default unit is mm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Rotation speed of the drill. A measured value: number plus unit (RPM, Hz). The form's default unit is RPM.
     #[serde(
         rename = "drillSpeed",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8888,6 +10645,7 @@ pub struct ProcedureBurrHoleDetails {
     pub drill_speed: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Why the hole was drilled (electrode, injection...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purpose: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -8899,21 +10657,26 @@ pub struct ProcedureBurrHoleDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `CatheterImplant` (Procedure).
+/**Payload of `details` when `type` is `CatheterImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCatheterImplantDetails {
+    ///Identifier of the catheter (product or lab id). Short free text.
     #[serde(
         rename = "catheterId",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub catheter_id: ::std::option::Option<::std::string::String>,
+    ///Kind of catheter. Short free text.
     #[serde(
         rename = "catheterType",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub catheter_type: ::std::option::Option<::std::string::String>,
+    ///How the catheter is accessed from outside. One of `head-mounted`, `back-mounted`, `tail-mounted`, `subcutaneous`, `none`.
     #[serde(
         rename = "externalPort",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8921,6 +10684,7 @@ pub struct ProcedureCatheterImplantDetails {
     pub external_port: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsExternalPort,
     >,
+    ///How the catheter is secured (several may be given). One of `sutures`, `dental cement`, `epoxy`, `tissue glue`, `tunneled subcutaneously`, `other`.
     #[serde(
         rename = "fixationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8928,12 +10692,15 @@ pub struct ProcedureCatheterImplantDetails {
     pub fixation_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsFixationMethod,
     >,
+    ///Material the item is made of. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
+    ///Uses of the catheter (several may be given). One of `infusion`, `sampling`, `pressure monitoring`, `drug delivery`, `other`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub purpose: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsPurpose,
     >,
+    ///Vessel or site the catheter reaches. One of 9 documented values. Required.
     #[serde(rename = "targetSite")]
     pub target_site: ::brainstem::enums::ProcedureCatheterImplantDetailsTargetSite,
     /// The documented fields this value did not receive, left out when it
@@ -8945,22 +10712,28 @@ pub struct ProcedureCatheterImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `CervicalDislocation` (Procedure).
+/**Payload of `details` when `type` is `CervicalDislocation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCervicalDislocationDetails {
+    ///Anesthetic used. Short free text.
     #[serde(
         rename = "anestheticAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub anesthetic_agent: ::std::option::Option<::std::string::String>,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Other`. No value may appear twice. Required.
     #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureCervicalDislocationDetailsConfirmationOfDeathItem,
     >,
+    ///How the cervical dislocation was done. One of `Manual`, `Mechanical device`, `Scissor method`, `Other`. Required.
     #[serde(rename = "dislocationMethod")]
     pub dislocation_method: ::brainstem::enums::ProcedureCervicalDislocationDetailsDislocationMethod,
     /// The documented fields this value did not receive, left out when it
@@ -8972,11 +10745,14 @@ pub struct ProcedureCervicalDislocationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Co2ChamberEuthanasia` (Procedure).
+/**Payload of `details` when `type` is `Co2ChamberEuthanasia` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCo2ChamberEuthanasiaDetails {
+    ///Inner volume of the chamber. A measured value: number plus unit (L, mL, µL). The form's default unit is L.
     #[serde(
         rename = "chamberVolume",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8984,23 +10760,29 @@ pub struct ProcedureCo2ChamberEuthanasiaDetails {
     pub chamber_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
+    ///CO2 concentration in the chamber. A measured value: number plus unit (%, ppm, ppb). The form's default unit is %. Required.
     #[serde(rename = "co2Concentration")]
     pub co2_concentration: ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Continued CO₂ exposure`, `Other`. No value may appear twice. Required.
     #[serde(rename = "confirmationOfDeath")]
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
     >,
+    ///How long the subject was exposed. A measured value: number plus unit (s, min, h, ms). The form's default unit is min. Required.
     #[serde(rename = "exposureDuration")]
     pub exposure_duration: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    ///Rate of flow. A measured value: number plus unit (L/min, mL/min, L/s, mL/s). The form's default unit is L/min.
     #[serde(rename = "flowRate", skip_serializing_if = "::std::option::Option::is_none")]
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Whether CO2 was let in gradually rather than all at once.
     #[serde(
         rename = "gradualIntroduction",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub gradual_introduction: ::std::option::Option<bool>,
+    ///How the chamber was filled before the subject went in. One of `Not prefilled`, `Partially prefilled`, `Fully prefilled`, `Other`.
     #[serde(
         rename = "prefillingMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9008,6 +10790,7 @@ pub struct ProcedureCo2ChamberEuthanasiaDetails {
     pub prefilling_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsPrefillingMethod,
     >,
+    ///Time until the subject lost consciousness. A measured value: number plus unit (s, min, h, ms). The form's default unit is s.
     #[serde(
         rename = "timeToUnconsciousness",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9024,17 +10807,23 @@ pub struct ProcedureCo2ChamberEuthanasiaDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `CranialWindow` (Procedure).
+/**Payload of `details` when `type` is `CranialWindow` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCranialWindowDetails {
+    ///Size of the window, as text. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Orientation of the window relative to skull landmarks. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orientation: ::std::option::Option<::std::string::String>,
+    ///Shape of the window. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Surgical technique used to open the skull. Short free text.
     #[serde(
         rename = "surgicalMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9049,22 +10838,29 @@ pub struct ProcedureCranialWindowDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Craniectomy` (Procedure).
+/**Payload of `details` when `type` is `Craniectomy` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCraniectomyDetails {
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Whether the procedure ended in the death of the subject.
     #[serde(
         rename = "fatalOutcome",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///Orientation of the opening relative to skull landmarks. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orientation: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Surgical technique used to open the skull. Short free text.
     #[serde(
         rename = "surgicalMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9079,22 +10875,29 @@ pub struct ProcedureCraniectomyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Craniotomy` (Procedure).
+/**Payload of `details` when `type` is `Craniotomy` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCraniotomyDetails {
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Whether the procedure ended in the death of the subject.
     #[serde(
         rename = "fatalOutcome",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///Orientation of the opening relative to skull landmarks. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orientation: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Surgical technique used to open the skull. Short free text.
     #[serde(
         rename = "surgicalMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9109,11 +10912,14 @@ pub struct ProcedureCraniotomyDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Cryosectioning` (Procedure).
+/**Payload of `details` when `type` is `Cryosectioning` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureCryosectioningDetails {
+    ///Medium the tissue is embedded in before cutting. One of `OCT compound`, `Tissue-Tek`, `Cryomatrix`, `Gelatin`, `None`, `Other`.
     #[serde(
         rename = "embeddingMedium",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9121,29 +10927,36 @@ pub struct ProcedureCryosectioningDetails {
     pub embedding_medium: ::std::option::Option<
         ::brainstem::enums::ProcedureCryosectioningDetailsEmbeddingMedium,
     >,
+    ///Number of sections cut. Number. At least 0.
     #[serde(
         rename = "numberOfSections",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
+    ///Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`. Required.
     pub orientation: ::brainstem::enums::ProcedureCryosectioningDetailsOrientation,
+    ///Spacing between kept sections. Number. At least 1.
     #[serde(
         rename = "sectionInterval",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub section_interval: ::std::option::Option<::brainstem::Number>,
+    ///Thickness of each section. A measured value: number plus unit (µm, mm, nm, m). Default: 40 µm. Required.
     #[serde(rename = "sectionThickness")]
     pub section_thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    ///Whether consecutive sections were kept in order.
     #[serde(
         rename = "serialSectioning",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub serial_sectioning: ::std::option::Option<bool>,
+    ///Buffer the sections are stored in. Short free text.
     #[serde(
         rename = "storageBuffer",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub storage_buffer: ::std::option::Option<::std::string::String>,
+    ///How the sections are stored. One of `Mounted on slides`, `Free-floating in solution`, `Stored in plates`, `Other`.
     #[serde(
         rename = "storageMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9151,6 +10964,7 @@ pub struct ProcedureCryosectioningDetails {
     pub storage_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCryosectioningDetailsStorageMethod,
     >,
+    ///Temperature of the cryostat chamber. A measured value: number plus unit (°C, K, °F). Default: 0 °C. Required.
     pub temperature: ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -9161,18 +10975,23 @@ pub struct ProcedureCryosectioningDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Decapitation` (Procedure).
+/**Payload of `details` when `type` is `Decapitation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureDecapitationDetails {
+    ///Anesthetic used. Short free text.
     #[serde(
         rename = "anestheticAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub anesthetic_agent: ::std::option::Option<::std::string::String>,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
+    ///How decapitation was done. One of `Guillotine`, `Sharp scissors`, `Surgical blade`, `Other`. Required.
     #[serde(rename = "decapitationMethod")]
     pub decapitation_method: ::brainstem::enums::ProcedureDecapitationDetailsDecapitationMethod,
     /// The documented fields this value did not receive, left out when it
@@ -9184,18 +11003,23 @@ pub struct ProcedureDecapitationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `EcgImplant` (Procedure).
+/**Payload of `details` when `type` is `EcgImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureEcgImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required.
     #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureEcgImplantDetailsAnchoringMethod,
+    ///Where the implant is placed on the body.
     #[serde(
         rename = "implantSite",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub implant_site: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9203,11 +11027,13 @@ pub struct ProcedureEcgImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEcgImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 1.
     #[serde(
         rename = "wireCount",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wire_count: ::std::option::Option<i64>,
+    ///Insulation of the wires. One of `Teflon`, `polyimide`, `silicone`, `none`, `other`.
     #[serde(
         rename = "wireInsulation",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9215,6 +11041,7 @@ pub struct ProcedureEcgImplantDetails {
     pub wire_insulation: ::std::option::Option<
         ::brainstem::enums::ProcedureEcgImplantDetailsWireInsulation,
     >,
+    ///Material of the wires. Short free text.
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9229,17 +11056,23 @@ pub struct ProcedureEcgImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `EegImplant` (Procedure).
+/**Payload of `details` when `type` is `EegImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureEegImplantDetails {
+    ///How the implant is fixed in place. One of `dental cement`, `screws`, `acrylic`, `UV-cured resin`, `headcap`, `other`. Required.
     #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureEegImplantDetailsAnchoringMethod,
+    ///Material of the electrodes. Short free text. Required.
     #[serde(rename = "electrodeMaterial")]
     pub electrode_material: ::std::string::String,
+    ///Kind of EEG electrode. One of `skull screw`, `flat wire`, `disc`, `custom`, `other`. Required.
     #[serde(rename = "electrodeType")]
     pub electrode_type: ::brainstem::enums::ProcedureEegImplantDetailsElectrodeType,
+    ///Recording reference scheme of the EEG. One of `single reference`, `common average`, `bipolar`, `differential`, `other`.
     #[serde(
         rename = "referencingScheme",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9247,10 +11080,12 @@ pub struct ProcedureEegImplantDetails {
     pub referencing_scheme: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsReferencingScheme,
     >,
+    ///Electrical shielding used. One of `none`, `copper mesh`, `conductive paint`, `aluminum foil`, `headcap integrated`, `other`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shielding: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsShielding,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9258,6 +11093,7 @@ pub struct ProcedureEegImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 1. Default: 1. Required.
     #[serde(rename = "wireCount")]
     pub wire_count: i64,
     /// The documented fields this value did not receive, left out when it
@@ -9269,11 +11105,14 @@ pub struct ProcedureEegImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `EmgImplant` (Procedure).
+/**Payload of `details` when `type` is `EmgImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureEmgImplantDetails {
+    ///How the implant is fixed in place. One of `sutured to muscle`, `cemented to skull`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `other`.
     #[serde(
         rename = "anchoringMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9281,13 +11120,16 @@ pub struct ProcedureEmgImplantDetails {
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsAnchoringMethod,
     >,
+    ///How the implant was placed. One of `direct insertion`, `needle-guided`, `tunneled subcutaneously`, `sutured`, `other`. Required.
     #[serde(rename = "implantMethod")]
     pub implant_method: ::brainstem::enums::ProcedureEmgImplantDetailsImplantMethod,
+    ///Muscles the electrodes are placed in.
     #[serde(
         rename = "muscleTargets",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub muscle_targets: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9295,8 +11137,10 @@ pub struct ProcedureEmgImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 1. Default: 1. Required.
     #[serde(rename = "wireCount")]
     pub wire_count: i64,
+    ///Insulation of the wires. One of `Teflon`, `polyimide`, `silicone`, `none`, `other`.
     #[serde(
         rename = "wireInsulation",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9304,6 +11148,7 @@ pub struct ProcedureEmgImplantDetails {
     pub wire_insulation: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsWireInsulation,
     >,
+    ///Material of the wires. Short free text.
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9328,13 +11173,17 @@ pub struct ProcedureEmgImplantDetails {
     PartialEq
 )]
 pub struct ProcedureEnvelope {
+    ///The Procedure record, under its envelope key.
     pub procedure: Procedure,
 }
-///Payload of `details` when `type` is `GenericImplant` (Procedure).
+/**Payload of `details` when `type` is `GenericImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureGenericImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `dental cement`, `headcap`, `custom mount`, `none`, `other`.
     #[serde(
         rename = "anchoringMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9342,13 +11191,16 @@ pub struct ProcedureGenericImplantDetails {
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsAnchoringMethod,
     >,
+    ///Name of the implant. Short free text.
     #[serde(
         rename = "implantName",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub implant_name: ::std::option::Option<::std::string::String>,
+    ///Kind of implant. One of `sensor`, `electrode`, `optical device`, `mechanical device`, `fluidic device`, `structural support`, `other`. Required.
     #[serde(rename = "implantType")]
     pub implant_type: ::brainstem::enums::ProcedureGenericImplantDetailsImplantType,
+    ///How the implant is powered. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
     #[serde(
         rename = "powerSource",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9356,6 +11208,7 @@ pub struct ProcedureGenericImplantDetails {
     pub power_source: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsPowerSource,
     >,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `none`, `other`.
     #[serde(
         rename = "signalTransmission",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9363,6 +11216,7 @@ pub struct ProcedureGenericImplantDetails {
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9379,18 +11233,23 @@ pub struct ProcedureGenericImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `GrinLensImplant` (Procedure).
+/**Payload of `details` when `type` is `GrinLensImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureGrinLensImplantDetails {
+    ///Identifier of the lens. Short free text.
     #[serde(rename = "lensId", skip_serializing_if = "::std::option::Option::is_none")]
     pub lens_id: ::std::option::Option<::std::string::String>,
+    ///Kind of lens tip. Short free text.
     #[serde(
         rename = "lensTipType",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub lens_tip_type: ::std::option::Option<::std::string::String>,
+    ///How the piece is mounted. One of `Cement only`, `Cement + baseplate`, `Headcap integrated`, `Custom holder`, `Other`.
     #[serde(
         rename = "mountingMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9398,6 +11257,7 @@ pub struct ProcedureGrinLensImplantDetails {
     pub mounting_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGrinLensImplantDetailsMountingMethod,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9414,18 +11274,23 @@ pub struct ProcedureGrinLensImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `HeadFixation` (Procedure).
+/**Payload of `details` when `type` is `HeadFixation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureHeadFixationDetails {
+    ///How the head is aligned in the fixation device.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub alignment: ::std::option::Option<::std::string::String>,
+    ///Further details of the head fixation, in words.
     #[serde(
         rename = "fixationDetails",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub fixation_details: ::std::option::Option<::std::string::String>,
+    ///How the head is held. List of values, each one of: `Ear bars`, `Nose clamp`, `Tooth bar`, `Headpost clamp`, `Custom holder`, `Other`. No value may appear twice.
     #[serde(
         rename = "fixationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9435,6 +11300,7 @@ pub struct ProcedureHeadFixationDetails {
             ::brainstem::enums::ProcedureHeadFixationDetailsFixationMethodItem,
         >,
     >,
+    ///Local anesthetic applied.
     #[serde(
         rename = "topicalAnesthesia",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9449,11 +11315,14 @@ pub struct ProcedureHeadFixationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Headcap` (Procedure).
+/**Payload of `details` when `type` is `Headcap` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureHeadcapDetails {
+    ///How the piece is attached to the skull. One of `dental cement`, `UV-cured resin`, `super glue`, `epoxy`, `screws`, `other`.
     #[serde(
         rename = "attachmentMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9461,6 +11330,7 @@ pub struct ProcedureHeadcapDetails {
     pub attachment_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsAttachmentMethod,
     >,
+    ///How the piece was built. One of `manually built`, `custom-built`, `3D-printed`, `milled`, `molded`, `other`.
     #[serde(
         rename = "constructionMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9468,19 +11338,24 @@ pub struct ProcedureHeadcapDetails {
     pub construction_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsConstructionMethod,
     >,
+    ///Identifier of the headcap. Short free text.
     #[serde(
         rename = "headcapId",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub headcap_id: ::std::option::Option<::std::string::String>,
+    ///Material the item is made of. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Electrical shielding used. One of `none`, `conductive paint`, `copper mesh`, `aluminum foil`, `custom`, `unknown`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shielding: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsShielding,
     >,
+    ///How the skull was prepared before attachment. Short free text.
     #[serde(
         rename = "skullPreparation",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9495,11 +11370,14 @@ pub struct ProcedureHeadcapDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Headpost` (Procedure).
+/**Payload of `details` when `type` is `Headpost` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureHeadpostDetails {
+    ///How the piece is attached to the skull. One of `dental cement`, `super glue`, `epoxy`, `screws`, `other`.
     #[serde(
         rename = "attachmentMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9507,6 +11385,7 @@ pub struct ProcedureHeadpostDetails {
     pub attachment_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadpostDetailsAttachmentMethod,
     >,
+    ///How the piece was built. One of `manually built`, `custom-built`, `3D-printed`, `milled`, `other`.
     #[serde(
         rename = "constructionMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9514,15 +11393,19 @@ pub struct ProcedureHeadpostDetails {
     pub construction_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadpostDetailsConstructionMethod,
     >,
+    ///Identifier of the headpost. Short free text.
     #[serde(
         rename = "headpostId",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub headpost_id: ::std::option::Option<::std::string::String>,
+    ///Material the item is made of. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub material: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub shape: ::std::option::Option<::std::string::String>,
+    ///How the skull was prepared before attachment. Short free text.
     #[serde(
         rename = "skullPreparation",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9537,11 +11420,14 @@ pub struct ProcedureHeadpostDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `InhalantOverdose` (Procedure).
+/**Payload of `details` when `type` is `InhalantOverdose` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureInhalantOverdoseDetails {
+    ///Anesthetic used. One of `Isoflurane`, `Sevoflurane`, `Halothane`, `Desflurane`, `Enflurane`, `Other`.
     #[serde(
         rename = "anestheticAgent",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9549,10 +11435,12 @@ pub struct ProcedureInhalantOverdoseDetails {
     pub anesthetic_agent: ::std::option::Option<
         ::brainstem::enums::ProcedureInhalantOverdoseDetailsAnestheticAgent,
     >,
+    ///Concentration of the agent. A measured value: number plus unit (%, L/min, mL/min, mL/s). The form's default unit is %.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Continued anesthetic exposure`, `Other`. No value may appear twice.
     #[serde(
         rename = "confirmationOfDeath",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9562,6 +11450,7 @@ pub struct ProcedureInhalantOverdoseDetails {
             ::brainstem::enums::ProcedureInhalantOverdoseDetailsConfirmationOfDeathItem,
         >,
     >,
+    ///How the stimulus or agent is delivered. One of `Anesthesia chamber`, `Nose cone`, `Intubation`, `Bell jar`, `Other`.
     #[serde(
         rename = "deliveryMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9569,6 +11458,7 @@ pub struct ProcedureInhalantOverdoseDetails {
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureInhalantOverdoseDetailsDeliveryMethod,
     >,
+    ///How long the subject was exposed. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is min.
     #[serde(
         rename = "exposureDuration",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9576,6 +11466,7 @@ pub struct ProcedureInhalantOverdoseDetails {
     pub exposure_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Flow rate of the oxygen given with the inhalant. A measured value: number plus unit (%, L/min, mL/min, mL/s). The form's default unit is L/min.
     #[serde(
         rename = "oxygenFlowRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9583,11 +11474,13 @@ pub struct ProcedureInhalantOverdoseDetails {
     pub oxygen_flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Sedative given first. Short free text.
     #[serde(
         rename = "sedationAgent",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub sedation_agent: ::std::option::Option<::std::string::String>,
+    ///Time until the subject lost consciousness. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s.
     #[serde(
         rename = "timeToUnconsciousness",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9604,15 +11497,19 @@ pub struct ProcedureInhalantOverdoseDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Injection` (Procedure).
+/**Payload of `details` when `type` is `Injection` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureInjectionDetails {
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L, % w/v, % v/v, % w/w). The form's default unit is mg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///How the injection was given. One of 14 documented values.
     #[serde(
         rename = "injectionMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9620,6 +11517,7 @@ pub struct ProcedureInjectionDetails {
     pub injection_method: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionMethod,
     >,
+    ///Time course of the injection. One of 10 documented values.
     #[serde(
         rename = "injectionProfile",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9627,6 +11525,7 @@ pub struct ProcedureInjectionDetails {
     pub injection_profile: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionProfile,
     >,
+    ///Rate of injection. A measured value: number plus unit (mL/s, µL/s, mL/min, µL/min). The form's default unit is mL/s.
     #[serde(
         rename = "injectionRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9634,6 +11533,7 @@ pub struct ProcedureInjectionDetails {
     pub injection_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Side of the body or brain injected. One of `Left`, `Right`, `Midline`, `Unknown`.
     #[serde(
         rename = "injectionSide",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9641,6 +11541,7 @@ pub struct ProcedureInjectionDetails {
     pub injection_side: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionSide,
     >,
+    ///Volume injected. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is mL.
     #[serde(
         rename = "injectionVolume",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9667,26 +11568,38 @@ pub struct ProcedureInjectionDetails {
     PartialEq
 )]
 pub struct ProcedureListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Procedure records of this page, in the requested order. List of `Procedure` objects.
     pub procedures: ::std::vec::Vec<Procedure>,
 }
-///A time-stamped log of measurements attached to a procedure.
+/**A time-stamped log of measurements attached to a procedure.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The log entries, oldest first; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `ProcedureLogEntry` objects. Read-only: set by the server, ignored when sent.
     pub entries: ::std::vec::Vec<ProcedureLogEntry>,
+    ///Identifier of this procedure log, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Procedure the log is about. Procedure id (UUID, `modules/procedure`). Required on create.
     pub procedure: ::brainstem::Related<Procedure>,
+    ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::ProcedureLogType,
     /// The documented fields this value did not receive, left out when it
@@ -9703,8 +11616,11 @@ pub struct ProcedureLog {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogEntry {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time. Required.
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`. Required.
     pub details: ::brainstem::RawObject,
+    ///Free-text remarks on the entry. Required. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub notes: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -9726,9 +11642,12 @@ pub struct ProcedureLogEntry {
     PartialEq
 )]
 pub struct ProcedureLogEntryInput {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time. Required.
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
 }
@@ -9742,16 +11661,22 @@ pub struct ProcedureLogEntryInput {
     PartialEq
 )]
 pub struct ProcedureLogEnvelope {
+    ///The ProcedureLog record, under its envelope key.
     pub procedure_log: ProcedureLog,
 }
-///Payload of `details` when `type` is `Impedances` (ProcedureLog).
+/**Payload of `details` when `type` is `Impedances` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogImpedancesDetails {
+    ///Channel numbers the values belong to, in the same order as impedances. List of integers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channels: ::std::option::Option<::std::vec::Vec<i64>>,
+    ///Measured impedance values, one per channel. List of numbers. At least 1 item. Required.
     pub impedances: ::std::vec::Vec<::brainstem::Number>,
+    ///Measured phase angles, one per channel. List of numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub phases: ::std::option::Option<::std::vec::Vec<::brainstem::Number>>,
     /// The documented fields this value did not receive, left out when it
@@ -9763,11 +11688,14 @@ pub struct ProcedureLogImpedancesDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `LinearDisplacement` (ProcedureLog).
+/**Payload of `details` when `type` is `LinearDisplacement` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogLinearDisplacementDetails {
+    ///Distance the drive was moved (a positive value lowers it). A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm. Required.
     pub displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -9788,17 +11716,24 @@ pub struct ProcedureLogLinearDisplacementDetails {
     PartialEq
 )]
 pub struct ProcedureLogListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The ProcedureLog records of this page, in the requested order. List of `ProcedureLog` objects.
     pub procedure_logs: ::std::vec::Vec<ProcedureLog>,
 }
-///The fields to change in a ProcedureLog (`modules/procedurelog`).
+/**The fields to change in a ProcedureLog (`modules/procedurelog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -9809,31 +11744,40 @@ pub struct ProcedureLogListEnvelope {
     PartialEq
 )]
 pub struct ProcedureLogPatch {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub description: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Procedure the log is about. Procedure id (UUID, `modules/procedure`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedure: ::std::option::Option<::uuid::Uuid>,
+    ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::brainstem::enums::ProcedureLogType>,
 }
-///Payload of `details` when `type` is `Tetrodes4` (ProcedureLog).
+/**Payload of `details` when `type` is `Tetrodes4` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes4Details {
+    ///Depth of tetrode 1. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 2. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 3. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 4. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
@@ -9847,39 +11791,49 @@ pub struct ProcedureLogTetrodes4Details {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Tetrodes8` (ProcedureLog).
+/**Payload of `details` when `type` is `Tetrodes8` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes8Details {
+    ///Depth of tetrode 1. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 2. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 3. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 4. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 5. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_5: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 6. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_6: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 7. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_7: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth of tetrode 8. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_8: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
@@ -9893,25 +11847,32 @@ pub struct ProcedureLogTetrodes8Details {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `NerveCuffImplant` (Procedure).
+/**Payload of `details` when `type` is `NerveCuffImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureNerveCuffImplantDetails {
+    ///How the implant is fixed in place. One of `suture to surrounding tissue`, `tissue glue`, `self-closing cuff`, `non-anchored (loose fit)`, `subcutaneous tunnel`, `other`. Required.
     #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureNerveCuffImplantDetailsAnchoringMethod,
+    ///Material of the nerve cuff. Short free text.
     #[serde(
         rename = "cuffMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub cuff_material: ::std::option::Option<::std::string::String>,
+    ///Kind of nerve cuff. One of `monopolar`, `bipolar`, `tripolar`, `multi-contact`, `split-ring`, `spiral`, `other`. Required.
     #[serde(rename = "cuffType")]
     pub cuff_type: ::brainstem::enums::ProcedureNerveCuffImplantDetailsCuffType,
+    ///Material of the electrodes. Short free text.
     #[serde(
         rename = "electrodeMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub electrode_material: ::std::option::Option<::std::string::String>,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `none`, `other`.
     #[serde(
         rename = "signalTransmission",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9919,6 +11880,7 @@ pub struct ProcedureNerveCuffImplantDetails {
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9926,11 +11888,13 @@ pub struct ProcedureNerveCuffImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsSterilizationMethod,
     >,
+    ///Nerve the cuff is placed on.
     #[serde(
         rename = "targetNerve",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub target_nerve: ::std::option::Option<::std::string::String>,
+    ///Route the cuff wires take out of the body. One of `subcutaneous tunnel to headcap`, `abdominal connector`, `dorsal skin exit`, `wireless/inductive`, `other`.
     #[serde(
         rename = "wireExitRoute",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9947,11 +11911,14 @@ pub struct ProcedureNerveCuffImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OdorStimulation` (Procedure).
+/**Payload of `details` when `type` is `OdorStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureOdorStimulationDetails {
+    ///Gas that carries the odor. One of `Air`, `O₂`, `N₂`, `CO₂`, `Other`.
     #[serde(
         rename = "carrierGas",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9959,6 +11926,7 @@ pub struct ProcedureOdorStimulationDetails {
     pub carrier_gas: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsCarrierGas,
     >,
+    ///How the stimulus or agent is delivered. One of `Olfactometer`, `Manually pipetted`, `Syringe injection`, `Headspace exposure`, `Cotton swab`, `Other`.
     #[serde(
         rename = "deliveryMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9966,13 +11934,16 @@ pub struct ProcedureOdorStimulationDetails {
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsDeliveryMethod,
     >,
+    ///Odorant substances used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub odorants: ::std::option::Option<::std::string::String>,
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     #[serde(
         rename = "paradigmDescription",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     #[serde(
         rename = "stimulationContext",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -9989,18 +11960,23 @@ pub struct ProcedureOdorStimulationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OpticFiberImplant` (Procedure).
+/**Payload of `details` when `type` is `OpticFiberImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureOpticFiberImplantDetails {
+    ///Identifier of the implanted fiber. Short free text.
     #[serde(rename = "fiberId", skip_serializing_if = "::std::option::Option::is_none")]
     pub fiber_id: ::std::option::Option<::std::string::String>,
+    ///Shape of the fiber tip. Short free text.
     #[serde(
         rename = "fiberTipShape",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub fiber_tip_shape: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10017,7 +11993,9 @@ pub struct ProcedureOpticFiberImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a Procedure (`modules/procedure`).
+/**The fields to change in a Procedure (`modules/procedure`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -10028,27 +12006,36 @@ pub struct ProcedureOpticFiberImplantDetails {
     PartialEq
 )]
 pub struct ProcedurePatch {
+    ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub brain_region: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Consumable stock used in the procedure (an implant or a virus, for example). ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumablestock: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///When the procedure was performed. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
+    ///Equipment used in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-text remarks about this procedure. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Subject who underwent the procedure. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Procedure schema group.
@@ -10058,21 +12045,26 @@ pub struct ProcedurePatch {
     #[serde(flatten)]
     pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
-///Payload of `details` when `type` is `PerfusionFixation` (Procedure).
+/**Payload of `details` when `type` is `PerfusionFixation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedurePerfusionFixationDetails {
+    ///Whether the procedure ended in the death of the subject.
     #[serde(
         rename = "fatalOutcome",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///How the perfusion was done. Short free text.
     #[serde(
         rename = "perfusionMethod",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub perfusion_method: ::std::option::Option<::std::string::String>,
+    ///Volume of fixative perfused. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
@@ -10086,11 +12078,14 @@ pub struct ProcedurePerfusionFixationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PrismImplant` (Procedure).
+/**Payload of `details` when `type` is `PrismImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedurePrismImplantDetails {
+    ///How the piece is mounted. One of `Cement only`, `Cement + baseplate`, `Headcap integrated`, `Custom holder`, `Other`.
     #[serde(
         rename = "mountingMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10098,8 +12093,10 @@ pub struct ProcedurePrismImplantDetails {
     pub mounting_method: ::std::option::Option<
         ::brainstem::enums::ProcedurePrismImplantDetailsMountingMethod,
     >,
+    ///Identifier of the prism. Short free text.
     #[serde(rename = "prismId", skip_serializing_if = "::std::option::Option::is_none")]
     pub prism_id: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10116,11 +12113,14 @@ pub struct ProcedurePrismImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ReferenceElectrodeImplant` (Procedure).
+/**Payload of `details` when `type` is `ReferenceElectrodeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureReferenceElectrodeImplantDetails {
+    ///How the implant is fixed in place. One of `dental cement`, `tissue glue`, `bone screw`, `subcutaneous tunnel`, `other`.
     #[serde(
         rename = "anchoringMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10128,8 +12128,10 @@ pub struct ProcedureReferenceElectrodeImplantDetails {
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsAnchoringMethod,
     >,
+    ///Number of reference or ground electrodes. Integer. At least 1. Default: 1. Required.
     #[serde(rename = "electrodeCount")]
     pub electrode_count: i64,
+    ///Diameter of the electrode. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     #[serde(
         rename = "electrodeDiameter",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10137,17 +12139,21 @@ pub struct ProcedureReferenceElectrodeImplantDetails {
     pub electrode_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Material of the electrodes. Short free text. Default: stainless steel. Required.
     #[serde(rename = "electrodeMaterial")]
     pub electrode_material: ::std::string::String,
+    ///Electrode impedance. A measured value: number plus unit (kΩ, Ω, MΩ). The form's default unit is kΩ.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub impedance: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
+    ///Where the reference electrode is placed. Short free text.
     #[serde(
         rename = "placementSite",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub placement_site: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10164,13 +12170,17 @@ pub struct ProcedureReferenceElectrodeImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SiliconProbeImplant` (Procedure).
+/**Payload of `details` when `type` is `SiliconProbeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureSiliconProbeImplantDetails {
+    ///Identifier of the implanted probe. Short free text.
     #[serde(rename = "probeId", skip_serializing_if = "::std::option::Option::is_none")]
     pub probe_id: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10187,15 +12197,19 @@ pub struct ProcedureSiliconProbeImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SingleWireElectrodeImplant` (Procedure).
+/**Payload of `details` when `type` is `SingleWireElectrodeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureSingleWireElectrodeImplantDetails {
+    ///Electrode impedance. A measured value: number plus unit (Ω, kΩ, MΩ). The form's default unit is kΩ.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub impedance: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10203,8 +12217,10 @@ pub struct ProcedureSingleWireElectrodeImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureSingleWireElectrodeImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 0. Default: 1. Required.
     #[serde(rename = "wireCount")]
     pub wire_count: i64,
+    ///Diameter of the wire. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     #[serde(
         rename = "wireDiameter",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10212,6 +12228,7 @@ pub struct ProcedureSingleWireElectrodeImplantDetails {
     pub wire_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Material of the wires. Short free text.
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10226,11 +12243,14 @@ pub struct ProcedureSingleWireElectrodeImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TactileStimulation` (Procedure).
+/**Payload of `details` when `type` is `TactileStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTactileStimulationDetails {
+    ///How the stimulus or agent is delivered. One of `Manual (e.g., cotton swab)`, `Piezo actuator`, `Solenoid piston`, `Air puff system`, `Brush or probe`, `Other`.
     #[serde(
         rename = "deliveryMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10238,11 +12258,13 @@ pub struct ProcedureTactileStimulationDetails {
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTactileStimulationDetailsDeliveryMethod,
     >,
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     #[serde(
         rename = "paradigmDescription",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     #[serde(
         rename = "stimulationContext",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10250,11 +12272,13 @@ pub struct ProcedureTactileStimulationDetails {
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureTactileStimulationDetailsStimulationContext,
     >,
+    ///Body site stimulated.
     #[serde(
         rename = "stimulationSite",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub stimulation_site: ::std::option::Option<::std::string::String>,
+    ///Kinds of stimuli presented. List of values, each one of: `Whisker poke`, `Whisker deflection`, `Air puff`, `Brush`, `Vibration`, `Pressure pad`, `Cotton swab`, `Other`. No value may appear twice. Required.
     #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
@@ -10268,13 +12292,17 @@ pub struct ProcedureTactileStimulationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TemperatureSensorImplant` (Procedure).
+/**Payload of `details` when `type` is `TemperatureSensorImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTemperatureSensorImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `free-floating`, `other`. Required.
     #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsAnchoringMethod,
+    ///How the implant is powered. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
     #[serde(
         rename = "powerSource",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10282,8 +12310,10 @@ pub struct ProcedureTemperatureSensorImplantDetails {
     pub power_source: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsPowerSource,
     >,
+    ///Kind of sensor. One of `thermocouple`, `thermistor`, `digital IC`, `telemetric sensor`, `logger (passive)`, `fiber-optic`, `other`. Required.
     #[serde(rename = "sensorType")]
     pub sensor_type: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSensorType,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `logger (retrieved)`, `none`, `other`.
     #[serde(
         rename = "signalTransmission",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10291,6 +12321,7 @@ pub struct ProcedureTemperatureSensorImplantDetails {
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10298,6 +12329,7 @@ pub struct ProcedureTemperatureSensorImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSterilizationMethod,
     >,
+    ///Material of the wires. Short free text.
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10312,16 +12344,20 @@ pub struct ProcedureTemperatureSensorImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TetrodeWireElectrodeImplant` (Procedure).
+/**Payload of `details` when `type` is `TetrodeWireElectrodeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTetrodeWireElectrodeImplantDetails {
+    ///Number of wires in each tetrode. Integer. At least 0. Default: 4.
     #[serde(
         rename = "nWiresTetrode",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub n_wires_tetrode: ::std::option::Option<i64>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     #[serde(
         rename = "sterilizationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10329,8 +12365,10 @@ pub struct ProcedureTetrodeWireElectrodeImplantDetails {
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTetrodeWireElectrodeImplantDetailsSterilizationMethod,
     >,
+    ///Number of tetrodes implanted. Integer. At least 0. Default: 1. Required.
     #[serde(rename = "tetrodeCount")]
     pub tetrode_count: i64,
+    ///Diameter of the wire. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     #[serde(
         rename = "wireDiameter",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10338,6 +12376,7 @@ pub struct ProcedureTetrodeWireElectrodeImplantDetails {
     pub wire_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Material of the wires. Short free text.
     #[serde(
         rename = "wireMaterial",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10352,15 +12391,19 @@ pub struct ProcedureTetrodeWireElectrodeImplantDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TissueClearing` (Procedure).
+/**Payload of `details` when `type` is `TissueClearing` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureTissueClearingDetails {
+    ///How the sample is moved during clearing. One of `Gentle shaking`, `Rotation`, `Static`, `Other`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub agitation: ::std::option::Option<
         ::brainstem::enums::ProcedureTissueClearingDetailsAgitation,
     >,
+    ///How long the clearing lasted. A measured value: number plus unit (µs, ms, s, min, h, days). The form's default unit is days.
     #[serde(
         rename = "clearingDuration",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10368,10 +12411,13 @@ pub struct ProcedureTissueClearingDetails {
     pub clearing_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Tissue clearing protocol used. One of 10 documented values. Required.
     #[serde(rename = "clearingMethod")]
     pub clearing_method: ::brainstem::enums::ProcedureTissueClearingDetailsClearingMethod,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub complications: ::std::option::Option<::std::string::String>,
+    ///How long the tissue was fixed before clearing. A measured value: number plus unit (µs, ms, s, min, h, days). The form's default unit is h.
     #[serde(
         rename = "fixationTime",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10379,25 +12425,30 @@ pub struct ProcedureTissueClearingDetails {
     pub fixation_time: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Whether the cleared tissue suits imaging.
     #[serde(
         rename = "imagingCompatible",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub imaging_compatible: ::std::option::Option<bool>,
+    ///Medium used to match the refractive index. Short free text.
     #[serde(
         rename = "refractiveIndexMatching",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub refractive_index_matching: ::std::option::Option<::std::string::String>,
+    ///Temperature during clearing. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub temperature: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
+    ///Kind of tissue cleared.
     #[serde(
         rename = "tissueType",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub tissue_type: ::std::option::Option<::std::string::String>,
+    ///Degree of transparency reached. One of `Complete`, `Partial`, `Poor`, `Failed`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub transparency: ::std::option::Option<
         ::brainstem::enums::ProcedureTissueClearingDetailsTransparency,
@@ -10411,19 +12462,25 @@ pub struct ProcedureTissueClearingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VibratomeSectioning` (Procedure).
+/**Payload of `details` when `type` is `VibratomeSectioning` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureVibratomeSectioningDetails {
+    ///Stimulus amplitude. One of `Minimum`, `Low`, `Medium`, `High`, `Maximum`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub amplitude: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsAmplitude,
     >,
+    ///Kind of blade used for cutting. One of `Disposable razor blade`, `Steel blade`, `Ceramic blade`, `Sapphire blade`, `Other`. Required.
     #[serde(rename = "bladeType")]
     pub blade_type: ::brainstem::enums::ProcedureVibratomeSectioningDetailsBladeType,
+    ///Buffer the tissue is cut in. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buffer: ::std::option::Option<::std::string::String>,
+    ///Temperature of the cutting buffer. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
     #[serde(
         rename = "bufferTemperature",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10431,6 +12488,7 @@ pub struct ProcedureVibratomeSectioningDetails {
     pub buffer_temperature: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
+    ///Advance speed of the blade. One of `Very slow`, `Slow`, `Medium`, `Fast`, `Very fast`.
     #[serde(
         rename = "cuttingSpeed",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10438,15 +12496,18 @@ pub struct ProcedureVibratomeSectioningDetails {
     pub cutting_speed: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsCuttingSpeed,
     >,
+    ///Frequency. A measured value: number plus unit (Hz, kHz, MHz, GHz). The form's default unit is Hz.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Number of sections cut. Number. At least 0.
     #[serde(
         rename = "numberOfSections",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
+    ///Quality of the sections obtained. One of `Excellent`, `Good`, `Fair`, `Poor`.
     #[serde(
         rename = "sectionQuality",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10454,6 +12515,7 @@ pub struct ProcedureVibratomeSectioningDetails {
     pub section_quality: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsSectionQuality,
     >,
+    ///Thickness of each section. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     #[serde(
         rename = "sectionThickness",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10461,6 +12523,7 @@ pub struct ProcedureVibratomeSectioningDetails {
     pub section_thickness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`.
     #[serde(
         rename = "sectioningOrientation",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10468,6 +12531,7 @@ pub struct ProcedureVibratomeSectioningDetails {
     pub sectioning_orientation: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsSectioningOrientation,
     >,
+    ///How the sections are stored. One of `Free-floating in buffer`, `Mounted immediately`, `Stored in multiwell plates`, `Other`.
     #[serde(
         rename = "storageMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10484,11 +12548,14 @@ pub struct ProcedureVibratomeSectioningDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VirusInjection` (Procedure).
+/**Payload of `details` when `type` is `VirusInjection` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureVirusInjectionDetails {
+    ///Time course of the injection. One of 10 documented values.
     #[serde(
         rename = "injectionProfile",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10496,6 +12563,7 @@ pub struct ProcedureVirusInjectionDetails {
     pub injection_profile: ::std::option::Option<
         ::brainstem::enums::ProcedureVirusInjectionDetailsInjectionProfile,
     >,
+    ///Rate of injection. A measured value: number plus unit (nL/min, µL/min, mL/min, nL/s, µL/s). The form's default unit is nL/min.
     #[serde(
         rename = "injectionRate",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10503,6 +12571,7 @@ pub struct ProcedureVirusInjectionDetails {
     pub injection_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Volume injected. A measured value: number plus unit (nL, µL, mL, L). The form's default unit is nL.
     #[serde(
         rename = "injectionVolume",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10510,6 +12579,7 @@ pub struct ProcedureVirusInjectionDetails {
     pub injection_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
+    ///Viral titer. A measured value: number plus unit (vg/mL, TU/mL, pfu/mL). The form's default unit is vg/mL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub titer: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
@@ -10523,16 +12593,20 @@ pub struct ProcedureVirusInjectionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VisualStimulation` (Procedure).
+/**Payload of `details` when `type` is `VisualStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureVisualStimulationDetails {
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     #[serde(
         rename = "paradigmDescription",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///Device the visual stimulus is shown on. One of `Monitor`, `LED panel`, `Projector`, `Head-mounted display`, `Fiber-coupled light source`, `Other`.
     #[serde(
         rename = "presentationDevice",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10540,6 +12614,7 @@ pub struct ProcedureVisualStimulationDetails {
     pub presentation_device: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsPresentationDevice,
     >,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     #[serde(
         rename = "stimulationContext",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10547,6 +12622,7 @@ pub struct ProcedureVisualStimulationDetails {
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulationContext,
     >,
+    ///Where the stimulus appears in the visual field. One of `Contralateral`, `Ipsilateral`, `Bilateral`, `Centered`, `Surround`, `Other`, `Unknown`.
     #[serde(
         rename = "stimulationPosition",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10554,6 +12630,7 @@ pub struct ProcedureVisualStimulationDetails {
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulationPosition,
     >,
+    ///Kinds of stimuli presented. List of values, each one of: `Gratings`, `Natural images`, `LED flashes`, `Checkerboard`, `Full-field flashes`, `Moving bars`, `Flicker`, `Other`. No value may appear twice. Required.
     #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
@@ -10567,25 +12644,41 @@ pub struct ProcedureVisualStimulationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A research project grouping sessions, subjects, cohorts and collections, with member permissions.
+/**A research project grouping sessions, subjects, cohorts and collections, with member permissions.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Project {
+    ///Cohorts defined in the project. List of Cohort ids (UUIDs, `stem/cohort`). Read-only: set by the server, ignored when sent.
     pub cohorts: ::std::vec::Vec<::brainstem::Related<Cohort>>,
+    ///Collections defined in the project. List of Collection ids (UUIDs, `stem/collection`). Read-only: set by the server, ignored when sent.
     pub collections: ::std::vec::Vec<::brainstem::Related<Collection>>,
+    ///Free-text description of this project.
     pub description: ::std::string::String,
+    ///User-defined key/value metadata of this project: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     pub extra_fields: ExtraFields,
+    ///Groups with access to the project, keyed by group name, with their permission flags. In a change, flags left out count as false and remove: true drops the group.
     pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
+    ///Identifier of this project, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether the project and its records are published for everyone to read (public portal).
     pub is_public: bool,
+    ///Relation routes of this project: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
+    ///Name of the project, unique across BrainSTEM. At most 200 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     pub publications: ::std::vec::Vec<::brainstem::Related<Publication>>,
+    ///Sessions of the project; maintained by the server from each session's projects. List of Session ids (UUIDs, `stem/session`). Read-only: set by the server, ignored when sent.
     pub sessions: ::std::vec::Vec<::brainstem::Related<Session>>,
+    ///Subjects of the project; maintained by the server from each subject's projects. List of Subject ids (UUIDs, `stem/subject`). Read-only: set by the server, ignored when sent.
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
+    ///Free-form labels attached to this project, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Users with access to the project, keyed by e-mail address, with their permission flags. In a change, flags left out count as false and remove: true drops the user.
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -10606,18 +12699,27 @@ pub struct Project {
     PartialEq
 )]
 pub struct ProjectEnvelope {
+    ///The Project record, under its envelope key.
     pub project: Project,
 }
-///A pending invitation for a group to join a project with given permissions.
+/**A pending invitation for a group to join a project with given permissions.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     pub can_change: bool,
+    ///Identifier of this project group membership invitation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Group invited to join the project. Group id (integer id, `users/group`). May be null.
     pub invitee: ::std::option::Option<::brainstem::Related<Group>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     pub manage_project: bool,
+    ///Whether the invitee becomes an owner of the project.
     pub own_project: bool,
+    ///Project the group is invited to. Project id (UUID, `stem/project`). May be null.
     pub project: ::std::option::Option<::brainstem::Related<Project>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -10638,6 +12740,7 @@ pub struct ProjectGroupMembershipInvitation {
     PartialEq
 )]
 pub struct ProjectGroupMembershipInvitationEnvelope {
+    ///The ProjectGroupMembershipInvitation record, under its envelope key.
     pub project_group_membership_invitation: ProjectGroupMembershipInvitation,
 }
 ///`ProjectGroupMembershipInvitationListEnvelope`
@@ -10650,19 +12753,26 @@ pub struct ProjectGroupMembershipInvitationEnvelope {
     PartialEq
 )]
 pub struct ProjectGroupMembershipInvitationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The ProjectGroupMembershipInvitation records of this page, in the requested order. List of `ProjectGroupMembershipInvitation` objects.
     pub project_group_membership_invitations: ::std::vec::Vec<
         ProjectGroupMembershipInvitation,
     >,
 }
-///The fields to change in a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+/**The fields to change in a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -10673,15 +12783,20 @@ pub struct ProjectGroupMembershipInvitationListEnvelope {
     PartialEq
 )]
 pub struct ProjectGroupMembershipInvitationPatch {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///Group invited to join the project. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub invitee: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the group is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
@@ -10696,14 +12811,19 @@ pub struct ProjectGroupMembershipInvitationPatch {
     PartialEq
 )]
 pub struct ProjectListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Project records of this page, in the requested order. List of `Project` objects.
     pub projects: ::std::vec::Vec<Project>,
 }
 ///Permissions of one user or group on a project. Missing flags default to false on update; send remove: true to drop the member.
@@ -10711,9 +12831,13 @@ pub struct ProjectListEnvelope {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProjectMemberPermissions {
+    ///Whether the member may edit the project's records.
     pub can_change: bool,
+    ///Whether the member manages the project (may change memberships).
     pub is_manager: bool,
+    ///Whether the member owns the project.
     pub is_owner: bool,
+    ///Send true in a change to drop this member from the project. Write-only: only sent, never returned.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub remove: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
@@ -10725,16 +12849,24 @@ pub struct ProjectMemberPermissions {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A pending invitation for a user to join a project with given permissions.
+/**A pending invitation for a user to join a project with given permissions.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     pub can_change: bool,
+    ///Identifier of this project membership invitation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///User invited to join the project. User id (integer id, `users/user`). May be null.
     pub invitee: ::std::option::Option<::brainstem::Related<User>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     pub manage_project: bool,
+    ///Whether the invitee becomes an owner of the project.
     pub own_project: bool,
+    ///Project the user is invited to. Project id (UUID, `stem/project`). May be null.
     pub project: ::std::option::Option<::brainstem::Related<Project>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -10755,6 +12887,7 @@ pub struct ProjectMembershipInvitation {
     PartialEq
 )]
 pub struct ProjectMembershipInvitationEnvelope {
+    ///The ProjectMembershipInvitation record, under its envelope key.
     pub project_membership_invitation: ProjectMembershipInvitation,
 }
 ///`ProjectMembershipInvitationListEnvelope`
@@ -10767,17 +12900,24 @@ pub struct ProjectMembershipInvitationEnvelope {
     PartialEq
 )]
 pub struct ProjectMembershipInvitationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The ProjectMembershipInvitation records of this page, in the requested order. List of `ProjectMembershipInvitation` objects.
     pub project_membership_invitations: ::std::vec::Vec<ProjectMembershipInvitation>,
 }
-///The fields to change in a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+/**The fields to change in a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -10788,20 +12928,27 @@ pub struct ProjectMembershipInvitationListEnvelope {
     PartialEq
 )]
 pub struct ProjectMembershipInvitationPatch {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///User invited to join the project. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub invitee: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the user is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
-///The fields to change in a Project (`stem/project`).
+/**The fields to change in a Project (`stem/project`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -10812,37 +12959,56 @@ pub struct ProjectMembershipInvitationPatch {
     PartialEq
 )]
 pub struct ProjectPatch {
+    ///Free-text description of this project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User-defined key/value metadata of this project: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Groups with access to the project, keyed by group name, with their permission flags. In a change, flags left out count as false and remove: true drops the group.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
+    ///Whether the project and its records are published for everyone to read (public portal).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Name of the project, unique across BrainSTEM. At most 200 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publications: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this project, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Users with access to the project, keyed by e-mail address, with their permission flags. In a change, flags left out count as false and remove: true drops the user.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
 }
-///A scientific publication linked to projects.
+/**A scientific publication linked to projects.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Publication {
+    ///Abstract of the publication. Required on create.
     #[serde(rename = "abstract")]
     pub abstract_: ::std::string::String,
+    ///Author list, as one text. At most 500 characters. Required on create.
     pub authors: ::std::string::String,
+    ///Digital Object Identifier (DOI) of the publication. At most 200 characters.
     pub doi: ::std::string::String,
+    ///Identifier of this publication, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Journal the publication appeared in. Journal id (UUID, `dissemination/journal`). Required on create.
     pub journal: ::brainstem::Related<Journal>,
+    ///Link to a PDF of the publication. At most 300 characters.
     pub pdf_url: ::std::string::String,
+    ///Date the publication appeared. ISO 8601 date (YYYY-MM-DD). Required on create.
     pub publication_date: ::chrono::naive::NaiveDate,
+    ///Link to the publication online. At most 300 characters.
     pub publication_url: ::std::string::String,
+    ///Title of the publication. At most 200 characters. Required on create.
     pub title: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -10863,6 +13029,7 @@ pub struct Publication {
     PartialEq
 )]
 pub struct PublicationEnvelope {
+    ///The Publication record, under its envelope key.
     pub publication: Publication,
 }
 ///`PublicationListEnvelope`
@@ -10875,17 +13042,24 @@ pub struct PublicationEnvelope {
     PartialEq
 )]
 pub struct PublicationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Publication records of this page, in the requested order. List of `Publication` objects.
     pub publications: ::std::vec::Vec<Publication>,
 }
-///The fields to change in a Publication (`dissemination/publication`).
+/**The fields to change in a Publication (`dissemination/publication`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -10896,37 +13070,56 @@ pub struct PublicationListEnvelope {
     PartialEq
 )]
 pub struct PublicationPatch {
+    ///Abstract of the publication. Required on create.
     #[serde(rename = "abstract", skip_serializing_if = "::std::option::Option::is_none")]
     pub abstract_: ::std::option::Option<::std::string::String>,
+    ///Author list, as one text. At most 500 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authors: ::std::option::Option<::std::string::String>,
+    ///Digital Object Identifier (DOI) of the publication. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub doi: ::std::option::Option<::std::string::String>,
+    ///Journal the publication appeared in. Journal id (UUID, `dissemination/journal`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub journal: ::std::option::Option<::uuid::Uuid>,
+    ///Link to a PDF of the publication. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pdf_url: ::std::option::Option<::std::string::String>,
+    ///Date the publication appeared. ISO 8601 date (YYYY-MM-DD). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publication_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Link to the publication online. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publication_url: ::std::option::Option<::std::string::String>,
+    ///Title of the publication. At most 200 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub title: ::std::option::Option<::std::string::String>,
 }
-///A body that issues research licenses (approval-gated).
+/**A body that issues research licenses (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthority {
+    ///Short name of the authority. At most 32 characters.
     pub abbreviation: ::std::string::String,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     pub authority_type: ::brainstem::enums::RegulatoryAuthorityAuthorityType,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     pub country: ::std::string::String,
+    ///Free-text description of this regulatory authority.
     pub description: ::std::string::String,
+    ///Identifier of this regulatory authority, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether the authority still operates (true when not given). Default: true.
     pub is_active: bool,
+    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the authority. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -10937,28 +13130,41 @@ pub struct RegulatoryAuthority {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a RegulatoryAuthority record awaiting review.
+/**A proposed addition or change of a RegulatoryAuthority record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApproval {
+    ///Short name of the authority. At most 32 characters.
     pub abbreviation: ::std::string::String,
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::brainstem::enums::RegulatoryAuthorityApprovalAction,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     pub authority_type: ::brainstem::enums::RegulatoryAuthorityApprovalAuthorityType,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     pub country: ::std::string::String,
+    ///Free-text description of this regulatory authority.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Whether the authority still operates (true when not given). Default: true.
     pub is_active: bool,
+    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::brainstem::enums::RegulatoryAuthorityApprovalStatus,
+    ///Web site of the authority. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -10979,6 +13185,7 @@ pub struct RegulatoryAuthorityApproval {
     PartialEq
 )]
 pub struct RegulatoryAuthorityApprovalEnvelope {
+    ///The RegulatoryAuthority approval record, under its envelope key.
     pub regulatoryauthority_approval: RegulatoryAuthorityApproval,
 }
 ///`RegulatoryAuthorityApprovalListEnvelope`
@@ -10991,14 +13198,19 @@ pub struct RegulatoryAuthorityApprovalEnvelope {
     PartialEq
 )]
 pub struct RegulatoryAuthorityApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The RegulatoryAuthority approval records of this page, in the requested order. List of `RegulatoryAuthorityApproval` objects.
     pub regulatoryauthority_approvals: ::std::vec::Vec<RegulatoryAuthorityApproval>,
 }
 ///`RegulatoryAuthorityEnvelope`
@@ -11011,6 +13223,7 @@ pub struct RegulatoryAuthorityApprovalListEnvelope {
     PartialEq
 )]
 pub struct RegulatoryAuthorityEnvelope {
+    ///The RegulatoryAuthority record, under its envelope key.
     pub regulatoryauthority: RegulatoryAuthority,
 }
 ///`RegulatoryAuthorityListEnvelope`
@@ -11023,17 +13236,24 @@ pub struct RegulatoryAuthorityEnvelope {
     PartialEq
 )]
 pub struct RegulatoryAuthorityListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The RegulatoryAuthority records of this page, in the requested order. List of `RegulatoryAuthority` objects.
     pub regulatoryauthorities: ::std::vec::Vec<RegulatoryAuthority>,
 }
-///The fields to change in a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+/**The fields to change in a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -11044,22 +13264,30 @@ pub struct RegulatoryAuthorityListEnvelope {
     PartialEq
 )]
 pub struct RegulatoryAuthorityPatch {
+    ///Short name of the authority. At most 32 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub abbreviation: ::std::option::Option<::std::string::String>,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authority_type: ::std::option::Option<
         ::brainstem::enums::RegulatoryAuthorityAuthorityType,
     >,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this regulatory authority.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether the authority still operates (true when not given). Default: true.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_active: ::std::option::Option<bool>,
+    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Web site of the authority. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -11082,28 +13310,45 @@ for RegulatoryAuthoritySaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A recording or experiment session inside one or more projects.
+/**A recording or experiment session inside one or more projects.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Session {
+    ///Behaviors run in the session; maintained by the server. List of Behavior ids (UUIDs, `modules/behavior`). Read-only: set by the server, ignored when sent.
     pub behaviors: ::std::vec::Vec<::brainstem::Related<Behavior>>,
+    ///Data acquisitions recorded in the session; maintained by the server. List of DataAcquisition ids (UUIDs, `modules/dataacquisition`). Read-only: set by the server, ignored when sent.
     pub dataacquisition: ::std::vec::Vec<::brainstem::Related<DataAcquisition>>,
+    ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     pub datastorage: ::std::vec::Vec<::brainstem::Related<DataStorage>>,
+    ///Start of the session. ISO 8601 date and time. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text description of this session.
     pub description: ::std::string::String,
+    ///Places where the session's data or code can be downloaded. List of `DownloadLink` objects.
     pub download_links: ::std::vec::Vec<DownloadLink>,
+    ///Epochs (time segments) of the session; no endpoint documents them, so the ids are opaque. List of UUIDs. Read-only: set by the server, ignored when sent.
     pub epochs: ::std::vec::Vec<::uuid::Uuid>,
+    ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     pub extra_fields: ExtraFields,
+    ///Identifier of this session, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Relation routes of this session: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
+    ///Manipulations applied in the session; maintained by the server. List of Manipulation ids (UUIDs, `modules/manipulation`). Read-only: set by the server, ignored when sent.
     pub manipulations: ::std::vec::Vec<::brainstem::Related<Manipulation>>,
+    ///Name of the session, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Name of the session's data in storage (folder or file prefix), derived by the server. At most 200 characters. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
+    ///Projects the session belongs to; a session needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
+    ///Free-form labels attached to this session, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11119,10 +13364,14 @@ pub struct Session {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SessionDataStorage {
+    ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     pub datastorage: ::brainstem::Related<DataStorage>,
+    ///Identifier of the link record, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Position of the data storage in the session's list (assumed: not documented). Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11143,6 +13392,7 @@ pub struct SessionDataStorage {
     PartialEq
 )]
 pub struct SessionDataStorageEnvelope {
+    ///The SessionDataStorage record, under its envelope key.
     pub session_data_storage: SessionDataStorage,
 }
 ///`SessionDataStorageListEnvelope`
@@ -11155,14 +13405,19 @@ pub struct SessionDataStorageEnvelope {
     PartialEq
 )]
 pub struct SessionDataStorageListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SessionDataStorage records of this page, in the requested order. List of `SessionDataStorage` objects.
     pub session_data_storages: ::std::vec::Vec<SessionDataStorage>,
 }
 ///The fields to change in a SessionDataStorage (`stem/sessiondatastorage`).
@@ -11176,10 +13431,13 @@ pub struct SessionDataStorageListEnvelope {
     PartialEq
 )]
 pub struct SessionDataStoragePatch {
+    ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastorage: ::std::option::Option<::uuid::Uuid>,
+    ///Position of the data storage in the session's list (assumed: not documented). Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
 }
@@ -11193,6 +13451,7 @@ pub struct SessionDataStoragePatch {
     PartialEq
 )]
 pub struct SessionEnvelope {
+    ///The Session record, under its envelope key.
     pub session: Session,
 }
 ///`SessionListEnvelope`
@@ -11205,17 +13464,24 @@ pub struct SessionEnvelope {
     PartialEq
 )]
 pub struct SessionListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Session records of this page, in the requested order. List of `Session` objects.
     pub sessions: ::std::vec::Vec<Session>,
 }
-///The fields to change in a Session (`stem/session`).
+/**The fields to change in a Session (`stem/session`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -11226,39 +13492,57 @@ pub struct SessionListEnvelope {
     PartialEq
 )]
 pub struct SessionPatch {
+    ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastorage: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Start of the session. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
+    ///Free-text description of this session.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Places where the session's data or code can be downloaded. List of `DownloadLink` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub download_links: ::std::option::Option<::std::vec::Vec<DownloadLink>>,
+    ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Name of the session, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Projects the session belongs to; a session needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this session, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A user-defined experimental setup of a given setup type.
+/**A user-defined experimental setup of a given setup type.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Setup {
+    ///Free-text description of this setup. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this setup, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Address of a picture of the setup, or null. URL. Read-only: set by the server, ignored when sent. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub image: ::std::option::Option<::std::string::String>,
+    ///Whether this setup is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Where the setup is (building, room...).
     pub location: ::std::string::String,
+    ///Name of this setup. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Setup type (taxonomy entry) this setup is built on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::brainstem::Related<SetupType>,
+    ///Named specifications of the setup, one row per property (name, value, optional description). List of `SetupSpecification` objects.
     pub specifications: ::std::vec::Vec<SetupSpecification>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11279,6 +13563,7 @@ pub struct Setup {
     PartialEq
 )]
 pub struct SetupEnvelope {
+    ///The Setup record, under its envelope key.
     pub setup: Setup,
 }
 ///`SetupListEnvelope`
@@ -11291,17 +13576,24 @@ pub struct SetupEnvelope {
     PartialEq
 )]
 pub struct SetupListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Setup records of this page, in the requested order. List of `Setup` objects.
     pub setups: ::std::vec::Vec<Setup>,
 }
-///The fields to change in a Setup (`personal_attributes/setup`).
+/**The fields to change in a Setup (`personal_attributes/setup`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -11312,16 +13604,22 @@ pub struct SetupListEnvelope {
     PartialEq
 )]
 pub struct SetupPatch {
+    ///Free-text description of this setup. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this setup is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the setup is (building, room...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this setup. At most 50 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Setup type (taxonomy entry) this setup is built on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup_type: ::std::option::Option<::uuid::Uuid>,
+    ///Named specifications of the setup, one row per property (name, value, optional description). List of `SetupSpecification` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub specifications: ::std::option::Option<::std::vec::Vec<SetupSpecification>>,
 }
@@ -11330,9 +13628,12 @@ pub struct SetupPatch {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SetupSpecification {
+    ///Optional explanation of the property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the specified property. Required.
     pub name: ::std::string::String,
+    ///Value of the property: text or a number. Required.
     pub value: SetupSpecificationValue,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11343,7 +13644,7 @@ pub struct SetupSpecification {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///`SetupSpecificationValue`
+///Value of the property: text or a number. Required.
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum SetupSpecificationValue {
@@ -11353,16 +13654,23 @@ pub enum SetupSpecificationValue {
     /// response may carry one; `validate()` refuses it in a request).
     Other(::brainstem::RawJson),
 }
-///A kind of experimental setup with a preparation category (approval-gated).
+/**A kind of experimental setup with a preparation category (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SetupType {
+    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeCategory,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of this setup type, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the setup type. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11373,25 +13681,34 @@ pub struct SetupType {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a SetupType record awaiting review.
+/**A proposed addition or change of a SetupType record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SetupTypeApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::SetupTypeApprovalAction>,
+    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeApprovalCategory,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the setup type. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::SetupTypeApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
@@ -11413,6 +13730,7 @@ pub struct SetupTypeApproval {
     PartialEq
 )]
 pub struct SetupTypeApprovalEnvelope {
+    ///The SetupType approval record, under its envelope key.
     pub setup_type_approval: SetupTypeApproval,
 }
 ///`SetupTypeApprovalListEnvelope`
@@ -11425,14 +13743,19 @@ pub struct SetupTypeApprovalEnvelope {
     PartialEq
 )]
 pub struct SetupTypeApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SetupType approval records of this page, in the requested order. List of `SetupTypeApproval` objects.
     pub setup_type_approvals: ::std::vec::Vec<SetupTypeApproval>,
 }
 ///`SetupTypeEnvelope`
@@ -11445,6 +13768,7 @@ pub struct SetupTypeApprovalListEnvelope {
     PartialEq
 )]
 pub struct SetupTypeEnvelope {
+    ///The SetupType record, under its envelope key.
     pub setup_type: SetupType,
 }
 ///`SetupTypeListEnvelope`
@@ -11457,17 +13781,24 @@ pub struct SetupTypeEnvelope {
     PartialEq
 )]
 pub struct SetupTypeListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SetupType records of this page, in the requested order. List of `SetupType` objects.
     pub setup_types: ::std::vec::Vec<SetupType>,
 }
-///The fields to change in a SetupType (`taxonomies/setuptype`).
+/**The fields to change in a SetupType (`taxonomies/setuptype`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -11478,12 +13809,16 @@ pub struct SetupTypeListEnvelope {
     PartialEq
 )]
 pub struct SetupTypePatch {
+    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<::brainstem::enums::SetupTypeCategory>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the setup type. At most 200 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -11504,19 +13839,28 @@ impl ::std::convert::From<SetupTypeApprovalEnvelope> for SetupTypeSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A species entry of the shared taxonomy (approval-gated).
+/**A species entry of the shared taxonomy (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Species {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this species, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -11528,27 +13872,37 @@ pub struct Species {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Species record awaiting review.
+/**A proposed addition or change of a Species record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SpeciesApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::SpeciesApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::SpeciesApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
@@ -11570,6 +13924,7 @@ pub struct SpeciesApproval {
     PartialEq
 )]
 pub struct SpeciesApprovalEnvelope {
+    ///The Species approval record, under its envelope key.
     pub species_approval: SpeciesApproval,
 }
 ///`SpeciesApprovalListEnvelope`
@@ -11582,14 +13937,19 @@ pub struct SpeciesApprovalEnvelope {
     PartialEq
 )]
 pub struct SpeciesApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Species approval records of this page, in the requested order. List of `SpeciesApproval` objects.
     pub species_approvals: ::std::vec::Vec<SpeciesApproval>,
 }
 ///`SpeciesEnvelope`
@@ -11602,6 +13962,7 @@ pub struct SpeciesApprovalListEnvelope {
     PartialEq
 )]
 pub struct SpeciesEnvelope {
+    ///The Species record, under its envelope key.
     pub species: Species,
 }
 ///`SpeciesListEnvelope`
@@ -11614,17 +13975,24 @@ pub struct SpeciesEnvelope {
     PartialEq
 )]
 pub struct SpeciesListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Species records of this page, in the requested order. List of `Species` objects.
     pub species: ::std::vec::Vec<Species>,
 }
-///The fields to change in a Species (`taxonomies/species`).
+/**The fields to change in a Species (`taxonomies/species`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -11635,14 +14003,19 @@ pub struct SpeciesListEnvelope {
     PartialEq
 )]
 pub struct SpeciesPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
@@ -11664,21 +14037,31 @@ impl ::std::convert::From<SpeciesApprovalEnvelope> for SpeciesSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A strain of a species (approval-gated).
+/**A strain of a species (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Strain {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this strain, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid_url: ::std::option::Option<::std::string::String>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     pub species: ::brainstem::Related<Species>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11689,28 +14072,39 @@ pub struct Strain {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Strain record awaiting review.
+/**A proposed addition or change of a Strain record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct StrainApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::StrainApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     pub species: ::uuid::Uuid,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::StrainApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
@@ -11732,6 +14126,7 @@ pub struct StrainApproval {
     PartialEq
 )]
 pub struct StrainApprovalEnvelope {
+    ///The Strain approval record, under its envelope key.
     pub strain_approval: StrainApproval,
 }
 ///`StrainApprovalListEnvelope`
@@ -11744,14 +14139,19 @@ pub struct StrainApprovalEnvelope {
     PartialEq
 )]
 pub struct StrainApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Strain approval records of this page, in the requested order. List of `StrainApproval` objects.
     pub strain_approvals: ::std::vec::Vec<StrainApproval>,
 }
 ///`StrainEnvelope`
@@ -11764,6 +14164,7 @@ pub struct StrainApprovalListEnvelope {
     PartialEq
 )]
 pub struct StrainEnvelope {
+    ///The Strain record, under its envelope key.
     pub strain: Strain,
 }
 ///`StrainListEnvelope`
@@ -11776,17 +14177,24 @@ pub struct StrainEnvelope {
     PartialEq
 )]
 pub struct StrainListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Strain records of this page, in the requested order. List of `Strain` objects.
     pub strains: ::std::vec::Vec<Strain>,
 }
-///The fields to change in a Strain (`taxonomies/strain`).
+/**The fields to change in a Strain (`taxonomies/strain`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -11797,17 +14205,23 @@ pub struct StrainListEnvelope {
     PartialEq
 )]
 pub struct StrainPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::uuid::Uuid>,
 }
@@ -11828,39 +14242,61 @@ impl ::std::convert::From<StrainApprovalEnvelope> for StrainSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///An experimental subject (animal) belonging to one or more projects.
+/**An experimental subject (animal) belonging to one or more projects.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Subject {
+    ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Breeding (parent pair) the subject was born from. Breeding id (UUID, `stem/breeding`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub breeding: ::std::option::Option<
         ::std::option::Option<::brainstem::Related<Breeding>>,
     >,
+    ///Date of death of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub death_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this subject.
     pub description: ::std::string::String,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Genetic line of the subject, in words. At most 100 characters.
     pub genetic_line: ::std::string::String,
+    ///Genotype of the subject, in words. At most 200 characters.
     pub genotype: ::std::string::String,
+    ///Identifier of this subject, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
+    ///Relation routes of this subject: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
+    ///Name of the subject, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
+    ///Procedures performed on the subject; maintained by the server. List of Procedure ids (UUIDs, `modules/procedure`). Read-only: set by the server, ignored when sent.
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Projects the subject belongs to; a subject needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
+    ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     pub sex: ::brainstem::enums::SubjectSex,
+    ///Lifecycle status of the subject, such as active.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///Strain of the subject (which also gives its species). Strain id (UUID, `taxonomies/strain`). Required on create.
     pub strain: ::brainstem::Related<Strain>,
+    ///The lab's own identifier of the subject. At most 100 characters.
     pub subject_identifier: ::std::string::String,
+    ///Logs kept about the subject; maintained by the server. List of SubjectLog ids (UUIDs, `modules/subjectlog`). Read-only: set by the server, ignored when sent.
     pub subjectlogs: ::std::vec::Vec<::brainstem::Related<SubjectLog>>,
+    ///Supplier (vendor) the subject came from. Supplier id (UUID, `resources/supplier`). May be null.
     pub supplier: ::std::option::Option<::brainstem::Related<Supplier>>,
+    ///Free-form labels attached to this subject, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11881,6 +14317,7 @@ pub struct Subject {
     PartialEq
 )]
 pub struct SubjectEnvelope {
+    ///The Subject record, under its envelope key.
     pub subject: Subject,
 }
 ///`SubjectListEnvelope`
@@ -11893,28 +14330,41 @@ pub struct SubjectEnvelope {
     PartialEq
 )]
 pub struct SubjectListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Subject records of this page, in the requested order. List of `Subject` objects.
     pub subjects: ::std::vec::Vec<Subject>,
 }
-///A time-stamped or interval log of observations attached to a subject.
+/**A time-stamped or interval log of observations attached to a subject.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The log entries, oldest first; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `SubjectLogEntry` objects. Read-only: set by the server, ignored when sent.
     pub entries: ::std::vec::Vec<SubjectLogEntry>,
+    ///Identifier of this subject log, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Subject the log is about. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::brainstem::Related<Subject>,
+    ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::SubjectLogType,
+    ///User who created the log. User id (integer id, `users/user`). Read-only: set by the server, ignored when sent. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::option::Option<::brainstem::Related<User>>>,
     /// The documented fields this value did not receive, left out when it
@@ -11931,13 +14381,18 @@ pub struct SubjectLog {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogEntry {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`. Required.
     pub details: ::brainstem::RawObject,
+    ///End of an interval entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text remarks on the entry. Required. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Start of an interval entry; also its key. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
@@ -11962,14 +14417,19 @@ pub struct SubjectLogEntry {
     PartialEq
 )]
 pub struct SubjectLogEntryInput {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///End of an interval entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Start of an interval entry; also its key. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
@@ -11985,13 +14445,17 @@ pub struct SubjectLogEntryInput {
     PartialEq
 )]
 pub struct SubjectLogEnvelope {
+    ///The SubjectLog record, under its envelope key.
     pub subject_log: SubjectLog,
 }
-///Payload of `details` when `type` is `FoodConsumption` (SubjectLog).
+/**Payload of `details` when `type` is `FoodConsumption` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodConsumptionDetails {
+    ///Amount of food eaten. A measured value: number plus unit (kg, g, mg, µg). The form's default unit is g. Required.
     #[serde(rename = "foodAmount")]
     pub food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     /// The documented fields this value did not receive, left out when it
@@ -12003,13 +14467,17 @@ pub struct SubjectLogFoodConsumptionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FoodDeprivation` (SubjectLog).
+/**Payload of `details` when `type` is `FoodDeprivation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodDeprivationDetails {
+    ///Restriction protocol followed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub protocol: ::std::option::Option<::std::string::String>,
+    ///Person responsible for the restriction. Required.
     #[serde(rename = "responsiblePerson")]
     pub responsible_person: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
@@ -12021,14 +14489,19 @@ pub struct SubjectLogFoodDeprivationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `GenericObservation` (SubjectLog).
+/**Payload of `details` when `type` is `GenericObservation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogGenericObservationDetails {
+    ///What was observed, in words. Required.
     pub observation: ::std::string::String,
+    ///Kind of observation. One of `Pain score`, `Grooming`, `Exploration`, `Freezing`, `Facial expression`, `Unusual behavior`, `Other`. Required.
     #[serde(rename = "observationType")]
     pub observation_type: ::brainstem::enums::SubjectLogGenericObservationDetailsObservationType,
+    ///Number of times the observation was made under the same condition. Integer. At least 1. Default: 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -12040,21 +14513,26 @@ pub struct SubjectLogGenericObservationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Genotyping` (SubjectLog).
+/**Payload of `details` when `type` is `Genotyping` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogGenotypingDetails {
+    ///Genotyping panel or assay used.
     #[serde(
         rename = "assayPanel",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub assay_panel: ::std::option::Option<::std::string::String>,
+    ///Result per genetic locus: table rows. List of objects.
     #[serde(
         rename = "lociResults",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub loci_results: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Confidence of the quality control of the call. One of `high`, `medium`, `low`, `ambiguous`, `failed`.
     #[serde(
         rename = "qcConfidence",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12062,7 +14540,9 @@ pub struct SubjectLogGenotypingDetails {
     pub qc_confidence: ::std::option::Option<
         ::brainstem::enums::SubjectLogGenotypingDetailsQcConfidence,
     >,
+    ///Overall genotyping result. Required.
     pub result: ::std::string::String,
+    ///Sample the genotyping was done on. Required.
     pub sample: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -12073,11 +14553,14 @@ pub struct SubjectLogGenotypingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Habituation` (SubjectLog).
+/**Payload of `details` when `type` is `Habituation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHabituationDetails {
+    ///How the subject was habituated.
     #[serde(
         rename = "habituationMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12092,11 +14575,14 @@ pub struct SubjectLogHabituationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Handling` (SubjectLog).
+/**Payload of `details` when `type` is `Handling` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHandlingDetails {
+    ///How the subject was handled.
     #[serde(
         rename = "handlingMethod",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12111,11 +14597,14 @@ pub struct SubjectLogHandlingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `HargreavesTest` (SubjectLog).
+/**Payload of `details` when `type` is `HargreavesTest` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHargreavesTestDetails {
+    ///Longest exposure allowed before the stimulus stops, to avoid tissue damage. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s.
     #[serde(
         rename = "cutoffLatency",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12123,11 +14612,15 @@ pub struct SubjectLogHargreavesTestDetails {
     pub cutoff_latency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Time until the subject responded. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s. Required.
     pub latency: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    ///Number of trials at the same location. Integer. At least 1. Default: 3.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Score of the response. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
     #[serde(rename = "responseScore")]
     pub response_score: i64,
+    ///Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required.
     #[serde(rename = "stimulusLocation")]
     pub stimulus_location: ::brainstem::enums::SubjectLogHargreavesTestDetailsStimulusLocation,
     /// The documented fields this value did not receive, left out when it
@@ -12139,22 +14632,29 @@ pub struct SubjectLogHargreavesTestDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Housing` (SubjectLog).
+/**Payload of `details` when `type` is `Housing` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHousingDetails {
+    ///Identifier of the cage.
     #[serde(rename = "cageId", skip_serializing_if = "::std::option::Option::is_none")]
     pub cage_id: ::std::option::Option<::std::string::String>,
+    ///Kind of cage.
     #[serde(rename = "cageType", skip_serializing_if = "::std::option::Option::is_none")]
     pub cage_type: ::std::option::Option<::std::string::String>,
+    ///Enrichment items in the cage.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub enrichment: ::std::option::Option<::std::string::String>,
+    ///Light/dark cycle of the housing.
     #[serde(
         rename = "lightCycle",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub light_cycle: ::std::option::Option<::std::string::String>,
+    ///Where the subject is housed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -12176,17 +14676,24 @@ pub struct SubjectLogHousingDetails {
     PartialEq
 )]
 pub struct SubjectLogListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SubjectLog records of this page, in the requested order. List of `SubjectLog` objects.
     pub subject_logs: ::std::vec::Vec<SubjectLog>,
 }
-///The fields to change in a SubjectLog (`modules/subjectlog`).
+/**The fields to change in a SubjectLog (`modules/subjectlog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -12197,28 +14704,37 @@ pub struct SubjectLogListEnvelope {
     PartialEq
 )]
 pub struct SubjectLogPatch {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub description: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Subject the log is about. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject: ::std::option::Option<::uuid::Uuid>,
+    ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::brainstem::enums::SubjectLogType>,
 }
-///Payload of `details` when `type` is `TrainingSession` (SubjectLog).
+/**Payload of `details` when `type` is `TrainingSession` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogTrainingSessionDetails {
+    ///How well the subject performed, in words.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub performance: ::std::option::Option<::std::string::String>,
+    ///Kind of reward or reinforcement.
     #[serde(
         rename = "reinforcementType",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub reinforcement_type: ::std::option::Option<::std::string::String>,
+    ///Setup the training took place on, in words.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::std::string::String>,
+    ///Task trained.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub task: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
@@ -12230,17 +14746,23 @@ pub struct SubjectLogTrainingSessionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VonFreyTest` (SubjectLog).
+/**Payload of `details` when `type` is `VonFreyTest` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogVonFreyTestDetails {
+    ///Number of trials at the same location. Integer. At least 1. Default: 10.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
+    ///Score of the response. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
     #[serde(rename = "responseScore")]
     pub response_score: i64,
+    ///Force of the filament applied. A measured value: number plus unit (mg, g, kg). The form's default unit is g. Required.
     #[serde(rename = "stimulusForce")]
     pub stimulus_force: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
+    ///Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required.
     #[serde(rename = "stimulusLocation")]
     pub stimulus_location: ::brainstem::enums::SubjectLogVonFreyTestDetailsStimulusLocation,
     /// The documented fields this value did not receive, left out when it
@@ -12252,11 +14774,14 @@ pub struct SubjectLogVonFreyTestDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `WaterConsumption` (SubjectLog).
+/**Payload of `details` when `type` is `WaterConsumption` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterConsumptionDetails {
+    ///Amount of water drunk. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is mL. Required.
     #[serde(rename = "waterAmount")]
     pub water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     /// The documented fields this value did not receive, left out when it
@@ -12268,13 +14793,17 @@ pub struct SubjectLogWaterConsumptionDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `WaterDeprivation` (SubjectLog).
+/**Payload of `details` when `type` is `WaterDeprivation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterDeprivationDetails {
+    ///Restriction protocol followed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub protocol: ::std::option::Option<::std::string::String>,
+    ///Person responsible for the restriction. Required.
     #[serde(rename = "responsiblePerson")]
     pub responsible_person: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
@@ -12286,11 +14815,14 @@ pub struct SubjectLogWaterDeprivationDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Weighing` (SubjectLog).
+/**Payload of `details` when `type` is `Weighing` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWeighingDetails {
+    ///Body weight of the subject. A measured value: number plus unit (kg, g, mg, µg). The form's default unit is g. Required.
     pub weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -12301,11 +14833,14 @@ pub struct SubjectLogWeighingDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Wellness` (SubjectLog).
+/**Payload of `details` when `type` is `Wellness` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWellnessDetails {
+    ///Wellness assessment, in words. Required.
     pub wellness: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -12316,7 +14851,9 @@ pub struct SubjectLogWellnessDetails {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a Subject (`stem/subject`).
+/**The fields to change in a Subject (`stem/subject`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -12327,63 +14864,87 @@ pub struct SubjectLogWellnessDetails {
     PartialEq
 )]
 pub struct SubjectPatch {
+    ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub birth_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Breeding (parent pair) the subject was born from. Breeding id (UUID, `stem/breeding`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub breeding: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Date of death of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub death_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Free-text description of this subject.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User-defined key/value metadata of this subject: keys start with a letter and hold letters, digits and underscores; values are strings or numbers. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub extra_fields: ::std::option::Option<::brainstem::Nullable<ExtraFields>>,
+    ///Genetic line of the subject, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genetic_line: ::std::option::Option<::std::string::String>,
+    ///Genotype of the subject, in words. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genotype: ::std::option::Option<::std::string::String>,
+    ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Name of the subject, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub name_used_in_storage: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Projects the subject belongs to; a subject needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sex: ::std::option::Option<::brainstem::enums::SubjectSex>,
+    ///Lifecycle status of the subject, such as active.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///Strain of the subject (which also gives its species). Strain id (UUID, `taxonomies/strain`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub strain: ::std::option::Option<::uuid::Uuid>,
+    ///The lab's own identifier of the subject. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject_identifier: ::std::option::Option<::std::string::String>,
+    ///Supplier (vendor) the subject came from. Supplier id (UUID, `resources/supplier`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub supplier: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Free-form labels attached to this subject, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A shared catalogue entry for a supplier (approval-gated).
+/**A shared catalogue entry for a supplier (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Supplier {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     pub description: ::std::string::String,
+    ///Identifier of this supplier, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the supplier. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -12394,26 +14955,35 @@ pub struct Supplier {
     #[schemars(skip)]
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Supplier record awaiting review.
+/**A proposed addition or change of a Supplier record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SupplierApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::SupplierApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::SupplierApprovalStatus>,
+    ///Web site of the supplier. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -12434,6 +15004,7 @@ pub struct SupplierApproval {
     PartialEq
 )]
 pub struct SupplierApprovalEnvelope {
+    ///The Supplier approval record, under its envelope key.
     pub supplier_approval: SupplierApproval,
 }
 ///`SupplierApprovalListEnvelope`
@@ -12446,14 +15017,19 @@ pub struct SupplierApprovalEnvelope {
     PartialEq
 )]
 pub struct SupplierApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Supplier approval records of this page, in the requested order. List of `SupplierApproval` objects.
     pub supplier_approvals: ::std::vec::Vec<SupplierApproval>,
 }
 ///`SupplierEnvelope`
@@ -12466,6 +15042,7 @@ pub struct SupplierApprovalListEnvelope {
     PartialEq
 )]
 pub struct SupplierEnvelope {
+    ///The Supplier record, under its envelope key.
     pub supplier: Supplier,
 }
 ///`SupplierListEnvelope`
@@ -12478,17 +15055,24 @@ pub struct SupplierEnvelope {
     PartialEq
 )]
 pub struct SupplierListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Supplier records of this page, in the requested order. List of `Supplier` objects.
     pub suppliers: ::std::vec::Vec<Supplier>,
 }
-///The fields to change in a Supplier (`resources/supplier`).
+/**The fields to change in a Supplier (`resources/supplier`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -12499,12 +15083,16 @@ pub struct SupplierListEnvelope {
     PartialEq
 )]
 pub struct SupplierPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Web site of the supplier. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -12525,20 +15113,32 @@ impl ::std::convert::From<SupplierApprovalEnvelope> for SupplierSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A user account profile.
+/**A user account profile.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct User {
+    ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     pub active_projects: ::std::vec::Vec<::brainstem::Related<Project>>,
+    ///Brain atlas the user prefers for brain regions (a short atlas code). At most 7 characters.
     pub atlas_preference: ::std::string::String,
+    ///E-mail address of the user; unique, and the key of the user in project member maps. E-mail address. Must be unique.
     pub email: ::std::string::String,
+    ///Given name of the user.
     pub first_name: ::std::string::String,
+    ///Google Scholar profile of the user. At most 200 characters.
     pub google_scholar: ::std::string::String,
+    ///Groups the user owns, each with its id and name; derived by the server. List of `OwnedGroup` objects. Read-only: set by the server, ignored when sent.
     pub groups_own_json: ::std::vec::Vec<OwnedGroup>,
+    ///Identifier of the user account (an integer), assigned by the server. Integer. Read-only: set by the server, ignored when sent.
     pub id: i64,
+    ///Family name of the user.
     pub last_name: ::std::string::String,
+    ///ORCID identifier of the user. At most 100 characters.
     pub orcid_id: ::std::string::String,
+    ///Personal web site of the user. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -12559,6 +15159,7 @@ pub struct User {
     PartialEq
 )]
 pub struct UserEnvelope {
+    ///The User record, under its envelope key.
     pub user: User,
 }
 ///`UserListEnvelope`
@@ -12571,17 +15172,24 @@ pub struct UserEnvelope {
     PartialEq
 )]
 pub struct UserListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The User records of this page, in the requested order. List of `User` objects.
     pub users: ::std::vec::Vec<User>,
 }
-///The fields to change in a User (`users/user`).
+/**The fields to change in a User (`users/user`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 #[derive(
     ::schemars::JsonSchema,
     ::serde::Deserialize,
@@ -12592,20 +15200,28 @@ pub struct UserListEnvelope {
     PartialEq
 )]
 pub struct UserPatch {
+    ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub active_projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Brain atlas the user prefers for brain regions (a short atlas code). At most 7 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub atlas_preference: ::std::option::Option<::std::string::String>,
+    ///E-mail address of the user; unique, and the key of the user in project member maps. E-mail address. Must be unique.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
+    ///Given name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub first_name: ::std::option::Option<::std::string::String>,
+    ///Google Scholar profile of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub google_scholar: ::std::option::Option<::std::string::String>,
+    ///Family name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub last_name: ::std::option::Option<::std::string::String>,
+    ///ORCID identifier of the user. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orcid_id: ::std::option::Option<::std::string::String>,
+    ///Personal web site of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }

@@ -91,12 +91,14 @@ pub fn open_enums(enums: &Enums) -> TokenStream {
             let v = format_ident!("{}", v);
             quote! { #v => #s }
         });
-        let d = e.description.clone().unwrap_or_else(|| {
-            format!(
+        let d = match &e.description {
+            // the text of the property the enum was made for
+            Some(d) => format!("{} Values not listed parse as `Unknown`.", d.trim_end()),
+            None => format!(
                 "One of the values the schema lists for `{}`; other values parse as `Unknown`.",
                 e.name
-            )
-        });
+            ),
+        };
         quote! {
             crate::open_enum! {
                 #[doc = #d]
@@ -358,6 +360,10 @@ fn model_meta(api: &Api, m: &Model) -> TokenStream {
         (&m.schema, &m.app, &m.url, &m.one, &m.many, &m.description);
     let meta_ident = meta_ident(m);
     let meta_doc = format!("Metadata of `{path}`: its URL, envelope keys, fields and operations.");
+    let meta_doc = match &m.docs_url {
+        Some(url) => super::shapes::with_docs_link(&meta_doc, url),
+        None => meta_doc,
+    };
     quote! {
         #[doc = #meta_doc]
         pub static #meta_ident: crate::meta::ModelMeta = crate::meta::ModelMeta {
