@@ -960,7 +960,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "How the implant is powered. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`. Values not listed parse as `Unknown`."]
+    "Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureGenericImplantDetailsPowerSource { Battery => "battery", Inductive =>
     "inductive", Wired => "wired", Passive => "passive", None => "none", Other =>
     "other", }
@@ -1231,7 +1231,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "How the implant is powered. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`. Values not listed parse as `Unknown`."]
+    "Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureTemperatureSensorImplantDetailsPowerSource { Battery => "battery", Inductive
     => "inductive", Wired => "wired", Passive => "passive", None => "none", Other =>
     "other", }
@@ -1273,7 +1273,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "Tissue clearing protocol used. One of 10 documented values. Required. Values not listed parse as `Unknown`."]
+    "Clearing protocol applied to the tissue. One of 10 documented values. Required. Values not listed parse as `Unknown`."]
     ProcedureTissueClearingDetailsClearingMethod { Clarity => "CLARITY", Cubic =>
     "CUBIC", V3disco => "3DISCO", IDiscoPlus => "iDISCO+", Pact => "PACT", ScaleS =>
     "ScaleS", SeeDb => "SeeDB", BabbBenzylAlcoholPerBenzylBenzoate =>
@@ -1333,7 +1333,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "Quality of the sections obtained. One of `Excellent`, `Good`, `Fair`, `Poor`. Values not listed parse as `Unknown`."]
+    "How good the cut sections turned out. One of `Excellent`, `Good`, `Fair`, `Poor`. Values not listed parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsSectionQuality { Excellent => "Excellent", Good =>
     "Good", Fair => "Fair", Poor => "Poor", }
 }
@@ -1426,7 +1426,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create. Values not listed parse as `Unknown`."]
+    "One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create. Values not listed parse as `Unknown`."]
     SetupTypeApprovalCategory { I => "I", E => "E", A => "A", H => "H", V => "V", F =>
     "F", U => "U", }
 }
@@ -1438,7 +1438,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create. Values not listed parse as `Unknown`."]
+    "One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create. Values not listed parse as `Unknown`."]
     SetupTypeCategory { I => "I", E => "E", A => "A", H => "H", V => "V", F => "F", U =>
     "U", }
 }

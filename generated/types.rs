@@ -271,7 +271,7 @@ pub struct BehavioralCategory {
     pub description: ::std::string::String,
     ///Identifier of this behavioral category, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the category. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     pub parent: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
@@ -306,7 +306,7 @@ pub struct BehavioralCategoryApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the category. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -423,7 +423,7 @@ pub struct BehavioralCategoryPatch {
     ///Free-text description of this behavioral category.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the category. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
@@ -469,7 +469,7 @@ pub struct BehavioralParadigm {
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
     ///Identifier of this behavioral paradigm, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the paradigm. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Publication that first described the paradigm, as a citation text.
     pub original_publication: ::std::string::String,
@@ -517,7 +517,7 @@ pub struct BehavioralParadigmApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the paradigm. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Publication that first described the paradigm, as a citation text.
     pub original_publication: ::std::string::String,
@@ -650,7 +650,7 @@ pub struct BehavioralParadigmPatch {
     pub external_identifiers: ::std::option::Option<
         ::brainstem::Nullable<::std::vec::Vec<ExternalIdentifier>>,
     >,
-    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the paradigm. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Publication that first described the paradigm, as a citation text.
@@ -806,7 +806,7 @@ pub struct Breeding {
     pub mother: ::brainstem::Related<Subject>,
     ///Name of the breeding pair. At most 100 characters. Required on create.
     pub name: ::std::string::String,
-    ///Project the breeding belongs to. Project id (UUID, `stem/project`). Required on create.
+    ///Project under which the breeding is recorded. Project id (UUID, `stem/project`). Required on create.
     pub project: ::brainstem::Related<Project>,
     ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -908,7 +908,7 @@ pub struct BreedingPatch {
     ///Name of the breeding pair. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    ///Project the breeding belongs to. Project id (UUID, `stem/project`). Required on create.
+    ///Project under which the breeding is recorded. Project id (UUID, `stem/project`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
     ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
@@ -1139,7 +1139,7 @@ pub struct Consumable {
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     ///Identifier of this consumable, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -1186,7 +1186,7 @@ pub struct ConsumableApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1312,7 +1312,7 @@ pub struct ConsumablePatch {
     ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
-    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Research Resource Identifier (RRID) of this consumable. May be null.
@@ -1421,7 +1421,7 @@ pub struct ConsumableStockChemicalReagentDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub hazard_info: ::std::option::Option<::std::string::String>,
-    ///Molecular weight of the compound. A measured value: number plus unit (g/mol, kDa, Da). The form's default unit is g/mol.
+    ///Molar mass of the compound. A measured value: number plus unit (g/mol, kDa, Da). The form's default unit is g/mol.
     #[serde(
         rename = "molecularWeight",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1856,7 +1856,7 @@ pub struct ConsumableStockPhysiologicalSolutionDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub solution_name: ::std::option::Option<::std::string::String>,
-    ///Whether the solution is sterile.
+    ///True when the solution has been sterilized.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
@@ -2357,14 +2357,14 @@ pub struct DataAcquisition {
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     ///Identifier of this data acquisition, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Address of an image uploaded for the data acquisition; set by the server. URL. Read-only: set by the server, ignored when sent. May be null.
+    ///Address of an image uploaded for the data acquisition. URL. Read-only: set by the server, ignored when sent. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub image: ::std::option::Option<::std::string::String>,
     ///Free-text remarks about this data acquisition. At most 500 characters.
     pub notes: ::std::string::String,
     ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     pub order: i64,
-    ///Procedures (such as implants) the recording relies on. List of Procedure ids (UUIDs, `modules/procedure`).
+    ///Procedures linked to the recording. List of Procedure ids (UUIDs, `modules/procedure`).
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
     ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
@@ -2648,7 +2648,7 @@ pub struct DataAcquisitionElectroencephalographyDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2704,7 +2704,7 @@ pub struct DataAcquisitionElectroneurogramDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -2773,7 +2773,7 @@ pub struct DataAcquisitionExtracellularEphysDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3009,7 +3009,7 @@ pub struct DataAcquisitionGeneralTimeSeriesDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
-    ///Grouping of recording channels (per shank or tetrode, for example): table rows, each with a label and its channels. List of objects.
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     #[serde(
         rename = "electrodeGroups",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -3530,7 +3530,7 @@ pub struct DataAcquisitionPatch {
     ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
-    ///Procedures (such as implants) the recording relies on. List of Procedure ids (UUIDs, `modules/procedure`).
+    ///Procedures linked to the recording. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
@@ -4296,7 +4296,7 @@ pub struct Equipment {
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
     ///Version of the `coordinates_details` schema the payload was written against.
     pub coordinates_schema_version: ::std::string::String,
-    ///When the equipment was installed or configured. ISO 8601 date and time. May be null.
+    ///Date and time recorded for the equipment item. ISO 8601 date and time. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
@@ -5607,7 +5607,7 @@ pub struct EquipmentPatch {
     ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
-    ///When the equipment was installed or configured. ISO 8601 date and time. May be null.
+    ///Date and time recorded for the equipment item. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
@@ -6500,7 +6500,7 @@ pub struct HardwareDevice {
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     ///Identifier of this hardware device, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -6542,7 +6542,7 @@ pub struct HardwareDeviceApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6662,7 +6662,7 @@ pub struct HardwareDevicePatch {
     ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
-    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Research Resource Identifier (RRID) of this hardware device. May be null.
@@ -7107,7 +7107,7 @@ pub struct License {
     ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
-    ///Authority that issued the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
+    ///Regulatory body that granted the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     pub regulatory_authority: ::std::option::Option<
         ::brainstem::Related<RegulatoryAuthority>,
     >,
@@ -7214,7 +7214,7 @@ pub struct LicensePatch {
     ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-    ///Authority that issued the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
+    ///Regulatory body that granted the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub regulatory_authority: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
@@ -7290,7 +7290,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Manipulation {
-    ///Equipment used for the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
+    ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     ///Identifier of this manipulation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
@@ -7298,7 +7298,7 @@ pub struct Manipulation {
     pub notes: ::std::string::String,
     ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     pub order: i64,
-    ///Procedures (such as implants) the manipulation relies on. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
+    ///Procedures linked to the manipulation. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
     ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
@@ -7365,7 +7365,7 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -7394,7 +7394,7 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7457,7 +7457,7 @@ pub struct ManipulationDeepBrainStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -7479,7 +7479,7 @@ pub struct ManipulationDeepBrainStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationDeepBrainStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7542,7 +7542,7 @@ pub struct ManipulationElectricalStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -7564,7 +7564,7 @@ pub struct ManipulationElectricalStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectricalStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7632,7 +7632,7 @@ pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -7654,7 +7654,7 @@ pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectromagneticFieldStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -7744,7 +7744,7 @@ pub struct ManipulationLiquidPerturbationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationLiquidPerturbationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
@@ -7851,7 +7851,7 @@ pub struct ManipulationMicroperfusionDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationMicroperfusionDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
@@ -7915,7 +7915,7 @@ pub struct ManipulationMultisensoryStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -7923,7 +7923,7 @@ pub struct ManipulationMultisensoryStimulationDetailsItem {
     ///Senses stimulated together. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub modalities: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///How the stimuli of the different senses are timed to each other. One of `Synchronous`, `Asynchronous`, `Randomized`, `Unknown`.
@@ -7997,7 +7997,7 @@ pub struct ManipulationOdorStimulationDetailsItem {
     ///Odor presented. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub odor: ::std::option::Option<::std::string::String>,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -8055,7 +8055,7 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -8076,7 +8076,7 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Wavelength of the stimulation light. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
@@ -8106,7 +8106,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
     PartialEq
 )]
 pub struct ManipulationPatch {
-    ///Equipment used for the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
+    ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     ///Free-text remarks about this manipulation. At most 500 characters.
@@ -8115,7 +8115,7 @@ pub struct ManipulationPatch {
     ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
-    ///Procedures (such as implants) the manipulation relies on. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
+    ///Procedures linked to the manipulation. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
@@ -8201,7 +8201,7 @@ pub struct ManipulationPharmacologicalInhalationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInhalationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Sedative given with the inhalation. Short free text.
@@ -8291,7 +8291,7 @@ pub struct ManipulationPharmacologicalInjectionDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInjectionDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
@@ -8378,7 +8378,7 @@ pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalSuperfusionDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
@@ -8447,7 +8447,7 @@ pub struct ManipulationTactileStimulationDetailsItem {
     pub contact_type: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemContactType,
     >,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -8462,7 +8462,7 @@ pub struct ManipulationTactileStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Body site stimulated.
@@ -8526,7 +8526,7 @@ pub struct ManipulationThermalPerturbationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -8542,7 +8542,7 @@ pub struct ManipulationThermalPerturbationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationThermalPerturbationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -8610,7 +8610,7 @@ pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -8632,7 +8632,7 @@ pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialElectricalStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -8700,7 +8700,7 @@ pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -8722,7 +8722,7 @@ pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialMagneticStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -8796,7 +8796,7 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -8818,7 +8818,7 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationUltrasoundStimulationDetailsItemProfile,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
@@ -8874,7 +8874,7 @@ pub struct ManipulationVisualStimulationDetailsItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub closed_loop: ::std::option::Option<bool>,
-    ///How long it lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
@@ -8887,7 +8887,7 @@ pub struct ManipulationVisualStimulationDetailsItem {
     pub presentation_device: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemPresentationDevice,
     >,
-    ///Number of times it was repeated. Integer. At least 0.
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
     ///Where the stimulus appears in the visual field. One of `Contralateral`, `Ipsilateral`, `Bilateral`, `Centered`, `Surround`, `Other`, `Unknown`.
@@ -8898,7 +8898,7 @@ pub struct ManipulationVisualStimulationDetailsItem {
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemStimulationPosition,
     >,
-    ///Kinds of stimuli presented. List of text values.
+    ///Kinds of stimuli presented (several may be given). List of text values.
     #[serde(
         rename = "stimulusTypes",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -8986,7 +8986,7 @@ pub struct NewBehavioralCategory {
     ///Free-text description of this behavioral category.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///Name of the category, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the category. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9016,7 +9016,7 @@ pub struct NewBehavioralParadigm {
     ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
-    ///Name of the paradigm, unique in the taxonomy. Must be unique. Required on create.
+    ///Name of the paradigm. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Publication that first described the paradigm, as a citation text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9086,7 +9086,7 @@ pub struct NewBreeding {
     pub mother: ::uuid::Uuid,
     ///Name of the breeding pair. At most 100 characters. Required on create.
     pub name: ::std::string::String,
-    ///Project the breeding belongs to. Project id (UUID, `stem/project`). Required on create.
+    ///Project under which the breeding is recorded. Project id (UUID, `stem/project`). Required on create.
     pub project: ::uuid::Uuid,
     ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9174,7 +9174,7 @@ pub struct NewConsumable {
     ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
-    ///Product name of the consumable, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9254,7 +9254,7 @@ pub struct NewDataAcquisition {
     ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
-    ///Procedures (such as implants) the recording relies on. List of Procedure ids (UUIDs, `modules/procedure`).
+    ///Procedures linked to the recording. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
     ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
@@ -9314,7 +9314,7 @@ pub struct NewEquipment {
     ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
-    ///When the equipment was installed or configured. ISO 8601 date and time. May be null.
+    ///Date and time recorded for the equipment item. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
@@ -9423,7 +9423,7 @@ pub struct NewHardwareDevice {
     ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
-    ///Product name of the device, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9551,7 +9551,7 @@ pub struct NewLicense {
     ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
-    ///Authority that issued the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
+    ///Regulatory body that granted the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub regulatory_authority: ::std::option::Option<::uuid::Uuid>,
     ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
@@ -9581,7 +9581,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
     PartialEq
 )]
 pub struct NewManipulation {
-    ///Equipment used for the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
+    ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
     ///Free-text remarks about this manipulation. At most 500 characters.
@@ -9590,7 +9590,7 @@ pub struct NewManipulation {
     ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
-    ///Procedures (such as implants) the manipulation relies on. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
+    ///Procedures linked to the manipulation. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
     ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
@@ -9616,7 +9616,7 @@ pub struct NewProcedure {
     ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub brain_region: ::std::option::Option<::uuid::Uuid>,
-    ///Consumable stock used in the procedure (an implant or a virus, for example). ConsumableStock id (UUID, `modules/consumablestock`). May be null.
+    ///Stock item consumed or implanted during the procedure. ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumablestock: ::std::option::Option<::uuid::Uuid>,
     ///Version of the `coordinates_details` schema the payload was written against.
@@ -9625,7 +9625,7 @@ pub struct NewProcedure {
     ///When the procedure was performed. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-    ///Equipment used in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
+    ///Equipment items involved in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
     ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
@@ -9691,7 +9691,7 @@ pub struct NewProject {
     ///Whether the project and its records are published for everyone to read (public portal).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
-    ///Name of the project, unique across BrainSTEM. At most 200 characters. Must be unique. Required on create.
+    ///Name of the project. At most 200 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9826,7 +9826,7 @@ pub struct NewRegulatoryAuthority {
     ///Whether the authority still operates (true when not given). Default: true.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_active: ::std::option::Option<bool>,
-    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Web site of the authority. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9859,9 +9859,9 @@ pub struct NewSession {
     ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
-    ///Name of the session, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
+    ///Name of the session. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
-    ///Projects the session belongs to; a session needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    ///Projects that include the session; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::uuid::Uuid>,
     ///Free-form labels attached to this session, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9926,7 +9926,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
     PartialEq
 )]
 pub struct NewSetupType {
-    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeCategory,
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9934,7 +9934,7 @@ pub struct NewSetupType {
     ///Free-text description of this setup type. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///Name of the setup type. At most 200 characters. Required on create.
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     pub name: ::std::string::String,
 }
 /**The fields to send to create a Species (`taxonomies/species`).
@@ -9958,7 +9958,7 @@ pub struct NewSpecies {
     ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
-    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9985,7 +9985,7 @@ pub struct NewStrain {
     ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
-    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10028,12 +10028,12 @@ pub struct NewSubject {
     ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub licenses: ::std::vec::Vec<::uuid::Uuid>,
-    ///Name of the subject, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
+    ///Name of the subject. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
-    ///Projects the subject belongs to; a subject needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    ///Projects that include the subject; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::uuid::Uuid>,
     ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     pub sex: ::brainstem::enums::SubjectSex,
@@ -10091,7 +10091,7 @@ pub struct NewSupplier {
     ///Free-text description of this supplier.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Web site of the supplier. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10162,7 +10162,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 pub struct Procedure {
     ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     pub brain_region: ::std::option::Option<::brainstem::Related<BrainRegion>>,
-    ///Consumable stock used in the procedure (an implant or a virus, for example). ConsumableStock id (UUID, `modules/consumablestock`). May be null.
+    ///Stock item consumed or implanted during the procedure. ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     pub consumablestock: ::std::option::Option<::brainstem::Related<ConsumableStock>>,
     ///Version of the `coordinates_details` schema the payload was written against.
     pub coordinates_schema_version: ::std::string::String,
@@ -10171,7 +10171,7 @@ pub struct Procedure {
     ///When the procedure was performed. ISO 8601 date and time. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-    ///Equipment used in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
+    ///Equipment items involved in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
     ///Identifier of this procedure, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
@@ -10298,7 +10298,7 @@ pub struct ProcedureAuditoryStimulationDetails {
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulationContext,
     >,
-    ///Kinds of stimuli presented. List of values, each one of 9 documented choices. No value may appear twice. Required.
+    ///Kinds of stimuli presented (several may be given). List of values, each one of 9 documented choices. No value may appear twice. Required.
     #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
@@ -10452,7 +10452,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureBrainExtractionDetails {
-    ///Weight of the extracted brain. A measured value: number plus unit (g, kg, mg, µg). The form's default unit is g.
+    ///Mass of the brain once removed. A measured value: number plus unit (g, kg, mg, µg). The form's default unit is g.
     #[serde(
         rename = "brainWeight",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -10935,7 +10935,7 @@ pub struct ProcedureCryosectioningDetails {
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
     ///Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`. Required.
     pub orientation: ::brainstem::enums::ProcedureCryosectioningDetailsOrientation,
-    ///Spacing between kept sections. Number. At least 1.
+    ///Which sections are kept: every Nth one (1 keeps all, 3 keeps one in three). Number. At least 1.
     #[serde(
         rename = "sectionInterval",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -11200,7 +11200,7 @@ pub struct ProcedureGenericImplantDetails {
     ///Kind of implant. One of `sensor`, `electrode`, `optical device`, `mechanical device`, `fluidic device`, `structural support`, `other`. Required.
     #[serde(rename = "implantType")]
     pub implant_type: ::brainstem::enums::ProcedureGenericImplantDetailsImplantType,
-    ///How the implant is powered. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
+    ///Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
     #[serde(
         rename = "powerSource",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -11300,7 +11300,7 @@ pub struct ProcedureHeadFixationDetails {
             ::brainstem::enums::ProcedureHeadFixationDetailsFixationMethodItem,
         >,
     >,
-    ///Local anesthetic applied.
+    ///Local anesthetic put on the fixation points, if any.
     #[serde(
         rename = "topicalAnesthesia",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -11593,7 +11593,7 @@ pub struct ProcedureLog {
     ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///The log entries, oldest first; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `ProcedureLogEntry` objects. Read-only: set by the server, ignored when sent.
+    ///The log entries; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `ProcedureLogEntry` objects. Read-only: set by the server, ignored when sent.
     pub entries: ::std::vec::Vec<ProcedureLogEntry>,
     ///Identifier of this procedure log, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
@@ -11674,7 +11674,7 @@ pub struct ProcedureLogImpedancesDetails {
     ///Channel numbers the values belong to, in the same order as impedances. List of integers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub channels: ::std::option::Option<::std::vec::Vec<i64>>,
-    ///Measured impedance values, one per channel. List of numbers. At least 1 item. Required.
+    ///Measured impedance values, one per electrode channel (non-negative). List of numbers. At least 1 item. Required.
     pub impedances: ::std::vec::Vec<::brainstem::Number>,
     ///Measured phase angles, one per channel. List of numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11695,7 +11695,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogLinearDisplacementDetails {
-    ///Distance the drive was moved (a positive value lowers it). A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm. Required.
+    ///Distance of the device from its reference position (for example its depth along the track). A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm. Required.
     pub displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -11762,22 +11762,22 @@ BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes4Details {
-    ///Depth of tetrode 1. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 1 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 2. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 2 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 3. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 3 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 4. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 4 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
@@ -11798,42 +11798,42 @@ BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes8Details {
-    ///Depth of tetrode 1. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 1 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 2. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 2 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 3. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 3 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 4. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 4 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 5. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 5 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_5: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 6. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 6 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_6: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 7. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 7 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_7: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
-    ///Depth of tetrode 8. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
+    ///Position (advance along its track) of tetrode 8 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tetrode_8: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
@@ -11934,7 +11934,7 @@ pub struct ProcedureOdorStimulationDetails {
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsDeliveryMethod,
     >,
-    ///Odorant substances used.
+    ///Names of the odorants used, as one text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub odorants: ::std::option::Option<::std::string::String>,
     ///The stimulation paradigm, in words. Free text, may span several lines.
@@ -12010,7 +12010,7 @@ pub struct ProcedurePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub brain_region: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
-    ///Consumable stock used in the procedure (an implant or a virus, for example). ConsumableStock id (UUID, `modules/consumablestock`). May be null.
+    ///Stock item consumed or implanted during the procedure. ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumablestock: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
@@ -12023,7 +12023,7 @@ pub struct ProcedurePatch {
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
-    ///Equipment used in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
+    ///Equipment items involved in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
@@ -12278,7 +12278,7 @@ pub struct ProcedureTactileStimulationDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub stimulation_site: ::std::option::Option<::std::string::String>,
-    ///Kinds of stimuli presented. List of values, each one of: `Whisker poke`, `Whisker deflection`, `Air puff`, `Brush`, `Vibration`, `Pressure pad`, `Cotton swab`, `Other`. No value may appear twice. Required.
+    ///Kinds of stimuli presented (several may be given). List of values, each one of: `Whisker poke`, `Whisker deflection`, `Air puff`, `Brush`, `Vibration`, `Pressure pad`, `Cotton swab`, `Other`. No value may appear twice. Required.
     #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
@@ -12302,7 +12302,7 @@ pub struct ProcedureTemperatureSensorImplantDetails {
     ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `free-floating`, `other`. Required.
     #[serde(rename = "anchoringMethod")]
     pub anchoring_method: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsAnchoringMethod,
-    ///How the implant is powered. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
+    ///Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
     #[serde(
         rename = "powerSource",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12411,7 +12411,7 @@ pub struct ProcedureTissueClearingDetails {
     pub clearing_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
-    ///Tissue clearing protocol used. One of 10 documented values. Required.
+    ///Clearing protocol applied to the tissue. One of 10 documented values. Required.
     #[serde(rename = "clearingMethod")]
     pub clearing_method: ::brainstem::enums::ProcedureTissueClearingDetailsClearingMethod,
     ///Complications or adverse events, in words. Free text, may span several lines.
@@ -12480,7 +12480,7 @@ pub struct ProcedureVibratomeSectioningDetails {
     ///Buffer the tissue is cut in. Short free text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub buffer: ::std::option::Option<::std::string::String>,
-    ///Temperature of the cutting buffer. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
+    ///Temperature of the buffer during cutting. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
     #[serde(
         rename = "bufferTemperature",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12507,7 +12507,7 @@ pub struct ProcedureVibratomeSectioningDetails {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
-    ///Quality of the sections obtained. One of `Excellent`, `Good`, `Fair`, `Poor`.
+    ///How good the cut sections turned out. One of `Excellent`, `Good`, `Fair`, `Poor`.
     #[serde(
         rename = "sectionQuality",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -12630,7 +12630,7 @@ pub struct ProcedureVisualStimulationDetails {
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulationPosition,
     >,
-    ///Kinds of stimuli presented. List of values, each one of: `Gratings`, `Natural images`, `LED flashes`, `Checkerboard`, `Full-field flashes`, `Moving bars`, `Flicker`, `Other`. No value may appear twice. Required.
+    ///Kinds of stimuli presented (several may be given). List of values, each one of: `Gratings`, `Natural images`, `LED flashes`, `Checkerboard`, `Full-field flashes`, `Moving bars`, `Flicker`, `Other`. No value may appear twice. Required.
     #[serde(rename = "stimulusTypes")]
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
@@ -12668,13 +12668,13 @@ pub struct Project {
     ///Relation routes of this project: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
-    ///Name of the project, unique across BrainSTEM. At most 200 characters. Must be unique. Required on create.
+    ///Name of the project. At most 200 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     pub publications: ::std::vec::Vec<::brainstem::Related<Publication>>,
-    ///Sessions of the project; maintained by the server from each session's projects. List of Session ids (UUIDs, `stem/session`). Read-only: set by the server, ignored when sent.
+    ///Sessions of the project (a session joins through its own projects list). List of Session ids (UUIDs, `stem/session`). Read-only: set by the server, ignored when sent.
     pub sessions: ::std::vec::Vec<::brainstem::Related<Session>>,
-    ///Subjects of the project; maintained by the server from each subject's projects. List of Subject ids (UUIDs, `stem/subject`). Read-only: set by the server, ignored when sent.
+    ///Subjects of the project (a subject joins through its own projects list). List of Subject ids (UUIDs, `stem/subject`). Read-only: set by the server, ignored when sent.
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
     ///Free-form labels attached to this project, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
@@ -12971,7 +12971,7 @@ pub struct ProjectPatch {
     ///Whether the project and its records are published for everyone to read (public portal).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
-    ///Name of the project, unique across BrainSTEM. At most 200 characters. Must be unique. Required on create.
+    ///Name of the project. At most 200 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
@@ -13117,7 +13117,7 @@ pub struct RegulatoryAuthority {
     pub id: ::uuid::Uuid,
     ///Whether the authority still operates (true when not given). Default: true.
     pub is_active: bool,
-    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Web site of the authority. At most 200 characters.
     pub website: ::std::string::String,
@@ -13157,7 +13157,7 @@ pub struct RegulatoryAuthorityApproval {
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
     ///Whether the authority still operates (true when not given). Default: true.
     pub is_active: bool,
-    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -13284,7 +13284,7 @@ pub struct RegulatoryAuthorityPatch {
     ///Whether the authority still operates (true when not given). Default: true.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_active: ::std::option::Option<bool>,
-    ///Name of the authority, unique in the taxonomy. At most 255 characters. Must be unique. Required on create.
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Web site of the authority. At most 200 characters.
@@ -13317,9 +13317,9 @@ BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct Session {
-    ///Behaviors run in the session; maintained by the server. List of Behavior ids (UUIDs, `modules/behavior`). Read-only: set by the server, ignored when sent.
+    ///Behaviors run in the session. List of Behavior ids (UUIDs, `modules/behavior`). Read-only: set by the server, ignored when sent.
     pub behaviors: ::std::vec::Vec<::brainstem::Related<Behavior>>,
-    ///Data acquisitions recorded in the session; maintained by the server. List of DataAcquisition ids (UUIDs, `modules/dataacquisition`). Read-only: set by the server, ignored when sent.
+    ///Data acquisitions recorded in the session. List of DataAcquisition ids (UUIDs, `modules/dataacquisition`). Read-only: set by the server, ignored when sent.
     pub dataacquisition: ::std::vec::Vec<::brainstem::Related<DataAcquisition>>,
     ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     pub datastorage: ::std::vec::Vec<::brainstem::Related<DataStorage>>,
@@ -13339,14 +13339,14 @@ pub struct Session {
     ///Relation routes of this session: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
-    ///Manipulations applied in the session; maintained by the server. List of Manipulation ids (UUIDs, `modules/manipulation`). Read-only: set by the server, ignored when sent.
+    ///Manipulations applied in the session. List of Manipulation ids (UUIDs, `modules/manipulation`). Read-only: set by the server, ignored when sent.
     pub manipulations: ::std::vec::Vec<::brainstem::Related<Manipulation>>,
-    ///Name of the session, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
+    ///Name of the session. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
-    ///Name of the session's data in storage (folder or file prefix), derived by the server. At most 200 characters. Read-only: set by the server, ignored when sent.
+    ///Name of the session's data in storage (folder or file prefix). At most 200 characters. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
-    ///Projects the session belongs to; a session needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    ///Projects that include the session; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
     ///Free-form labels attached to this session, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
@@ -13510,10 +13510,10 @@ pub struct SessionPatch {
     ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
-    ///Name of the session, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
+    ///Name of the session. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    ///Projects the session belongs to; a session needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    ///Projects that include the session; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     ///Free-form labels attached to this session, usable as a filter. List of text values.
@@ -13661,7 +13661,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SetupType {
-    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeCategory,
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13670,7 +13670,7 @@ pub struct SetupType {
     pub description: ::std::string::String,
     ///Identifier of this setup type, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Name of the setup type. At most 200 characters. Required on create.
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -13691,7 +13691,7 @@ pub struct SetupTypeApproval {
     ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub action: ::std::option::Option<::brainstem::enums::SetupTypeApprovalAction>,
-    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeApprovalCategory,
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13703,7 +13703,7 @@ pub struct SetupTypeApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Name of the setup type. At most 200 characters. Required on create.
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13809,7 +13809,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
     PartialEq
 )]
 pub struct SetupTypePatch {
-    ///One-letter code of the preparation category the setup type falls under. Required on create. One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<::brainstem::enums::SetupTypeCategory>,
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
@@ -13818,7 +13818,7 @@ pub struct SetupTypePatch {
     ///Free-text description of this setup type. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///Name of the setup type. At most 200 characters. Required on create.
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -13855,7 +13855,7 @@ pub struct Species {
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     ///Identifier of this species, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -13894,7 +13894,7 @@ pub struct SpeciesApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -14012,7 +14012,7 @@ pub struct SpeciesPatch {
     ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
-    ///Name of the species, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Research Resource Identifier (RRID) of this species. May be null.
@@ -14053,7 +14053,7 @@ pub struct Strain {
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
     ///Identifier of this strain, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -14094,7 +14094,7 @@ pub struct StrainApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -14214,7 +14214,7 @@ pub struct StrainPatch {
     ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
-    ///Name of the strain, unique in the taxonomy. At most 100 characters. Must be unique. Required on create.
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Research Resource Identifier (RRID) of this strain. May be null.
@@ -14274,14 +14274,14 @@ pub struct Subject {
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
     ///Relation routes of this subject: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
-    ///Name of the subject, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
+    ///Name of the subject. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
-    ///Procedures performed on the subject; maintained by the server. List of Procedure ids (UUIDs, `modules/procedure`). Read-only: set by the server, ignored when sent.
+    ///Procedures the subject underwent. List of Procedure ids (UUIDs, `modules/procedure`). Read-only: set by the server, ignored when sent.
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
-    ///Projects the subject belongs to; a subject needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    ///Projects that include the subject; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
     ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     pub sex: ::brainstem::enums::SubjectSex,
@@ -14292,7 +14292,7 @@ pub struct Subject {
     pub strain: ::brainstem::Related<Strain>,
     ///The lab's own identifier of the subject. At most 100 characters.
     pub subject_identifier: ::std::string::String,
-    ///Logs kept about the subject; maintained by the server. List of SubjectLog ids (UUIDs, `modules/subjectlog`). Read-only: set by the server, ignored when sent.
+    ///Logs kept about the subject. List of SubjectLog ids (UUIDs, `modules/subjectlog`). Read-only: set by the server, ignored when sent.
     pub subjectlogs: ::std::vec::Vec<::brainstem::Related<SubjectLog>>,
     ///Supplier (vendor) the subject came from. Supplier id (UUID, `resources/supplier`). May be null.
     pub supplier: ::std::option::Option<::brainstem::Related<Supplier>>,
@@ -14355,7 +14355,7 @@ pub struct SubjectLog {
     ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///The log entries, oldest first; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `SubjectLogEntry` objects. Read-only: set by the server, ignored when sent.
+    ///The log entries; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `SubjectLogEntry` objects. Read-only: set by the server, ignored when sent.
     pub entries: ::std::vec::Vec<SubjectLogEntry>,
     ///Identifier of this subject log, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
@@ -14364,7 +14364,7 @@ pub struct SubjectLog {
     ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::SubjectLogType,
-    ///User who created the log. User id (integer id, `users/user`). Read-only: set by the server, ignored when sent. May be null.
+    ///Account that created the log. User id (integer id, `users/user`). Read-only: set by the server, ignored when sent. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::option::Option<::brainstem::Related<User>>>,
     /// The documented fields this value did not receive, left out when it
@@ -14496,7 +14496,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogGenericObservationDetails {
-    ///What was observed, in words. Required.
+    ///What was seen, described in words. Required.
     pub observation: ::std::string::String,
     ///Kind of observation. One of `Pain score`, `Grooming`, `Exploration`, `Freezing`, `Facial expression`, `Unusual behavior`, `Other`. Required.
     #[serde(rename = "observationType")]
@@ -14542,7 +14542,7 @@ pub struct SubjectLogGenotypingDetails {
     >,
     ///Overall genotyping result. Required.
     pub result: ::std::string::String,
-    ///Sample the genotyping was done on. Required.
+    ///Tissue sample the genotyping used (an ear punch or a tail tip, for example). Required.
     pub sample: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -14604,7 +14604,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogHargreavesTestDetails {
-    ///Longest exposure allowed before the stimulus stops, to avoid tissue damage. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s.
+    ///Longest exposure before the stimulus is stopped automatically, so that tissue is not harmed. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s.
     #[serde(
         rename = "cutoffLatency",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -14617,7 +14617,7 @@ pub struct SubjectLogHargreavesTestDetails {
     ///Number of trials at the same location. Integer. At least 1. Default: 3.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    ///Score of the response. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
+    ///Scored reaction to the heat: 0 none, 1 delayed movement, 2 normal withdrawal, 3 exaggerated or escape behavior. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
     #[serde(rename = "responseScore")]
     pub response_score: i64,
     ///Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required.
@@ -14756,7 +14756,7 @@ pub struct SubjectLogVonFreyTestDetails {
     ///Number of trials at the same location. Integer. At least 1. Default: 10.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repetitions: ::std::option::Option<i64>,
-    ///Score of the response. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
+    ///Scored reaction to the filament: 0 none, 1 slight movement, 2 strong withdrawal, 3 flinching or escape. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
     #[serde(rename = "responseScore")]
     pub response_score: i64,
     ///Force of the filament applied. A measured value: number plus unit (mg, g, kg). The form's default unit is g. Required.
@@ -14840,7 +14840,7 @@ BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`. (The `serde` attributes below only shape its JSON Schema.)
 #[derive(::schemars::JsonSchema, Clone, Debug, PartialEq)]
 pub struct SubjectLogWellnessDetails {
-    ///Wellness assessment, in words. Required.
+    ///Health status of the subject, described in words. Required.
     pub wellness: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -14896,7 +14896,7 @@ pub struct SubjectPatch {
     ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-    ///Name of the subject, unique within BrainSTEM. At most 100 characters. Must be unique. Required on create.
+    ///Name of the subject. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
@@ -14905,7 +14905,7 @@ pub struct SubjectPatch {
     pub name_used_in_storage: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
-    ///Projects the subject belongs to; a subject needs at least one. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    ///Projects that include the subject; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
@@ -14942,7 +14942,7 @@ pub struct Supplier {
     pub description: ::std::string::String,
     ///Identifier of this supplier, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
-    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///Web site of the supplier. At most 200 characters.
     pub website: ::std::string::String,
@@ -14975,7 +14975,7 @@ pub struct SupplierApproval {
     ///Record the proposal changes; null for proposals that add a record.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
-    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -15089,7 +15089,7 @@ pub struct SupplierPatch {
     ///Free-text description of this supplier.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
-    ///Name of the supplier, unique in the catalogue. At most 100 characters. Must be unique. Required on create.
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     ///Web site of the supplier. At most 200 characters.
@@ -15130,7 +15130,7 @@ pub struct User {
     pub first_name: ::std::string::String,
     ///Google Scholar profile of the user. At most 200 characters.
     pub google_scholar: ::std::string::String,
-    ///Groups the user owns, each with its id and name; derived by the server. List of `OwnedGroup` objects. Read-only: set by the server, ignored when sent.
+    ///Groups the user owns, each with its id and name. List of `OwnedGroup` objects. Read-only: set by the server, ignored when sent.
     pub groups_own_json: ::std::vec::Vec<OwnedGroup>,
     ///Identifier of the user account (an integer), assigned by the server. Integer. Read-only: set by the server, ignored when sent.
     pub id: i64,
