@@ -386,7 +386,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     let rt = runtime();
     let started = Instant::now();
-    let srv = MockServer::start_background(MockOptions::new().sessions(100_000)).expect("server");
+    let srv = MockServer::start_background(MockOptions::new().sessions(140_000)).expect("server");
     eprintln!("stand-in server seeded in {:?}", started.elapsed());
     let page_len = bench_decode(&mut c, &srv, &rt);
     bench_instant(&mut c, &srv, &rt, 10_000);

@@ -14,7 +14,7 @@
 use brainstem::client::{Client, Error, Saved};
 use brainstem::models::{ProjectFilter, SessionFilter, SessionSort};
 use brainstem::query::SortField;
-use brainstem::types::{NewSession, Project, Session, SessionPatch};
+use brainstem::types::{NewSession, NewSessionRequired, Project, Session, SessionPatch};
 use brainstem::{Portal, models::ProjectSort};
 
 #[tokio::main]
@@ -158,7 +158,10 @@ async fn run() -> Result<(), Error> {
     // --- Creating ---------------------------------------------------------------
     section("Creating records");
     // `projects` is a list of project ids: a single string does not compile.
-    let mut payload = NewSession::new("Example Session".into(), vec![project]);
+    let mut payload = NewSession::new(NewSessionRequired {
+        name: "Example Session".into(),
+        projects: vec![project],
+    });
     payload.description = Some("Created via the Rust client".into());
     // Sessions are not approval-gated, so the answer is always `Applied`.
     let Saved::Applied(created): Saved<Session> = client.sessions().create(&payload).await?;

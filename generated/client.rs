@@ -9,11 +9,15 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+    /**Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CoordinatesCcfxyzAbsoluteDetails {
+        ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub x: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "xAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -21,8 +25,10 @@ pub mod types {
         pub x_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub y: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "yAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -30,8 +36,10 @@ pub mod types {
         pub y_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub z: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "zAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -45,11 +53,15 @@ pub mod types {
             Default::default()
         }
     }
-    ///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+    /**Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct CoordinatesExternalXyzAbsoluteDetails {
+        ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub x: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "xAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -57,8 +69,10 @@ pub mod types {
         pub x_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub y: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "yAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -66,8 +80,10 @@ pub mod types {
         pub y_angle: ::std::option::Option<
             ::brainstem::Quantity<crate::enums::AngleUnit>,
         >,
+        ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub z: ::std::option::Option<::brainstem::Quantity<crate::enums::LengthUnit>>,
+        ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
         #[serde(
             rename = "zAngle",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -489,7 +505,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.project_list()
     .portal(portal)
     .limit(limit)
@@ -505,7 +521,7 @@ let response = client.project_list()
 
 Sends a `POST` request to `/api/{portal}/stem/project/`
 
-```ignore
+```text
 let response = client.project_create()
     .portal(portal)
     .body(body)
@@ -519,7 +535,7 @@ let response = client.project_create()
 
 Sends a `GET` request to `/api/{portal}/stem/project/{id}/`
 
-```ignore
+```text
 let response = client.project_retrieve()
     .portal(portal)
     .id(id)
@@ -533,7 +549,7 @@ let response = client.project_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/stem/project/{id}/`
 
-```ignore
+```text
 let response = client.project_destroy()
     .portal(portal)
     .id(id)
@@ -547,7 +563,7 @@ let response = client.project_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/stem/project/{id}/`
 
-```ignore
+```text
 let response = client.project_partial_update()
     .portal(portal)
     .id(id)
@@ -568,7 +584,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.project_cohorts_list()
     .portal(portal)
     .id(id)
@@ -591,7 +607,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.project_collections_list()
     .portal(portal)
     .id(id)
@@ -614,7 +630,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.project_sessions_list()
     .portal(portal)
     .id(id)
@@ -637,7 +653,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.project_subjects_list()
     .portal(portal)
     .id(id)
@@ -659,7 +675,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.subject_list()
     .portal(portal)
     .limit(limit)
@@ -675,7 +691,7 @@ let response = client.subject_list()
 
 Sends a `POST` request to `/api/{portal}/stem/subject/`
 
-```ignore
+```text
 let response = client.subject_create()
     .portal(portal)
     .body(body)
@@ -689,7 +705,7 @@ let response = client.subject_create()
 
 Sends a `GET` request to `/api/{portal}/stem/subject/{id}/`
 
-```ignore
+```text
 let response = client.subject_retrieve()
     .portal(portal)
     .id(id)
@@ -703,7 +719,7 @@ let response = client.subject_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/stem/subject/{id}/`
 
-```ignore
+```text
 let response = client.subject_destroy()
     .portal(portal)
     .id(id)
@@ -717,7 +733,7 @@ let response = client.subject_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/stem/subject/{id}/`
 
-```ignore
+```text
 let response = client.subject_partial_update()
     .portal(portal)
     .id(id)
@@ -738,7 +754,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.subject_procedures_list()
     .portal(portal)
     .id(id)
@@ -761,7 +777,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.subject_subjectlogs_list()
     .portal(portal)
     .id(id)
@@ -783,7 +799,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.session_list()
     .portal(portal)
     .limit(limit)
@@ -799,7 +815,7 @@ let response = client.session_list()
 
 Sends a `POST` request to `/api/{portal}/stem/session/`
 
-```ignore
+```text
 let response = client.session_create()
     .portal(portal)
     .body(body)
@@ -813,7 +829,7 @@ let response = client.session_create()
 
 Sends a `GET` request to `/api/{portal}/stem/session/{id}/`
 
-```ignore
+```text
 let response = client.session_retrieve()
     .portal(portal)
     .id(id)
@@ -827,7 +843,7 @@ let response = client.session_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/stem/session/{id}/`
 
-```ignore
+```text
 let response = client.session_destroy()
     .portal(portal)
     .id(id)
@@ -841,7 +857,7 @@ let response = client.session_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/stem/session/{id}/`
 
-```ignore
+```text
 let response = client.session_partial_update()
     .portal(portal)
     .id(id)
@@ -861,7 +877,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.collection_list()
     .portal(portal)
     .limit(limit)
@@ -877,7 +893,7 @@ let response = client.collection_list()
 
 Sends a `POST` request to `/api/{portal}/stem/collection/`
 
-```ignore
+```text
 let response = client.collection_create()
     .portal(portal)
     .body(body)
@@ -891,7 +907,7 @@ let response = client.collection_create()
 
 Sends a `GET` request to `/api/{portal}/stem/collection/{id}/`
 
-```ignore
+```text
 let response = client.collection_retrieve()
     .portal(portal)
     .id(id)
@@ -905,7 +921,7 @@ let response = client.collection_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/stem/collection/{id}/`
 
-```ignore
+```text
 let response = client.collection_destroy()
     .portal(portal)
     .id(id)
@@ -919,7 +935,7 @@ let response = client.collection_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/stem/collection/{id}/`
 
-```ignore
+```text
 let response = client.collection_partial_update()
     .portal(portal)
     .id(id)
@@ -939,7 +955,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.cohort_list()
     .portal(portal)
     .limit(limit)
@@ -955,7 +971,7 @@ let response = client.cohort_list()
 
 Sends a `POST` request to `/api/{portal}/stem/cohort/`
 
-```ignore
+```text
 let response = client.cohort_create()
     .portal(portal)
     .body(body)
@@ -969,7 +985,7 @@ let response = client.cohort_create()
 
 Sends a `GET` request to `/api/{portal}/stem/cohort/{id}/`
 
-```ignore
+```text
 let response = client.cohort_retrieve()
     .portal(portal)
     .id(id)
@@ -983,7 +999,7 @@ let response = client.cohort_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/stem/cohort/{id}/`
 
-```ignore
+```text
 let response = client.cohort_destroy()
     .portal(portal)
     .id(id)
@@ -997,7 +1013,7 @@ let response = client.cohort_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/stem/cohort/{id}/`
 
-```ignore
+```text
 let response = client.cohort_partial_update()
     .portal(portal)
     .id(id)
@@ -1017,7 +1033,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.breeding_list()
     .portal(portal)
     .limit(limit)
@@ -1033,7 +1049,7 @@ let response = client.breeding_list()
 
 Sends a `POST` request to `/api/{portal}/stem/breeding/`
 
-```ignore
+```text
 let response = client.breeding_create()
     .portal(portal)
     .body(body)
@@ -1047,7 +1063,7 @@ let response = client.breeding_create()
 
 Sends a `GET` request to `/api/{portal}/stem/breeding/{id}/`
 
-```ignore
+```text
 let response = client.breeding_retrieve()
     .portal(portal)
     .id(id)
@@ -1061,7 +1077,7 @@ let response = client.breeding_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/stem/breeding/{id}/`
 
-```ignore
+```text
 let response = client.breeding_destroy()
     .portal(portal)
     .id(id)
@@ -1075,7 +1091,7 @@ let response = client.breeding_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/stem/breeding/{id}/`
 
-```ignore
+```text
 let response = client.breeding_partial_update()
     .portal(portal)
     .id(id)
@@ -1095,7 +1111,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.project_membership_invitation_list()
     .portal(portal)
     .limit(limit)
@@ -1113,7 +1129,7 @@ let response = client.project_membership_invitation_list()
 
 Sends a `GET` request to `/api/{portal}/stem/projectmembershipinvitation/{id}/`
 
-```ignore
+```text
 let response = client.project_membership_invitation_retrieve()
     .portal(portal)
     .id(id)
@@ -1129,7 +1145,7 @@ let response = client.project_membership_invitation_retrieve()
 
 Sends a `GET` request to `/api/{portal}/stem/projectmembershipinvitation/{id}/accept/`
 
-```ignore
+```text
 let response = client.project_membership_invitation_accept()
     .portal(portal)
     .id(id)
@@ -1145,7 +1161,7 @@ let response = client.project_membership_invitation_accept()
 
 Sends a `GET` request to `/api/{portal}/stem/projectmembershipinvitation/{id}/reject/`
 
-```ignore
+```text
 let response = client.project_membership_invitation_reject()
     .portal(portal)
     .id(id)
@@ -1161,7 +1177,7 @@ let response = client.project_membership_invitation_reject()
 
 Sends a `GET` request to `/api/{portal}/stem/projectmembershipinvitation/{id}/cancel/`
 
-```ignore
+```text
 let response = client.project_membership_invitation_cancel()
     .portal(portal)
     .id(id)
@@ -1182,7 +1198,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.project_group_membership_invitation_list()
     .portal(portal)
     .limit(limit)
@@ -1200,7 +1216,7 @@ let response = client.project_group_membership_invitation_list()
 
 Sends a `GET` request to `/api/{portal}/stem/projectgroupmembershipinvitation/{id}/`
 
-```ignore
+```text
 let response = client.project_group_membership_invitation_retrieve()
     .portal(portal)
     .id(id)
@@ -1216,7 +1232,7 @@ let response = client.project_group_membership_invitation_retrieve()
 
 Sends a `GET` request to `/api/{portal}/stem/projectgroupmembershipinvitation/{id}/accept/`
 
-```ignore
+```text
 let response = client.project_group_membership_invitation_accept()
     .portal(portal)
     .id(id)
@@ -1232,7 +1248,7 @@ let response = client.project_group_membership_invitation_accept()
 
 Sends a `GET` request to `/api/{portal}/stem/projectgroupmembershipinvitation/{id}/reject/`
 
-```ignore
+```text
 let response = client.project_group_membership_invitation_reject()
     .portal(portal)
     .id(id)
@@ -1248,7 +1264,7 @@ let response = client.project_group_membership_invitation_reject()
 
 Sends a `GET` request to `/api/{portal}/stem/projectgroupmembershipinvitation/{id}/cancel/`
 
-```ignore
+```text
 let response = client.project_group_membership_invitation_cancel()
     .portal(portal)
     .id(id)
@@ -1269,7 +1285,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.behavior_list()
     .portal(portal)
     .limit(limit)
@@ -1285,7 +1301,7 @@ let response = client.behavior_list()
 
 Sends a `POST` request to `/api/{portal}/modules/behavior/`
 
-```ignore
+```text
 let response = client.behavior_create()
     .portal(portal)
     .body(body)
@@ -1299,7 +1315,7 @@ let response = client.behavior_create()
 
 Sends a `GET` request to `/api/{portal}/modules/behavior/{id}/`
 
-```ignore
+```text
 let response = client.behavior_retrieve()
     .portal(portal)
     .id(id)
@@ -1313,7 +1329,7 @@ let response = client.behavior_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/behavior/{id}/`
 
-```ignore
+```text
 let response = client.behavior_destroy()
     .portal(portal)
     .id(id)
@@ -1327,7 +1343,7 @@ let response = client.behavior_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/behavior/{id}/`
 
-```ignore
+```text
 let response = client.behavior_partial_update()
     .portal(portal)
     .id(id)
@@ -1347,7 +1363,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.consumablestock_list()
     .portal(portal)
     .limit(limit)
@@ -1363,7 +1379,7 @@ let response = client.consumablestock_list()
 
 Sends a `POST` request to `/api/{portal}/modules/consumablestock/`
 
-```ignore
+```text
 let response = client.consumablestock_create()
     .portal(portal)
     .body(body)
@@ -1377,7 +1393,7 @@ let response = client.consumablestock_create()
 
 Sends a `GET` request to `/api/{portal}/modules/consumablestock/{id}/`
 
-```ignore
+```text
 let response = client.consumablestock_retrieve()
     .portal(portal)
     .id(id)
@@ -1391,7 +1407,7 @@ let response = client.consumablestock_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/consumablestock/{id}/`
 
-```ignore
+```text
 let response = client.consumablestock_destroy()
     .portal(portal)
     .id(id)
@@ -1405,7 +1421,7 @@ let response = client.consumablestock_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/consumablestock/{id}/`
 
-```ignore
+```text
 let response = client.consumablestock_partial_update()
     .portal(portal)
     .id(id)
@@ -1427,7 +1443,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.dataacquisition_list()
     .portal(portal)
     .limit(limit)
@@ -1443,7 +1459,7 @@ let response = client.dataacquisition_list()
 
 Sends a `POST` request to `/api/{portal}/modules/dataacquisition/`
 
-```ignore
+```text
 let response = client.dataacquisition_create()
     .portal(portal)
     .body(body)
@@ -1457,7 +1473,7 @@ let response = client.dataacquisition_create()
 
 Sends a `GET` request to `/api/{portal}/modules/dataacquisition/{id}/`
 
-```ignore
+```text
 let response = client.dataacquisition_retrieve()
     .portal(portal)
     .id(id)
@@ -1471,7 +1487,7 @@ let response = client.dataacquisition_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/dataacquisition/{id}/`
 
-```ignore
+```text
 let response = client.dataacquisition_destroy()
     .portal(portal)
     .id(id)
@@ -1485,7 +1501,7 @@ let response = client.dataacquisition_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/dataacquisition/{id}/`
 
-```ignore
+```text
 let response = client.dataacquisition_partial_update()
     .portal(portal)
     .id(id)
@@ -1507,7 +1523,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.equipment_list()
     .portal(portal)
     .limit(limit)
@@ -1523,7 +1539,7 @@ let response = client.equipment_list()
 
 Sends a `POST` request to `/api/{portal}/modules/equipment/`
 
-```ignore
+```text
 let response = client.equipment_create()
     .portal(portal)
     .body(body)
@@ -1537,7 +1553,7 @@ let response = client.equipment_create()
 
 Sends a `GET` request to `/api/{portal}/modules/equipment/{id}/`
 
-```ignore
+```text
 let response = client.equipment_retrieve()
     .portal(portal)
     .id(id)
@@ -1551,7 +1567,7 @@ let response = client.equipment_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/equipment/{id}/`
 
-```ignore
+```text
 let response = client.equipment_destroy()
     .portal(portal)
     .id(id)
@@ -1565,7 +1581,7 @@ let response = client.equipment_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/equipment/{id}/`
 
-```ignore
+```text
 let response = client.equipment_partial_update()
     .portal(portal)
     .id(id)
@@ -1585,7 +1601,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.manipulation_list()
     .portal(portal)
     .limit(limit)
@@ -1601,7 +1617,7 @@ let response = client.manipulation_list()
 
 Sends a `POST` request to `/api/{portal}/modules/manipulation/`
 
-```ignore
+```text
 let response = client.manipulation_create()
     .portal(portal)
     .body(body)
@@ -1615,7 +1631,7 @@ let response = client.manipulation_create()
 
 Sends a `GET` request to `/api/{portal}/modules/manipulation/{id}/`
 
-```ignore
+```text
 let response = client.manipulation_retrieve()
     .portal(portal)
     .id(id)
@@ -1629,7 +1645,7 @@ let response = client.manipulation_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/manipulation/{id}/`
 
-```ignore
+```text
 let response = client.manipulation_destroy()
     .portal(portal)
     .id(id)
@@ -1643,7 +1659,7 @@ let response = client.manipulation_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/manipulation/{id}/`
 
-```ignore
+```text
 let response = client.manipulation_partial_update()
     .portal(portal)
     .id(id)
@@ -1663,7 +1679,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.procedure_list()
     .portal(portal)
     .limit(limit)
@@ -1679,7 +1695,7 @@ let response = client.procedure_list()
 
 Sends a `POST` request to `/api/{portal}/modules/procedure/`
 
-```ignore
+```text
 let response = client.procedure_create()
     .portal(portal)
     .body(body)
@@ -1693,7 +1709,7 @@ let response = client.procedure_create()
 
 Sends a `GET` request to `/api/{portal}/modules/procedure/{id}/`
 
-```ignore
+```text
 let response = client.procedure_retrieve()
     .portal(portal)
     .id(id)
@@ -1707,7 +1723,7 @@ let response = client.procedure_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/procedure/{id}/`
 
-```ignore
+```text
 let response = client.procedure_destroy()
     .portal(portal)
     .id(id)
@@ -1721,7 +1737,7 @@ let response = client.procedure_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/procedure/{id}/`
 
-```ignore
+```text
 let response = client.procedure_partial_update()
     .portal(portal)
     .id(id)
@@ -1741,7 +1757,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.procedurelog_list()
     .portal(portal)
     .limit(limit)
@@ -1757,7 +1773,7 @@ let response = client.procedurelog_list()
 
 Sends a `POST` request to `/api/{portal}/modules/procedurelog/`
 
-```ignore
+```text
 let response = client.procedurelog_create()
     .portal(portal)
     .body(body)
@@ -1771,7 +1787,7 @@ let response = client.procedurelog_create()
 
 Sends a `GET` request to `/api/{portal}/modules/procedurelog/{id}/`
 
-```ignore
+```text
 let response = client.procedurelog_retrieve()
     .portal(portal)
     .id(id)
@@ -1785,7 +1801,7 @@ let response = client.procedurelog_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/procedurelog/{id}/`
 
-```ignore
+```text
 let response = client.procedurelog_destroy()
     .portal(portal)
     .id(id)
@@ -1799,7 +1815,7 @@ let response = client.procedurelog_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/`
 
-```ignore
+```text
 let response = client.procedurelog_partial_update()
     .portal(portal)
     .id(id)
@@ -1814,7 +1830,7 @@ let response = client.procedurelog_partial_update()
 
 Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/add_entry/`
 
-```ignore
+```text
 let response = client.procedurelog_add_entry()
     .portal(portal)
     .id(id)
@@ -1829,7 +1845,7 @@ let response = client.procedurelog_add_entry()
 
 Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/change_entry/`
 
-```ignore
+```text
 let response = client.procedurelog_change_entry()
     .portal(portal)
     .id(id)
@@ -1844,7 +1860,7 @@ let response = client.procedurelog_change_entry()
 
 Sends a `PATCH` request to `/api/{portal}/modules/procedurelog/{id}/remove_entry/`
 
-```ignore
+```text
 let response = client.procedurelog_remove_entry()
     .portal(portal)
     .id(id)
@@ -1864,7 +1880,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.subjectlog_list()
     .portal(portal)
     .limit(limit)
@@ -1880,7 +1896,7 @@ let response = client.subjectlog_list()
 
 Sends a `POST` request to `/api/{portal}/modules/subjectlog/`
 
-```ignore
+```text
 let response = client.subjectlog_create()
     .portal(portal)
     .body(body)
@@ -1894,7 +1910,7 @@ let response = client.subjectlog_create()
 
 Sends a `GET` request to `/api/{portal}/modules/subjectlog/{id}/`
 
-```ignore
+```text
 let response = client.subjectlog_retrieve()
     .portal(portal)
     .id(id)
@@ -1908,7 +1924,7 @@ let response = client.subjectlog_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/modules/subjectlog/{id}/`
 
-```ignore
+```text
 let response = client.subjectlog_destroy()
     .portal(portal)
     .id(id)
@@ -1922,7 +1938,7 @@ let response = client.subjectlog_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/`
 
-```ignore
+```text
 let response = client.subjectlog_partial_update()
     .portal(portal)
     .id(id)
@@ -1937,7 +1953,7 @@ let response = client.subjectlog_partial_update()
 
 Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/add_entry/`
 
-```ignore
+```text
 let response = client.subjectlog_add_entry()
     .portal(portal)
     .id(id)
@@ -1952,7 +1968,7 @@ let response = client.subjectlog_add_entry()
 
 Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/change_entry/`
 
-```ignore
+```text
 let response = client.subjectlog_change_entry()
     .portal(portal)
     .id(id)
@@ -1967,7 +1983,7 @@ let response = client.subjectlog_change_entry()
 
 Sends a `PATCH` request to `/api/{portal}/modules/subjectlog/{id}/remove_entry/`
 
-```ignore
+```text
 let response = client.subjectlog_remove_entry()
     .portal(portal)
     .id(id)
@@ -1987,7 +2003,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.behavioralassay_list()
     .portal(portal)
     .limit(limit)
@@ -2003,7 +2019,7 @@ let response = client.behavioralassay_list()
 
 Sends a `POST` request to `/api/{portal}/personal_attributes/behavioralassay/`
 
-```ignore
+```text
 let response = client.behavioralassay_create()
     .portal(portal)
     .body(body)
@@ -2017,7 +2033,7 @@ let response = client.behavioralassay_create()
 
 Sends a `GET` request to `/api/{portal}/personal_attributes/behavioralassay/{id}/`
 
-```ignore
+```text
 let response = client.behavioralassay_retrieve()
     .portal(portal)
     .id(id)
@@ -2031,7 +2047,7 @@ let response = client.behavioralassay_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/personal_attributes/behavioralassay/{id}/`
 
-```ignore
+```text
 let response = client.behavioralassay_destroy()
     .portal(portal)
     .id(id)
@@ -2045,7 +2061,7 @@ let response = client.behavioralassay_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/personal_attributes/behavioralassay/{id}/`
 
-```ignore
+```text
 let response = client.behavioralassay_partial_update()
     .portal(portal)
     .id(id)
@@ -2067,7 +2083,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.datastorage_list()
     .portal(portal)
     .limit(limit)
@@ -2083,7 +2099,7 @@ let response = client.datastorage_list()
 
 Sends a `POST` request to `/api/{portal}/personal_attributes/datastorage/`
 
-```ignore
+```text
 let response = client.datastorage_create()
     .portal(portal)
     .body(body)
@@ -2097,7 +2113,7 @@ let response = client.datastorage_create()
 
 Sends a `GET` request to `/api/{portal}/personal_attributes/datastorage/{id}/`
 
-```ignore
+```text
 let response = client.datastorage_retrieve()
     .portal(portal)
     .id(id)
@@ -2111,7 +2127,7 @@ let response = client.datastorage_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/personal_attributes/datastorage/{id}/`
 
-```ignore
+```text
 let response = client.datastorage_destroy()
     .portal(portal)
     .id(id)
@@ -2125,7 +2141,7 @@ let response = client.datastorage_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/personal_attributes/datastorage/{id}/`
 
-```ignore
+```text
 let response = client.datastorage_partial_update()
     .portal(portal)
     .id(id)
@@ -2145,7 +2161,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.inventory_list()
     .portal(portal)
     .limit(limit)
@@ -2161,7 +2177,7 @@ let response = client.inventory_list()
 
 Sends a `POST` request to `/api/{portal}/personal_attributes/inventory/`
 
-```ignore
+```text
 let response = client.inventory_create()
     .portal(portal)
     .body(body)
@@ -2175,7 +2191,7 @@ let response = client.inventory_create()
 
 Sends a `GET` request to `/api/{portal}/personal_attributes/inventory/{id}/`
 
-```ignore
+```text
 let response = client.inventory_retrieve()
     .portal(portal)
     .id(id)
@@ -2189,7 +2205,7 @@ let response = client.inventory_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/personal_attributes/inventory/{id}/`
 
-```ignore
+```text
 let response = client.inventory_destroy()
     .portal(portal)
     .id(id)
@@ -2203,7 +2219,7 @@ let response = client.inventory_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/personal_attributes/inventory/{id}/`
 
-```ignore
+```text
 let response = client.inventory_partial_update()
     .portal(portal)
     .id(id)
@@ -2223,7 +2239,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.license_list()
     .portal(portal)
     .limit(limit)
@@ -2239,7 +2255,7 @@ let response = client.license_list()
 
 Sends a `POST` request to `/api/{portal}/personal_attributes/license/`
 
-```ignore
+```text
 let response = client.license_create()
     .portal(portal)
     .body(body)
@@ -2253,7 +2269,7 @@ let response = client.license_create()
 
 Sends a `GET` request to `/api/{portal}/personal_attributes/license/{id}/`
 
-```ignore
+```text
 let response = client.license_retrieve()
     .portal(portal)
     .id(id)
@@ -2267,7 +2283,7 @@ let response = client.license_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/personal_attributes/license/{id}/`
 
-```ignore
+```text
 let response = client.license_destroy()
     .portal(portal)
     .id(id)
@@ -2281,7 +2297,7 @@ let response = client.license_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/personal_attributes/license/{id}/`
 
-```ignore
+```text
 let response = client.license_partial_update()
     .portal(portal)
     .id(id)
@@ -2301,7 +2317,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.setup_list()
     .portal(portal)
     .limit(limit)
@@ -2317,7 +2333,7 @@ let response = client.setup_list()
 
 Sends a `POST` request to `/api/{portal}/personal_attributes/setup/`
 
-```ignore
+```text
 let response = client.setup_create()
     .portal(portal)
     .body(body)
@@ -2331,7 +2347,7 @@ let response = client.setup_create()
 
 Sends a `GET` request to `/api/{portal}/personal_attributes/setup/{id}/`
 
-```ignore
+```text
 let response = client.setup_retrieve()
     .portal(portal)
     .id(id)
@@ -2345,7 +2361,7 @@ let response = client.setup_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/personal_attributes/setup/{id}/`
 
-```ignore
+```text
 let response = client.setup_destroy()
     .portal(portal)
     .id(id)
@@ -2359,7 +2375,7 @@ let response = client.setup_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/personal_attributes/setup/{id}/`
 
-```ignore
+```text
 let response = client.setup_partial_update()
     .portal(portal)
     .id(id)
@@ -2379,7 +2395,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.consumable_list()
     .portal(portal)
     .limit(limit)
@@ -2395,7 +2411,7 @@ let response = client.consumable_list()
 
 Sends a `POST` request to `/api/{portal}/resources/consumable/`
 
-```ignore
+```text
 let response = client.consumable_create()
     .portal(portal)
     .body(body)
@@ -2409,7 +2425,7 @@ let response = client.consumable_create()
 
 Sends a `GET` request to `/api/{portal}/resources/consumable/{id}/`
 
-```ignore
+```text
 let response = client.consumable_retrieve()
     .portal(portal)
     .id(id)
@@ -2423,7 +2439,7 @@ let response = client.consumable_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/resources/consumable/{id}/`
 
-```ignore
+```text
 let response = client.consumable_destroy()
     .portal(portal)
     .id(id)
@@ -2437,7 +2453,7 @@ let response = client.consumable_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/resources/consumable/{id}/`
 
-```ignore
+```text
 let response = client.consumable_partial_update()
     .portal(portal)
     .id(id)
@@ -2457,7 +2473,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.consumableapproval_list()
     .portal(portal)
     .limit(limit)
@@ -2473,7 +2489,7 @@ let response = client.consumableapproval_list()
 
 Sends a `GET` request to `/api/{portal}/resources/consumableapproval/{id}/`
 
-```ignore
+```text
 let response = client.consumableapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -2489,7 +2505,7 @@ let response = client.consumableapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/resources/consumableapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.consumableapproval_accept()
     .portal(portal)
     .id(id)
@@ -2503,7 +2519,7 @@ let response = client.consumableapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/resources/consumableapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.consumableapproval_reject()
     .portal(portal)
     .id(id)
@@ -2522,7 +2538,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.hardwaredevice_list()
     .portal(portal)
     .limit(limit)
@@ -2538,7 +2554,7 @@ let response = client.hardwaredevice_list()
 
 Sends a `POST` request to `/api/{portal}/resources/hardwaredevice/`
 
-```ignore
+```text
 let response = client.hardwaredevice_create()
     .portal(portal)
     .body(body)
@@ -2552,7 +2568,7 @@ let response = client.hardwaredevice_create()
 
 Sends a `GET` request to `/api/{portal}/resources/hardwaredevice/{id}/`
 
-```ignore
+```text
 let response = client.hardwaredevice_retrieve()
     .portal(portal)
     .id(id)
@@ -2566,7 +2582,7 @@ let response = client.hardwaredevice_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/resources/hardwaredevice/{id}/`
 
-```ignore
+```text
 let response = client.hardwaredevice_destroy()
     .portal(portal)
     .id(id)
@@ -2580,7 +2596,7 @@ let response = client.hardwaredevice_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/resources/hardwaredevice/{id}/`
 
-```ignore
+```text
 let response = client.hardwaredevice_partial_update()
     .portal(portal)
     .id(id)
@@ -2602,7 +2618,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.hardwaredeviceapproval_list()
     .portal(portal)
     .limit(limit)
@@ -2620,7 +2636,7 @@ let response = client.hardwaredeviceapproval_list()
 
 Sends a `GET` request to `/api/{portal}/resources/hardwaredeviceapproval/{id}/`
 
-```ignore
+```text
 let response = client.hardwaredeviceapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -2636,7 +2652,7 @@ let response = client.hardwaredeviceapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/resources/hardwaredeviceapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.hardwaredeviceapproval_accept()
     .portal(portal)
     .id(id)
@@ -2652,7 +2668,7 @@ let response = client.hardwaredeviceapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/resources/hardwaredeviceapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.hardwaredeviceapproval_reject()
     .portal(portal)
     .id(id)
@@ -2673,7 +2689,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.supplier_list()
     .portal(portal)
     .limit(limit)
@@ -2689,7 +2705,7 @@ let response = client.supplier_list()
 
 Sends a `POST` request to `/api/{portal}/resources/supplier/`
 
-```ignore
+```text
 let response = client.supplier_create()
     .portal(portal)
     .body(body)
@@ -2703,7 +2719,7 @@ let response = client.supplier_create()
 
 Sends a `GET` request to `/api/{portal}/resources/supplier/{id}/`
 
-```ignore
+```text
 let response = client.supplier_retrieve()
     .portal(portal)
     .id(id)
@@ -2717,7 +2733,7 @@ let response = client.supplier_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/resources/supplier/{id}/`
 
-```ignore
+```text
 let response = client.supplier_destroy()
     .portal(portal)
     .id(id)
@@ -2731,7 +2747,7 @@ let response = client.supplier_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/resources/supplier/{id}/`
 
-```ignore
+```text
 let response = client.supplier_partial_update()
     .portal(portal)
     .id(id)
@@ -2751,7 +2767,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.supplierapproval_list()
     .portal(portal)
     .limit(limit)
@@ -2767,7 +2783,7 @@ let response = client.supplierapproval_list()
 
 Sends a `GET` request to `/api/{portal}/resources/supplierapproval/{id}/`
 
-```ignore
+```text
 let response = client.supplierapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -2781,7 +2797,7 @@ let response = client.supplierapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/resources/supplierapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.supplierapproval_accept()
     .portal(portal)
     .id(id)
@@ -2795,7 +2811,7 @@ let response = client.supplierapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/resources/supplierapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.supplierapproval_reject()
     .portal(portal)
     .id(id)
@@ -2814,7 +2830,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.behavioralcategory_list()
     .portal(portal)
     .limit(limit)
@@ -2830,7 +2846,7 @@ let response = client.behavioralcategory_list()
 
 Sends a `POST` request to `/api/{portal}/taxonomies/behavioralcategory/`
 
-```ignore
+```text
 let response = client.behavioralcategory_create()
     .portal(portal)
     .body(body)
@@ -2844,7 +2860,7 @@ let response = client.behavioralcategory_create()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/behavioralcategory/{id}/`
 
-```ignore
+```text
 let response = client.behavioralcategory_retrieve()
     .portal(portal)
     .id(id)
@@ -2860,7 +2876,7 @@ let response = client.behavioralcategory_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/taxonomies/behavioralcategory/{id}/`
 
-```ignore
+```text
 let response = client.behavioralcategory_destroy()
     .portal(portal)
     .id(id)
@@ -2874,7 +2890,7 @@ let response = client.behavioralcategory_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralcategory/{id}/`
 
-```ignore
+```text
 let response = client.behavioralcategory_partial_update()
     .portal(portal)
     .id(id)
@@ -2896,7 +2912,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.behavioralcategoryapproval_list()
     .portal(portal)
     .limit(limit)
@@ -2914,7 +2930,7 @@ let response = client.behavioralcategoryapproval_list()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/behavioralcategoryapproval/{id}/`
 
-```ignore
+```text
 let response = client.behavioralcategoryapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -2930,7 +2946,7 @@ let response = client.behavioralcategoryapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralcategoryapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.behavioralcategoryapproval_accept()
     .portal(portal)
     .id(id)
@@ -2946,7 +2962,7 @@ let response = client.behavioralcategoryapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralcategoryapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.behavioralcategoryapproval_reject()
     .portal(portal)
     .id(id)
@@ -2967,7 +2983,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.behavioralparadigm_list()
     .portal(portal)
     .limit(limit)
@@ -2983,7 +2999,7 @@ let response = client.behavioralparadigm_list()
 
 Sends a `POST` request to `/api/{portal}/taxonomies/behavioralparadigm/`
 
-```ignore
+```text
 let response = client.behavioralparadigm_create()
     .portal(portal)
     .body(body)
@@ -2997,7 +3013,7 @@ let response = client.behavioralparadigm_create()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/behavioralparadigm/{id}/`
 
-```ignore
+```text
 let response = client.behavioralparadigm_retrieve()
     .portal(portal)
     .id(id)
@@ -3013,7 +3029,7 @@ let response = client.behavioralparadigm_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/taxonomies/behavioralparadigm/{id}/`
 
-```ignore
+```text
 let response = client.behavioralparadigm_destroy()
     .portal(portal)
     .id(id)
@@ -3027,7 +3043,7 @@ let response = client.behavioralparadigm_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralparadigm/{id}/`
 
-```ignore
+```text
 let response = client.behavioralparadigm_partial_update()
     .portal(portal)
     .id(id)
@@ -3049,7 +3065,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.behavioralparadigmapproval_list()
     .portal(portal)
     .limit(limit)
@@ -3067,7 +3083,7 @@ let response = client.behavioralparadigmapproval_list()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/behavioralparadigmapproval/{id}/`
 
-```ignore
+```text
 let response = client.behavioralparadigmapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -3083,7 +3099,7 @@ let response = client.behavioralparadigmapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralparadigmapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.behavioralparadigmapproval_accept()
     .portal(portal)
     .id(id)
@@ -3099,7 +3115,7 @@ let response = client.behavioralparadigmapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/behavioralparadigmapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.behavioralparadigmapproval_reject()
     .portal(portal)
     .id(id)
@@ -3120,7 +3136,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.brainregion_list()
     .portal(portal)
     .limit(limit)
@@ -3136,7 +3152,7 @@ let response = client.brainregion_list()
 
 Sends a `POST` request to `/api/{portal}/taxonomies/brainregion/`
 
-```ignore
+```text
 let response = client.brainregion_create()
     .portal(portal)
     .body(body)
@@ -3150,7 +3166,7 @@ let response = client.brainregion_create()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/brainregion/{id}/`
 
-```ignore
+```text
 let response = client.brainregion_retrieve()
     .portal(portal)
     .id(id)
@@ -3164,7 +3180,7 @@ let response = client.brainregion_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/taxonomies/brainregion/{id}/`
 
-```ignore
+```text
 let response = client.brainregion_destroy()
     .portal(portal)
     .id(id)
@@ -3178,7 +3194,7 @@ let response = client.brainregion_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/brainregion/{id}/`
 
-```ignore
+```text
 let response = client.brainregion_partial_update()
     .portal(portal)
     .id(id)
@@ -3198,7 +3214,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.regulatoryauthority_list()
     .portal(portal)
     .limit(limit)
@@ -3214,7 +3230,7 @@ let response = client.regulatoryauthority_list()
 
 Sends a `POST` request to `/api/{portal}/taxonomies/regulatoryauthority/`
 
-```ignore
+```text
 let response = client.regulatoryauthority_create()
     .portal(portal)
     .body(body)
@@ -3228,7 +3244,7 @@ let response = client.regulatoryauthority_create()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/regulatoryauthority/{id}/`
 
-```ignore
+```text
 let response = client.regulatoryauthority_retrieve()
     .portal(portal)
     .id(id)
@@ -3244,7 +3260,7 @@ let response = client.regulatoryauthority_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/taxonomies/regulatoryauthority/{id}/`
 
-```ignore
+```text
 let response = client.regulatoryauthority_destroy()
     .portal(portal)
     .id(id)
@@ -3260,7 +3276,7 @@ let response = client.regulatoryauthority_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/regulatoryauthority/{id}/`
 
-```ignore
+```text
 let response = client.regulatoryauthority_partial_update()
     .portal(portal)
     .id(id)
@@ -3282,7 +3298,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.regulatoryauthorityapproval_list()
     .portal(portal)
     .limit(limit)
@@ -3300,7 +3316,7 @@ let response = client.regulatoryauthorityapproval_list()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/regulatoryauthorityapproval/{id}/`
 
-```ignore
+```text
 let response = client.regulatoryauthorityapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -3316,7 +3332,7 @@ let response = client.regulatoryauthorityapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/regulatoryauthorityapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.regulatoryauthorityapproval_accept()
     .portal(portal)
     .id(id)
@@ -3332,7 +3348,7 @@ let response = client.regulatoryauthorityapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/regulatoryauthorityapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.regulatoryauthorityapproval_reject()
     .portal(portal)
     .id(id)
@@ -3353,7 +3369,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.setuptype_list()
     .portal(portal)
     .limit(limit)
@@ -3369,7 +3385,7 @@ let response = client.setuptype_list()
 
 Sends a `POST` request to `/api/{portal}/taxonomies/setuptype/`
 
-```ignore
+```text
 let response = client.setuptype_create()
     .portal(portal)
     .body(body)
@@ -3383,7 +3399,7 @@ let response = client.setuptype_create()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/setuptype/{id}/`
 
-```ignore
+```text
 let response = client.setuptype_retrieve()
     .portal(portal)
     .id(id)
@@ -3397,7 +3413,7 @@ let response = client.setuptype_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/taxonomies/setuptype/{id}/`
 
-```ignore
+```text
 let response = client.setuptype_destroy()
     .portal(portal)
     .id(id)
@@ -3411,7 +3427,7 @@ let response = client.setuptype_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/setuptype/{id}/`
 
-```ignore
+```text
 let response = client.setuptype_partial_update()
     .portal(portal)
     .id(id)
@@ -3431,7 +3447,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.setuptypeapproval_list()
     .portal(portal)
     .limit(limit)
@@ -3447,7 +3463,7 @@ let response = client.setuptypeapproval_list()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/setuptypeapproval/{id}/`
 
-```ignore
+```text
 let response = client.setuptypeapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -3461,7 +3477,7 @@ let response = client.setuptypeapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/setuptypeapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.setuptypeapproval_accept()
     .portal(portal)
     .id(id)
@@ -3475,7 +3491,7 @@ let response = client.setuptypeapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/setuptypeapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.setuptypeapproval_reject()
     .portal(portal)
     .id(id)
@@ -3494,7 +3510,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.species_list()
     .portal(portal)
     .limit(limit)
@@ -3510,7 +3526,7 @@ let response = client.species_list()
 
 Sends a `POST` request to `/api/{portal}/taxonomies/species/`
 
-```ignore
+```text
 let response = client.species_create()
     .portal(portal)
     .body(body)
@@ -3524,7 +3540,7 @@ let response = client.species_create()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/species/{id}/`
 
-```ignore
+```text
 let response = client.species_retrieve()
     .portal(portal)
     .id(id)
@@ -3538,7 +3554,7 @@ let response = client.species_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/taxonomies/species/{id}/`
 
-```ignore
+```text
 let response = client.species_destroy()
     .portal(portal)
     .id(id)
@@ -3552,7 +3568,7 @@ let response = client.species_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/species/{id}/`
 
-```ignore
+```text
 let response = client.species_partial_update()
     .portal(portal)
     .id(id)
@@ -3572,7 +3588,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.speciesapproval_list()
     .portal(portal)
     .limit(limit)
@@ -3588,7 +3604,7 @@ let response = client.speciesapproval_list()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/speciesapproval/{id}/`
 
-```ignore
+```text
 let response = client.speciesapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -3602,7 +3618,7 @@ let response = client.speciesapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/speciesapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.speciesapproval_accept()
     .portal(portal)
     .id(id)
@@ -3616,7 +3632,7 @@ let response = client.speciesapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/speciesapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.speciesapproval_reject()
     .portal(portal)
     .id(id)
@@ -3635,7 +3651,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.strain_list()
     .portal(portal)
     .limit(limit)
@@ -3651,7 +3667,7 @@ let response = client.strain_list()
 
 Sends a `POST` request to `/api/{portal}/taxonomies/strain/`
 
-```ignore
+```text
 let response = client.strain_create()
     .portal(portal)
     .body(body)
@@ -3665,7 +3681,7 @@ let response = client.strain_create()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/strain/{id}/`
 
-```ignore
+```text
 let response = client.strain_retrieve()
     .portal(portal)
     .id(id)
@@ -3679,7 +3695,7 @@ let response = client.strain_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/taxonomies/strain/{id}/`
 
-```ignore
+```text
 let response = client.strain_destroy()
     .portal(portal)
     .id(id)
@@ -3693,7 +3709,7 @@ let response = client.strain_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/strain/{id}/`
 
-```ignore
+```text
 let response = client.strain_partial_update()
     .portal(portal)
     .id(id)
@@ -3713,7 +3729,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.strainapproval_list()
     .portal(portal)
     .limit(limit)
@@ -3729,7 +3745,7 @@ let response = client.strainapproval_list()
 
 Sends a `GET` request to `/api/{portal}/taxonomies/strainapproval/{id}/`
 
-```ignore
+```text
 let response = client.strainapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -3743,7 +3759,7 @@ let response = client.strainapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/strainapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.strainapproval_accept()
     .portal(portal)
     .id(id)
@@ -3757,7 +3773,7 @@ let response = client.strainapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/taxonomies/strainapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.strainapproval_reject()
     .portal(portal)
     .id(id)
@@ -3776,7 +3792,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.journal_list()
     .portal(portal)
     .limit(limit)
@@ -3792,7 +3808,7 @@ let response = client.journal_list()
 
 Sends a `POST` request to `/api/{portal}/dissemination/journal/`
 
-```ignore
+```text
 let response = client.journal_create()
     .portal(portal)
     .body(body)
@@ -3806,7 +3822,7 @@ let response = client.journal_create()
 
 Sends a `GET` request to `/api/{portal}/dissemination/journal/{id}/`
 
-```ignore
+```text
 let response = client.journal_retrieve()
     .portal(portal)
     .id(id)
@@ -3820,7 +3836,7 @@ let response = client.journal_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/dissemination/journal/{id}/`
 
-```ignore
+```text
 let response = client.journal_destroy()
     .portal(portal)
     .id(id)
@@ -3834,7 +3850,7 @@ let response = client.journal_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/dissemination/journal/{id}/`
 
-```ignore
+```text
 let response = client.journal_partial_update()
     .portal(portal)
     .id(id)
@@ -3854,7 +3870,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.journalapproval_list()
     .portal(portal)
     .limit(limit)
@@ -3870,7 +3886,7 @@ let response = client.journalapproval_list()
 
 Sends a `GET` request to `/api/{portal}/dissemination/journalapproval/{id}/`
 
-```ignore
+```text
 let response = client.journalapproval_retrieve()
     .portal(portal)
     .id(id)
@@ -3884,7 +3900,7 @@ let response = client.journalapproval_retrieve()
 
 Sends a `PATCH` request to `/api/{portal}/dissemination/journalapproval/{id}/accept/`
 
-```ignore
+```text
 let response = client.journalapproval_accept()
     .portal(portal)
     .id(id)
@@ -3898,7 +3914,7 @@ let response = client.journalapproval_accept()
 
 Sends a `PATCH` request to `/api/{portal}/dissemination/journalapproval/{id}/reject/`
 
-```ignore
+```text
 let response = client.journalapproval_reject()
     .portal(portal)
     .id(id)
@@ -3917,7 +3933,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.publication_list()
     .portal(portal)
     .limit(limit)
@@ -3933,7 +3949,7 @@ let response = client.publication_list()
 
 Sends a `POST` request to `/api/{portal}/dissemination/publication/`
 
-```ignore
+```text
 let response = client.publication_create()
     .portal(portal)
     .body(body)
@@ -3947,7 +3963,7 @@ let response = client.publication_create()
 
 Sends a `GET` request to `/api/{portal}/dissemination/publication/{id}/`
 
-```ignore
+```text
 let response = client.publication_retrieve()
     .portal(portal)
     .id(id)
@@ -3961,7 +3977,7 @@ let response = client.publication_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/dissemination/publication/{id}/`
 
-```ignore
+```text
 let response = client.publication_destroy()
     .portal(portal)
     .id(id)
@@ -3975,7 +3991,7 @@ let response = client.publication_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/dissemination/publication/{id}/`
 
-```ignore
+```text
 let response = client.publication_partial_update()
     .portal(portal)
     .id(id)
@@ -3995,7 +4011,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.group_list()
     .portal(portal)
     .limit(limit)
@@ -4011,7 +4027,7 @@ let response = client.group_list()
 
 Sends a `POST` request to `/api/{portal}/users/group/`
 
-```ignore
+```text
 let response = client.group_create()
     .portal(portal)
     .body(body)
@@ -4025,7 +4041,7 @@ let response = client.group_create()
 
 Sends a `GET` request to `/api/{portal}/users/group/{id}/`
 
-```ignore
+```text
 let response = client.group_retrieve()
     .portal(portal)
     .id(id)
@@ -4039,7 +4055,7 @@ let response = client.group_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/users/group/{id}/`
 
-```ignore
+```text
 let response = client.group_destroy()
     .portal(portal)
     .id(id)
@@ -4053,7 +4069,7 @@ let response = client.group_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/users/group/{id}/`
 
-```ignore
+```text
 let response = client.group_partial_update()
     .portal(portal)
     .id(id)
@@ -4068,7 +4084,7 @@ let response = client.group_partial_update()
 
 Sends a `GET` request to `/api/{portal}/users/group/{id}/join/`
 
-```ignore
+```text
 let response = client.group_join()
     .portal(portal)
     .id(id)
@@ -4082,7 +4098,7 @@ let response = client.group_join()
 
 Sends a `GET` request to `/api/{portal}/users/group/{id}/leave/`
 
-```ignore
+```text
 let response = client.group_leave()
     .portal(portal)
     .id(id)
@@ -4101,7 +4117,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.group_membership_invitation_list()
     .portal(portal)
     .limit(limit)
@@ -4119,7 +4135,7 @@ let response = client.group_membership_invitation_list()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershipinvitation/{id}/`
 
-```ignore
+```text
 let response = client.group_membership_invitation_retrieve()
     .portal(portal)
     .id(id)
@@ -4135,7 +4151,7 @@ let response = client.group_membership_invitation_retrieve()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershipinvitation/{id}/accept/`
 
-```ignore
+```text
 let response = client.group_membership_invitation_accept()
     .portal(portal)
     .id(id)
@@ -4151,7 +4167,7 @@ let response = client.group_membership_invitation_accept()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershipinvitation/{id}/reject/`
 
-```ignore
+```text
 let response = client.group_membership_invitation_reject()
     .portal(portal)
     .id(id)
@@ -4167,7 +4183,7 @@ let response = client.group_membership_invitation_reject()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershipinvitation/{id}/cancel/`
 
-```ignore
+```text
 let response = client.group_membership_invitation_cancel()
     .portal(portal)
     .id(id)
@@ -4188,7 +4204,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.group_membership_request_list()
     .portal(portal)
     .limit(limit)
@@ -4206,7 +4222,7 @@ let response = client.group_membership_request_list()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershiprequest/{id}/`
 
-```ignore
+```text
 let response = client.group_membership_request_retrieve()
     .portal(portal)
     .id(id)
@@ -4222,7 +4238,7 @@ let response = client.group_membership_request_retrieve()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershiprequest/{id}/accept/`
 
-```ignore
+```text
 let response = client.group_membership_request_accept()
     .portal(portal)
     .id(id)
@@ -4238,7 +4254,7 @@ let response = client.group_membership_request_accept()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershiprequest/{id}/reject/`
 
-```ignore
+```text
 let response = client.group_membership_request_reject()
     .portal(portal)
     .id(id)
@@ -4254,7 +4270,7 @@ let response = client.group_membership_request_reject()
 
 Sends a `GET` request to `/api/{portal}/users/groupmembershiprequest/{id}/cancel/`
 
-```ignore
+```text
 let response = client.group_membership_request_cancel()
     .portal(portal)
     .id(id)
@@ -4275,7 +4291,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.laboratory_list()
     .portal(portal)
     .limit(limit)
@@ -4291,7 +4307,7 @@ let response = client.laboratory_list()
 
 Sends a `POST` request to `/api/{portal}/users/laboratory/`
 
-```ignore
+```text
 let response = client.laboratory_create()
     .portal(portal)
     .body(body)
@@ -4305,7 +4321,7 @@ let response = client.laboratory_create()
 
 Sends a `GET` request to `/api/{portal}/users/laboratory/{id}/`
 
-```ignore
+```text
 let response = client.laboratory_retrieve()
     .portal(portal)
     .id(id)
@@ -4319,7 +4335,7 @@ let response = client.laboratory_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/users/laboratory/{id}/`
 
-```ignore
+```text
 let response = client.laboratory_destroy()
     .portal(portal)
     .id(id)
@@ -4333,7 +4349,7 @@ let response = client.laboratory_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/users/laboratory/{id}/`
 
-```ignore
+```text
 let response = client.laboratory_partial_update()
     .portal(portal)
     .id(id)
@@ -4353,7 +4369,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.user_list()
     .portal(portal)
     .limit(limit)
@@ -4369,7 +4385,7 @@ let response = client.user_list()
 
 Sends a `GET` request to `/api/{portal}/users/user/{id}/`
 
-```ignore
+```text
 let response = client.user_retrieve()
     .portal(portal)
     .id(id)
@@ -4383,7 +4399,7 @@ let response = client.user_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/users/user/{id}/`
 
-```ignore
+```text
 let response = client.user_destroy()
     .portal(portal)
     .id(id)
@@ -4397,7 +4413,7 @@ let response = client.user_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/users/user/{id}/`
 
-```ignore
+```text
 let response = client.user_partial_update()
     .portal(portal)
     .id(id)
@@ -4417,7 +4433,7 @@ Arguments:
 - `limit`: Page size (server default 20, maximum 100).
 - `offset`: Number of records to skip.
 - `query`: dynamic-rest keys: filter{field[.op]}, sort[], include[].
-```ignore
+```text
 let response = client.sessiondatastorage_list()
     .portal(portal)
     .limit(limit)
@@ -4433,7 +4449,7 @@ let response = client.sessiondatastorage_list()
 
 Sends a `POST` request to `/api/{portal}/stem/sessiondatastorage/`
 
-```ignore
+```text
 let response = client.sessiondatastorage_create()
     .portal(portal)
     .body(body)
@@ -4447,7 +4463,7 @@ let response = client.sessiondatastorage_create()
 
 Sends a `GET` request to `/api/{portal}/stem/sessiondatastorage/{id}/`
 
-```ignore
+```text
 let response = client.sessiondatastorage_retrieve()
     .portal(portal)
     .id(id)
@@ -4463,7 +4479,7 @@ let response = client.sessiondatastorage_retrieve()
 
 Sends a `DELETE` request to `/api/{portal}/stem/sessiondatastorage/{id}/`
 
-```ignore
+```text
 let response = client.sessiondatastorage_destroy()
     .portal(portal)
     .id(id)
@@ -4477,7 +4493,7 @@ let response = client.sessiondatastorage_destroy()
 
 Sends a `PATCH` request to `/api/{portal}/stem/sessiondatastorage/{id}/`
 
-```ignore
+```text
 let response = client.sessiondatastorage_partial_update()
     .portal(portal)
     .id(id)
@@ -4494,7 +4510,7 @@ let response = client.sessiondatastorage_partial_update()
 
 Sends a `POST` request to `/api/auth/device/`
 
-```ignore
+```text
 let response = client.auth_device_create()
     .body(body)
     .send()
@@ -4507,7 +4523,7 @@ let response = client.auth_device_create()
 
 Sends a `POST` request to `/api/auth/device/token/`
 
-```ignore
+```text
 let response = client.auth_device_token()
     .body(body)
     .send()

@@ -2,50 +2,10 @@
 // change the spec or the generator, then refresh with
 // `BRAINSTEM_REFRESH_GENERATED=1 cargo test --all-features --test it generated_copy`.
 
-impl crate::types::ConsumableStockChemicalReagentDetails {
-    ///A `ChemicalReagent` payload from its required fields (`chemical_type`); every optional field is left out.
-    pub fn new(
-        chemical_type: ::brainstem::enums::ConsumableStockChemicalReagentDetailsChemicalType,
-    ) -> Self {
-        Self {
-            amount: ::core::default::Default::default(),
-            batch_id: ::core::default::Default::default(),
-            chemical_type,
-            compound_name: ::core::default::Default::default(),
-            concentration: ::core::default::Default::default(),
-            hazard_info: ::core::default::Default::default(),
-            molecular_weight: ::core::default::Default::default(),
-            purity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11111011,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ConsumableStockChemicalReagentDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockChemicalReagentDetails) -> Self {
         Self::ChemicalReagent(p)
-    }
-}
-impl crate::types::ConsumableStockConsumableDeviceDetails {
-    ///A `ConsumableDevice` payload from its required fields (`device_class`); every optional field is left out.
-    pub fn new(
-        device_class: ::brainstem::enums::ConsumableStockConsumableDeviceDetailsDeviceClass,
-    ) -> Self {
-        Self {
-            compatible_with: ::core::default::Default::default(),
-            connectivity: ::core::default::Default::default(),
-            device_class,
-            dimensions: ::core::default::Default::default(),
-            experimental_use: ::core::default::Default::default(),
-            material: ::core::default::Default::default(),
-            product_id: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111011),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockConsumableDeviceDetails>
@@ -54,47 +14,10 @@ for ConsumableStockDetails {
         Self::ConsumableDevice(p)
     }
 }
-impl crate::types::ConsumableStockImmunoReagentDetails {
-    ///A `ImmunoReagent` payload from its required fields (`reagent_type`); every optional field is left out.
-    pub fn new(
-        reagent_type: ::brainstem::enums::ConsumableStockImmunoReagentDetailsReagentType,
-    ) -> Self {
-        Self {
-            amount: ::core::default::Default::default(),
-            application: ::core::default::Default::default(),
-            batch_id: ::core::default::Default::default(),
-            clonality: ::core::default::Default::default(),
-            conjugate: ::core::default::Default::default(),
-            dilution: ::core::default::Default::default(),
-            host_species: ::core::default::Default::default(),
-            reactivity: ::core::default::Default::default(),
-            reagent_type,
-            target_antigen: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1011111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ConsumableStockImmunoReagentDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockImmunoReagentDetails) -> Self {
         Self::ImmunoReagent(p)
-    }
-}
-impl crate::types::ConsumableStockImplantMaterialDetails {
-    ///A `ImplantMaterial` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            amount: ::core::default::Default::default(),
-            batch_id: ::core::default::Default::default(),
-            preparation_instructions: ::core::default::Default::default(),
-            sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockImplantMaterialDetails>
@@ -103,44 +26,10 @@ for ConsumableStockDetails {
         Self::ImplantMaterial(p)
     }
 }
-impl crate::types::ConsumableStockOpticFiberDetails {
-    ///A `OpticFiber` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            fiber_ids: ::core::default::Default::default(),
-            quantity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ConsumableStockOpticFiberDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockOpticFiberDetails) -> Self {
         Self::OpticFiber(p)
-    }
-}
-impl crate::types::ConsumableStockOpticalComponentDetails {
-    ///A `OpticalComponent` payload from its required fields (`component_type`); every optional field is left out.
-    pub fn new(
-        component_type: ::brainstem::enums::ConsumableStockOpticalComponentDetailsComponentType,
-    ) -> Self {
-        Self {
-            coating: ::core::default::Default::default(),
-            component_type,
-            dimensions: ::core::default::Default::default(),
-            experimental_use: ::core::default::Default::default(),
-            material: ::core::default::Default::default(),
-            product_id: ::core::default::Default::default(),
-            sterile: ::core::default::Default::default(),
-            wavelength_max: ::core::default::Default::default(),
-            wavelength_min: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111101,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockOpticalComponentDetails>
@@ -149,55 +38,10 @@ for ConsumableStockDetails {
         Self::OpticalComponent(p)
     }
 }
-impl crate::types::ConsumableStockPharmacologicalAgentDetails {
-    ///A `PharmacologicalAgent` payload from its required fields (`pharmacological_category`); every optional field is left out.
-    pub fn new(
-        pharmacological_category: ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsPharmacologicalCategory,
-    ) -> Self {
-        Self {
-            active_ingredient: ::core::default::Default::default(),
-            amount: ::core::default::Default::default(),
-            batch_id: ::core::default::Default::default(),
-            concentration: ::core::default::Default::default(),
-            dosage_form: ::core::default::Default::default(),
-            experimental_use: ::core::default::Default::default(),
-            formulation: ::core::default::Default::default(),
-            pharmacological_category,
-            pharmacological_class: ::core::default::Default::default(),
-            purity: ::core::default::Default::default(),
-            route_of_administration: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11101111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ConsumableStockPharmacologicalAgentDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockPharmacologicalAgentDetails) -> Self {
         Self::PharmacologicalAgent(p)
-    }
-}
-impl crate::types::ConsumableStockPhysiologicalSolutionDetails {
-    ///A `PhysiologicalSolution` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            amount: ::core::default::Default::default(),
-            composition: ::core::default::Default::default(),
-            osmolality: ::core::default::Default::default(),
-            p_h: ::core::default::Default::default(),
-            preparation_instructions: ::core::default::Default::default(),
-            purpose: ::core::default::Default::default(),
-            solution_name: ::core::default::Default::default(),
-            sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockPhysiologicalSolutionDetails>
@@ -206,33 +50,10 @@ for ConsumableStockDetails {
         Self::PhysiologicalSolution(p)
     }
 }
-impl crate::types::ConsumableStockSiliconProbeDetails {
-    ///A `SiliconProbe` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            probe_ids: ::core::default::Default::default(),
-            quantity: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ConsumableStockSiliconProbeDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockSiliconProbeDetails) -> Self {
         Self::SiliconProbe(p)
-    }
-}
-impl crate::types::ConsumableStockSingleWireElectrodeDetails {
-    ///A `SingleWireElectrode` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            length: ::core::default::Default::default(),
-            quantity: ::core::default::Default::default(),
-            wire_ids: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockSingleWireElectrodeDetails>
@@ -241,66 +62,16 @@ for ConsumableStockDetails {
         Self::SingleWireElectrode(p)
     }
 }
-impl crate::types::ConsumableStockSurgicalDisposableDetails {
-    ///A `SurgicalDisposable` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            batch_id: ::core::default::Default::default(),
-            quantity: ::core::default::Default::default(),
-            sterile: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ConsumableStockSurgicalDisposableDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockSurgicalDisposableDetails) -> Self {
         Self::SurgicalDisposable(p)
     }
 }
-impl crate::types::ConsumableStockTracerDyeDetails {
-    ///A `TracerDye` payload from its required fields (`dye_type`); every optional field is left out.
-    pub fn new(
-        dye_type: ::brainstem::enums::ConsumableStockTracerDyeDetailsDyeType,
-    ) -> Self {
-        Self {
-            amount: ::core::default::Default::default(),
-            batch_id: ::core::default::Default::default(),
-            dye_type,
-            emission_peak: ::core::default::Default::default(),
-            excitation_peak: ::core::default::Default::default(),
-            experimental_use: ::core::default::Default::default(),
-            fluorophore: ::core::default::Default::default(),
-            preparation_instructions: ::core::default::Default::default(),
-            route_of_application: ::core::default::Default::default(),
-            solvent: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1111111011,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ConsumableStockTracerDyeDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockTracerDyeDetails) -> Self {
         Self::TracerDye(p)
-    }
-}
-impl crate::types::ConsumableStockVirusSolutionDetails {
-    ///A `VirusSolution` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            aliquot_count: ::core::default::Default::default(),
-            aliquot_volume: ::core::default::Default::default(),
-            batch_id: ::core::default::Default::default(),
-            titer: ::core::default::Default::default(),
-            volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockVirusSolutionDetails>
@@ -334,40 +105,10 @@ crate::details_group! {
     "1.2.0", crate ::types::ConsumableStockTracerDyeDetails), VirusSolution =>
     ("VirusSolution", "1.1.1", crate ::types::ConsumableStockVirusSolutionDetails),] }
 }
-impl crate::types::CoordinatesCcfxyzAbsoluteDetails {
-    ///A `CCF_XYZ_Absolute` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            x: ::core::default::Default::default(),
-            x_angle: ::core::default::Default::default(),
-            y: ::core::default::Default::default(),
-            y_angle: ::core::default::Default::default(),
-            z: ::core::default::Default::default(),
-            z_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::CoordinatesCcfxyzAbsoluteDetails>
 for CoordinatesDetails {
     fn from(p: crate::types::CoordinatesCcfxyzAbsoluteDetails) -> Self {
         Self::CcfXyzAbsolute(p)
-    }
-}
-impl crate::types::CoordinatesExternalXyzAbsoluteDetails {
-    ///A `External_XYZ_Absolute` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            x: ::core::default::Default::default(),
-            x_angle: ::core::default::Default::default(),
-            y: ::core::default::Default::default(),
-            y_angle: ::core::default::Default::default(),
-            z: ::core::default::Default::default(),
-            z_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::CoordinatesExternalXyzAbsoluteDetails>
@@ -376,40 +117,10 @@ for CoordinatesDetails {
         Self::ExternalXyzAbsolute(p)
     }
 }
-impl crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails {
-    ///A `Stereotaxic_BregmaAbsolute` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            ap_angle: ::core::default::Default::default(),
-            ap_coordinate: ::core::default::Default::default(),
-            dv_angle: ::core::default::Default::default(),
-            dv_coordinate: ::core::default::Default::default(),
-            ml_angle: ::core::default::Default::default(),
-            ml_coordinate: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails>
 for CoordinatesDetails {
     fn from(p: crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails) -> Self {
         Self::StereotaxicBregmaAbsolute(p)
-    }
-}
-impl crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails {
-    ///A `Stereotaxic_BregmaBrainSurface` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            ap_angle: ::core::default::Default::default(),
-            ap_coordinate: ::core::default::Default::default(),
-            depth: ::core::default::Default::default(),
-            ml_angle: ::core::default::Default::default(),
-            ml_coordinate: ::core::default::Default::default(),
-            rotation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails>
@@ -418,40 +129,10 @@ for CoordinatesDetails {
         Self::StereotaxicBregmaBrainSurface(p)
     }
 }
-impl crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails {
-    ///A `Stereotaxic_LambdaAbsolute` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            ap_angle: ::core::default::Default::default(),
-            ap_coordinate: ::core::default::Default::default(),
-            dv_angle: ::core::default::Default::default(),
-            dv_coordinate: ::core::default::Default::default(),
-            ml_angle: ::core::default::Default::default(),
-            ml_coordinate: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails>
 for CoordinatesDetails {
     fn from(p: crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails) -> Self {
         Self::StereotaxicLambdaAbsolute(p)
-    }
-}
-impl crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails {
-    ///A `Stereotaxic_LambdaBrainSurface` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            ap_angle: ::core::default::Default::default(),
-            ap_coordinate: ::core::default::Default::default(),
-            depth: ::core::default::Default::default(),
-            ml_angle: ::core::default::Default::default(),
-            ml_coordinate: ::core::default::Default::default(),
-            rotation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails>
@@ -477,46 +158,10 @@ crate::details_group! {
     => ("Stereotaxic_LambdaBrainSurface", "1.1.0", crate
     ::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails),] }
 }
-impl crate::types::DataAcquisitionAudioDetails {
-    ///A `Audio` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            bit_depth: ::core::default::Default::default(),
-            codec: ::core::default::Default::default(),
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            n_channels: ::core::default::Default::default(),
-            n_samples: ::core::default::Default::default(),
-            sr: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionAudioDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionAudioDetails) -> Self {
         Self::Audio(p)
-    }
-}
-impl crate::types::DataAcquisitionBehavioralTrackingDetails {
-    ///A `BehavioralTracking` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionBehavioralTrackingDetails>
@@ -525,56 +170,10 @@ for DataAcquisitionDetails {
         Self::BehavioralTracking(p)
     }
 }
-impl crate::types::DataAcquisitionComputedTomographyDetails {
-    ///A `ComputedTomography` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionComputedTomographyDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionComputedTomographyDetails) -> Self {
         Self::ComputedTomography(p)
-    }
-}
-impl crate::types::DataAcquisitionConfocalMicroscopyDetails {
-    ///A `ConfocalMicroscopy` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            excitation_wavelength: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            x_voxel_size: ::core::default::Default::default(),
-            y_voxel_size: ::core::default::Default::default(),
-            z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1111111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionConfocalMicroscopyDetails>
@@ -583,52 +182,10 @@ for DataAcquisitionDetails {
         Self::ConfocalMicroscopy(p)
     }
 }
-impl crate::types::DataAcquisitionElectroencephalographyDetails {
-    ///A `Electroencephalography` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            channel_tags: ::core::default::Default::default(),
-            electrode_groups: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            lsb: ::core::default::Default::default(),
-            n_channels: ::core::default::Default::default(),
-            n_samples: ::core::default::Default::default(),
-            sr: ::core::default::Default::default(),
-            type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionElectroencephalographyDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionElectroencephalographyDetails) -> Self {
         Self::Electroencephalography(p)
-    }
-}
-impl crate::types::DataAcquisitionElectroneurogramDetails {
-    ///A `Electroneurogram` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            channel_tags: ::core::default::Default::default(),
-            electrode_groups: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            lsb: ::core::default::Default::default(),
-            n_channels: ::core::default::Default::default(),
-            n_samples: ::core::default::Default::default(),
-            sr: ::core::default::Default::default(),
-            type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionElectroneurogramDetails>
@@ -637,74 +194,16 @@ for DataAcquisitionDetails {
         Self::Electroneurogram(p)
     }
 }
-impl crate::types::DataAcquisitionExtracellularEphysDetails {
-    ///A `ExtracellularEphys` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            channel_tags: ::core::default::Default::default(),
-            electrode_groups: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            lsb: ::core::default::Default::default(),
-            n_channels: ::core::default::Default::default(),
-            n_samples: ::core::default::Default::default(),
-            sr: ::core::default::Default::default(),
-            type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionExtracellularEphysDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionExtracellularEphysDetails) -> Self {
         Self::ExtracellularEphys(p)
     }
 }
-impl crate::types::DataAcquisitionFiberPhotometryDetails {
-    ///A `FiberPhotometry` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            excitation_wavelength: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionFiberPhotometryDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionFiberPhotometryDetails) -> Self {
         Self::FiberPhotometry(p)
-    }
-}
-impl crate::types::DataAcquisitionFunctionalMagneticResonanceImagingDetails {
-    ///A `FunctionalMagneticResonanceImaging` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<
@@ -716,53 +215,11 @@ impl ::core::convert::From<
         Self::FunctionalMagneticResonanceImaging(p)
     }
 }
-impl crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails {
-    ///A `FunctionalUltrasoundImaging` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<
     crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails,
 > for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails) -> Self {
         Self::FunctionalUltrasoundImaging(p)
-    }
-}
-impl crate::types::DataAcquisitionGeneralTimeSeriesDetails {
-    ///A `GeneralTimeSeries` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            channel_tags: ::core::default::Default::default(),
-            electrode_groups: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            lsb: ::core::default::Default::default(),
-            n_channels: ::core::default::Default::default(),
-            n_samples: ::core::default::Default::default(),
-            sr: ::core::default::Default::default(),
-            type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionGeneralTimeSeriesDetails>
@@ -771,51 +228,10 @@ for DataAcquisitionDetails {
         Self::GeneralTimeSeries(p)
     }
 }
-impl crate::types::DataAcquisitionIntracellularEphysDetails {
-    ///A `IntracellularEphys` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            lsb: ::core::default::Default::default(),
-            n_channels: ::core::default::Default::default(),
-            n_samples: ::core::default::Default::default(),
-            sr: ::core::default::Default::default(),
-            type_: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionIntracellularEphysDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionIntracellularEphysDetails) -> Self {
         Self::IntracellularEphys(p)
-    }
-}
-impl crate::types::DataAcquisitionLightFieldMicroscopyDetails {
-    ///A `LightFieldMicroscopy` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            excitation_wavelength: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            x_voxel_size: ::core::default::Default::default(),
-            y_voxel_size: ::core::default::Default::default(),
-            z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1111111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionLightFieldMicroscopyDetails>
@@ -824,52 +240,10 @@ for DataAcquisitionDetails {
         Self::LightFieldMicroscopy(p)
     }
 }
-impl crate::types::DataAcquisitionMagneticResonanceImagingDetails {
-    ///A `MagneticResonanceImaging` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            magnetic_field_strength: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionMagneticResonanceImagingDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionMagneticResonanceImagingDetails) -> Self {
         Self::MagneticResonanceImaging(p)
-    }
-}
-impl crate::types::DataAcquisitionMagnetoencephalographyDetails {
-    ///A `Magnetoencephalography` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionMagnetoencephalographyDetails>
@@ -878,58 +252,10 @@ for DataAcquisitionDetails {
         Self::Magnetoencephalography(p)
     }
 }
-impl crate::types::DataAcquisitionMiniscopeDetails {
-    ///A `Miniscope` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionMiniscopeDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionMiniscopeDetails) -> Self {
         Self::Miniscope(p)
-    }
-}
-impl crate::types::DataAcquisitionOpticalCoherenceTomographyDetails {
-    ///A `OpticalCoherenceTomography` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            averages: ::core::default::Default::default(),
-            axial_resolution: ::core::default::Default::default(),
-            bandwidth: ::core::default::Default::default(),
-            center_wavelength: ::core::default::Default::default(),
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            lateral_resolution: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            scan_area: ::core::default::Default::default(),
-            scan_pattern: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<
@@ -939,53 +265,11 @@ impl ::core::convert::From<
         Self::OpticalCoherenceTomography(p)
     }
 }
-impl crate::types::DataAcquisitionPositronEmissionTomographyDetails {
-    ///A `PositronEmissionTomography` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<
     crate::types::DataAcquisitionPositronEmissionTomographyDetails,
 > for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionPositronEmissionTomographyDetails) -> Self {
         Self::PositronEmissionTomography(p)
-    }
-}
-impl crate::types::DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
-    ///A `SinglePhotonEmissionComputedTomography` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<
@@ -997,60 +281,10 @@ impl ::core::convert::From<
         Self::SinglePhotonEmissionComputedTomography(p)
     }
 }
-impl crate::types::DataAcquisitionSinglePhotonMicroscopyDetails {
-    ///A `SinglePhotonMicroscopy` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            excitation_wavelength: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            x_voxel_size: ::core::default::Default::default(),
-            y_voxel_size: ::core::default::Default::default(),
-            z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1111111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionSinglePhotonMicroscopyDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionSinglePhotonMicroscopyDetails) -> Self {
         Self::SinglePhotonMicroscopy(p)
-    }
-}
-impl crate::types::DataAcquisitionThreePhotonMicroscopyDetails {
-    ///A `ThreePhotonMicroscopy` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            excitation_wavelength: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            x_voxel_size: ::core::default::Default::default(),
-            y_voxel_size: ::core::default::Default::default(),
-            z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1111111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionThreePhotonMicroscopyDetails>
@@ -1059,51 +293,10 @@ for DataAcquisitionDetails {
         Self::ThreePhotonMicroscopy(p)
     }
 }
-impl crate::types::DataAcquisitionTwoPhotonMicroscopyDetails {
-    ///A `TwoPhotonMicroscopy` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            excitation_wavelength: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            imaging_depth: ::core::default::Default::default(),
-            laser_power: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            x_voxel_size: ::core::default::Default::default(),
-            y_voxel_size: ::core::default::Default::default(),
-            z_voxel_size: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1111111111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::DataAcquisitionTwoPhotonMicroscopyDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionTwoPhotonMicroscopyDetails) -> Self {
         Self::TwoPhotonMicroscopy(p)
-    }
-}
-impl crate::types::DataAcquisitionVideoTrackingDetails {
-    ///A `VideoTracking` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            compression: ::core::default::Default::default(),
-            file_name: ::core::default::Default::default(),
-            format: ::core::default::Default::default(),
-            frame_rate: ::core::default::Default::default(),
-            horizontal_resolution: ::core::default::Default::default(),
-            n_frames: ::core::default::Default::default(),
-            vertical_resolution: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionVideoTrackingDetails>
@@ -1285,52 +478,10 @@ crate::details_group! {
     ("VisualStimulation", "1.1.0", crate ::types::ManipulationVisualStimulationDetails),]
     }
 }
-impl crate::types::ProcedureAnesthesiaDetails {
-    ///A `Anesthesia` payload from its required fields (`anesthetic_agent`, `route`); every optional field is left out.
-    pub fn new(
-        anesthetic_agent: ::brainstem::enums::ProcedureAnesthesiaDetailsAnestheticAgent,
-        route: ::brainstem::enums::ProcedureAnesthesiaDetailsRoute,
-    ) -> Self {
-        Self {
-            anesthetic_agent,
-            complications: ::core::default::Default::default(),
-            depth: ::core::default::Default::default(),
-            dosage: ::core::default::Default::default(),
-            duration: ::core::default::Default::default(),
-            end_of_anesthesia: ::core::default::Default::default(),
-            monitoring_method: ::core::default::Default::default(),
-            recovery_time: ::core::default::Default::default(),
-            route,
-            supportive_care: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1011111110,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureAnesthesiaDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureAnesthesiaDetails) -> Self {
         Self::Anesthesia(p)
-    }
-}
-impl crate::types::ProcedureAuditoryStimulationDetails {
-    ///A `AuditoryStimulation` payload from its required fields (`stimulus_types`); every optional field is left out.
-    pub fn new(
-        stimulus_types: ::std::vec::Vec<
-            ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
-        >,
-    ) -> Self {
-        Self {
-            delivery_method: ::core::default::Default::default(),
-            paradigm_description: ::core::default::Default::default(),
-            stimulation_context: ::core::default::Default::default(),
-            stimulus_types,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureAuditoryStimulationDetails>
@@ -1339,47 +490,10 @@ for ProcedureDetails {
         Self::AuditoryStimulation(p)
     }
 }
-impl crate::types::ProcedureBarbiturateInjectionDetails {
-    ///A `BarbiturateInjection` payload from its required fields (`barbiturate`, `confirmation_of_death`, `route`); every optional field is left out.
-    pub fn new(
-        barbiturate: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsBarbiturate,
-        confirmation_of_death: ::std::vec::Vec<
-            ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
-        >,
-        route: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsRoute,
-    ) -> Self {
-        Self {
-            barbiturate,
-            concentration: ::core::default::Default::default(),
-            confirmation_of_death,
-            dosage: ::core::default::Default::default(),
-            route,
-            sedation_agent: ::core::default::Default::default(),
-            time_to_unconsciousness: ::core::default::Default::default(),
-            volume_administered: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11101010,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureBarbiturateInjectionDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureBarbiturateInjectionDetails) -> Self {
         Self::BarbiturateInjection(p)
-    }
-}
-impl crate::types::ProcedureBehavioralTrackingDetails {
-    ///A `BehavioralTracking` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            tracked_features: ::core::default::Default::default(),
-            tracking_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureBehavioralTrackingDetails>
@@ -1388,45 +502,10 @@ for ProcedureDetails {
         Self::BehavioralTracking(p)
     }
 }
-impl crate::types::ProcedureBloodPressureSensorImplantDetails {
-    ///A `BloodPressureSensorImplant` payload from its required fields (`anchoring_method`, `sensor_type`); every optional field is left out.
-    pub fn new(
-        anchoring_method: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsAnchoringMethod,
-        sensor_type: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsSensorType,
-    ) -> Self {
-        Self {
-            anchoring_method,
-            catheter_material: ::core::default::Default::default(),
-            implant_site: ::core::default::Default::default(),
-            sensor_type,
-            sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10110),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureBloodPressureSensorImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureBloodPressureSensorImplantDetails) -> Self {
         Self::BloodPressureSensorImplant(p)
-    }
-}
-impl crate::types::ProcedureBrainExtractionDetails {
-    ///A `BrainExtraction` payload from its required fields (`extraction_method`, `preservation_method`); every optional field is left out.
-    pub fn new(
-        extraction_method: ::brainstem::enums::ProcedureBrainExtractionDetailsExtractionMethod,
-        preservation_method: ::brainstem::enums::ProcedureBrainExtractionDetailsPreservationMethod,
-    ) -> Self {
-        Self {
-            brain_weight: ::core::default::Default::default(),
-            extraction_method,
-            fixation_duration: ::core::default::Default::default(),
-            preservation_method,
-            storage_conditions: ::core::default::Default::default(),
-            time_to_extraction: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b110101),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureBrainExtractionDetails>
@@ -1435,39 +514,10 @@ for ProcedureDetails {
         Self::BrainExtraction(p)
     }
 }
-impl crate::types::ProcedureBrainLesionDetails {
-    ///A `BrainLesion` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            fatal_outcome: ::core::default::Default::default(),
-            lesion_method: ::core::default::Default::default(),
-            volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureBrainLesionDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureBrainLesionDetails) -> Self {
         Self::BrainLesion(p)
-    }
-}
-impl crate::types::ProcedureBrainSliceDetails {
-    ///A `BrainSlice` payload from its required fields (`orientation`, `thickness`); every optional field is left out.
-    pub fn new(
-        orientation: ::brainstem::enums::ProcedureBrainSliceDetailsOrientation,
-        thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
-    ) -> Self {
-        Self {
-            medium: ::core::default::Default::default(),
-            n_slices: ::core::default::Default::default(),
-            orientation,
-            thickness,
-            vibratome_blade_angle: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10011),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureBrainSliceDetails>
@@ -1476,65 +526,15 @@ for ProcedureDetails {
         Self::BrainSlice(p)
     }
 }
-impl crate::types::ProcedureBreathingSensorImplantDetails {
-    ///A `BreathingSensorImplant` payload from its required fields (`anchoring_method`, `sensor_type`); every optional field is left out.
-    pub fn new(
-        anchoring_method: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsAnchoringMethod,
-        sensor_type: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSensorType,
-    ) -> Self {
-        Self {
-            anchoring_method,
-            implant_site: ::core::default::Default::default(),
-            sensor_type,
-            signal_transmission: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureBreathingSensorImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureBreathingSensorImplantDetails) -> Self {
         Self::BreathingSensorImplant(p)
     }
 }
-impl crate::types::ProcedureBurrHoleDetails {
-    ///A `BurrHole` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            complications: ::core::default::Default::default(),
-            cooling_method: ::core::default::Default::default(),
-            diameter: ::core::default::Default::default(),
-            drill_speed: ::core::default::Default::default(),
-            purpose: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureBurrHoleDetails> for ProcedureDetails {
     fn from(p: crate::types::ProcedureBurrHoleDetails) -> Self {
         Self::BurrHole(p)
-    }
-}
-impl crate::types::ProcedureCatheterImplantDetails {
-    ///A `CatheterImplant` payload from its required fields (`target_site`); every optional field is left out.
-    pub fn new(
-        target_site: ::brainstem::enums::ProcedureCatheterImplantDetailsTargetSite,
-    ) -> Self {
-        Self {
-            catheter_id: ::core::default::Default::default(),
-            catheter_type: ::core::default::Default::default(),
-            external_port: ::core::default::Default::default(),
-            fixation_method: ::core::default::Default::default(),
-            material: ::core::default::Default::default(),
-            purpose: ::core::default::Default::default(),
-            target_site,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCatheterImplantDetails>
@@ -1543,54 +543,10 @@ for ProcedureDetails {
         Self::CatheterImplant(p)
     }
 }
-impl crate::types::ProcedureCervicalDislocationDetails {
-    ///A `CervicalDislocation` payload from its required fields (`confirmation_of_death`, `dislocation_method`); every optional field is left out.
-    pub fn new(
-        confirmation_of_death: ::std::vec::Vec<
-            ::brainstem::enums::ProcedureCervicalDislocationDetailsConfirmationOfDeathItem,
-        >,
-        dislocation_method: ::brainstem::enums::ProcedureCervicalDislocationDetailsDislocationMethod,
-    ) -> Self {
-        Self {
-            anesthetic_agent: ::core::default::Default::default(),
-            complications: ::core::default::Default::default(),
-            confirmation_of_death,
-            dislocation_method,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureCervicalDislocationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureCervicalDislocationDetails) -> Self {
         Self::CervicalDislocation(p)
-    }
-}
-impl crate::types::ProcedureCo2ChamberEuthanasiaDetails {
-    ///A `Co2ChamberEuthanasia` payload from its required fields (`co2_concentration`, `confirmation_of_death`, `exposure_duration`); every optional field is left out.
-    pub fn new(
-        co2_concentration: ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
-        confirmation_of_death: ::std::vec::Vec<
-            ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
-        >,
-        exposure_duration: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
-    ) -> Self {
-        Self {
-            chamber_volume: ::core::default::Default::default(),
-            co2_concentration,
-            confirmation_of_death,
-            exposure_duration,
-            flow_rate: ::core::default::Default::default(),
-            gradual_introduction: ::core::default::Default::default(),
-            prefilling_method: ::core::default::Default::default(),
-            time_to_unconsciousness: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11110001,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCo2ChamberEuthanasiaDetails>
@@ -1599,37 +555,10 @@ for ProcedureDetails {
         Self::Co2ChamberEuthanasia(p)
     }
 }
-impl crate::types::ProcedureCranialWindowDetails {
-    ///A `CranialWindow` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            dimensions: ::core::default::Default::default(),
-            orientation: ::core::default::Default::default(),
-            shape: ::core::default::Default::default(),
-            surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureCranialWindowDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureCranialWindowDetails) -> Self {
         Self::CranialWindow(p)
-    }
-}
-impl crate::types::ProcedureCraniectomyDetails {
-    ///A `Craniectomy` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            dimensions: ::core::default::Default::default(),
-            fatal_outcome: ::core::default::Default::default(),
-            orientation: ::core::default::Default::default(),
-            shape: ::core::default::Default::default(),
-            surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCraniectomyDetails>
@@ -1638,49 +567,10 @@ for ProcedureDetails {
         Self::Craniectomy(p)
     }
 }
-impl crate::types::ProcedureCraniotomyDetails {
-    ///A `Craniotomy` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            dimensions: ::core::default::Default::default(),
-            fatal_outcome: ::core::default::Default::default(),
-            orientation: ::core::default::Default::default(),
-            shape: ::core::default::Default::default(),
-            surgical_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureCraniotomyDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureCraniotomyDetails) -> Self {
         Self::Craniotomy(p)
-    }
-}
-impl crate::types::ProcedureCryosectioningDetails {
-    ///A `Cryosectioning` payload from its required fields (`orientation`, `section_thickness`, `temperature`); every optional field is left out.
-    pub fn new(
-        orientation: ::brainstem::enums::ProcedureCryosectioningDetailsOrientation,
-        section_thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
-        temperature: ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
-    ) -> Self {
-        Self {
-            embedding_medium: ::core::default::Default::default(),
-            number_of_sections: ::core::default::Default::default(),
-            orientation,
-            section_interval: ::core::default::Default::default(),
-            section_thickness,
-            serial_sectioning: ::core::default::Default::default(),
-            storage_buffer: ::core::default::Default::default(),
-            storage_method: ::core::default::Default::default(),
-            temperature,
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11101011,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCryosectioningDetails>
@@ -1689,41 +579,10 @@ for ProcedureDetails {
         Self::Cryosectioning(p)
     }
 }
-impl crate::types::ProcedureDecapitationDetails {
-    ///A `Decapitation` payload from its required fields (`decapitation_method`); every optional field is left out.
-    pub fn new(
-        decapitation_method: ::brainstem::enums::ProcedureDecapitationDetailsDecapitationMethod,
-    ) -> Self {
-        Self {
-            anesthetic_agent: ::core::default::Default::default(),
-            complications: ::core::default::Default::default(),
-            decapitation_method,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureDecapitationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureDecapitationDetails) -> Self {
         Self::Decapitation(p)
-    }
-}
-impl crate::types::ProcedureEcgImplantDetails {
-    ///A `EcgImplant` payload from its required fields (`anchoring_method`); every optional field is left out.
-    pub fn new(
-        anchoring_method: ::brainstem::enums::ProcedureEcgImplantDetailsAnchoringMethod,
-    ) -> Self {
-        Self {
-            anchoring_method,
-            implant_site: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            wire_count: ::core::default::Default::default(),
-            wire_insulation: ::core::default::Default::default(),
-            wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111110),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureEcgImplantDetails>
@@ -1732,50 +591,10 @@ for ProcedureDetails {
         Self::EcgImplant(p)
     }
 }
-impl crate::types::ProcedureEegImplantDetails {
-    ///A `EegImplant` payload from its required fields (`anchoring_method`, `electrode_material`, `electrode_type`, `wire_count`); every optional field is left out.
-    pub fn new(
-        anchoring_method: ::brainstem::enums::ProcedureEegImplantDetailsAnchoringMethod,
-        electrode_material: ::std::string::String,
-        electrode_type: ::brainstem::enums::ProcedureEegImplantDetailsElectrodeType,
-        wire_count: i64,
-    ) -> Self {
-        Self {
-            anchoring_method,
-            electrode_material,
-            electrode_type,
-            referencing_scheme: ::core::default::Default::default(),
-            shielding: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            wire_count,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111000),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureEegImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureEegImplantDetails) -> Self {
         Self::EegImplant(p)
-    }
-}
-impl crate::types::ProcedureEmgImplantDetails {
-    ///A `EmgImplant` payload from its required fields (`implant_method`, `wire_count`); every optional field is left out.
-    pub fn new(
-        implant_method: ::brainstem::enums::ProcedureEmgImplantDetailsImplantMethod,
-        wire_count: i64,
-    ) -> Self {
-        Self {
-            anchoring_method: ::core::default::Default::default(),
-            implant_method,
-            muscle_targets: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            wire_count,
-            wire_insulation: ::core::default::Default::default(),
-            wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1101101),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureEmgImplantDetails>
@@ -1784,40 +603,10 @@ for ProcedureDetails {
         Self::EmgImplant(p)
     }
 }
-impl crate::types::ProcedureGenericImplantDetails {
-    ///A `GenericImplant` payload from its required fields (`implant_type`); every optional field is left out.
-    pub fn new(
-        implant_type: ::brainstem::enums::ProcedureGenericImplantDetailsImplantType,
-    ) -> Self {
-        Self {
-            anchoring_method: ::core::default::Default::default(),
-            implant_name: ::core::default::Default::default(),
-            implant_type,
-            power_source: ::core::default::Default::default(),
-            signal_transmission: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111011),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureGenericImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureGenericImplantDetails) -> Self {
         Self::GenericImplant(p)
-    }
-}
-impl crate::types::ProcedureGrinLensImplantDetails {
-    ///A `GrinLensImplant` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            lens_id: ::core::default::Default::default(),
-            lens_tip_type: ::core::default::Default::default(),
-            mounting_method: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureGrinLensImplantDetails>
@@ -1826,39 +615,10 @@ for ProcedureDetails {
         Self::GrinLensImplant(p)
     }
 }
-impl crate::types::ProcedureHeadFixationDetails {
-    ///A `HeadFixation` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            alignment: ::core::default::Default::default(),
-            fixation_details: ::core::default::Default::default(),
-            fixation_method: ::core::default::Default::default(),
-            topical_anesthesia: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureHeadFixationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureHeadFixationDetails) -> Self {
         Self::HeadFixation(p)
-    }
-}
-impl crate::types::ProcedureHeadcapDetails {
-    ///A `Headcap` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            attachment_method: ::core::default::Default::default(),
-            construction_method: ::core::default::Default::default(),
-            headcap_id: ::core::default::Default::default(),
-            material: ::core::default::Default::default(),
-            shape: ::core::default::Default::default(),
-            shielding: ::core::default::Default::default(),
-            skull_preparation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureHeadcapDetails> for ProcedureDetails {
@@ -1866,44 +626,9 @@ impl ::core::convert::From<crate::types::ProcedureHeadcapDetails> for ProcedureD
         Self::Headcap(p)
     }
 }
-impl crate::types::ProcedureHeadpostDetails {
-    ///A `Headpost` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            attachment_method: ::core::default::Default::default(),
-            construction_method: ::core::default::Default::default(),
-            headpost_id: ::core::default::Default::default(),
-            material: ::core::default::Default::default(),
-            shape: ::core::default::Default::default(),
-            skull_preparation: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureHeadpostDetails> for ProcedureDetails {
     fn from(p: crate::types::ProcedureHeadpostDetails) -> Self {
         Self::Headpost(p)
-    }
-}
-impl crate::types::ProcedureInhalantOverdoseDetails {
-    ///A `InhalantOverdose` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            anesthetic_agent: ::core::default::Default::default(),
-            concentration: ::core::default::Default::default(),
-            confirmation_of_death: ::core::default::Default::default(),
-            delivery_method: ::core::default::Default::default(),
-            exposure_duration: ::core::default::Default::default(),
-            oxygen_flow_rate: ::core::default::Default::default(),
-            sedation_agent: ::core::default::Default::default(),
-            time_to_unconsciousness: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureInhalantOverdoseDetails>
@@ -1912,48 +637,10 @@ for ProcedureDetails {
         Self::InhalantOverdose(p)
     }
 }
-impl crate::types::ProcedureInjectionDetails {
-    ///A `Injection` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            concentration: ::core::default::Default::default(),
-            injection_method: ::core::default::Default::default(),
-            injection_profile: ::core::default::Default::default(),
-            injection_rate: ::core::default::Default::default(),
-            injection_side: ::core::default::Default::default(),
-            injection_volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureInjectionDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureInjectionDetails) -> Self {
         Self::Injection(p)
-    }
-}
-impl crate::types::ProcedureNerveCuffImplantDetails {
-    ///A `NerveCuffImplant` payload from its required fields (`anchoring_method`, `cuff_type`); every optional field is left out.
-    pub fn new(
-        anchoring_method: ::brainstem::enums::ProcedureNerveCuffImplantDetailsAnchoringMethod,
-        cuff_type: ::brainstem::enums::ProcedureNerveCuffImplantDetailsCuffType,
-    ) -> Self {
-        Self {
-            anchoring_method,
-            cuff_material: ::core::default::Default::default(),
-            cuff_type,
-            electrode_material: ::core::default::Default::default(),
-            signal_transmission: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            target_nerve: ::core::default::Default::default(),
-            wire_exit_route: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11111010,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureNerveCuffImplantDetails>
@@ -1962,36 +649,10 @@ for ProcedureDetails {
         Self::NerveCuffImplant(p)
     }
 }
-impl crate::types::ProcedureOdorStimulationDetails {
-    ///A `OdorStimulation` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            carrier_gas: ::core::default::Default::default(),
-            delivery_method: ::core::default::Default::default(),
-            odorants: ::core::default::Default::default(),
-            paradigm_description: ::core::default::Default::default(),
-            stimulation_context: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureOdorStimulationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureOdorStimulationDetails) -> Self {
         Self::OdorStimulation(p)
-    }
-}
-impl crate::types::ProcedureOpticFiberImplantDetails {
-    ///A `OpticFiberImplant` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            fiber_id: ::core::default::Default::default(),
-            fiber_tip_shape: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureOpticFiberImplantDetails>
@@ -2000,34 +661,10 @@ for ProcedureDetails {
         Self::OpticFiberImplant(p)
     }
 }
-impl crate::types::ProcedurePerfusionFixationDetails {
-    ///A `PerfusionFixation` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            fatal_outcome: ::core::default::Default::default(),
-            perfusion_method: ::core::default::Default::default(),
-            volume: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedurePerfusionFixationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedurePerfusionFixationDetails) -> Self {
         Self::PerfusionFixation(p)
-    }
-}
-impl crate::types::ProcedurePrismImplantDetails {
-    ///A `PrismImplant` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            mounting_method: ::core::default::Default::default(),
-            prism_id: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedurePrismImplantDetails>
@@ -2036,37 +673,10 @@ for ProcedureDetails {
         Self::PrismImplant(p)
     }
 }
-impl crate::types::ProcedureReferenceElectrodeImplantDetails {
-    ///A `ReferenceElectrodeImplant` payload from its required fields (`electrode_count`, `electrode_material`); every optional field is left out.
-    pub fn new(electrode_count: i64, electrode_material: ::std::string::String) -> Self {
-        Self {
-            anchoring_method: ::core::default::Default::default(),
-            electrode_count,
-            electrode_diameter: ::core::default::Default::default(),
-            electrode_material,
-            impedance: ::core::default::Default::default(),
-            placement_site: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1110101),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureReferenceElectrodeImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureReferenceElectrodeImplantDetails) -> Self {
         Self::ReferenceElectrodeImplant(p)
-    }
-}
-impl crate::types::ProcedureSiliconProbeImplantDetails {
-    ///A `SiliconProbeImplant` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            probe_id: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureSiliconProbeImplantDetails>
@@ -2075,42 +685,10 @@ for ProcedureDetails {
         Self::SiliconProbeImplant(p)
     }
 }
-impl crate::types::ProcedureSingleWireElectrodeImplantDetails {
-    ///A `SingleWireElectrodeImplant` payload from its required fields (`wire_count`); every optional field is left out.
-    pub fn new(wire_count: i64) -> Self {
-        Self {
-            impedance: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            wire_count,
-            wire_diameter: ::core::default::Default::default(),
-            wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureSingleWireElectrodeImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureSingleWireElectrodeImplantDetails) -> Self {
         Self::SingleWireElectrodeImplant(p)
-    }
-}
-impl crate::types::ProcedureTactileStimulationDetails {
-    ///A `TactileStimulation` payload from its required fields (`stimulus_types`); every optional field is left out.
-    pub fn new(
-        stimulus_types: ::std::vec::Vec<
-            ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
-        >,
-    ) -> Self {
-        Self {
-            delivery_method: ::core::default::Default::default(),
-            paradigm_description: ::core::default::Default::default(),
-            stimulation_context: ::core::default::Default::default(),
-            stimulation_site: ::core::default::Default::default(),
-            stimulus_types,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureTactileStimulationDetails>
@@ -2119,42 +697,10 @@ for ProcedureDetails {
         Self::TactileStimulation(p)
     }
 }
-impl crate::types::ProcedureTemperatureSensorImplantDetails {
-    ///A `TemperatureSensorImplant` payload from its required fields (`anchoring_method`, `sensor_type`); every optional field is left out.
-    pub fn new(
-        anchoring_method: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsAnchoringMethod,
-        sensor_type: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSensorType,
-    ) -> Self {
-        Self {
-            anchoring_method,
-            power_source: ::core::default::Default::default(),
-            sensor_type,
-            signal_transmission: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureTemperatureSensorImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureTemperatureSensorImplantDetails) -> Self {
         Self::TemperatureSensorImplant(p)
-    }
-}
-impl crate::types::ProcedureTetrodeWireElectrodeImplantDetails {
-    ///A `TetrodeWireElectrodeImplant` payload from its required fields (`tetrode_count`); every optional field is left out.
-    pub fn new(tetrode_count: i64) -> Self {
-        Self {
-            n_wires_tetrode: ::core::default::Default::default(),
-            sterilization_method: ::core::default::Default::default(),
-            tetrode_count,
-            wire_diameter: ::core::default::Default::default(),
-            wire_material: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureTetrodeWireElectrodeImplantDetails>
@@ -2163,59 +709,10 @@ for ProcedureDetails {
         Self::TetrodeWireElectrodeImplant(p)
     }
 }
-impl crate::types::ProcedureTissueClearingDetails {
-    ///A `TissueClearing` payload from its required fields (`clearing_method`); every optional field is left out.
-    pub fn new(
-        clearing_method: ::brainstem::enums::ProcedureTissueClearingDetailsClearingMethod,
-    ) -> Self {
-        Self {
-            agitation: ::core::default::Default::default(),
-            clearing_duration: ::core::default::Default::default(),
-            clearing_method,
-            complications: ::core::default::Default::default(),
-            fixation_time: ::core::default::Default::default(),
-            imaging_compatible: ::core::default::Default::default(),
-            refractive_index_matching: ::core::default::Default::default(),
-            temperature: ::core::default::Default::default(),
-            tissue_type: ::core::default::Default::default(),
-            transparency: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b1111111011,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureTissueClearingDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureTissueClearingDetails) -> Self {
         Self::TissueClearing(p)
-    }
-}
-impl crate::types::ProcedureVibratomeSectioningDetails {
-    ///A `VibratomeSectioning` payload from its required fields (`blade_type`); every optional field is left out.
-    pub fn new(
-        blade_type: ::brainstem::enums::ProcedureVibratomeSectioningDetailsBladeType,
-    ) -> Self {
-        Self {
-            amplitude: ::core::default::Default::default(),
-            blade_type,
-            buffer: ::core::default::Default::default(),
-            buffer_temperature: ::core::default::Default::default(),
-            cutting_speed: ::core::default::Default::default(),
-            frequency: ::core::default::Default::default(),
-            number_of_sections: ::core::default::Default::default(),
-            section_quality: ::core::default::Default::default(),
-            section_thickness: ::core::default::Default::default(),
-            sectioning_orientation: ::core::default::Default::default(),
-            storage_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11111111101,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureVibratomeSectioningDetails>
@@ -2224,41 +721,10 @@ for ProcedureDetails {
         Self::VibratomeSectioning(p)
     }
 }
-impl crate::types::ProcedureVirusInjectionDetails {
-    ///A `VirusInjection` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            injection_profile: ::core::default::Default::default(),
-            injection_rate: ::core::default::Default::default(),
-            injection_volume: ::core::default::Default::default(),
-            titer: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureVirusInjectionDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureVirusInjectionDetails) -> Self {
         Self::VirusInjection(p)
-    }
-}
-impl crate::types::ProcedureVisualStimulationDetails {
-    ///A `VisualStimulation` payload from its required fields (`stimulus_types`); every optional field is left out.
-    pub fn new(
-        stimulus_types: ::std::vec::Vec<
-            ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
-        >,
-    ) -> Self {
-        Self {
-            paradigm_description: ::core::default::Default::default(),
-            presentation_device: ::core::default::Default::default(),
-            stimulation_context: ::core::default::Default::default(),
-            stimulation_position: ::core::default::Default::default(),
-            stimulus_types,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureVisualStimulationDetails>
@@ -2329,34 +795,10 @@ crate::details_group! {
     "1.1.0", crate ::types::ProcedureVirusInjectionDetails), VisualStimulation =>
     ("VisualStimulation", "1.0.0", crate ::types::ProcedureVisualStimulationDetails),] }
 }
-impl crate::types::ProcedureLogImpedancesDetails {
-    ///A `Impedances` payload from its required fields (`impedances`); every optional field is left out.
-    pub fn new(impedances: ::std::vec::Vec<::brainstem::Number>) -> Self {
-        Self {
-            channels: ::core::default::Default::default(),
-            impedances,
-            phases: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureLogImpedancesDetails>
 for ProcedureLogDetails {
     fn from(p: crate::types::ProcedureLogImpedancesDetails) -> Self {
         Self::Impedances(p)
-    }
-}
-impl crate::types::ProcedureLogLinearDisplacementDetails {
-    ///A `LinearDisplacement` payload from its required fields (`displacement`); every optional field is left out.
-    pub fn new(
-        displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
-    ) -> Self {
-        Self {
-            displacement,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureLogLinearDisplacementDetails>
@@ -2365,43 +807,10 @@ for ProcedureLogDetails {
         Self::LinearDisplacement(p)
     }
 }
-impl crate::types::ProcedureLogTetrodes4Details {
-    ///A `Tetrodes4` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            tetrode_1: ::core::default::Default::default(),
-            tetrode_2: ::core::default::Default::default(),
-            tetrode_3: ::core::default::Default::default(),
-            tetrode_4: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::ProcedureLogTetrodes4Details>
 for ProcedureLogDetails {
     fn from(p: crate::types::ProcedureLogTetrodes4Details) -> Self {
         Self::Tetrodes4(p)
-    }
-}
-impl crate::types::ProcedureLogTetrodes8Details {
-    ///A `Tetrodes8` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            tetrode_1: ::core::default::Default::default(),
-            tetrode_2: ::core::default::Default::default(),
-            tetrode_3: ::core::default::Default::default(),
-            tetrode_4: ::core::default::Default::default(),
-            tetrode_5: ::core::default::Default::default(),
-            tetrode_6: ::core::default::Default::default(),
-            tetrode_7: ::core::default::Default::default(),
-            tetrode_8: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(
-                Self::FIELD_NAMES,
-                0b11111111,
-            ),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::ProcedureLogTetrodes8Details>
@@ -2420,33 +829,10 @@ crate::details_group! {
     ("Tetrodes4", "1.1.0", crate ::types::ProcedureLogTetrodes4Details), Tetrodes8 =>
     ("Tetrodes8", "1.1.0", crate ::types::ProcedureLogTetrodes8Details),] }
 }
-impl crate::types::SubjectLogFoodConsumptionDetails {
-    ///A `FoodConsumption` payload from its required fields (`food_amount`); every optional field is left out.
-    pub fn new(
-        food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
-    ) -> Self {
-        Self {
-            food_amount,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::SubjectLogFoodConsumptionDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogFoodConsumptionDetails) -> Self {
         Self::FoodConsumption(p)
-    }
-}
-impl crate::types::SubjectLogFoodDeprivationDetails {
-    ///A `FoodDeprivation` payload from its required fields (`responsible_person`); every optional field is left out.
-    pub fn new(responsible_person: ::std::string::String) -> Self {
-        Self {
-            protocol: ::core::default::Default::default(),
-            responsible_person,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogFoodDeprivationDetails>
@@ -2455,39 +841,10 @@ for SubjectLogDetails {
         Self::FoodDeprivation(p)
     }
 }
-impl crate::types::SubjectLogGenericObservationDetails {
-    ///A `GenericObservation` payload from its required fields (`observation`, `observation_type`); every optional field is left out.
-    pub fn new(
-        observation: ::std::string::String,
-        observation_type: ::brainstem::enums::SubjectLogGenericObservationDetailsObservationType,
-    ) -> Self {
-        Self {
-            observation,
-            observation_type,
-            repetitions: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::SubjectLogGenericObservationDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogGenericObservationDetails) -> Self {
         Self::GenericObservation(p)
-    }
-}
-impl crate::types::SubjectLogGenotypingDetails {
-    ///A `Genotyping` payload from its required fields (`result`, `sample`); every optional field is left out.
-    pub fn new(result: ::std::string::String, sample: ::std::string::String) -> Self {
-        Self {
-            assay_panel: ::core::default::Default::default(),
-            loci_results: ::core::default::Default::default(),
-            qc_confidence: ::core::default::Default::default(),
-            result,
-            sample,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogGenotypingDetails>
@@ -2496,30 +853,10 @@ for SubjectLogDetails {
         Self::Genotyping(p)
     }
 }
-impl crate::types::SubjectLogHabituationDetails {
-    ///A `Habituation` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            habituation_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::SubjectLogHabituationDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogHabituationDetails) -> Self {
         Self::Habituation(p)
-    }
-}
-impl crate::types::SubjectLogHandlingDetails {
-    ///A `Handling` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            handling_method: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogHandlingDetails>
@@ -2528,42 +865,10 @@ for SubjectLogDetails {
         Self::Handling(p)
     }
 }
-impl crate::types::SubjectLogHargreavesTestDetails {
-    ///A `HargreavesTest` payload from its required fields (`latency`, `response_score`, `stimulus_location`); every optional field is left out.
-    pub fn new(
-        latency: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
-        response_score: i64,
-        stimulus_location: ::brainstem::enums::SubjectLogHargreavesTestDetailsStimulusLocation,
-    ) -> Self {
-        Self {
-            cutoff_latency: ::core::default::Default::default(),
-            latency,
-            repetitions: ::core::default::Default::default(),
-            response_score,
-            stimulus_location,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::SubjectLogHargreavesTestDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogHargreavesTestDetails) -> Self {
         Self::HargreavesTest(p)
-    }
-}
-impl crate::types::SubjectLogHousingDetails {
-    ///A `Housing` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            cage_id: ::core::default::Default::default(),
-            cage_type: ::core::default::Default::default(),
-            enrichment: ::core::default::Default::default(),
-            light_cycle: ::core::default::Default::default(),
-            location: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogHousingDetails>
@@ -2572,40 +877,10 @@ for SubjectLogDetails {
         Self::Housing(p)
     }
 }
-impl crate::types::SubjectLogTrainingSessionDetails {
-    ///A `TrainingSession` payload with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            performance: ::core::default::Default::default(),
-            reinforcement_type: ::core::default::Default::default(),
-            setup: ::core::default::Default::default(),
-            task: ::core::default::Default::default(),
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::SubjectLogTrainingSessionDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogTrainingSessionDetails) -> Self {
         Self::TrainingSession(p)
-    }
-}
-impl crate::types::SubjectLogVonFreyTestDetails {
-    ///A `VonFreyTest` payload from its required fields (`response_score`, `stimulus_force`, `stimulus_location`); every optional field is left out.
-    pub fn new(
-        response_score: i64,
-        stimulus_force: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
-        stimulus_location: ::brainstem::enums::SubjectLogVonFreyTestDetailsStimulusLocation,
-    ) -> Self {
-        Self {
-            repetitions: ::core::default::Default::default(),
-            response_score,
-            stimulus_force,
-            stimulus_location,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogVonFreyTestDetails>
@@ -2614,33 +889,10 @@ for SubjectLogDetails {
         Self::VonFreyTest(p)
     }
 }
-impl crate::types::SubjectLogWaterConsumptionDetails {
-    ///A `WaterConsumption` payload from its required fields (`water_amount`); every optional field is left out.
-    pub fn new(
-        water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
-    ) -> Self {
-        Self {
-            water_amount,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::SubjectLogWaterConsumptionDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogWaterConsumptionDetails) -> Self {
         Self::WaterConsumption(p)
-    }
-}
-impl crate::types::SubjectLogWaterDeprivationDetails {
-    ///A `WaterDeprivation` payload from its required fields (`responsible_person`); every optional field is left out.
-    pub fn new(responsible_person: ::std::string::String) -> Self {
-        Self {
-            protocol: ::core::default::Default::default(),
-            responsible_person,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWaterDeprivationDetails>
@@ -2649,30 +901,10 @@ for SubjectLogDetails {
         Self::WaterDeprivation(p)
     }
 }
-impl crate::types::SubjectLogWeighingDetails {
-    ///A `Weighing` payload from its required fields (`weight`); every optional field is left out.
-    pub fn new(weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>) -> Self {
-        Self {
-            weight,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
-    }
-}
 impl ::core::convert::From<crate::types::SubjectLogWeighingDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogWeighingDetails) -> Self {
         Self::Weighing(p)
-    }
-}
-impl crate::types::SubjectLogWellnessDetails {
-    ///A `Wellness` payload from its required fields (`wellness`); every optional field is left out.
-    pub fn new(wellness: ::std::string::String) -> Self {
-        Self {
-            wellness,
-            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
-            unknown: ::brainstem::UnknownFields::new(),
-        }
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWellnessDetails>

@@ -3,46 +3,48 @@
 // `BRAINSTEM_REFRESH_GENERATED=1 cargo test --all-features --test it generated_copy`.
 
 crate::open_enum! {
-    #[doc = "Units for angles."] AngleUnit { Deg => "°", }
+    #[doc = "Units for angles. Values not listed parse as `Unknown`."] AngleUnit { Deg =>
+    "°", }
 }
 crate::open_enum! {
-    #[doc = "Units for surface areas."] AreaUnit { NmSquared => "nm²", MicroMSquared =>
-    "µm²", MmSquared => "mm²", CmSquared => "cm²", MSquared => "m²", }
+    #[doc = "Units for surface areas. Values not listed parse as `Unknown`."] AreaUnit {
+    NmSquared => "nm²", MicroMSquared => "µm²", MmSquared => "mm²", CmSquared =>
+    "cm²", MSquared => "m²", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `BehavioralCategoryApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     BehavioralCategoryApprovalAction { Add => "Add", Change => "Change", Delete =>
     "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `BehavioralCategoryApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     BehavioralCategoryApprovalStatus { Pending => "Pending", Accepted => "Accepted",
     Rejected => "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `BehavioralParadigmApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     BehavioralParadigmApprovalAction { Add => "Add", Change => "Change", Delete =>
     "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `BehavioralParadigmApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     BehavioralParadigmApprovalStatus { Pending => "Pending", Accepted => "Accepted",
     Rejected => "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `BrainRegionAtlas`; other values parse as `Unknown`."]
+    "Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create. Values not listed parse as `Unknown`."]
     BrainRegionAtlas { Aia => "AIA", AiaDM => "AIA_dM", AiaHb => "AIA_HB", AiaDHb =>
     "AIA_dHB", AiaP => "AIA_P", AiaS => "AIA_S", Bm4 => "BM4", Pf2001 => "PF2001", Pw1997
     => "PW1997", S2004 => "S2004", }
 }
 crate::open_enum! {
     #[doc =
-    "Units for concentration: mass per volume, molar, percentage and parts-per notations; also carries the flow-rate units the docs allow for one inhalant concentration field."]
+    "Units for concentration: mass per volume, molar, percentage and parts-per notations; also carries the flow-rate units the docs allow for one inhalant concentration field. Values not listed parse as `Unknown`."]
     ConcentrationUnit { NgPerML => "ng/mL", MicroGPerML => "µg/mL", MgPerML => "mg/mL",
     MicroGPerL => "µg/L", MgPerL => "mg/L", GPerL => "g/L", NM => "nM", MicroM => "µM",
     MM => "mM", M => "M", PercentWPerV => "% w/v", PercentVPerV => "% v/v", PercentWPerW
@@ -51,18 +53,18 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     ConsumableApprovalAction { Add => "Add", Change => "Change", Delete => "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     ConsumableApprovalStatus { Pending => "Pending", Accepted => "Accepted", Rejected =>
     "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockChemicalReagentDetailsChemicalType`; other values parse as `Unknown`."]
+    "Class of chemical. One of 9 documented values. Required. Values not listed parse as `Unknown`."]
     ConsumableStockChemicalReagentDetailsChemicalType { Detergent => "Detergent", Enzyme
     => "Enzyme", Fixative => "Fixative", IndicatorOrPHAdjuster =>
     "Indicator or pH Adjuster", SaltOrBuffer => "Salt or Buffer", Solvent => "Solvent",
@@ -71,7 +73,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockConsumableDeviceDetailsDeviceClass`; other values parse as `Unknown`."]
+    "Class of consumable device. One of 11 documented values. Required. Values not listed parse as `Unknown`."]
     ConsumableStockConsumableDeviceDetailsDeviceClass { Headstage => "Headstage",
     HeadstageAdapter => "Headstage Adapter", MiniscopeBaseplate => "Miniscope Baseplate",
     Microdrive => "Microdrive", DriveMount => "Drive Mount", FiberCannulaAssembly =>
@@ -81,20 +83,20 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockImmunoReagentDetailsClonality`; other values parse as `Unknown`."]
+    "Whether the antibody is monoclonal, polyclonal or otherwise. One of `Monoclonal`, `Polyclonal`, `Recombinant`, `Unknown`. Values not listed parse as `Unknown`."]
     ConsumableStockImmunoReagentDetailsClonality { Monoclonal => "Monoclonal", Polyclonal
     => "Polyclonal", Recombinant => "Recombinant", UnknownValue => "Unknown", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockImmunoReagentDetailsReagentType`; other values parse as `Unknown`."]
+    "Kind of immunoreagent. One of `Primary Antibody`, `Secondary Antibody`, `Fluorescent Label`, `DNA Counterstain`, `Other`. Required. Values not listed parse as `Unknown`."]
     ConsumableStockImmunoReagentDetailsReagentType { PrimaryAntibody =>
     "Primary Antibody", SecondaryAntibody => "Secondary Antibody", FluorescentLabel =>
     "Fluorescent Label", DnaCounterstain => "DNA Counterstain", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockOpticalComponentDetailsComponentType`; other values parse as `Unknown`."]
+    "Kind of optical component. One of `GRIN Lens`, `Cranial Window`, `Cover Glass`, `Microprism`, `Beamsplitter`, `Optical Filter`, `Relay Lens`, `Other`. Required. Values not listed parse as `Unknown`."]
     ConsumableStockOpticalComponentDetailsComponentType { GrinLens => "GRIN Lens",
     CranialWindow => "Cranial Window", CoverGlass => "Cover Glass", Microprism =>
     "Microprism", Beamsplitter => "Beamsplitter", OpticalFilter => "Optical Filter",
@@ -102,14 +104,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockPharmacologicalAgentDetailsDosageForm`; other values parse as `Unknown`."]
+    "Physical form of the agent. One of `Solution`, `Suspension`, `Tablet`, `Capsule`, `Injection`, `Topical`, `Patch`, `Other`. Values not listed parse as `Unknown`."]
     ConsumableStockPharmacologicalAgentDetailsDosageForm { Solution => "Solution",
     Suspension => "Suspension", Tablet => "Tablet", Capsule => "Capsule", Injection =>
     "Injection", Topical => "Topical", Patch => "Patch", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockPharmacologicalAgentDetailsPharmacologicalCategory`; other values parse as `Unknown`."]
+    "Pharmacological category of the agent. One of `Analgesic`, `Anesthetic`, `Antibiotic`, `Neuroactive`, `Recreational`, `Vehicle`, `Experimental`, `Other`. Required. Values not listed parse as `Unknown`."]
     ConsumableStockPharmacologicalAgentDetailsPharmacologicalCategory { Analgesic =>
     "Analgesic", Anesthetic => "Anesthetic", Antibiotic => "Antibiotic", Neuroactive =>
     "Neuroactive", Recreational => "Recreational", Vehicle => "Vehicle", Experimental =>
@@ -117,7 +119,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockPharmacologicalAgentDetailsRouteOfAdministration`; other values parse as `Unknown`."]
+    "Route by which the agent is given. One of `Intraperitoneal (IP)`, `Intravenous (IV)`, `Subcutaneous (SC)`, `Oral`, `Topical`, `Inhalation`, `Intracerebral`, `Other`. Values not listed parse as `Unknown`."]
     ConsumableStockPharmacologicalAgentDetailsRouteOfAdministration { IntraperitonealIp
     => "Intraperitoneal (IP)", IntravenousIv => "Intravenous (IV)", SubcutaneousSc =>
     "Subcutaneous (SC)", Oral => "Oral", Topical => "Topical", Inhalation =>
@@ -125,7 +127,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockTracerDyeDetailsDyeType`; other values parse as `Unknown`."]
+    "Kind of tracer or dye. One of `Fluorescent Tracer`, `Lipophilic Dye`, `Retrograde Tracer`, `Anterograde Tracer`, `Histological Dye`, `Vital Stain`, `Injection Marker`, `Other`. Required. Values not listed parse as `Unknown`."]
     ConsumableStockTracerDyeDetailsDyeType { FluorescentTracer => "Fluorescent Tracer",
     LipophilicDye => "Lipophilic Dye", RetrogradeTracer => "Retrograde Tracer",
     AnterogradeTracer => "Anterograde Tracer", HistologicalDye => "Histological Dye",
@@ -134,14 +136,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ConsumableStockTracerDyeDetailsRouteOfApplication`; other values parse as `Unknown`."]
+    "Route by which the tracer is applied. One of `Injection`, `Perfusion`, `Topical`, `Incubation`, `Other`. Values not listed parse as `Unknown`."]
     ConsumableStockTracerDyeDetailsRouteOfApplication { Injection => "Injection",
     Perfusion => "Perfusion", Topical => "Topical", Incubation => "Incubation", Other =>
     "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `type` for the ConsumableStock group; each selects one details schema."]
+    "Allowed values of `type` for the ConsumableStock group; each selects one details schema. Values not listed parse as `Unknown`."]
     ConsumableStockType { ChemicalReagent => "ChemicalReagent", ConsumableDevice =>
     "ConsumableDevice", ImmunoReagent => "ImmunoReagent", ImplantMaterial =>
     "ImplantMaterial", OpticFiber => "OpticFiber", OpticalComponent =>
@@ -152,7 +154,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `coordinates_system` for the Coordinates group; each selects one details schema."]
+    "Allowed values of `coordinates_system` for the Coordinates group; each selects one details schema. Values not listed parse as `Unknown`."]
     CoordinatesType { CcfXyzAbsolute => "CCF_XYZ_Absolute", ExternalXyzAbsolute =>
     "External_XYZ_Absolute", StereotaxicBregmaAbsolute => "Stereotaxic_BregmaAbsolute",
     StereotaxicBregmaBrainSurface => "Stereotaxic_BregmaBrainSurface",
@@ -160,12 +162,12 @@ crate::open_enum! {
     StereotaxicLambdaBrainSurface => "Stereotaxic_LambdaBrainSurface", }
 }
 crate::open_enum! {
-    #[doc = "Units for electric current."] CurrentUnit { NA => "nA", MicroA => "µA", MA
-    => "mA", A => "A", }
+    #[doc = "Units for electric current. Values not listed parse as `Unknown`."]
+    CurrentUnit { NA => "nA", MicroA => "µA", MA => "mA", A => "A", }
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `type` for the DataAcquisition group; each selects one details schema."]
+    "Allowed values of `type` for the DataAcquisition group; each selects one details schema. Values not listed parse as `Unknown`."]
     DataAcquisitionType { Audio => "Audio", BehavioralTracking => "BehavioralTracking",
     ComputedTomography => "ComputedTomography", ConfocalMicroscopy =>
     "ConfocalMicroscopy", Electroencephalography => "Electroencephalography",
@@ -185,34 +187,34 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `DeviceTokenErrorError`; other values parse as `Unknown`."]
+    "Why no token came: the user refused, the code expired or it was already used. One of `access_denied`, `expired_token`, `already_used`. Required. Values not listed parse as `Unknown`."]
     DeviceTokenErrorError { AccessDenied => "access_denied", ExpiredToken =>
     "expired_token", AlreadyUsed => "already_used", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `DeviceTokenPendingStatus`; other values parse as `Unknown`."]
+    "Always authorization_pending: the user has not approved yet. One of `authorization_pending`. Required. Values not listed parse as `Unknown`."]
     DeviceTokenPendingStatus { AuthorizationPending => "authorization_pending", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `DeviceTokenSuccessStatus`; other values parse as `Unknown`."]
+    "Always success: the user approved. One of `success`. Required. Values not listed parse as `Unknown`."]
     DeviceTokenSuccessStatus { Success => "success", }
 }
 crate::open_enum! {
-    #[doc = "Units for dose per body mass."] DoseUnit { MicroGPerKg => "µg/kg", MgPerKg
-    => "mg/kg", GPerKg => "g/kg", }
+    #[doc = "Units for dose per body mass. Values not listed parse as `Unknown`."]
+    DoseUnit { MicroGPerKg => "µg/kg", MgPerKg => "mg/kg", GPerKg => "g/kg", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `DownloadLinkRepository`; other values parse as `Unknown`."]
+    "Service hosting the download. One of 9 documented values. Required. Values not listed parse as `Unknown`."]
     DownloadLinkRepository { Crcns => "CRCNS", Dandi => "DANDI", Figshare => "Figshare",
     GitHub => "GitHub", Globus => "Globus", Mendeley => "Mendeley", Zenodo => "Zenodo",
     Webshare => "Webshare", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `type` for the Equipment group; each selects one details schema."]
+    "Allowed values of `type` for the Equipment group; each selects one details schema. Values not listed parse as `Unknown`."]
     EquipmentType { Amplifier => "Amplifier", AnesthesiaSystem => "AnesthesiaSystem",
     AntiVibrationTable => "AntiVibrationTable", BehaviorRig => "BehaviorRig",
     BiosafetyCabinet => "BiosafetyCabinet", Camera => "Camera", Computer => "Computer",
@@ -246,55 +248,58 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "Units for volumetric flow rate; also carries '%', which the docs allow for an oxygen flow-rate field."]
+    "Units for volumetric flow rate; also carries '%', which the docs allow for an oxygen flow-rate field. Values not listed parse as `Unknown`."]
     FlowRateUnit { NLPerS => "nL/s", MicroLPerS => "µL/s", MLPerS => "mL/s", LPerS =>
     "L/s", NLPerMin => "nL/min", MicroLPerMin => "µL/min", MLPerMin => "mL/min", LPerMin
     => "L/min", Percent => "%", }
 }
 crate::open_enum! {
-    #[doc = "Units for force (includes gram-force and kilogram-force)."] ForceUnit {
-    MicroN => "µN", MN => "mN", N => "N", Gf => "gf", Kgf => "kgf", }
+    #[doc =
+    "Units for force (includes gram-force and kilogram-force). Values not listed parse as `Unknown`."]
+    ForceUnit { MicroN => "µN", MN => "mN", N => "N", Gf => "gf", Kgf => "kgf", }
 }
 crate::open_enum! {
-    #[doc = "Units for rates of repetition (includes RPM for rotational speed)."]
+    #[doc =
+    "Units for rates of repetition (includes RPM for rotational speed). Values not listed parse as `Unknown`."]
     FrequencyUnit { Hz => "Hz", KHz => "kHz", MHz => "MHz", GHz => "GHz", Rpm => "RPM", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `HardwareDeviceApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     HardwareDeviceApprovalAction { Add => "Add", Change => "Change", Delete => "Delete",
     }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `HardwareDeviceApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     HardwareDeviceApprovalStatus { Pending => "Pending", Accepted => "Accepted", Rejected
     => "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `JournalApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     JournalApprovalAction { Add => "Add", Change => "Change", Delete => "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `JournalApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     JournalApprovalStatus { Pending => "Pending", Accepted => "Accepted", Rejected =>
     "Rejected", }
 }
 crate::open_enum! {
-    #[doc = "Units for lengths, distances, depths and coordinates."] LengthUnit { Nm =>
-    "nm", MicroM => "µm", Mm => "mm", Cm => "cm", M => "m", }
+    #[doc =
+    "Units for lengths, distances, depths and coordinates. Values not listed parse as `Unknown`."]
+    LengthUnit { Nm => "nm", MicroM => "µm", Mm => "mm", Cm => "cm", M => "m", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `LicenseStatus`; other values parse as `Unknown`."]
+    "Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create. Values not listed parse as `Unknown`."]
     LicenseStatus { Draft => "draft", Pending => "pending", Active => "active", Suspended
     => "suspended", Expired => "expired", Revoked => "revoked", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `LicenseType`; other values parse as `Unknown`."]
+    "Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create. Values not listed parse as `Unknown`."]
     LicenseType { AnimalResearchAuthorization => "animal_research_authorization",
     HumanResearchAuthorization => "human_research_authorization",
     BiosafetyGmoAuthorization => "biosafety_gmo_authorization", WildlifeFieldworkPermit
@@ -304,12 +309,12 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "Units for magnetic flux density; also carries '% MSO' (percent of maximum stimulator output), the documented alternative for TMS amplitude."]
+    "Units for magnetic flux density; also carries '% MSO' (percent of maximum stimulator output), the documented alternative for TMS amplitude. Values not listed parse as `Unknown`."]
     MagneticFieldUnit { MicroT => "µT", MT => "mT", T => "T", PercentMso => "% MSO", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationAuditoryStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationAuditoryStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -326,7 +331,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationDeepBrainStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationDeepBrainStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -343,7 +348,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationElectricalStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationElectricalStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -360,7 +365,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationElectromagneticFieldStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationElectromagneticFieldStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -377,7 +382,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationLiquidPerturbationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 10 documented values. Values not listed parse as `Unknown`."]
     ManipulationLiquidPerturbationDetailsItemProfile { BolusInjection =>
     "Bolus Injection", ContinuousInfusion => "Continuous Infusion", TaperedDose =>
     "Tapered Dose", IntermittentBolus => "Intermittent Bolus", StaggeredInjection =>
@@ -387,7 +392,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationMicroperfusionDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 10 documented values. Values not listed parse as `Unknown`."]
     ManipulationMicroperfusionDetailsItemProfile { BolusInjection => "Bolus Injection",
     ContinuousInfusion => "Continuous Infusion", TaperedDose => "Tapered Dose",
     IntermittentBolus => "Intermittent Bolus", StaggeredInjection =>
@@ -397,14 +402,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationMultisensoryStimulationDetailsItemSynchronization`; other values parse as `Unknown`."]
+    "How the stimuli of the different senses are timed to each other. One of `Synchronous`, `Asynchronous`, `Randomized`, `Unknown`. Values not listed parse as `Unknown`."]
     ManipulationMultisensoryStimulationDetailsItemSynchronization { Synchronous =>
     "Synchronous", Asynchronous => "Asynchronous", Randomized => "Randomized",
     UnknownValue => "Unknown", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationOptogeneticStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationOptogeneticStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -421,7 +426,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInhalationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 13 documented values. Values not listed parse as `Unknown`."]
     ManipulationPharmacologicalInhalationDetailsItemProfile { BolusInhalation =>
     "Bolus Inhalation", ContinuousInhalation => "Continuous Inhalation",
     ControlledReleaseInhalation => "Controlled Release Inhalation", DeepLungInhalation =>
@@ -434,7 +439,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalInjectionDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 10 documented values. Values not listed parse as `Unknown`."]
     ManipulationPharmacologicalInjectionDetailsItemProfile { BolusInjection =>
     "Bolus Injection", ContinuousInfusion => "Continuous Infusion", TaperedDose =>
     "Tapered Dose", IntermittentBolus => "Intermittent Bolus", StaggeredInjection =>
@@ -444,7 +449,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationPharmacologicalSuperfusionDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 10 documented values. Values not listed parse as `Unknown`."]
     ManipulationPharmacologicalSuperfusionDetailsItemProfile { BolusInjection =>
     "Bolus Injection", ContinuousInfusion => "Continuous Infusion", TaperedDose =>
     "Tapered Dose", IntermittentBolus => "Intermittent Bolus", StaggeredInjection =>
@@ -454,14 +459,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationTactileStimulationDetailsItemContactType`; other values parse as `Unknown`."]
+    "Kind of contact used to touch the subject. One of `Mechanical (contact)`, `Mechanical (vibration)`, `Air puff`, `Brush`, `Cotton swab`, `Other`. Values not listed parse as `Unknown`."]
     ManipulationTactileStimulationDetailsItemContactType { MechanicalContact =>
     "Mechanical (contact)", MechanicalVibration => "Mechanical (vibration)", AirPuff =>
     "Air puff", Brush => "Brush", CottonSwab => "Cotton swab", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationTactileStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 9 documented values. Values not listed parse as `Unknown`."]
     ManipulationTactileStimulationDetailsItemProfile { SinglePulse => "Single pulse",
     PulseTrain => "Pulse train", Sinusoidal => "Sinusoidal", SquareWave => "Square wave",
     Sawtooth => "Sawtooth", Burst => "Burst", Ramp => "Ramp", StepFunction =>
@@ -469,7 +474,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationThermalPerturbationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 23 documented values. Values not listed parse as `Unknown`."]
     ManipulationThermalPerturbationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", Burst => "Burst", Chirp => "Chirp", DecayingExponential =>
     "Decaying Exponential", GaussianPulse => "Gaussian Pulse", HarmonicStimulation =>
@@ -484,7 +489,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationTranscranialElectricalStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationTranscranialElectricalStimulationDetailsItemProfile { AmplitudeModulated
     => "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -501,7 +506,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationTranscranialMagneticStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationTranscranialMagneticStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -518,7 +523,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `type` for the Manipulation group; each selects one details schema."]
+    "Allowed values of `type` for the Manipulation group; each selects one details schema. Values not listed parse as `Unknown`."]
     ManipulationType { AuditoryStimulation => "AuditoryStimulation", DeepBrainStimulation
     => "DeepBrainStimulation", ElectricalStimulation => "ElectricalStimulation",
     ElectromagneticFieldStimulation => "ElectromagneticFieldStimulation",
@@ -535,7 +540,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationUltrasoundStimulationDetailsItemProfile`; other values parse as `Unknown`."]
+    "Waveform or time profile of the delivery. One of 29 documented values. Values not listed parse as `Unknown`."]
     ManipulationUltrasoundStimulationDetailsItemProfile { AmplitudeModulated =>
     "Amplitude Modulated", AlternatingCurrent => "Alternating Current", Biphasic =>
     "Biphasic", Burst => "Burst", Chirp => "Chirp", DirectCurrent => "Direct Current",
@@ -552,7 +557,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationVisualStimulationDetailsItemPresentationDevice`; other values parse as `Unknown`."]
+    "Device the visual stimulus is shown on. One of `Monitor`, `LED panel`, `Projector`, `Head-mounted display`, `Fiber-coupled light source`, `Other`. Values not listed parse as `Unknown`."]
     ManipulationVisualStimulationDetailsItemPresentationDevice { Monitor => "Monitor",
     LedPanel => "LED panel", Projector => "Projector", HeadMountedDisplay =>
     "Head-mounted display", FiberCoupledLightSource => "Fiber-coupled light source",
@@ -560,34 +565,36 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ManipulationVisualStimulationDetailsItemStimulationPosition`; other values parse as `Unknown`."]
+    "Where the stimulus appears in the visual field. One of `Contralateral`, `Ipsilateral`, `Bilateral`, `Centered`, `Surround`, `Other`, `Unknown`. Values not listed parse as `Unknown`."]
     ManipulationVisualStimulationDetailsItemStimulationPosition { Contralateral =>
     "Contralateral", Ipsilateral => "Ipsilateral", Bilateral => "Bilateral", Centered =>
     "Centered", Surround => "Surround", Other => "Other", UnknownValue => "Unknown", }
 }
 crate::open_enum! {
-    #[doc = "Units for masses and weights."] MassUnit { MicroG => "µg", Mg => "mg", G =>
-    "g", Kg => "kg", }
+    #[doc = "Units for masses and weights. Values not listed parse as `Unknown`."]
+    MassUnit { MicroG => "µg", Mg => "mg", G => "g", Kg => "kg", }
 }
 crate::open_enum! {
-    #[doc = "Units for molecular weight."] MolarMassUnit { Da => "Da", KDa => "kDa",
-    GPerMol => "g/mol", }
-}
-crate::open_enum! {
-    #[doc = "Units for power per area (e.g. acoustic intensity)."] PowerDensityUnit {
-    MWPerCmSquared => "mW/cm²", WPerCmSquared => "W/cm²", }
-}
-crate::open_enum! {
-    #[doc = "Units for power (e.g. laser or light power)."] PowerUnit { MicroW => "µW",
-    MW => "mW", W => "W", KW => "kW", }
-}
-crate::open_enum! {
-    #[doc = "Units for pressure."] PressureUnit { Pa => "Pa", KPa => "kPa", MPa => "MPa",
-    }
+    #[doc = "Units for molecular weight. Values not listed parse as `Unknown`."]
+    MolarMassUnit { Da => "Da", KDa => "kDa", GPerMol => "g/mol", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureAnesthesiaDetailsAnestheticAgent`; other values parse as `Unknown`."]
+    "Units for power per area (e.g. acoustic intensity). Values not listed parse as `Unknown`."]
+    PowerDensityUnit { MWPerCmSquared => "mW/cm²", WPerCmSquared => "W/cm²", }
+}
+crate::open_enum! {
+    #[doc =
+    "Units for power (e.g. laser or light power). Values not listed parse as `Unknown`."]
+    PowerUnit { MicroW => "µW", MW => "mW", W => "W", KW => "kW", }
+}
+crate::open_enum! {
+    #[doc = "Units for pressure. Values not listed parse as `Unknown`."] PressureUnit {
+    Pa => "Pa", KPa => "kPa", MPa => "MPa", }
+}
+crate::open_enum! {
+    #[doc =
+    "Anesthetic used. One of 10 documented values. Required. Values not listed parse as `Unknown`."]
     ProcedureAnesthesiaDetailsAnestheticAgent { Isoflurane => "Isoflurane", Sevoflurane
     => "Sevoflurane", Ketamine => "Ketamine", KetaminePlusXylazine =>
     "Ketamine + Xylazine", KetaminePlusDexmedetomidine => "Ketamine + Dexmedetomidine",
@@ -596,7 +603,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureAnesthesiaDetailsDepth`; other values parse as `Unknown`."]
+    "Depth of anesthesia reached. One of `Light sedation`, `Moderate sedation`, `Deep sedation`, `Surgical plane`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureAnesthesiaDetailsDepth { LightSedation => "Light sedation", ModerateSedation
     => "Moderate sedation", DeepSedation => "Deep sedation", SurgicalPlane =>
     "Surgical plane", Other => "Other", }
@@ -611,7 +618,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureAnesthesiaDetailsRoute`; other values parse as `Unknown`."]
+    "Route of administration. One of `Inhalation`, `Intraperitoneal (IP)`, `Intravenous (IV)`, `Subcutaneous (SC)`, `Intramuscular (IM)`, `Oral`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureAnesthesiaDetailsRoute { Inhalation => "Inhalation", IntraperitonealIp =>
     "Intraperitoneal (IP)", IntravenousIv => "Intravenous (IV)", SubcutaneousSc =>
     "Subcutaneous (SC)", IntramuscularIm => "Intramuscular (IM)", Oral => "Oral", Other
@@ -626,14 +633,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureAuditoryStimulationDetailsDeliveryMethod`; other values parse as `Unknown`."]
+    "How the sound reaches the subject. One of `Free-field speaker`, `In-ear speaker`, `Bone conduction`, `Headphone`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureAuditoryStimulationDetailsDeliveryMethod { FreeFieldSpeaker =>
     "Free-field speaker", InEarSpeaker => "In-ear speaker", BoneConduction =>
     "Bone conduction", Headphone => "Headphone", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureAuditoryStimulationDetailsStimulationContext`; other values parse as `Unknown`."]
+    "State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`. Values not listed parse as `Unknown`."]
     ProcedureAuditoryStimulationDetailsStimulationContext { Passive => "Passive",
     BehavioralTask => "Behavioral task", ClosedLoop => "Closed-loop", Anesthetized =>
     "Anesthetized", FreeBehavior => "Free behavior", }
@@ -648,7 +655,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsBarbiturate`; other values parse as `Unknown`."]
+    "Barbiturate used. One of `Pentobarbital`, `Phenobarbital`, `Secobarbital`, `Barbital`, `Commercial euthanasia solution`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBarbiturateInjectionDetailsBarbiturate { Pentobarbital => "Pentobarbital",
     Phenobarbital => "Phenobarbital", Secobarbital => "Secobarbital", Barbital =>
     "Barbital", CommercialEuthanasiaSolution => "Commercial euthanasia solution", Other
@@ -665,7 +672,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBarbiturateInjectionDetailsRoute`; other values parse as `Unknown`."]
+    "Route of administration. One of `Intraperitoneal (IP)`, `Intravenous (IV)`, `Intracardiac`, `Subcutaneous (SC)`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBarbiturateInjectionDetailsRoute { IntraperitonealIp =>
     "Intraperitoneal (IP)", IntravenousIv => "Intravenous (IV)", Intracardiac =>
     "Intracardiac", SubcutaneousSc => "Subcutaneous (SC)", Other => "Other", }
@@ -680,42 +687,42 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBehavioralTrackingDetailsTrackingMethod`; other values parse as `Unknown`."]
+    "How the behavior was tracked. One of `Markerless`, `Marker-based`, `Hybrid`, `Manual scoring`. Values not listed parse as `Unknown`."]
     ProcedureBehavioralTrackingDetailsTrackingMethod { Markerless => "Markerless",
     MarkerBased => "Marker-based", Hybrid => "Hybrid", ManualScoring => "Manual scoring",
     }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBloodPressureSensorImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBloodPressureSensorImplantDetailsAnchoringMethod { Sutured => "sutured",
     SubcutaneousTunnel => "subcutaneous tunnel", TissueGlue => "tissue glue", Headcap =>
     "headcap", CementedToSkull => "cemented to skull", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBloodPressureSensorImplantDetailsSensorType`; other values parse as `Unknown`."]
+    "Kind of sensor. One of `telemetric`, `catheter-based`, `fluid-filled`, `fiber-optic`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBloodPressureSensorImplantDetailsSensorType { Telemetric => "telemetric",
     CatheterBased => "catheter-based", FluidFilled => "fluid-filled", FiberOptic =>
     "fiber-optic", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBloodPressureSensorImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureBloodPressureSensorImplantDetailsSterilizationMethod { Autoclave =>
     "Autoclave", EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol",
     GammaIrradiation => "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBrainExtractionDetailsExtractionMethod`; other values parse as `Unknown`."]
+    "How the brain was taken out. One of `Complete removal`, `Partial removal`, `Sectional removal`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBrainExtractionDetailsExtractionMethod { CompleteRemoval =>
     "Complete removal", PartialRemoval => "Partial removal", SectionalRemoval =>
     "Sectional removal", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBrainExtractionDetailsPreservationMethod`; other values parse as `Unknown`."]
+    "How the extracted brain was preserved. One of `Fresh (immediate use)`, `Paraformaldehyde fixation`, `Formalin fixation`, `Flash freezing`, `Liquid nitrogen`, `Dry ice`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBrainExtractionDetailsPreservationMethod { FreshImmediateUse =>
     "Fresh (immediate use)", ParaformaldehydeFixation => "Paraformaldehyde fixation",
     FormalinFixation => "Formalin fixation", FlashFreezing => "Flash freezing",
@@ -723,13 +730,13 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBrainSliceDetailsOrientation`; other values parse as `Unknown`."]
+    "Plane the slices are cut in. One of `coronal`, `sagittal`, `horizontal`. Default: coronal. Required. Values not listed parse as `Unknown`."]
     ProcedureBrainSliceDetailsOrientation { Coronal => "coronal", Sagittal => "sagittal",
     Horizontal => "horizontal", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBreathingSensorImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `custom mount`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBreathingSensorImplantDetailsAnchoringMethod { Sutured => "sutured",
     TissueGlue => "tissue glue", SubcutaneousTunnel => "subcutaneous tunnel",
     CementedToSkull => "cemented to skull", Headcap => "headcap", CustomMount =>
@@ -737,7 +744,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBreathingSensorImplantDetailsSensorType`; other values parse as `Unknown`."]
+    "Kind of sensor. One of `Piezoelectric sensor`, `Chest wall EMG`, `Intranasal thermocouple`, `Intranasal pressure sensor`, `Tracheal airflow sensor`, `Thoracic pressure sensor`, `Plethysmography cannula`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureBreathingSensorImplantDetailsSensorType { PiezoelectricSensor =>
     "Piezoelectric sensor", ChestWallEmg => "Chest wall EMG", IntranasalThermocouple =>
     "Intranasal thermocouple", IntranasalPressureSensor => "Intranasal pressure sensor",
@@ -747,48 +754,48 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBreathingSensorImplantDetailsSignalTransmission`; other values parse as `Unknown`."]
+    "How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `inductive`, `optical`, `other`. Values not listed parse as `Unknown`."]
     ProcedureBreathingSensorImplantDetailsSignalTransmission { Tethered => "tethered",
     Wireless => "wireless", Telemetric => "telemetric", Inductive => "inductive", Optical
     => "optical", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBreathingSensorImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureBreathingSensorImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol", GammaIrradiation =>
     "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureBurrHoleDetailsCoolingMethod`; other values parse as `Unknown`."]
+    "How overheating is prevented while drilling. One of `Saline irrigation`, `Air cooling`, `None`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureBurrHoleDetailsCoolingMethod { SalineIrrigation => "Saline irrigation",
     AirCooling => "Air cooling", None => "None", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCatheterImplantDetailsExternalPort`; other values parse as `Unknown`."]
+    "How the catheter is accessed from outside. One of `head-mounted`, `back-mounted`, `tail-mounted`, `subcutaneous`, `none`. Values not listed parse as `Unknown`."]
     ProcedureCatheterImplantDetailsExternalPort { HeadMounted => "head-mounted",
     BackMounted => "back-mounted", TailMounted => "tail-mounted", Subcutaneous =>
     "subcutaneous", None => "none", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCatheterImplantDetailsFixationMethod`; other values parse as `Unknown`."]
+    "How the catheter is secured (several may be given). One of `sutures`, `dental cement`, `epoxy`, `tissue glue`, `tunneled subcutaneously`, `other`. Values not listed parse as `Unknown`."]
     ProcedureCatheterImplantDetailsFixationMethod { Sutures => "sutures", DentalCement =>
     "dental cement", Epoxy => "epoxy", TissueGlue => "tissue glue",
     TunneledSubcutaneously => "tunneled subcutaneously", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCatheterImplantDetailsPurpose`; other values parse as `Unknown`."]
+    "Uses of the catheter (several may be given). One of `infusion`, `sampling`, `pressure monitoring`, `drug delivery`, `other`. Values not listed parse as `Unknown`."]
     ProcedureCatheterImplantDetailsPurpose { Infusion => "infusion", Sampling =>
     "sampling", PressureMonitoring => "pressure monitoring", DrugDelivery =>
     "drug delivery", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCatheterImplantDetailsTargetSite`; other values parse as `Unknown`."]
+    "Vessel or site the catheter reaches. One of 9 documented values. Required. Values not listed parse as `Unknown`."]
     ProcedureCatheterImplantDetailsTargetSite { JugularVein => "jugular vein",
     FemoralVein => "femoral vein", CarotidArtery => "carotid artery", LateralVentricle =>
     "lateral ventricle", ThirdVentricle => "third ventricle", SpinalCordIntrathecal =>
@@ -806,7 +813,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCervicalDislocationDetailsDislocationMethod`; other values parse as `Unknown`."]
+    "How the cervical dislocation was done. One of `Manual`, `Mechanical device`, `Scissor method`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureCervicalDislocationDetailsDislocationMethod { Manual => "Manual",
     MechanicalDevice => "Mechanical device", ScissorMethod => "Scissor method", Other =>
     "Other", }
@@ -822,122 +829,122 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCo2ChamberEuthanasiaDetailsPrefillingMethod`; other values parse as `Unknown`."]
+    "How the chamber was filled before the subject went in. One of `Not prefilled`, `Partially prefilled`, `Fully prefilled`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureCo2ChamberEuthanasiaDetailsPrefillingMethod { NotPrefilled =>
     "Not prefilled", PartiallyPrefilled => "Partially prefilled", FullyPrefilled =>
     "Fully prefilled", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCryosectioningDetailsEmbeddingMedium`; other values parse as `Unknown`."]
+    "Medium the tissue is embedded in before cutting. One of `OCT compound`, `Tissue-Tek`, `Cryomatrix`, `Gelatin`, `None`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureCryosectioningDetailsEmbeddingMedium { OctCompound => "OCT compound",
     TissueTek => "Tissue-Tek", Cryomatrix => "Cryomatrix", Gelatin => "Gelatin", None =>
     "None", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCryosectioningDetailsOrientation`; other values parse as `Unknown`."]
+    "Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureCryosectioningDetailsOrientation { Coronal => "Coronal", Sagittal =>
     "Sagittal", Horizontal => "Horizontal", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureCryosectioningDetailsStorageMethod`; other values parse as `Unknown`."]
+    "How the sections are stored. One of `Mounted on slides`, `Free-floating in solution`, `Stored in plates`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureCryosectioningDetailsStorageMethod { MountedOnSlides => "Mounted on slides",
     FreeFloatingInSolution => "Free-floating in solution", StoredInPlates =>
     "Stored in plates", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureDecapitationDetailsDecapitationMethod`; other values parse as `Unknown`."]
+    "How decapitation was done. One of `Guillotine`, `Sharp scissors`, `Surgical blade`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureDecapitationDetailsDecapitationMethod { Guillotine => "Guillotine",
     SharpScissors => "Sharp scissors", SurgicalBlade => "Surgical blade", Other =>
     "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEcgImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureEcgImplantDetailsAnchoringMethod { Sutured => "sutured", SubcutaneousTunnel
     => "subcutaneous tunnel", TissueGlue => "tissue glue", Headcap => "headcap",
     CementedToSkull => "cemented to skull", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEcgImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureEcgImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol", GammaIrradiation =>
     "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEcgImplantDetailsWireInsulation`; other values parse as `Unknown`."]
+    "Insulation of the wires. One of `Teflon`, `polyimide`, `silicone`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureEcgImplantDetailsWireInsulation { Teflon => "Teflon", Polyimide =>
     "polyimide", Silicone => "silicone", None => "none", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEegImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `dental cement`, `screws`, `acrylic`, `UV-cured resin`, `headcap`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureEegImplantDetailsAnchoringMethod { DentalCement => "dental cement", Screws
     => "screws", Acrylic => "acrylic", UvCuredResin => "UV-cured resin", Headcap =>
     "headcap", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEegImplantDetailsElectrodeType`; other values parse as `Unknown`."]
+    "Kind of EEG electrode. One of `skull screw`, `flat wire`, `disc`, `custom`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureEegImplantDetailsElectrodeType { SkullScrew => "skull screw", FlatWire =>
     "flat wire", Disc => "disc", Custom => "custom", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEegImplantDetailsReferencingScheme`; other values parse as `Unknown`."]
+    "Recording reference scheme of the EEG. One of `single reference`, `common average`, `bipolar`, `differential`, `other`. Values not listed parse as `Unknown`."]
     ProcedureEegImplantDetailsReferencingScheme { SingleReference => "single reference",
     CommonAverage => "common average", Bipolar => "bipolar", Differential =>
     "differential", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEegImplantDetailsShielding`; other values parse as `Unknown`."]
+    "Electrical shielding used. One of `none`, `copper mesh`, `conductive paint`, `aluminum foil`, `headcap integrated`, `other`. Values not listed parse as `Unknown`."]
     ProcedureEegImplantDetailsShielding { None => "none", CopperMesh => "copper mesh",
     ConductivePaint => "conductive paint", AluminumFoil => "aluminum foil",
     HeadcapIntegrated => "headcap integrated", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEegImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureEegImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol", GammaIrradiation =>
     "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEmgImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `sutured to muscle`, `cemented to skull`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `other`. Values not listed parse as `Unknown`."]
     ProcedureEmgImplantDetailsAnchoringMethod { SuturedToMuscle => "sutured to muscle",
     CementedToSkull => "cemented to skull", SubcutaneousTunnel => "subcutaneous tunnel",
     TissueGlue => "tissue glue", Headcap => "headcap", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEmgImplantDetailsImplantMethod`; other values parse as `Unknown`."]
+    "How the implant was placed. One of `direct insertion`, `needle-guided`, `tunneled subcutaneously`, `sutured`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureEmgImplantDetailsImplantMethod { DirectInsertion => "direct insertion",
     NeedleGuided => "needle-guided", TunneledSubcutaneously => "tunneled subcutaneously",
     Sutured => "sutured", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEmgImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureEmgImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol", GammaIrradiation =>
     "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureEmgImplantDetailsWireInsulation`; other values parse as `Unknown`."]
+    "Insulation of the wires. One of `Teflon`, `polyimide`, `silicone`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureEmgImplantDetailsWireInsulation { Teflon => "Teflon", Polyimide =>
     "polyimide", Silicone => "silicone", None => "none", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureGenericImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `dental cement`, `headcap`, `custom mount`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureGenericImplantDetailsAnchoringMethod { Sutured => "sutured", TissueGlue =>
     "tissue glue", SubcutaneousTunnel => "subcutaneous tunnel", DentalCement =>
     "dental cement", Headcap => "headcap", CustomMount => "custom mount", None => "none",
@@ -945,7 +952,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureGenericImplantDetailsImplantType`; other values parse as `Unknown`."]
+    "Kind of implant. One of `sensor`, `electrode`, `optical device`, `mechanical device`, `fluidic device`, `structural support`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureGenericImplantDetailsImplantType { Sensor => "sensor", Electrode =>
     "electrode", OpticalDevice => "optical device", MechanicalDevice =>
     "mechanical device", FluidicDevice => "fluidic device", StructuralSupport =>
@@ -953,35 +960,35 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureGenericImplantDetailsPowerSource`; other values parse as `Unknown`."]
+    "Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureGenericImplantDetailsPowerSource { Battery => "battery", Inductive =>
     "inductive", Wired => "wired", Passive => "passive", None => "none", Other =>
     "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureGenericImplantDetailsSignalTransmission`; other values parse as `Unknown`."]
+    "How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureGenericImplantDetailsSignalTransmission { Tethered => "tethered", Wireless
     => "wireless", Telemetric => "telemetric", Optical => "optical", None => "none",
     Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureGenericImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureGenericImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol", GammaIrradiation =>
     "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureGrinLensImplantDetailsMountingMethod`; other values parse as `Unknown`."]
+    "How the piece is mounted. One of `Cement only`, `Cement + baseplate`, `Headcap integrated`, `Custom holder`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureGrinLensImplantDetailsMountingMethod { CementOnly => "Cement only",
     CementPlusBaseplate => "Cement + baseplate", HeadcapIntegrated =>
     "Headcap integrated", CustomHolder => "Custom holder", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureGrinLensImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`. Values not listed parse as `Unknown`."]
     ProcedureGrinLensImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", GammaIrradiation => "Gamma Irradiation", Alcohol
     => "Alcohol", None => "None", }
@@ -995,41 +1002,41 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureHeadcapDetailsAttachmentMethod`; other values parse as `Unknown`."]
+    "How the piece is attached to the skull. One of `dental cement`, `UV-cured resin`, `super glue`, `epoxy`, `screws`, `other`. Values not listed parse as `Unknown`."]
     ProcedureHeadcapDetailsAttachmentMethod { DentalCement => "dental cement",
     UvCuredResin => "UV-cured resin", SuperGlue => "super glue", Epoxy => "epoxy", Screws
     => "screws", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureHeadcapDetailsConstructionMethod`; other values parse as `Unknown`."]
+    "How the piece was built. One of `manually built`, `custom-built`, `3D-printed`, `milled`, `molded`, `other`. Values not listed parse as `Unknown`."]
     ProcedureHeadcapDetailsConstructionMethod { ManuallyBuilt => "manually built",
     CustomBuilt => "custom-built", V3dPrinted => "3D-printed", Milled => "milled", Molded
     => "molded", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureHeadcapDetailsShielding`; other values parse as `Unknown`."]
+    "Electrical shielding used. One of `none`, `conductive paint`, `copper mesh`, `aluminum foil`, `custom`, `unknown`. Values not listed parse as `Unknown`."]
     ProcedureHeadcapDetailsShielding { None => "none", ConductivePaint =>
     "conductive paint", CopperMesh => "copper mesh", AluminumFoil => "aluminum foil",
     Custom => "custom", UnknownValue => "unknown", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureHeadpostDetailsAttachmentMethod`; other values parse as `Unknown`."]
+    "How the piece is attached to the skull. One of `dental cement`, `super glue`, `epoxy`, `screws`, `other`. Values not listed parse as `Unknown`."]
     ProcedureHeadpostDetailsAttachmentMethod { DentalCement => "dental cement", SuperGlue
     => "super glue", Epoxy => "epoxy", Screws => "screws", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureHeadpostDetailsConstructionMethod`; other values parse as `Unknown`."]
+    "How the piece was built. One of `manually built`, `custom-built`, `3D-printed`, `milled`, `other`. Values not listed parse as `Unknown`."]
     ProcedureHeadpostDetailsConstructionMethod { ManuallyBuilt => "manually built",
     CustomBuilt => "custom-built", V3dPrinted => "3D-printed", Milled => "milled", Other
     => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureInhalantOverdoseDetailsAnestheticAgent`; other values parse as `Unknown`."]
+    "Anesthetic used. One of `Isoflurane`, `Sevoflurane`, `Halothane`, `Desflurane`, `Enflurane`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureInhalantOverdoseDetailsAnestheticAgent { Isoflurane => "Isoflurane",
     Sevoflurane => "Sevoflurane", Halothane => "Halothane", Desflurane => "Desflurane",
     Enflurane => "Enflurane", Other => "Other", }
@@ -1045,14 +1052,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureInhalantOverdoseDetailsDeliveryMethod`; other values parse as `Unknown`."]
+    "How the stimulus or agent is delivered. One of `Anesthesia chamber`, `Nose cone`, `Intubation`, `Bell jar`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureInhalantOverdoseDetailsDeliveryMethod { AnesthesiaChamber =>
     "Anesthesia chamber", NoseCone => "Nose cone", Intubation => "Intubation", BellJar =>
     "Bell jar", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureInjectionDetailsInjectionMethod`; other values parse as `Unknown`."]
+    "How the injection was given. One of 14 documented values. Values not listed parse as `Unknown`."]
     ProcedureInjectionDetailsInjectionMethod { IntracerebroventricularIcv =>
     "Intracerebroventricular (ICV)", IntramuscularIm => "Intramuscular (IM)",
     IntravenousIv => "Intravenous (IV)", IntradermalId => "Intradermal (ID)",
@@ -1064,7 +1071,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureInjectionDetailsInjectionProfile`; other values parse as `Unknown`."]
+    "Time course of the injection. One of 10 documented values. Values not listed parse as `Unknown`."]
     ProcedureInjectionDetailsInjectionProfile { BolusInjection => "Bolus Injection",
     ContinuousInfusion => "Continuous Infusion", TaperedDose => "Tapered Dose",
     IntermittentBolus => "Intermittent Bolus", StaggeredInjection =>
@@ -1074,19 +1081,19 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureInjectionDetailsInjectionSide`; other values parse as `Unknown`."]
+    "Side of the body or brain injected. One of `Left`, `Right`, `Midline`, `Unknown`. Values not listed parse as `Unknown`."]
     ProcedureInjectionDetailsInjectionSide { Left => "Left", Right => "Right", Midline =>
     "Midline", UnknownValue => "Unknown", }
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `type` for the ProcedureLog group; each selects one details schema."]
+    "Allowed values of `type` for the ProcedureLog group; each selects one details schema. Values not listed parse as `Unknown`."]
     ProcedureLogType { Impedances => "Impedances", LinearDisplacement =>
     "LinearDisplacement", Tetrodes4 => "Tetrodes4", Tetrodes8 => "Tetrodes8", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureNerveCuffImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `suture to surrounding tissue`, `tissue glue`, `self-closing cuff`, `non-anchored (loose fit)`, `subcutaneous tunnel`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureNerveCuffImplantDetailsAnchoringMethod { SutureToSurroundingTissue =>
     "suture to surrounding tissue", TissueGlue => "tissue glue", SelfClosingCuff =>
     "self-closing cuff", NonAnchoredLooseFit => "non-anchored (loose fit)",
@@ -1094,28 +1101,28 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureNerveCuffImplantDetailsCuffType`; other values parse as `Unknown`."]
+    "Kind of nerve cuff. One of `monopolar`, `bipolar`, `tripolar`, `multi-contact`, `split-ring`, `spiral`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureNerveCuffImplantDetailsCuffType { Monopolar => "monopolar", Bipolar =>
     "bipolar", Tripolar => "tripolar", MultiContact => "multi-contact", SplitRing =>
     "split-ring", Spiral => "spiral", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureNerveCuffImplantDetailsSignalTransmission`; other values parse as `Unknown`."]
+    "How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureNerveCuffImplantDetailsSignalTransmission { Tethered => "tethered", Wireless
     => "wireless", Telemetric => "telemetric", Optical => "optical", None => "none",
     Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureNerveCuffImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureNerveCuffImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol", GammaIrradiation =>
     "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureNerveCuffImplantDetailsWireExitRoute`; other values parse as `Unknown`."]
+    "Route the cuff wires take out of the body. One of `subcutaneous tunnel to headcap`, `abdominal connector`, `dorsal skin exit`, `wireless/inductive`, `other`. Values not listed parse as `Unknown`."]
     ProcedureNerveCuffImplantDetailsWireExitRoute { SubcutaneousTunnelToHeadcap =>
     "subcutaneous tunnel to headcap", AbdominalConnector => "abdominal connector",
     DorsalSkinExit => "dorsal skin exit", WirelessPerInductive => "wireless/inductive",
@@ -1123,13 +1130,13 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureOdorStimulationDetailsCarrierGas`; other values parse as `Unknown`."]
+    "Gas that carries the odor. One of `Air`, `O₂`, `N₂`, `CO₂`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureOdorStimulationDetailsCarrierGas { Air => "Air", O => "O₂", N => "N₂",
     Co => "CO₂", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureOdorStimulationDetailsDeliveryMethod`; other values parse as `Unknown`."]
+    "How the stimulus or agent is delivered. One of `Olfactometer`, `Manually pipetted`, `Syringe injection`, `Headspace exposure`, `Cotton swab`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureOdorStimulationDetailsDeliveryMethod { Olfactometer => "Olfactometer",
     ManuallyPipetted => "Manually pipetted", SyringeInjection => "Syringe injection",
     HeadspaceExposure => "Headspace exposure", CottonSwab => "Cotton swab", Other =>
@@ -1137,63 +1144,63 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureOdorStimulationDetailsStimulationContext`; other values parse as `Unknown`."]
+    "State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`. Values not listed parse as `Unknown`."]
     ProcedureOdorStimulationDetailsStimulationContext { Passive => "Passive",
     BehavioralTask => "Behavioral task", ClosedLoop => "Closed-loop", Anesthetized =>
     "Anesthetized", FreeBehavior => "Free behavior", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureOpticFiberImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`. Values not listed parse as `Unknown`."]
     ProcedureOpticFiberImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", GammaIrradiation => "Gamma Irradiation", Alcohol
     => "Alcohol", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedurePrismImplantDetailsMountingMethod`; other values parse as `Unknown`."]
+    "How the piece is mounted. One of `Cement only`, `Cement + baseplate`, `Headcap integrated`, `Custom holder`, `Other`. Values not listed parse as `Unknown`."]
     ProcedurePrismImplantDetailsMountingMethod { CementOnly => "Cement only",
     CementPlusBaseplate => "Cement + baseplate", HeadcapIntegrated =>
     "Headcap integrated", CustomHolder => "Custom holder", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedurePrismImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`. Values not listed parse as `Unknown`."]
     ProcedurePrismImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", GammaIrradiation => "Gamma Irradiation", Alcohol
     => "Alcohol", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureReferenceElectrodeImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `dental cement`, `tissue glue`, `bone screw`, `subcutaneous tunnel`, `other`. Values not listed parse as `Unknown`."]
     ProcedureReferenceElectrodeImplantDetailsAnchoringMethod { DentalCement =>
     "dental cement", TissueGlue => "tissue glue", BoneScrew => "bone screw",
     SubcutaneousTunnel => "subcutaneous tunnel", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureReferenceElectrodeImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`. Values not listed parse as `Unknown`."]
     ProcedureReferenceElectrodeImplantDetailsSterilizationMethod { Autoclave =>
     "Autoclave", EthyleneOxide => "Ethylene Oxide", GammaIrradiation =>
     "Gamma Irradiation", Alcohol => "Alcohol", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureSiliconProbeImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`. Values not listed parse as `Unknown`."]
     ProcedureSiliconProbeImplantDetailsSterilizationMethod { Autoclave => "Autoclave",
     EthyleneOxide => "Ethylene Oxide", GammaIrradiation => "Gamma Irradiation", Alcohol
     => "Alcohol", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureSingleWireElectrodeImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`. Values not listed parse as `Unknown`."]
     ProcedureSingleWireElectrodeImplantDetailsSterilizationMethod { Autoclave =>
     "Autoclave", EthyleneOxide => "Ethylene Oxide", GammaIrradiation =>
     "Gamma Irradiation", Alcohol => "Alcohol", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTactileStimulationDetailsDeliveryMethod`; other values parse as `Unknown`."]
+    "How the stimulus or agent is delivered. One of `Manual (e.g., cotton swab)`, `Piezo actuator`, `Solenoid piston`, `Air puff system`, `Brush or probe`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureTactileStimulationDetailsDeliveryMethod { ManualEGCottonSwab =>
     "Manual (e.g., cotton swab)", PiezoActuator => "Piezo actuator", SolenoidPiston =>
     "Solenoid piston", AirPuffSystem => "Air puff system", BrushOrProbe =>
@@ -1201,7 +1208,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTactileStimulationDetailsStimulationContext`; other values parse as `Unknown`."]
+    "State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`. Values not listed parse as `Unknown`."]
     ProcedureTactileStimulationDetailsStimulationContext { Passive => "Passive",
     BehavioralTask => "Behavioral task", ClosedLoop => "Closed-loop", Anesthetized =>
     "Anesthetized", FreeBehavior => "Free behavior", }
@@ -1216,7 +1223,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTemperatureSensorImplantDetailsAnchoringMethod`; other values parse as `Unknown`."]
+    "How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `free-floating`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureTemperatureSensorImplantDetailsAnchoringMethod { Sutured => "sutured",
     TissueGlue => "tissue glue", SubcutaneousTunnel => "subcutaneous tunnel",
     CementedToSkull => "cemented to skull", Headcap => "headcap", FreeFloating =>
@@ -1224,14 +1231,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTemperatureSensorImplantDetailsPowerSource`; other values parse as `Unknown`."]
+    "Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureTemperatureSensorImplantDetailsPowerSource { Battery => "battery", Inductive
     => "inductive", Wired => "wired", Passive => "passive", None => "none", Other =>
     "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTemperatureSensorImplantDetailsSensorType`; other values parse as `Unknown`."]
+    "Kind of sensor. One of `thermocouple`, `thermistor`, `digital IC`, `telemetric sensor`, `logger (passive)`, `fiber-optic`, `other`. Required. Values not listed parse as `Unknown`."]
     ProcedureTemperatureSensorImplantDetailsSensorType { Thermocouple => "thermocouple",
     Thermistor => "thermistor", DigitalIc => "digital IC", TelemetricSensor =>
     "telemetric sensor", LoggerPassive => "logger (passive)", FiberOptic =>
@@ -1239,34 +1246,34 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTemperatureSensorImplantDetailsSignalTransmission`; other values parse as `Unknown`."]
+    "How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `logger (retrieved)`, `none`, `other`. Values not listed parse as `Unknown`."]
     ProcedureTemperatureSensorImplantDetailsSignalTransmission { Tethered => "tethered",
     Wireless => "wireless", Telemetric => "telemetric", Optical => "optical",
     LoggerRetrieved => "logger (retrieved)", None => "none", Other => "other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTemperatureSensorImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`. Values not listed parse as `Unknown`."]
     ProcedureTemperatureSensorImplantDetailsSterilizationMethod { Autoclave =>
     "Autoclave", EthyleneOxide => "Ethylene Oxide", Alcohol => "Alcohol",
     GammaIrradiation => "Gamma Irradiation", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTetrodeWireElectrodeImplantDetailsSterilizationMethod`; other values parse as `Unknown`."]
+    "How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`. Values not listed parse as `Unknown`."]
     ProcedureTetrodeWireElectrodeImplantDetailsSterilizationMethod { Autoclave =>
     "Autoclave", EthyleneOxide => "Ethylene Oxide", GammaIrradiation =>
     "Gamma Irradiation", Alcohol => "Alcohol", None => "None", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTissueClearingDetailsAgitation`; other values parse as `Unknown`."]
+    "How the sample is moved during clearing. One of `Gentle shaking`, `Rotation`, `Static`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureTissueClearingDetailsAgitation { GentleShaking => "Gentle shaking", Rotation
     => "Rotation", Static => "Static", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTissueClearingDetailsClearingMethod`; other values parse as `Unknown`."]
+    "Clearing protocol applied to the tissue. One of 10 documented values. Required. Values not listed parse as `Unknown`."]
     ProcedureTissueClearingDetailsClearingMethod { Clarity => "CLARITY", Cubic =>
     "CUBIC", V3disco => "3DISCO", IDiscoPlus => "iDISCO+", Pact => "PACT", ScaleS =>
     "ScaleS", SeeDb => "SeeDB", BabbBenzylAlcoholPerBenzylBenzoate =>
@@ -1275,13 +1282,13 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureTissueClearingDetailsTransparency`; other values parse as `Unknown`."]
+    "Degree of transparency reached. One of `Complete`, `Partial`, `Poor`, `Failed`. Values not listed parse as `Unknown`."]
     ProcedureTissueClearingDetailsTransparency { Complete => "Complete", Partial =>
     "Partial", Poor => "Poor", Failed => "Failed", }
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `type` for the Procedure group; each selects one details schema."]
+    "Allowed values of `type` for the Procedure group; each selects one details schema. Values not listed parse as `Unknown`."]
     ProcedureType { Anesthesia => "Anesthesia", AuditoryStimulation =>
     "AuditoryStimulation", BarbiturateInjection => "BarbiturateInjection",
     BehavioralTracking => "BehavioralTracking", BloodPressureSensorImplant =>
@@ -1307,45 +1314,45 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsAmplitude`; other values parse as `Unknown`."]
+    "Stimulus amplitude. One of `Minimum`, `Low`, `Medium`, `High`, `Maximum`. Values not listed parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsAmplitude { Minimum => "Minimum", Low => "Low",
     Medium => "Medium", High => "High", Maximum => "Maximum", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsBladeType`; other values parse as `Unknown`."]
+    "Kind of blade used for cutting. One of `Disposable razor blade`, `Steel blade`, `Ceramic blade`, `Sapphire blade`, `Other`. Required. Values not listed parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsBladeType { DisposableRazorBlade =>
     "Disposable razor blade", SteelBlade => "Steel blade", CeramicBlade =>
     "Ceramic blade", SapphireBlade => "Sapphire blade", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsCuttingSpeed`; other values parse as `Unknown`."]
+    "Advance speed of the blade. One of `Very slow`, `Slow`, `Medium`, `Fast`, `Very fast`. Values not listed parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsCuttingSpeed { VerySlow => "Very slow", Slow =>
     "Slow", Medium => "Medium", Fast => "Fast", VeryFast => "Very fast", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsSectionQuality`; other values parse as `Unknown`."]
+    "How good the cut sections turned out. One of `Excellent`, `Good`, `Fair`, `Poor`. Values not listed parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsSectionQuality { Excellent => "Excellent", Good =>
     "Good", Fair => "Fair", Poor => "Poor", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsSectioningOrientation`; other values parse as `Unknown`."]
+    "Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsSectioningOrientation { Coronal => "Coronal",
     Sagittal => "Sagittal", Horizontal => "Horizontal", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVibratomeSectioningDetailsStorageMethod`; other values parse as `Unknown`."]
+    "How the sections are stored. One of `Free-floating in buffer`, `Mounted immediately`, `Stored in multiwell plates`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureVibratomeSectioningDetailsStorageMethod { FreeFloatingInBuffer =>
     "Free-floating in buffer", MountedImmediately => "Mounted immediately",
     StoredInMultiwellPlates => "Stored in multiwell plates", Other => "Other", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVirusInjectionDetailsInjectionProfile`; other values parse as `Unknown`."]
+    "Time course of the injection. One of 10 documented values. Values not listed parse as `Unknown`."]
     ProcedureVirusInjectionDetailsInjectionProfile { BolusInjection => "Bolus Injection",
     ContinuousInfusion => "Continuous Infusion", TaperedDose => "Tapered Dose",
     IntermittentBolus => "Intermittent Bolus", StaggeredInjection =>
@@ -1355,7 +1362,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVisualStimulationDetailsPresentationDevice`; other values parse as `Unknown`."]
+    "Device the visual stimulus is shown on. One of `Monitor`, `LED panel`, `Projector`, `Head-mounted display`, `Fiber-coupled light source`, `Other`. Values not listed parse as `Unknown`."]
     ProcedureVisualStimulationDetailsPresentationDevice { Monitor => "Monitor", LedPanel
     => "LED panel", Projector => "Projector", HeadMountedDisplay =>
     "Head-mounted display", FiberCoupledLightSource => "Fiber-coupled light source",
@@ -1363,14 +1370,14 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVisualStimulationDetailsStimulationContext`; other values parse as `Unknown`."]
+    "State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`. Values not listed parse as `Unknown`."]
     ProcedureVisualStimulationDetailsStimulationContext { Passive => "Passive",
     BehavioralTask => "Behavioral task", ClosedLoop => "Closed-loop", Anesthetized =>
     "Anesthetized", FreeBehavior => "Free behavior", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `ProcedureVisualStimulationDetailsStimulationPosition`; other values parse as `Unknown`."]
+    "Where the stimulus appears in the visual field. One of `Contralateral`, `Ipsilateral`, `Bilateral`, `Centered`, `Surround`, `Other`, `Unknown`. Values not listed parse as `Unknown`."]
     ProcedureVisualStimulationDetailsStimulationPosition { Contralateral =>
     "Contralateral", Ipsilateral => "Ipsilateral", Bilateral => "Bilateral", Centered =>
     "Centered", Surround => "Surround", Other => "Other", UnknownValue => "Unknown", }
@@ -1385,85 +1392,86 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `RegulatoryAuthorityApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     RegulatoryAuthorityApprovalAction { Add => "Add", Change => "Change", Delete =>
     "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `RegulatoryAuthorityApprovalAuthorityType`; other values parse as `Unknown`."]
+    "Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters. Values not listed parse as `Unknown`."]
     RegulatoryAuthorityApprovalAuthorityType { National => "national", Institutional =>
     "institutional", Regional => "regional", International => "international", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `RegulatoryAuthorityApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     RegulatoryAuthorityApprovalStatus { Pending => "Pending", Accepted => "Accepted",
     Rejected => "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `RegulatoryAuthorityAuthorityType`; other values parse as `Unknown`."]
+    "Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters. Values not listed parse as `Unknown`."]
     RegulatoryAuthorityAuthorityType { National => "national", Institutional =>
     "institutional", Regional => "regional", International => "international", }
 }
 crate::open_enum! {
-    #[doc = "Units for electrical resistance / impedance magnitude."] ResistanceUnit {
-    Ohm => "Ω", KOhm => "kΩ", MOhm => "MΩ", }
+    #[doc =
+    "Units for electrical resistance / impedance magnitude. Values not listed parse as `Unknown`."]
+    ResistanceUnit { Ohm => "Ω", KOhm => "kΩ", MOhm => "MΩ", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SetupTypeApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     SetupTypeApprovalAction { Add => "Add", Change => "Change", Delete => "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SetupTypeApprovalCategory`; other values parse as `Unknown`."]
+    "One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create. Values not listed parse as `Unknown`."]
     SetupTypeApprovalCategory { I => "I", E => "E", A => "A", H => "H", V => "V", F =>
     "F", U => "U", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SetupTypeApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     SetupTypeApprovalStatus { Pending => "Pending", Accepted => "Accepted", Rejected =>
     "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SetupTypeCategory`; other values parse as `Unknown`."]
+    "One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create. Values not listed parse as `Unknown`."]
     SetupTypeCategory { I => "I", E => "E", A => "A", H => "H", V => "V", F => "F", U =>
     "U", }
 }
 crate::open_enum! {
     #[doc =
-    "Units for sound amplitude (decibels); also carries 'Pa', the documented sound-pressure alternative."]
+    "Units for sound amplitude (decibels); also carries 'Pa', the documented sound-pressure alternative. Values not listed parse as `Unknown`."]
     SoundLevelUnit { DB => "dB", DBSpl => "dB SPL", Pa => "Pa", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SpeciesApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     SpeciesApprovalAction { Add => "Add", Change => "Change", Delete => "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SpeciesApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     SpeciesApprovalStatus { Pending => "Pending", Accepted => "Accepted", Rejected =>
     "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `StrainApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     StrainApprovalAction { Add => "Add", Change => "Change", Delete => "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `StrainApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     StrainApprovalStatus { Pending => "Pending", Accepted => "Accepted", Rejected =>
     "Rejected", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SubjectLogGenericObservationDetailsObservationType`; other values parse as `Unknown`."]
+    "Kind of observation. One of `Pain score`, `Grooming`, `Exploration`, `Freezing`, `Facial expression`, `Unusual behavior`, `Other`. Required. Values not listed parse as `Unknown`."]
     SubjectLogGenericObservationDetailsObservationType { PainScore => "Pain score",
     Grooming => "Grooming", Exploration => "Exploration", Freezing => "Freezing",
     FacialExpression => "Facial expression", UnusualBehavior => "Unusual behavior", Other
@@ -1471,13 +1479,13 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SubjectLogGenotypingDetailsQcConfidence`; other values parse as `Unknown`."]
+    "Confidence of the quality control of the call. One of `high`, `medium`, `low`, `ambiguous`, `failed`. Values not listed parse as `Unknown`."]
     SubjectLogGenotypingDetailsQcConfidence { High => "high", Medium => "medium", Low =>
     "low", Ambiguous => "ambiguous", Failed => "failed", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SubjectLogHargreavesTestDetailsStimulusLocation`; other values parse as `Unknown`."]
+    "Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required. Values not listed parse as `Unknown`."]
     SubjectLogHargreavesTestDetailsStimulusLocation { LeftHindPaw => "Left hind paw",
     RightHindPaw => "Right hind paw", LeftForepaw => "Left forepaw", RightForepaw =>
     "Right forepaw", FaceLeft => "Face (left)", FaceRight => "Face (right)", Tail =>
@@ -1485,7 +1493,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "Allowed values of `type` for the SubjectLog group; each selects one details schema."]
+    "Allowed values of `type` for the SubjectLog group; each selects one details schema. Values not listed parse as `Unknown`."]
     SubjectLogType { FoodConsumption => "FoodConsumption", FoodDeprivation =>
     "FoodDeprivation", GenericObservation => "GenericObservation", Genotyping =>
     "Genotyping", Habituation => "Habituation", Handling => "Handling", HargreavesTest =>
@@ -1496,7 +1504,7 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SubjectLogVonFreyTestDetailsStimulusLocation`; other values parse as `Unknown`."]
+    "Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required. Values not listed parse as `Unknown`."]
     SubjectLogVonFreyTestDetailsStimulusLocation { LeftHindPaw => "Left hind paw",
     RightHindPaw => "Right hind paw", LeftForepaw => "Left forepaw", RightForepaw =>
     "Right forepaw", FaceLeft => "Face (left)", FaceRight => "Face (right)", Tail =>
@@ -1504,37 +1512,39 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SubjectSex`; other values parse as `Unknown`."]
+    "Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create. Values not listed parse as `Unknown`."]
     SubjectSex { F => "F", M => "M", U => "U", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SupplierApprovalAction`; other values parse as `Unknown`."]
+    "What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     SupplierApprovalAction { Add => "Add", Change => "Change", Delete => "Delete", }
 }
 crate::open_enum! {
     #[doc =
-    "One of the values the schema lists for `SupplierApprovalStatus`; other values parse as `Unknown`."]
+    "Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent. Values not listed parse as `Unknown`."]
     SupplierApprovalStatus { Pending => "Pending", Accepted => "Accepted", Rejected =>
     "Rejected", }
 }
 crate::open_enum! {
-    #[doc = "Units for temperatures."] TemperatureUnit { DegC => "°C", K => "K", DegF =>
-    "°F", }
+    #[doc = "Units for temperatures. Values not listed parse as `Unknown`."]
+    TemperatureUnit { DegC => "°C", K => "K", DegF => "°F", }
 }
 crate::open_enum! {
-    #[doc = "Units for durations and time spans."] TimeUnit { MicroS => "µs", Ms =>
-    "ms", S => "s", Min => "min", H => "h", Days => "days", }
+    #[doc = "Units for durations and time spans. Values not listed parse as `Unknown`."]
+    TimeUnit { MicroS => "µs", Ms => "ms", S => "s", Min => "min", H => "h", Days =>
+    "days", }
 }
 crate::open_enum! {
-    #[doc = "Units for viral titer (particles or infectious units per volume)."]
+    #[doc =
+    "Units for viral titer (particles or infectious units per volume). Values not listed parse as `Unknown`."]
     TiterUnit { VgPerML => "vg/mL", TuPerML => "TU/mL", PfuPerML => "pfu/mL", }
 }
 crate::open_enum! {
-    #[doc = "Units for electric potential."] VoltageUnit { NV => "nV", MicroV => "µV",
-    MV => "mV", V => "V", }
+    #[doc = "Units for electric potential. Values not listed parse as `Unknown`."]
+    VoltageUnit { NV => "nV", MicroV => "µV", MV => "mV", V => "V", }
 }
 crate::open_enum! {
-    #[doc = "Units for volumes."] VolumeUnit { PL => "pL", NL => "nL", MicroL => "µL",
-    ML => "mL", L => "L", }
+    #[doc = "Units for volumes. Values not listed parse as `Unknown`."] VolumeUnit { PL
+    => "pL", NL => "nL", MicroL => "µL", ML => "mL", L => "L", }
 }

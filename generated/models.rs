@@ -2325,7 +2325,9 @@ impl Operation {
         }
     }
 }
-///Metadata of `modules/behavior`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/behavior`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 pub static BEHAVIOR: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Behavior",
     app: "modules",
@@ -2872,24 +2874,6 @@ impl crate::Model for crate::types::Behavior {
         }
     }
 }
-impl crate::types::NewBehavior {
-    ///A create shape from its required fields (`behavioralassay`, `session`, `setup`, `subjects`); every optional field is left out.
-    pub fn new(
-        behavioralassay: ::uuid::Uuid,
-        session: ::uuid::Uuid,
-        setup: ::uuid::Uuid,
-        subjects: ::std::vec::Vec<::uuid::Uuid>,
-    ) -> Self {
-        Self {
-            behavioralassay,
-            notes: ::core::default::Default::default(),
-            order: ::core::default::Default::default(),
-            session,
-            setup,
-            subjects,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewBehavior {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIOR;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -2898,7 +2882,9 @@ impl crate::validate::Validate for crate::types::BehaviorPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIOR;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/behavioralassay`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/behavioralassay`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 pub static BEHAVIORALASSAY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BehavioralAssay",
     app: "personal_attributes",
@@ -3459,23 +3445,6 @@ impl crate::Model for crate::types::BehavioralAssay {
         }
     }
 }
-impl crate::types::NewBehavioralAssay {
-    ///A create shape from its required fields (`behavioral_paradigm`, `name`, `setup_type`); every optional field is left out.
-    pub fn new(
-        behavioral_paradigm: ::uuid::Uuid,
-        name: ::std::string::String,
-        setup_type: ::uuid::Uuid,
-    ) -> Self {
-        Self {
-            behavioral_paradigm,
-            description: ::core::default::Default::default(),
-            is_public: ::core::default::Default::default(),
-            licenses: ::core::default::Default::default(),
-            name,
-            setup_type,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewBehavioralAssay {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALASSAY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -3484,7 +3453,9 @@ impl crate::validate::Validate for crate::types::BehavioralAssayPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALASSAY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/behavioralcategory`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/behavioralcategory`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 pub static BEHAVIORALCATEGORY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BehavioralCategory",
     app: "taxonomies",
@@ -4253,17 +4224,6 @@ impl crate::Model for crate::types::BehavioralCategory {
         }
     }
 }
-impl crate::types::NewBehavioralCategory {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            name,
-            parent: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewBehavioralCategory {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALCATEGORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -4272,7 +4232,9 @@ impl crate::validate::Validate for crate::types::BehavioralCategoryPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALCATEGORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/behavioralparadigm`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/behavioralparadigm`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 pub static BEHAVIORALPARADIGM: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BehavioralParadigm",
     app: "taxonomies",
@@ -5613,22 +5575,6 @@ impl crate::Model for crate::types::BehavioralParadigm {
         }
     }
 }
-impl crate::types::NewBehavioralParadigm {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            category: ::core::default::Default::default(),
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            external_identifiers: ::core::default::Default::default(),
-            name,
-            original_publication: ::core::default::Default::default(),
-            reference_url: ::core::default::Default::default(),
-            rrid: ::core::default::Default::default(),
-            species: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewBehavioralParadigm {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALPARADIGM;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -5637,7 +5583,9 @@ impl crate::validate::Validate for crate::types::BehavioralParadigmPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BEHAVIORALPARADIGM;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/brainregion`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/brainregion`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 pub static BRAINREGION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "BrainRegion",
     app: "taxonomies",
@@ -6153,21 +6101,6 @@ impl crate::Model for crate::types::BrainRegion {
         self.id
     }
 }
-impl crate::types::NewBrainRegion {
-    ///A create shape from its required fields (`acronym`, `atlas`, `name`); every optional field is left out.
-    pub fn new(
-        acronym: ::std::string::String,
-        atlas: ::brainstem::enums::BrainRegionAtlas,
-        name: ::std::string::String,
-    ) -> Self {
-        Self {
-            acronym,
-            atlas,
-            description: ::core::default::Default::default(),
-            name,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewBrainRegion {
     const MODEL: &'static crate::meta::ModelMeta = &BRAINREGION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -6176,7 +6109,9 @@ impl crate::validate::Validate for crate::types::BrainRegionPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BRAINREGION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/breeding`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/breeding`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 pub static BREEDING: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Breeding",
     app: "stem",
@@ -7314,30 +7249,6 @@ impl crate::Model for crate::types::Breeding {
         }
     }
 }
-impl crate::types::NewBreeding {
-    ///A create shape from its required fields (`father`, `mother`, `name`, `project`); every optional field is left out.
-    pub fn new(
-        father: ::uuid::Uuid,
-        mother: ::uuid::Uuid,
-        name: ::std::string::String,
-        project: ::uuid::Uuid,
-    ) -> Self {
-        Self {
-            birth_date: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            end_date: ::core::default::Default::default(),
-            expected_genotype: ::core::default::Default::default(),
-            father,
-            litter_size: ::core::default::Default::default(),
-            mother,
-            name,
-            project,
-            start_date: ::core::default::Default::default(),
-            tags: ::core::default::Default::default(),
-            weaning_date: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewBreeding {
     const MODEL: &'static crate::meta::ModelMeta = &BREEDING;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -7346,7 +7257,9 @@ impl crate::validate::Validate for crate::types::BreedingPatch {
     const MODEL: &'static crate::meta::ModelMeta = &BREEDING;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/cohort`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/cohort`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 pub static COHORT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Cohort",
     app: "stem",
@@ -7848,18 +7761,6 @@ impl crate::Model for crate::types::Cohort {
         }
     }
 }
-impl crate::types::NewCohort {
-    ///A create shape from its required fields (`name`, `project`); every optional field is left out.
-    pub fn new(name: ::std::string::String, project: ::uuid::Uuid) -> Self {
-        Self {
-            description: ::core::default::Default::default(),
-            name,
-            project,
-            subjects: ::core::default::Default::default(),
-            tags: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewCohort {
     const MODEL: &'static crate::meta::ModelMeta = &COHORT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -7868,7 +7769,9 @@ impl crate::validate::Validate for crate::types::CohortPatch {
     const MODEL: &'static crate::meta::ModelMeta = &COHORT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/collection`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/collection`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 pub static COLLECTION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Collection",
     app: "stem",
@@ -8371,18 +8274,6 @@ impl crate::Model for crate::types::Collection {
         }
     }
 }
-impl crate::types::NewCollection {
-    ///A create shape from its required fields (`name`, `project`); every optional field is left out.
-    pub fn new(name: ::std::string::String, project: ::uuid::Uuid) -> Self {
-        Self {
-            description: ::core::default::Default::default(),
-            name,
-            project,
-            sessions: ::core::default::Default::default(),
-            tags: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewCollection {
     const MODEL: &'static crate::meta::ModelMeta = &COLLECTION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -8391,7 +8282,9 @@ impl crate::validate::Validate for crate::types::CollectionPatch {
     const MODEL: &'static crate::meta::ModelMeta = &COLLECTION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `resources/consumable`: its URL, envelope keys, fields and operations.
+/**Metadata of `resources/consumable`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 pub static CONSUMABLE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Consumable",
     app: "resources",
@@ -9654,25 +9547,6 @@ impl crate::Model for crate::types::Consumable {
         }
     }
 }
-impl crate::types::NewConsumable {
-    ///A create shape from its required fields (`name`, `supplier`, `type_`); every optional field is left out.
-    pub fn new(
-        name: ::std::string::String,
-        supplier: ::uuid::Uuid,
-        type_: ::std::string::String,
-    ) -> Self {
-        Self {
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            details: ::core::default::Default::default(),
-            external_identifiers: ::core::default::Default::default(),
-            name,
-            rrid: ::core::default::Default::default(),
-            supplier,
-            type_,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewConsumable {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -9681,7 +9555,9 @@ impl crate::validate::Validate for crate::types::ConsumablePatch {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/consumablestock`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/consumablestock`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 pub static CONSUMABLESTOCK: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ConsumableStock",
     app: "modules",
@@ -11010,28 +10886,6 @@ impl crate::Model for crate::types::ConsumableStock {
         }
     }
 }
-impl crate::types::NewConsumableStock {
-    ///A create shape from its required fields (`inventory`, `details`); every optional field is left out.
-    pub fn new(
-        inventory: ::uuid::Uuid,
-        details: crate::details::ConsumableStockDetails,
-    ) -> Self {
-        Self {
-            acquisition_date: ::core::default::Default::default(),
-            consumable: ::core::default::Default::default(),
-            cost: ::core::default::Default::default(),
-            expiration_date: ::core::default::Default::default(),
-            intended_use: ::core::default::Default::default(),
-            inventory,
-            notes: ::core::default::Default::default(),
-            status: ::core::default::Default::default(),
-            storage_conditions: ::core::default::Default::default(),
-            storage_location: ::core::default::Default::default(),
-            type_schema_version: ::core::default::Default::default(),
-            details,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewConsumableStock {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLESTOCK;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -11040,7 +10894,9 @@ impl crate::validate::Validate for crate::types::ConsumableStockPatch {
     const MODEL: &'static crate::meta::ModelMeta = &CONSUMABLESTOCK;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/dataacquisition`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/dataacquisition`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 pub static DATAACQUISITION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "DataAcquisition",
     app: "modules",
@@ -11863,23 +11719,6 @@ impl crate::Model for crate::types::DataAcquisition {
         }
     }
 }
-impl crate::types::NewDataAcquisition {
-    ///A create shape from its required fields (`session`, `details`); every optional field is left out.
-    pub fn new(
-        session: ::uuid::Uuid,
-        details: crate::details::DataAcquisitionDetails,
-    ) -> Self {
-        Self {
-            equipment: ::core::default::Default::default(),
-            notes: ::core::default::Default::default(),
-            order: ::core::default::Default::default(),
-            procedures: ::core::default::Default::default(),
-            session,
-            type_schema_version: ::core::default::Default::default(),
-            details,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewDataAcquisition {
     const MODEL: &'static crate::meta::ModelMeta = &DATAACQUISITION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -11888,7 +11727,9 @@ impl crate::validate::Validate for crate::types::DataAcquisitionPatch {
     const MODEL: &'static crate::meta::ModelMeta = &DATAACQUISITION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/datastorage`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/datastorage`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 pub static DATASTORAGE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "DataStorage",
     app: "personal_attributes",
@@ -12430,19 +12271,6 @@ impl crate::Model for crate::types::DataStorage {
         self.id
     }
 }
-impl crate::types::NewDataStorage {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            data_organization: ::core::default::Default::default(),
-            data_protocols: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            is_public: ::core::default::Default::default(),
-            location: ::core::default::Default::default(),
-            name,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewDataStorage {
     const MODEL: &'static crate::meta::ModelMeta = &DATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -12451,7 +12279,9 @@ impl crate::validate::Validate for crate::types::DataStoragePatch {
     const MODEL: &'static crate::meta::ModelMeta = &DATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/equipment`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/equipment`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 pub static EQUIPMENT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Equipment",
     app: "modules",
@@ -13490,27 +13320,6 @@ impl crate::Model for crate::types::Equipment {
         }
     }
 }
-impl crate::types::NewEquipment {
-    ///A create shape from its required fields (`setup`, `details`, `coordinates_details`); every optional field is left out.
-    pub fn new(
-        setup: ::uuid::Uuid,
-        details: crate::details::EquipmentDetails,
-        coordinates_details: crate::details::CoordinatesDetails,
-    ) -> Self {
-        Self {
-            consumable: ::core::default::Default::default(),
-            coordinates_schema_version: ::core::default::Default::default(),
-            date_time: ::core::default::Default::default(),
-            hardwaredevice: ::core::default::Default::default(),
-            name: ::core::default::Default::default(),
-            notes: ::core::default::Default::default(),
-            setup,
-            type_schema_version: ::core::default::Default::default(),
-            details,
-            coordinates_details,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewEquipment {
     const MODEL: &'static crate::meta::ModelMeta = &EQUIPMENT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -13519,7 +13328,9 @@ impl crate::validate::Validate for crate::types::EquipmentPatch {
     const MODEL: &'static crate::meta::ModelMeta = &EQUIPMENT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/group`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/group`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 pub static GROUP: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Group",
     app: "users",
@@ -13813,15 +13624,6 @@ impl crate::Model for crate::types::Group {
         self.id
     }
 }
-impl crate::types::NewGroup {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            name,
-            users: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewGroup {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -13830,7 +13632,9 @@ impl crate::validate::Validate for crate::types::GroupPatch {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/group_membership_invitation`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/group_membership_invitation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 pub static GROUP_MEMBERSHIP_INVITATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "GroupMembershipInvitation",
     app: "users",
@@ -14149,17 +13953,6 @@ impl crate::Model for crate::types::GroupMembershipInvitation {
         }
     }
 }
-impl crate::types::NewGroupMembershipInvitation {
-    ///A create shape with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            authgroup: ::core::default::Default::default(),
-            new_manager: ::core::default::Default::default(),
-            new_owner: ::core::default::Default::default(),
-            user_account_invitation: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewGroupMembershipInvitation {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -14168,7 +13961,9 @@ impl crate::validate::Validate for crate::types::GroupMembershipInvitationPatch 
     const MODEL: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/group_membership_request`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/group_membership_request`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 pub static GROUP_MEMBERSHIP_REQUEST: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "GroupMembershipRequest",
     app: "users",
@@ -14405,15 +14200,6 @@ impl crate::Model for crate::types::GroupMembershipRequest {
         }
     }
 }
-impl crate::types::NewGroupMembershipRequest {
-    ///A create shape with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            authgroup: ::core::default::Default::default(),
-            user_account_request: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewGroupMembershipRequest {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_REQUEST;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -14422,7 +14208,9 @@ impl crate::validate::Validate for crate::types::GroupMembershipRequestPatch {
     const MODEL: &'static crate::meta::ModelMeta = &GROUP_MEMBERSHIP_REQUEST;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `resources/hardwaredevice`: its URL, envelope keys, fields and operations.
+/**Metadata of `resources/hardwaredevice`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 pub static HARDWAREDEVICE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "HardwareDevice",
     app: "resources",
@@ -15500,19 +15288,6 @@ impl crate::Model for crate::types::HardwareDevice {
         }
     }
 }
-impl crate::types::NewHardwareDevice {
-    ///A create shape from its required fields (`name`, `supplier`); every optional field is left out.
-    pub fn new(name: ::std::string::String, supplier: ::uuid::Uuid) -> Self {
-        Self {
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            external_identifiers: ::core::default::Default::default(),
-            name,
-            rrid: ::core::default::Default::default(),
-            supplier,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewHardwareDevice {
     const MODEL: &'static crate::meta::ModelMeta = &HARDWAREDEVICE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -15521,7 +15296,9 @@ impl crate::validate::Validate for crate::types::HardwareDevicePatch {
     const MODEL: &'static crate::meta::ModelMeta = &HARDWAREDEVICE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/inventory`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/inventory`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 pub static INVENTORY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Inventory",
     app: "personal_attributes",
@@ -16024,17 +15801,6 @@ impl crate::Model for crate::types::Inventory {
         self.id
     }
 }
-impl crate::types::NewInventory {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            description: ::core::default::Default::default(),
-            is_public: ::core::default::Default::default(),
-            location: ::core::default::Default::default(),
-            name,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewInventory {
     const MODEL: &'static crate::meta::ModelMeta = &INVENTORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -16043,7 +15809,9 @@ impl crate::validate::Validate for crate::types::InventoryPatch {
     const MODEL: &'static crate::meta::ModelMeta = &INVENTORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `dissemination/journal`: its URL, envelope keys, fields and operations.
+/**Metadata of `dissemination/journal`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 pub static JOURNAL: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Journal",
     app: "dissemination",
@@ -16846,17 +16614,6 @@ impl crate::Model for crate::types::Journal {
         self.id
     }
 }
-impl crate::types::NewJournal {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            name,
-            website: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewJournal {
     const MODEL: &'static crate::meta::ModelMeta = &JOURNAL;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -16865,7 +16622,9 @@ impl crate::validate::Validate for crate::types::JournalPatch {
     const MODEL: &'static crate::meta::ModelMeta = &JOURNAL;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/laboratory`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/laboratory`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 pub static LABORATORY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Laboratory",
     app: "users",
@@ -17811,25 +17570,6 @@ impl crate::Model for crate::types::Laboratory {
         }
     }
 }
-impl crate::types::NewLaboratory {
-    ///A create shape from its required fields (`group`, `institution`, `principal_investigators`); every optional field is left out.
-    pub fn new(
-        group: i64,
-        institution: ::std::string::String,
-        principal_investigators: ::std::vec::Vec<i64>,
-    ) -> Self {
-        Self {
-            city: ::core::default::Default::default(),
-            country: ::core::default::Default::default(),
-            department: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            group,
-            institution,
-            principal_investigators,
-            website: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewLaboratory {
     const MODEL: &'static crate::meta::ModelMeta = &LABORATORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -17838,7 +17578,9 @@ impl crate::validate::Validate for crate::types::LaboratoryPatch {
     const MODEL: &'static crate::meta::ModelMeta = &LABORATORY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/license`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/license`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 pub static LICENSE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "License",
     app: "personal_attributes",
@@ -19135,32 +18877,6 @@ impl crate::Model for crate::types::License {
         }
     }
 }
-impl crate::types::NewLicense {
-    ///A create shape from its required fields (`name`, `status`, `type_`); every optional field is left out.
-    pub fn new(
-        name: ::std::string::String,
-        status: ::brainstem::enums::LicenseStatus,
-        type_: ::brainstem::enums::LicenseType,
-    ) -> Self {
-        Self {
-            behavioralassays: ::core::default::Default::default(),
-            country: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            is_public: ::core::default::Default::default(),
-            license_document: ::core::default::Default::default(),
-            license_holders: ::core::default::Default::default(),
-            license_number: ::core::default::Default::default(),
-            name,
-            procedures: ::core::default::Default::default(),
-            regulatory_authority: ::core::default::Default::default(),
-            status,
-            subjects: ::core::default::Default::default(),
-            type_,
-            valid_from: ::core::default::Default::default(),
-            valid_until: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewLicense {
     const MODEL: &'static crate::meta::ModelMeta = &LICENSE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -19169,7 +18885,9 @@ impl crate::validate::Validate for crate::types::LicensePatch {
     const MODEL: &'static crate::meta::ModelMeta = &LICENSE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/manipulation`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/manipulation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 pub static MANIPULATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Manipulation",
     app: "modules",
@@ -19865,24 +19583,6 @@ impl crate::Model for crate::types::Manipulation {
         }
     }
 }
-impl crate::types::NewManipulation {
-    ///A create shape from its required fields (`procedures`, `session`, `details`); every optional field is left out.
-    pub fn new(
-        procedures: ::std::vec::Vec<::uuid::Uuid>,
-        session: ::uuid::Uuid,
-        details: crate::details::ManipulationDetails,
-    ) -> Self {
-        Self {
-            equipment: ::core::default::Default::default(),
-            notes: ::core::default::Default::default(),
-            order: ::core::default::Default::default(),
-            procedures,
-            session,
-            type_schema_version: ::core::default::Default::default(),
-            details,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewManipulation {
     const MODEL: &'static crate::meta::ModelMeta = &MANIPULATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -19891,7 +19591,9 @@ impl crate::validate::Validate for crate::types::ManipulationPatch {
     const MODEL: &'static crate::meta::ModelMeta = &MANIPULATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `modules/procedure`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/procedure`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 pub static PROCEDURE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Procedure",
     app: "modules",
@@ -21095,28 +20797,6 @@ impl crate::Model for crate::types::Procedure {
         }
     }
 }
-impl crate::types::NewProcedure {
-    ///A create shape from its required fields (`subject`, `details`, `coordinates_details`); every optional field is left out.
-    pub fn new(
-        subject: ::uuid::Uuid,
-        details: crate::details::ProcedureDetails,
-        coordinates_details: crate::details::CoordinatesDetails,
-    ) -> Self {
-        Self {
-            brain_region: ::core::default::Default::default(),
-            consumablestock: ::core::default::Default::default(),
-            coordinates_schema_version: ::core::default::Default::default(),
-            date_time: ::core::default::Default::default(),
-            equipment: ::core::default::Default::default(),
-            licenses: ::core::default::Default::default(),
-            notes: ::core::default::Default::default(),
-            subject,
-            type_schema_version: ::core::default::Default::default(),
-            details,
-            coordinates_details,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewProcedure {
     const MODEL: &'static crate::meta::ModelMeta = &PROCEDURE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -21139,7 +20819,9 @@ impl crate::types::ProcedureLog {
             .collect()
     }
 }
-///Metadata of `modules/procedurelog`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/procedurelog`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 pub static PROCEDURELOG: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ProcedureLog",
     app: "modules",
@@ -21499,19 +21181,6 @@ impl crate::Model for crate::types::ProcedureLog {
         }
     }
 }
-impl crate::types::NewProcedureLog {
-    ///A create shape from its required fields (`procedure`, `type_`); every optional field is left out.
-    pub fn new(
-        procedure: ::uuid::Uuid,
-        type_: ::brainstem::enums::ProcedureLogType,
-    ) -> Self {
-        Self {
-            description: ::core::default::Default::default(),
-            procedure,
-            type_,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewProcedureLog {
     const MODEL: &'static crate::meta::ModelMeta = &PROCEDURELOG;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -21520,7 +21189,9 @@ impl crate::validate::Validate for crate::types::ProcedureLogPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROCEDURELOG;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/project`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/project`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 pub static PROJECT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Project",
     app: "stem",
@@ -22308,21 +21979,6 @@ impl crate::Model for crate::types::Project {
         }
     }
 }
-impl crate::types::NewProject {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            description: ::core::default::Default::default(),
-            extra_fields: ::core::default::Default::default(),
-            groups: ::core::default::Default::default(),
-            is_public: ::core::default::Default::default(),
-            name,
-            publications: ::core::default::Default::default(),
-            tags: ::core::default::Default::default(),
-            users: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewProject {
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -22331,7 +21987,9 @@ impl crate::validate::Validate for crate::types::ProjectPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/project_group_membership_invitation`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/project_group_membership_invitation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 pub static PROJECT_GROUP_MEMBERSHIP_INVITATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ProjectGroupMembershipInvitation",
     app: "stem",
@@ -22688,18 +22346,6 @@ impl crate::Model for crate::types::ProjectGroupMembershipInvitation {
         }
     }
 }
-impl crate::types::NewProjectGroupMembershipInvitation {
-    ///A create shape with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            can_change: ::core::default::Default::default(),
-            invitee: ::core::default::Default::default(),
-            manage_project: ::core::default::Default::default(),
-            own_project: ::core::default::Default::default(),
-            project: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewProjectGroupMembershipInvitation {
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT_GROUP_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -22708,7 +22354,9 @@ impl crate::validate::Validate for crate::types::ProjectGroupMembershipInvitatio
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT_GROUP_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/project_membership_invitation`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/project_membership_invitation`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 pub static PROJECT_MEMBERSHIP_INVITATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "ProjectMembershipInvitation",
     app: "stem",
@@ -23065,18 +22713,6 @@ impl crate::Model for crate::types::ProjectMembershipInvitation {
         }
     }
 }
-impl crate::types::NewProjectMembershipInvitation {
-    ///A create shape with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            can_change: ::core::default::Default::default(),
-            invitee: ::core::default::Default::default(),
-            manage_project: ::core::default::Default::default(),
-            own_project: ::core::default::Default::default(),
-            project: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewProjectMembershipInvitation {
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -23085,7 +22721,9 @@ impl crate::validate::Validate for crate::types::ProjectMembershipInvitationPatc
     const MODEL: &'static crate::meta::ModelMeta = &PROJECT_MEMBERSHIP_INVITATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `dissemination/publication`: its URL, envelope keys, fields and operations.
+/**Metadata of `dissemination/publication`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 pub static PUBLICATION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Publication",
     app: "dissemination",
@@ -24069,27 +23707,6 @@ impl crate::Model for crate::types::Publication {
         }
     }
 }
-impl crate::types::NewPublication {
-    ///A create shape from its required fields (`abstract_`, `authors`, `journal`, `publication_date`, `title`); every optional field is left out.
-    pub fn new(
-        abstract_: ::std::string::String,
-        authors: ::std::string::String,
-        journal: ::uuid::Uuid,
-        publication_date: ::chrono::naive::NaiveDate,
-        title: ::std::string::String,
-    ) -> Self {
-        Self {
-            abstract_,
-            authors,
-            doi: ::core::default::Default::default(),
-            journal,
-            pdf_url: ::core::default::Default::default(),
-            publication_date,
-            publication_url: ::core::default::Default::default(),
-            title,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewPublication {
     const MODEL: &'static crate::meta::ModelMeta = &PUBLICATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -24098,7 +23715,9 @@ impl crate::validate::Validate for crate::types::PublicationPatch {
     const MODEL: &'static crate::meta::ModelMeta = &PUBLICATION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/regulatoryauthority`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/regulatoryauthority`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 pub static REGULATORYAUTHORITY: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "RegulatoryAuthority",
     app: "taxonomies",
@@ -25356,21 +24975,6 @@ impl crate::Model for crate::types::RegulatoryAuthority {
         self.id
     }
 }
-impl crate::types::NewRegulatoryAuthority {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            abbreviation: ::core::default::Default::default(),
-            authority_type: ::core::default::Default::default(),
-            comments: ::core::default::Default::default(),
-            country: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            is_active: ::core::default::Default::default(),
-            name,
-            website: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewRegulatoryAuthority {
     const MODEL: &'static crate::meta::ModelMeta = &REGULATORYAUTHORITY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -25379,7 +24983,9 @@ impl crate::validate::Validate for crate::types::RegulatoryAuthorityPatch {
     const MODEL: &'static crate::meta::ModelMeta = &REGULATORYAUTHORITY;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/session`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/session`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 pub static SESSION: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Session",
     app: "stem",
@@ -26369,24 +25975,6 @@ impl crate::Model for crate::types::Session {
         }
     }
 }
-impl crate::types::NewSession {
-    ///A create shape from its required fields (`name`, `projects`); every optional field is left out.
-    pub fn new(
-        name: ::std::string::String,
-        projects: ::std::vec::Vec<::uuid::Uuid>,
-    ) -> Self {
-        Self {
-            datastorage: ::core::default::Default::default(),
-            date_time: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            download_links: ::core::default::Default::default(),
-            extra_fields: ::core::default::Default::default(),
-            name,
-            projects,
-            tags: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSession {
     const MODEL: &'static crate::meta::ModelMeta = &SESSION;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -26713,16 +26301,6 @@ impl crate::Model for crate::types::SessionDataStorage {
         }
     }
 }
-impl crate::types::NewSessionDataStorage {
-    ///A create shape from its required fields (`datastorage`, `session`); every optional field is left out.
-    pub fn new(datastorage: ::uuid::Uuid, session: ::uuid::Uuid) -> Self {
-        Self {
-            datastorage,
-            order: ::core::default::Default::default(),
-            session,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSessionDataStorage {
     const MODEL: &'static crate::meta::ModelMeta = &SESSIONDATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -26731,7 +26309,9 @@ impl crate::validate::Validate for crate::types::SessionDataStoragePatch {
     const MODEL: &'static crate::meta::ModelMeta = &SESSIONDATASTORAGE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `personal_attributes/setup`: its URL, envelope keys, fields and operations.
+/**Metadata of `personal_attributes/setup`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 pub static SETUP: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Setup",
     app: "personal_attributes",
@@ -27437,19 +27017,6 @@ impl crate::Model for crate::types::Setup {
         }
     }
 }
-impl crate::types::NewSetup {
-    ///A create shape from its required fields (`name`, `setup_type`); every optional field is left out.
-    pub fn new(name: ::std::string::String, setup_type: ::uuid::Uuid) -> Self {
-        Self {
-            description: ::core::default::Default::default(),
-            is_public: ::core::default::Default::default(),
-            location: ::core::default::Default::default(),
-            name,
-            setup_type,
-            specifications: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSetup {
     const MODEL: &'static crate::meta::ModelMeta = &SETUP;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -27458,7 +27025,9 @@ impl crate::validate::Validate for crate::types::SetupPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SETUP;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/setuptype`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/setuptype`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 pub static SETUPTYPE: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "SetupType",
     app: "taxonomies",
@@ -28194,20 +27763,6 @@ impl crate::Model for crate::types::SetupType {
         self.id
     }
 }
-impl crate::types::NewSetupType {
-    ///A create shape from its required fields (`category`, `name`); every optional field is left out.
-    pub fn new(
-        category: ::brainstem::enums::SetupTypeCategory,
-        name: ::std::string::String,
-    ) -> Self {
-        Self {
-            category,
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            name,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSetupType {
     const MODEL: &'static crate::meta::ModelMeta = &SETUPTYPE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -28216,7 +27771,9 @@ impl crate::validate::Validate for crate::types::SetupTypePatch {
     const MODEL: &'static crate::meta::ModelMeta = &SETUPTYPE;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/species`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/species`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 pub static SPECIES: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Species",
     app: "taxonomies",
@@ -29178,18 +28735,6 @@ impl crate::Model for crate::types::Species {
         self.id
     }
 }
-impl crate::types::NewSpecies {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            external_identifiers: ::core::default::Default::default(),
-            name,
-            rrid: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSpecies {
     const MODEL: &'static crate::meta::ModelMeta = &SPECIES;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -29198,7 +28743,9 @@ impl crate::validate::Validate for crate::types::SpeciesPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SPECIES;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `taxonomies/strain`: its URL, envelope keys, fields and operations.
+/**Metadata of `taxonomies/strain`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 pub static STRAIN: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Strain",
     app: "taxonomies",
@@ -30245,19 +29792,6 @@ impl crate::Model for crate::types::Strain {
         }
     }
 }
-impl crate::types::NewStrain {
-    ///A create shape from its required fields (`name`, `species`); every optional field is left out.
-    pub fn new(name: ::std::string::String, species: ::uuid::Uuid) -> Self {
-        Self {
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            external_identifiers: ::core::default::Default::default(),
-            name,
-            rrid: ::core::default::Default::default(),
-            species,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewStrain {
     const MODEL: &'static crate::meta::ModelMeta = &STRAIN;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -30266,7 +29800,9 @@ impl crate::validate::Validate for crate::types::StrainPatch {
     const MODEL: &'static crate::meta::ModelMeta = &STRAIN;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `stem/subject`: its URL, envelope keys, fields and operations.
+/**Metadata of `stem/subject`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 pub static SUBJECT: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Subject",
     app: "stem",
@@ -31912,35 +31448,6 @@ impl crate::Model for crate::types::Subject {
         }
     }
 }
-impl crate::types::NewSubject {
-    ///A create shape from its required fields (`name`, `projects`, `sex`, `strain`); every optional field is left out.
-    pub fn new(
-        name: ::std::string::String,
-        projects: ::std::vec::Vec<::uuid::Uuid>,
-        sex: ::brainstem::enums::SubjectSex,
-        strain: ::uuid::Uuid,
-    ) -> Self {
-        Self {
-            birth_date: ::core::default::Default::default(),
-            breeding: ::core::default::Default::default(),
-            death_date: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            extra_fields: ::core::default::Default::default(),
-            genetic_line: ::core::default::Default::default(),
-            genotype: ::core::default::Default::default(),
-            licenses: ::core::default::Default::default(),
-            name,
-            name_used_in_storage: ::core::default::Default::default(),
-            projects,
-            sex,
-            status: ::core::default::Default::default(),
-            strain,
-            subject_identifier: ::core::default::Default::default(),
-            supplier: ::core::default::Default::default(),
-            tags: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSubject {
     const MODEL: &'static crate::meta::ModelMeta = &SUBJECT;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -31963,7 +31470,9 @@ impl crate::types::SubjectLog {
             .collect()
     }
 }
-///Metadata of `modules/subjectlog`: its URL, envelope keys, fields and operations.
+/**Metadata of `modules/subjectlog`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 pub static SUBJECTLOG: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "SubjectLog",
     app: "modules",
@@ -32392,19 +31901,6 @@ impl crate::Model for crate::types::SubjectLog {
         }
     }
 }
-impl crate::types::NewSubjectLog {
-    ///A create shape from its required fields (`subject`, `type_`); every optional field is left out.
-    pub fn new(
-        subject: ::uuid::Uuid,
-        type_: ::brainstem::enums::SubjectLogType,
-    ) -> Self {
-        Self {
-            description: ::core::default::Default::default(),
-            subject,
-            type_,
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSubjectLog {
     const MODEL: &'static crate::meta::ModelMeta = &SUBJECTLOG;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -32413,7 +31909,9 @@ impl crate::validate::Validate for crate::types::SubjectLogPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SUBJECTLOG;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `resources/supplier`: its URL, envelope keys, fields and operations.
+/**Metadata of `resources/supplier`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 pub static SUPPLIER: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "Supplier",
     app: "resources",
@@ -33243,17 +32741,6 @@ impl crate::Model for crate::types::Supplier {
         self.id
     }
 }
-impl crate::types::NewSupplier {
-    ///A create shape from its required fields (`name`); every optional field is left out.
-    pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            comments: ::core::default::Default::default(),
-            description: ::core::default::Default::default(),
-            name,
-            website: ::core::default::Default::default(),
-        }
-    }
-}
 impl crate::validate::Validate for crate::types::NewSupplier {
     const MODEL: &'static crate::meta::ModelMeta = &SUPPLIER;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Create;
@@ -33262,7 +32749,9 @@ impl crate::validate::Validate for crate::types::SupplierPatch {
     const MODEL: &'static crate::meta::ModelMeta = &SUPPLIER;
     const SHAPE: crate::validate::Shape = crate::validate::Shape::Patch;
 }
-///Metadata of `users/user`: its URL, envelope keys, fields and operations.
+/**Metadata of `users/user`: its URL, envelope keys, fields and operations.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 pub static USER: crate::meta::ModelMeta = crate::meta::ModelMeta {
     schema: "User",
     app: "users",
@@ -34334,21 +33823,6 @@ impl crate::Model for crate::types::User {
                 true
             }
             _ => false,
-        }
-    }
-}
-impl crate::types::NewUser {
-    ///A create shape with every optional field left out.
-    pub fn new() -> Self {
-        Self {
-            active_projects: ::core::default::Default::default(),
-            atlas_preference: ::core::default::Default::default(),
-            email: ::core::default::Default::default(),
-            first_name: ::core::default::Default::default(),
-            google_scholar: ::core::default::Default::default(),
-            last_name: ::core::default::Default::default(),
-            orcid_id: ::core::default::Default::default(),
-            website: ::core::default::Default::default(),
         }
     }
 }

@@ -48,17 +48,26 @@ impl ::std::convert::From<::std::vec::Vec<::serde_json::Value>> for ApiError {
         Self::Array(value)
     }
 }
-///A behavioral assay run by subjects on a setup during a session.
+/**A behavioral assay run by subjects on a setup during a session.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Behavior {
+    ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     pub behavioralassay: ::brainstem::Related<BehavioralAssay>,
+    ///Identifier of this behavior, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Free-text remarks about this behavior. At most 500 characters.
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this behavior among the records of the same session, for display. Integer. At least 0.
     pub order: ::std::option::Option<i64>,
+    ///Session in which the behavior was run. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
+    ///Setup on which the behavior was run. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::brainstem::Related<Setup>,
+    ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -70,48 +79,71 @@ pub struct Behavior {
 ///`BehaviorEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehaviorEnvelope {
+    ///The Behavior record, under its envelope key.
     pub behavior: Behavior,
 }
 ///`BehaviorListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehaviorListEnvelope {
+    ///The Behavior records of this page, in the requested order. List of `Behavior` objects.
     pub behaviors: ::std::vec::Vec<Behavior>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Behavior (`modules/behavior`).
+/**The fields to change in a Behavior (`modules/behavior`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehaviorPatch {
+    ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioralassay: ::std::option::Option<::uuid::Uuid>,
+    ///Free-text remarks about this behavior. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this behavior among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session in which the behavior was run. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
+    ///Setup on which the behavior was run. Setup id (UUID, `personal_attributes/setup`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::uuid::Uuid>,
+    ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
-///A user-defined behavioral assay built on a setup type and a behavioral paradigm.
+/**A user-defined behavioral assay built on a setup type and a behavioral paradigm.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralAssay {
+    ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     pub behavioral_paradigm: ::brainstem::Related<BehavioralParadigm>,
+    ///Free-text description of this behavioral assay. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this behavioral assay, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this behavioral assay is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Licenses that cover the assay. List of License ids (UUIDs, `personal_attributes/license`).
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
+    ///Name of this behavioral assay. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::brainstem::Related<SetupType>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -123,46 +155,67 @@ pub struct BehavioralAssay {
 ///`BehavioralAssayEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralAssayEnvelope {
+    ///The BehavioralAssay record, under its envelope key.
     pub behavioralassay: BehavioralAssay,
 }
 ///`BehavioralAssayListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralAssayListEnvelope {
+    ///The BehavioralAssay records of this page, in the requested order. List of `BehavioralAssay` objects.
     pub behavioralassays: ::std::vec::Vec<BehavioralAssay>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BehavioralAssay (`personal_attributes/behavioralassay`).
+/**The fields to change in a BehavioralAssay (`personal_attributes/behavioralassay`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehavioralAssayPatch {
+    ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioral_paradigm: ::std::option::Option<::uuid::Uuid>,
+    ///Free-text description of this behavioral assay. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this behavioral assay is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Licenses that cover the assay. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Name of this behavioral assay. At most 50 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup_type: ::std::option::Option<::uuid::Uuid>,
 }
-///A hierarchical category of behavioral paradigms (approval-gated).
+/**A hierarchical category of behavioral paradigms (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralCategory {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     pub description: ::std::string::String,
+    ///Identifier of this behavioral category, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the category. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     pub parent: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -171,23 +224,32 @@ pub struct BehavioralCategory {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a BehavioralCategory record awaiting review.
+/**A proposed addition or change of a BehavioralCategory record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<
         ::brainstem::enums::BehavioralCategoryApprovalAction,
     >,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the category. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     pub parent: ::std::option::Option<::uuid::Uuid>,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<
         ::brainstem::enums::BehavioralCategoryApprovalStatus,
     >,
@@ -201,48 +263,66 @@ pub struct BehavioralCategoryApproval {
 ///`BehavioralCategoryApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApprovalEnvelope {
+    ///The BehavioralCategory approval record, under its envelope key.
     pub behavioral_category_approval: BehavioralCategoryApproval,
 }
 ///`BehavioralCategoryApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApprovalListEnvelope {
+    ///The BehavioralCategory approval records of this page, in the requested order. List of `BehavioralCategoryApproval` objects.
     pub behavioral_category_approvals: ::std::vec::Vec<BehavioralCategoryApproval>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`BehavioralCategoryEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryEnvelope {
+    ///The BehavioralCategory record, under its envelope key.
     pub behavioral_category: BehavioralCategory,
 }
 ///`BehavioralCategoryListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryListEnvelope {
+    ///The BehavioralCategory records of this page, in the requested order. List of `BehavioralCategory` objects.
     pub behavioral_categories: ::std::vec::Vec<BehavioralCategory>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BehavioralCategory (`taxonomies/behavioralcategory`).
+/**The fields to change in a BehavioralCategory (`taxonomies/behavioralcategory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehavioralCategoryPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the category. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub parent: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
@@ -266,20 +346,32 @@ for BehavioralCategorySaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A named behavioral paradigm within a category (approval-gated).
+/**A named behavioral paradigm within a category (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralParadigm {
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     pub category: ::std::option::Option<::brainstem::Related<BehavioralCategory>>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     pub description: ::std::string::String,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Identifier of this behavioral paradigm, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the paradigm. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publication that first described the paradigm, as a citation text.
     pub original_publication: ::std::string::String,
+    ///Link to a reference describing the paradigm.
     pub reference_url: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     pub species: ::std::vec::Vec<::brainstem::Related<Species>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -288,28 +380,42 @@ pub struct BehavioralParadigm {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a BehavioralParadigm record awaiting review.
+/**A proposed addition or change of a BehavioralParadigm record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<
         ::brainstem::enums::BehavioralParadigmApprovalAction,
     >,
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     pub category: ::std::option::Option<::uuid::Uuid>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     pub description: ::std::string::String,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the paradigm. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publication that first described the paradigm, as a citation text.
     pub original_publication: ::std::string::String,
+    ///Link to a reference describing the paradigm.
     pub reference_url: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     pub species: ::std::vec::Vec<::uuid::Uuid>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<
         ::brainstem::enums::BehavioralParadigmApprovalStatus,
     >,
@@ -323,63 +429,86 @@ pub struct BehavioralParadigmApproval {
 ///`BehavioralParadigmApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApprovalEnvelope {
+    ///The BehavioralParadigm approval record, under its envelope key.
     pub behavioral_paradigm_approval: BehavioralParadigmApproval,
 }
 ///`BehavioralParadigmApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApprovalListEnvelope {
+    ///The BehavioralParadigm approval records of this page, in the requested order. List of `BehavioralParadigmApproval` objects.
     pub behavioral_paradigm_approvals: ::std::vec::Vec<BehavioralParadigmApproval>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`BehavioralParadigmEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmEnvelope {
+    ///The BehavioralParadigm record, under its envelope key.
     pub behavioral_paradigm: BehavioralParadigm,
 }
 ///`BehavioralParadigmListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmListEnvelope {
+    ///The BehavioralParadigm records of this page, in the requested order. List of `BehavioralParadigm` objects.
     pub behavioral_paradigms: ::std::vec::Vec<BehavioralParadigm>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+/**The fields to change in a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BehavioralParadigmPatch {
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub category: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub external_identifiers: ::std::option::Option<
         ::brainstem::Nullable<::std::vec::Vec<ExternalIdentifier>>,
     >,
+    ///Name of the paradigm. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Publication that first described the paradigm, as a citation text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_publication: ::std::option::Option<::std::string::String>,
+    ///Link to a reference describing the paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reference_url: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
@@ -402,15 +531,22 @@ for BehavioralParadigmSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A brain region of a reference atlas.
+/**A brain region of a reference atlas.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BrainRegion {
+    ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     pub acronym: ::std::string::String,
+    ///Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create.
     pub atlas: ::brainstem::enums::BrainRegionAtlas,
+    ///Free-text description of this brain region. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of this brain region, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Full name of the brain region. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -422,50 +558,77 @@ pub struct BrainRegion {
 ///`BrainRegionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BrainRegionEnvelope {
+    ///The BrainRegion record, under its envelope key.
     pub brain_region: BrainRegion,
 }
 ///`BrainRegionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BrainRegionListEnvelope {
+    ///The BrainRegion records of this page, in the requested order. List of `BrainRegion` objects.
     pub brain_regions: ::std::vec::Vec<BrainRegion>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a BrainRegion (`taxonomies/brainregion`).
+/**The fields to change in a BrainRegion (`taxonomies/brainregion`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BrainRegionPatch {
+    ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acronym: ::std::option::Option<::std::string::String>,
+    ///Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub atlas: ::std::option::Option<::brainstem::enums::BrainRegionAtlas>,
+    ///Free-text description of this brain region. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Full name of the brain region. At most 200 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
-///A breeding pair (mother and father subjects) and its litter information.
+/**A breeding pair (mother and father subjects) and its litter information.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Breeding {
+    ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this breeding.
     pub description: ::std::option::Option<::std::string::String>,
+    ///Date the pair was separated. ISO 8601 date (YYYY-MM-DD). May be null.
     pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Genotype expected for the offspring, in words. At most 100 characters.
     pub expected_genotype: ::std::option::Option<::std::string::String>,
+    ///Male parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub father: ::brainstem::Related<Subject>,
+    ///Identifier of this breeding, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Number of pups in the litter. Integer. At least 1. May be null.
     pub litter_size: ::std::option::Option<i64>,
+    ///Female parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub mother: ::brainstem::Related<Subject>,
+    ///Name of the breeding pair. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project under which the breeding is recorded. Project id (UUID, `stem/project`). Required on create.
     pub project: ::brainstem::Related<Project>,
+    ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-form labels attached to this breeding, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Date the litter was weaned. ISO 8601 date (YYYY-MM-DD). May be null.
     pub weaning_date: ::std::option::Option<::chrono::naive::NaiveDate>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -477,72 +640,100 @@ pub struct Breeding {
 ///`BreedingEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BreedingEnvelope {
+    ///The Breeding record, under its envelope key.
     pub breeding: Breeding,
 }
 ///`BreedingListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BreedingListEnvelope {
+    ///The Breeding records of this page, in the requested order. List of `Breeding` objects.
     pub breedings: ::std::vec::Vec<Breeding>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Breeding (`stem/breeding`).
+/**The fields to change in a Breeding (`stem/breeding`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct BreedingPatch {
+    ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub birth_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Free-text description of this breeding.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Date the pair was separated. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub end_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Genotype expected for the offspring, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expected_genotype: ::std::option::Option<::std::string::String>,
+    ///Male parent subject. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub father: ::std::option::Option<::uuid::Uuid>,
+    ///Number of pups in the litter. Integer. At least 1. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub litter_size: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Female parent subject. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub mother: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the breeding pair. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Project under which the breeding is recorded. Project id (UUID, `stem/project`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub start_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Free-form labels attached to this breeding, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Date the litter was weaned. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub weaning_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
 }
-///A named group of subjects within one project.
+/**A named group of subjects within one project.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cohort {
+    ///Free-text description of this cohort.
     pub description: ::std::option::Option<::std::string::String>,
+    ///Identifier of this cohort, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of this cohort. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the cohort is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::brainstem::Related<Project>,
+    ///Subjects grouped by the cohort. List of Subject ids (UUIDs, `stem/subject`).
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
+    ///Free-form labels attached to this cohort, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -554,45 +745,66 @@ pub struct Cohort {
 ///`CohortEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CohortEnvelope {
+    ///The Cohort record, under its envelope key.
     pub cohort: Cohort,
 }
 ///`CohortListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CohortListEnvelope {
+    ///The Cohort records of this page, in the requested order. List of `Cohort` objects.
     pub cohorts: ::std::vec::Vec<Cohort>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Cohort (`stem/cohort`).
+/**The fields to change in a Cohort (`stem/cohort`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct CohortPatch {
+    ///Free-text description of this cohort.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this cohort. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Project the cohort is defined in. Project id (UUID, `stem/project`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    ///Subjects grouped by the cohort. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this cohort, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A named set of sessions within one project.
+/**A named set of sessions within one project.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Collection {
+    ///Free-text description of this collection.
     pub description: ::std::option::Option<::std::string::String>,
+    ///Identifier of this collection, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of this collection. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the collection is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::brainstem::Related<Project>,
+    ///Sessions grouped by the collection. List of Session ids (UUIDs, `stem/session`).
     pub sessions: ::std::vec::Vec<::brainstem::Related<Session>>,
+    ///Free-form labels attached to this collection, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -604,49 +816,74 @@ pub struct Collection {
 ///`CollectionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CollectionEnvelope {
+    ///The Collection record, under its envelope key.
     pub collection: Collection,
 }
 ///`CollectionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CollectionListEnvelope {
+    ///The Collection records of this page, in the requested order. List of `Collection` objects.
     pub collections: ::std::vec::Vec<Collection>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Collection (`stem/collection`).
+/**The fields to change in a Collection (`stem/collection`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct CollectionPatch {
+    ///Free-text description of this collection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this collection. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Project the collection is defined in. Project id (UUID, `stem/project`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    ///Sessions grouped by the collection. List of Session ids (UUIDs, `stem/session`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sessions: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this collection, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A shared catalogue entry for a consumable product (approval-gated).
+/**A shared catalogue entry for a consumable product (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Consumable {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     pub description: ::std::string::String,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this consumable, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     pub rrid_url: ::std::option::Option<::std::string::String>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::brainstem::Related<Supplier>,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     pub type_: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -655,25 +892,38 @@ pub struct Consumable {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Consumable record awaiting review.
+/**A proposed addition or change of a Consumable record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<::brainstem::enums::ConsumableApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     pub description: ::std::string::String,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<::brainstem::enums::ConsumableApprovalStatus>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     pub type_: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -685,57 +935,79 @@ pub struct ConsumableApproval {
 ///`ConsumableApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableApprovalEnvelope {
+    ///The Consumable approval record, under its envelope key.
     pub consumable_approval: ConsumableApproval,
 }
 ///`ConsumableApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableApprovalListEnvelope {
+    ///The Consumable approval records of this page, in the requested order. List of `ConsumableApproval` objects.
     pub consumable_approvals: ::std::vec::Vec<ConsumableApproval>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`ConsumableEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableEnvelope {
+    ///The Consumable record, under its envelope key.
     pub consumable: Consumable,
 }
 ///`ConsumableListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableListEnvelope {
+    ///The Consumable records of this page, in the requested order. List of `Consumable` objects.
     pub consumables: ::std::vec::Vec<Consumable>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Consumable (`resources/consumable`).
+/**The fields to change in a Consumable (`resources/consumable`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ConsumablePatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     #[serde(default, skip_serializing_if = "::brainstem::RawObject::is_empty")]
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
 }
@@ -756,22 +1028,36 @@ impl ::std::convert::From<ConsumableApprovalEnvelope> for ConsumableSaveEnvelope
         Self::ApprovalEnvelope(value)
     }
 }
-///A stock of a consumable held in an inventory, with typed details.
+/**A stock of a consumable held in an inventory, with typed details.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStock {
+    ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     pub acquisition_date: ::chrono::naive::NaiveDate,
+    ///Catalogue consumable this stock is an instance of. Consumable id (UUID, `resources/consumable`). May be null.
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
+    ///Cost of the stock, as text (amount and currency). At most 100 characters. May be null.
     pub cost: ::std::option::Option<::std::string::String>,
+    ///Date the stock expires. ISO 8601 date (YYYY-MM-DD). May be null.
     pub expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Identifier of this consumable stock, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///What the stock is meant to be used for. At most 100 characters. May be null.
     pub intended_use: ::std::option::Option<::std::string::String>,
+    ///Inventory that holds the stock. Inventory id (UUID, `personal_attributes/inventory`). Required on create.
     pub inventory: ::brainstem::Related<Inventory>,
+    ///Free-text remarks about this consumable stock. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Availability of the stock, for example AVAILABLE, RESERVED or DEPLETED.
     pub status: ::std::string::String,
+    ///How the stock must be kept (temperature, light...). At most 100 characters. May be null.
     pub storage_conditions: ::std::option::Option<::std::string::String>,
+    ///Where the stock is kept (room, fridge, shelf...). At most 100 characters.
     pub storage_location: ::std::string::String,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
     pub details: crate::details::ConsumableStockDetails,
@@ -782,20 +1068,30 @@ pub struct ConsumableStock {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ChemicalReagent` (ConsumableStock).
+/**Payload of `details` when `type` is `ChemicalReagent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockChemicalReagentDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Class of chemical. One of 9 documented values. Required.
     pub chemical_type: ::brainstem::enums::ConsumableStockChemicalReagentDetailsChemicalType,
+    ///Name of the chemical compound. Short free text.
     pub compound_name: ::std::option::Option<::std::string::String>,
+    ///Concentration of the agent. Short free text.
     pub concentration: ::std::option::Option<::std::string::String>,
+    ///Hazards and safety notes, in words. Free text, may span several lines.
     pub hazard_info: ::std::option::Option<::std::string::String>,
+    ///Molar mass of the compound. A measured value: number plus unit (g/mol, kDa, Da). The form's default unit is g/mol.
     pub molecular_weight: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MolarMassUnit>,
     >,
+    ///Purity of the compound, as text (for example 99%). Short free text.
     pub purity: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -804,17 +1100,26 @@ pub struct ConsumableStockChemicalReagentDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ConsumableDevice` (ConsumableStock).
+/**Payload of `details` when `type` is `ConsumableDevice` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockConsumableDeviceDetails {
+    ///Equipment or systems the device works with. Short free text.
     pub compatible_with: ::std::option::Option<::std::string::String>,
+    ///How the device connects (connector, interface). Short free text.
     pub connectivity: ::std::option::Option<::std::string::String>,
+    ///Class of consumable device. One of 11 documented values. Required.
     pub device_class: ::brainstem::enums::ConsumableStockConsumableDeviceDetailsDeviceClass,
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Experiments the item is used for. List of text values.
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Material the item is made of. Short free text.
     pub material: ::std::option::Option<::std::string::String>,
+    ///Product or catalogue number. Short free text.
     pub product_id: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -826,25 +1131,38 @@ pub struct ConsumableStockConsumableDeviceDetails {
 ///`ConsumableStockEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableStockEnvelope {
+    ///The ConsumableStock record, under its envelope key.
     #[serde(rename = "consumable stock")]
     pub consumable_stock: ConsumableStock,
 }
-///Payload of `details` when `type` is `ImmunoReagent` (ConsumableStock).
+/**Payload of `details` when `type` is `ImmunoReagent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockImmunoReagentDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Techniques the reagent is validated for. List of text values.
     pub application: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Batch or lot number from the supplier. Short free text.
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Whether the antibody is monoclonal, polyclonal or otherwise. One of `Monoclonal`, `Polyclonal`, `Recombinant`, `Unknown`.
     pub clonality: ::std::option::Option<
         ::brainstem::enums::ConsumableStockImmunoReagentDetailsClonality,
     >,
+    ///Label or tag conjugated to the reagent. Short free text.
     pub conjugate: ::std::option::Option<::std::string::String>,
+    ///Working dilution of the reagent, such as 1:500. Short free text.
     pub dilution: ::std::option::Option<::std::string::String>,
+    ///Host animal species that produced the antibody.
     pub host_species: ::std::option::Option<::std::string::String>,
+    ///Species the reagent reacts with.
     pub reactivity: ::std::option::Option<::std::string::String>,
+    ///Kind of immunoreagent. One of `Primary Antibody`, `Secondary Antibody`, `Fluorescent Label`, `DNA Counterstain`, `Other`. Required.
     pub reagent_type: ::brainstem::enums::ConsumableStockImmunoReagentDetailsReagentType,
+    ///Antigen the reagent binds. Short free text.
     pub target_antigen: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -853,14 +1171,20 @@ pub struct ConsumableStockImmunoReagentDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ImplantMaterial` (ConsumableStock).
+/**Payload of `details` when `type` is `ImplantMaterial` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockImplantMaterialDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///How to prepare the item before use, in words. Free text, may span several lines.
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
+    ///Whether the item is sterile.
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -872,23 +1196,32 @@ pub struct ConsumableStockImplantMaterialDetails {
 ///`ConsumableStockListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableStockListEnvelope {
+    ///The ConsumableStock records of this page, in the requested order. List of `ConsumableStock` objects.
     #[serde(rename = "consumable stocks")]
     pub consumable_stocks: ::std::vec::Vec<ConsumableStock>,
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `OpticFiber` (ConsumableStock).
+/**Payload of `details` when `type` is `OpticFiber` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticFiberDetails {
+    ///Identifiers of the optic fibers in this stock. Short free text.
     pub fiber_ids: ::std::option::Option<::std::string::String>,
+    ///Number of units in stock. Integer. At least 0.
     pub quantity: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -897,21 +1230,32 @@ pub struct ConsumableStockOpticFiberDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OpticalComponent` (ConsumableStock).
+/**Payload of `details` when `type` is `OpticalComponent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockOpticalComponentDetails {
+    ///Coating of the optical component. Short free text.
     pub coating: ::std::option::Option<::std::string::String>,
+    ///Kind of optical component. One of `GRIN Lens`, `Cranial Window`, `Cover Glass`, `Microprism`, `Beamsplitter`, `Optical Filter`, `Relay Lens`, `Other`. Required.
     pub component_type: ::brainstem::enums::ConsumableStockOpticalComponentDetailsComponentType,
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Experiments the item is used for. List of text values.
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Material the item is made of. Short free text.
     pub material: ::std::option::Option<::std::string::String>,
+    ///Product or catalogue number. Short free text.
     pub product_id: ::std::option::Option<::std::string::String>,
+    ///Whether the item is sterile.
     pub sterile: ::std::option::Option<bool>,
+    ///Longest wavelength the component is made for. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     pub wavelength_max: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Shortest wavelength the component is made for. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     pub wavelength_min: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -922,63 +1266,89 @@ pub struct ConsumableStockOpticalComponentDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a ConsumableStock (`modules/consumablestock`).
+/**The fields to change in a ConsumableStock (`modules/consumablestock`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ConsumableStockPatch {
+    ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquisition_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Catalogue consumable this stock is an instance of. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumable: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Cost of the stock, as text (amount and currency). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub cost: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Date the stock expires. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub expiration_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///What the stock is meant to be used for. At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub intended_use: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Inventory that holds the stock. Inventory id (UUID, `personal_attributes/inventory`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub inventory: ::std::option::Option<::uuid::Uuid>,
+    ///Free-text remarks about this consumable stock. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Availability of the stock, for example AVAILABLE, RESERVED or DEPLETED.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///How the stock must be kept (temperature, light...). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub storage_conditions: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Where the stock is kept (room, fridge, shelf...). At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_location: ::std::option::Option<::std::string::String>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
     #[serde(flatten)]
     pub details: ::core::option::Option<crate::details::ConsumableStockDetails>,
 }
-///Payload of `details` when `type` is `PharmacologicalAgent` (ConsumableStock).
+/**Payload of `details` when `type` is `PharmacologicalAgent` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockPharmacologicalAgentDetails {
+    ///Active substance of the agent. Short free text.
     pub active_ingredient: ::std::option::Option<::std::string::String>,
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Concentration of the agent. Short free text.
     pub concentration: ::std::option::Option<::std::string::String>,
+    ///Physical form of the agent. One of `Solution`, `Suspension`, `Tablet`, `Capsule`, `Injection`, `Topical`, `Patch`, `Other`.
     pub dosage_form: ::std::option::Option<
         ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsDosageForm,
     >,
+    ///Experiments the item is used for. List of text values.
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Formulation of the agent. Short free text.
     pub formulation: ::std::option::Option<::std::string::String>,
+    ///Pharmacological category of the agent. One of `Analgesic`, `Anesthetic`, `Antibiotic`, `Neuroactive`, `Recreational`, `Vehicle`, `Experimental`, `Other`. Required.
     pub pharmacological_category: ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsPharmacologicalCategory,
+    ///Pharmacological class of the agent. Short free text.
     pub pharmacological_class: ::std::option::Option<::std::string::String>,
+    ///Purity of the compound, as text (for example 99%). Short free text.
     pub purity: ::std::option::Option<::std::string::String>,
+    ///Route by which the agent is given. One of `Intraperitoneal (IP)`, `Intravenous (IV)`, `Subcutaneous (SC)`, `Oral`, `Topical`, `Inhalation`, `Intracerebral`, `Other`.
     pub route_of_administration: ::std::option::Option<
         ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsRouteOfAdministration,
     >,
@@ -989,18 +1359,28 @@ pub struct ConsumableStockPharmacologicalAgentDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PhysiologicalSolution` (ConsumableStock).
+/**Payload of `details` when `type` is `PhysiologicalSolution` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockPhysiologicalSolutionDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Ingredients of the solution and their amounts, in words. Free text, may span several lines.
     pub composition: ::std::option::Option<::std::string::String>,
+    ///Osmolality of the solution, as text with its unit. Short free text.
     pub osmolality: ::std::option::Option<::std::string::String>,
+    ///Acidity of the solution (pH). Number. At least 0.
     pub p_h: ::std::option::Option<::brainstem::Number>,
+    ///How to prepare the item before use, in words. Free text, may span several lines.
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
+    ///What the solution is used for. List of text values.
     pub purpose: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Name of the solution. Short free text.
     pub solution_name: ::std::option::Option<::std::string::String>,
+    ///True when the solution has been sterilized.
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1009,12 +1389,16 @@ pub struct ConsumableStockPhysiologicalSolutionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SiliconProbe` (ConsumableStock).
+/**Payload of `details` when `type` is `SiliconProbe` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockSiliconProbeDetails {
+    ///Identifiers of the silicon probes in this stock. Short free text.
     pub probe_ids: ::std::option::Option<::std::string::String>,
+    ///Number of units in stock. Integer. At least 0.
     pub quantity: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1023,15 +1407,20 @@ pub struct ConsumableStockSiliconProbeDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SingleWireElectrode` (ConsumableStock).
+/**Payload of `details` when `type` is `SingleWireElectrode` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockSingleWireElectrodeDetails {
+    ///Length of the wire. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub length: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Number of units in stock. Integer. At least 0.
     pub quantity: ::std::option::Option<i64>,
+    ///Identifiers of the wires in this stock. Short free text.
     pub wire_ids: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1040,13 +1429,18 @@ pub struct ConsumableStockSingleWireElectrodeDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SurgicalDisposable` (ConsumableStock).
+/**Payload of `details` when `type` is `SurgicalDisposable` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockSurgicalDisposableDetails {
+    ///Batch or lot number from the supplier. Short free text.
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Number of units in stock. Integer. At least 0.
     pub quantity: ::std::option::Option<i64>,
+    ///Whether the item is sterile.
     pub sterile: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1055,26 +1449,38 @@ pub struct ConsumableStockSurgicalDisposableDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TracerDye` (ConsumableStock).
+/**Payload of `details` when `type` is `TracerDye` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockTracerDyeDetails {
+    ///Quantity held, as text with its unit (for example 500 mL). Short free text.
     pub amount: ::std::option::Option<::std::string::String>,
+    ///Batch or lot number from the supplier. Short free text.
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Kind of tracer or dye. One of `Fluorescent Tracer`, `Lipophilic Dye`, `Retrograde Tracer`, `Anterograde Tracer`, `Histological Dye`, `Vital Stain`, `Injection Marker`, `Other`. Required.
     pub dye_type: ::brainstem::enums::ConsumableStockTracerDyeDetailsDyeType,
+    ///Wavelength of peak emission. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     pub emission_peak: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Wavelength of peak excitation. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     pub excitation_peak: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Experiments the item is used for. List of text values.
     pub experimental_use: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Fluorescent molecule of the tracer. Short free text.
     pub fluorophore: ::std::option::Option<::std::string::String>,
+    ///How to prepare the item before use, in words. Free text, may span several lines.
     pub preparation_instructions: ::std::option::Option<::std::string::String>,
+    ///Route by which the tracer is applied. One of `Injection`, `Perfusion`, `Topical`, `Incubation`, `Other`.
     pub route_of_application: ::std::option::Option<
         ::brainstem::enums::ConsumableStockTracerDyeDetailsRouteOfApplication,
     >,
+    ///Solvent the tracer is dissolved in. Short free text.
     pub solvent: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1083,19 +1489,26 @@ pub struct ConsumableStockTracerDyeDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VirusSolution` (ConsumableStock).
+/**Payload of `details` when `type` is `VirusSolution` (ConsumableStock).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/consumablestock/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumableStockVirusSolutionDetails {
+    ///Number of aliquots the solution is split into. Integer. At least 0.
     pub aliquot_count: ::std::option::Option<i64>,
+    ///Volume of each aliquot. A measured value: number plus unit (nL, µL, mL, L). The form's default unit is µL.
     pub aliquot_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
+    ///Batch or lot number from the supplier. Short free text.
     pub batch_id: ::std::option::Option<::std::string::String>,
+    ///Viral titer. A measured value: number plus unit (vg/mL, TU/mL, pfu/mL). The form's default unit is vg/mL.
     pub titer: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
     >,
+    ///Volume delivered. A measured value: number plus unit (nL, µL, mL, L). The form's default unit is mL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -1106,20 +1519,28 @@ pub struct ConsumableStockVirusSolutionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `CCF_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesCcfxyzAbsoluteDetails {
+    ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
     pub x_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
     pub y_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
     pub z_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
@@ -1130,20 +1551,28 @@ pub struct CoordinatesCcfxyzAbsoluteDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `External_XYZ_Absolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesExternalXyzAbsoluteDetails {
+    ///Position along the x axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
     pub x: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the x axis. A measured value: number plus unit (°). The form's default unit is °.
     pub x_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the y axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
     pub y: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the y axis. A measured value: number plus unit (°). The form's default unit is °.
     pub y_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Position along the z axis of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is m.
     pub z: ::std::option::Option<::brainstem::Quantity<::brainstem::enums::LengthUnit>>,
+    ///Rotation about the z axis. A measured value: number plus unit (°). The form's default unit is °.
     pub z_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
@@ -1154,26 +1583,34 @@ pub struct CoordinatesExternalXyzAbsoluteDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaAbsolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaAbsolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the dorsal-ventral direction. A measured value: number plus unit (°). The form's default unit is °.
     pub dv_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Dorsal-ventral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub dv_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -1184,26 +1621,34 @@ pub struct CoordinatesStereotaxicBregmaAbsoluteDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaBrainSurface` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_BregmaBrainSurface` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth below the reference. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Rotation of the implant around its own axis. A measured value: number plus unit (°). The form's default unit is °.
     pub rotation: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
@@ -1214,26 +1659,34 @@ pub struct CoordinatesStereotaxicBregmaBrainSurfaceDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaAbsolute` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaAbsolute` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the dorsal-ventral direction. A measured value: number plus unit (°). The form's default unit is °.
     pub dv_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Dorsal-ventral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub dv_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -1244,26 +1697,34 @@ pub struct CoordinatesStereotaxicLambdaAbsoluteDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaBrainSurface` (Coordinates).
+/**Payload of `coordinates_details` when `coordinates_system` is `Stereotaxic_LambdaBrainSurface` (Coordinates).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/coordinates/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
+    ///Angle of the approach in the anterior-posterior direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ap_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Anterior-posterior coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ap_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Depth below the reference. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Angle of the approach in the medial-lateral direction. A measured value: number plus unit (°). The form's default unit is °.
     pub ml_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
+    ///Medial-lateral coordinate, relative to the reference point of the coordinate system. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is mm.
     pub ml_coordinate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Rotation of the implant around its own axis. A measured value: number plus unit (°). The form's default unit is °.
     pub rotation: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
@@ -1274,18 +1735,28 @@ pub struct CoordinatesStereotaxicLambdaBrainSurfaceDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A data recording made during a session, with type-specific details.
+/**A data recording made during a session, with type-specific details.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisition {
+    ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
+    ///Identifier of this data acquisition, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Address of an image uploaded for the data acquisition. URL. Read-only: set by the server, ignored when sent. May be null.
     pub image: ::std::option::Option<::std::string::String>,
+    ///Free-text remarks about this data acquisition. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     pub order: i64,
+    ///Procedures linked to the recording. List of Procedure ids (UUIDs, `modules/procedure`).
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
     pub details: crate::details::DataAcquisitionDetails,
@@ -1296,18 +1767,28 @@ pub struct DataAcquisition {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Audio` (DataAcquisition).
+/**Payload of `details` when `type` is `Audio` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionAudioDetails {
+    ///Bits per audio sample. Integer. At least 0. Default: 8.
     pub bit_depth: ::std::option::Option<i64>,
+    ///Codec used to encode the audio. Short free text.
     pub codec: ::std::option::Option<::std::string::String>,
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Number of recorded channels. Integer. At least 1. Default: 2.
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
@@ -1318,19 +1799,28 @@ pub struct DataAcquisitionAudioDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BehavioralTracking` (DataAcquisition).
+/**Payload of `details` when `type` is `BehavioralTracking` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionBehavioralTrackingDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1339,25 +1829,36 @@ pub struct DataAcquisitionBehavioralTrackingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ComputedTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `ComputedTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionComputedTomographyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1366,35 +1867,50 @@ pub struct DataAcquisitionComputedTomographyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ConfocalMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `ConfocalMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionConfocalMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -1405,23 +1921,34 @@ pub struct DataAcquisitionConfocalMicroscopyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Electroencephalography` (DataAcquisition).
+/**Payload of `details` when `type` is `Electroencephalography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroencephalographyDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). Default: 20000 Hz.
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1430,23 +1957,34 @@ pub struct DataAcquisitionElectroencephalographyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Electroneurogram` (DataAcquisition).
+/**Payload of `details` when `type` is `Electroneurogram` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionElectroneurogramDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). Default: 20000 Hz.
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1458,25 +1996,37 @@ pub struct DataAcquisitionElectroneurogramDetails {
 ///`DataAcquisitionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionEnvelope {
+    ///The DataAcquisition record, under its envelope key.
     pub data_acquisition: DataAcquisition,
 }
-///Payload of `details` when `type` is `ExtracellularEphys` (DataAcquisition).
+/**Payload of `details` when `type` is `ExtracellularEphys` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionExtracellularEphysDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1485,23 +2035,32 @@ pub struct DataAcquisitionExtracellularEphysDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FiberPhotometry` (DataAcquisition).
+/**Payload of `details` when `type` is `FiberPhotometry` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFiberPhotometryDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1510,25 +2069,36 @@ pub struct DataAcquisitionFiberPhotometryDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FunctionalMagneticResonanceImaging` (DataAcquisition).
+/**Payload of `details` when `type` is `FunctionalMagneticResonanceImaging` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1537,25 +2107,36 @@ pub struct DataAcquisitionFunctionalMagneticResonanceImagingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FunctionalUltrasoundImaging` (DataAcquisition).
+/**Payload of `details` when `type` is `FunctionalUltrasoundImaging` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1564,23 +2145,34 @@ pub struct DataAcquisitionFunctionalUltrasoundImagingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `GeneralTimeSeries` (DataAcquisition).
+/**Payload of `details` when `type` is `GeneralTimeSeries` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionGeneralTimeSeriesDetails {
+    ///Labels attached to sets of channels: table rows, each naming a tag with its channels and groups. List of objects.
     pub channel_tags: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Grouping of recording channels: table rows, each with a label and its list of channels. List of objects.
     pub electrode_groups: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1589,21 +2181,30 @@ pub struct DataAcquisitionGeneralTimeSeriesDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `IntracellularEphys` (DataAcquisition).
+/**Payload of `details` when `type` is `IntracellularEphys` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionIntracellularEphysDetails {
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Voltage step of one bit of the recorded samples (least significant bit): the scale that converts samples to volts. A measured value: number plus unit (V, mV, µV, nV). The form's default unit is µV.
     pub lsb: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Number of recorded channels. Integer. At least 0.
     pub n_channels: ::std::option::Option<i64>,
+    ///Number of samples per channel. Integer. At least 0.
     pub n_samples: ::std::option::Option<i64>,
+    ///Sampling rate of the recording. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub sr: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Numeric data type of the stored samples, such as int16. Short free text. Default: int16.
     pub type_: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1612,35 +2213,50 @@ pub struct DataAcquisitionIntracellularEphysDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `LightFieldMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `LightFieldMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionLightFieldMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -1654,35 +2270,51 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
 ///`DataAcquisitionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The DataAcquisition records of this page, in the requested order. List of `DataAcquisition` objects.
     pub data_acquisitions: ::std::vec::Vec<DataAcquisition>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `MagneticResonanceImaging` (DataAcquisition).
+/**Payload of `details` when `type` is `MagneticResonanceImaging` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagneticResonanceImagingDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (Hz, kHz, MHz, GHz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is mm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Field strength of the scanner magnet. A measured value: number plus unit (T, mT, µT). The form's default unit is T.
     pub magnetic_field_strength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1691,25 +2323,36 @@ pub struct DataAcquisitionMagneticResonanceImagingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Magnetoencephalography` (DataAcquisition).
+/**Payload of `details` when `type` is `Magnetoencephalography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMagnetoencephalographyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1718,25 +2361,36 @@ pub struct DataAcquisitionMagnetoencephalographyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Miniscope` (DataAcquisition).
+/**Payload of `details` when `type` is `Miniscope` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionMiniscopeDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1745,39 +2399,56 @@ pub struct DataAcquisitionMiniscopeDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OpticalCoherenceTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `OpticalCoherenceTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
+    ///Number of scans averaged per image. Integer. At least 0.
     pub averages: ::std::option::Option<i64>,
+    ///Resolution along the beam (depth) axis. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub axial_resolution: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Spectral bandwidth of the light source. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub bandwidth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Central wavelength of the light source. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub center_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Resolution across the beam. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub lateral_resolution: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Area covered by the scan. A measured value: number plus unit (m², cm², mm², µm², nm²). The form's default unit is mm².
     pub scan_area: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AreaUnit>,
     >,
+    ///Scan pattern used. Short free text.
     pub scan_pattern: ::std::option::Option<::std::string::String>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1786,44 +2457,63 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a DataAcquisition (`modules/dataacquisition`).
+/**The fields to change in a DataAcquisition (`modules/dataacquisition`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct DataAcquisitionPatch {
+    ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-text remarks about this data acquisition. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures linked to the recording. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
     #[serde(flatten)]
     pub details: ::core::option::Option<crate::details::DataAcquisitionDetails>,
 }
-///Payload of `details` when `type` is `PositronEmissionTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `PositronEmissionTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionPositronEmissionTomographyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1832,25 +2522,36 @@ pub struct DataAcquisitionPositronEmissionTomographyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (DataAcquisition).
+/**Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -1859,35 +2560,50 @@ pub struct DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SinglePhotonMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `SinglePhotonMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -1898,35 +2614,50 @@ pub struct DataAcquisitionSinglePhotonMicroscopyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ThreePhotonMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `ThreePhotonMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionThreePhotonMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -1937,35 +2668,50 @@ pub struct DataAcquisitionThreePhotonMicroscopyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TwoPhotonMicroscopy` (DataAcquisition).
+/**Payload of `details` when `type` is `TwoPhotonMicroscopy` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Wavelength of the excitation light. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is nm.
     pub excitation_wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Depth reached by the imaging. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub imaging_depth: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Power of the laser or light source. A measured value: number plus unit (kW, W, mW, µW). The form's default unit is mW.
     pub laser_power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
+    ///Voxel size along x. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub x_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along y. A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub y_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Voxel size along z (the step between planes). A measured value: number plus unit (m, cm, mm, µm, nm). The form's default unit is µm.
     pub z_voxel_size: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -1976,19 +2722,28 @@ pub struct DataAcquisitionTwoPhotonMicroscopyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VideoTracking` (DataAcquisition).
+/**Payload of `details` when `type` is `VideoTracking` (DataAcquisition).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/dataacquisition/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataAcquisitionVideoTrackingDetails {
+    ///Compression applied to the stored data. Short free text.
     pub compression: ::std::option::Option<::std::string::String>,
+    ///Name of the data file, with its extension. Short free text.
     pub file_name: ::std::option::Option<::std::string::String>,
+    ///File format of the data (such as WAV, MP4 or TIFF). Short free text.
     pub format: ::std::option::Option<::std::string::String>,
+    ///Frames recorded per second. A measured value: number plus unit (GHz, MHz, kHz, Hz). The form's default unit is Hz.
     pub frame_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Image width in pixels. Integer. At least 0.
     pub horizontal_resolution: ::std::option::Option<i64>,
+    ///Number of frames recorded. Integer. At least 0.
     pub n_frames: ::std::option::Option<i64>,
+    ///Image height in pixels. Integer. At least 0.
     pub vertical_resolution: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -2002,6 +2757,7 @@ pub struct DataAcquisitionVideoTrackingDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataOrganizationElement {
+    ///What this folder level holds, for example Sessions or Subjects. Required.
     pub elements: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -2015,8 +2771,11 @@ pub struct DataOrganizationElement {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataProtocol {
+    ///Whether this access path is open to the public. Required.
     pub is_public: bool,
+    ///Path or address of the storage under this protocol. Required.
     pub path: ::std::string::String,
+    ///Name of the access method, for example a cloud service or a local hard drive. Required.
     pub protocol: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -2025,17 +2784,26 @@ pub struct DataProtocol {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A place where session data is stored, with its organization and access protocols.
+/**A place where session data is stored, with its organization and access protocols.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataStorage {
+    ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
+    ///Ways to reach the storage: one row per access protocol with its path and whether it is public. List of `DataProtocol` objects.
     pub data_protocols: ::std::vec::Vec<DataProtocol>,
+    ///Free-text description of this data storage. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this data storage, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this data storage is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Where the storage is (server, drive, cloud service...).
     pub location: ::std::string::String,
+    ///Name of this data storage. At most 100 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -2047,42 +2815,57 @@ pub struct DataStorage {
 ///`DataStorageEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataStorageEnvelope {
+    ///The DataStorage record, under its envelope key.
     pub datastorage: DataStorage,
 }
 ///`DataStorageListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataStorageListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The DataStorage records of this page, in the requested order. List of `DataStorage` objects.
     pub datastorages: ::std::vec::Vec<DataStorage>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a DataStorage (`personal_attributes/datastorage`).
+/**The fields to change in a DataStorage (`personal_attributes/datastorage`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct DataStoragePatch {
+    ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_organization: ::std::option::Option<
         ::std::vec::Vec<DataOrganizationElement>,
     >,
+    ///Ways to reach the storage: one row per access protocol with its path and whether it is public. List of `DataProtocol` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_protocols: ::std::option::Option<::std::vec::Vec<DataProtocol>>,
+    ///Free-text description of this data storage. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this data storage is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the storage is (server, drive, cloud service...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this data storage. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///A started device sign-in: the codes to show and the URL the user must open.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceAuthorization {
+    ///Secret code the client sends when polling for the token. Required.
     pub device_code: ::std::string::String,
     ///Seconds until the device code expires.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2090,33 +2873,41 @@ pub struct DeviceAuthorization {
     ///Seconds between polls (5 when absent).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub interval: ::std::option::Option<i64>,
+    ///Identifier of the sign-in session, part of the verification page address.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session_id: ::std::option::Option<::std::string::String>,
+    ///Short code the user confirms in the browser.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_code: ::std::option::Option<::std::string::String>,
+    ///Page where the user approves the sign-in (the code is typed in). URL.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub verification_uri: ::std::option::Option<::std::string::String>,
+    ///Page where the user approves the sign-in, with the code already filled in. URL. Required.
     pub verification_uri_complete: ::std::string::String,
 }
 ///Starts a device sign-in; client_name labels the token being requested.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct DeviceAuthorizationRequest {
+    ///Label of the client asking for a token; it names the token in the user's account.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub client_name: ::std::option::Option<::std::string::String>,
 }
 ///The sign-in ended without a token.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenError {
+    ///Why no token came: the user refused, the code expired or it was already used. One of `access_denied`, `expired_token`, `already_used`. Required.
     pub error: ::brainstem::enums::DeviceTokenErrorError,
 }
 ///The user has not approved yet; poll again after the interval.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenPending {
+    ///Always authorization_pending: the user has not approved yet. One of `authorization_pending`. Required.
     pub status: ::brainstem::enums::DeviceTokenPendingStatus,
 }
 ///Poll body for the device sign-in.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenRequest {
+    ///The device_code received when the sign-in started. Required.
     pub device_code: ::std::string::String,
 }
 ///Poll result; always HTTP 200, distinguished by status/error.
@@ -2145,7 +2936,9 @@ impl ::std::convert::From<DeviceTokenPending> for DeviceTokenResponse {
 ///The user approved; token is the personal access token.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DeviceTokenSuccess {
+    ///Always success: the user approved. One of `success`. Required.
     pub status: ::brainstem::enums::DeviceTokenSuccessStatus,
+    ///Personal access token to send as a Bearer token. Required.
     pub token: ::std::string::String,
 }
 ///Where the data or code can be downloaded.
@@ -2153,7 +2946,9 @@ pub struct DeviceTokenSuccess {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DownloadLink {
+    ///Service hosting the download. One of 9 documented values. Required.
     pub repository: ::brainstem::enums::DownloadLinkRepository,
+    ///Address of the download; must start with `http://`, `https://` or `ftp://`. Required.
     pub url: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -2162,19 +2957,30 @@ pub struct DownloadLink {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A piece of equipment placed in a setup, with typed details and coordinates.
+/**A piece of equipment placed in a setup, with typed details and coordinates.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Equipment {
+    ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     pub consumable: ::std::option::Option<::brainstem::Related<Consumable>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     pub coordinates_schema_version: ::std::string::String,
+    ///Date and time recorded for the equipment item. ISO 8601 date and time. May be null.
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
     pub hardwaredevice: ::std::option::Option<::brainstem::Related<HardwareDevice>>,
+    ///Identifier of this equipment, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Descriptive name of the equipment item.
     pub name: ::std::string::String,
+    ///Free-text remarks about this equipment. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Setup the equipment belongs to. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::brainstem::Related<Setup>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the Equipment schema group.
     pub details: crate::details::EquipmentDetails,
@@ -2187,7 +2993,9 @@ pub struct Equipment {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Amplifier` (Equipment).
+/**Payload of `details` when `type` is `Amplifier` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentAmplifierDetails(pub ::brainstem::RawObject);
@@ -2207,7 +3015,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentAmplifierDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `AnesthesiaSystem` (Equipment).
+/**Payload of `details` when `type` is `AnesthesiaSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentAnesthesiaSystemDetails(pub ::brainstem::RawObject);
@@ -2227,7 +3037,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentAnesthesiaSystemD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `AntiVibrationTable` (Equipment).
+/**Payload of `details` when `type` is `AntiVibrationTable` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentAntiVibrationTableDetails(pub ::brainstem::RawObject);
@@ -2249,7 +3061,9 @@ for EquipmentAntiVibrationTableDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `BehaviorRig` (Equipment).
+/**Payload of `details` when `type` is `BehaviorRig` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentBehaviorRigDetails(pub ::brainstem::RawObject);
@@ -2269,7 +3083,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentBehaviorRigDetail
         Self(value)
     }
 }
-///Payload of `details` when `type` is `BiosafetyCabinet` (Equipment).
+/**Payload of `details` when `type` is `BiosafetyCabinet` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentBiosafetyCabinetDetails(pub ::brainstem::RawObject);
@@ -2289,7 +3105,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentBiosafetyCabinetD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Camera` (Equipment).
+/**Payload of `details` when `type` is `Camera` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentCameraDetails(pub ::brainstem::RawObject);
@@ -2309,7 +3127,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentCameraDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Computer` (Equipment).
+/**Payload of `details` when `type` is `Computer` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentComputerDetails(pub ::brainstem::RawObject);
@@ -2329,7 +3149,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentComputerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `DataAcquisitionSystem` (Equipment).
+/**Payload of `details` when `type` is `DataAcquisitionSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentDataAcquisitionSystemDetails(pub ::brainstem::RawObject);
@@ -2351,7 +3173,9 @@ for EquipmentDataAcquisitionSystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `DrugDeliverySystem` (Equipment).
+/**Payload of `details` when `type` is `DrugDeliverySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentDrugDeliverySystemDetails(pub ::brainstem::RawObject);
@@ -2373,7 +3197,9 @@ for EquipmentDrugDeliverySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ElectroencephalographySystem` (Equipment).
+/**Payload of `details` when `type` is `ElectroencephalographySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentElectroencephalographySystemDetails(pub ::brainstem::RawObject);
@@ -2395,7 +3221,9 @@ for EquipmentElectroencephalographySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ElectromyographyMachine` (Equipment).
+/**Payload of `details` when `type` is `ElectromyographyMachine` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentElectromyographyMachineDetails(pub ::brainstem::RawObject);
@@ -2417,7 +3245,9 @@ for EquipmentElectromyographyMachineDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ElectronicComponent` (Equipment).
+/**Payload of `details` when `type` is `ElectronicComponent` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentElectronicComponentDetails(pub ::brainstem::RawObject);
@@ -2442,9 +3272,12 @@ for EquipmentElectronicComponentDetails {
 ///`EquipmentEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EquipmentEnvelope {
+    ///The Equipment record, under its envelope key.
     pub equipment: Equipment,
 }
-///Payload of `details` when `type` is `EphysRig` (Equipment).
+/**Payload of `details` when `type` is `EphysRig` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentEphysRigDetails(pub ::brainstem::RawObject);
@@ -2464,7 +3297,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentEphysRigDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `FiberPhotometrySystem` (Equipment).
+/**Payload of `details` when `type` is `FiberPhotometrySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentFiberPhotometrySystemDetails(pub ::brainstem::RawObject);
@@ -2486,7 +3321,9 @@ for EquipmentFiberPhotometrySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `FloatingAirPlatform` (Equipment).
+/**Payload of `details` when `type` is `FloatingAirPlatform` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentFloatingAirPlatformDetails(pub ::brainstem::RawObject);
@@ -2508,7 +3345,9 @@ for EquipmentFloatingAirPlatformDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ForcePlate` (Equipment).
+/**Payload of `details` when `type` is `ForcePlate` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentForcePlateDetails(pub ::brainstem::RawObject);
@@ -2528,7 +3367,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentForcePlateDetails
         Self(value)
     }
 }
-///Payload of `details` when `type` is `FumeHood` (Equipment).
+/**Payload of `details` when `type` is `FumeHood` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentFumeHoodDetails(pub ::brainstem::RawObject);
@@ -2548,7 +3389,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentFumeHoodDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `GlassMicropipettePuller` (Equipment).
+/**Payload of `details` when `type` is `GlassMicropipettePuller` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentGlassMicropipettePullerDetails(pub ::brainstem::RawObject);
@@ -2570,7 +3413,9 @@ for EquipmentGlassMicropipettePullerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `HumidityController` (Equipment).
+/**Payload of `details` when `type` is `HumidityController` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentHumidityControllerDetails(pub ::brainstem::RawObject);
@@ -2592,7 +3437,9 @@ for EquipmentHumidityControllerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `HumiditySensor` (Equipment).
+/**Payload of `details` when `type` is `HumiditySensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentHumiditySensorDetails(pub ::brainstem::RawObject);
@@ -2612,7 +3459,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentHumiditySensorDet
         Self(value)
     }
 }
-///Payload of `details` when `type` is `InjectionSystem` (Equipment).
+/**Payload of `details` when `type` is `InjectionSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentInjectionSystemDetails(pub ::brainstem::RawObject);
@@ -2632,7 +3481,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentInjectionSystemDe
         Self(value)
     }
 }
-///Payload of `details` when `type` is `IontophoresisStimulator` (Equipment).
+/**Payload of `details` when `type` is `IontophoresisStimulator` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentIontophoresisStimulatorDetails(pub ::brainstem::RawObject);
@@ -2654,7 +3505,9 @@ for EquipmentIontophoresisStimulatorDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Laser` (Equipment).
+/**Payload of `details` when `type` is `Laser` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLaserDetails(pub ::brainstem::RawObject);
@@ -2674,7 +3527,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLaserDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `LedDriver` (Equipment).
+/**Payload of `details` when `type` is `LedDriver` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLedDriverDetails(pub ::brainstem::RawObject);
@@ -2694,7 +3549,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLedDriverDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `LightEmitter` (Equipment).
+/**Payload of `details` when `type` is `LightEmitter` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLightEmitterDetails(pub ::brainstem::RawObject);
@@ -2714,7 +3571,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLightEmitterDetai
         Self(value)
     }
 }
-///Payload of `details` when `type` is `LightSensor` (Equipment).
+/**Payload of `details` when `type` is `LightSensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentLightSensorDetails(pub ::brainstem::RawObject);
@@ -2737,17 +3596,24 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLightSensorDetail
 ///`EquipmentListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EquipmentListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Equipment records of this page, in the requested order. List of `Equipment` objects.
     pub equipment: ::std::vec::Vec<Equipment>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `MagneticResonanceImagingSystem` (Equipment).
+/**Payload of `details` when `type` is `MagneticResonanceImagingSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMagneticResonanceImagingSystemDetails(pub ::brainstem::RawObject);
@@ -2769,7 +3635,9 @@ for EquipmentMagneticResonanceImagingSystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `MagnetoencephalographySystem` (Equipment).
+/**Payload of `details` when `type` is `MagnetoencephalographySystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMagnetoencephalographySystemDetails(pub ::brainstem::RawObject);
@@ -2791,7 +3659,9 @@ for EquipmentMagnetoencephalographySystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Magnetometer` (Equipment).
+/**Payload of `details` when `type` is `Magnetometer` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMagnetometerDetails(pub ::brainstem::RawObject);
@@ -2811,7 +3681,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMagnetometerDetai
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Microcontroller` (Equipment).
+/**Payload of `details` when `type` is `Microcontroller` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicrocontrollerDetails(pub ::brainstem::RawObject);
@@ -2831,7 +3703,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicrocontrollerDe
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Micromanipulator` (Equipment).
+/**Payload of `details` when `type` is `Micromanipulator` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicromanipulatorDetails(pub ::brainstem::RawObject);
@@ -2851,7 +3725,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicromanipulatorD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Microphone` (Equipment).
+/**Payload of `details` when `type` is `Microphone` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicrophoneDetails(pub ::brainstem::RawObject);
@@ -2871,7 +3747,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicrophoneDetails
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Microscope` (Equipment).
+/**Payload of `details` when `type` is `Microscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMicroscopeDetails(pub ::brainstem::RawObject);
@@ -2891,7 +3769,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMicroscopeDetails
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Miniscope` (Equipment).
+/**Payload of `details` when `type` is `Miniscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMiniscopeDetails(pub ::brainstem::RawObject);
@@ -2911,7 +3791,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMiniscopeDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Monitor` (Equipment).
+/**Payload of `details` when `type` is `Monitor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMonitorDetails(pub ::brainstem::RawObject);
@@ -2931,7 +3813,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentMonitorDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `MotionTrackingSystem` (Equipment).
+/**Payload of `details` when `type` is `MotionTrackingSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentMotionTrackingSystemDetails(pub ::brainstem::RawObject);
@@ -2953,7 +3837,9 @@ for EquipmentMotionTrackingSystemDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `NoiseIsolationChamber` (Equipment).
+/**Payload of `details` when `type` is `NoiseIsolationChamber` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentNoiseIsolationChamberDetails(pub ::brainstem::RawObject);
@@ -2975,7 +3861,9 @@ for EquipmentNoiseIsolationChamberDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `OnePhotonMicroscope` (Equipment).
+/**Payload of `details` when `type` is `OnePhotonMicroscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOnePhotonMicroscopeDetails(pub ::brainstem::RawObject);
@@ -2997,7 +3885,9 @@ for EquipmentOnePhotonMicroscopeDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `OphysRig` (Equipment).
+/**Payload of `details` when `type` is `OphysRig` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOphysRigDetails(pub ::brainstem::RawObject);
@@ -3017,7 +3907,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOphysRigDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `OpticalCoherenceTomography` (Equipment).
+/**Payload of `details` when `type` is `OpticalCoherenceTomography` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOpticalCoherenceTomographyDetails(pub ::brainstem::RawObject);
@@ -3039,7 +3931,9 @@ for EquipmentOpticalCoherenceTomographyDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Oscilloscope` (Equipment).
+/**Payload of `details` when `type` is `Oscilloscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentOscilloscopeDetails(pub ::brainstem::RawObject);
@@ -3059,28 +3953,38 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOscilloscopeDetai
         Self(value)
     }
 }
-///The fields to change in a Equipment (`modules/equipment`).
+/**The fields to change in a Equipment (`modules/equipment`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct EquipmentPatch {
+    ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumable: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///Date and time recorded for the equipment item. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
+    ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub hardwaredevice: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Descriptive name of the equipment item.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Free-text remarks about this equipment. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Setup the equipment belongs to. Setup id (UUID, `personal_attributes/setup`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Equipment schema group.
@@ -3090,7 +3994,9 @@ pub struct EquipmentPatch {
     #[serde(flatten)]
     pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
-///Payload of `details` when `type` is `PerfusionSystem` (Equipment).
+/**Payload of `details` when `type` is `PerfusionSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentPerfusionSystemDetails(pub ::brainstem::RawObject);
@@ -3110,7 +4016,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPerfusionSystemDe
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Photodetector` (Equipment).
+/**Payload of `details` when `type` is `Photodetector` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentPhotodetectorDetails(pub ::brainstem::RawObject);
@@ -3130,7 +4038,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPhotodetectorDeta
         Self(value)
     }
 }
-///Payload of `details` when `type` is `PressureSensor` (Equipment).
+/**Payload of `details` when `type` is `PressureSensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentPressureSensorDetails(pub ::brainstem::RawObject);
@@ -3150,7 +4060,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentPressureSensorDet
         Self(value)
     }
 }
-///Payload of `details` when `type` is `RunningWheel` (Equipment).
+/**Payload of `details` when `type` is `RunningWheel` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentRunningWheelDetails(pub ::brainstem::RawObject);
@@ -3170,7 +4082,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentRunningWheelDetai
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SignalProcessingUnit` (Equipment).
+/**Payload of `details` when `type` is `SignalProcessingUnit` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSignalProcessingUnitDetails(pub ::brainstem::RawObject);
@@ -3192,7 +4106,9 @@ for EquipmentSignalProcessingUnitDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SingleBoardComputer` (Equipment).
+/**Payload of `details` when `type` is `SingleBoardComputer` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSingleBoardComputerDetails(pub ::brainstem::RawObject);
@@ -3214,7 +4130,9 @@ for EquipmentSingleBoardComputerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (Equipment).
+/**Payload of `details` when `type` is `SinglePhotonEmissionComputedTomography` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSinglePhotonEmissionComputedTomographyDetails(
@@ -3238,7 +4156,9 @@ for EquipmentSinglePhotonEmissionComputedTomographyDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Speaker` (Equipment).
+/**Payload of `details` when `type` is `Speaker` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSpeakerDetails(pub ::brainstem::RawObject);
@@ -3258,7 +4178,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentSpeakerDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `StereotaxicFrame` (Equipment).
+/**Payload of `details` when `type` is `StereotaxicFrame` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentStereotaxicFrameDetails(pub ::brainstem::RawObject);
@@ -3278,7 +4200,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentStereotaxicFrameD
         Self(value)
     }
 }
-///Payload of `details` when `type` is `StimulationDevice` (Equipment).
+/**Payload of `details` when `type` is `StimulationDevice` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentStimulationDeviceDetails(pub ::brainstem::RawObject);
@@ -3298,7 +4222,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentStimulationDevice
         Self(value)
     }
 }
-///Payload of `details` when `type` is `SurgicalPowerTool` (Equipment).
+/**Payload of `details` when `type` is `SurgicalPowerTool` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentSurgicalPowerToolDetails(pub ::brainstem::RawObject);
@@ -3318,7 +4244,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentSurgicalPowerTool
         Self(value)
     }
 }
-///Payload of `details` when `type` is `TemperatureSensor` (Equipment).
+/**Payload of `details` when `type` is `TemperatureSensor` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentTemperatureSensorDetails(pub ::brainstem::RawObject);
@@ -3338,7 +4266,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentTemperatureSensor
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ThermalController` (Equipment).
+/**Payload of `details` when `type` is `ThermalController` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentThermalControllerDetails(pub ::brainstem::RawObject);
@@ -3358,7 +4288,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentThermalController
         Self(value)
     }
 }
-///Payload of `details` when `type` is `ThreePhotonMicroscopy` (Equipment).
+/**Payload of `details` when `type` is `ThreePhotonMicroscopy` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentThreePhotonMicroscopyDetails(pub ::brainstem::RawObject);
@@ -3380,7 +4312,9 @@ for EquipmentThreePhotonMicroscopyDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `Treadmill` (Equipment).
+/**Payload of `details` when `type` is `Treadmill` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentTreadmillDetails(pub ::brainstem::RawObject);
@@ -3400,7 +4334,9 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentTreadmillDetails 
         Self(value)
     }
 }
-///Payload of `details` when `type` is `TwoPhotonMicroscope` (Equipment).
+/**Payload of `details` when `type` is `TwoPhotonMicroscope` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentTwoPhotonMicroscopeDetails(pub ::brainstem::RawObject);
@@ -3422,7 +4358,9 @@ for EquipmentTwoPhotonMicroscopeDetails {
         Self(value)
     }
 }
-///Payload of `details` when `type` is `UltrasoundImagingSystem` (Equipment).
+/**Payload of `details` when `type` is `UltrasoundImagingSystem` (Equipment).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct EquipmentUltrasoundImagingSystemDetails(pub ::brainstem::RawObject);
@@ -3495,13 +4433,18 @@ pub enum ExtraFieldsValue {
     /// response may carry one; `validate()` refuses it in a request).
     Other(::brainstem::RawJson),
 }
-///A group of users with per-member manager/owner flags.
+/**A group of users with per-member manager/owner flags.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
+    ///Identifier of the group (an integer), assigned by the server. Integer. Read-only: set by the server, ignored when sent.
     pub id: i64,
+    ///Name of the group. Required on create.
     pub name: ::std::string::String,
+    ///Members of the group keyed by e-mail address, with their manager/owner flags. In a change, flags left out count as false and remove: true drops the member.
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3513,18 +4456,24 @@ pub struct Group {
 ///`GroupEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupEnvelope {
+    ///The Group record, under its envelope key.
     pub group: Group,
 }
 ///`GroupListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Group records of this page, in the requested order. List of `Group` objects.
     pub groups: ::std::vec::Vec<Group>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
@@ -3533,8 +4482,11 @@ pub struct GroupListEnvelope {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupMemberPermissions {
+    ///Whether the member manages the group (may invite and remove members).
     pub is_manager: bool,
+    ///Whether the member owns the group.
     pub is_owner: bool,
+    ///Send true in a change to drop this member from the group. Write-only: only sent, never returned.
     pub remove: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3543,15 +4495,22 @@ pub struct GroupMemberPermissions {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A pending invitation for a user to join a group.
+/**A pending invitation for a user to join a group.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitation {
+    ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
+    ///Identifier of this group membership invitation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether the user becomes a manager of the group on accepting.
     pub new_manager: bool,
+    ///Whether the user becomes an owner of the group on accepting.
     pub new_owner: bool,
+    ///User invited to join the group. User id (integer id, `users/user`). May be null.
     pub user_account_invitation: ::std::option::Option<::brainstem::Related<User>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3563,42 +4522,59 @@ pub struct GroupMembershipInvitation {
 ///`GroupMembershipInvitationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitationEnvelope {
+    ///The GroupMembershipInvitation record, under its envelope key.
     pub group_membership_invitation: GroupMembershipInvitation,
 }
 ///`GroupMembershipInvitationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The GroupMembershipInvitation records of this page, in the requested order. List of `GroupMembershipInvitation` objects.
     pub group_membership_invitations: ::std::vec::Vec<GroupMembershipInvitation>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a GroupMembershipInvitation (`users/group_membership_invitation`).
+/**The fields to change in a GroupMembershipInvitation (`users/group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GroupMembershipInvitationPatch {
+    ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub authgroup: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Whether the user becomes a manager of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_manager: ::std::option::Option<bool>,
+    ///Whether the user becomes an owner of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_owner: ::std::option::Option<bool>,
+    ///User invited to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub user_account_invitation: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
-///A pending request by a user to join a group.
+/**A pending request by a user to join a group.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequest {
+    ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     pub authgroup: ::std::option::Option<::brainstem::Related<Group>>,
+    ///Identifier of this group membership request, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///User who asks to join the group. User id (integer id, `users/user`). May be null.
     pub user_account_request: ::std::option::Option<::brainstem::Related<User>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3610,51 +4586,75 @@ pub struct GroupMembershipRequest {
 ///`GroupMembershipRequestEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequestEnvelope {
+    ///The GroupMembershipRequest record, under its envelope key.
     pub group_membership_request: GroupMembershipRequest,
 }
 ///`GroupMembershipRequestListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequestListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The GroupMembershipRequest records of this page, in the requested order. List of `GroupMembershipRequest` objects.
     pub group_membership_requests: ::std::vec::Vec<GroupMembershipRequest>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a GroupMembershipRequest (`users/group_membership_request`).
+/**The fields to change in a GroupMembershipRequest (`users/group_membership_request`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GroupMembershipRequestPatch {
+    ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub authgroup: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///User who asks to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub user_account_request: ::std::option::Option<::brainstem::Nullable<i64>>,
 }
-///The fields to change in a Group (`users/group`).
+/**The fields to change in a Group (`users/group`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct GroupPatch {
+    ///Name of the group. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Members of the group keyed by e-mail address, with their manager/owner flags. In a change, flags left out count as false and remove: true drops the member.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
 }
-///A shared catalogue entry for a hardware device (approval-gated).
+/**A shared catalogue entry for a hardware device (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HardwareDevice {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this hardware device, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     pub rrid_url: ::std::option::Option<::std::string::String>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::brainstem::Related<Supplier>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3663,23 +4663,34 @@ pub struct HardwareDevice {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a HardwareDevice record awaiting review.
+/**A proposed addition or change of a HardwareDevice record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<::brainstem::enums::HardwareDeviceApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<::brainstem::enums::HardwareDeviceApprovalStatus>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3691,53 +4702,73 @@ pub struct HardwareDeviceApproval {
 ///`HardwareDeviceApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApprovalEnvelope {
+    ///The HardwareDevice approval record, under its envelope key.
     pub hardwaredevice_approval: HardwareDeviceApproval,
 }
 ///`HardwareDeviceApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The HardwareDevice approval records of this page, in the requested order. List of `HardwareDeviceApproval` objects.
     pub hardwaredevice_approvals: ::std::vec::Vec<HardwareDeviceApproval>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`HardwareDeviceEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceEnvelope {
+    ///The HardwareDevice record, under its envelope key.
     pub hardwaredevice: HardwareDevice,
 }
 ///`HardwareDeviceListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The HardwareDevice records of this page, in the requested order. List of `HardwareDevice` objects.
     pub hardwaredevices: ::std::vec::Vec<HardwareDevice>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a HardwareDevice (`resources/hardwaredevice`).
+/**The fields to change in a HardwareDevice (`resources/hardwaredevice`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct HardwareDevicePatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
 }
@@ -3759,15 +4790,22 @@ for HardwareDeviceSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A named inventory that holds consumable stocks.
+/**A named inventory that holds consumable stocks.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inventory {
+    ///Free-text description of this inventory. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this inventory, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this inventory is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Where the inventory is kept.
     pub location: ::std::string::String,
+    ///Name of this inventory. At most 50 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3779,42 +4817,61 @@ pub struct Inventory {
 ///`InventoryEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct InventoryEnvelope {
+    ///The Inventory record, under its envelope key.
     pub inventory: Inventory,
 }
 ///`InventoryListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct InventoryListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Inventory records of this page, in the requested order. List of `Inventory` objects.
     pub inventories: ::std::vec::Vec<Inventory>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Inventory (`personal_attributes/inventory`).
+/**The fields to change in a Inventory (`personal_attributes/inventory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct InventoryPatch {
+    ///Free-text description of this inventory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this inventory is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the inventory is kept.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this inventory. At most 50 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
-///A journal where publications appear (approval-gated).
+/**A journal where publications appear (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Journal {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of this journal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the journal. At most 500 characters. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the journal. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3823,21 +4880,30 @@ pub struct Journal {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Journal record awaiting review.
+/**A proposed addition or change of a Journal record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JournalApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<::brainstem::enums::JournalApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the journal. At most 500 characters. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<::brainstem::enums::JournalApprovalStatus>,
+    ///Web site of the journal. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3849,48 +4915,66 @@ pub struct JournalApproval {
 ///`JournalApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalApprovalEnvelope {
+    ///The Journal approval record, under its envelope key.
     pub journal_approval: JournalApproval,
 }
 ///`JournalApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Journal approval records of this page, in the requested order. List of `JournalApproval` objects.
     pub journal_approvals: ::std::vec::Vec<JournalApproval>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
 ///`JournalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalEnvelope {
+    ///The Journal record, under its envelope key.
     pub journal: Journal,
 }
 ///`JournalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Journal records of this page, in the requested order. List of `Journal` objects.
     pub journals: ::std::vec::Vec<Journal>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Journal (`dissemination/journal`).
+/**The fields to change in a Journal (`dissemination/journal`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct JournalPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the journal. At most 500 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Web site of the journal. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -3911,19 +4995,30 @@ impl ::std::convert::From<JournalApprovalEnvelope> for JournalSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A laboratory: a group with institutional information and principal investigators.
+/**A laboratory: a group with institutional information and principal investigators.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Laboratory {
+    ///City of the laboratory. At most 100 characters.
     pub city: ::std::string::String,
+    ///Country of the laboratory, in words. At most 100 characters.
     pub country: ::std::string::String,
+    ///Department the laboratory belongs to. At most 100 characters.
     pub department: ::std::string::String,
+    ///Free-text description of this laboratory. At most 500 characters.
     pub description: ::std::string::String,
+    ///User group the laboratory is built on (its members are the lab members). Group id (integer id, `users/group`). Required on create.
     pub group: ::brainstem::Related<Group>,
+    ///Identifier of this laboratory, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Institution (university, institute) hosting the laboratory. At most 100 characters. Required on create.
     pub institution: ::std::string::String,
+    ///Users who lead the laboratory; at least one. List of User ids (integer ids, `users/user`). Required on create.
     pub principal_investigators: ::std::vec::Vec<::brainstem::Related<User>>,
+    ///Web site of the laboratory. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -3935,63 +5030,97 @@ pub struct Laboratory {
 ///`LaboratoryEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LaboratoryEnvelope {
+    ///The Laboratory record, under its envelope key.
     pub laboratory: Laboratory,
 }
 ///`LaboratoryListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LaboratoryListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Laboratory records of this page, in the requested order. List of `Laboratory` objects.
     pub laboratories: ::std::vec::Vec<Laboratory>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a Laboratory (`users/laboratory`).
+/**The fields to change in a Laboratory (`users/laboratory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LaboratoryPatch {
+    ///City of the laboratory. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
+    ///Country of the laboratory, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Department the laboratory belongs to. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub department: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this laboratory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User group the laboratory is built on (its members are the lab members). Group id (integer id, `users/group`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub group: ::std::option::Option<i64>,
+    ///Institution (university, institute) hosting the laboratory. At most 100 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub institution: ::std::option::Option<::std::string::String>,
+    ///Users who lead the laboratory; at least one. List of User ids (integer ids, `users/user`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub principal_investigators: ::std::option::Option<::std::vec::Vec<i64>>,
+    ///Web site of the laboratory. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///A regulatory license or permit covering subjects, procedures and assays.
+/**A regulatory license or permit covering subjects, procedures and assays.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct License {
+    ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     pub behavioralassays: ::std::vec::Vec<::brainstem::Related<BehavioralAssay>>,
+    ///Country where the license applies, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters. May be null.
     pub country: ::std::option::Option<::std::string::String>,
+    ///Description of the license (rich text).
     pub description: ::std::string::String,
+    ///Identifier of this license, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether this license is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Uploaded document of the license (a PDF is advised). URL. May be null.
     pub license_document: ::std::option::Option<::std::string::String>,
+    ///Users who hold the license. List of User ids (integer ids, `users/user`).
     pub license_holders: ::std::vec::Vec<::brainstem::Related<User>>,
+    ///Number or reference the authority gave the license. At most 128 characters.
     pub license_number: ::std::string::String,
+    ///Name of the license or permit. At most 255 characters. Required on create.
     pub name: ::std::string::String,
+    ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Regulatory body that granted the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     pub regulatory_authority: ::std::option::Option<
         ::brainstem::Related<RegulatoryAuthority>,
     >,
+    ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
     pub status: ::brainstem::enums::LicenseStatus,
+    ///Subjects the license covers. List of Subject ids (UUIDs, `stem/subject`).
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
+    ///Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create.
     pub type_: ::brainstem::enums::LicenseType,
+    ///First day the license is valid. ISO 8601 date (YYYY-MM-DD).
     pub valid_from: ::chrono::naive::NaiveDate,
+    ///Last day the license is valid; not before valid_from when both are set. ISO 8601 date (YYYY-MM-DD).
     pub valid_until: ::chrono::naive::NaiveDate,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4003,71 +5132,99 @@ pub struct License {
 ///`LicenseEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LicenseEnvelope {
+    ///The License record, under its envelope key.
     pub license: License,
 }
 ///`LicenseListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LicenseListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The License records of this page, in the requested order. List of `License` objects.
     pub licenses: ::std::vec::Vec<License>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///The fields to change in a License (`personal_attributes/license`).
+/**The fields to change in a License (`personal_attributes/license`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LicensePatch {
+    ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub behavioralassays: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Country where the license applies, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub country: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Description of the license (rich text).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this license is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Uploaded document of the license (a PDF is advised). URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub license_document: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Users who hold the license. List of User ids (integer ids, `users/user`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_holders: ::std::option::Option<::std::vec::Vec<i64>>,
+    ///Number or reference the authority gave the license. At most 128 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_number: ::std::option::Option<::std::string::String>,
+    ///Name of the license or permit. At most 255 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Regulatory body that granted the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub regulatory_authority: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::brainstem::enums::LicenseStatus>,
+    ///Subjects the license covers. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subjects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::brainstem::enums::LicenseType>,
+    ///First day the license is valid. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_from: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Last day the license is valid; not before valid_from when both are set. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
 ///Body of change_entry: the key of the entry plus the fields to change.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LogEntryChange {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///End of an interval entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Start of an interval entry; also its key. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
@@ -4076,24 +5233,35 @@ pub struct LogEntryChange {
 ///Body of remove_entry: identifies the entry to delete.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LogEntryKey {
+    ///date_time of the entry to address (instantaneous entries). ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///start_date_time of the entry to address (interval entries). ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
     >,
 }
-///An experimental intervention applied during a session; details are a list of rows.
+/**An experimental intervention applied during a session; details are a list of rows.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manipulation {
+    ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
+    ///Identifier of this manipulation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Free-text remarks about this manipulation. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     pub order: i64,
+    ///Procedures linked to the manipulation. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
     pub details: crate::details::ManipulationDetails,
@@ -4104,7 +5272,9 @@ pub struct Manipulation {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `AuditoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `AuditoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationAuditoryStimulationDetails(
@@ -4133,23 +5303,31 @@ for ManipulationAuditoryStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationAuditoryStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (dB, dB SPL, Pa). The form's default unit is dB.
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::SoundLevelUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Frequency. A measured value: number plus unit (Hz, kHz, MHz). The form's default unit is Hz.
     pub frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Frequency of the amplitude or frequency modulation. A measured value: number plus unit (Hz, kHz, MHz). The form's default unit is Hz.
     pub modulation_frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationAuditoryStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4158,7 +5336,9 @@ pub struct ManipulationAuditoryStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `DeepBrainStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `DeepBrainStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationDeepBrainStimulationDetails(
@@ -4189,18 +5369,25 @@ for ManipulationDeepBrainStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationDeepBrainStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (A, mA, µA, nA). The form's default unit is A.
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationDeepBrainStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4209,7 +5396,9 @@ pub struct ManipulationDeepBrainStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `ElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationElectricalStimulationDetails(
@@ -4240,18 +5429,25 @@ for ManipulationElectricalStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationElectricalStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (V, mV, µV). The form's default unit is V.
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectricalStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4260,7 +5456,9 @@ pub struct ManipulationElectricalStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ElectromagneticFieldStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `ElectromagneticFieldStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationElectromagneticFieldStimulationDetails(
@@ -4296,18 +5494,25 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (V, mV, µV). The form's default unit is V.
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VoltageUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationElectromagneticFieldStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4319,9 +5524,12 @@ pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
 ///`ManipulationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ManipulationEnvelope {
+    ///The Manipulation record, under its envelope key.
     pub manipulation: Manipulation,
 }
-///Payload of `details` when `type` is `LiquidPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `LiquidPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationLiquidPerturbationDetails(
@@ -4350,18 +5558,25 @@ for ManipulationLiquidPerturbationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationLiquidPerturbationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationLiquidPerturbationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -4375,17 +5590,24 @@ pub struct ManipulationLiquidPerturbationDetailsItem {
 ///`ManipulationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ManipulationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///The Manipulation records of this page, in the requested order. List of `Manipulation` objects.
     pub manipulations: ::std::vec::Vec<Manipulation>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
-///Payload of `details` when `type` is `Microperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `Microperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationMicroperfusionDetails(
@@ -4414,18 +5636,25 @@ for ManipulationMicroperfusionDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationMicroperfusionDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationMicroperfusionDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -4436,7 +5665,9 @@ pub struct ManipulationMicroperfusionDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `MultisensoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `MultisensoryStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationMultisensoryStimulationDetails(
@@ -4468,12 +5699,17 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationMultisensoryStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Senses stimulated together. List of text values.
     pub modalities: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///How the stimuli of the different senses are timed to each other. One of `Synchronous`, `Asynchronous`, `Randomized`, `Unknown`.
     pub synchronization: ::std::option::Option<
         ::brainstem::enums::ManipulationMultisensoryStimulationDetailsItemSynchronization,
     >,
@@ -4484,7 +5720,9 @@ pub struct ManipulationMultisensoryStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OdorStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `OdorStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationOdorStimulationDetails(
@@ -4513,14 +5751,19 @@ for ManipulationOdorStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationOdorStimulationDetailsItem {
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L, % w/v, % v/v, % w/w). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (mL/min, µL/min, mL/s, µL/s, L/min). The form's default unit is mL/min.
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Breathing phase the odor is timed to. Short free text.
     pub inhalation_phase: ::std::option::Option<::std::string::String>,
+    ///Odor presented. Short free text.
     pub odor: ::std::option::Option<::std::string::String>,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4529,7 +5772,9 @@ pub struct ManipulationOdorStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OptogeneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `OptogeneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationOptogeneticStimulationDetails(
@@ -4560,18 +5805,25 @@ for ManipulationOptogeneticStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationOptogeneticStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Light power at the fiber tip. A measured value: number plus unit (W, mW, µW). The form's default unit is mW.
     pub power: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerUnit>,
     >,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationOptogeneticStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Wavelength of the stimulation light. A measured value: number plus unit (nm, µm, mm, m). The form's default unit is nm.
     pub wavelength: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -4582,26 +5834,36 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a Manipulation (`modules/manipulation`).
+/**The fields to change in a Manipulation (`modules/manipulation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ManipulationPatch {
+    ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-text remarks about this manipulation. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures linked to the manipulation. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedures: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
     #[serde(flatten)]
     pub details: ::core::option::Option<crate::details::ManipulationDetails>,
 }
-///Payload of `details` when `type` is `PharmacologicalInhalation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `PharmacologicalInhalation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationPharmacologicalInhalationDetails(
@@ -4635,20 +5897,29 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInhalationDetailsItem {
+    ///Pain-relief agent given with the inhalation. Short free text.
     pub analgesic: ::std::option::Option<::std::string::String>,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L, % w/v, % v/v, % w/w). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, µL/s, mL/s, L/min). The form's default unit is µL/min.
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 13 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInhalationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Sedative given with the inhalation. Short free text.
     pub sedative: ::std::option::Option<::std::string::String>,
+    ///Volume delivered. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is µL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -4659,7 +5930,9 @@ pub struct ManipulationPharmacologicalInhalationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PharmacologicalInjection` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `PharmacologicalInjection` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationPharmacologicalInjectionDetails(
@@ -4693,18 +5966,25 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalInjectionDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalInjectionDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -4715,7 +5995,9 @@ pub struct ManipulationPharmacologicalInjectionDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PharmacologicalSuperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `PharmacologicalSuperfusion` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationPharmacologicalSuperfusionDetails(
@@ -4749,18 +6031,25 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, ng/mL, M, mM, µM, nM). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Rate of flow. A measured value: number plus unit (µL/min, mL/min, L/min, nL/min, µL/s, mL/s). The form's default unit is µL/min.
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Liquid or drug delivered. Short free text.
     pub liquid_agent: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 10 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationPharmacologicalSuperfusionDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Volume delivered. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -4771,7 +6060,9 @@ pub struct ManipulationPharmacologicalSuperfusionDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TactileStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `TactileStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationTactileStimulationDetails(
@@ -4800,20 +6091,27 @@ for ManipulationTactileStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationTactileStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///Kind of contact used to touch the subject. One of `Mechanical (contact)`, `Mechanical (vibration)`, `Air puff`, `Brush`, `Cotton swab`, `Other`.
     pub contact_type: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemContactType,
     >,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Contact force. A measured value: number plus unit (mN, N, µN, gf, kgf). The form's default unit is mN.
     pub force: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ForceUnit>,
     >,
+    ///Waveform or time profile of the delivery. One of 9 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTactileStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Body site stimulated.
     pub site: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4822,7 +6120,9 @@ pub struct ManipulationTactileStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ThermalPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `ThermalPerturbation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationThermalPerturbationDetails(
@@ -4851,17 +6151,23 @@ for ManipulationThermalPerturbationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationThermalPerturbationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Waveform or time profile of the delivery. One of 23 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationThermalPerturbationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4870,7 +6176,9 @@ pub struct ManipulationThermalPerturbationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TranscranialElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `TranscranialElectricalStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationTranscranialElectricalStimulationDetails(
@@ -4906,18 +6214,25 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (A, mA, µA, nA). The form's default unit is mA.
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::CurrentUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialElectricalStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4926,7 +6241,9 @@ pub struct ManipulationTranscranialElectricalStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TranscranialMagneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `TranscranialMagneticStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationTranscranialMagneticStimulationDetails(
@@ -4962,18 +6279,25 @@ impl ::std::convert::From<
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
+    ///Stimulus amplitude. A measured value: number plus unit (% MSO, T, mT, µT). The form's default unit is % MSO.
     pub amplitude: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MagneticFieldUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationTranscranialMagneticStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -4982,7 +6306,9 @@ pub struct ManipulationTranscranialMagneticStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `UltrasoundStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `UltrasoundStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationUltrasoundStimulationDetails(
@@ -5013,21 +6339,29 @@ for ManipulationUltrasoundStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationUltrasoundStimulationDetailsItem {
+    ///Acoustic intensity delivered at the target. A measured value: number plus unit (W/cm², mW/cm²). The form's default unit is W/cm².
     pub acoustic_intensity: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PowerDensityUnit>,
     >,
+    ///Peak acoustic pressure at the target. A measured value: number plus unit (Pa, kPa, MPa). The form's default unit is MPa.
     pub acoustic_pressure: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::PressureUnit>,
     >,
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Fraction of each period during which the stimulus is on (0 to 1). Number. At least 0.
     pub duty_cycle: ::std::option::Option<::brainstem::Number>,
+    ///Polarity or direction of the delivered current or field. Short free text.
     pub injection_polarity: ::std::option::Option<::std::string::String>,
+    ///Waveform or time profile of the delivery. One of 29 documented values.
     pub profile: ::std::option::Option<
         ::brainstem::enums::ManipulationUltrasoundStimulationDetailsItemProfile,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5036,7 +6370,9 @@ pub struct ManipulationUltrasoundStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VisualStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+/**Payload of `details` when `type` is `VisualStimulation` (Manipulation). A list of rows; every row has the shape of `items`.
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 pub struct ManipulationVisualStimulationDetails(
@@ -5065,17 +6401,23 @@ for ManipulationVisualStimulationDetails {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ManipulationVisualStimulationDetailsItem {
+    ///Whether the parameters were adjusted in real time from feedback (closed-loop control).
     pub closed_loop: ::std::option::Option<bool>,
+    ///How long the stimulus, delivery or step lasted. A measured value: number plus unit (s, ms, µs, min, h). The form's default unit is s.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Device the visual stimulus is shown on. One of `Monitor`, `LED panel`, `Projector`, `Head-mounted display`, `Fiber-coupled light source`, `Other`.
     pub presentation_device: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemPresentationDevice,
     >,
+    ///How many times the stimulus or delivery was repeated. Integer. At least 0.
     pub repetitions: ::std::option::Option<i64>,
+    ///Where the stimulus appears in the visual field. One of `Contralateral`, `Ipsilateral`, `Bilateral`, `Centered`, `Surround`, `Other`, `Unknown`.
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ManipulationVisualStimulationDetailsItemStimulationPosition,
     >,
+    ///Kinds of stimuli presented (several may be given). List of text values.
     pub stimulus_types: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5084,215 +6426,331 @@ pub struct ManipulationVisualStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to send to create a Behavior (`modules/behavior`).
+/**The fields to send to create a Behavior (`modules/behavior`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavior {
+    ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     pub behavioralassay: ::uuid::Uuid,
+    ///Free-text remarks about this behavior. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this behavior among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session in which the behavior was run. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
+    ///Setup on which the behavior was run. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::uuid::Uuid,
+    ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
 }
-///The fields to send to create a BehavioralAssay (`personal_attributes/behavioralassay`).
+/**The fields to send to create a BehavioralAssay (`personal_attributes/behavioralassay`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavioralAssay {
+    ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     pub behavioral_paradigm: ::uuid::Uuid,
+    ///Free-text description of this behavioral assay. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this behavioral assay is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Licenses that cover the assay. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    ///Name of this behavioral assay. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::uuid::Uuid,
 }
-///The fields to send to create a BehavioralCategory (`taxonomies/behavioralcategory`).
+/**The fields to send to create a BehavioralCategory (`taxonomies/behavioralcategory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavioralCategory {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral category.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the category. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parent: ::std::option::Option<::uuid::Uuid>,
 }
-///The fields to send to create a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+/**The fields to send to create a BehavioralParadigm (`taxonomies/behavioralparadigm`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBehavioralParadigm {
+    ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<::uuid::Uuid>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this behavioral paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this behavioral paradigm in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Name of the paradigm. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publication that first described the paradigm, as a citation text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub original_publication: ::std::option::Option<::std::string::String>,
+    ///Link to a reference describing the paradigm.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reference_url: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this behavioral paradigm. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub species: ::std::vec::Vec<::uuid::Uuid>,
 }
-///The fields to send to create a BrainRegion (`taxonomies/brainregion`).
+/**The fields to send to create a BrainRegion (`taxonomies/brainregion`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBrainRegion {
+    ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     pub acronym: ::std::string::String,
+    ///Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create.
     pub atlas: ::brainstem::enums::BrainRegionAtlas,
+    ///Free-text description of this brain region. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Full name of the brain region. At most 200 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Breeding (`stem/breeding`).
+/**The fields to send to create a Breeding (`stem/breeding`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewBreeding {
+    ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this breeding.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Date the pair was separated. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Genotype expected for the offspring, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expected_genotype: ::std::option::Option<::std::string::String>,
+    ///Male parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub father: ::uuid::Uuid,
+    ///Number of pups in the litter. Integer. At least 1. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub litter_size: ::std::option::Option<i64>,
+    ///Female parent subject. Subject id (UUID, `stem/subject`). Required on create.
     pub mother: ::uuid::Uuid,
+    ///Name of the breeding pair. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project under which the breeding is recorded. Project id (UUID, `stem/project`). Required on create.
     pub project: ::uuid::Uuid,
+    ///Date the pair was put together. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-form labels attached to this breeding, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Date the litter was weaned. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub weaning_date: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
-///The fields to send to create a Cohort (`stem/cohort`).
+/**The fields to send to create a Cohort (`stem/cohort`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewCohort {
+    ///Free-text description of this cohort.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this cohort. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the cohort is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::uuid::Uuid,
+    ///Subjects grouped by the cohort. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this cohort, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
-///The fields to send to create a Collection (`stem/collection`).
+/**The fields to send to create a Collection (`stem/collection`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewCollection {
+    ///Free-text description of this collection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of this collection. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    ///Project the collection is defined in. Project id (UUID, `stem/project`). Required on create.
     pub project: ::uuid::Uuid,
+    ///Sessions grouped by the collection. List of Session ids (UUIDs, `stem/session`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub sessions: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this collection, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
-///The fields to send to create a Consumable (`resources/consumable`).
+/**The fields to send to create a Consumable (`resources/consumable`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewConsumable {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this consumable. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Type-specific product data of the consumable; its shape is chosen by `type`.
     #[serde(default, skip_serializing_if = "::brainstem::RawObject::is_empty")]
     pub details: ::brainstem::RawObject,
+    ///Cross-references of this consumable in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this consumable. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
 }
-///The fields to send to create a ConsumableStock (`modules/consumablestock`).
+/**The fields to send to create a ConsumableStock (`modules/consumablestock`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewConsumableStock {
+    ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub acquisition_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Catalogue consumable this stock is an instance of. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumable: ::std::option::Option<::uuid::Uuid>,
+    ///Cost of the stock, as text (amount and currency). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cost: ::std::option::Option<::std::string::String>,
+    ///Date the stock expires. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expiration_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///What the stock is meant to be used for. At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub intended_use: ::std::option::Option<::std::string::String>,
+    ///Inventory that holds the stock. Inventory id (UUID, `personal_attributes/inventory`). Required on create.
     pub inventory: ::uuid::Uuid,
+    ///Free-text remarks about this consumable stock. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Availability of the stock, for example AVAILABLE, RESERVED or DEPLETED.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///How the stock must be kept (temperature, light...). At most 100 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_conditions: ::std::option::Option<::std::string::String>,
+    ///Where the stock is kept (room, fridge, shelf...). At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub storage_location: ::std::option::Option<::std::string::String>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
     #[serde(flatten)]
     pub details: crate::details::ConsumableStockDetails,
 }
-///The fields to send to create a DataAcquisition (`modules/dataacquisition`).
+/**The fields to send to create a DataAcquisition (`modules/dataacquisition`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewDataAcquisition {
+    ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-text remarks about this data acquisition. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this data acquisition among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures linked to the recording. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
     #[serde(flatten)]
     pub details: crate::details::DataAcquisitionDetails,
 }
-///The fields to send to create a DataStorage (`personal_attributes/datastorage`).
+/**The fields to send to create a DataStorage (`personal_attributes/datastorage`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewDataStorage {
+    ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub data_organization: ::std::vec::Vec<DataOrganizationElement>,
+    ///Ways to reach the storage: one row per access protocol with its path and whether it is public. List of `DataProtocol` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub data_protocols: ::std::vec::Vec<DataProtocol>,
+    ///Free-text description of this data storage. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this data storage is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the storage is (server, drive, cloud service...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this data storage. At most 100 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Equipment (`modules/equipment`).
+/**The fields to send to create a Equipment (`modules/equipment`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewEquipment {
+    ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumable: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///Date and time recorded for the equipment item. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Catalogue hardware device the equipment item is, if any. HardwareDevice id (UUID, `resources/hardwaredevice`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hardwaredevice: ::std::option::Option<::uuid::Uuid>,
+    ///Descriptive name of the equipment item.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Free-text remarks about this equipment. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Setup the equipment belongs to. Setup id (UUID, `personal_attributes/setup`). Required on create.
     pub setup: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Equipment schema group.
@@ -5302,153 +6760,233 @@ pub struct NewEquipment {
     #[serde(flatten)]
     pub coordinates_details: crate::details::CoordinatesDetails,
 }
-///The fields to send to create a Group (`users/group`).
+/**The fields to send to create a Group (`users/group`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewGroup {
+    ///Name of the group. Required on create.
     pub name: ::std::string::String,
+    ///Members of the group keyed by e-mail address, with their manager/owner flags. In a change, flags left out count as false and remove: true drops the member.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
 }
-///The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
+/**The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewGroupMembershipInvitation {
+    ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authgroup: ::std::option::Option<i64>,
+    ///Whether the user becomes a manager of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_manager: ::std::option::Option<bool>,
+    ///Whether the user becomes an owner of the group on accepting.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub new_owner: ::std::option::Option<bool>,
+    ///User invited to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_account_invitation: ::std::option::Option<i64>,
 }
-///The fields to send to create a GroupMembershipRequest (`users/group_membership_request`).
+/**The fields to send to create a GroupMembershipRequest (`users/group_membership_request`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewGroupMembershipRequest {
+    ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authgroup: ::std::option::Option<i64>,
+    ///User who asks to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_account_request: ::std::option::Option<i64>,
 }
-///The fields to send to create a HardwareDevice (`resources/hardwaredevice`).
+/**The fields to send to create a HardwareDevice (`resources/hardwaredevice`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewHardwareDevice {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this hardware device. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this hardware device in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this hardware device. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
 }
-///The fields to send to create a Inventory (`personal_attributes/inventory`).
+/**The fields to send to create a Inventory (`personal_attributes/inventory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewInventory {
+    ///Free-text description of this inventory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this inventory is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the inventory is kept.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this inventory. At most 50 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Journal (`dissemination/journal`).
+/**The fields to send to create a Journal (`dissemination/journal`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewJournal {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this journal. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the journal. At most 500 characters. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the journal. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a Laboratory (`users/laboratory`).
+/**The fields to send to create a Laboratory (`users/laboratory`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewLaboratory {
+    ///City of the laboratory. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub city: ::std::option::Option<::std::string::String>,
+    ///Country of the laboratory, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Department the laboratory belongs to. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub department: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this laboratory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User group the laboratory is built on (its members are the lab members). Group id (integer id, `users/group`). Required on create.
     pub group: i64,
+    ///Institution (university, institute) hosting the laboratory. At most 100 characters. Required on create.
     pub institution: ::std::string::String,
+    ///Users who lead the laboratory; at least one. List of User ids (integer ids, `users/user`). Required on create.
     pub principal_investigators: ::std::vec::Vec<i64>,
+    ///Web site of the laboratory. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a License (`personal_attributes/license`).
+/**The fields to send to create a License (`personal_attributes/license`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewLicense {
+    ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub behavioralassays: ::std::vec::Vec<::uuid::Uuid>,
+    ///Country where the license applies, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Description of the license (rich text).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this license is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Uploaded document of the license (a PDF is advised). URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_document: ::std::option::Option<::std::string::String>,
+    ///Users who hold the license. List of User ids (integer ids, `users/user`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub license_holders: ::std::vec::Vec<i64>,
+    ///Number or reference the authority gave the license. At most 128 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub license_number: ::std::option::Option<::std::string::String>,
+    ///Name of the license or permit. At most 255 characters. Required on create.
     pub name: ::std::string::String,
+    ///Procedures the license covers. List of Procedure ids (UUIDs, `modules/procedure`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    ///Regulatory body that granted the license. RegulatoryAuthority id (UUID, `taxonomies/regulatoryauthority`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub regulatory_authority: ::std::option::Option<::uuid::Uuid>,
+    ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
     pub status: ::brainstem::enums::LicenseStatus,
+    ///Subjects the license covers. List of Subject ids (UUIDs, `stem/subject`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::LicenseType,
+    ///First day the license is valid. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_from: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Last day the license is valid; not before valid_from when both are set. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
 }
-///The fields to send to create a Manipulation (`modules/manipulation`).
+/**The fields to send to create a Manipulation (`modules/manipulation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewManipulation {
+    ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-text remarks about this manipulation. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Position of this manipulation among the records of the same session, for display. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Procedures linked to the manipulation. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
     pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
     #[serde(flatten)]
     pub details: crate::details::ManipulationDetails,
 }
-///The fields to send to create a Procedure (`modules/procedure`).
+/**The fields to send to create a Procedure (`modules/procedure`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewProcedure {
+    ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub brain_region: ::std::option::Option<::uuid::Uuid>,
+    ///Stock item consumed or implanted during the procedure. ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumablestock: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///When the procedure was performed. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Equipment items involved in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub equipment: ::std::vec::Vec<::uuid::Uuid>,
+    ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-text remarks about this procedure. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Subject who underwent the procedure. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::uuid::Uuid,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Procedure schema group.
@@ -5458,247 +6996,377 @@ pub struct NewProcedure {
     #[serde(flatten)]
     pub coordinates_details: crate::details::CoordinatesDetails,
 }
-///The fields to send to create a ProcedureLog (`modules/procedurelog`).
+/**The fields to send to create a ProcedureLog (`modules/procedurelog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewProcedureLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Procedure the log is about. Procedure id (UUID, `modules/procedure`). Required on create.
     pub procedure: ::uuid::Uuid,
+    ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::ProcedureLogType,
 }
-///The fields to send to create a Project (`stem/project`).
+/**The fields to send to create a Project (`stem/project`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewProject {
+    ///Free-text description of this project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User-defined key/value metadata of this project: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Groups with access to the project, keyed by group name, with their permission flags. In a change, flags left out count as false and remove: true drops the group.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
+    ///Whether the project and its records are published for everyone to read (public portal).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Name of the project. At most 200 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub publications: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this project, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Users with access to the project, keyed by e-mail address, with their permission flags. In a change, flags left out count as false and remove: true drops the user.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
 }
-///The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+/**The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewProjectGroupMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///Group invited to join the project. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invitee: ::std::option::Option<i64>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the group is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
 }
-///The fields to send to create a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+/**The fields to send to create a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewProjectMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///User invited to join the project. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub invitee: ::std::option::Option<i64>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the user is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
 }
-///The fields to send to create a Publication (`dissemination/publication`).
+/**The fields to send to create a Publication (`dissemination/publication`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewPublication {
+    ///Abstract of the publication. Required on create.
     #[serde(rename = "abstract")]
     pub abstract_: ::std::string::String,
+    ///Author list, as one text. At most 500 characters. Required on create.
     pub authors: ::std::string::String,
+    ///Digital Object Identifier (DOI) of the publication. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub doi: ::std::option::Option<::std::string::String>,
+    ///Journal the publication appeared in. Journal id (UUID, `dissemination/journal`). Required on create.
     pub journal: ::uuid::Uuid,
+    ///Link to a PDF of the publication. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pdf_url: ::std::option::Option<::std::string::String>,
+    ///Date the publication appeared. ISO 8601 date (YYYY-MM-DD). Required on create.
     pub publication_date: ::chrono::naive::NaiveDate,
+    ///Link to the publication online. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publication_url: ::std::option::Option<::std::string::String>,
+    ///Title of the publication. At most 200 characters. Required on create.
     pub title: ::std::string::String,
 }
-///The fields to send to create a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+/**The fields to send to create a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewRegulatoryAuthority {
+    ///Short name of the authority. At most 32 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub abbreviation: ::std::option::Option<::std::string::String>,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authority_type: ::std::option::Option<
         ::brainstem::enums::RegulatoryAuthorityAuthorityType,
     >,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this regulatory authority.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether the authority still operates (true when not given). Default: true.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_active: ::std::option::Option<bool>,
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the authority. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a Session (`stem/session`).
+/**The fields to send to create a Session (`stem/session`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSession {
+    ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub datastorage: ::std::vec::Vec<::uuid::Uuid>,
+    ///Start of the session. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text description of this session.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Places where the session's data or code can be downloaded. List of `DownloadLink` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub download_links: ::std::vec::Vec<DownloadLink>,
+    ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Name of the session. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Projects that include the session; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Free-form labels attached to this session, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
 ///The fields to send to create a SessionDataStorage (`stem/sessiondatastorage`).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSessionDataStorage {
+    ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     pub datastorage: ::uuid::Uuid,
+    ///Position of the data storage in the session's list (assumed: not documented). Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
 }
-///The fields to send to create a Setup (`personal_attributes/setup`).
+/**The fields to send to create a Setup (`personal_attributes/setup`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSetup {
+    ///Free-text description of this setup. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this setup is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the setup is (building, room...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this setup. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Setup type (taxonomy entry) this setup is built on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::uuid::Uuid,
+    ///Named specifications of the setup, one row per property (name, value, optional description). List of `SetupSpecification` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub specifications: ::std::vec::Vec<SetupSpecification>,
 }
-///The fields to send to create a SetupType (`taxonomies/setuptype`).
+/**The fields to send to create a SetupType (`taxonomies/setuptype`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSetupType {
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeCategory,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     pub name: ::std::string::String,
 }
-///The fields to send to create a Species (`taxonomies/species`).
+/**The fields to send to create a Species (`taxonomies/species`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSpecies {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a Strain (`taxonomies/strain`).
+/**The fields to send to create a Strain (`taxonomies/strain`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewStrain {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     pub species: ::uuid::Uuid,
 }
-///The fields to send to create a Subject (`stem/subject`).
+/**The fields to send to create a Subject (`stem/subject`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSubject {
+    ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Breeding (parent pair) the subject was born from. Breeding id (UUID, `stem/breeding`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub breeding: ::std::option::Option<::uuid::Uuid>,
+    ///Date of death of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub death_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this subject.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Genetic line of the subject, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genetic_line: ::std::option::Option<::std::string::String>,
+    ///Genotype of the subject, in words. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genotype: ::std::option::Option<::std::string::String>,
+    ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub licenses: ::std::vec::Vec<::uuid::Uuid>,
+    ///Name of the subject. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
+    ///Projects that include the subject; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     pub sex: ::brainstem::enums::SubjectSex,
+    ///Lifecycle status of the subject, such as active.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///Strain of the subject (which also gives its species). Strain id (UUID, `taxonomies/strain`). Required on create.
     pub strain: ::uuid::Uuid,
+    ///The lab's own identifier of the subject. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject_identifier: ::std::option::Option<::std::string::String>,
+    ///Supplier (vendor) the subject came from. Supplier id (UUID, `resources/supplier`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
+    ///Free-form labels attached to this subject, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
 }
-///The fields to send to create a SubjectLog (`modules/subjectlog`).
+/**The fields to send to create a SubjectLog (`modules/subjectlog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSubjectLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Subject the log is about. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::uuid::Uuid,
+    ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::SubjectLogType,
 }
-///The fields to send to create a Supplier (`resources/supplier`).
+/**The fields to send to create a Supplier (`resources/supplier`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct NewSupplier {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the supplier. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
-///The fields to send to create a User (`users/user`).
+/**The fields to send to create a User (`users/user`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NewUser {
+    ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub active_projects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Brain atlas the user prefers for brain regions (a short atlas code). At most 7 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub atlas_preference: ::std::option::Option<::std::string::String>,
+    ///E-mail address of the user; unique, and the key of the user in project member maps. E-mail address. Must be unique.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
+    ///Given name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub first_name: ::std::option::Option<::std::string::String>,
+    ///Google Scholar profile of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub google_scholar: ::std::option::Option<::std::string::String>,
+    ///Family name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub last_name: ::std::option::Option<::std::string::String>,
+    ///ORCID identifier of the user. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orcid_id: ::std::option::Option<::std::string::String>,
+    ///Personal web site of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -5707,7 +7375,9 @@ pub struct NewUser {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OwnedGroup {
+    ///Identifier of the owned group. Group id (integer id, `users/group`). Required.
     pub id: i64,
+    ///Name of the owned group. Required.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5716,22 +7386,36 @@ pub struct OwnedGroup {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A procedure performed on a subject, with typed details and coordinates.
+/**A procedure performed on a subject, with typed details and coordinates.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Procedure {
+    ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     pub brain_region: ::std::option::Option<::brainstem::Related<BrainRegion>>,
+    ///Stock item consumed or implanted during the procedure. ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     pub consumablestock: ::std::option::Option<::brainstem::Related<ConsumableStock>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     pub coordinates_schema_version: ::std::string::String,
+    ///When the record was created. ISO 8601 date and time. Read-only: set by the server, ignored when sent.
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///When the procedure was performed. ISO 8601 date and time. May be null.
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Equipment items involved in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     pub equipment: ::std::vec::Vec<::brainstem::Related<Equipment>>,
+    ///Identifier of this procedure, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
+    ///Free-text remarks about this procedure. At most 500 characters.
     pub notes: ::std::string::String,
+    ///Subject who underwent the procedure. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::brainstem::Related<Subject>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     pub type_schema_version: ::std::string::String,
+    ///When the record was last changed. ISO 8601 date and time. Read-only: set by the server, ignored when sent.
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     /// `type` and `details`: the typed payload of the Procedure schema group.
     pub details: crate::details::ProcedureDetails,
@@ -5744,30 +7428,42 @@ pub struct Procedure {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Anesthesia` (Procedure).
+/**Payload of `details` when `type` is `Anesthesia` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureAnesthesiaDetails {
+    ///Anesthetic used. One of 10 documented values. Required.
     pub anesthetic_agent: ::brainstem::enums::ProcedureAnesthesiaDetailsAnestheticAgent,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     pub complications: ::std::option::Option<::std::string::String>,
+    ///Depth of anesthesia reached. One of `Light sedation`, `Moderate sedation`, `Deep sedation`, `Surgical plane`, `Other`.
     pub depth: ::std::option::Option<
         ::brainstem::enums::ProcedureAnesthesiaDetailsDepth,
     >,
+    ///Dose given, as text (for example 2% in oxygen, or 100 mg/kg). Short free text.
     pub dosage: ::std::option::Option<::std::string::String>,
+    ///How long the anesthesia lasted. A measured value: number plus unit (h, min, s, ms, µs). The form's default unit is min.
     pub duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Time of day the anesthesia ended. Time of day (HH:MM or HH:MM:SS).
     pub end_of_anesthesia: ::std::option::Option<::std::string::String>,
+    ///How the depth of anesthesia was monitored (several may be selected). List of values, each one of: `Blood pressure`, `EEG`, `Heart rate`, `Pulse oximetry`, `Respiratory rate`, `Toe pinch reflex`, `None`, `Other`. No value may appear twice.
     pub monitoring_method: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureAnesthesiaDetailsMonitoringMethodItem,
         >,
     >,
+    ///Time from the end of anesthesia until the subject recovered. A measured value: number plus unit (h, min, s, ms, µs). The form's default unit is min.
     pub recovery_time: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Route of administration. One of `Inhalation`, `Intraperitoneal (IP)`, `Intravenous (IV)`, `Subcutaneous (SC)`, `Intramuscular (IM)`, `Oral`, `Other`. Required.
     pub route: ::brainstem::enums::ProcedureAnesthesiaDetailsRoute,
+    ///Supportive care given during anesthesia (several may be selected). List of values, each one of: `Eye lubricant`, `Fluid therapy`, `Heating pad`, `Oxygen supplementation`, `None`, `Other`. No value may appear twice.
     pub supportive_care: ::std::option::Option<
         ::std::vec::Vec<::brainstem::enums::ProcedureAnesthesiaDetailsSupportiveCareItem>,
     >,
@@ -5778,18 +7474,24 @@ pub struct ProcedureAnesthesiaDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `AuditoryStimulation` (Procedure).
+/**Payload of `details` when `type` is `AuditoryStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureAuditoryStimulationDetails {
+    ///How the sound reaches the subject. One of `Free-field speaker`, `In-ear speaker`, `Bone conduction`, `Headphone`, `Other`.
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsDeliveryMethod,
     >,
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulationContext,
     >,
+    ///Kinds of stimuli presented (several may be given). List of values, each one of 9 documented choices. No value may appear twice. Required.
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
     >,
@@ -5800,26 +7502,36 @@ pub struct ProcedureAuditoryStimulationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BarbiturateInjection` (Procedure).
+/**Payload of `details` when `type` is `BarbiturateInjection` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBarbiturateInjectionDetails {
+    ///Barbiturate used. One of `Pentobarbital`, `Phenobarbital`, `Secobarbital`, `Barbital`, `Commercial euthanasia solution`, `Other`. Required.
     pub barbiturate: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsBarbiturate,
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Additional dose administered`, `Other`. No value may appear twice. Required.
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
     >,
+    ///Dose per body mass. A measured value: number plus unit (mg/kg, µg/kg, g/kg). The form's default unit is mg/kg.
     pub dosage: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::DoseUnit>,
     >,
+    ///Route of administration. One of `Intraperitoneal (IP)`, `Intravenous (IV)`, `Intracardiac`, `Subcutaneous (SC)`, `Other`. Required.
     pub route: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsRoute,
+    ///Sedative given first. Short free text.
     pub sedation_agent: ::std::option::Option<::std::string::String>,
+    ///Time until the subject lost consciousness. A measured value: number plus unit (s, min, h, ms). The form's default unit is s.
     pub time_to_unconsciousness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Volume given. A measured value: number plus unit (mL, L, µL, nL). The form's default unit is mL.
     pub volume_administered: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -5830,16 +7542,20 @@ pub struct ProcedureBarbiturateInjectionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BehavioralTracking` (Procedure).
+/**Payload of `details` when `type` is `BehavioralTracking` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBehavioralTrackingDetails {
+    ///Body parts or features tracked. List of values, each one of 11 documented choices. No value may appear twice.
     pub tracked_features: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureBehavioralTrackingDetailsTrackedFeaturesItem,
         >,
     >,
+    ///How the behavior was tracked. One of `Markerless`, `Marker-based`, `Hybrid`, `Manual scoring`.
     pub tracking_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBehavioralTrackingDetailsTrackingMethod,
     >,
@@ -5850,15 +7566,22 @@ pub struct ProcedureBehavioralTrackingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BloodPressureSensorImplant` (Procedure).
+/**Payload of `details` when `type` is `BloodPressureSensorImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBloodPressureSensorImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required.
     pub anchoring_method: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsAnchoringMethod,
+    ///Material of the catheter. Short free text.
     pub catheter_material: ::std::option::Option<::std::string::String>,
+    ///Where the implant is placed on the body.
     pub implant_site: ::std::option::Option<::std::string::String>,
+    ///Kind of sensor. One of `telemetric`, `catheter-based`, `fluid-filled`, `fiber-optic`, `other`. Required.
     pub sensor_type: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsSensorType,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsSterilizationMethod,
     >,
@@ -5869,20 +7592,28 @@ pub struct ProcedureBloodPressureSensorImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BrainExtraction` (Procedure).
+/**Payload of `details` when `type` is `BrainExtraction` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBrainExtractionDetails {
+    ///Mass of the brain once removed. A measured value: number plus unit (g, kg, mg, µg). The form's default unit is g.
     pub brain_weight: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     >,
+    ///How the brain was taken out. One of `Complete removal`, `Partial removal`, `Sectional removal`, `Other`. Required.
     pub extraction_method: ::brainstem::enums::ProcedureBrainExtractionDetailsExtractionMethod,
+    ///How long the tissue was fixed. A measured value: number plus unit (s, min, h, ms). The form's default unit is h.
     pub fixation_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///How the extracted brain was preserved. One of `Fresh (immediate use)`, `Paraformaldehyde fixation`, `Formalin fixation`, `Flash freezing`, `Liquid nitrogen`, `Dry ice`, `Other`. Required.
     pub preservation_method: ::brainstem::enums::ProcedureBrainExtractionDetailsPreservationMethod,
+    ///How the tissue is stored. Short free text.
     pub storage_conditions: ::std::option::Option<::std::string::String>,
+    ///Time from death to extraction of the brain. A measured value: number plus unit (s, min, h, ms). The form's default unit is min.
     pub time_to_extraction: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
@@ -5893,13 +7624,18 @@ pub struct ProcedureBrainExtractionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BrainLesion` (Procedure).
+/**Payload of `details` when `type` is `BrainLesion` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBrainLesionDetails {
+    ///Whether the procedure ended in the death of the subject.
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///How the lesion was made. Short free text.
     pub lesion_method: ::std::option::Option<::std::string::String>,
+    ///Volume injected to make the lesion. A measured value: number plus unit (µL, mL, L, nL). The form's default unit is µL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -5910,15 +7646,22 @@ pub struct ProcedureBrainLesionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BrainSlice` (Procedure).
+/**Payload of `details` when `type` is `BrainSlice` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBrainSliceDetails {
+    ///Medium the slices are kept in. Short free text.
     pub medium: ::std::option::Option<::std::string::String>,
+    ///Number of slices cut. Integer. At least 0.
     pub n_slices: ::std::option::Option<i64>,
+    ///Plane the slices are cut in. One of `coronal`, `sagittal`, `horizontal`. Default: coronal. Required.
     pub orientation: ::brainstem::enums::ProcedureBrainSliceDetailsOrientation,
+    ///Thickness of each slice. A measured value: number plus unit (µm, mm, nm, m). Default: 50 µm. Required.
     pub thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    ///Angle of the vibratome blade. A measured value: number plus unit (°). The form's default unit is °.
     pub vibratome_blade_angle: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::AngleUnit>,
     >,
@@ -5929,20 +7672,28 @@ pub struct ProcedureBrainSliceDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BreathingSensorImplant` (Procedure).
+/**Payload of `details` when `type` is `BreathingSensorImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBreathingSensorImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `custom mount`, `other`. Required.
     pub anchoring_method: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsAnchoringMethod,
+    ///Where the implant is placed on the body.
     pub implant_site: ::std::option::Option<::std::string::String>,
+    ///Kind of sensor. One of `Piezoelectric sensor`, `Chest wall EMG`, `Intranasal thermocouple`, `Intranasal pressure sensor`, `Tracheal airflow sensor`, `Thoracic pressure sensor`, `Plethysmography cannula`, `Other`. Required.
     pub sensor_type: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSensorType,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `inductive`, `optical`, `other`.
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSterilizationMethod,
     >,
+    ///Material of the wires. Short free text.
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5951,21 +7702,28 @@ pub struct ProcedureBreathingSensorImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `BurrHole` (Procedure).
+/**Payload of `details` when `type` is `BurrHole` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureBurrHoleDetails {
+    ///Complications or adverse events, in words. Free text, may span several lines.
     pub complications: ::std::option::Option<::std::string::String>,
+    ///How overheating is prevented while drilling. One of `Saline irrigation`, `Air cooling`, `None`, `Other`.
     pub cooling_method: ::std::option::Option<
         ::brainstem::enums::ProcedureBurrHoleDetailsCoolingMethod,
     >,
+    ///Diameter of the hole. A measured value: number plus unit (mm, µm, cm, m). The form's default unit is mm.
     pub diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Rotation speed of the drill. A measured value: number plus unit (RPM, Hz). The form's default unit is RPM.
     pub drill_speed: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Why the hole was drilled (electrode, injection...).
     pub purpose: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5974,23 +7732,32 @@ pub struct ProcedureBurrHoleDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `CatheterImplant` (Procedure).
+/**Payload of `details` when `type` is `CatheterImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCatheterImplantDetails {
+    ///Identifier of the catheter (product or lab id). Short free text.
     pub catheter_id: ::std::option::Option<::std::string::String>,
+    ///Kind of catheter. Short free text.
     pub catheter_type: ::std::option::Option<::std::string::String>,
+    ///How the catheter is accessed from outside. One of `head-mounted`, `back-mounted`, `tail-mounted`, `subcutaneous`, `none`.
     pub external_port: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsExternalPort,
     >,
+    ///How the catheter is secured (several may be given). One of `sutures`, `dental cement`, `epoxy`, `tissue glue`, `tunneled subcutaneously`, `other`.
     pub fixation_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsFixationMethod,
     >,
+    ///Material the item is made of. Short free text.
     pub material: ::std::option::Option<::std::string::String>,
+    ///Uses of the catheter (several may be given). One of `infusion`, `sampling`, `pressure monitoring`, `drug delivery`, `other`.
     pub purpose: ::std::option::Option<
         ::brainstem::enums::ProcedureCatheterImplantDetailsPurpose,
     >,
+    ///Vessel or site the catheter reaches. One of 9 documented values. Required.
     pub target_site: ::brainstem::enums::ProcedureCatheterImplantDetailsTargetSite,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -5999,16 +7766,22 @@ pub struct ProcedureCatheterImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `CervicalDislocation` (Procedure).
+/**Payload of `details` when `type` is `CervicalDislocation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCervicalDislocationDetails {
+    ///Anesthetic used. Short free text.
     pub anesthetic_agent: ::std::option::Option<::std::string::String>,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     pub complications: ::std::option::Option<::std::string::String>,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Other`. No value may appear twice. Required.
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureCervicalDislocationDetailsConfirmationOfDeathItem,
     >,
+    ///How the cervical dislocation was done. One of `Manual`, `Mechanical device`, `Scissor method`, `Other`. Required.
     pub dislocation_method: ::brainstem::enums::ProcedureCervicalDislocationDetailsDislocationMethod,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6017,26 +7790,36 @@ pub struct ProcedureCervicalDislocationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Co2ChamberEuthanasia` (Procedure).
+/**Payload of `details` when `type` is `Co2ChamberEuthanasia` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCo2ChamberEuthanasiaDetails {
+    ///Inner volume of the chamber. A measured value: number plus unit (L, mL, µL). The form's default unit is L.
     pub chamber_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
+    ///CO2 concentration in the chamber. A measured value: number plus unit (%, ppm, ppb). The form's default unit is %. Required.
     pub co2_concentration: ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Continued CO₂ exposure`, `Other`. No value may appear twice. Required.
     pub confirmation_of_death: ::std::vec::Vec<
         ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
     >,
+    ///How long the subject was exposed. A measured value: number plus unit (s, min, h, ms). The form's default unit is min. Required.
     pub exposure_duration: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    ///Rate of flow. A measured value: number plus unit (L/min, mL/min, L/s, mL/s). The form's default unit is L/min.
     pub flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Whether CO2 was let in gradually rather than all at once.
     pub gradual_introduction: ::std::option::Option<bool>,
+    ///How the chamber was filled before the subject went in. One of `Not prefilled`, `Partially prefilled`, `Fully prefilled`, `Other`.
     pub prefilling_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsPrefillingMethod,
     >,
+    ///Time until the subject lost consciousness. A measured value: number plus unit (s, min, h, ms). The form's default unit is s.
     pub time_to_unconsciousness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
@@ -6047,14 +7830,20 @@ pub struct ProcedureCo2ChamberEuthanasiaDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `CranialWindow` (Procedure).
+/**Payload of `details` when `type` is `CranialWindow` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCranialWindowDetails {
+    ///Size of the window, as text. Short free text.
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Orientation of the window relative to skull landmarks. Short free text.
     pub orientation: ::std::option::Option<::std::string::String>,
+    ///Shape of the window. Short free text.
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Surgical technique used to open the skull. Short free text.
     pub surgical_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6063,15 +7852,22 @@ pub struct ProcedureCranialWindowDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Craniectomy` (Procedure).
+/**Payload of `details` when `type` is `Craniectomy` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCraniectomyDetails {
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Whether the procedure ended in the death of the subject.
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///Orientation of the opening relative to skull landmarks. Short free text.
     pub orientation: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Surgical technique used to open the skull. Short free text.
     pub surgical_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6080,15 +7876,22 @@ pub struct ProcedureCraniectomyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Craniotomy` (Procedure).
+/**Payload of `details` when `type` is `Craniotomy` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCraniotomyDetails {
+    ///Size of the item (length, width, diameter...), as text. Short free text.
     pub dimensions: ::std::option::Option<::std::string::String>,
+    ///Whether the procedure ended in the death of the subject.
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///Orientation of the opening relative to skull landmarks. Short free text.
     pub orientation: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Surgical technique used to open the skull. Short free text.
     pub surgical_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6097,23 +7900,34 @@ pub struct ProcedureCraniotomyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Cryosectioning` (Procedure).
+/**Payload of `details` when `type` is `Cryosectioning` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureCryosectioningDetails {
+    ///Medium the tissue is embedded in before cutting. One of `OCT compound`, `Tissue-Tek`, `Cryomatrix`, `Gelatin`, `None`, `Other`.
     pub embedding_medium: ::std::option::Option<
         ::brainstem::enums::ProcedureCryosectioningDetailsEmbeddingMedium,
     >,
+    ///Number of sections cut. Number. At least 0.
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
+    ///Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`. Required.
     pub orientation: ::brainstem::enums::ProcedureCryosectioningDetailsOrientation,
+    ///Which sections are kept: every Nth one (1 keeps all, 3 keeps one in three). Number. At least 1.
     pub section_interval: ::std::option::Option<::brainstem::Number>,
+    ///Thickness of each section. A measured value: number plus unit (µm, mm, nm, m). Default: 40 µm. Required.
     pub section_thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    ///Whether consecutive sections were kept in order.
     pub serial_sectioning: ::std::option::Option<bool>,
+    ///Buffer the sections are stored in. Short free text.
     pub storage_buffer: ::std::option::Option<::std::string::String>,
+    ///How the sections are stored. One of `Mounted on slides`, `Free-floating in solution`, `Stored in plates`, `Other`.
     pub storage_method: ::std::option::Option<
         ::brainstem::enums::ProcedureCryosectioningDetailsStorageMethod,
     >,
+    ///Temperature of the cryostat chamber. A measured value: number plus unit (°C, K, °F). Default: 0 °C. Required.
     pub temperature: ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6122,13 +7936,18 @@ pub struct ProcedureCryosectioningDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Decapitation` (Procedure).
+/**Payload of `details` when `type` is `Decapitation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureDecapitationDetails {
+    ///Anesthetic used. Short free text.
     pub anesthetic_agent: ::std::option::Option<::std::string::String>,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     pub complications: ::std::option::Option<::std::string::String>,
+    ///How decapitation was done. One of `Guillotine`, `Sharp scissors`, `Surgical blade`, `Other`. Required.
     pub decapitation_method: ::brainstem::enums::ProcedureDecapitationDetailsDecapitationMethod,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6137,20 +7956,28 @@ pub struct ProcedureDecapitationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `EcgImplant` (Procedure).
+/**Payload of `details` when `type` is `EcgImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureEcgImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required.
     pub anchoring_method: ::brainstem::enums::ProcedureEcgImplantDetailsAnchoringMethod,
+    ///Where the implant is placed on the body.
     pub implant_site: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEcgImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 1.
     pub wire_count: ::std::option::Option<i64>,
+    ///Insulation of the wires. One of `Teflon`, `polyimide`, `silicone`, `none`, `other`.
     pub wire_insulation: ::std::option::Option<
         ::brainstem::enums::ProcedureEcgImplantDetailsWireInsulation,
     >,
+    ///Material of the wires. Short free text.
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6159,23 +7986,32 @@ pub struct ProcedureEcgImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `EegImplant` (Procedure).
+/**Payload of `details` when `type` is `EegImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureEegImplantDetails {
+    ///How the implant is fixed in place. One of `dental cement`, `screws`, `acrylic`, `UV-cured resin`, `headcap`, `other`. Required.
     pub anchoring_method: ::brainstem::enums::ProcedureEegImplantDetailsAnchoringMethod,
+    ///Material of the electrodes. Short free text. Required.
     pub electrode_material: ::std::string::String,
+    ///Kind of EEG electrode. One of `skull screw`, `flat wire`, `disc`, `custom`, `other`. Required.
     pub electrode_type: ::brainstem::enums::ProcedureEegImplantDetailsElectrodeType,
+    ///Recording reference scheme of the EEG. One of `single reference`, `common average`, `bipolar`, `differential`, `other`.
     pub referencing_scheme: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsReferencingScheme,
     >,
+    ///Electrical shielding used. One of `none`, `copper mesh`, `conductive paint`, `aluminum foil`, `headcap integrated`, `other`.
     pub shielding: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsShielding,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEegImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 1. Default: 1. Required.
     pub wire_count: i64,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6184,23 +8020,32 @@ pub struct ProcedureEegImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `EmgImplant` (Procedure).
+/**Payload of `details` when `type` is `EmgImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureEmgImplantDetails {
+    ///How the implant is fixed in place. One of `sutured to muscle`, `cemented to skull`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `other`.
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsAnchoringMethod,
     >,
+    ///How the implant was placed. One of `direct insertion`, `needle-guided`, `tunneled subcutaneously`, `sutured`, `other`. Required.
     pub implant_method: ::brainstem::enums::ProcedureEmgImplantDetailsImplantMethod,
+    ///Muscles the electrodes are placed in.
     pub muscle_targets: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 1. Default: 1. Required.
     pub wire_count: i64,
+    ///Insulation of the wires. One of `Teflon`, `polyimide`, `silicone`, `none`, `other`.
     pub wire_insulation: ::std::option::Option<
         ::brainstem::enums::ProcedureEmgImplantDetailsWireInsulation,
     >,
+    ///Material of the wires. Short free text.
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6212,24 +8057,33 @@ pub struct ProcedureEmgImplantDetails {
 ///`ProcedureEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureEnvelope {
+    ///The Procedure record, under its envelope key.
     pub procedure: Procedure,
 }
-///Payload of `details` when `type` is `GenericImplant` (Procedure).
+/**Payload of `details` when `type` is `GenericImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureGenericImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `dental cement`, `headcap`, `custom mount`, `none`, `other`.
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsAnchoringMethod,
     >,
+    ///Name of the implant. Short free text.
     pub implant_name: ::std::option::Option<::std::string::String>,
+    ///Kind of implant. One of `sensor`, `electrode`, `optical device`, `mechanical device`, `fluidic device`, `structural support`, `other`. Required.
     pub implant_type: ::brainstem::enums::ProcedureGenericImplantDetailsImplantType,
+    ///Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
     pub power_source: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsPowerSource,
     >,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `none`, `other`.
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGenericImplantDetailsSterilizationMethod,
     >,
@@ -6240,16 +8094,22 @@ pub struct ProcedureGenericImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `GrinLensImplant` (Procedure).
+/**Payload of `details` when `type` is `GrinLensImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureGrinLensImplantDetails {
+    ///Identifier of the lens. Short free text.
     pub lens_id: ::std::option::Option<::std::string::String>,
+    ///Kind of lens tip. Short free text.
     pub lens_tip_type: ::std::option::Option<::std::string::String>,
+    ///How the piece is mounted. One of `Cement only`, `Cement + baseplate`, `Headcap integrated`, `Custom holder`, `Other`.
     pub mounting_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGrinLensImplantDetailsMountingMethod,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureGrinLensImplantDetailsSterilizationMethod,
     >,
@@ -6260,18 +8120,24 @@ pub struct ProcedureGrinLensImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `HeadFixation` (Procedure).
+/**Payload of `details` when `type` is `HeadFixation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureHeadFixationDetails {
+    ///How the head is aligned in the fixation device.
     pub alignment: ::std::option::Option<::std::string::String>,
+    ///Further details of the head fixation, in words.
     pub fixation_details: ::std::option::Option<::std::string::String>,
+    ///How the head is held. List of values, each one of: `Ear bars`, `Nose clamp`, `Tooth bar`, `Headpost clamp`, `Custom holder`, `Other`. No value may appear twice.
     pub fixation_method: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureHeadFixationDetailsFixationMethodItem,
         >,
     >,
+    ///Local anesthetic put on the fixation points, if any.
     pub topical_anesthesia: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6280,23 +8146,32 @@ pub struct ProcedureHeadFixationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Headcap` (Procedure).
+/**Payload of `details` when `type` is `Headcap` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureHeadcapDetails {
+    ///How the piece is attached to the skull. One of `dental cement`, `UV-cured resin`, `super glue`, `epoxy`, `screws`, `other`.
     pub attachment_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsAttachmentMethod,
     >,
+    ///How the piece was built. One of `manually built`, `custom-built`, `3D-printed`, `milled`, `molded`, `other`.
     pub construction_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsConstructionMethod,
     >,
+    ///Identifier of the headcap. Short free text.
     pub headcap_id: ::std::option::Option<::std::string::String>,
+    ///Material the item is made of. Short free text.
     pub material: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     pub shape: ::std::option::Option<::std::string::String>,
+    ///Electrical shielding used. One of `none`, `conductive paint`, `copper mesh`, `aluminum foil`, `custom`, `unknown`.
     pub shielding: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadcapDetailsShielding,
     >,
+    ///How the skull was prepared before attachment. Short free text.
     pub skull_preparation: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6305,20 +8180,28 @@ pub struct ProcedureHeadcapDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Headpost` (Procedure).
+/**Payload of `details` when `type` is `Headpost` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureHeadpostDetails {
+    ///How the piece is attached to the skull. One of `dental cement`, `super glue`, `epoxy`, `screws`, `other`.
     pub attachment_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadpostDetailsAttachmentMethod,
     >,
+    ///How the piece was built. One of `manually built`, `custom-built`, `3D-printed`, `milled`, `other`.
     pub construction_method: ::std::option::Option<
         ::brainstem::enums::ProcedureHeadpostDetailsConstructionMethod,
     >,
+    ///Identifier of the headpost. Short free text.
     pub headpost_id: ::std::option::Option<::std::string::String>,
+    ///Material the item is made of. Short free text.
     pub material: ::std::option::Option<::std::string::String>,
+    ///Shape of the item or opening. Short free text.
     pub shape: ::std::option::Option<::std::string::String>,
+    ///How the skull was prepared before attachment. Short free text.
     pub skull_preparation: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6327,32 +8210,42 @@ pub struct ProcedureHeadpostDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `InhalantOverdose` (Procedure).
+/**Payload of `details` when `type` is `InhalantOverdose` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureInhalantOverdoseDetails {
+    ///Anesthetic used. One of `Isoflurane`, `Sevoflurane`, `Halothane`, `Desflurane`, `Enflurane`, `Other`.
     pub anesthetic_agent: ::std::option::Option<
         ::brainstem::enums::ProcedureInhalantOverdoseDetailsAnestheticAgent,
     >,
+    ///Concentration of the agent. A measured value: number plus unit (%, L/min, mL/min, mL/s). The form's default unit is %.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Continued anesthetic exposure`, `Other`. No value may appear twice.
     pub confirmation_of_death: ::std::option::Option<
         ::std::vec::Vec<
             ::brainstem::enums::ProcedureInhalantOverdoseDetailsConfirmationOfDeathItem,
         >,
     >,
+    ///How the stimulus or agent is delivered. One of `Anesthesia chamber`, `Nose cone`, `Intubation`, `Bell jar`, `Other`.
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureInhalantOverdoseDetailsDeliveryMethod,
     >,
+    ///How long the subject was exposed. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is min.
     pub exposure_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Flow rate of the oxygen given with the inhalant. A measured value: number plus unit (%, L/min, mL/min, mL/s). The form's default unit is L/min.
     pub oxygen_flow_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Sedative given first. Short free text.
     pub sedation_agent: ::std::option::Option<::std::string::String>,
+    ///Time until the subject lost consciousness. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s.
     pub time_to_unconsciousness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
@@ -6363,26 +8256,34 @@ pub struct ProcedureInhalantOverdoseDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Injection` (Procedure).
+/**Payload of `details` when `type` is `Injection` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureInjectionDetails {
+    ///Concentration of the agent. A measured value: number plus unit (mg/mL, µg/mL, g/L, mg/L, µg/L, % w/v, % v/v, % w/w). The form's default unit is mg/mL.
     pub concentration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
     >,
+    ///How the injection was given. One of 14 documented values.
     pub injection_method: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionMethod,
     >,
+    ///Time course of the injection. One of 10 documented values.
     pub injection_profile: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionProfile,
     >,
+    ///Rate of injection. A measured value: number plus unit (mL/s, µL/s, mL/min, µL/min). The form's default unit is mL/s.
     pub injection_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Side of the body or brain injected. One of `Left`, `Right`, `Midline`, `Unknown`.
     pub injection_side: ::std::option::Option<
         ::brainstem::enums::ProcedureInjectionDetailsInjectionSide,
     >,
+    ///Volume injected. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is mL.
     pub injection_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -6396,25 +8297,37 @@ pub struct ProcedureInjectionDetails {
 ///`ProcedureListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Procedure records of this page, in the requested order. List of `Procedure` objects.
     pub procedures: ::std::vec::Vec<Procedure>,
 }
-///A time-stamped log of measurements attached to a procedure.
+/**A time-stamped log of measurements attached to a procedure.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     pub description: ::std::option::Option<::std::string::String>,
+    ///The log entries; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `ProcedureLogEntry` objects. Read-only: set by the server, ignored when sent.
     pub entries: ::std::vec::Vec<ProcedureLogEntry>,
+    ///Identifier of this procedure log, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Procedure the log is about. Procedure id (UUID, `modules/procedure`). Required on create.
     pub procedure: ::brainstem::Related<Procedure>,
+    ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
     pub type_: ::brainstem::enums::ProcedureLogType,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6428,8 +8341,11 @@ pub struct ProcedureLog {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogEntry {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time. Required.
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`. Required.
     pub details: ::brainstem::RawObject,
+    ///Free-text remarks on the entry. Required. May be null.
     pub notes: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6441,24 +8357,33 @@ pub struct ProcedureLogEntry {
 ///Body of a procedure log's add_entry: a new entry (date_time required).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogEntryInput {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time. Required.
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
 }
 ///`ProcedureLogEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogEnvelope {
+    ///The ProcedureLog record, under its envelope key.
     pub procedure_log: ProcedureLog,
 }
-///Payload of `details` when `type` is `Impedances` (ProcedureLog).
+/**Payload of `details` when `type` is `Impedances` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogImpedancesDetails {
+    ///Channel numbers the values belong to, in the same order as impedances. List of integers.
     pub channels: ::std::option::Option<::std::vec::Vec<i64>>,
+    ///Measured impedance values, one per electrode channel (non-negative). List of numbers. At least 1 item. Required.
     pub impedances: ::std::vec::Vec<::brainstem::Number>,
+    ///Measured phase angles, one per channel. List of numbers.
     pub phases: ::std::option::Option<::std::vec::Vec<::brainstem::Number>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6467,11 +8392,14 @@ pub struct ProcedureLogImpedancesDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `LinearDisplacement` (ProcedureLog).
+/**Payload of `details` when `type` is `LinearDisplacement` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogLinearDisplacementDetails {
+    ///Distance of the device from its reference position (for example its depth along the track). A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm. Required.
     pub displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6483,41 +8411,57 @@ pub struct ProcedureLogLinearDisplacementDetails {
 ///`ProcedureLogListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The ProcedureLog records of this page, in the requested order. List of `ProcedureLog` objects.
     pub procedure_logs: ::std::vec::Vec<ProcedureLog>,
 }
-///The fields to change in a ProcedureLog (`modules/procedurelog`).
+/**The fields to change in a ProcedureLog (`modules/procedurelog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProcedureLogPatch {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub description: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Procedure the log is about. Procedure id (UUID, `modules/procedure`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub procedure: ::std::option::Option<::uuid::Uuid>,
+    ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::brainstem::enums::ProcedureLogType>,
 }
-///Payload of `details` when `type` is `Tetrodes4` (ProcedureLog).
+/**Payload of `details` when `type` is `Tetrodes4` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes4Details {
+    ///Position (advance along its track) of tetrode 1 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 2 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 3 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 4 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -6528,32 +8472,42 @@ pub struct ProcedureLogTetrodes4Details {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Tetrodes8` (ProcedureLog).
+/**Payload of `details` when `type` is `Tetrodes8` (ProcedureLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedurelog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureLogTetrodes8Details {
+    ///Position (advance along its track) of tetrode 1 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_1: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 2 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_2: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 3 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_3: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 4 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_4: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 5 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_5: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 6 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_6: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 7 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_7: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Position (advance along its track) of tetrode 8 at this entry. A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm.
     pub tetrode_8: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
@@ -6564,22 +8518,32 @@ pub struct ProcedureLogTetrodes8Details {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `NerveCuffImplant` (Procedure).
+/**Payload of `details` when `type` is `NerveCuffImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureNerveCuffImplantDetails {
+    ///How the implant is fixed in place. One of `suture to surrounding tissue`, `tissue glue`, `self-closing cuff`, `non-anchored (loose fit)`, `subcutaneous tunnel`, `other`. Required.
     pub anchoring_method: ::brainstem::enums::ProcedureNerveCuffImplantDetailsAnchoringMethod,
+    ///Material of the nerve cuff. Short free text.
     pub cuff_material: ::std::option::Option<::std::string::String>,
+    ///Kind of nerve cuff. One of `monopolar`, `bipolar`, `tripolar`, `multi-contact`, `split-ring`, `spiral`, `other`. Required.
     pub cuff_type: ::brainstem::enums::ProcedureNerveCuffImplantDetailsCuffType,
+    ///Material of the electrodes. Short free text.
     pub electrode_material: ::std::option::Option<::std::string::String>,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `none`, `other`.
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsSterilizationMethod,
     >,
+    ///Nerve the cuff is placed on.
     pub target_nerve: ::std::option::Option<::std::string::String>,
+    ///Route the cuff wires take out of the body. One of `subcutaneous tunnel to headcap`, `abdominal connector`, `dorsal skin exit`, `wireless/inductive`, `other`.
     pub wire_exit_route: ::std::option::Option<
         ::brainstem::enums::ProcedureNerveCuffImplantDetailsWireExitRoute,
     >,
@@ -6590,19 +8554,26 @@ pub struct ProcedureNerveCuffImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OdorStimulation` (Procedure).
+/**Payload of `details` when `type` is `OdorStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureOdorStimulationDetails {
+    ///Gas that carries the odor. One of `Air`, `O₂`, `N₂`, `CO₂`, `Other`.
     pub carrier_gas: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsCarrierGas,
     >,
+    ///How the stimulus or agent is delivered. One of `Olfactometer`, `Manually pipetted`, `Syringe injection`, `Headspace exposure`, `Cotton swab`, `Other`.
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsDeliveryMethod,
     >,
+    ///Names of the odorants used, as one text.
     pub odorants: ::std::option::Option<::std::string::String>,
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureOdorStimulationDetailsStimulationContext,
     >,
@@ -6613,13 +8584,18 @@ pub struct ProcedureOdorStimulationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `OpticFiberImplant` (Procedure).
+/**Payload of `details` when `type` is `OpticFiberImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureOpticFiberImplantDetails {
+    ///Identifier of the implanted fiber. Short free text.
     pub fiber_id: ::std::option::Option<::std::string::String>,
+    ///Shape of the fiber tip. Short free text.
     pub fiber_tip_shape: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureOpticFiberImplantDetailsSterilizationMethod,
     >,
@@ -6630,30 +8606,41 @@ pub struct ProcedureOpticFiberImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a Procedure (`modules/procedure`).
+/**The fields to change in a Procedure (`modules/procedure`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProcedurePatch {
+    ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub brain_region: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Stock item consumed or implanted during the procedure. ConsumableStock id (UUID, `modules/consumablestock`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub consumablestock: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Version of the `coordinates_details` schema the payload was written against.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub coordinates_schema_version: ::std::option::Option<::std::string::String>,
+    ///When the procedure was performed. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
+    ///Equipment items involved in the procedure. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub equipment: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Licenses or permits covering this procedure. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-text remarks about this procedure. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Subject who underwent the procedure. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject: ::std::option::Option<::uuid::Uuid>,
+    ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
     /// `type` and `details`: the typed payload of the Procedure schema group.
@@ -6663,13 +8650,18 @@ pub struct ProcedurePatch {
     #[serde(flatten)]
     pub coordinates_details: ::core::option::Option<crate::details::CoordinatesDetails>,
 }
-///Payload of `details` when `type` is `PerfusionFixation` (Procedure).
+/**Payload of `details` when `type` is `PerfusionFixation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedurePerfusionFixationDetails {
+    ///Whether the procedure ended in the death of the subject.
     pub fatal_outcome: ::std::option::Option<bool>,
+    ///How the perfusion was done. Short free text.
     pub perfusion_method: ::std::option::Option<::std::string::String>,
+    ///Volume of fixative perfused. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is mL.
     pub volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
@@ -6680,15 +8672,20 @@ pub struct ProcedurePerfusionFixationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `PrismImplant` (Procedure).
+/**Payload of `details` when `type` is `PrismImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedurePrismImplantDetails {
+    ///How the piece is mounted. One of `Cement only`, `Cement + baseplate`, `Headcap integrated`, `Custom holder`, `Other`.
     pub mounting_method: ::std::option::Option<
         ::brainstem::enums::ProcedurePrismImplantDetailsMountingMethod,
     >,
+    ///Identifier of the prism. Short free text.
     pub prism_id: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedurePrismImplantDetailsSterilizationMethod,
     >,
@@ -6699,23 +8696,32 @@ pub struct ProcedurePrismImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `ReferenceElectrodeImplant` (Procedure).
+/**Payload of `details` when `type` is `ReferenceElectrodeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureReferenceElectrodeImplantDetails {
+    ///How the implant is fixed in place. One of `dental cement`, `tissue glue`, `bone screw`, `subcutaneous tunnel`, `other`.
     pub anchoring_method: ::std::option::Option<
         ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsAnchoringMethod,
     >,
+    ///Number of reference or ground electrodes. Integer. At least 1. Default: 1. Required.
     pub electrode_count: i64,
+    ///Diameter of the electrode. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     pub electrode_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Material of the electrodes. Short free text. Default: stainless steel. Required.
     pub electrode_material: ::std::string::String,
+    ///Electrode impedance. A measured value: number plus unit (kΩ, Ω, MΩ). The form's default unit is kΩ.
     pub impedance: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
+    ///Where the reference electrode is placed. Short free text.
     pub placement_site: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureReferenceElectrodeImplantDetailsSterilizationMethod,
     >,
@@ -6726,12 +8732,16 @@ pub struct ProcedureReferenceElectrodeImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SiliconProbeImplant` (Procedure).
+/**Payload of `details` when `type` is `SiliconProbeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureSiliconProbeImplantDetails {
+    ///Identifier of the implanted probe. Short free text.
     pub probe_id: ::std::option::Option<::std::string::String>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureSiliconProbeImplantDetailsSterilizationMethod,
     >,
@@ -6742,21 +8752,28 @@ pub struct ProcedureSiliconProbeImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `SingleWireElectrodeImplant` (Procedure).
+/**Payload of `details` when `type` is `SingleWireElectrodeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureSingleWireElectrodeImplantDetails {
+    ///Electrode impedance. A measured value: number plus unit (Ω, kΩ, MΩ). The form's default unit is kΩ.
     pub impedance: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::ResistanceUnit>,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureSingleWireElectrodeImplantDetailsSterilizationMethod,
     >,
+    ///Number of wires implanted. Integer. At least 0. Default: 1. Required.
     pub wire_count: i64,
+    ///Diameter of the wire. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     pub wire_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Material of the wires. Short free text.
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6765,19 +8782,26 @@ pub struct ProcedureSingleWireElectrodeImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TactileStimulation` (Procedure).
+/**Payload of `details` when `type` is `TactileStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTactileStimulationDetails {
+    ///How the stimulus or agent is delivered. One of `Manual (e.g., cotton swab)`, `Piezo actuator`, `Solenoid piston`, `Air puff system`, `Brush or probe`, `Other`.
     pub delivery_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTactileStimulationDetailsDeliveryMethod,
     >,
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureTactileStimulationDetailsStimulationContext,
     >,
+    ///Body site stimulated.
     pub stimulation_site: ::std::option::Option<::std::string::String>,
+    ///Kinds of stimuli presented (several may be given). List of values, each one of: `Whisker poke`, `Whisker deflection`, `Air puff`, `Brush`, `Vibration`, `Pressure pad`, `Cotton swab`, `Other`. No value may appear twice. Required.
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
     >,
@@ -6788,22 +8812,30 @@ pub struct ProcedureTactileStimulationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TemperatureSensorImplant` (Procedure).
+/**Payload of `details` when `type` is `TemperatureSensorImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTemperatureSensorImplantDetails {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `free-floating`, `other`. Required.
     pub anchoring_method: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsAnchoringMethod,
+    ///Power supply of the implant. One of `battery`, `inductive`, `wired`, `passive`, `none`, `other`.
     pub power_source: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsPowerSource,
     >,
+    ///Kind of sensor. One of `thermocouple`, `thermistor`, `digital IC`, `telemetric sensor`, `logger (passive)`, `fiber-optic`, `other`. Required.
     pub sensor_type: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSensorType,
+    ///How the signal leaves the subject (wired or wireless). One of `tethered`, `wireless`, `telemetric`, `optical`, `logger (retrieved)`, `none`, `other`.
     pub signal_transmission: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSignalTransmission,
     >,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Alcohol`, `Gamma Irradiation`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSterilizationMethod,
     >,
+    ///Material of the wires. Short free text.
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6812,19 +8844,26 @@ pub struct ProcedureTemperatureSensorImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TetrodeWireElectrodeImplant` (Procedure).
+/**Payload of `details` when `type` is `TetrodeWireElectrodeImplant` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTetrodeWireElectrodeImplantDetails {
+    ///Number of wires in each tetrode. Integer. At least 0. Default: 4.
     pub n_wires_tetrode: ::std::option::Option<i64>,
+    ///How the implant was sterilized. One of `Autoclave`, `Ethylene Oxide`, `Gamma Irradiation`, `Alcohol`, `None`.
     pub sterilization_method: ::std::option::Option<
         ::brainstem::enums::ProcedureTetrodeWireElectrodeImplantDetailsSterilizationMethod,
     >,
+    ///Number of tetrodes implanted. Integer. At least 0. Default: 1. Required.
     pub tetrode_count: i64,
+    ///Diameter of the wire. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     pub wire_diameter: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Material of the wires. Short free text.
     pub wire_material: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6833,28 +8872,40 @@ pub struct ProcedureTetrodeWireElectrodeImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `TissueClearing` (Procedure).
+/**Payload of `details` when `type` is `TissueClearing` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureTissueClearingDetails {
+    ///How the sample is moved during clearing. One of `Gentle shaking`, `Rotation`, `Static`, `Other`.
     pub agitation: ::std::option::Option<
         ::brainstem::enums::ProcedureTissueClearingDetailsAgitation,
     >,
+    ///How long the clearing lasted. A measured value: number plus unit (µs, ms, s, min, h, days). The form's default unit is days.
     pub clearing_duration: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Clearing protocol applied to the tissue. One of 10 documented values. Required.
     pub clearing_method: ::brainstem::enums::ProcedureTissueClearingDetailsClearingMethod,
+    ///Complications or adverse events, in words. Free text, may span several lines.
     pub complications: ::std::option::Option<::std::string::String>,
+    ///How long the tissue was fixed before clearing. A measured value: number plus unit (µs, ms, s, min, h, days). The form's default unit is h.
     pub fixation_time: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Whether the cleared tissue suits imaging.
     pub imaging_compatible: ::std::option::Option<bool>,
+    ///Medium used to match the refractive index. Short free text.
     pub refractive_index_matching: ::std::option::Option<::std::string::String>,
+    ///Temperature during clearing. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
     pub temperature: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
+    ///Kind of tissue cleared.
     pub tissue_type: ::std::option::Option<::std::string::String>,
+    ///Degree of transparency reached. One of `Complete`, `Partial`, `Poor`, `Failed`.
     pub transparency: ::std::option::Option<
         ::brainstem::enums::ProcedureTissueClearingDetailsTransparency,
     >,
@@ -6865,35 +8916,48 @@ pub struct ProcedureTissueClearingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VibratomeSectioning` (Procedure).
+/**Payload of `details` when `type` is `VibratomeSectioning` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureVibratomeSectioningDetails {
+    ///Stimulus amplitude. One of `Minimum`, `Low`, `Medium`, `High`, `Maximum`.
     pub amplitude: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsAmplitude,
     >,
+    ///Kind of blade used for cutting. One of `Disposable razor blade`, `Steel blade`, `Ceramic blade`, `Sapphire blade`, `Other`. Required.
     pub blade_type: ::brainstem::enums::ProcedureVibratomeSectioningDetailsBladeType,
+    ///Buffer the tissue is cut in. Short free text.
     pub buffer: ::std::option::Option<::std::string::String>,
+    ///Temperature of the buffer during cutting. A measured value: number plus unit (°C, K, °F). The form's default unit is °C.
     pub buffer_temperature: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
     >,
+    ///Advance speed of the blade. One of `Very slow`, `Slow`, `Medium`, `Fast`, `Very fast`.
     pub cutting_speed: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsCuttingSpeed,
     >,
+    ///Frequency. A measured value: number plus unit (Hz, kHz, MHz, GHz). The form's default unit is Hz.
     pub frequency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FrequencyUnit>,
     >,
+    ///Number of sections cut. Number. At least 0.
     pub number_of_sections: ::std::option::Option<::brainstem::Number>,
+    ///How good the cut sections turned out. One of `Excellent`, `Good`, `Fair`, `Poor`.
     pub section_quality: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsSectionQuality,
     >,
+    ///Thickness of each section. A measured value: number plus unit (µm, mm, nm, m). The form's default unit is µm.
     pub section_thickness: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
     >,
+    ///Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`.
     pub sectioning_orientation: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsSectioningOrientation,
     >,
+    ///How the sections are stored. One of `Free-floating in buffer`, `Mounted immediately`, `Stored in multiwell plates`, `Other`.
     pub storage_method: ::std::option::Option<
         ::brainstem::enums::ProcedureVibratomeSectioningDetailsStorageMethod,
     >,
@@ -6904,20 +8968,26 @@ pub struct ProcedureVibratomeSectioningDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VirusInjection` (Procedure).
+/**Payload of `details` when `type` is `VirusInjection` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureVirusInjectionDetails {
+    ///Time course of the injection. One of 10 documented values.
     pub injection_profile: ::std::option::Option<
         ::brainstem::enums::ProcedureVirusInjectionDetailsInjectionProfile,
     >,
+    ///Rate of injection. A measured value: number plus unit (nL/min, µL/min, mL/min, nL/s, µL/s). The form's default unit is nL/min.
     pub injection_rate: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::FlowRateUnit>,
     >,
+    ///Volume injected. A measured value: number plus unit (nL, µL, mL, L). The form's default unit is nL.
     pub injection_volume: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     >,
+    ///Viral titer. A measured value: number plus unit (vg/mL, TU/mL, pfu/mL). The form's default unit is vg/mL.
     pub titer: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TiterUnit>,
     >,
@@ -6928,21 +8998,28 @@ pub struct ProcedureVirusInjectionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VisualStimulation` (Procedure).
+/**Payload of `details` when `type` is `VisualStimulation` (Procedure).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/procedure/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcedureVisualStimulationDetails {
+    ///The stimulation paradigm, in words. Free text, may span several lines.
     pub paradigm_description: ::std::option::Option<::std::string::String>,
+    ///Device the visual stimulus is shown on. One of `Monitor`, `LED panel`, `Projector`, `Head-mounted display`, `Fiber-coupled light source`, `Other`.
     pub presentation_device: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsPresentationDevice,
     >,
+    ///State of the subject during stimulation. One of `Passive`, `Behavioral task`, `Closed-loop`, `Anesthetized`, `Free behavior`.
     pub stimulation_context: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulationContext,
     >,
+    ///Where the stimulus appears in the visual field. One of `Contralateral`, `Ipsilateral`, `Bilateral`, `Centered`, `Surround`, `Other`, `Unknown`.
     pub stimulation_position: ::std::option::Option<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulationPosition,
     >,
+    ///Kinds of stimuli presented (several may be given). List of values, each one of: `Gratings`, `Natural images`, `LED flashes`, `Checkerboard`, `Full-field flashes`, `Moving bars`, `Flicker`, `Other`. No value may appear twice. Required.
     pub stimulus_types: ::std::vec::Vec<
         ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
     >,
@@ -6953,24 +9030,40 @@ pub struct ProcedureVisualStimulationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A research project grouping sessions, subjects, cohorts and collections, with member permissions.
+/**A research project grouping sessions, subjects, cohorts and collections, with member permissions.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Project {
+    ///Cohorts defined in the project. List of Cohort ids (UUIDs, `stem/cohort`). Read-only: set by the server, ignored when sent.
     pub cohorts: ::std::vec::Vec<::brainstem::Related<Cohort>>,
+    ///Collections defined in the project. List of Collection ids (UUIDs, `stem/collection`). Read-only: set by the server, ignored when sent.
     pub collections: ::std::vec::Vec<::brainstem::Related<Collection>>,
+    ///Free-text description of this project.
     pub description: ::std::string::String,
+    ///User-defined key/value metadata of this project: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     pub extra_fields: ExtraFields,
+    ///Groups with access to the project, keyed by group name, with their permission flags. In a change, flags left out count as false and remove: true drops the group.
     pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
+    ///Identifier of this project, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether the project and its records are published for everyone to read (public portal).
     pub is_public: bool,
+    ///Relation routes of this project: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
+    ///Name of the project. At most 200 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     pub publications: ::std::vec::Vec<::brainstem::Related<Publication>>,
+    ///Sessions of the project (a session joins through its own projects list). List of Session ids (UUIDs, `stem/session`). Read-only: set by the server, ignored when sent.
     pub sessions: ::std::vec::Vec<::brainstem::Related<Session>>,
+    ///Subjects of the project (a subject joins through its own projects list). List of Subject ids (UUIDs, `stem/subject`). Read-only: set by the server, ignored when sent.
     pub subjects: ::std::vec::Vec<::brainstem::Related<Subject>>,
+    ///Free-form labels attached to this project, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
+    ///Users with access to the project, keyed by e-mail address, with their permission flags. In a change, flags left out count as false and remove: true drops the user.
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -6982,18 +9075,27 @@ pub struct Project {
 ///`ProjectEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectEnvelope {
+    ///The Project record, under its envelope key.
     pub project: Project,
 }
-///A pending invitation for a group to join a project with given permissions.
+/**A pending invitation for a group to join a project with given permissions.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     pub can_change: bool,
+    ///Identifier of this project group membership invitation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Group invited to join the project. Group id (integer id, `users/group`). May be null.
     pub invitee: ::std::option::Option<::brainstem::Related<Group>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     pub manage_project: bool,
+    ///Whether the invitee becomes an owner of the project.
     pub own_project: bool,
+    ///Project the group is invited to. Project id (UUID, `stem/project`). May be null.
     pub project: ::std::option::Option<::brainstem::Related<Project>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7005,35 +9107,48 @@ pub struct ProjectGroupMembershipInvitation {
 ///`ProjectGroupMembershipInvitationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitationEnvelope {
+    ///The ProjectGroupMembershipInvitation record, under its envelope key.
     pub project_group_membership_invitation: ProjectGroupMembershipInvitation,
 }
 ///`ProjectGroupMembershipInvitationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The ProjectGroupMembershipInvitation records of this page, in the requested order. List of `ProjectGroupMembershipInvitation` objects.
     pub project_group_membership_invitations: ::std::vec::Vec<
         ProjectGroupMembershipInvitation,
     >,
 }
-///The fields to change in a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+/**The fields to change in a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProjectGroupMembershipInvitationPatch {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///Group invited to join the project. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub invitee: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the group is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
@@ -7041,14 +9156,19 @@ pub struct ProjectGroupMembershipInvitationPatch {
 ///`ProjectListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Project records of this page, in the requested order. List of `Project` objects.
     pub projects: ::std::vec::Vec<Project>,
 }
 ///Permissions of one user or group on a project. Missing flags default to false on update; send remove: true to drop the member.
@@ -7056,9 +9176,13 @@ pub struct ProjectListEnvelope {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProjectMemberPermissions {
+    ///Whether the member may edit the project's records.
     pub can_change: bool,
+    ///Whether the member manages the project (may change memberships).
     pub is_manager: bool,
+    ///Whether the member owns the project.
     pub is_owner: bool,
+    ///Send true in a change to drop this member from the project. Write-only: only sent, never returned.
     pub remove: ::std::option::Option<bool>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7067,16 +9191,24 @@ pub struct ProjectMemberPermissions {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A pending invitation for a user to join a project with given permissions.
+/**A pending invitation for a user to join a project with given permissions.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitation {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     pub can_change: bool,
+    ///Identifier of this project membership invitation, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///User invited to join the project. User id (integer id, `users/user`). May be null.
     pub invitee: ::std::option::Option<::brainstem::Related<User>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     pub manage_project: bool,
+    ///Whether the invitee becomes an owner of the project.
     pub own_project: bool,
+    ///Project the user is invited to. Project id (UUID, `stem/project`). May be null.
     pub project: ::std::option::Option<::brainstem::Related<Project>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7088,70 +9220,104 @@ pub struct ProjectMembershipInvitation {
 ///`ProjectMembershipInvitationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitationEnvelope {
+    ///The ProjectMembershipInvitation record, under its envelope key.
     pub project_membership_invitation: ProjectMembershipInvitation,
 }
 ///`ProjectMembershipInvitationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The ProjectMembershipInvitation records of this page, in the requested order. List of `ProjectMembershipInvitation` objects.
     pub project_membership_invitations: ::std::vec::Vec<ProjectMembershipInvitation>,
 }
-///The fields to change in a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+/**The fields to change in a ProjectMembershipInvitation (`stem/project_membership_invitation`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProjectMembershipInvitationPatch {
+    ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_change: ::std::option::Option<bool>,
+    ///User invited to join the project. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub invitee: ::std::option::Option<::brainstem::Nullable<i64>>,
+    ///Whether the invitee becomes a manager of the project (may change memberships).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub manage_project: ::std::option::Option<bool>,
+    ///Whether the invitee becomes an owner of the project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub own_project: ::std::option::Option<bool>,
+    ///Project the user is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
-///The fields to change in a Project (`stem/project`).
+/**The fields to change in a Project (`stem/project`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ProjectPatch {
+    ///Free-text description of this project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User-defined key/value metadata of this project: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Groups with access to the project, keyed by group name, with their permission flags. In a change, flags left out count as false and remove: true drops the group.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub groups: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
+    ///Whether the project and its records are published for everyone to read (public portal).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Name of the project. At most 200 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Publications that report on this project. List of Publication ids (UUIDs, `dissemination/publication`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publications: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this project, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    ///Users with access to the project, keyed by e-mail address, with their permission flags. In a change, flags left out count as false and remove: true drops the user.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
 }
-///A scientific publication linked to projects.
+/**A scientific publication linked to projects.
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Publication {
+    ///Abstract of the publication. Required on create.
     pub abstract_: ::std::string::String,
+    ///Author list, as one text. At most 500 characters. Required on create.
     pub authors: ::std::string::String,
+    ///Digital Object Identifier (DOI) of the publication. At most 200 characters.
     pub doi: ::std::string::String,
+    ///Identifier of this publication, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Journal the publication appeared in. Journal id (UUID, `dissemination/journal`). Required on create.
     pub journal: ::brainstem::Related<Journal>,
+    ///Link to a PDF of the publication. At most 300 characters.
     pub pdf_url: ::std::string::String,
+    ///Date the publication appeared. ISO 8601 date (YYYY-MM-DD). Required on create.
     pub publication_date: ::chrono::naive::NaiveDate,
+    ///Link to the publication online. At most 300 characters.
     pub publication_url: ::std::string::String,
+    ///Title of the publication. At most 200 characters. Required on create.
     pub title: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7163,54 +9329,81 @@ pub struct Publication {
 ///`PublicationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PublicationEnvelope {
+    ///The Publication record, under its envelope key.
     pub publication: Publication,
 }
 ///`PublicationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PublicationListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Publication records of this page, in the requested order. List of `Publication` objects.
     pub publications: ::std::vec::Vec<Publication>,
 }
-///The fields to change in a Publication (`dissemination/publication`).
+/**The fields to change in a Publication (`dissemination/publication`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct PublicationPatch {
+    ///Abstract of the publication. Required on create.
     #[serde(rename = "abstract", skip_serializing_if = "::std::option::Option::is_none")]
     pub abstract_: ::std::option::Option<::std::string::String>,
+    ///Author list, as one text. At most 500 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authors: ::std::option::Option<::std::string::String>,
+    ///Digital Object Identifier (DOI) of the publication. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub doi: ::std::option::Option<::std::string::String>,
+    ///Journal the publication appeared in. Journal id (UUID, `dissemination/journal`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub journal: ::std::option::Option<::uuid::Uuid>,
+    ///Link to a PDF of the publication. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pdf_url: ::std::option::Option<::std::string::String>,
+    ///Date the publication appeared. ISO 8601 date (YYYY-MM-DD). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publication_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Link to the publication online. At most 300 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub publication_url: ::std::option::Option<::std::string::String>,
+    ///Title of the publication. At most 200 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub title: ::std::option::Option<::std::string::String>,
 }
-///A body that issues research licenses (approval-gated).
+/**A body that issues research licenses (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthority {
+    ///Short name of the authority. At most 32 characters.
     pub abbreviation: ::std::string::String,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     pub authority_type: ::brainstem::enums::RegulatoryAuthorityAuthorityType,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     pub country: ::std::string::String,
+    ///Free-text description of this regulatory authority.
     pub description: ::std::string::String,
+    ///Identifier of this regulatory authority, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Whether the authority still operates (true when not given). Default: true.
     pub is_active: bool,
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the authority. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7219,25 +9412,38 @@ pub struct RegulatoryAuthority {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a RegulatoryAuthority record awaiting review.
+/**A proposed addition or change of a RegulatoryAuthority record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApproval {
+    ///Short name of the authority. At most 32 characters.
     pub abbreviation: ::std::string::String,
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::brainstem::enums::RegulatoryAuthorityApprovalAction,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     pub authority_type: ::brainstem::enums::RegulatoryAuthorityApprovalAuthorityType,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     pub country: ::std::string::String,
+    ///Free-text description of this regulatory authority.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Whether the authority still operates (true when not given). Default: true.
     pub is_active: bool,
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::brainstem::enums::RegulatoryAuthorityApprovalStatus,
+    ///Web site of the authority. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7249,58 +9455,80 @@ pub struct RegulatoryAuthorityApproval {
 ///`RegulatoryAuthorityApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApprovalEnvelope {
+    ///The RegulatoryAuthority approval record, under its envelope key.
     pub regulatoryauthority_approval: RegulatoryAuthorityApproval,
 }
 ///`RegulatoryAuthorityApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The RegulatoryAuthority approval records of this page, in the requested order. List of `RegulatoryAuthorityApproval` objects.
     pub regulatoryauthority_approvals: ::std::vec::Vec<RegulatoryAuthorityApproval>,
 }
 ///`RegulatoryAuthorityEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityEnvelope {
+    ///The RegulatoryAuthority record, under its envelope key.
     pub regulatoryauthority: RegulatoryAuthority,
 }
 ///`RegulatoryAuthorityListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The RegulatoryAuthority records of this page, in the requested order. List of `RegulatoryAuthority` objects.
     pub regulatoryauthorities: ::std::vec::Vec<RegulatoryAuthority>,
 }
-///The fields to change in a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+/**The fields to change in a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct RegulatoryAuthorityPatch {
+    ///Short name of the authority. At most 32 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub abbreviation: ::std::option::Option<::std::string::String>,
+    ///Scope of the authority. One of `national`, `institutional`, `regional`, `international`. At most 64 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub authority_type: ::std::option::Option<
         ::brainstem::enums::RegulatoryAuthorityAuthorityType,
     >,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Country of the authority, as an ISO 3166-1 alpha-2 code (two letters). At most 2 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub country: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this regulatory authority.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether the authority still operates (true when not given). Default: true.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_active: ::std::option::Option<bool>,
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Web site of the authority. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -7323,25 +9551,42 @@ for RegulatoryAuthoritySaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A recording or experiment session inside one or more projects.
+/**A recording or experiment session inside one or more projects.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Session {
+    ///Behaviors run in the session. List of Behavior ids (UUIDs, `modules/behavior`). Read-only: set by the server, ignored when sent.
     pub behaviors: ::std::vec::Vec<::brainstem::Related<Behavior>>,
+    ///Data acquisitions recorded in the session. List of DataAcquisition ids (UUIDs, `modules/dataacquisition`). Read-only: set by the server, ignored when sent.
     pub dataacquisition: ::std::vec::Vec<::brainstem::Related<DataAcquisition>>,
+    ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     pub datastorage: ::std::vec::Vec<::brainstem::Related<DataStorage>>,
+    ///Start of the session. ISO 8601 date and time. May be null.
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text description of this session.
     pub description: ::std::string::String,
+    ///Places where the session's data or code can be downloaded. List of `DownloadLink` objects.
     pub download_links: ::std::vec::Vec<DownloadLink>,
+    ///Epochs (time segments) of the session; no endpoint documents them, so the ids are opaque. List of UUIDs. Read-only: set by the server, ignored when sent.
     pub epochs: ::std::vec::Vec<::uuid::Uuid>,
+    ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     pub extra_fields: ExtraFields,
+    ///Identifier of this session, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Relation routes of this session: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
+    ///Manipulations applied in the session. List of Manipulation ids (UUIDs, `modules/manipulation`). Read-only: set by the server, ignored when sent.
     pub manipulations: ::std::vec::Vec<::brainstem::Related<Manipulation>>,
+    ///Name of the session. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Name of the session's data in storage (folder or file prefix). At most 200 characters. Read-only: set by the server, ignored when sent.
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
+    ///Projects that include the session; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
+    ///Free-form labels attached to this session, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7355,9 +9600,13 @@ pub struct Session {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionDataStorage {
+    ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     pub datastorage: ::brainstem::Related<DataStorage>,
+    ///Identifier of the link record, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Position of the data storage in the session's list (assumed: not documented). Integer. At least 0.
     pub order: ::std::option::Option<i64>,
+    ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
     pub session: ::brainstem::Related<Session>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7369,84 +9618,119 @@ pub struct SessionDataStorage {
 ///`SessionDataStorageEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionDataStorageEnvelope {
+    ///The SessionDataStorage record, under its envelope key.
     pub session_data_storage: SessionDataStorage,
 }
 ///`SessionDataStorageListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionDataStorageListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SessionDataStorage records of this page, in the requested order. List of `SessionDataStorage` objects.
     pub session_data_storages: ::std::vec::Vec<SessionDataStorage>,
 }
 ///The fields to change in a SessionDataStorage (`stem/sessiondatastorage`).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SessionDataStoragePatch {
+    ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastorage: ::std::option::Option<::uuid::Uuid>,
+    ///Position of the data storage in the session's list (assumed: not documented). Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub order: ::std::option::Option<i64>,
+    ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
 }
 ///`SessionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionEnvelope {
+    ///The Session record, under its envelope key.
     pub session: Session,
 }
 ///`SessionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Session records of this page, in the requested order. List of `Session` objects.
     pub sessions: ::std::vec::Vec<Session>,
 }
-///The fields to change in a Session (`stem/session`).
+/**The fields to change in a Session (`stem/session`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SessionPatch {
+    ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastorage: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Start of the session. ISO 8601 date and time. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub date_time: ::std::option::Option<
         ::brainstem::Nullable<::chrono::DateTime<::chrono::offset::Utc>>,
     >,
+    ///Free-text description of this session.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Places where the session's data or code can be downloaded. List of `DownloadLink` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub download_links: ::std::option::Option<::std::vec::Vec<DownloadLink>>,
+    ///User-defined key/value metadata of this session: keys start with a letter and hold letters, digits and underscores; values are strings or numbers.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Name of the session. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Projects that include the session; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Free-form labels attached to this session, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A user-defined experimental setup of a given setup type.
+/**A user-defined experimental setup of a given setup type.
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Setup {
+    ///Free-text description of this setup. At most 500 characters.
     pub description: ::std::string::String,
+    ///Identifier of this setup, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Address of a picture of the setup, or null. URL. Read-only: set by the server, ignored when sent. May be null.
     pub image: ::std::option::Option<::std::string::String>,
+    ///Whether this setup is visible to everyone, not only to users with access.
     pub is_public: bool,
+    ///Where the setup is (building, room...).
     pub location: ::std::string::String,
+    ///Name of this setup. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    ///Setup type (taxonomy entry) this setup is built on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::brainstem::Related<SetupType>,
+    ///Named specifications of the setup, one row per property (name, value, optional description). List of `SetupSpecification` objects.
     pub specifications: ::std::vec::Vec<SetupSpecification>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7458,34 +9742,48 @@ pub struct Setup {
 ///`SetupEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupEnvelope {
+    ///The Setup record, under its envelope key.
     pub setup: Setup,
 }
 ///`SetupListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Setup records of this page, in the requested order. List of `Setup` objects.
     pub setups: ::std::vec::Vec<Setup>,
 }
-///The fields to change in a Setup (`personal_attributes/setup`).
+/**The fields to change in a Setup (`personal_attributes/setup`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SetupPatch {
+    ///Free-text description of this setup. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Whether this setup is visible to everyone, not only to users with access.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_public: ::std::option::Option<bool>,
+    ///Where the setup is (building, room...).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///Name of this setup. At most 50 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Setup type (taxonomy entry) this setup is built on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub setup_type: ::std::option::Option<::uuid::Uuid>,
+    ///Named specifications of the setup, one row per property (name, value, optional description). List of `SetupSpecification` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub specifications: ::std::option::Option<::std::vec::Vec<SetupSpecification>>,
 }
@@ -7494,8 +9792,11 @@ pub struct SetupPatch {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SetupSpecification {
+    ///Optional explanation of the property.
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the specified property. Required.
     pub name: ::std::string::String,
+    ///Value of the property: text or a number. Required.
     pub value: SetupSpecificationValue,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7504,7 +9805,7 @@ pub struct SetupSpecification {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///`SetupSpecificationValue`
+///Value of the property: text or a number. Required.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetupSpecificationValue {
     String(::std::string::String),
@@ -7513,15 +9814,22 @@ pub enum SetupSpecificationValue {
     /// response may carry one; `validate()` refuses it in a request).
     Other(::brainstem::RawJson),
 }
-///A kind of experimental setup with a preparation category (approval-gated).
+/**A kind of experimental setup with a preparation category (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SetupType {
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeCategory,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of this setup type, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7530,21 +9838,30 @@ pub struct SetupType {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a SetupType record awaiting review.
+/**A proposed addition or change of a SetupType record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SetupTypeApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<::brainstem::enums::SetupTypeApprovalAction>,
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeApprovalCategory,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<::brainstem::enums::SetupTypeApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7556,48 +9873,66 @@ pub struct SetupTypeApproval {
 ///`SetupTypeApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeApprovalEnvelope {
+    ///The SetupType approval record, under its envelope key.
     pub setup_type_approval: SetupTypeApproval,
 }
 ///`SetupTypeApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SetupType approval records of this page, in the requested order. List of `SetupTypeApproval` objects.
     pub setup_type_approvals: ::std::vec::Vec<SetupTypeApproval>,
 }
 ///`SetupTypeEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeEnvelope {
+    ///The SetupType record, under its envelope key.
     pub setup_type: SetupType,
 }
 ///`SetupTypeListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SetupType records of this page, in the requested order. List of `SetupType` objects.
     pub setup_types: ::std::vec::Vec<SetupType>,
 }
-///The fields to change in a SetupType (`taxonomies/setuptype`).
+/**The fields to change in a SetupType (`taxonomies/setuptype`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SetupTypePatch {
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub category: ::std::option::Option<::brainstem::enums::SetupTypeCategory>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this setup type. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -7618,17 +9953,26 @@ impl ::std::convert::From<SetupTypeApprovalEnvelope> for SetupTypeSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A species entry of the shared taxonomy (approval-gated).
+/**A species entry of the shared taxonomy (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Species {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this species, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     pub rrid_url: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7637,22 +9981,32 @@ pub struct Species {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Species record awaiting review.
+/**A proposed addition or change of a Species record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpeciesApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<::brainstem::enums::SpeciesApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<::brainstem::enums::SpeciesApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7664,50 +10018,69 @@ pub struct SpeciesApproval {
 ///`SpeciesApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesApprovalEnvelope {
+    ///The Species approval record, under its envelope key.
     pub species_approval: SpeciesApproval,
 }
 ///`SpeciesApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Species approval records of this page, in the requested order. List of `SpeciesApproval` objects.
     pub species_approvals: ::std::vec::Vec<SpeciesApproval>,
 }
 ///`SpeciesEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesEnvelope {
+    ///The Species record, under its envelope key.
     pub species: Species,
 }
 ///`SpeciesListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Species records of this page, in the requested order. List of `Species` objects.
     pub species: ::std::vec::Vec<Species>,
 }
-///The fields to change in a Species (`taxonomies/species`).
+/**The fields to change in a Species (`taxonomies/species`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SpeciesPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this species. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this species in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
@@ -7729,18 +10102,28 @@ impl ::std::convert::From<SpeciesApprovalEnvelope> for SpeciesSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A strain of a species (approval-gated).
+/**A strain of a species (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Strain {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of this strain, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Link to the RRID portal page of the rrid, computed by the server. Read-only: set by the server, ignored when sent. May be null.
     pub rrid_url: ::std::option::Option<::std::string::String>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     pub species: ::brainstem::Related<Species>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7749,23 +10132,34 @@ pub struct Strain {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Strain record awaiting review.
+/**A proposed addition or change of a Strain record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StrainApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<::brainstem::enums::StrainApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     pub description: ::std::string::String,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     pub external_identifiers: ::std::vec::Vec<ExternalIdentifier>,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     pub rrid: ::std::option::Option<::std::string::String>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     pub species: ::uuid::Uuid,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<::brainstem::enums::StrainApprovalStatus>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7777,53 +10171,73 @@ pub struct StrainApproval {
 ///`StrainApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainApprovalEnvelope {
+    ///The Strain approval record, under its envelope key.
     pub strain_approval: StrainApproval,
 }
 ///`StrainApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Strain approval records of this page, in the requested order. List of `StrainApproval` objects.
     pub strain_approvals: ::std::vec::Vec<StrainApproval>,
 }
 ///`StrainEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainEnvelope {
+    ///The Strain record, under its envelope key.
     pub strain: Strain,
 }
 ///`StrainListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Strain records of this page, in the requested order. List of `Strain` objects.
     pub strains: ::std::vec::Vec<Strain>,
 }
-///The fields to change in a Strain (`taxonomies/strain`).
+/**The fields to change in a Strain (`taxonomies/strain`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct StrainPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this strain. At most 2000 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Cross-references of this strain in external databases: one row per reference (source, identifier, optional URL). List of `ExternalIdentifier` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub external_identifiers: ::std::option::Option<::std::vec::Vec<ExternalIdentifier>>,
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Research Resource Identifier (RRID) of this strain. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::uuid::Uuid>,
 }
@@ -7844,33 +10258,55 @@ impl ::std::convert::From<StrainApprovalEnvelope> for StrainSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///An experimental subject (animal) belonging to one or more projects.
+/**An experimental subject (animal) belonging to one or more projects.
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Subject {
+    ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Breeding (parent pair) the subject was born from. Breeding id (UUID, `stem/breeding`). May be null.
     pub breeding: ::std::option::Option<
         ::std::option::Option<::brainstem::Related<Breeding>>,
     >,
+    ///Date of death of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     pub death_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    ///Free-text description of this subject.
     pub description: ::std::string::String,
     pub extra_fields: ::std::option::Option<ExtraFields>,
+    ///Genetic line of the subject, in words. At most 100 characters.
     pub genetic_line: ::std::string::String,
+    ///Genotype of the subject, in words. At most 200 characters.
     pub genotype: ::std::string::String,
+    ///Identifier of this subject, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     pub licenses: ::std::vec::Vec<::brainstem::Related<License>>,
+    ///Relation routes of this subject: relation name mapped to the URL suffix that lists the related records. Read-only: set by the server, ignored when sent.
     pub links: ::brainstem::Map<::std::string::String, ::std::string::String>,
+    ///Name of the subject. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     pub name_used_in_storage: ::std::option::Option<::std::string::String>,
+    ///Procedures the subject underwent. List of Procedure ids (UUIDs, `modules/procedure`). Read-only: set by the server, ignored when sent.
     pub procedures: ::std::vec::Vec<::brainstem::Related<Procedure>>,
+    ///Projects that include the subject; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     pub projects: ::std::vec::Vec<::brainstem::Related<Project>>,
+    ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     pub sex: ::brainstem::enums::SubjectSex,
+    ///Lifecycle status of the subject, such as active.
     pub status: ::std::option::Option<::std::string::String>,
+    ///Strain of the subject (which also gives its species). Strain id (UUID, `taxonomies/strain`). Required on create.
     pub strain: ::brainstem::Related<Strain>,
+    ///The lab's own identifier of the subject. At most 100 characters.
     pub subject_identifier: ::std::string::String,
+    ///Logs kept about the subject. List of SubjectLog ids (UUIDs, `modules/subjectlog`). Read-only: set by the server, ignored when sent.
     pub subjectlogs: ::std::vec::Vec<::brainstem::Related<SubjectLog>>,
+    ///Supplier (vendor) the subject came from. Supplier id (UUID, `resources/supplier`). May be null.
     pub supplier: ::std::option::Option<::brainstem::Related<Supplier>>,
+    ///Free-form labels attached to this subject, usable as a filter. List of text values.
     pub tags: ::std::vec::Vec<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7882,31 +10318,45 @@ pub struct Subject {
 ///`SubjectEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectEnvelope {
+    ///The Subject record, under its envelope key.
     pub subject: Subject,
 }
 ///`SubjectListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Subject records of this page, in the requested order. List of `Subject` objects.
     pub subjects: ::std::vec::Vec<Subject>,
 }
-///A time-stamped or interval log of observations attached to a subject.
+/**A time-stamped or interval log of observations attached to a subject.
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLog {
+    ///Free-text description of the log. At most 500 characters. May be null.
     pub description: ::std::option::Option<::std::string::String>,
+    ///The log entries; managed with the add_entry, change_entry and remove_entry actions, not by writing this list. List of `SubjectLogEntry` objects. Read-only: set by the server, ignored when sent.
     pub entries: ::std::vec::Vec<SubjectLogEntry>,
+    ///Identifier of this subject log, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Subject the log is about. Subject id (UUID, `stem/subject`). Required on create.
     pub subject: ::brainstem::Related<Subject>,
+    ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     pub type_: ::brainstem::enums::SubjectLogType,
+    ///Account that created the log. User id (integer id, `users/user`). Read-only: set by the server, ignored when sent. May be null.
     pub user: ::std::option::Option<::std::option::Option<::brainstem::Related<User>>>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7920,10 +10370,15 @@ pub struct SubjectLog {
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogEntry {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time.
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`. Required.
     pub details: ::brainstem::RawObject,
+    ///End of an interval entry. ISO 8601 date and time.
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text remarks on the entry. Required. May be null.
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Start of an interval entry; also its key. ISO 8601 date and time.
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
     >,
@@ -7937,14 +10392,19 @@ pub struct SubjectLogEntry {
 ///Body of a subject log's add_entry: date_time for instantaneous logs, start_date_time and end_date_time for interval logs.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SubjectLogEntryInput {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///End of an interval entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
+    ///Start of an interval entry; also its key. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub start_date_time: ::std::option::Option<
         ::chrono::DateTime<::chrono::offset::Utc>,
@@ -7953,13 +10413,17 @@ pub struct SubjectLogEntryInput {
 ///`SubjectLogEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectLogEnvelope {
+    ///The SubjectLog record, under its envelope key.
     pub subject_log: SubjectLog,
 }
-///Payload of `details` when `type` is `FoodConsumption` (SubjectLog).
+/**Payload of `details` when `type` is `FoodConsumption` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodConsumptionDetails {
+    ///Amount of food eaten. A measured value: number plus unit (kg, g, mg, µg). The form's default unit is g. Required.
     pub food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7968,12 +10432,16 @@ pub struct SubjectLogFoodConsumptionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `FoodDeprivation` (SubjectLog).
+/**Payload of `details` when `type` is `FoodDeprivation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogFoodDeprivationDetails {
+    ///Restriction protocol followed.
     pub protocol: ::std::option::Option<::std::string::String>,
+    ///Person responsible for the restriction. Required.
     pub responsible_person: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7982,13 +10450,18 @@ pub struct SubjectLogFoodDeprivationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `GenericObservation` (SubjectLog).
+/**Payload of `details` when `type` is `GenericObservation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogGenericObservationDetails {
+    ///What was seen, described in words. Required.
     pub observation: ::std::string::String,
+    ///Kind of observation. One of `Pain score`, `Grooming`, `Exploration`, `Freezing`, `Facial expression`, `Unusual behavior`, `Other`. Required.
     pub observation_type: ::brainstem::enums::SubjectLogGenericObservationDetailsObservationType,
+    ///Number of times the observation was made under the same condition. Integer. At least 1. Default: 1.
     pub repetitions: ::std::option::Option<i64>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -7997,17 +10470,24 @@ pub struct SubjectLogGenericObservationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Genotyping` (SubjectLog).
+/**Payload of `details` when `type` is `Genotyping` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogGenotypingDetails {
+    ///Genotyping panel or assay used.
     pub assay_panel: ::std::option::Option<::std::string::String>,
+    ///Result per genetic locus: table rows. List of objects.
     pub loci_results: ::std::option::Option<::std::vec::Vec<::brainstem::RawObject>>,
+    ///Confidence of the quality control of the call. One of `high`, `medium`, `low`, `ambiguous`, `failed`.
     pub qc_confidence: ::std::option::Option<
         ::brainstem::enums::SubjectLogGenotypingDetailsQcConfidence,
     >,
+    ///Overall genotyping result. Required.
     pub result: ::std::string::String,
+    ///Tissue sample the genotyping used (an ear punch or a tail tip, for example). Required.
     pub sample: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8016,11 +10496,14 @@ pub struct SubjectLogGenotypingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Habituation` (SubjectLog).
+/**Payload of `details` when `type` is `Habituation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHabituationDetails {
+    ///How the subject was habituated.
     pub habituation_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8029,11 +10512,14 @@ pub struct SubjectLogHabituationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Handling` (SubjectLog).
+/**Payload of `details` when `type` is `Handling` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHandlingDetails {
+    ///How the subject was handled.
     pub handling_method: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8042,17 +10528,24 @@ pub struct SubjectLogHandlingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `HargreavesTest` (SubjectLog).
+/**Payload of `details` when `type` is `HargreavesTest` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHargreavesTestDetails {
+    ///Longest exposure before the stimulus is stopped automatically, so that tissue is not harmed. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s.
     pub cutoff_latency: ::std::option::Option<
         ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
     >,
+    ///Time until the subject responded. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s. Required.
     pub latency: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    ///Number of trials at the same location. Integer. At least 1. Default: 3.
     pub repetitions: ::std::option::Option<i64>,
+    ///Scored reaction to the heat: 0 none, 1 delayed movement, 2 normal withdrawal, 3 exaggerated or escape behavior. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
     pub response_score: i64,
+    ///Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required.
     pub stimulus_location: ::brainstem::enums::SubjectLogHargreavesTestDetailsStimulusLocation,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8061,15 +10554,22 @@ pub struct SubjectLogHargreavesTestDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Housing` (SubjectLog).
+/**Payload of `details` when `type` is `Housing` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogHousingDetails {
+    ///Identifier of the cage.
     pub cage_id: ::std::option::Option<::std::string::String>,
+    ///Kind of cage.
     pub cage_type: ::std::option::Option<::std::string::String>,
+    ///Enrichment items in the cage.
     pub enrichment: ::std::option::Option<::std::string::String>,
+    ///Light/dark cycle of the housing.
     pub light_cycle: ::std::option::Option<::std::string::String>,
+    ///Where the subject is housed.
     pub location: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8081,35 +10581,51 @@ pub struct SubjectLogHousingDetails {
 ///`SubjectLogListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectLogListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The SubjectLog records of this page, in the requested order. List of `SubjectLog` objects.
     pub subject_logs: ::std::vec::Vec<SubjectLog>,
 }
-///The fields to change in a SubjectLog (`modules/subjectlog`).
+/**The fields to change in a SubjectLog (`modules/subjectlog`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SubjectLogPatch {
+    ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub description: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
+    ///Subject the log is about. Subject id (UUID, `stem/subject`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject: ::std::option::Option<::uuid::Uuid>,
+    ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::brainstem::enums::SubjectLogType>,
 }
-///Payload of `details` when `type` is `TrainingSession` (SubjectLog).
+/**Payload of `details` when `type` is `TrainingSession` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogTrainingSessionDetails {
+    ///How well the subject performed, in words.
     pub performance: ::std::option::Option<::std::string::String>,
+    ///Kind of reward or reinforcement.
     pub reinforcement_type: ::std::option::Option<::std::string::String>,
+    ///Setup the training took place on, in words.
     pub setup: ::std::option::Option<::std::string::String>,
+    ///Task trained.
     pub task: ::std::option::Option<::std::string::String>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8118,14 +10634,20 @@ pub struct SubjectLogTrainingSessionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `VonFreyTest` (SubjectLog).
+/**Payload of `details` when `type` is `VonFreyTest` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogVonFreyTestDetails {
+    ///Number of trials at the same location. Integer. At least 1. Default: 10.
     pub repetitions: ::std::option::Option<i64>,
+    ///Scored reaction to the filament: 0 none, 1 slight movement, 2 strong withdrawal, 3 flinching or escape. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
     pub response_score: i64,
+    ///Force of the filament applied. A measured value: number plus unit (mg, g, kg). The form's default unit is g. Required.
     pub stimulus_force: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
+    ///Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required.
     pub stimulus_location: ::brainstem::enums::SubjectLogVonFreyTestDetailsStimulusLocation,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8134,11 +10656,14 @@ pub struct SubjectLogVonFreyTestDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `WaterConsumption` (SubjectLog).
+/**Payload of `details` when `type` is `WaterConsumption` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterConsumptionDetails {
+    ///Amount of water drunk. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is mL. Required.
     pub water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8147,12 +10672,16 @@ pub struct SubjectLogWaterConsumptionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `WaterDeprivation` (SubjectLog).
+/**Payload of `details` when `type` is `WaterDeprivation` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWaterDeprivationDetails {
+    ///Restriction protocol followed.
     pub protocol: ::std::option::Option<::std::string::String>,
+    ///Person responsible for the restriction. Required.
     pub responsible_person: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8161,11 +10690,14 @@ pub struct SubjectLogWaterDeprivationDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Weighing` (SubjectLog).
+/**Payload of `details` when `type` is `Weighing` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWeighingDetails {
+    ///Body weight of the subject. A measured value: number plus unit (kg, g, mg, µg). The form's default unit is g. Required.
     pub weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8174,11 +10706,14 @@ pub struct SubjectLogWeighingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///Payload of `details` when `type` is `Wellness` (SubjectLog).
+/**Payload of `details` when `type` is `Wellness` (SubjectLog).
+
+BrainSTEM docs: <https://support.brainstem.org/api/schemas/subjectlog/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectLogWellnessDetails {
+    ///Health status of the subject, described in words. Required.
     pub wellness: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8187,65 +10722,91 @@ pub struct SubjectLogWellnessDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///The fields to change in a Subject (`stem/subject`).
+/**The fields to change in a Subject (`stem/subject`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SubjectPatch {
+    ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub birth_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Breeding (parent pair) the subject was born from. Breeding id (UUID, `stem/breeding`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub breeding: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Date of death of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub death_date: ::std::option::Option<
         ::brainstem::Nullable<::chrono::naive::NaiveDate>,
     >,
+    ///Free-text description of this subject.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///User-defined key/value metadata of this subject: keys start with a letter and hold letters, digits and underscores; values are strings or numbers. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub extra_fields: ::std::option::Option<::brainstem::Nullable<ExtraFields>>,
+    ///Genetic line of the subject, in words. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genetic_line: ::std::option::Option<::std::string::String>,
+    ///Genotype of the subject, in words. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub genotype: ::std::option::Option<::std::string::String>,
+    ///Licenses or permits covering this subject. List of License ids (UUIDs, `personal_attributes/license`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub licenses: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Name of the subject. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Name under which the data of this subject is stored (folder or file prefix). At most 200 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub name_used_in_storage: ::std::option::Option<
         ::brainstem::Nullable<::std::string::String>,
     >,
+    ///Projects that include the subject; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sex: ::std::option::Option<::brainstem::enums::SubjectSex>,
+    ///Lifecycle status of the subject, such as active.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<::std::string::String>,
+    ///Strain of the subject (which also gives its species). Strain id (UUID, `taxonomies/strain`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub strain: ::std::option::Option<::uuid::Uuid>,
+    ///The lab's own identifier of the subject. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subject_identifier: ::std::option::Option<::std::string::String>,
+    ///Supplier (vendor) the subject came from. Supplier id (UUID, `resources/supplier`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub supplier: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
+    ///Free-form labels attached to this subject, usable as a filter. List of text values.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
-///A shared catalogue entry for a supplier (approval-gated).
+/**A shared catalogue entry for a supplier (approval-gated).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Supplier {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     pub description: ::std::string::String,
+    ///Identifier of this supplier, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
+    ///Web site of the supplier. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8254,21 +10815,30 @@ pub struct Supplier {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
-///A proposed addition or change of a Supplier record awaiting review.
+/**A proposed addition or change of a Supplier record awaiting review.
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SupplierApproval {
+    ///What the proposal does to the catalogue: Add a new record, Change or Delete an existing one. One of `Add`, `Change`, `Delete`. Read-only: set by the server, ignored when sent.
     pub action: ::std::option::Option<::brainstem::enums::SupplierApprovalAction>,
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     pub description: ::std::string::String,
+    ///Identifier of the proposal, assigned by the server. UUID. Read-only: set by the server, ignored when sent.
     pub id: ::uuid::Uuid,
     ///Record the proposal changes; null for proposals that add a record.
     pub instance_id: ::std::option::Option<::uuid::Uuid>,
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     pub name: ::std::string::String,
     ///User who reviewed the proposal, null while pending.
     pub reviewer: ::std::option::Option<i64>,
+    ///Review state of the proposal: Pending until a reviewer accepts or rejects it. One of `Pending`, `Accepted`, `Rejected`. Read-only: set by the server, ignored when sent.
     pub status: ::std::option::Option<::brainstem::enums::SupplierApprovalStatus>,
+    ///Web site of the supplier. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8280,48 +10850,66 @@ pub struct SupplierApproval {
 ///`SupplierApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierApprovalEnvelope {
+    ///The Supplier approval record, under its envelope key.
     pub supplier_approval: SupplierApproval,
 }
 ///`SupplierApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierApprovalListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Supplier approval records of this page, in the requested order. List of `SupplierApproval` objects.
     pub supplier_approvals: ::std::vec::Vec<SupplierApproval>,
 }
 ///`SupplierEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierEnvelope {
+    ///The Supplier record, under its envelope key.
     pub supplier: Supplier,
 }
 ///`SupplierListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The Supplier records of this page, in the requested order. List of `Supplier` objects.
     pub suppliers: ::std::vec::Vec<Supplier>,
 }
-///The fields to change in a Supplier (`resources/supplier`).
+/**The fields to change in a Supplier (`resources/supplier`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SupplierPatch {
+    ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub comments: ::std::option::Option<::std::string::String>,
+    ///Free-text description of this supplier.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Web site of the supplier. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -8342,20 +10930,32 @@ impl ::std::convert::From<SupplierApprovalEnvelope> for SupplierSaveEnvelope {
         Self::ApprovalEnvelope(value)
     }
 }
-///A user account profile.
+/**A user account profile.
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 ///
 /// Decoded and encoded by generated code: a documented field that is absent reads as its [`Absent`](::brainstem::Absent) value and is listed in `missing`, other keys are kept in `unknown`; encoding writes the fields in [`FIELD_NAMES`](Self::FIELD_NAMES) order, then `unknown`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct User {
+    ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     pub active_projects: ::std::vec::Vec<::brainstem::Related<Project>>,
+    ///Brain atlas the user prefers for brain regions (a short atlas code). At most 7 characters.
     pub atlas_preference: ::std::string::String,
+    ///E-mail address of the user; unique, and the key of the user in project member maps. E-mail address. Must be unique.
     pub email: ::std::string::String,
+    ///Given name of the user.
     pub first_name: ::std::string::String,
+    ///Google Scholar profile of the user. At most 200 characters.
     pub google_scholar: ::std::string::String,
+    ///Groups the user owns, each with its id and name. List of `OwnedGroup` objects. Read-only: set by the server, ignored when sent.
     pub groups_own_json: ::std::vec::Vec<OwnedGroup>,
+    ///Identifier of the user account (an integer), assigned by the server. Integer. Read-only: set by the server, ignored when sent.
     pub id: i64,
+    ///Family name of the user.
     pub last_name: ::std::string::String,
+    ///ORCID identifier of the user. At most 100 characters.
     pub orcid_id: ::std::string::String,
+    ///Personal web site of the user. At most 200 characters.
     pub website: ::std::string::String,
     /// The documented fields this value did not receive, left out when it
     /// is encoded again (see [`MissingFields`](::brainstem::MissingFields)).
@@ -8367,38 +10967,54 @@ pub struct User {
 ///`UserEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserEnvelope {
+    ///The User record, under its envelope key.
     pub user: User,
 }
 ///`UserListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserListEnvelope {
+    ///Number of records matching the query over all pages. Integer. At least 0.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub count: ::std::option::Option<i64>,
+    ///Extra paging information some servers add (free-form; not documented).
     #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
     pub meta: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Address of the next page (same query, offset moved on); null on the last page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub next: ::std::option::Option<::std::string::String>,
+    ///Address of the previous page; null on the first page. URL. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
+    ///The User records of this page, in the requested order. List of `User` objects.
     pub users: ::std::vec::Vec<User>,
 }
-///The fields to change in a User (`users/user`).
+/**The fields to change in a User (`users/user`).
+
+BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct UserPatch {
+    ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub active_projects: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+    ///Brain atlas the user prefers for brain regions (a short atlas code). At most 7 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub atlas_preference: ::std::option::Option<::std::string::String>,
+    ///E-mail address of the user; unique, and the key of the user in project member maps. E-mail address. Must be unique.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
+    ///Given name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub first_name: ::std::option::Option<::std::string::String>,
+    ///Google Scholar profile of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub google_scholar: ::std::option::Option<::std::string::String>,
+    ///Family name of the user.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub last_name: ::std::option::Option<::std::string::String>,
+    ///ORCID identifier of the user. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub orcid_id: ::std::option::Option<::std::string::String>,
+    ///Personal web site of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
@@ -23326,14 +25942,26 @@ impl ::core::default::Default for DataAcquisitionVideoTrackingDetails {
         }
     }
 }
-impl crate::types::DataOrganizationElement {
-    ///A value from its required fields (`elements`); every optional field is left out.
-    pub fn new(elements: ::std::string::String) -> Self {
+///The required fields of [`DataOrganizationElement`] (`elements`), by name: the argument of [`DataOrganizationElement::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataOrganizationElementRequired {
+    ///What this folder level holds, for example Sessions or Subjects. Required.
+    pub elements: ::std::string::String,
+}
+impl DataOrganizationElement {
+    ///A value from its required fields (`elements`), named in a [`DataOrganizationElementRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: DataOrganizationElementRequired) -> Self {
+        let DataOrganizationElementRequired { elements } = required;
         Self {
             elements,
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<DataOrganizationElementRequired> for DataOrganizationElement {
+    fn from(required: DataOrganizationElementRequired) -> Self {
+        Self::new(required)
     }
 }
 impl DataOrganizationElement {
@@ -23433,13 +26061,20 @@ impl ::brainstem::Absent for DataOrganizationElement {
         ::brainstem::Absent::is_absent(&self.elements) && self.unknown.is_empty()
     }
 }
-impl crate::types::DataProtocol {
-    ///A value from its required fields (`is_public`, `path`, `protocol`); every optional field is left out.
-    pub fn new(
-        is_public: bool,
-        path: ::std::string::String,
-        protocol: ::std::string::String,
-    ) -> Self {
+///The required fields of [`DataProtocol`] (`is_public`, `path`, `protocol`), by name: the argument of [`DataProtocol::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataProtocolRequired {
+    ///Whether this access path is open to the public. Required.
+    pub is_public: bool,
+    ///Path or address of the storage under this protocol. Required.
+    pub path: ::std::string::String,
+    ///Name of the access method, for example a cloud service or a local hard drive. Required.
+    pub protocol: ::std::string::String,
+}
+impl DataProtocol {
+    ///A value from its required fields (`is_public`, `path`, `protocol`), named in a [`DataProtocolRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: DataProtocolRequired) -> Self {
+        let DataProtocolRequired { is_public, path, protocol } = required;
         Self {
             is_public,
             path,
@@ -23447,6 +26082,11 @@ impl crate::types::DataProtocol {
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<DataProtocolRequired> for DataProtocol {
+    fn from(required: DataProtocolRequired) -> Self {
+        Self::new(required)
     }
 }
 impl DataProtocol {
@@ -23824,18 +26464,29 @@ impl<'de> ::serde::Deserialize<'de> for DeviceTokenResponse {
         )
     }
 }
-impl crate::types::DownloadLink {
-    ///A value from its required fields (`repository`, `url`); every optional field is left out.
-    pub fn new(
-        repository: ::brainstem::enums::DownloadLinkRepository,
-        url: ::std::string::String,
-    ) -> Self {
+///The required fields of [`DownloadLink`] (`repository`, `url`), by name: the argument of [`DownloadLink::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DownloadLinkRequired {
+    ///Service hosting the download. One of 9 documented values. Required.
+    pub repository: ::brainstem::enums::DownloadLinkRepository,
+    ///Address of the download; must start with `http://`, `https://` or `ftp://`. Required.
+    pub url: ::std::string::String,
+}
+impl DownloadLink {
+    ///A value from its required fields (`repository`, `url`), named in a [`DownloadLinkRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: DownloadLinkRequired) -> Self {
+        let DownloadLinkRequired { repository, url } = required;
         Self {
             repository,
             url,
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<DownloadLinkRequired> for DownloadLink {
+    fn from(required: DownloadLinkRequired) -> Self {
+        Self::new(required)
     }
 }
 impl DownloadLink {
@@ -24979,9 +27630,18 @@ impl ::brainstem::Absent for Group {
             && ::brainstem::Absent::is_absent(&self.users) && self.unknown.is_empty()
     }
 }
-impl crate::types::GroupMemberPermissions {
-    ///A value from its required fields (`is_manager`, `is_owner`); every optional field is left out.
-    pub fn new(is_manager: bool, is_owner: bool) -> Self {
+///The required fields of [`GroupMemberPermissions`] (`is_manager`, `is_owner`), by name: the argument of [`GroupMemberPermissions::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupMemberPermissionsRequired {
+    ///Whether the member manages the group (may invite and remove members).
+    pub is_manager: bool,
+    ///Whether the member owns the group.
+    pub is_owner: bool,
+}
+impl GroupMemberPermissions {
+    ///A value from its required fields (`is_manager`, `is_owner`), named in a [`GroupMemberPermissionsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: GroupMemberPermissionsRequired) -> Self {
+        let GroupMemberPermissionsRequired { is_manager, is_owner } = required;
         Self {
             is_manager,
             is_owner,
@@ -24989,6 +27649,11 @@ impl crate::types::GroupMemberPermissions {
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<GroupMemberPermissionsRequired> for GroupMemberPermissions {
+    fn from(required: GroupMemberPermissionsRequired) -> Self {
+        Self::new(required)
     }
 }
 impl GroupMemberPermissions {
@@ -27517,7 +30182,7 @@ impl ::brainstem::Absent for ManipulationAuditoryStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationAuditoryStimulationDetailsItem {
+impl ManipulationAuditoryStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -27816,7 +30481,7 @@ impl ::brainstem::Absent for ManipulationDeepBrainStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationDeepBrainStimulationDetailsItem {
+impl ManipulationDeepBrainStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -28083,7 +30748,7 @@ impl ::brainstem::Absent for ManipulationElectricalStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationElectricalStimulationDetailsItem {
+impl ManipulationElectricalStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -28350,7 +31015,7 @@ impl ::brainstem::Absent for ManipulationElectromagneticFieldStimulationDetails 
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationElectromagneticFieldStimulationDetailsItem {
+impl ManipulationElectromagneticFieldStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -28621,7 +31286,7 @@ impl ::brainstem::Absent for ManipulationLiquidPerturbationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationLiquidPerturbationDetailsItem {
+impl ManipulationLiquidPerturbationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -28889,7 +31554,7 @@ impl ::brainstem::Absent for ManipulationMicroperfusionDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationMicroperfusionDetailsItem {
+impl ManipulationMicroperfusionDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -29157,7 +31822,7 @@ impl ::brainstem::Absent for ManipulationMultisensoryStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationMultisensoryStimulationDetailsItem {
+impl ManipulationMultisensoryStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -29378,7 +32043,7 @@ impl ::brainstem::Absent for ManipulationOdorStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationOdorStimulationDetailsItem {
+impl ManipulationOdorStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -29601,7 +32266,7 @@ impl ::brainstem::Absent for ManipulationOptogeneticStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationOptogeneticStimulationDetailsItem {
+impl ManipulationOptogeneticStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -29870,7 +32535,7 @@ impl ::brainstem::Absent for ManipulationPharmacologicalInhalationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationPharmacologicalInhalationDetailsItem {
+impl ManipulationPharmacologicalInhalationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -30191,7 +32856,7 @@ impl ::brainstem::Absent for ManipulationPharmacologicalInjectionDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationPharmacologicalInjectionDetailsItem {
+impl ManipulationPharmacologicalInjectionDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -30459,7 +33124,7 @@ impl ::brainstem::Absent for ManipulationPharmacologicalSuperfusionDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationPharmacologicalSuperfusionDetailsItem {
+impl ManipulationPharmacologicalSuperfusionDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -30730,7 +33395,7 @@ impl ::brainstem::Absent for ManipulationTactileStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationTactileStimulationDetailsItem {
+impl ManipulationTactileStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -30998,7 +33663,7 @@ impl ::brainstem::Absent for ManipulationThermalPerturbationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationThermalPerturbationDetailsItem {
+impl ManipulationThermalPerturbationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -31243,7 +33908,7 @@ impl ::brainstem::Absent for ManipulationTranscranialElectricalStimulationDetail
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationTranscranialElectricalStimulationDetailsItem {
+impl ManipulationTranscranialElectricalStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -31514,7 +34179,7 @@ impl ::brainstem::Absent for ManipulationTranscranialMagneticStimulationDetails 
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationTranscranialMagneticStimulationDetailsItem {
+impl ManipulationTranscranialMagneticStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -31785,7 +34450,7 @@ impl ::brainstem::Absent for ManipulationUltrasoundStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationUltrasoundStimulationDetailsItem {
+impl ManipulationUltrasoundStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -32082,7 +34747,7 @@ impl ::brainstem::Absent for ManipulationVisualStimulationDetails {
         ::brainstem::Absent::is_absent(&self.0)
     }
 }
-impl crate::types::ManipulationVisualStimulationDetailsItem {
+impl ManipulationVisualStimulationDetailsItem {
     ///A value with every optional field left out.
     pub fn new() -> Self {
         Self {
@@ -32319,15 +34984,29 @@ impl ::core::default::Default for ManipulationVisualStimulationDetailsItem {
         }
     }
 }
-impl crate::types::OwnedGroup {
-    ///A value from its required fields (`id`, `name`); every optional field is left out.
-    pub fn new(id: i64, name: ::std::string::String) -> Self {
+///The required fields of [`OwnedGroup`] (`id`, `name`), by name: the argument of [`OwnedGroup::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnedGroupRequired {
+    ///Identifier of the owned group. Group id (integer id, `users/group`). Required.
+    pub id: i64,
+    ///Name of the owned group. Required.
+    pub name: ::std::string::String,
+}
+impl OwnedGroup {
+    ///A value from its required fields (`id`, `name`), named in a [`OwnedGroupRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: OwnedGroupRequired) -> Self {
+        let OwnedGroupRequired { id, name } = required;
         Self {
             id,
             name,
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<OwnedGroupRequired> for OwnedGroup {
+    fn from(required: OwnedGroupRequired) -> Self {
+        Self::new(required)
     }
 }
 impl OwnedGroup {
@@ -38849,13 +41528,20 @@ impl ::brainstem::Absent for ProcedureLog {
             && ::brainstem::Absent::is_absent(&self.entries) && self.unknown.is_empty()
     }
 }
-impl crate::types::ProcedureLogEntry {
-    ///A value from its required fields (`date_time`, `details`, `notes`); every optional field is left out.
-    pub fn new(
-        date_time: ::chrono::DateTime<::chrono::offset::Utc>,
-        details: ::brainstem::RawObject,
-        notes: ::std::option::Option<::std::string::String>,
-    ) -> Self {
+///The required fields of [`ProcedureLogEntry`] (`date_time`, `details`, `notes`), by name: the argument of [`ProcedureLogEntry::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureLogEntryRequired {
+    ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time. Required.
+    pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`. Required.
+    pub details: ::brainstem::RawObject,
+    ///Free-text remarks on the entry. Required. May be null.
+    pub notes: ::std::option::Option<::std::string::String>,
+}
+impl ProcedureLogEntry {
+    ///A value from its required fields (`date_time`, `details`, `notes`), named in a [`ProcedureLogEntryRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureLogEntryRequired) -> Self {
+        let ProcedureLogEntryRequired { date_time, details, notes } = required;
         Self {
             date_time,
             details,
@@ -38863,6 +41549,11 @@ impl crate::types::ProcedureLogEntry {
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<ProcedureLogEntryRequired> for ProcedureLogEntry {
+    fn from(required: ProcedureLogEntryRequired) -> Self {
+        Self::new(required)
     }
 }
 impl ProcedureLogEntry {
@@ -43295,9 +45986,20 @@ impl ::brainstem::Absent for ProjectGroupMembershipInvitation {
             && self.unknown.is_empty()
     }
 }
-impl crate::types::ProjectMemberPermissions {
-    ///A value from its required fields (`can_change`, `is_manager`, `is_owner`); every optional field is left out.
-    pub fn new(can_change: bool, is_manager: bool, is_owner: bool) -> Self {
+///The required fields of [`ProjectMemberPermissions`] (`can_change`, `is_manager`, `is_owner`), by name: the argument of [`ProjectMemberPermissions::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectMemberPermissionsRequired {
+    ///Whether the member may edit the project's records.
+    pub can_change: bool,
+    ///Whether the member manages the project (may change memberships).
+    pub is_manager: bool,
+    ///Whether the member owns the project.
+    pub is_owner: bool,
+}
+impl ProjectMemberPermissions {
+    ///A value from its required fields (`can_change`, `is_manager`, `is_owner`), named in a [`ProjectMemberPermissionsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProjectMemberPermissionsRequired) -> Self {
+        let ProjectMemberPermissionsRequired { can_change, is_manager, is_owner } = required;
         Self {
             can_change,
             is_manager,
@@ -43306,6 +46008,12 @@ impl crate::types::ProjectMemberPermissions {
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1000),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<ProjectMemberPermissionsRequired>
+for ProjectMemberPermissions {
+    fn from(required: ProjectMemberPermissionsRequired) -> Self {
+        Self::new(required)
     }
 }
 impl ProjectMemberPermissions {
@@ -45249,9 +47957,18 @@ impl ::brainstem::Absent for Setup {
             && ::brainstem::Absent::is_absent(&self.image) && self.unknown.is_empty()
     }
 }
-impl crate::types::SetupSpecification {
-    ///A value from its required fields (`name`, `value`); every optional field is left out.
-    pub fn new(name: ::std::string::String, value: SetupSpecificationValue) -> Self {
+///The required fields of [`SetupSpecification`] (`name`, `value`), by name: the argument of [`SetupSpecification::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetupSpecificationRequired {
+    ///Name of the specified property. Required.
+    pub name: ::std::string::String,
+    ///Value of the property: text or a number. Required.
+    pub value: SetupSpecificationValue,
+}
+impl SetupSpecification {
+    ///A value from its required fields (`name`, `value`), named in a [`SetupSpecificationRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SetupSpecificationRequired) -> Self {
+        let SetupSpecificationRequired { name, value } = required;
         Self {
             description: ::core::default::Default::default(),
             name,
@@ -45259,6 +47976,11 @@ impl crate::types::SetupSpecification {
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<SetupSpecificationRequired> for SetupSpecification {
+    fn from(required: SetupSpecificationRequired) -> Self {
+        Self::new(required)
     }
 }
 impl SetupSpecification {
@@ -47672,12 +50394,18 @@ impl ::brainstem::Absent for SubjectLog {
             && ::brainstem::Absent::is_absent(&self.entries) && self.unknown.is_empty()
     }
 }
-impl crate::types::SubjectLogEntry {
-    ///A value from its required fields (`details`, `notes`); every optional field is left out.
-    pub fn new(
-        details: ::brainstem::RawObject,
-        notes: ::std::option::Option<::std::string::String>,
-    ) -> Self {
+///The required fields of [`SubjectLogEntry`] (`details`, `notes`), by name: the argument of [`SubjectLogEntry::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogEntryRequired {
+    ///Type-specific measurements of the entry; its shape is chosen by the log's `type`. Required.
+    pub details: ::brainstem::RawObject,
+    ///Free-text remarks on the entry. Required. May be null.
+    pub notes: ::std::option::Option<::std::string::String>,
+}
+impl SubjectLogEntry {
+    ///A value from its required fields (`details`, `notes`), named in a [`SubjectLogEntryRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogEntryRequired) -> Self {
+        let SubjectLogEntryRequired { details, notes } = required;
         Self {
             date_time: ::core::default::Default::default(),
             details,
@@ -47687,6 +50415,11 @@ impl crate::types::SubjectLogEntry {
             missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
             unknown: ::brainstem::UnknownFields::new(),
         }
+    }
+}
+impl ::core::convert::From<SubjectLogEntryRequired> for SubjectLogEntry {
+    fn from(required: SubjectLogEntryRequired) -> Self {
+        Self::new(required)
     }
 }
 impl SubjectLogEntry {
@@ -50452,5 +53185,3366 @@ impl ::brainstem::Absent for User {
             && ::brainstem::Absent::is_absent(&self.atlas_preference)
             && ::brainstem::Absent::is_absent(&self.active_projects)
             && self.unknown.is_empty()
+    }
+}
+///The required fields of [`NewBehavior`] (`behavioralassay`, `session`, `setup`, `subjects`), by name: the argument of [`NewBehavior::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewBehaviorRequired {
+    ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
+    pub behavioralassay: ::uuid::Uuid,
+    ///Session in which the behavior was run. Session id (UUID, `stem/session`). Required on create.
+    pub session: ::uuid::Uuid,
+    ///Setup on which the behavior was run. Setup id (UUID, `personal_attributes/setup`). Required on create.
+    pub setup: ::uuid::Uuid,
+    ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
+    pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+}
+impl NewBehavior {
+    ///A create shape from its required fields (`behavioralassay`, `session`, `setup`, `subjects`), named in a [`NewBehaviorRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewBehaviorRequired) -> Self {
+        let NewBehaviorRequired { behavioralassay, session, setup, subjects } = required;
+        Self {
+            behavioralassay,
+            notes: ::core::default::Default::default(),
+            order: ::core::default::Default::default(),
+            session,
+            setup,
+            subjects,
+        }
+    }
+}
+impl ::core::convert::From<NewBehaviorRequired> for NewBehavior {
+    fn from(required: NewBehaviorRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewBehavioralAssay`] (`behavioral_paradigm`, `name`, `setup_type`), by name: the argument of [`NewBehavioralAssay::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewBehavioralAssayRequired {
+    ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
+    pub behavioral_paradigm: ::uuid::Uuid,
+    ///Name of this behavioral assay. At most 50 characters. Required on create.
+    pub name: ::std::string::String,
+    ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
+    pub setup_type: ::uuid::Uuid,
+}
+impl NewBehavioralAssay {
+    ///A create shape from its required fields (`behavioral_paradigm`, `name`, `setup_type`), named in a [`NewBehavioralAssayRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewBehavioralAssayRequired) -> Self {
+        let NewBehavioralAssayRequired { behavioral_paradigm, name, setup_type } = required;
+        Self {
+            behavioral_paradigm,
+            description: ::core::default::Default::default(),
+            is_public: ::core::default::Default::default(),
+            licenses: ::core::default::Default::default(),
+            name,
+            setup_type,
+        }
+    }
+}
+impl ::core::convert::From<NewBehavioralAssayRequired> for NewBehavioralAssay {
+    fn from(required: NewBehavioralAssayRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewBehavioralCategory`] (`name`), by name: the argument of [`NewBehavioralCategory::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewBehavioralCategoryRequired {
+    ///Name of the category. Must be unique. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewBehavioralCategory {
+    ///A create shape from its required fields (`name`), named in a [`NewBehavioralCategoryRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewBehavioralCategoryRequired) -> Self {
+        let NewBehavioralCategoryRequired { name } = required;
+        Self {
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            name,
+            parent: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewBehavioralCategoryRequired> for NewBehavioralCategory {
+    fn from(required: NewBehavioralCategoryRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewBehavioralParadigm`] (`name`), by name: the argument of [`NewBehavioralParadigm::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewBehavioralParadigmRequired {
+    ///Name of the paradigm. Must be unique. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewBehavioralParadigm {
+    ///A create shape from its required fields (`name`), named in a [`NewBehavioralParadigmRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewBehavioralParadigmRequired) -> Self {
+        let NewBehavioralParadigmRequired { name } = required;
+        Self {
+            category: ::core::default::Default::default(),
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            external_identifiers: ::core::default::Default::default(),
+            name,
+            original_publication: ::core::default::Default::default(),
+            reference_url: ::core::default::Default::default(),
+            rrid: ::core::default::Default::default(),
+            species: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewBehavioralParadigmRequired> for NewBehavioralParadigm {
+    fn from(required: NewBehavioralParadigmRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewBrainRegion`] (`acronym`, `atlas`, `name`), by name: the argument of [`NewBrainRegion::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewBrainRegionRequired {
+    ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
+    pub acronym: ::std::string::String,
+    ///Reference atlas the region is defined in (a short code). One of 10 documented values. At most 7 characters. Required on create.
+    pub atlas: ::brainstem::enums::BrainRegionAtlas,
+    ///Full name of the brain region. At most 200 characters. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewBrainRegion {
+    ///A create shape from its required fields (`acronym`, `atlas`, `name`), named in a [`NewBrainRegionRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewBrainRegionRequired) -> Self {
+        let NewBrainRegionRequired { acronym, atlas, name } = required;
+        Self {
+            acronym,
+            atlas,
+            description: ::core::default::Default::default(),
+            name,
+        }
+    }
+}
+impl ::core::convert::From<NewBrainRegionRequired> for NewBrainRegion {
+    fn from(required: NewBrainRegionRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewBreeding`] (`father`, `mother`, `name`, `project`), by name: the argument of [`NewBreeding::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewBreedingRequired {
+    ///Male parent subject. Subject id (UUID, `stem/subject`). Required on create.
+    pub father: ::uuid::Uuid,
+    ///Female parent subject. Subject id (UUID, `stem/subject`). Required on create.
+    pub mother: ::uuid::Uuid,
+    ///Name of the breeding pair. At most 100 characters. Required on create.
+    pub name: ::std::string::String,
+    ///Project under which the breeding is recorded. Project id (UUID, `stem/project`). Required on create.
+    pub project: ::uuid::Uuid,
+}
+impl NewBreeding {
+    ///A create shape from its required fields (`father`, `mother`, `name`, `project`), named in a [`NewBreedingRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewBreedingRequired) -> Self {
+        let NewBreedingRequired { father, mother, name, project } = required;
+        Self {
+            birth_date: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            end_date: ::core::default::Default::default(),
+            expected_genotype: ::core::default::Default::default(),
+            father,
+            litter_size: ::core::default::Default::default(),
+            mother,
+            name,
+            project,
+            start_date: ::core::default::Default::default(),
+            tags: ::core::default::Default::default(),
+            weaning_date: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewBreedingRequired> for NewBreeding {
+    fn from(required: NewBreedingRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewCohort`] (`name`, `project`), by name: the argument of [`NewCohort::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCohortRequired {
+    ///Name of this cohort. At most 100 characters. Required on create.
+    pub name: ::std::string::String,
+    ///Project the cohort is defined in. Project id (UUID, `stem/project`). Required on create.
+    pub project: ::uuid::Uuid,
+}
+impl NewCohort {
+    ///A create shape from its required fields (`name`, `project`), named in a [`NewCohortRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewCohortRequired) -> Self {
+        let NewCohortRequired { name, project } = required;
+        Self {
+            description: ::core::default::Default::default(),
+            name,
+            project,
+            subjects: ::core::default::Default::default(),
+            tags: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewCohortRequired> for NewCohort {
+    fn from(required: NewCohortRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewCollection`] (`name`, `project`), by name: the argument of [`NewCollection::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCollectionRequired {
+    ///Name of this collection. At most 100 characters. Required on create.
+    pub name: ::std::string::String,
+    ///Project the collection is defined in. Project id (UUID, `stem/project`). Required on create.
+    pub project: ::uuid::Uuid,
+}
+impl NewCollection {
+    ///A create shape from its required fields (`name`, `project`), named in a [`NewCollectionRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewCollectionRequired) -> Self {
+        let NewCollectionRequired { name, project } = required;
+        Self {
+            description: ::core::default::Default::default(),
+            name,
+            project,
+            sessions: ::core::default::Default::default(),
+            tags: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewCollectionRequired> for NewCollection {
+    fn from(required: NewCollectionRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewConsumable`] (`name`, `supplier`, `type_`), by name: the argument of [`NewConsumable::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewConsumableRequired {
+    ///Product name of the consumable. At most 100 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+    ///Supplier of this consumable. Supplier id (UUID, `resources/supplier`). Required on create.
+    pub supplier: ::uuid::Uuid,
+    ///Kind of consumable; selects the schema that `details` must follow. Required on create.
+    pub type_: ::std::string::String,
+}
+impl NewConsumable {
+    ///A create shape from its required fields (`name`, `supplier`, `type_`), named in a [`NewConsumableRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewConsumableRequired) -> Self {
+        let NewConsumableRequired { name, supplier, type_ } = required;
+        Self {
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            details: ::core::default::Default::default(),
+            external_identifiers: ::core::default::Default::default(),
+            name,
+            rrid: ::core::default::Default::default(),
+            supplier,
+            type_,
+        }
+    }
+}
+impl ::core::convert::From<NewConsumableRequired> for NewConsumable {
+    fn from(required: NewConsumableRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewConsumableStock`] (`inventory`, `details`), by name: the argument of [`NewConsumableStock::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewConsumableStockRequired {
+    ///Inventory that holds the stock. Inventory id (UUID, `personal_attributes/inventory`). Required on create.
+    pub inventory: ::uuid::Uuid,
+    /// `type` and `details`: the typed payload of the ConsumableStock schema group.
+    pub details: crate::details::ConsumableStockDetails,
+}
+impl NewConsumableStock {
+    ///A create shape from its required fields (`inventory`, `details`), named in a [`NewConsumableStockRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewConsumableStockRequired) -> Self {
+        let NewConsumableStockRequired { inventory, details } = required;
+        Self {
+            acquisition_date: ::core::default::Default::default(),
+            consumable: ::core::default::Default::default(),
+            cost: ::core::default::Default::default(),
+            expiration_date: ::core::default::Default::default(),
+            intended_use: ::core::default::Default::default(),
+            inventory,
+            notes: ::core::default::Default::default(),
+            status: ::core::default::Default::default(),
+            storage_conditions: ::core::default::Default::default(),
+            storage_location: ::core::default::Default::default(),
+            type_schema_version: ::core::default::Default::default(),
+            details,
+        }
+    }
+}
+impl ::core::convert::From<NewConsumableStockRequired> for NewConsumableStock {
+    fn from(required: NewConsumableStockRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewDataAcquisition`] (`session`, `details`), by name: the argument of [`NewDataAcquisition::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewDataAcquisitionRequired {
+    ///Session in which the data was recorded. Session id (UUID, `stem/session`). Required on create.
+    pub session: ::uuid::Uuid,
+    /// `type` and `details`: the typed payload of the DataAcquisition schema group.
+    pub details: crate::details::DataAcquisitionDetails,
+}
+impl NewDataAcquisition {
+    ///A create shape from its required fields (`session`, `details`), named in a [`NewDataAcquisitionRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewDataAcquisitionRequired) -> Self {
+        let NewDataAcquisitionRequired { session, details } = required;
+        Self {
+            equipment: ::core::default::Default::default(),
+            notes: ::core::default::Default::default(),
+            order: ::core::default::Default::default(),
+            procedures: ::core::default::Default::default(),
+            session,
+            type_schema_version: ::core::default::Default::default(),
+            details,
+        }
+    }
+}
+impl ::core::convert::From<NewDataAcquisitionRequired> for NewDataAcquisition {
+    fn from(required: NewDataAcquisitionRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewDataStorage`] (`name`), by name: the argument of [`NewDataStorage::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewDataStorageRequired {
+    ///Name of this data storage. At most 100 characters. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewDataStorage {
+    ///A create shape from its required fields (`name`), named in a [`NewDataStorageRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewDataStorageRequired) -> Self {
+        let NewDataStorageRequired { name } = required;
+        Self {
+            data_organization: ::core::default::Default::default(),
+            data_protocols: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            is_public: ::core::default::Default::default(),
+            location: ::core::default::Default::default(),
+            name,
+        }
+    }
+}
+impl ::core::convert::From<NewDataStorageRequired> for NewDataStorage {
+    fn from(required: NewDataStorageRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewEquipment`] (`setup`, `details`, `coordinates_details`), by name: the argument of [`NewEquipment::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEquipmentRequired {
+    ///Setup the equipment belongs to. Setup id (UUID, `personal_attributes/setup`). Required on create.
+    pub setup: ::uuid::Uuid,
+    /// `type` and `details`: the typed payload of the Equipment schema group.
+    pub details: crate::details::EquipmentDetails,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    pub coordinates_details: crate::details::CoordinatesDetails,
+}
+impl NewEquipment {
+    ///A create shape from its required fields (`setup`, `details`, `coordinates_details`), named in a [`NewEquipmentRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewEquipmentRequired) -> Self {
+        let NewEquipmentRequired { setup, details, coordinates_details } = required;
+        Self {
+            consumable: ::core::default::Default::default(),
+            coordinates_schema_version: ::core::default::Default::default(),
+            date_time: ::core::default::Default::default(),
+            hardwaredevice: ::core::default::Default::default(),
+            name: ::core::default::Default::default(),
+            notes: ::core::default::Default::default(),
+            setup,
+            type_schema_version: ::core::default::Default::default(),
+            details,
+            coordinates_details,
+        }
+    }
+}
+impl ::core::convert::From<NewEquipmentRequired> for NewEquipment {
+    fn from(required: NewEquipmentRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewGroup`] (`name`), by name: the argument of [`NewGroup::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewGroupRequired {
+    ///Name of the group. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewGroup {
+    ///A create shape from its required fields (`name`), named in a [`NewGroupRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewGroupRequired) -> Self {
+        let NewGroupRequired { name } = required;
+        Self {
+            name,
+            users: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewGroupRequired> for NewGroup {
+    fn from(required: NewGroupRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl NewGroupMembershipInvitation {
+    ///A create shape with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            authgroup: ::core::default::Default::default(),
+            new_manager: ::core::default::Default::default(),
+            new_owner: ::core::default::Default::default(),
+            user_account_invitation: ::core::default::Default::default(),
+        }
+    }
+}
+impl NewGroupMembershipRequest {
+    ///A create shape with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            authgroup: ::core::default::Default::default(),
+            user_account_request: ::core::default::Default::default(),
+        }
+    }
+}
+///The required fields of [`NewHardwareDevice`] (`name`, `supplier`), by name: the argument of [`NewHardwareDevice::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewHardwareDeviceRequired {
+    ///Product name of the device. At most 100 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+    ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
+    pub supplier: ::uuid::Uuid,
+}
+impl NewHardwareDevice {
+    ///A create shape from its required fields (`name`, `supplier`), named in a [`NewHardwareDeviceRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewHardwareDeviceRequired) -> Self {
+        let NewHardwareDeviceRequired { name, supplier } = required;
+        Self {
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            external_identifiers: ::core::default::Default::default(),
+            name,
+            rrid: ::core::default::Default::default(),
+            supplier,
+        }
+    }
+}
+impl ::core::convert::From<NewHardwareDeviceRequired> for NewHardwareDevice {
+    fn from(required: NewHardwareDeviceRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewInventory`] (`name`), by name: the argument of [`NewInventory::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewInventoryRequired {
+    ///Name of this inventory. At most 50 characters. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewInventory {
+    ///A create shape from its required fields (`name`), named in a [`NewInventoryRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewInventoryRequired) -> Self {
+        let NewInventoryRequired { name } = required;
+        Self {
+            description: ::core::default::Default::default(),
+            is_public: ::core::default::Default::default(),
+            location: ::core::default::Default::default(),
+            name,
+        }
+    }
+}
+impl ::core::convert::From<NewInventoryRequired> for NewInventory {
+    fn from(required: NewInventoryRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewJournal`] (`name`), by name: the argument of [`NewJournal::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJournalRequired {
+    ///Name of the journal. At most 500 characters. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewJournal {
+    ///A create shape from its required fields (`name`), named in a [`NewJournalRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewJournalRequired) -> Self {
+        let NewJournalRequired { name } = required;
+        Self {
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            name,
+            website: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewJournalRequired> for NewJournal {
+    fn from(required: NewJournalRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewLaboratory`] (`group`, `institution`, `principal_investigators`), by name: the argument of [`NewLaboratory::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewLaboratoryRequired {
+    ///User group the laboratory is built on (its members are the lab members). Group id (integer id, `users/group`). Required on create.
+    pub group: i64,
+    ///Institution (university, institute) hosting the laboratory. At most 100 characters. Required on create.
+    pub institution: ::std::string::String,
+    ///Users who lead the laboratory; at least one. List of User ids (integer ids, `users/user`). Required on create.
+    pub principal_investigators: ::std::vec::Vec<i64>,
+}
+impl NewLaboratory {
+    ///A create shape from its required fields (`group`, `institution`, `principal_investigators`), named in a [`NewLaboratoryRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewLaboratoryRequired) -> Self {
+        let NewLaboratoryRequired { group, institution, principal_investigators } = required;
+        Self {
+            city: ::core::default::Default::default(),
+            country: ::core::default::Default::default(),
+            department: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            group,
+            institution,
+            principal_investigators,
+            website: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewLaboratoryRequired> for NewLaboratory {
+    fn from(required: NewLaboratoryRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewLicense`] (`name`, `status`, `type_`), by name: the argument of [`NewLicense::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewLicenseRequired {
+    ///Name of the license or permit. At most 255 characters. Required on create.
+    pub name: ::std::string::String,
+    ///Lifecycle status of the license; a new license starts as draft. One of `draft`, `pending`, `active`, `suspended`, `expired`, `revoked`. At most 16 characters. Default: draft. Required on create.
+    pub status: ::brainstem::enums::LicenseStatus,
+    ///Kind of authorization the license grants. One of `animal_research_authorization`, `human_research_authorization`, `biosafety_gmo_authorization`, `wildlife_fieldwork_permit`, `controlled_substance_license`, `chemical_use_authorization`, `import_export_permit`. At most 64 characters. Required on create.
+    pub type_: ::brainstem::enums::LicenseType,
+}
+impl NewLicense {
+    ///A create shape from its required fields (`name`, `status`, `type_`), named in a [`NewLicenseRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewLicenseRequired) -> Self {
+        let NewLicenseRequired { name, status, type_ } = required;
+        Self {
+            behavioralassays: ::core::default::Default::default(),
+            country: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            is_public: ::core::default::Default::default(),
+            license_document: ::core::default::Default::default(),
+            license_holders: ::core::default::Default::default(),
+            license_number: ::core::default::Default::default(),
+            name,
+            procedures: ::core::default::Default::default(),
+            regulatory_authority: ::core::default::Default::default(),
+            status,
+            subjects: ::core::default::Default::default(),
+            type_,
+            valid_from: ::core::default::Default::default(),
+            valid_until: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewLicenseRequired> for NewLicense {
+    fn from(required: NewLicenseRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewManipulation`] (`procedures`, `session`, `details`), by name: the argument of [`NewManipulation::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewManipulationRequired {
+    ///Procedures linked to the manipulation. List of Procedure ids (UUIDs, `modules/procedure`). Required on create.
+    pub procedures: ::std::vec::Vec<::uuid::Uuid>,
+    ///Session in which the manipulation was applied. Session id (UUID, `stem/session`). Required on create.
+    pub session: ::uuid::Uuid,
+    /// `type` and `details`: the typed payload of the Manipulation schema group.
+    pub details: crate::details::ManipulationDetails,
+}
+impl NewManipulation {
+    ///A create shape from its required fields (`procedures`, `session`, `details`), named in a [`NewManipulationRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewManipulationRequired) -> Self {
+        let NewManipulationRequired { procedures, session, details } = required;
+        Self {
+            equipment: ::core::default::Default::default(),
+            notes: ::core::default::Default::default(),
+            order: ::core::default::Default::default(),
+            procedures,
+            session,
+            type_schema_version: ::core::default::Default::default(),
+            details,
+        }
+    }
+}
+impl ::core::convert::From<NewManipulationRequired> for NewManipulation {
+    fn from(required: NewManipulationRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewProcedure`] (`subject`, `details`, `coordinates_details`), by name: the argument of [`NewProcedure::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewProcedureRequired {
+    ///Subject who underwent the procedure. Subject id (UUID, `stem/subject`). Required on create.
+    pub subject: ::uuid::Uuid,
+    /// `type` and `details`: the typed payload of the Procedure schema group.
+    pub details: crate::details::ProcedureDetails,
+    /// `coordinates_system` and `coordinates_details`: the typed payload of the Coordinates schema group.
+    pub coordinates_details: crate::details::CoordinatesDetails,
+}
+impl NewProcedure {
+    ///A create shape from its required fields (`subject`, `details`, `coordinates_details`), named in a [`NewProcedureRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewProcedureRequired) -> Self {
+        let NewProcedureRequired { subject, details, coordinates_details } = required;
+        Self {
+            brain_region: ::core::default::Default::default(),
+            consumablestock: ::core::default::Default::default(),
+            coordinates_schema_version: ::core::default::Default::default(),
+            date_time: ::core::default::Default::default(),
+            equipment: ::core::default::Default::default(),
+            licenses: ::core::default::Default::default(),
+            notes: ::core::default::Default::default(),
+            subject,
+            type_schema_version: ::core::default::Default::default(),
+            details,
+            coordinates_details,
+        }
+    }
+}
+impl ::core::convert::From<NewProcedureRequired> for NewProcedure {
+    fn from(required: NewProcedureRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewProcedureLog`] (`procedure`, `type_`), by name: the argument of [`NewProcedureLog::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewProcedureLogRequired {
+    ///Procedure the log is about. Procedure id (UUID, `modules/procedure`). Required on create.
+    pub procedure: ::uuid::Uuid,
+    ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
+    pub type_: ::brainstem::enums::ProcedureLogType,
+}
+impl NewProcedureLog {
+    ///A create shape from its required fields (`procedure`, `type_`), named in a [`NewProcedureLogRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewProcedureLogRequired) -> Self {
+        let NewProcedureLogRequired { procedure, type_ } = required;
+        Self {
+            description: ::core::default::Default::default(),
+            procedure,
+            type_,
+        }
+    }
+}
+impl ::core::convert::From<NewProcedureLogRequired> for NewProcedureLog {
+    fn from(required: NewProcedureLogRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewProject`] (`name`), by name: the argument of [`NewProject::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewProjectRequired {
+    ///Name of the project. At most 200 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewProject {
+    ///A create shape from its required fields (`name`), named in a [`NewProjectRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewProjectRequired) -> Self {
+        let NewProjectRequired { name } = required;
+        Self {
+            description: ::core::default::Default::default(),
+            extra_fields: ::core::default::Default::default(),
+            groups: ::core::default::Default::default(),
+            is_public: ::core::default::Default::default(),
+            name,
+            publications: ::core::default::Default::default(),
+            tags: ::core::default::Default::default(),
+            users: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewProjectRequired> for NewProject {
+    fn from(required: NewProjectRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl NewProjectGroupMembershipInvitation {
+    ///A create shape with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            can_change: ::core::default::Default::default(),
+            invitee: ::core::default::Default::default(),
+            manage_project: ::core::default::Default::default(),
+            own_project: ::core::default::Default::default(),
+            project: ::core::default::Default::default(),
+        }
+    }
+}
+impl NewProjectMembershipInvitation {
+    ///A create shape with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            can_change: ::core::default::Default::default(),
+            invitee: ::core::default::Default::default(),
+            manage_project: ::core::default::Default::default(),
+            own_project: ::core::default::Default::default(),
+            project: ::core::default::Default::default(),
+        }
+    }
+}
+///The required fields of [`NewPublication`] (`abstract_`, `authors`, `journal`, `publication_date`, `title`), by name: the argument of [`NewPublication::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPublicationRequired {
+    ///Abstract of the publication. Required on create.
+    pub abstract_: ::std::string::String,
+    ///Author list, as one text. At most 500 characters. Required on create.
+    pub authors: ::std::string::String,
+    ///Journal the publication appeared in. Journal id (UUID, `dissemination/journal`). Required on create.
+    pub journal: ::uuid::Uuid,
+    ///Date the publication appeared. ISO 8601 date (YYYY-MM-DD). Required on create.
+    pub publication_date: ::chrono::naive::NaiveDate,
+    ///Title of the publication. At most 200 characters. Required on create.
+    pub title: ::std::string::String,
+}
+impl NewPublication {
+    ///A create shape from its required fields (`abstract_`, `authors`, `journal`, `publication_date`, `title`), named in a [`NewPublicationRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewPublicationRequired) -> Self {
+        let NewPublicationRequired {
+            abstract_,
+            authors,
+            journal,
+            publication_date,
+            title,
+        } = required;
+        Self {
+            abstract_,
+            authors,
+            doi: ::core::default::Default::default(),
+            journal,
+            pdf_url: ::core::default::Default::default(),
+            publication_date,
+            publication_url: ::core::default::Default::default(),
+            title,
+        }
+    }
+}
+impl ::core::convert::From<NewPublicationRequired> for NewPublication {
+    fn from(required: NewPublicationRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewRegulatoryAuthority`] (`name`), by name: the argument of [`NewRegulatoryAuthority::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRegulatoryAuthorityRequired {
+    ///Name of the authority. At most 255 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewRegulatoryAuthority {
+    ///A create shape from its required fields (`name`), named in a [`NewRegulatoryAuthorityRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewRegulatoryAuthorityRequired) -> Self {
+        let NewRegulatoryAuthorityRequired { name } = required;
+        Self {
+            abbreviation: ::core::default::Default::default(),
+            authority_type: ::core::default::Default::default(),
+            comments: ::core::default::Default::default(),
+            country: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            is_active: ::core::default::Default::default(),
+            name,
+            website: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewRegulatoryAuthorityRequired> for NewRegulatoryAuthority {
+    fn from(required: NewRegulatoryAuthorityRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSession`] (`name`, `projects`), by name: the argument of [`NewSession::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSessionRequired {
+    ///Name of the session. At most 100 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+    ///Projects that include the session; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    pub projects: ::std::vec::Vec<::uuid::Uuid>,
+}
+impl NewSession {
+    ///A create shape from its required fields (`name`, `projects`), named in a [`NewSessionRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSessionRequired) -> Self {
+        let NewSessionRequired { name, projects } = required;
+        Self {
+            datastorage: ::core::default::Default::default(),
+            date_time: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            download_links: ::core::default::Default::default(),
+            extra_fields: ::core::default::Default::default(),
+            name,
+            projects,
+            tags: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewSessionRequired> for NewSession {
+    fn from(required: NewSessionRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSessionDataStorage`] (`datastorage`, `session`), by name: the argument of [`NewSessionDataStorage::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSessionDataStorageRequired {
+    ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
+    pub datastorage: ::uuid::Uuid,
+    ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
+    pub session: ::uuid::Uuid,
+}
+impl NewSessionDataStorage {
+    ///A create shape from its required fields (`datastorage`, `session`), named in a [`NewSessionDataStorageRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSessionDataStorageRequired) -> Self {
+        let NewSessionDataStorageRequired { datastorage, session } = required;
+        Self {
+            datastorage,
+            order: ::core::default::Default::default(),
+            session,
+        }
+    }
+}
+impl ::core::convert::From<NewSessionDataStorageRequired> for NewSessionDataStorage {
+    fn from(required: NewSessionDataStorageRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSetup`] (`name`, `setup_type`), by name: the argument of [`NewSetup::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSetupRequired {
+    ///Name of this setup. At most 50 characters. Required on create.
+    pub name: ::std::string::String,
+    ///Setup type (taxonomy entry) this setup is built on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
+    pub setup_type: ::uuid::Uuid,
+}
+impl NewSetup {
+    ///A create shape from its required fields (`name`, `setup_type`), named in a [`NewSetupRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSetupRequired) -> Self {
+        let NewSetupRequired { name, setup_type } = required;
+        Self {
+            description: ::core::default::Default::default(),
+            is_public: ::core::default::Default::default(),
+            location: ::core::default::Default::default(),
+            name,
+            setup_type,
+            specifications: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewSetupRequired> for NewSetup {
+    fn from(required: NewSetupRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSetupType`] (`category`, `name`), by name: the argument of [`NewSetupType::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSetupTypeRequired {
+    ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
+    pub category: ::brainstem::enums::SetupTypeCategory,
+    ///Name given to this kind of setup. At most 200 characters. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewSetupType {
+    ///A create shape from its required fields (`category`, `name`), named in a [`NewSetupTypeRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSetupTypeRequired) -> Self {
+        let NewSetupTypeRequired { category, name } = required;
+        Self {
+            category,
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            name,
+        }
+    }
+}
+impl ::core::convert::From<NewSetupTypeRequired> for NewSetupType {
+    fn from(required: NewSetupTypeRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSpecies`] (`name`), by name: the argument of [`NewSpecies::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSpeciesRequired {
+    ///Name of the species. At most 100 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewSpecies {
+    ///A create shape from its required fields (`name`), named in a [`NewSpeciesRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSpeciesRequired) -> Self {
+        let NewSpeciesRequired { name } = required;
+        Self {
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            external_identifiers: ::core::default::Default::default(),
+            name,
+            rrid: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewSpeciesRequired> for NewSpecies {
+    fn from(required: NewSpeciesRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewStrain`] (`name`, `species`), by name: the argument of [`NewStrain::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewStrainRequired {
+    ///Name of the strain. At most 100 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+    ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
+    pub species: ::uuid::Uuid,
+}
+impl NewStrain {
+    ///A create shape from its required fields (`name`, `species`), named in a [`NewStrainRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewStrainRequired) -> Self {
+        let NewStrainRequired { name, species } = required;
+        Self {
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            external_identifiers: ::core::default::Default::default(),
+            name,
+            rrid: ::core::default::Default::default(),
+            species,
+        }
+    }
+}
+impl ::core::convert::From<NewStrainRequired> for NewStrain {
+    fn from(required: NewStrainRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSubject`] (`name`, `projects`, `sex`, `strain`), by name: the argument of [`NewSubject::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSubjectRequired {
+    ///Name of the subject. At most 100 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+    ///Projects that include the subject; at least one is needed. List of Project ids (UUIDs, `stem/project`). At least 1 item. Required on create.
+    pub projects: ::std::vec::Vec<::uuid::Uuid>,
+    ///Sex of the subject: F (female), M (male) or U (unknown). One of `F`, `M`, `U`. At most 1 character. Required on create.
+    pub sex: ::brainstem::enums::SubjectSex,
+    ///Strain of the subject (which also gives its species). Strain id (UUID, `taxonomies/strain`). Required on create.
+    pub strain: ::uuid::Uuid,
+}
+impl NewSubject {
+    ///A create shape from its required fields (`name`, `projects`, `sex`, `strain`), named in a [`NewSubjectRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSubjectRequired) -> Self {
+        let NewSubjectRequired { name, projects, sex, strain } = required;
+        Self {
+            birth_date: ::core::default::Default::default(),
+            breeding: ::core::default::Default::default(),
+            death_date: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            extra_fields: ::core::default::Default::default(),
+            genetic_line: ::core::default::Default::default(),
+            genotype: ::core::default::Default::default(),
+            licenses: ::core::default::Default::default(),
+            name,
+            name_used_in_storage: ::core::default::Default::default(),
+            projects,
+            sex,
+            status: ::core::default::Default::default(),
+            strain,
+            subject_identifier: ::core::default::Default::default(),
+            supplier: ::core::default::Default::default(),
+            tags: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewSubjectRequired> for NewSubject {
+    fn from(required: NewSubjectRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSubjectLog`] (`subject`, `type_`), by name: the argument of [`NewSubjectLog::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSubjectLogRequired {
+    ///Subject the log is about. Subject id (UUID, `stem/subject`). Required on create.
+    pub subject: ::uuid::Uuid,
+    ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
+    pub type_: ::brainstem::enums::SubjectLogType,
+}
+impl NewSubjectLog {
+    ///A create shape from its required fields (`subject`, `type_`), named in a [`NewSubjectLogRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSubjectLogRequired) -> Self {
+        let NewSubjectLogRequired { subject, type_ } = required;
+        Self {
+            description: ::core::default::Default::default(),
+            subject,
+            type_,
+        }
+    }
+}
+impl ::core::convert::From<NewSubjectLogRequired> for NewSubjectLog {
+    fn from(required: NewSubjectLogRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`NewSupplier`] (`name`), by name: the argument of [`NewSupplier::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSupplierRequired {
+    ///Name of the supplier. At most 100 characters. Must be unique. Required on create.
+    pub name: ::std::string::String,
+}
+impl NewSupplier {
+    ///A create shape from its required fields (`name`), named in a [`NewSupplierRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: NewSupplierRequired) -> Self {
+        let NewSupplierRequired { name } = required;
+        Self {
+            comments: ::core::default::Default::default(),
+            description: ::core::default::Default::default(),
+            name,
+            website: ::core::default::Default::default(),
+        }
+    }
+}
+impl ::core::convert::From<NewSupplierRequired> for NewSupplier {
+    fn from(required: NewSupplierRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl NewUser {
+    ///A create shape with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            active_projects: ::core::default::Default::default(),
+            atlas_preference: ::core::default::Default::default(),
+            email: ::core::default::Default::default(),
+            first_name: ::core::default::Default::default(),
+            google_scholar: ::core::default::Default::default(),
+            last_name: ::core::default::Default::default(),
+            orcid_id: ::core::default::Default::default(),
+            website: ::core::default::Default::default(),
+        }
+    }
+}
+///The required fields of [`ConsumableStockChemicalReagentDetails`] (`chemical_type`), by name: the argument of [`ConsumableStockChemicalReagentDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumableStockChemicalReagentDetailsRequired {
+    ///Class of chemical. One of 9 documented values. Required.
+    pub chemical_type: ::brainstem::enums::ConsumableStockChemicalReagentDetailsChemicalType,
+}
+impl ConsumableStockChemicalReagentDetails {
+    ///A `ChemicalReagent` payload from its required fields (`chemical_type`), named in a [`ConsumableStockChemicalReagentDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ConsumableStockChemicalReagentDetailsRequired) -> Self {
+        let ConsumableStockChemicalReagentDetailsRequired { chemical_type } = required;
+        Self {
+            amount: ::core::default::Default::default(),
+            batch_id: ::core::default::Default::default(),
+            chemical_type,
+            compound_name: ::core::default::Default::default(),
+            concentration: ::core::default::Default::default(),
+            hazard_info: ::core::default::Default::default(),
+            molecular_weight: ::core::default::Default::default(),
+            purity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ConsumableStockChemicalReagentDetailsRequired>
+for ConsumableStockChemicalReagentDetails {
+    fn from(required: ConsumableStockChemicalReagentDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ConsumableStockConsumableDeviceDetails`] (`device_class`), by name: the argument of [`ConsumableStockConsumableDeviceDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumableStockConsumableDeviceDetailsRequired {
+    ///Class of consumable device. One of 11 documented values. Required.
+    pub device_class: ::brainstem::enums::ConsumableStockConsumableDeviceDetailsDeviceClass,
+}
+impl ConsumableStockConsumableDeviceDetails {
+    ///A `ConsumableDevice` payload from its required fields (`device_class`), named in a [`ConsumableStockConsumableDeviceDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ConsumableStockConsumableDeviceDetailsRequired) -> Self {
+        let ConsumableStockConsumableDeviceDetailsRequired { device_class } = required;
+        Self {
+            compatible_with: ::core::default::Default::default(),
+            connectivity: ::core::default::Default::default(),
+            device_class,
+            dimensions: ::core::default::Default::default(),
+            experimental_use: ::core::default::Default::default(),
+            material: ::core::default::Default::default(),
+            product_id: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111011),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ConsumableStockConsumableDeviceDetailsRequired>
+for ConsumableStockConsumableDeviceDetails {
+    fn from(required: ConsumableStockConsumableDeviceDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ConsumableStockImmunoReagentDetails`] (`reagent_type`), by name: the argument of [`ConsumableStockImmunoReagentDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumableStockImmunoReagentDetailsRequired {
+    ///Kind of immunoreagent. One of `Primary Antibody`, `Secondary Antibody`, `Fluorescent Label`, `DNA Counterstain`, `Other`. Required.
+    pub reagent_type: ::brainstem::enums::ConsumableStockImmunoReagentDetailsReagentType,
+}
+impl ConsumableStockImmunoReagentDetails {
+    ///A `ImmunoReagent` payload from its required fields (`reagent_type`), named in a [`ConsumableStockImmunoReagentDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ConsumableStockImmunoReagentDetailsRequired) -> Self {
+        let ConsumableStockImmunoReagentDetailsRequired { reagent_type } = required;
+        Self {
+            amount: ::core::default::Default::default(),
+            application: ::core::default::Default::default(),
+            batch_id: ::core::default::Default::default(),
+            clonality: ::core::default::Default::default(),
+            conjugate: ::core::default::Default::default(),
+            dilution: ::core::default::Default::default(),
+            host_species: ::core::default::Default::default(),
+            reactivity: ::core::default::Default::default(),
+            reagent_type,
+            target_antigen: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1011111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ConsumableStockImmunoReagentDetailsRequired>
+for ConsumableStockImmunoReagentDetails {
+    fn from(required: ConsumableStockImmunoReagentDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ConsumableStockImplantMaterialDetails {
+    ///A `ImplantMaterial` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            amount: ::core::default::Default::default(),
+            batch_id: ::core::default::Default::default(),
+            preparation_instructions: ::core::default::Default::default(),
+            sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ConsumableStockOpticFiberDetails {
+    ///A `OpticFiber` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            fiber_ids: ::core::default::Default::default(),
+            quantity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ConsumableStockOpticalComponentDetails`] (`component_type`), by name: the argument of [`ConsumableStockOpticalComponentDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumableStockOpticalComponentDetailsRequired {
+    ///Kind of optical component. One of `GRIN Lens`, `Cranial Window`, `Cover Glass`, `Microprism`, `Beamsplitter`, `Optical Filter`, `Relay Lens`, `Other`. Required.
+    pub component_type: ::brainstem::enums::ConsumableStockOpticalComponentDetailsComponentType,
+}
+impl ConsumableStockOpticalComponentDetails {
+    ///A `OpticalComponent` payload from its required fields (`component_type`), named in a [`ConsumableStockOpticalComponentDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ConsumableStockOpticalComponentDetailsRequired) -> Self {
+        let ConsumableStockOpticalComponentDetailsRequired { component_type } = required;
+        Self {
+            coating: ::core::default::Default::default(),
+            component_type,
+            dimensions: ::core::default::Default::default(),
+            experimental_use: ::core::default::Default::default(),
+            material: ::core::default::Default::default(),
+            product_id: ::core::default::Default::default(),
+            sterile: ::core::default::Default::default(),
+            wavelength_max: ::core::default::Default::default(),
+            wavelength_min: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111101,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ConsumableStockOpticalComponentDetailsRequired>
+for ConsumableStockOpticalComponentDetails {
+    fn from(required: ConsumableStockOpticalComponentDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ConsumableStockPharmacologicalAgentDetails`] (`pharmacological_category`), by name: the argument of [`ConsumableStockPharmacologicalAgentDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumableStockPharmacologicalAgentDetailsRequired {
+    ///Pharmacological category of the agent. One of `Analgesic`, `Anesthetic`, `Antibiotic`, `Neuroactive`, `Recreational`, `Vehicle`, `Experimental`, `Other`. Required.
+    pub pharmacological_category: ::brainstem::enums::ConsumableStockPharmacologicalAgentDetailsPharmacologicalCategory,
+}
+impl ConsumableStockPharmacologicalAgentDetails {
+    ///A `PharmacologicalAgent` payload from its required fields (`pharmacological_category`), named in a [`ConsumableStockPharmacologicalAgentDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ConsumableStockPharmacologicalAgentDetailsRequired) -> Self {
+        let ConsumableStockPharmacologicalAgentDetailsRequired {
+            pharmacological_category,
+        } = required;
+        Self {
+            active_ingredient: ::core::default::Default::default(),
+            amount: ::core::default::Default::default(),
+            batch_id: ::core::default::Default::default(),
+            concentration: ::core::default::Default::default(),
+            dosage_form: ::core::default::Default::default(),
+            experimental_use: ::core::default::Default::default(),
+            formulation: ::core::default::Default::default(),
+            pharmacological_category,
+            pharmacological_class: ::core::default::Default::default(),
+            purity: ::core::default::Default::default(),
+            route_of_administration: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ConsumableStockPharmacologicalAgentDetailsRequired>
+for ConsumableStockPharmacologicalAgentDetails {
+    fn from(required: ConsumableStockPharmacologicalAgentDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ConsumableStockPhysiologicalSolutionDetails {
+    ///A `PhysiologicalSolution` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            amount: ::core::default::Default::default(),
+            composition: ::core::default::Default::default(),
+            osmolality: ::core::default::Default::default(),
+            p_h: ::core::default::Default::default(),
+            preparation_instructions: ::core::default::Default::default(),
+            purpose: ::core::default::Default::default(),
+            solution_name: ::core::default::Default::default(),
+            sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ConsumableStockSiliconProbeDetails {
+    ///A `SiliconProbe` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            probe_ids: ::core::default::Default::default(),
+            quantity: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ConsumableStockSingleWireElectrodeDetails {
+    ///A `SingleWireElectrode` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            length: ::core::default::Default::default(),
+            quantity: ::core::default::Default::default(),
+            wire_ids: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ConsumableStockSurgicalDisposableDetails {
+    ///A `SurgicalDisposable` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            batch_id: ::core::default::Default::default(),
+            quantity: ::core::default::Default::default(),
+            sterile: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ConsumableStockTracerDyeDetails`] (`dye_type`), by name: the argument of [`ConsumableStockTracerDyeDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumableStockTracerDyeDetailsRequired {
+    ///Kind of tracer or dye. One of `Fluorescent Tracer`, `Lipophilic Dye`, `Retrograde Tracer`, `Anterograde Tracer`, `Histological Dye`, `Vital Stain`, `Injection Marker`, `Other`. Required.
+    pub dye_type: ::brainstem::enums::ConsumableStockTracerDyeDetailsDyeType,
+}
+impl ConsumableStockTracerDyeDetails {
+    ///A `TracerDye` payload from its required fields (`dye_type`), named in a [`ConsumableStockTracerDyeDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ConsumableStockTracerDyeDetailsRequired) -> Self {
+        let ConsumableStockTracerDyeDetailsRequired { dye_type } = required;
+        Self {
+            amount: ::core::default::Default::default(),
+            batch_id: ::core::default::Default::default(),
+            dye_type,
+            emission_peak: ::core::default::Default::default(),
+            excitation_peak: ::core::default::Default::default(),
+            experimental_use: ::core::default::Default::default(),
+            fluorophore: ::core::default::Default::default(),
+            preparation_instructions: ::core::default::Default::default(),
+            route_of_application: ::core::default::Default::default(),
+            solvent: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ConsumableStockTracerDyeDetailsRequired>
+for ConsumableStockTracerDyeDetails {
+    fn from(required: ConsumableStockTracerDyeDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ConsumableStockVirusSolutionDetails {
+    ///A `VirusSolution` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            aliquot_count: ::core::default::Default::default(),
+            aliquot_volume: ::core::default::Default::default(),
+            batch_id: ::core::default::Default::default(),
+            titer: ::core::default::Default::default(),
+            volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl CoordinatesCcfxyzAbsoluteDetails {
+    ///A `CCF_XYZ_Absolute` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            x: ::core::default::Default::default(),
+            x_angle: ::core::default::Default::default(),
+            y: ::core::default::Default::default(),
+            y_angle: ::core::default::Default::default(),
+            z: ::core::default::Default::default(),
+            z_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl CoordinatesExternalXyzAbsoluteDetails {
+    ///A `External_XYZ_Absolute` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            x: ::core::default::Default::default(),
+            x_angle: ::core::default::Default::default(),
+            y: ::core::default::Default::default(),
+            y_angle: ::core::default::Default::default(),
+            z: ::core::default::Default::default(),
+            z_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl CoordinatesStereotaxicBregmaAbsoluteDetails {
+    ///A `Stereotaxic_BregmaAbsolute` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            ap_angle: ::core::default::Default::default(),
+            ap_coordinate: ::core::default::Default::default(),
+            dv_angle: ::core::default::Default::default(),
+            dv_coordinate: ::core::default::Default::default(),
+            ml_angle: ::core::default::Default::default(),
+            ml_coordinate: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl CoordinatesStereotaxicBregmaBrainSurfaceDetails {
+    ///A `Stereotaxic_BregmaBrainSurface` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            ap_angle: ::core::default::Default::default(),
+            ap_coordinate: ::core::default::Default::default(),
+            depth: ::core::default::Default::default(),
+            ml_angle: ::core::default::Default::default(),
+            ml_coordinate: ::core::default::Default::default(),
+            rotation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl CoordinatesStereotaxicLambdaAbsoluteDetails {
+    ///A `Stereotaxic_LambdaAbsolute` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            ap_angle: ::core::default::Default::default(),
+            ap_coordinate: ::core::default::Default::default(),
+            dv_angle: ::core::default::Default::default(),
+            dv_coordinate: ::core::default::Default::default(),
+            ml_angle: ::core::default::Default::default(),
+            ml_coordinate: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl CoordinatesStereotaxicLambdaBrainSurfaceDetails {
+    ///A `Stereotaxic_LambdaBrainSurface` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            ap_angle: ::core::default::Default::default(),
+            ap_coordinate: ::core::default::Default::default(),
+            depth: ::core::default::Default::default(),
+            ml_angle: ::core::default::Default::default(),
+            ml_coordinate: ::core::default::Default::default(),
+            rotation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionAudioDetails {
+    ///A `Audio` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            bit_depth: ::core::default::Default::default(),
+            codec: ::core::default::Default::default(),
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            n_channels: ::core::default::Default::default(),
+            n_samples: ::core::default::Default::default(),
+            sr: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionBehavioralTrackingDetails {
+    ///A `BehavioralTracking` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionComputedTomographyDetails {
+    ///A `ComputedTomography` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionConfocalMicroscopyDetails {
+    ///A `ConfocalMicroscopy` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            excitation_wavelength: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            x_voxel_size: ::core::default::Default::default(),
+            y_voxel_size: ::core::default::Default::default(),
+            z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionElectroencephalographyDetails {
+    ///A `Electroencephalography` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            channel_tags: ::core::default::Default::default(),
+            electrode_groups: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            lsb: ::core::default::Default::default(),
+            n_channels: ::core::default::Default::default(),
+            n_samples: ::core::default::Default::default(),
+            sr: ::core::default::Default::default(),
+            type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionElectroneurogramDetails {
+    ///A `Electroneurogram` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            channel_tags: ::core::default::Default::default(),
+            electrode_groups: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            lsb: ::core::default::Default::default(),
+            n_channels: ::core::default::Default::default(),
+            n_samples: ::core::default::Default::default(),
+            sr: ::core::default::Default::default(),
+            type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionExtracellularEphysDetails {
+    ///A `ExtracellularEphys` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            channel_tags: ::core::default::Default::default(),
+            electrode_groups: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            lsb: ::core::default::Default::default(),
+            n_channels: ::core::default::Default::default(),
+            n_samples: ::core::default::Default::default(),
+            sr: ::core::default::Default::default(),
+            type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionFiberPhotometryDetails {
+    ///A `FiberPhotometry` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            excitation_wavelength: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionFunctionalMagneticResonanceImagingDetails {
+    ///A `FunctionalMagneticResonanceImaging` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionFunctionalUltrasoundImagingDetails {
+    ///A `FunctionalUltrasoundImaging` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionGeneralTimeSeriesDetails {
+    ///A `GeneralTimeSeries` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            channel_tags: ::core::default::Default::default(),
+            electrode_groups: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            lsb: ::core::default::Default::default(),
+            n_channels: ::core::default::Default::default(),
+            n_samples: ::core::default::Default::default(),
+            sr: ::core::default::Default::default(),
+            type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionIntracellularEphysDetails {
+    ///A `IntracellularEphys` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            lsb: ::core::default::Default::default(),
+            n_channels: ::core::default::Default::default(),
+            n_samples: ::core::default::Default::default(),
+            sr: ::core::default::Default::default(),
+            type_: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionLightFieldMicroscopyDetails {
+    ///A `LightFieldMicroscopy` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            excitation_wavelength: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            x_voxel_size: ::core::default::Default::default(),
+            y_voxel_size: ::core::default::Default::default(),
+            z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionMagneticResonanceImagingDetails {
+    ///A `MagneticResonanceImaging` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            magnetic_field_strength: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionMagnetoencephalographyDetails {
+    ///A `Magnetoencephalography` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionMiniscopeDetails {
+    ///A `Miniscope` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionOpticalCoherenceTomographyDetails {
+    ///A `OpticalCoherenceTomography` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            averages: ::core::default::Default::default(),
+            axial_resolution: ::core::default::Default::default(),
+            bandwidth: ::core::default::Default::default(),
+            center_wavelength: ::core::default::Default::default(),
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            lateral_resolution: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            scan_area: ::core::default::Default::default(),
+            scan_pattern: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionPositronEmissionTomographyDetails {
+    ///A `PositronEmissionTomography` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
+    ///A `SinglePhotonEmissionComputedTomography` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionSinglePhotonMicroscopyDetails {
+    ///A `SinglePhotonMicroscopy` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            excitation_wavelength: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            x_voxel_size: ::core::default::Default::default(),
+            y_voxel_size: ::core::default::Default::default(),
+            z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionThreePhotonMicroscopyDetails {
+    ///A `ThreePhotonMicroscopy` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            excitation_wavelength: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            x_voxel_size: ::core::default::Default::default(),
+            y_voxel_size: ::core::default::Default::default(),
+            z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionTwoPhotonMicroscopyDetails {
+    ///A `TwoPhotonMicroscopy` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            excitation_wavelength: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            imaging_depth: ::core::default::Default::default(),
+            laser_power: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            x_voxel_size: ::core::default::Default::default(),
+            y_voxel_size: ::core::default::Default::default(),
+            z_voxel_size: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl DataAcquisitionVideoTrackingDetails {
+    ///A `VideoTracking` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            compression: ::core::default::Default::default(),
+            file_name: ::core::default::Default::default(),
+            format: ::core::default::Default::default(),
+            frame_rate: ::core::default::Default::default(),
+            horizontal_resolution: ::core::default::Default::default(),
+            n_frames: ::core::default::Default::default(),
+            vertical_resolution: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureAnesthesiaDetails`] (`anesthetic_agent`, `route`), by name: the argument of [`ProcedureAnesthesiaDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureAnesthesiaDetailsRequired {
+    ///Anesthetic used. One of 10 documented values. Required.
+    pub anesthetic_agent: ::brainstem::enums::ProcedureAnesthesiaDetailsAnestheticAgent,
+    ///Route of administration. One of `Inhalation`, `Intraperitoneal (IP)`, `Intravenous (IV)`, `Subcutaneous (SC)`, `Intramuscular (IM)`, `Oral`, `Other`. Required.
+    pub route: ::brainstem::enums::ProcedureAnesthesiaDetailsRoute,
+}
+impl ProcedureAnesthesiaDetails {
+    ///A `Anesthesia` payload from its required fields (`anesthetic_agent`, `route`), named in a [`ProcedureAnesthesiaDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureAnesthesiaDetailsRequired) -> Self {
+        let ProcedureAnesthesiaDetailsRequired { anesthetic_agent, route } = required;
+        Self {
+            anesthetic_agent,
+            complications: ::core::default::Default::default(),
+            depth: ::core::default::Default::default(),
+            dosage: ::core::default::Default::default(),
+            duration: ::core::default::Default::default(),
+            end_of_anesthesia: ::core::default::Default::default(),
+            monitoring_method: ::core::default::Default::default(),
+            recovery_time: ::core::default::Default::default(),
+            route,
+            supportive_care: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1011111110,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureAnesthesiaDetailsRequired>
+for ProcedureAnesthesiaDetails {
+    fn from(required: ProcedureAnesthesiaDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureAuditoryStimulationDetails`] (`stimulus_types`), by name: the argument of [`ProcedureAuditoryStimulationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureAuditoryStimulationDetailsRequired {
+    ///Kinds of stimuli presented (several may be given). List of values, each one of 9 documented choices. No value may appear twice. Required.
+    pub stimulus_types: ::std::vec::Vec<
+        ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
+    >,
+}
+impl ProcedureAuditoryStimulationDetails {
+    ///A `AuditoryStimulation` payload from its required fields (`stimulus_types`), named in a [`ProcedureAuditoryStimulationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureAuditoryStimulationDetailsRequired) -> Self {
+        let ProcedureAuditoryStimulationDetailsRequired { stimulus_types } = required;
+        Self {
+            delivery_method: ::core::default::Default::default(),
+            paradigm_description: ::core::default::Default::default(),
+            stimulation_context: ::core::default::Default::default(),
+            stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureAuditoryStimulationDetailsRequired>
+for ProcedureAuditoryStimulationDetails {
+    fn from(required: ProcedureAuditoryStimulationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureBarbiturateInjectionDetails`] (`barbiturate`, `confirmation_of_death`, `route`), by name: the argument of [`ProcedureBarbiturateInjectionDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureBarbiturateInjectionDetailsRequired {
+    ///Barbiturate used. One of `Pentobarbital`, `Phenobarbital`, `Secobarbital`, `Barbital`, `Commercial euthanasia solution`, `Other`. Required.
+    pub barbiturate: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsBarbiturate,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Additional dose administered`, `Other`. No value may appear twice. Required.
+    pub confirmation_of_death: ::std::vec::Vec<
+        ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
+    >,
+    ///Route of administration. One of `Intraperitoneal (IP)`, `Intravenous (IV)`, `Intracardiac`, `Subcutaneous (SC)`, `Other`. Required.
+    pub route: ::brainstem::enums::ProcedureBarbiturateInjectionDetailsRoute,
+}
+impl ProcedureBarbiturateInjectionDetails {
+    ///A `BarbiturateInjection` payload from its required fields (`barbiturate`, `confirmation_of_death`, `route`), named in a [`ProcedureBarbiturateInjectionDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureBarbiturateInjectionDetailsRequired) -> Self {
+        let ProcedureBarbiturateInjectionDetailsRequired {
+            barbiturate,
+            confirmation_of_death,
+            route,
+        } = required;
+        Self {
+            barbiturate,
+            concentration: ::core::default::Default::default(),
+            confirmation_of_death,
+            dosage: ::core::default::Default::default(),
+            route,
+            sedation_agent: ::core::default::Default::default(),
+            time_to_unconsciousness: ::core::default::Default::default(),
+            volume_administered: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101010,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureBarbiturateInjectionDetailsRequired>
+for ProcedureBarbiturateInjectionDetails {
+    fn from(required: ProcedureBarbiturateInjectionDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureBehavioralTrackingDetails {
+    ///A `BehavioralTracking` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            tracked_features: ::core::default::Default::default(),
+            tracking_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureBloodPressureSensorImplantDetails`] (`anchoring_method`, `sensor_type`), by name: the argument of [`ProcedureBloodPressureSensorImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureBloodPressureSensorImplantDetailsRequired {
+    ///How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required.
+    pub anchoring_method: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsAnchoringMethod,
+    ///Kind of sensor. One of `telemetric`, `catheter-based`, `fluid-filled`, `fiber-optic`, `other`. Required.
+    pub sensor_type: ::brainstem::enums::ProcedureBloodPressureSensorImplantDetailsSensorType,
+}
+impl ProcedureBloodPressureSensorImplantDetails {
+    ///A `BloodPressureSensorImplant` payload from its required fields (`anchoring_method`, `sensor_type`), named in a [`ProcedureBloodPressureSensorImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureBloodPressureSensorImplantDetailsRequired) -> Self {
+        let ProcedureBloodPressureSensorImplantDetailsRequired {
+            anchoring_method,
+            sensor_type,
+        } = required;
+        Self {
+            anchoring_method,
+            catheter_material: ::core::default::Default::default(),
+            implant_site: ::core::default::Default::default(),
+            sensor_type,
+            sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10110),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureBloodPressureSensorImplantDetailsRequired>
+for ProcedureBloodPressureSensorImplantDetails {
+    fn from(required: ProcedureBloodPressureSensorImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureBrainExtractionDetails`] (`extraction_method`, `preservation_method`), by name: the argument of [`ProcedureBrainExtractionDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureBrainExtractionDetailsRequired {
+    ///How the brain was taken out. One of `Complete removal`, `Partial removal`, `Sectional removal`, `Other`. Required.
+    pub extraction_method: ::brainstem::enums::ProcedureBrainExtractionDetailsExtractionMethod,
+    ///How the extracted brain was preserved. One of `Fresh (immediate use)`, `Paraformaldehyde fixation`, `Formalin fixation`, `Flash freezing`, `Liquid nitrogen`, `Dry ice`, `Other`. Required.
+    pub preservation_method: ::brainstem::enums::ProcedureBrainExtractionDetailsPreservationMethod,
+}
+impl ProcedureBrainExtractionDetails {
+    ///A `BrainExtraction` payload from its required fields (`extraction_method`, `preservation_method`), named in a [`ProcedureBrainExtractionDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureBrainExtractionDetailsRequired) -> Self {
+        let ProcedureBrainExtractionDetailsRequired {
+            extraction_method,
+            preservation_method,
+        } = required;
+        Self {
+            brain_weight: ::core::default::Default::default(),
+            extraction_method,
+            fixation_duration: ::core::default::Default::default(),
+            preservation_method,
+            storage_conditions: ::core::default::Default::default(),
+            time_to_extraction: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b110101),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureBrainExtractionDetailsRequired>
+for ProcedureBrainExtractionDetails {
+    fn from(required: ProcedureBrainExtractionDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureBrainLesionDetails {
+    ///A `BrainLesion` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            fatal_outcome: ::core::default::Default::default(),
+            lesion_method: ::core::default::Default::default(),
+            volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureBrainSliceDetails`] (`orientation`, `thickness`), by name: the argument of [`ProcedureBrainSliceDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureBrainSliceDetailsRequired {
+    ///Plane the slices are cut in. One of `coronal`, `sagittal`, `horizontal`. Default: coronal. Required.
+    pub orientation: ::brainstem::enums::ProcedureBrainSliceDetailsOrientation,
+    ///Thickness of each slice. A measured value: number plus unit (µm, mm, nm, m). Default: 50 µm. Required.
+    pub thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+}
+impl ProcedureBrainSliceDetails {
+    ///A `BrainSlice` payload from its required fields (`orientation`, `thickness`), named in a [`ProcedureBrainSliceDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureBrainSliceDetailsRequired) -> Self {
+        let ProcedureBrainSliceDetailsRequired { orientation, thickness } = required;
+        Self {
+            medium: ::core::default::Default::default(),
+            n_slices: ::core::default::Default::default(),
+            orientation,
+            thickness,
+            vibratome_blade_angle: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b10011),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureBrainSliceDetailsRequired>
+for ProcedureBrainSliceDetails {
+    fn from(required: ProcedureBrainSliceDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureBreathingSensorImplantDetails`] (`anchoring_method`, `sensor_type`), by name: the argument of [`ProcedureBreathingSensorImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureBreathingSensorImplantDetailsRequired {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `custom mount`, `other`. Required.
+    pub anchoring_method: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsAnchoringMethod,
+    ///Kind of sensor. One of `Piezoelectric sensor`, `Chest wall EMG`, `Intranasal thermocouple`, `Intranasal pressure sensor`, `Tracheal airflow sensor`, `Thoracic pressure sensor`, `Plethysmography cannula`, `Other`. Required.
+    pub sensor_type: ::brainstem::enums::ProcedureBreathingSensorImplantDetailsSensorType,
+}
+impl ProcedureBreathingSensorImplantDetails {
+    ///A `BreathingSensorImplant` payload from its required fields (`anchoring_method`, `sensor_type`), named in a [`ProcedureBreathingSensorImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureBreathingSensorImplantDetailsRequired) -> Self {
+        let ProcedureBreathingSensorImplantDetailsRequired {
+            anchoring_method,
+            sensor_type,
+        } = required;
+        Self {
+            anchoring_method,
+            implant_site: ::core::default::Default::default(),
+            sensor_type,
+            signal_transmission: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureBreathingSensorImplantDetailsRequired>
+for ProcedureBreathingSensorImplantDetails {
+    fn from(required: ProcedureBreathingSensorImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureBurrHoleDetails {
+    ///A `BurrHole` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            complications: ::core::default::Default::default(),
+            cooling_method: ::core::default::Default::default(),
+            diameter: ::core::default::Default::default(),
+            drill_speed: ::core::default::Default::default(),
+            purpose: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureCatheterImplantDetails`] (`target_site`), by name: the argument of [`ProcedureCatheterImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureCatheterImplantDetailsRequired {
+    ///Vessel or site the catheter reaches. One of 9 documented values. Required.
+    pub target_site: ::brainstem::enums::ProcedureCatheterImplantDetailsTargetSite,
+}
+impl ProcedureCatheterImplantDetails {
+    ///A `CatheterImplant` payload from its required fields (`target_site`), named in a [`ProcedureCatheterImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureCatheterImplantDetailsRequired) -> Self {
+        let ProcedureCatheterImplantDetailsRequired { target_site } = required;
+        Self {
+            catheter_id: ::core::default::Default::default(),
+            catheter_type: ::core::default::Default::default(),
+            external_port: ::core::default::Default::default(),
+            fixation_method: ::core::default::Default::default(),
+            material: ::core::default::Default::default(),
+            purpose: ::core::default::Default::default(),
+            target_site,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureCatheterImplantDetailsRequired>
+for ProcedureCatheterImplantDetails {
+    fn from(required: ProcedureCatheterImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureCervicalDislocationDetails`] (`confirmation_of_death`, `dislocation_method`), by name: the argument of [`ProcedureCervicalDislocationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureCervicalDislocationDetailsRequired {
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Other`. No value may appear twice. Required.
+    pub confirmation_of_death: ::std::vec::Vec<
+        ::brainstem::enums::ProcedureCervicalDislocationDetailsConfirmationOfDeathItem,
+    >,
+    ///How the cervical dislocation was done. One of `Manual`, `Mechanical device`, `Scissor method`, `Other`. Required.
+    pub dislocation_method: ::brainstem::enums::ProcedureCervicalDislocationDetailsDislocationMethod,
+}
+impl ProcedureCervicalDislocationDetails {
+    ///A `CervicalDislocation` payload from its required fields (`confirmation_of_death`, `dislocation_method`), named in a [`ProcedureCervicalDislocationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureCervicalDislocationDetailsRequired) -> Self {
+        let ProcedureCervicalDislocationDetailsRequired {
+            confirmation_of_death,
+            dislocation_method,
+        } = required;
+        Self {
+            anesthetic_agent: ::core::default::Default::default(),
+            complications: ::core::default::Default::default(),
+            confirmation_of_death,
+            dislocation_method,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureCervicalDislocationDetailsRequired>
+for ProcedureCervicalDislocationDetails {
+    fn from(required: ProcedureCervicalDislocationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureCo2ChamberEuthanasiaDetails`] (`co2_concentration`, `confirmation_of_death`, `exposure_duration`), by name: the argument of [`ProcedureCo2ChamberEuthanasiaDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureCo2ChamberEuthanasiaDetailsRequired {
+    ///CO2 concentration in the chamber. A measured value: number plus unit (%, ppm, ppb). The form's default unit is %. Required.
+    pub co2_concentration: ::brainstem::Quantity<::brainstem::enums::ConcentrationUnit>,
+    ///Checks done to confirm death (several may be selected). List of values, each one of: `Absence of heartbeat`, `Absence of breathing`, `Absence of reflexes`, `Fixed dilated pupils`, `Loss of corneal reflex`, `Continued CO₂ exposure`, `Other`. No value may appear twice. Required.
+    pub confirmation_of_death: ::std::vec::Vec<
+        ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
+    >,
+    ///How long the subject was exposed. A measured value: number plus unit (s, min, h, ms). The form's default unit is min. Required.
+    pub exposure_duration: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+}
+impl ProcedureCo2ChamberEuthanasiaDetails {
+    ///A `Co2ChamberEuthanasia` payload from its required fields (`co2_concentration`, `confirmation_of_death`, `exposure_duration`), named in a [`ProcedureCo2ChamberEuthanasiaDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureCo2ChamberEuthanasiaDetailsRequired) -> Self {
+        let ProcedureCo2ChamberEuthanasiaDetailsRequired {
+            co2_concentration,
+            confirmation_of_death,
+            exposure_duration,
+        } = required;
+        Self {
+            chamber_volume: ::core::default::Default::default(),
+            co2_concentration,
+            confirmation_of_death,
+            exposure_duration,
+            flow_rate: ::core::default::Default::default(),
+            gradual_introduction: ::core::default::Default::default(),
+            prefilling_method: ::core::default::Default::default(),
+            time_to_unconsciousness: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11110001,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureCo2ChamberEuthanasiaDetailsRequired>
+for ProcedureCo2ChamberEuthanasiaDetails {
+    fn from(required: ProcedureCo2ChamberEuthanasiaDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureCranialWindowDetails {
+    ///A `CranialWindow` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            dimensions: ::core::default::Default::default(),
+            orientation: ::core::default::Default::default(),
+            shape: ::core::default::Default::default(),
+            surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureCraniectomyDetails {
+    ///A `Craniectomy` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            dimensions: ::core::default::Default::default(),
+            fatal_outcome: ::core::default::Default::default(),
+            orientation: ::core::default::Default::default(),
+            shape: ::core::default::Default::default(),
+            surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureCraniotomyDetails {
+    ///A `Craniotomy` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            dimensions: ::core::default::Default::default(),
+            fatal_outcome: ::core::default::Default::default(),
+            orientation: ::core::default::Default::default(),
+            shape: ::core::default::Default::default(),
+            surgical_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureCryosectioningDetails`] (`orientation`, `section_thickness`, `temperature`), by name: the argument of [`ProcedureCryosectioningDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureCryosectioningDetailsRequired {
+    ///Plane the sections are cut in. One of `Coronal`, `Sagittal`, `Horizontal`, `Other`. Required.
+    pub orientation: ::brainstem::enums::ProcedureCryosectioningDetailsOrientation,
+    ///Thickness of each section. A measured value: number plus unit (µm, mm, nm, m). Default: 40 µm. Required.
+    pub section_thickness: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+    ///Temperature of the cryostat chamber. A measured value: number plus unit (°C, K, °F). Default: 0 °C. Required.
+    pub temperature: ::brainstem::Quantity<::brainstem::enums::TemperatureUnit>,
+}
+impl ProcedureCryosectioningDetails {
+    ///A `Cryosectioning` payload from its required fields (`orientation`, `section_thickness`, `temperature`), named in a [`ProcedureCryosectioningDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureCryosectioningDetailsRequired) -> Self {
+        let ProcedureCryosectioningDetailsRequired {
+            orientation,
+            section_thickness,
+            temperature,
+        } = required;
+        Self {
+            embedding_medium: ::core::default::Default::default(),
+            number_of_sections: ::core::default::Default::default(),
+            orientation,
+            section_interval: ::core::default::Default::default(),
+            section_thickness,
+            serial_sectioning: ::core::default::Default::default(),
+            storage_buffer: ::core::default::Default::default(),
+            storage_method: ::core::default::Default::default(),
+            temperature,
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11101011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureCryosectioningDetailsRequired>
+for ProcedureCryosectioningDetails {
+    fn from(required: ProcedureCryosectioningDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureDecapitationDetails`] (`decapitation_method`), by name: the argument of [`ProcedureDecapitationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureDecapitationDetailsRequired {
+    ///How decapitation was done. One of `Guillotine`, `Sharp scissors`, `Surgical blade`, `Other`. Required.
+    pub decapitation_method: ::brainstem::enums::ProcedureDecapitationDetailsDecapitationMethod,
+}
+impl ProcedureDecapitationDetails {
+    ///A `Decapitation` payload from its required fields (`decapitation_method`), named in a [`ProcedureDecapitationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureDecapitationDetailsRequired) -> Self {
+        let ProcedureDecapitationDetailsRequired { decapitation_method } = required;
+        Self {
+            anesthetic_agent: ::core::default::Default::default(),
+            complications: ::core::default::Default::default(),
+            decapitation_method,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureDecapitationDetailsRequired>
+for ProcedureDecapitationDetails {
+    fn from(required: ProcedureDecapitationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureEcgImplantDetails`] (`anchoring_method`), by name: the argument of [`ProcedureEcgImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureEcgImplantDetailsRequired {
+    ///How the implant is fixed in place. One of `sutured`, `subcutaneous tunnel`, `tissue glue`, `headcap`, `cemented to skull`, `other`. Required.
+    pub anchoring_method: ::brainstem::enums::ProcedureEcgImplantDetailsAnchoringMethod,
+}
+impl ProcedureEcgImplantDetails {
+    ///A `EcgImplant` payload from its required fields (`anchoring_method`), named in a [`ProcedureEcgImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureEcgImplantDetailsRequired) -> Self {
+        let ProcedureEcgImplantDetailsRequired { anchoring_method } = required;
+        Self {
+            anchoring_method,
+            implant_site: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            wire_count: ::core::default::Default::default(),
+            wire_insulation: ::core::default::Default::default(),
+            wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111110),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureEcgImplantDetailsRequired>
+for ProcedureEcgImplantDetails {
+    fn from(required: ProcedureEcgImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureEegImplantDetails`] (`anchoring_method`, `electrode_material`, `electrode_type`, `wire_count`), by name: the argument of [`ProcedureEegImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureEegImplantDetailsRequired {
+    ///How the implant is fixed in place. One of `dental cement`, `screws`, `acrylic`, `UV-cured resin`, `headcap`, `other`. Required.
+    pub anchoring_method: ::brainstem::enums::ProcedureEegImplantDetailsAnchoringMethod,
+    ///Material of the electrodes. Short free text. Required.
+    pub electrode_material: ::std::string::String,
+    ///Kind of EEG electrode. One of `skull screw`, `flat wire`, `disc`, `custom`, `other`. Required.
+    pub electrode_type: ::brainstem::enums::ProcedureEegImplantDetailsElectrodeType,
+    ///Number of wires implanted. Integer. At least 1. Default: 1. Required.
+    pub wire_count: i64,
+}
+impl ProcedureEegImplantDetails {
+    ///A `EegImplant` payload from its required fields (`anchoring_method`, `electrode_material`, `electrode_type`, `wire_count`), named in a [`ProcedureEegImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureEegImplantDetailsRequired) -> Self {
+        let ProcedureEegImplantDetailsRequired {
+            anchoring_method,
+            electrode_material,
+            electrode_type,
+            wire_count,
+        } = required;
+        Self {
+            anchoring_method,
+            electrode_material,
+            electrode_type,
+            referencing_scheme: ::core::default::Default::default(),
+            shielding: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            wire_count,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111000),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureEegImplantDetailsRequired>
+for ProcedureEegImplantDetails {
+    fn from(required: ProcedureEegImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureEmgImplantDetails`] (`implant_method`, `wire_count`), by name: the argument of [`ProcedureEmgImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureEmgImplantDetailsRequired {
+    ///How the implant was placed. One of `direct insertion`, `needle-guided`, `tunneled subcutaneously`, `sutured`, `other`. Required.
+    pub implant_method: ::brainstem::enums::ProcedureEmgImplantDetailsImplantMethod,
+    ///Number of wires implanted. Integer. At least 1. Default: 1. Required.
+    pub wire_count: i64,
+}
+impl ProcedureEmgImplantDetails {
+    ///A `EmgImplant` payload from its required fields (`implant_method`, `wire_count`), named in a [`ProcedureEmgImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureEmgImplantDetailsRequired) -> Self {
+        let ProcedureEmgImplantDetailsRequired { implant_method, wire_count } = required;
+        Self {
+            anchoring_method: ::core::default::Default::default(),
+            implant_method,
+            muscle_targets: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            wire_count,
+            wire_insulation: ::core::default::Default::default(),
+            wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1101101),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureEmgImplantDetailsRequired>
+for ProcedureEmgImplantDetails {
+    fn from(required: ProcedureEmgImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureGenericImplantDetails`] (`implant_type`), by name: the argument of [`ProcedureGenericImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureGenericImplantDetailsRequired {
+    ///Kind of implant. One of `sensor`, `electrode`, `optical device`, `mechanical device`, `fluidic device`, `structural support`, `other`. Required.
+    pub implant_type: ::brainstem::enums::ProcedureGenericImplantDetailsImplantType,
+}
+impl ProcedureGenericImplantDetails {
+    ///A `GenericImplant` payload from its required fields (`implant_type`), named in a [`ProcedureGenericImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureGenericImplantDetailsRequired) -> Self {
+        let ProcedureGenericImplantDetailsRequired { implant_type } = required;
+        Self {
+            anchoring_method: ::core::default::Default::default(),
+            implant_name: ::core::default::Default::default(),
+            implant_type,
+            power_source: ::core::default::Default::default(),
+            signal_transmission: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111011),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureGenericImplantDetailsRequired>
+for ProcedureGenericImplantDetails {
+    fn from(required: ProcedureGenericImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureGrinLensImplantDetails {
+    ///A `GrinLensImplant` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            lens_id: ::core::default::Default::default(),
+            lens_tip_type: ::core::default::Default::default(),
+            mounting_method: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureHeadFixationDetails {
+    ///A `HeadFixation` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            alignment: ::core::default::Default::default(),
+            fixation_details: ::core::default::Default::default(),
+            fixation_method: ::core::default::Default::default(),
+            topical_anesthesia: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureHeadcapDetails {
+    ///A `Headcap` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            attachment_method: ::core::default::Default::default(),
+            construction_method: ::core::default::Default::default(),
+            headcap_id: ::core::default::Default::default(),
+            material: ::core::default::Default::default(),
+            shape: ::core::default::Default::default(),
+            shielding: ::core::default::Default::default(),
+            skull_preparation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureHeadpostDetails {
+    ///A `Headpost` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            attachment_method: ::core::default::Default::default(),
+            construction_method: ::core::default::Default::default(),
+            headpost_id: ::core::default::Default::default(),
+            material: ::core::default::Default::default(),
+            shape: ::core::default::Default::default(),
+            skull_preparation: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureInhalantOverdoseDetails {
+    ///A `InhalantOverdose` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            anesthetic_agent: ::core::default::Default::default(),
+            concentration: ::core::default::Default::default(),
+            confirmation_of_death: ::core::default::Default::default(),
+            delivery_method: ::core::default::Default::default(),
+            exposure_duration: ::core::default::Default::default(),
+            oxygen_flow_rate: ::core::default::Default::default(),
+            sedation_agent: ::core::default::Default::default(),
+            time_to_unconsciousness: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureInjectionDetails {
+    ///A `Injection` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            concentration: ::core::default::Default::default(),
+            injection_method: ::core::default::Default::default(),
+            injection_profile: ::core::default::Default::default(),
+            injection_rate: ::core::default::Default::default(),
+            injection_side: ::core::default::Default::default(),
+            injection_volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureNerveCuffImplantDetails`] (`anchoring_method`, `cuff_type`), by name: the argument of [`ProcedureNerveCuffImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureNerveCuffImplantDetailsRequired {
+    ///How the implant is fixed in place. One of `suture to surrounding tissue`, `tissue glue`, `self-closing cuff`, `non-anchored (loose fit)`, `subcutaneous tunnel`, `other`. Required.
+    pub anchoring_method: ::brainstem::enums::ProcedureNerveCuffImplantDetailsAnchoringMethod,
+    ///Kind of nerve cuff. One of `monopolar`, `bipolar`, `tripolar`, `multi-contact`, `split-ring`, `spiral`, `other`. Required.
+    pub cuff_type: ::brainstem::enums::ProcedureNerveCuffImplantDetailsCuffType,
+}
+impl ProcedureNerveCuffImplantDetails {
+    ///A `NerveCuffImplant` payload from its required fields (`anchoring_method`, `cuff_type`), named in a [`ProcedureNerveCuffImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureNerveCuffImplantDetailsRequired) -> Self {
+        let ProcedureNerveCuffImplantDetailsRequired { anchoring_method, cuff_type } = required;
+        Self {
+            anchoring_method,
+            cuff_material: ::core::default::Default::default(),
+            cuff_type,
+            electrode_material: ::core::default::Default::default(),
+            signal_transmission: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            target_nerve: ::core::default::Default::default(),
+            wire_exit_route: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111010,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureNerveCuffImplantDetailsRequired>
+for ProcedureNerveCuffImplantDetails {
+    fn from(required: ProcedureNerveCuffImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureOdorStimulationDetails {
+    ///A `OdorStimulation` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            carrier_gas: ::core::default::Default::default(),
+            delivery_method: ::core::default::Default::default(),
+            odorants: ::core::default::Default::default(),
+            paradigm_description: ::core::default::Default::default(),
+            stimulation_context: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureOpticFiberImplantDetails {
+    ///A `OpticFiberImplant` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            fiber_id: ::core::default::Default::default(),
+            fiber_tip_shape: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedurePerfusionFixationDetails {
+    ///A `PerfusionFixation` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            fatal_outcome: ::core::default::Default::default(),
+            perfusion_method: ::core::default::Default::default(),
+            volume: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedurePrismImplantDetails {
+    ///A `PrismImplant` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            mounting_method: ::core::default::Default::default(),
+            prism_id: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureReferenceElectrodeImplantDetails`] (`electrode_count`, `electrode_material`), by name: the argument of [`ProcedureReferenceElectrodeImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureReferenceElectrodeImplantDetailsRequired {
+    ///Number of reference or ground electrodes. Integer. At least 1. Default: 1. Required.
+    pub electrode_count: i64,
+    ///Material of the electrodes. Short free text. Default: stainless steel. Required.
+    pub electrode_material: ::std::string::String,
+}
+impl ProcedureReferenceElectrodeImplantDetails {
+    ///A `ReferenceElectrodeImplant` payload from its required fields (`electrode_count`, `electrode_material`), named in a [`ProcedureReferenceElectrodeImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureReferenceElectrodeImplantDetailsRequired) -> Self {
+        let ProcedureReferenceElectrodeImplantDetailsRequired {
+            electrode_count,
+            electrode_material,
+        } = required;
+        Self {
+            anchoring_method: ::core::default::Default::default(),
+            electrode_count,
+            electrode_diameter: ::core::default::Default::default(),
+            electrode_material,
+            impedance: ::core::default::Default::default(),
+            placement_site: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1110101),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureReferenceElectrodeImplantDetailsRequired>
+for ProcedureReferenceElectrodeImplantDetails {
+    fn from(required: ProcedureReferenceElectrodeImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureSiliconProbeImplantDetails {
+    ///A `SiliconProbeImplant` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            probe_id: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureSingleWireElectrodeImplantDetails`] (`wire_count`), by name: the argument of [`ProcedureSingleWireElectrodeImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureSingleWireElectrodeImplantDetailsRequired {
+    ///Number of wires implanted. Integer. At least 0. Default: 1. Required.
+    pub wire_count: i64,
+}
+impl ProcedureSingleWireElectrodeImplantDetails {
+    ///A `SingleWireElectrodeImplant` payload from its required fields (`wire_count`), named in a [`ProcedureSingleWireElectrodeImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureSingleWireElectrodeImplantDetailsRequired) -> Self {
+        let ProcedureSingleWireElectrodeImplantDetailsRequired { wire_count } = required;
+        Self {
+            impedance: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            wire_count,
+            wire_diameter: ::core::default::Default::default(),
+            wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureSingleWireElectrodeImplantDetailsRequired>
+for ProcedureSingleWireElectrodeImplantDetails {
+    fn from(required: ProcedureSingleWireElectrodeImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureTactileStimulationDetails`] (`stimulus_types`), by name: the argument of [`ProcedureTactileStimulationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureTactileStimulationDetailsRequired {
+    ///Kinds of stimuli presented (several may be given). List of values, each one of: `Whisker poke`, `Whisker deflection`, `Air puff`, `Brush`, `Vibration`, `Pressure pad`, `Cotton swab`, `Other`. No value may appear twice. Required.
+    pub stimulus_types: ::std::vec::Vec<
+        ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
+    >,
+}
+impl ProcedureTactileStimulationDetails {
+    ///A `TactileStimulation` payload from its required fields (`stimulus_types`), named in a [`ProcedureTactileStimulationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureTactileStimulationDetailsRequired) -> Self {
+        let ProcedureTactileStimulationDetailsRequired { stimulus_types } = required;
+        Self {
+            delivery_method: ::core::default::Default::default(),
+            paradigm_description: ::core::default::Default::default(),
+            stimulation_context: ::core::default::Default::default(),
+            stimulation_site: ::core::default::Default::default(),
+            stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureTactileStimulationDetailsRequired>
+for ProcedureTactileStimulationDetails {
+    fn from(required: ProcedureTactileStimulationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureTemperatureSensorImplantDetails`] (`anchoring_method`, `sensor_type`), by name: the argument of [`ProcedureTemperatureSensorImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureTemperatureSensorImplantDetailsRequired {
+    ///How the implant is fixed in place. One of `sutured`, `tissue glue`, `subcutaneous tunnel`, `cemented to skull`, `headcap`, `free-floating`, `other`. Required.
+    pub anchoring_method: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsAnchoringMethod,
+    ///Kind of sensor. One of `thermocouple`, `thermistor`, `digital IC`, `telemetric sensor`, `logger (passive)`, `fiber-optic`, `other`. Required.
+    pub sensor_type: ::brainstem::enums::ProcedureTemperatureSensorImplantDetailsSensorType,
+}
+impl ProcedureTemperatureSensorImplantDetails {
+    ///A `TemperatureSensorImplant` payload from its required fields (`anchoring_method`, `sensor_type`), named in a [`ProcedureTemperatureSensorImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureTemperatureSensorImplantDetailsRequired) -> Self {
+        let ProcedureTemperatureSensorImplantDetailsRequired {
+            anchoring_method,
+            sensor_type,
+        } = required;
+        Self {
+            anchoring_method,
+            power_source: ::core::default::Default::default(),
+            sensor_type,
+            signal_transmission: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111010),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureTemperatureSensorImplantDetailsRequired>
+for ProcedureTemperatureSensorImplantDetails {
+    fn from(required: ProcedureTemperatureSensorImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureTetrodeWireElectrodeImplantDetails`] (`tetrode_count`), by name: the argument of [`ProcedureTetrodeWireElectrodeImplantDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureTetrodeWireElectrodeImplantDetailsRequired {
+    ///Number of tetrodes implanted. Integer. At least 0. Default: 1. Required.
+    pub tetrode_count: i64,
+}
+impl ProcedureTetrodeWireElectrodeImplantDetails {
+    ///A `TetrodeWireElectrodeImplant` payload from its required fields (`tetrode_count`), named in a [`ProcedureTetrodeWireElectrodeImplantDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureTetrodeWireElectrodeImplantDetailsRequired) -> Self {
+        let ProcedureTetrodeWireElectrodeImplantDetailsRequired { tetrode_count } = required;
+        Self {
+            n_wires_tetrode: ::core::default::Default::default(),
+            sterilization_method: ::core::default::Default::default(),
+            tetrode_count,
+            wire_diameter: ::core::default::Default::default(),
+            wire_material: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11011),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureTetrodeWireElectrodeImplantDetailsRequired>
+for ProcedureTetrodeWireElectrodeImplantDetails {
+    fn from(required: ProcedureTetrodeWireElectrodeImplantDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureTissueClearingDetails`] (`clearing_method`), by name: the argument of [`ProcedureTissueClearingDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureTissueClearingDetailsRequired {
+    ///Clearing protocol applied to the tissue. One of 10 documented values. Required.
+    pub clearing_method: ::brainstem::enums::ProcedureTissueClearingDetailsClearingMethod,
+}
+impl ProcedureTissueClearingDetails {
+    ///A `TissueClearing` payload from its required fields (`clearing_method`), named in a [`ProcedureTissueClearingDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureTissueClearingDetailsRequired) -> Self {
+        let ProcedureTissueClearingDetailsRequired { clearing_method } = required;
+        Self {
+            agitation: ::core::default::Default::default(),
+            clearing_duration: ::core::default::Default::default(),
+            clearing_method,
+            complications: ::core::default::Default::default(),
+            fixation_time: ::core::default::Default::default(),
+            imaging_compatible: ::core::default::Default::default(),
+            refractive_index_matching: ::core::default::Default::default(),
+            temperature: ::core::default::Default::default(),
+            tissue_type: ::core::default::Default::default(),
+            transparency: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b1111111011,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureTissueClearingDetailsRequired>
+for ProcedureTissueClearingDetails {
+    fn from(required: ProcedureTissueClearingDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureVibratomeSectioningDetails`] (`blade_type`), by name: the argument of [`ProcedureVibratomeSectioningDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureVibratomeSectioningDetailsRequired {
+    ///Kind of blade used for cutting. One of `Disposable razor blade`, `Steel blade`, `Ceramic blade`, `Sapphire blade`, `Other`. Required.
+    pub blade_type: ::brainstem::enums::ProcedureVibratomeSectioningDetailsBladeType,
+}
+impl ProcedureVibratomeSectioningDetails {
+    ///A `VibratomeSectioning` payload from its required fields (`blade_type`), named in a [`ProcedureVibratomeSectioningDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureVibratomeSectioningDetailsRequired) -> Self {
+        let ProcedureVibratomeSectioningDetailsRequired { blade_type } = required;
+        Self {
+            amplitude: ::core::default::Default::default(),
+            blade_type,
+            buffer: ::core::default::Default::default(),
+            buffer_temperature: ::core::default::Default::default(),
+            cutting_speed: ::core::default::Default::default(),
+            frequency: ::core::default::Default::default(),
+            number_of_sections: ::core::default::Default::default(),
+            section_quality: ::core::default::Default::default(),
+            section_thickness: ::core::default::Default::default(),
+            sectioning_orientation: ::core::default::Default::default(),
+            storage_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111101,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureVibratomeSectioningDetailsRequired>
+for ProcedureVibratomeSectioningDetails {
+    fn from(required: ProcedureVibratomeSectioningDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureVirusInjectionDetails {
+    ///A `VirusInjection` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            injection_profile: ::core::default::Default::default(),
+            injection_rate: ::core::default::Default::default(),
+            injection_volume: ::core::default::Default::default(),
+            titer: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`ProcedureVisualStimulationDetails`] (`stimulus_types`), by name: the argument of [`ProcedureVisualStimulationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureVisualStimulationDetailsRequired {
+    ///Kinds of stimuli presented (several may be given). List of values, each one of: `Gratings`, `Natural images`, `LED flashes`, `Checkerboard`, `Full-field flashes`, `Moving bars`, `Flicker`, `Other`. No value may appear twice. Required.
+    pub stimulus_types: ::std::vec::Vec<
+        ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
+    >,
+}
+impl ProcedureVisualStimulationDetails {
+    ///A `VisualStimulation` payload from its required fields (`stimulus_types`), named in a [`ProcedureVisualStimulationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureVisualStimulationDetailsRequired) -> Self {
+        let ProcedureVisualStimulationDetailsRequired { stimulus_types } = required;
+        Self {
+            paradigm_description: ::core::default::Default::default(),
+            presentation_device: ::core::default::Default::default(),
+            stimulation_context: ::core::default::Default::default(),
+            stimulation_position: ::core::default::Default::default(),
+            stimulus_types,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureVisualStimulationDetailsRequired>
+for ProcedureVisualStimulationDetails {
+    fn from(required: ProcedureVisualStimulationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureLogImpedancesDetails`] (`impedances`), by name: the argument of [`ProcedureLogImpedancesDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureLogImpedancesDetailsRequired {
+    ///Measured impedance values, one per electrode channel (non-negative). List of numbers. At least 1 item. Required.
+    pub impedances: ::std::vec::Vec<::brainstem::Number>,
+}
+impl ProcedureLogImpedancesDetails {
+    ///A `Impedances` payload from its required fields (`impedances`), named in a [`ProcedureLogImpedancesDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureLogImpedancesDetailsRequired) -> Self {
+        let ProcedureLogImpedancesDetailsRequired { impedances } = required;
+        Self {
+            channels: ::core::default::Default::default(),
+            impedances,
+            phases: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureLogImpedancesDetailsRequired>
+for ProcedureLogImpedancesDetails {
+    fn from(required: ProcedureLogImpedancesDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`ProcedureLogLinearDisplacementDetails`] (`displacement`), by name: the argument of [`ProcedureLogLinearDisplacementDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcedureLogLinearDisplacementDetailsRequired {
+    ///Distance of the device from its reference position (for example its depth along the track). A measured value: number plus unit (nm, µm, mm, cm, m). The form's default unit is µm. Required.
+    pub displacement: ::brainstem::Quantity<::brainstem::enums::LengthUnit>,
+}
+impl ProcedureLogLinearDisplacementDetails {
+    ///A `LinearDisplacement` payload from its required fields (`displacement`), named in a [`ProcedureLogLinearDisplacementDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: ProcedureLogLinearDisplacementDetailsRequired) -> Self {
+        let ProcedureLogLinearDisplacementDetailsRequired { displacement } = required;
+        Self {
+            displacement,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<ProcedureLogLinearDisplacementDetailsRequired>
+for ProcedureLogLinearDisplacementDetails {
+    fn from(required: ProcedureLogLinearDisplacementDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl ProcedureLogTetrodes4Details {
+    ///A `Tetrodes4` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            tetrode_1: ::core::default::Default::default(),
+            tetrode_2: ::core::default::Default::default(),
+            tetrode_3: ::core::default::Default::default(),
+            tetrode_4: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ProcedureLogTetrodes8Details {
+    ///A `Tetrodes8` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            tetrode_1: ::core::default::Default::default(),
+            tetrode_2: ::core::default::Default::default(),
+            tetrode_3: ::core::default::Default::default(),
+            tetrode_4: ::core::default::Default::default(),
+            tetrode_5: ::core::default::Default::default(),
+            tetrode_6: ::core::default::Default::default(),
+            tetrode_7: ::core::default::Default::default(),
+            tetrode_8: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(
+                Self::FIELD_NAMES,
+                0b11111111,
+            ),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`SubjectLogFoodConsumptionDetails`] (`food_amount`), by name: the argument of [`SubjectLogFoodConsumptionDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogFoodConsumptionDetailsRequired {
+    ///Amount of food eaten. A measured value: number plus unit (kg, g, mg, µg). The form's default unit is g. Required.
+    pub food_amount: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
+}
+impl SubjectLogFoodConsumptionDetails {
+    ///A `FoodConsumption` payload from its required fields (`food_amount`), named in a [`SubjectLogFoodConsumptionDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogFoodConsumptionDetailsRequired) -> Self {
+        let SubjectLogFoodConsumptionDetailsRequired { food_amount } = required;
+        Self {
+            food_amount,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogFoodConsumptionDetailsRequired>
+for SubjectLogFoodConsumptionDetails {
+    fn from(required: SubjectLogFoodConsumptionDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`SubjectLogFoodDeprivationDetails`] (`responsible_person`), by name: the argument of [`SubjectLogFoodDeprivationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogFoodDeprivationDetailsRequired {
+    ///Person responsible for the restriction. Required.
+    pub responsible_person: ::std::string::String,
+}
+impl SubjectLogFoodDeprivationDetails {
+    ///A `FoodDeprivation` payload from its required fields (`responsible_person`), named in a [`SubjectLogFoodDeprivationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogFoodDeprivationDetailsRequired) -> Self {
+        let SubjectLogFoodDeprivationDetailsRequired { responsible_person } = required;
+        Self {
+            protocol: ::core::default::Default::default(),
+            responsible_person,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogFoodDeprivationDetailsRequired>
+for SubjectLogFoodDeprivationDetails {
+    fn from(required: SubjectLogFoodDeprivationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`SubjectLogGenericObservationDetails`] (`observation`, `observation_type`), by name: the argument of [`SubjectLogGenericObservationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogGenericObservationDetailsRequired {
+    ///What was seen, described in words. Required.
+    pub observation: ::std::string::String,
+    ///Kind of observation. One of `Pain score`, `Grooming`, `Exploration`, `Freezing`, `Facial expression`, `Unusual behavior`, `Other`. Required.
+    pub observation_type: ::brainstem::enums::SubjectLogGenericObservationDetailsObservationType,
+}
+impl SubjectLogGenericObservationDetails {
+    ///A `GenericObservation` payload from its required fields (`observation`, `observation_type`), named in a [`SubjectLogGenericObservationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogGenericObservationDetailsRequired) -> Self {
+        let SubjectLogGenericObservationDetailsRequired {
+            observation,
+            observation_type,
+        } = required;
+        Self {
+            observation,
+            observation_type,
+            repetitions: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b100),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogGenericObservationDetailsRequired>
+for SubjectLogGenericObservationDetails {
+    fn from(required: SubjectLogGenericObservationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`SubjectLogGenotypingDetails`] (`result`, `sample`), by name: the argument of [`SubjectLogGenotypingDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogGenotypingDetailsRequired {
+    ///Overall genotyping result. Required.
+    pub result: ::std::string::String,
+    ///Tissue sample the genotyping used (an ear punch or a tail tip, for example). Required.
+    pub sample: ::std::string::String,
+}
+impl SubjectLogGenotypingDetails {
+    ///A `Genotyping` payload from its required fields (`result`, `sample`), named in a [`SubjectLogGenotypingDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogGenotypingDetailsRequired) -> Self {
+        let SubjectLogGenotypingDetailsRequired { result, sample } = required;
+        Self {
+            assay_panel: ::core::default::Default::default(),
+            loci_results: ::core::default::Default::default(),
+            qc_confidence: ::core::default::Default::default(),
+            result,
+            sample,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogGenotypingDetailsRequired>
+for SubjectLogGenotypingDetails {
+    fn from(required: SubjectLogGenotypingDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl SubjectLogHabituationDetails {
+    ///A `Habituation` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            habituation_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl SubjectLogHandlingDetails {
+    ///A `Handling` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            handling_method: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`SubjectLogHargreavesTestDetails`] (`latency`, `response_score`, `stimulus_location`), by name: the argument of [`SubjectLogHargreavesTestDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogHargreavesTestDetailsRequired {
+    ///Time until the subject responded. A measured value: number plus unit (µs, ms, s, min, h). The form's default unit is s. Required.
+    pub latency: ::brainstem::Quantity<::brainstem::enums::TimeUnit>,
+    ///Scored reaction to the heat: 0 none, 1 delayed movement, 2 normal withdrawal, 3 exaggerated or escape behavior. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
+    pub response_score: i64,
+    ///Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required.
+    pub stimulus_location: ::brainstem::enums::SubjectLogHargreavesTestDetailsStimulusLocation,
+}
+impl SubjectLogHargreavesTestDetails {
+    ///A `HargreavesTest` payload from its required fields (`latency`, `response_score`, `stimulus_location`), named in a [`SubjectLogHargreavesTestDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogHargreavesTestDetailsRequired) -> Self {
+        let SubjectLogHargreavesTestDetailsRequired {
+            latency,
+            response_score,
+            stimulus_location,
+        } = required;
+        Self {
+            cutoff_latency: ::core::default::Default::default(),
+            latency,
+            repetitions: ::core::default::Default::default(),
+            response_score,
+            stimulus_location,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b101),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogHargreavesTestDetailsRequired>
+for SubjectLogHargreavesTestDetails {
+    fn from(required: SubjectLogHargreavesTestDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+impl SubjectLogHousingDetails {
+    ///A `Housing` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            cage_id: ::core::default::Default::default(),
+            cage_type: ::core::default::Default::default(),
+            enrichment: ::core::default::Default::default(),
+            light_cycle: ::core::default::Default::default(),
+            location: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b11111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl SubjectLogTrainingSessionDetails {
+    ///A `TrainingSession` payload with every optional field left out.
+    pub fn new() -> Self {
+        Self {
+            performance: ::core::default::Default::default(),
+            reinforcement_type: ::core::default::Default::default(),
+            setup: ::core::default::Default::default(),
+            task: ::core::default::Default::default(),
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1111),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+///The required fields of [`SubjectLogVonFreyTestDetails`] (`response_score`, `stimulus_force`, `stimulus_location`), by name: the argument of [`SubjectLogVonFreyTestDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogVonFreyTestDetailsRequired {
+    ///Scored reaction to the filament: 0 none, 1 slight movement, 2 strong withdrawal, 3 flinching or escape. Integer. One of `0`, `1`, `2`, `3`. From 0 to 3. Required.
+    pub response_score: i64,
+    ///Force of the filament applied. A measured value: number plus unit (mg, g, kg). The form's default unit is g. Required.
+    pub stimulus_force: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
+    ///Where on the body the stimulus was applied. One of `Left hind paw`, `Right hind paw`, `Left forepaw`, `Right forepaw`, `Face (left)`, `Face (right)`, `Tail`, `Other`. Required.
+    pub stimulus_location: ::brainstem::enums::SubjectLogVonFreyTestDetailsStimulusLocation,
+}
+impl SubjectLogVonFreyTestDetails {
+    ///A `VonFreyTest` payload from its required fields (`response_score`, `stimulus_force`, `stimulus_location`), named in a [`SubjectLogVonFreyTestDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogVonFreyTestDetailsRequired) -> Self {
+        let SubjectLogVonFreyTestDetailsRequired {
+            response_score,
+            stimulus_force,
+            stimulus_location,
+        } = required;
+        Self {
+            repetitions: ::core::default::Default::default(),
+            response_score,
+            stimulus_force,
+            stimulus_location,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogVonFreyTestDetailsRequired>
+for SubjectLogVonFreyTestDetails {
+    fn from(required: SubjectLogVonFreyTestDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`SubjectLogWaterConsumptionDetails`] (`water_amount`), by name: the argument of [`SubjectLogWaterConsumptionDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogWaterConsumptionDetailsRequired {
+    ///Amount of water drunk. A measured value: number plus unit (L, mL, µL, nL, pL). The form's default unit is mL. Required.
+    pub water_amount: ::brainstem::Quantity<::brainstem::enums::VolumeUnit>,
+}
+impl SubjectLogWaterConsumptionDetails {
+    ///A `WaterConsumption` payload from its required fields (`water_amount`), named in a [`SubjectLogWaterConsumptionDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogWaterConsumptionDetailsRequired) -> Self {
+        let SubjectLogWaterConsumptionDetailsRequired { water_amount } = required;
+        Self {
+            water_amount,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogWaterConsumptionDetailsRequired>
+for SubjectLogWaterConsumptionDetails {
+    fn from(required: SubjectLogWaterConsumptionDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`SubjectLogWaterDeprivationDetails`] (`responsible_person`), by name: the argument of [`SubjectLogWaterDeprivationDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogWaterDeprivationDetailsRequired {
+    ///Person responsible for the restriction. Required.
+    pub responsible_person: ::std::string::String,
+}
+impl SubjectLogWaterDeprivationDetails {
+    ///A `WaterDeprivation` payload from its required fields (`responsible_person`), named in a [`SubjectLogWaterDeprivationDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogWaterDeprivationDetailsRequired) -> Self {
+        let SubjectLogWaterDeprivationDetailsRequired { responsible_person } = required;
+        Self {
+            protocol: ::core::default::Default::default(),
+            responsible_person,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b1),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogWaterDeprivationDetailsRequired>
+for SubjectLogWaterDeprivationDetails {
+    fn from(required: SubjectLogWaterDeprivationDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`SubjectLogWeighingDetails`] (`weight`), by name: the argument of [`SubjectLogWeighingDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogWeighingDetailsRequired {
+    ///Body weight of the subject. A measured value: number plus unit (kg, g, mg, µg). The form's default unit is g. Required.
+    pub weight: ::brainstem::Quantity<::brainstem::enums::MassUnit>,
+}
+impl SubjectLogWeighingDetails {
+    ///A `Weighing` payload from its required fields (`weight`), named in a [`SubjectLogWeighingDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogWeighingDetailsRequired) -> Self {
+        let SubjectLogWeighingDetailsRequired { weight } = required;
+        Self {
+            weight,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogWeighingDetailsRequired>
+for SubjectLogWeighingDetails {
+    fn from(required: SubjectLogWeighingDetailsRequired) -> Self {
+        Self::new(required)
+    }
+}
+///The required fields of [`SubjectLogWellnessDetails`] (`wellness`), by name: the argument of [`SubjectLogWellnessDetails::new`]. Leaving one out is a compile error naming it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectLogWellnessDetailsRequired {
+    ///Health status of the subject, described in words. Required.
+    pub wellness: ::std::string::String,
+}
+impl SubjectLogWellnessDetails {
+    ///A `Wellness` payload from its required fields (`wellness`), named in a [`SubjectLogWellnessDetailsRequired`]; every optional field is left out (set them afterwards).
+    pub fn new(required: SubjectLogWellnessDetailsRequired) -> Self {
+        let SubjectLogWellnessDetailsRequired { wellness } = required;
+        Self {
+            wellness,
+            missing: ::brainstem::MissingFields::from_bits(Self::FIELD_NAMES, 0b0),
+            unknown: ::brainstem::UnknownFields::new(),
+        }
+    }
+}
+impl ::core::convert::From<SubjectLogWellnessDetailsRequired>
+for SubjectLogWellnessDetails {
+    fn from(required: SubjectLogWellnessDetailsRequired) -> Self {
+        Self::new(required)
     }
 }

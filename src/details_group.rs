@@ -12,9 +12,12 @@
 ///     ProcedureAnesthesiaDetailsAnestheticAgent as Agent, ProcedureAnesthesiaDetailsRoute as Route,
 ///     TimeUnit,
 /// };
-/// use brainstem::types::ProcedureAnesthesiaDetails;
+/// use brainstem::types::{ProcedureAnesthesiaDetails, ProcedureAnesthesiaDetailsRequired};
 ///
-/// let mut d = ProcedureAnesthesiaDetails::new(Agent::Isoflurane, Route::Inhalation);
+/// let mut d = ProcedureAnesthesiaDetails::new(ProcedureAnesthesiaDetailsRequired {
+///     anesthetic_agent: Agent::Isoflurane,
+///     route: Route::Inhalation,
+/// });
 /// d.duration = Some(Quantity::new(45.0, TimeUnit::Min));
 /// let details = ProcedureDetails::from(d);
 /// assert_eq!(details.type_name(), "Anesthesia");
@@ -26,21 +29,25 @@
 /// );
 /// ```
 ///
-/// An anesthesia without its anesthetic agent does not compile:
+/// An anesthesia without its anesthetic agent does not compile (rustc: "missing field
+/// `anesthetic_agent` in initializer of `ProcedureAnesthesiaDetailsRequired`"):
 ///
-/// ```compile_fail
+/// ```compile_fail,E0063
 /// use brainstem::enums::ProcedureAnesthesiaDetailsRoute as Route;
-/// let d = brainstem::types::ProcedureAnesthesiaDetails::new(Route::Inhalation);
+/// use brainstem::types::{ProcedureAnesthesiaDetails, ProcedureAnesthesiaDetailsRequired};
+/// let d = ProcedureAnesthesiaDetails::new(ProcedureAnesthesiaDetailsRequired {
+///     route: Route::Inhalation,
+/// });
 /// ```
 ///
 /// Nor does a unit of the wrong kind (a volume for a duration):
 ///
 /// ```compile_fail
-/// use brainstem::{Quantity, enums::*, types::ProcedureAnesthesiaDetails};
-/// let mut d = ProcedureAnesthesiaDetails::new(
-///     ProcedureAnesthesiaDetailsAnestheticAgent::Isoflurane,
-///     ProcedureAnesthesiaDetailsRoute::Inhalation,
-/// );
+/// use brainstem::{Quantity, enums::*, types::*};
+/// let mut d = ProcedureAnesthesiaDetails::new(ProcedureAnesthesiaDetailsRequired {
+///     anesthetic_agent: ProcedureAnesthesiaDetailsAnestheticAgent::Isoflurane,
+///     route: ProcedureAnesthesiaDetailsRoute::Inhalation,
+/// });
 /// d.duration = Some(Quantity::new(1.0, VolumeUnit::ML));
 /// ```
 ///

@@ -21,13 +21,13 @@
 //! A single string where the API wants a list of project ids does not compile:
 //!
 //! ```compile_fail
-//! let s = brainstem::types::NewSession::new("s1".into(), "abc".to_string());
+//! let s = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired { name: "s1".into(), projects: "abc".to_string() });
 //! ```
 //!
 //! Read-only fields are not part of the create shape:
 //!
 //! ```compile_fail
-//! let mut s = brainstem::types::NewSession::new("s1".into(), vec![]);
+//! let mut s = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired { name: "s1".into(), projects: vec![] });
 //! s.id = uuid::Uuid::nil();
 //! ```
 //!
@@ -42,7 +42,7 @@
 //! The same with correct types compiles:
 //!
 //! ```
-//! let s = brainstem::types::NewSession::new("s1".into(), vec![uuid::Uuid::nil()]);
+//! let s = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired { name: "s1".into(), projects: vec![uuid::Uuid::nil()] });
 //! assert_eq!(serde_json::to_value(&s).unwrap()["projects"][0], "00000000-0000-0000-0000-000000000000");
 //! ```
 

@@ -8,9 +8,9 @@
 //! ([`crate::schema`]), so they always agree with the generated types.
 //!
 //! ```
-//! use brainstem::types::NewProject;
+//! use brainstem::types::{NewProject, NewProjectRequired};
 //! use brainstem::validate::Validate;
-//! let p = NewProject::new("x".repeat(300));
+//! let p = NewProject::new(NewProjectRequired { name: "x".repeat(300) });
 //! let err = p.validate().unwrap_err();
 //! assert!(err.has("name"));
 //! ```

@@ -24,8 +24,8 @@ use crate::{Model, Operation, Portal};
 /// ```no_run
 /// # async fn demo(client: brainstem::client::Client) -> Result<(), brainstem::client::Error> {
 /// use brainstem::client::Saved;
-/// use brainstem::types::NewProject;
-/// let Saved::Applied(project) = client.projects().create(&NewProject::new("p".into())).await?;
+/// use brainstem::types::{NewProject, NewProjectRequired};
+/// let Saved::Applied(project) = client.projects().create(&NewProject::new(NewProjectRequired { name: "p".into() })).await?;
 /// # Ok(()) }
 /// ```
 ///

@@ -10,7 +10,7 @@
 //! use brainstem::client::{Client, Saved};
 //! use brainstem::models::{SessionFilter, SessionInclude, SessionSort};
 //! use brainstem::query::SortField;
-//! use brainstem::types::{NewSession, Session};
+//! use brainstem::types::{NewSession, NewSessionRequired, Session};
 //! use brainstem::Portal;
 //!
 //! # async fn demo() -> Result<(), brainstem::client::Error> {
@@ -32,7 +32,7 @@
 //! let project = uuid::Uuid::nil();
 //! let Saved::Applied(created) = client
 //!     .api::<Session>()
-//!     .create(&NewSession::new("rec-1".into(), vec![project]))
+//!     .create(&NewSession::new(NewSessionRequired { name: "rec-1".into(), projects: vec![project] }))
 //!     .await?;
 //! client.sessions().delete(created.id).await?;
 //! # Ok(()) }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use brainstem::Related;
 use brainstem::client::{Client, PageStyle};
 use brainstem::models::SessionInclude;
-use brainstem::types::{NewSession, Session};
+use brainstem::types::{NewSession, NewSessionRequired, Session};
 use brainstem_mock::{Dialect, MockOptions, MockServer};
 use futures::StreamExt;
 
@@ -240,7 +240,10 @@ async fn create_and_read_back_in_every_dialect() {
     let project = c.projects().list().limit(1).page().await.unwrap().records[0].id;
     for (name, dialect) in dialects() {
         srv.set_dialect(dialect);
-        let new = NewSession::new(format!("made in {name}"), vec![project]);
+        let new = NewSession::new(NewSessionRequired {
+            name: format!("made in {name}"),
+            projects: vec![project],
+        });
         let made = c
             .sessions()
             .create(&new)
@@ -266,7 +269,10 @@ async fn an_applied_write_with_an_undecodable_answer_carries_the_id() {
     let requests = srv.requests();
     let err = c
         .sessions()
-        .create(&NewSession::new("stored anyway".into(), vec![project]))
+        .create(&NewSession::new(NewSessionRequired {
+            name: "stored anyway".into(),
+            projects: vec![project],
+        }))
         .await
         .unwrap_err();
     let brainstem::client::Error::AppliedUndecodable(a) = &err else {

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use brainstem::client::{Client, Error, RetryPolicy, Saved};
-use brainstem::types::{NewProject, NewSession, SessionPatch};
+use brainstem::types::{
+    NewProject, NewProjectRequired, NewSession, NewSessionRequired, SessionPatch,
+};
 use brainstem::{Portal, models::SessionFilter};
 use client_support::*;
 use serde_json::json;
@@ -24,7 +26,10 @@ fn pid() -> uuid::Uuid {
 }
 
 fn new_session() -> NewSession {
-    NewSession::new("s".into(), vec![pid()])
+    NewSession::new(NewSessionRequired {
+        name: "s".into(),
+        projects: vec![pid()],
+    })
 }
 
 #[tokio::test]
@@ -386,7 +391,9 @@ async fn nothing_is_sent_for_invalid_or_unsupported_requests() {
 
     let e = client
         .projects()
-        .create(&NewProject::new("x".repeat(300)))
+        .create(&NewProject::new(NewProjectRequired {
+            name: "x".repeat(300),
+        }))
         .await
         .unwrap_err();
     match &e {
@@ -508,7 +515,9 @@ async fn approval_gated_saves() {
     })
     .await;
     let client = client_for(&srv.url);
-    let new = brainstem::types::NewSpecies::new("Mus musculus".into());
+    let new = brainstem::types::NewSpecies::new(brainstem::types::NewSpeciesRequired {
+        name: "Mus musculus".into(),
+    });
     match client.species().create(&new).await.unwrap() {
         Saved::Applied(s) => assert!(!s.name.is_empty()),
         Saved::PendingApproval(p) => panic!("{p:?}"),

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use brainstem::client::{Client, Error};
-use brainstem::types::NewSession;
+use brainstem::types::{NewSession, NewSessionRequired};
 use client_support::*;
 use serde_json::{Value, json};
 
@@ -20,7 +20,10 @@ fn pid() -> uuid::Uuid {
 }
 
 fn new_session() -> NewSession {
-    NewSession::new("s".into(), vec![pid()])
+    NewSession::new(NewSessionRequired {
+        name: "s".into(),
+        projects: vec![pid()],
+    })
 }
 
 /// A client with a small body limit, so the bounds are quick to reach.

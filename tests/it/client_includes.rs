@@ -240,7 +240,10 @@ fn undecodable_write(hit: &Hit, _: usize) -> Reply {
 async fn an_applied_create_with_an_undecodable_answer_is_not_a_failure_to_retry() {
     let srv = TestServer::start(undecodable_write).await;
     let client = client_for(&srv.url);
-    let new = brainstem::types::NewSession::new("s".into(), vec![uuid::Uuid::nil()]);
+    let new = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired {
+        name: "s".into(),
+        projects: vec![uuid::Uuid::nil()],
+    });
     let err = client.sessions().create(&new).await.unwrap_err();
     match &err {
         Error::AppliedUndecodable(a) => {

@@ -257,7 +257,10 @@ async fn create_update_delete_on_the_wire() {
     })
     .await;
     let client = client_for(&srv.url);
-    let mut new = brainstem::types::NewSession::new("rec".into(), vec![pid()]);
+    let mut new = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired {
+        name: "rec".into(),
+        projects: vec![pid()],
+    });
     new.description = Some("made here".into());
     let Saved::Applied(created) = client.sessions().create(&new).await.unwrap();
     assert_eq!(created.id.to_string(), sid(5));

@@ -524,7 +524,7 @@ async fn pagination_with_every_knob() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_and_rights() {
-    use brainstem::types::NewSession;
+    use brainstem::types::{NewSession, NewSessionRequired};
     let srv = MockServer::start().await;
     let ro = Client::builder()
         .base_url(srv.url())
@@ -543,7 +543,10 @@ async fn tokens_and_rights() {
         .id;
     let e = ro
         .sessions()
-        .create(&NewSession::new("ro".into(), vec![project]))
+        .create(&NewSession::new(NewSessionRequired {
+            name: "ro".into(),
+            projects: vec![project],
+        }))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Forbidden { .. }), "{e:?}");
@@ -649,10 +652,12 @@ async fn device_login_against_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approval_gated_models_answer_with_proposals() {
-    use brainstem::types::{NewSpecies, Species};
+    use brainstem::types::{NewSpecies, NewSpeciesRequired, Species};
     let srv = MockServer::start().await;
     let c = client(&srv);
-    let new = NewSpecies::new(format!("Testus {}", uuid::Uuid::new_v4().simple()));
+    let new = NewSpecies::new(NewSpeciesRequired {
+        name: format!("Testus {}", uuid::Uuid::new_v4().simple()),
+    });
     let saved = c.api::<Species>().create(&new).await.unwrap();
     let proposal = saved.pending().expect("a proposal awaiting review");
     let queue = c.species().approvals();
@@ -682,7 +687,7 @@ async fn approval_gated_models_answer_with_proposals() {
 #[test]
 fn blocking_client_against_the_server() {
     use brainstem::models::{SessionFilter, SessionInclude};
-    use brainstem::types::NewSession;
+    use brainstem::types::{NewSession, NewSessionRequired};
     let srv = MockServer::start_background(MockOptions::new()).unwrap();
     let c = brainstem::client::blocking::Client::build(
         Client::builder()
@@ -698,7 +703,10 @@ fn blocking_client_against_the_server() {
     );
     let Saved::Applied(s) = c
         .sessions()
-        .create(&NewSession::new(name.clone(), vec![project]))
+        .create(&NewSession::new(NewSessionRequired {
+            name: name.clone(),
+            projects: vec![project],
+        }))
         .unwrap();
     assert_eq!(c.sessions().get(s.id).unwrap(), s);
     let with = c
@@ -721,7 +729,13 @@ fn blocking_client_against_the_server() {
     ));
     let e = c
         .sessions()
-        .replace(s.id, &NewSession::new("x".into(), vec![project]))
+        .replace(
+            s.id,
+            &NewSession::new(NewSessionRequired {
+                name: "x".into(),
+                projects: vec![project],
+            }),
+        )
         .unwrap_err();
     assert!(matches!(e, Error::NotSupported(_)));
 }

@@ -11,7 +11,7 @@ use brainstem::details::{
     EquipmentDetails, ManipulationDetails, ProcedureDetails, ProcedureLogDetails,
     SubjectLogDetails,
 };
-use brainstem::types::{NewProcedure, Procedure, ProcedureBrainSliceDetails};
+use brainstem::types::{NewProcedure, NewProcedureRequired, Procedure, ProcedureBrainSliceDetails};
 use brainstem::validate::Validate;
 use serde_json::{Value, json};
 
@@ -243,11 +243,11 @@ fn bounds_the_types_cannot_express_are_checked_before_sending() {
     let coords: CoordinatesDetails = serde_json::from_value(json!({
         "coordinates_system": "StereotaxicBregmaAbsolute", "coordinates_details": {}}))
     .unwrap_or_else(|_| CoordinatesDetails::from_parts(CoordinatesDetails::TYPES[0], json!({})));
-    let mut p = NewProcedure::new(
-        uuid::Uuid::nil(),
-        ProcedureDetails::from(slice.clone()),
-        coords,
-    );
+    let mut p = NewProcedure::new(NewProcedureRequired {
+        subject: uuid::Uuid::nil(),
+        details: ProcedureDetails::from(slice.clone()),
+        coordinates_details: coords,
+    });
     let err = p.validate().unwrap_err();
     assert!(err.has("details.nSlices"), "{err}");
 

@@ -6,7 +6,8 @@
 use brainstem::details::ProcedureDetails;
 use brainstem::observe::{self, Observation};
 use brainstem::types::{
-    ExtraFieldsValue, NewSession, Procedure, Project, Session, SpeciesSaveEnvelope,
+    ExtraFieldsValue, NewSession, NewSessionRequired, Procedure, Project, Session,
+    SpeciesSaveEnvelope,
 };
 use brainstem::validate::Validate;
 use brainstem::{Model, Number, RawJson, Related};
@@ -397,7 +398,10 @@ fn values_outside_the_documented_sets_are_kept_and_reported() {
     }));
 
     // such a value is refused in a request
-    let mut new = NewSession::new("s".into(), vec![uuid::Uuid::nil()]);
+    let mut new = NewSession::new(NewSessionRequired {
+        name: "s".into(),
+        projects: vec![uuid::Uuid::nil()],
+    });
     new.extra_fields = Some(s.extra_fields.clone());
     let err = new.validate().unwrap_err();
     assert!(err.has("extra_fields.flag"), "{err}");
@@ -505,10 +509,10 @@ fn save_envelopes_pick_their_alternative_by_key() {
 
 #[test]
 fn constructed_shapes_send_only_what_was_set() {
-    let link = brainstem::types::DownloadLink::new(
-        brainstem::enums::DownloadLinkRepository::Zenodo,
-        "https://zenodo.org/1".into(),
-    );
+    let link = brainstem::types::DownloadLink::new(brainstem::types::DownloadLinkRequired {
+        repository: brainstem::enums::DownloadLinkRepository::Zenodo,
+        url: "https://zenodo.org/1".into(),
+    });
     assert!(link.missing.is_empty());
     assert_eq!(
         serde_json::to_string(&link).unwrap(),

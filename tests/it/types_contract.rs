@@ -4,7 +4,8 @@
 use brainstem::enums::DownloadLinkRepository;
 use brainstem::meta::HttpMethod;
 use brainstem::types::{
-    DownloadLink, NewProject, NewSession, Project, Session, SessionPatch, Species,
+    DownloadLink, NewProject, NewProjectRequired, NewSession, NewSessionRequired, Project, Session,
+    SessionPatch, Species,
 };
 use brainstem::validate::{Mode, Shape, Validate, check_body};
 use brainstem::{Model, Nullable, Related, decode};
@@ -116,7 +117,10 @@ fn relations_are_ids_or_included_objects() {
 #[test]
 fn create_shape_has_required_fields_and_no_read_only_ones() {
     let p = Uuid::new_v4();
-    let s = NewSession::new("s1".into(), vec![p]);
+    let s = NewSession::new(NewSessionRequired {
+        name: "s1".into(),
+        projects: vec![p],
+    });
     let v = serde_json::to_value(&s).unwrap();
     assert_eq!(v["name"], "s1");
     assert_eq!(v["projects"], json!([p.to_string()]));
@@ -158,11 +162,14 @@ fn patch_distinguishes_absent_from_null() {
 
 #[test]
 fn validation_names_fields_before_sending() {
-    let mut s = NewSession::new("x".repeat(101), vec![]);
-    s.download_links = vec![DownloadLink::new(
-        DownloadLinkRepository::GitHub,
-        "github.com/no-scheme".into(),
-    )];
+    let mut s = NewSession::new(NewSessionRequired {
+        name: "x".repeat(101),
+        projects: vec![],
+    });
+    s.download_links = vec![DownloadLink::new(brainstem::types::DownloadLinkRequired {
+        repository: DownloadLinkRepository::GitHub,
+        url: "github.com/no-scheme".into(),
+    })];
     let mut extra = serde_json::Map::new();
     extra.insert("1bad".into(), json!("v"));
     s.extra_fields = serde_json::from_value(serde_json::Value::Object(extra)).unwrap();
@@ -173,7 +180,11 @@ fn validation_names_fields_before_sending() {
     assert!(err.has("extra_fields.1bad"), "{err}");
     assert!(err.to_string().contains("nothing was sent"));
 
-    assert!(NewProject::new("p".into()).validate().is_ok());
+    assert!(
+        NewProject::new(NewProjectRequired { name: "p".into() })
+            .validate()
+            .is_ok()
+    );
 }
 
 #[test]
@@ -287,7 +298,9 @@ fn every_model_has_metadata_and_operations() {
 #[test]
 fn lengths_of_fields_named_like_schema_keywords_are_checked() {
     // `description` and `title` are also JSON Schema keywords: their limits must survive
-    let mut s = brainstem::types::NewSpecies::new("s".into());
+    let mut s = brainstem::types::NewSpecies::new(brainstem::types::NewSpeciesRequired {
+        name: "s".into(),
+    });
     s.description = Some("d".repeat(2001));
     let err = s.validate().unwrap_err();
     assert!(err.has("description"), "{err}");

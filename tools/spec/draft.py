@@ -10,7 +10,9 @@ Steps (all deterministic, stdlib only):
   3. apply the explicit DECISIONS table below (each entry carries its reason);
   4. derive flags from the examples (nullable, x-brainstem-response-required, envelope keys);
   5. build operations, envelopes, shared schemas;
-  6. optionally merge typed `details` schemas from tools/spec/details.py (see merge_details()).
+  6. optionally merge typed `details` schemas from tools/spec/details.py (see merge_details());
+  7. describe every property in own words (tools/spec/descriptions.py) and link each model,
+     approval and details schema to its docs page (x-brainstem-docs-url).
 
 Descriptions in the output are written here, never copied from the docs.
 The conventions are in schema/CONVENTIONS.md.
@@ -1515,9 +1517,17 @@ def build(docs: Path, with_details: bool = True):
     merge_log: list = []
     if with_details:
         merge_details(spec, docs, merge_log)
+    describe_log = describe_properties(spec)
     _drop_empty_required(spec)
     return spec, {"decisions": decisions_log, "examples": examples_by_model, "pages": pages,
-                  "merge": merge_log, "ops": op_log}
+                  "merge": merge_log, "ops": op_log, "describe": describe_log}
+
+
+def describe_properties(spec: dict) -> dict:
+    """Own-words descriptions of every property (tools/spec/descriptions.py) and the docs page
+    of every model, approval and details schema (x-brainstem-docs-url)."""
+    import descriptions
+    return descriptions.describe(spec, MODELS, GROUP_PAGE)
 
 
 def _drop_empty_required(node):
@@ -1569,6 +1579,8 @@ def main(argv=None):
     args.out.write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for line in info["merge"]:
         print(line)
+    d = info["describe"]
+    print(f"descriptions: {d['filled']} added, {d['kept']} kept, {len(d['fallback'])} from the field name only")
     print(json.dumps(counts(spec)))
 
 

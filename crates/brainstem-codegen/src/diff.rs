@@ -35,8 +35,8 @@
 //! * a field whose type changed (`String` → `i64`, `T` → `Option<T>`), and a
 //!   filter or loader method whose value type changed;
 //! * a constructor (`NewSubject::new`, the payload constructors) that takes
-//!   other arguments: a field added as required, a field that became
-//!   required or optional, arguments in another order;
+//!   other required fields (named in its `*Required` struct): a field added
+//!   as required, a field that became required or optional;
 //! * a new variant of a *closed* enum (typify's unions such as
 //!   `ExtraFieldsValue` or `DeviceTokenResponse`): an exhaustive `match`
 //!   needs a new arm;
@@ -61,8 +61,8 @@
 //! The generated structs are exhaustive (all fields public, no
 //! `#[non_exhaustive]`), so a struct literal naming every field stops
 //! compiling whenever a field is added. The SDK's documented ways to build
-//! them are the constructors (`NewSession::new(..)`, which take the
-//! required fields only), `..Default::default()` on the patch shapes, and
+//! them are the constructors (`NewSession::new(NewSessionRequired { .. })`,
+//! which take the required fields only, by name), `..Default::default()` on the patch shapes, and
 //! decoding, none of which a new optional field disturbs; so a new optional
 //! field is reported as compatible, and a new *required* field of a struct
 //! with a constructor as breaking.
@@ -396,8 +396,23 @@ struct Surface {
     ops: BTreeMap<String, (String, Option<String>)>,
 }
 
-/// The inherent `new` functions among `items`: type name -> arguments.
+/// The inherent `new` functions among `items`: type name -> arguments. A
+/// constructor that takes its required fields named (`new(required:
+/// XRequired)`) counts that struct's fields as its arguments.
 fn constructors(items: &[syn::Item], out: &mut BTreeMap<String, Vec<(String, String)>>) {
+    let mut named: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for item in items {
+        if let syn::Item::Struct(st) = item
+            && st.ident.to_string().ends_with("Required")
+        {
+            let fields = st
+                .fields
+                .iter()
+                .filter_map(|f| Some((f.ident.as_ref()?.to_string(), render_type(&f.ty))))
+                .collect();
+            named.insert(st.ident.to_string(), fields);
+        }
+    }
     for item in items {
         let syn::Item::Impl(i) = item else { continue };
         if i.trait_.is_some() {
@@ -424,7 +439,13 @@ fn constructors(items: &[syn::Item], out: &mut BTreeMap<String, Vec<(String, Str
                     }
                     syn::FnArg::Receiver(_) => None,
                 })
-                .collect();
+                .collect::<Vec<(String, String)>>();
+            let args = match args.as_slice() {
+                [(_, ty)] if named.contains_key(ty.trim_matches('`')) => {
+                    named[ty.trim_matches('`')].clone()
+                }
+                _ => args,
+            };
             out.insert(name.clone(), args);
         }
     }
@@ -512,15 +533,12 @@ impl Surface {
         // constructors, wherever the generator puts them
         let mut ctors = BTreeMap::new();
         constructors(&p.types_file.items, &mut ctors);
+        let docs = emit::field_docs(&p.types_file.items);
         constructors(
             &parse_items(
-                emit::details(&p.groups, &p.type_fields, &p.optional_bits),
-                "details",
+                emit::constructors(api, &p.groups, &p.type_fields, &docs, &p.optional_bits)?,
+                "constructors",
             )?,
-            &mut ctors,
-        );
-        constructors(
-            &parse_items(emit::models(spec, api, &p.type_fields)?, "models")?,
             &mut ctors,
         );
 
@@ -1122,7 +1140,7 @@ fn compare_fields(
             ));
         }
     }
-    // constructors: appearing, disappearing, reordered arguments
+    // constructors: appearing, disappearing
     match (old_ctor, new_ctor) {
         (Some(_), None) => out.push(Change::new(
             K::Constructor,
@@ -1136,35 +1154,10 @@ fn compare_fields(
             false,
             format!("added ({} arguments)", args.len()),
         )),
-        (Some(a), Some(b)) => {
-            // the same arguments (by name) in another order: positional
-            // arguments of one type would silently swap
-            let names_a: Vec<&String> = a.iter().map(|(n, _)| n).collect();
-            let names_b: Vec<&String> = b.iter().map(|(n, _)| n).collect();
-            let kept_a: Vec<&&String> = names_a.iter().filter(|n| names_b.contains(n)).collect();
-            let kept_b: Vec<&&String> = names_b.iter().filter(|n| names_a.contains(n)).collect();
-            if kept_a != kept_b {
-                out.push(Change::new(
-                    K::Constructor,
-                    ctor_name,
-                    true,
-                    format!(
-                        "arguments reordered ({}) → ({})",
-                        names_a
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        names_b
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-        }
-        (None, None) => {}
+        // the required fields are named (`NewX::new(NewXRequired { .. })`):
+        // their order does not matter, and added or changed ones are
+        // reported with the fields above
+        (Some(_), Some(_)) | (None, None) => {}
     }
 }
 

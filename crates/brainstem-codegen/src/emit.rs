@@ -91,12 +91,14 @@ pub fn open_enums(enums: &Enums) -> TokenStream {
             let v = format_ident!("{}", v);
             quote! { #v => #s }
         });
-        let d = e.description.clone().unwrap_or_else(|| {
-            format!(
+        let d = match &e.description {
+            // the text of the property the enum was made for
+            Some(d) => format!("{} Values not listed parse as `Unknown`.", d.trim_end()),
+            None => format!(
                 "One of the values the schema lists for `{}`; other values parse as `Unknown`.",
                 e.name
-            )
-        });
+            ),
+        };
         quote! {
             crate::open_enum! {
                 #[doc = #d]
@@ -378,6 +380,10 @@ fn model_meta(api: &Api, m: &Model) -> TokenStream {
         (&m.schema, &m.app, &m.url, &m.one, &m.many, &m.description);
     let meta_ident = meta_ident(m);
     let meta_doc = format!("Metadata of `{path}`: its URL, envelope keys, fields and operations.");
+    let meta_doc = match &m.docs_url {
+        Some(url) => super::shapes::with_docs_link(&meta_doc, url),
+        None => meta_doc,
+    };
     quote! {
         #[doc = #meta_doc]
         pub static #meta_ident: crate::meta::ModelMeta = crate::meta::ModelMeta {
@@ -514,20 +520,6 @@ fn model_impl(api: &Api, m: &Model, type_fields: &TypeFields) -> Result<TokenStr
     })
 }
 
-/// The constructor of the create shape (`NewSession::new`).
-fn create_constructor(m: &Model, type_fields: &TypeFields) -> Result<TokenStream, String> {
-    let new_ty = format_ident!("{}", m.new_name());
-    let fields = type_fields
-        .get(&m.new_name())
-        .ok_or_else(|| format!("typify produced no {}", m.new_name()))?;
-    Ok(constructor(
-        &quote! { crate::types::#new_ty },
-        fields,
-        "A create shape",
-        None,
-    ))
-}
-
 /// `Validate` for the create and patch shapes.
 fn validate_impls(m: &Model) -> TokenStream {
     let new_ty = format_ident!("{}", m.new_name());
@@ -593,7 +585,6 @@ fn model_items(
     let sort = sort_enum(m);
     let include = include_enum(api, m);
     let model = model_impl(api, m, type_fields)?;
-    let ctor = create_constructor(m, type_fields)?;
     let validate = validate_impls(m);
     let entries = entry_methods(m);
     Ok(quote! {
@@ -603,7 +594,6 @@ fn model_items(
         #sort
         #include
         #model
-        #ctor
         #validate
     })
 }
@@ -1057,42 +1047,39 @@ pub fn groups(spec: &Value, api: &Api) -> Vec<Group> {
     out
 }
 
-/// A constructor taking the required fields, for a struct typify generated.
-/// For a tolerant shape (`optional_bits` is the set of its optional fields in
-/// `missing`), what the constructor leaves out is marked missing, so it is
-/// not sent until set.
+/// The constructor of a struct typify generated, with its required fields
+/// named: `X::new(XRequired { a, b })`. A required field left out of the
+/// literal is a compile error naming it, and a field that becomes required
+/// breaks callers at the call site instead of shifting positional
+/// arguments. Without required fields, `X::new()`. For a tolerant shape
+/// (`optional_bits` is the set of its optional fields in `missing`), what the
+/// constructor leaves out is marked missing, so it is not sent until set.
+/// `docs` gives each field's doc attributes, copied onto the required
+/// struct's fields.
 pub fn constructor(
-    ty: &TokenStream,
+    ty: &proc_macro2::Ident,
     fields: &[(String, bool, TokenStream)],
+    docs: &FieldDocs,
     what: &str,
     optional_bits: Option<u64>,
 ) -> TokenStream {
-    let mut args = Vec::new();
-    let mut inits = Vec::new();
+    let mut required = Vec::new();
     let mut names_req = Vec::new();
-    for (rust, required, t) in fields {
+    let mut inits = Vec::new();
+    for (rust, is_required, t) in fields {
         let id = format_ident!("{}", rust);
-        if *required {
-            args.push(quote! { #id: #t });
+        if *is_required {
+            let doc = docs
+                .get(&(ty.to_string(), rust.clone()))
+                .cloned()
+                .unwrap_or_default();
+            required.push(quote! { #(#doc)* pub #id: #t });
+            names_req.push(id.clone());
             inits.push(quote! { #id });
-            names_req.push(format!("`{rust}`"));
         } else {
             inits.push(quote! { #id: ::core::default::Default::default() });
         }
     }
-    let d = if names_req.is_empty() {
-        format!("{what} with every optional field left out.")
-    } else {
-        format!(
-            "{what} from its required fields ({}); every optional field is left out.",
-            names_req.join(", ")
-        )
-    };
-    let allow = if args.len() > 6 {
-        quote! { #[allow(clippy::too_many_arguments)] }
-    } else {
-        quote! {}
-    };
     if let Some(bits) = optional_bits {
         let bits = super::tolerant::bits_literal(bits);
         inits.push(
@@ -1100,23 +1087,114 @@ pub fn constructor(
         );
         inits.push(quote! { unknown: ::brainstem::UnknownFields::new() });
     }
+    if names_req.is_empty() {
+        let d = format!("{what} with every optional field left out.");
+        return quote! {
+            impl #ty {
+                #[doc = #d]
+                pub fn new() -> Self {
+                    Self { #(#inits,)* }
+                }
+            }
+        };
+    }
+    let req_ty = format_ident!("{}Required", ty);
+    let listed = names_req
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let d_struct = format!(
+        "The required fields of [`{ty}`] ({listed}), by name: the argument of [`{ty}::new`]. \
+         Leaving one out is a compile error naming it."
+    );
+    let d_new = format!(
+        "{what} from its required fields ({listed}), named in a [`{req_ty}`]; every optional \
+         field is left out (set them afterwards)."
+    );
     quote! {
+        #[doc = #d_struct]
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct #req_ty {
+            #(#required,)*
+        }
         impl #ty {
-            #[doc = #d]
-            #allow
-            pub fn new(#(#args),*) -> Self {
+            #[doc = #d_new]
+            pub fn new(required: #req_ty) -> Self {
+                let #req_ty { #(#names_req),* } = required;
                 Self { #(#inits,)* }
+            }
+        }
+        impl ::core::convert::From<#req_ty> for #ty {
+            fn from(required: #req_ty) -> Self {
+                Self::new(required)
             }
         }
     }
 }
 
-/// The typed payload enums, their `From` impls and the payload constructors.
-pub fn details(
+/// The doc attributes of each field of the structs in a file:
+/// (struct, field) -> `#[doc]` attributes.
+pub type FieldDocs = std::collections::BTreeMap<(String, String), Vec<syn::Attribute>>;
+
+/// [`FieldDocs`] of every named struct among `items`.
+pub fn field_docs(items: &[syn::Item]) -> FieldDocs {
+    let mut out = FieldDocs::new();
+    for item in items {
+        let syn::Item::Struct(st) = item else {
+            continue;
+        };
+        for f in st.fields.iter() {
+            let Some(id) = &f.ident else { continue };
+            let docs: Vec<syn::Attribute> = f
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect();
+            out.insert((st.ident.to_string(), id.to_string()), docs);
+        }
+    }
+    out
+}
+
+/// The constructors of the create shapes (`NewSession::new`) and of the
+/// typed payloads, written into the types file next to their structs.
+pub fn constructors(
+    api: &Api,
     groups: &[Group],
     type_fields: &TypeFields,
+    docs: &FieldDocs,
     optional_bits: &std::collections::BTreeMap<String, u64>,
-) -> TokenStream {
+) -> Result<TokenStream, String> {
+    let mut items = Vec::new();
+    for m in &api.models {
+        let fields = type_fields
+            .get(&m.new_name())
+            .ok_or_else(|| format!("typify produced no {}", m.new_name()))?;
+        let ty = format_ident!("{}", m.new_name());
+        items.push(constructor(&ty, fields, docs, "A create shape", None));
+    }
+    for g in groups {
+        for (t, _, comp) in &g.types {
+            let name = names::pascal(comp);
+            if let Some(fields) = type_fields.get(&name) {
+                let ty = format_ident!("{}", name);
+                items.push(constructor(
+                    &ty,
+                    fields,
+                    docs,
+                    &format!("A `{t}` payload"),
+                    optional_bits.get(&name).copied(),
+                ));
+            }
+        }
+    }
+    Ok(quote! { #(#items)* })
+}
+
+/// The typed payload enums, their `From` impls and the payload constructors.
+pub fn details(groups: &[Group], type_fields: &TypeFields) -> TokenStream {
     let mut items = Vec::new();
     for g in groups {
         let name = format_ident!("{}", g.enum_name());
@@ -1132,14 +1210,7 @@ pub fn details(
             let v = format_ident!("{}", v);
             let c = format_ident!("{}", names::pascal(comp));
             entries.push(quote! { #v => (#t, #version, crate::types::#c) });
-            if let Some(fields) = type_fields.get(&names::pascal(comp)) {
-                let ty = quote! { crate::types::#c };
-                items.push(constructor(
-                    &ty,
-                    fields,
-                    &format!("A `{t}` payload"),
-                    optional_bits.get(&names::pascal(comp)).copied(),
-                ));
+            if type_fields.contains_key(&names::pascal(comp)) {
                 items.push(quote! {
                     impl ::core::convert::From<crate::types::#c> for #name {
                         fn from(p: crate::types::#c) -> Self { Self::#v(p) }

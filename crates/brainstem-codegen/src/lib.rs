@@ -294,10 +294,12 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
         #[cfg(feature = "raw")]
         client_ts,
     } = prepare(&spec, true)?;
-    let types_ts = types_file.to_token_stream();
+    let docs = emit::field_docs(&types_file.items);
+    let ctors_ts = emit::constructors(&api, &groups, &type_fields, &docs, &optional_bits)?;
+    let types_ts = quote! { #types_file #ctors_ts };
 
     let enums_ts = emit::open_enums(&enums);
-    let details_ts = emit::details(&groups, &type_fields, &optional_bits);
+    let details_ts = emit::details(&groups, &type_fields);
     let models_ts = emit::models(&spec, &api, &type_fields)?;
     let models_ts = quote! {
         #[allow(unused_imports)]
@@ -317,7 +319,10 @@ pub fn generate(spec_text: &str) -> Result<Files, String> {
     ];
     #[cfg(feature = "raw")]
     if let Some(client_ts) = client_ts {
-        files.push(("client.rs", format(client_ts, "client")?));
+        // progenitor's usage sketches are not doctests (they need a
+        // server); shown as text, they are not reported as ignored tests
+        let client = format(client_ts, "client")?.replace("```ignore", "```text");
+        files.push(("client.rs", client));
     }
     Ok(files)
 }

@@ -109,6 +109,17 @@ fn register(enums: &mut Enums, name: String, s: &Value) -> Result<Value, String>
     Ok(r)
 }
 
+/// A schema description followed by a link to its page in the BrainSTEM docs
+/// (`x-brainstem-docs-url`), written so rustdoc renders it as a link.
+pub fn with_docs_link(description: &str, url: &str) -> String {
+    let link = format!("BrainSTEM docs: <{url}>");
+    if description.trim().is_empty() {
+        link
+    } else {
+        format!("{}\n\n{link}", description.trim_end())
+    }
+}
+
 fn rust_type_option(inner: Value) -> Value {
     json!({"x-rust-type": {"crate": "std", "version": "*", "path": "std::option::Option", "parameters": [inner]}})
 }
@@ -305,6 +316,17 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
         replace_enums(s, name, &mut enums)?;
     }
 
+    // the public docs page of a model, approval or typed payload, under its description
+    for schema in schemas.values_mut() {
+        if let Some(url) = schema.get("x-brainstem-docs-url").and_then(Value::as_str) {
+            let text = schema
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            schema["description"] = Value::String(with_docs_link(text, url));
+        }
+    }
+
     // 2. create and patch shapes, from the flags (before relations turn into Related<T>)
     let mut added = Map::new();
     for m in &api.models {
@@ -353,7 +375,14 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
             };
             patch_props.insert(f.json.clone(), pp);
         }
-        let desc = |what: &str| format!("{what} a {} (`{}`).", m.schema, m.path());
+        let docs_url = schema.get("x-brainstem-docs-url").and_then(Value::as_str);
+        let desc = |what: &str| {
+            let text = format!("{what} a {} (`{}`).", m.schema, m.path());
+            match docs_url {
+                Some(url) => with_docs_link(&text, url),
+                None => text,
+            }
+        };
         let mut new_schema = json!({
             "type": "object",
             "description": desc("The fields to send to create"),
@@ -411,10 +440,16 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
             };
             if f.many {
                 p["items"] = related;
-            } else if f.nullable {
-                *p = rust_type_option(related);
             } else {
-                *p = related;
+                let description = p.get("description").cloned();
+                *p = if f.nullable {
+                    rust_type_option(related)
+                } else {
+                    related
+                };
+                if let Some(d) = description {
+                    p["description"] = d;
+                }
             }
         }
     }

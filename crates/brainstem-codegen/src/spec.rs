@@ -60,6 +60,8 @@ pub struct Model {
     pub loader: Option<Loader>,
     pub details: Vec<DetailsSlot>,
     pub description: String,
+    /// The model's page in the public BrainSTEM docs (`x-brainstem-docs-url`).
+    pub docs_url: Option<String>,
     pub fields: Vec<Field>,
 }
 
@@ -382,6 +384,7 @@ impl Model {
             loader,
             details,
             description: get_str(schema, "description").unwrap_or_default(),
+            docs_url: get_str(schema, "x-brainstem-docs-url"),
             fields,
         })
     }

@@ -414,6 +414,7 @@ pub fn transform(
     }
 
     // 3. rewrite
+    let docs = emit::field_docs(&file.items);
     let mut optional_bits = BTreeMap::new();
     let mut new_items: Vec<TokenStream> = Vec::new();
     let mut drop_impls_of: BTreeSet<String> = BTreeSet::new();
@@ -428,8 +429,9 @@ pub fn transform(
                         if needs_ctor && let Some(fields) = type_fields.get(&name) {
                             let st_ident = &st.ident;
                             new_items.push(emit::constructor(
-                                &quote! { crate::types::#st_ident },
+                                st_ident,
                                 fields,
+                                &docs,
                                 "A value",
                                 Some(bits),
                             ));
