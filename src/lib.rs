@@ -45,6 +45,17 @@
 //! let s = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired { name: "s1".into(), projects: vec![uuid::Uuid::nil()] });
 //! assert_eq!(serde_json::to_value(&s).unwrap()["projects"][0], "00000000-0000-0000-0000-000000000000");
 //! ```
+//!
+//! # Schema version
+//!
+//! This build was generated from the schema whose `info.version` is
+//! [`SCHEMA_VERSION`] (drafted from the API docs at [`DOCS_REVISION`]);
+//! `brainstem --version` prints both next to the crate version. The crate
+//! version follows the schema: a change that `brainstem schema diff` reports
+//! as breaking bumps the crate's minor version while it is 0.x (its major
+//! version from 1.0 on), a compatible one bumps the patch version. So a
+//! `brainstem = "0.1"` requirement never picks up a breaking schema change.
+//! `CHANGELOG.md` has one entry per schema version.
 
 #![warn(missing_docs)]
 

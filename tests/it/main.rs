@@ -8,6 +8,7 @@
 mod client_support;
 mod common;
 
+mod changelog;
 mod client_auth;
 mod client_decode_props;
 mod client_dialects;

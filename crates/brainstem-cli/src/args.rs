@@ -5,6 +5,7 @@
 //! that start with `-`.
 
 use std::ffi::{OsStr, OsString};
+use std::sync::LazyLock;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -22,10 +23,35 @@ Exit codes:
 `brainstem describe MODEL` lists the filters, sort keys and includes a model accepts.
 `brainstem schema diff OLD NEW` lists what a spec change changes in the Rust API.";
 
+/// What `-V` prints after the name: this tool's version and the version of
+/// the BrainSTEM schema its SDK was generated from.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} (BrainSTEM schema {})",
+        env!("CARGO_PKG_VERSION"),
+        brainstem::SCHEMA_VERSION
+    )
+});
+
+/// What `--version` prints after the name: [`VERSION`] and the revision of
+/// the API docs the schema was drafted from.
+static LONG_VERSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} (BrainSTEM schema {}, docs revision {})",
+        env!("CARGO_PKG_VERSION"),
+        brainstem::SCHEMA_VERSION,
+        brainstem::DOCS_REVISION
+    )
+});
+
 /// BrainSTEM from the command line: load, save and delete records of any
 /// model, checked against the API schema before anything is sent.
 #[derive(Debug, Parser)]
-#[command(name = "brainstem", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(
+    name = "brainstem",
+    version = VERSION.as_str(),
+    long_version = LONG_VERSION.as_str(),
+    about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

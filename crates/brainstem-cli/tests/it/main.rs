@@ -11,6 +11,7 @@ mod output;
 mod refusals;
 mod save;
 mod schema_diff;
+mod version;
 
 use std::sync::OnceLock;
 
