@@ -822,6 +822,13 @@ fn serve(
     let app = routes::router(shared);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // answers leave in several writes (headers, then paced chunks): without
+        // TCP_NODELAY, Nagle holds each small write until the client's delayed
+        // ACK, some 40 ms per answer that no real server adds
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
