@@ -10,8 +10,8 @@
 //!    decoding them.
 //! 3. `wan_10k`: 10,000 sessions over an emulated WAN (50 ms per answer,
 //!    20 Mbit/s shared by all answers in flight, compression as the client
-//!    asks): the SDK at its default settings, the SDK with one page at a time,
-//!    and the official Python client's `load_all` (through
+//!    asks): the SDK at its default settings, with one page at a time and
+//!    with a fixed window of 8, and the official Python client's `load_all` (through
 //!    `benches/python/load_all.py`, timed inside Python, with the interpreter
 //!    named by `BRAINSTEM_PYTHON` or the repository's `.venv`).
 //!
@@ -257,6 +257,7 @@ fn bench_wan(c: &mut Criterion, rt: &tokio::runtime::Runtime) -> Wan {
     let (total, _) = start_for(&srv, rt, WAN_RECORDS);
     let default = client_for(&srv, None);
     let one = client_for(&srv, Some(1));
+    let eight = client_for(&srv, Some(IN_FLIGHT_CAP as usize));
     let all = |client: &Client| {
         let q = client.sessions().list();
         async move {
@@ -281,6 +282,7 @@ fn bench_wan(c: &mut Criterion, rt: &tokio::runtime::Runtime) -> Wan {
     g.throughput(Throughput::Elements(total));
     g.bench_function("sdk_default", |b| b.to_async(rt).iter(|| all(&default)));
     g.bench_function("sdk_prefetch_1", |b| b.to_async(rt).iter(|| all(&one)));
+    g.bench_function("sdk_fixed_8", |b| b.to_async(rt).iter(|| all(&eight)));
     let python = python();
     if let Some(py) = &python {
         g.bench_function("python_load_all", |b| {
@@ -374,6 +376,13 @@ fn report(page_len: usize, wan: &Wan) {
             ms(d) / floor_ms,
             verdict(ms(d) / floor_ms <= 1.3)
         );
+        if let Some(e) = median_ns("wan_10k", "sdk_fixed_8") {
+            println!(
+                "wan_10k: SDK with a fixed window of {IN_FLIGHT_CAP} {:.0} ms = {:.2}x the floor (what the adaptive window could reach)",
+                ms(e),
+                ms(e) / floor_ms
+            );
+        }
         match median_ns("wan_10k", "python_load_all") {
             Some(p) if wan.python => println!(
                 "wan_10k: Python load_all {:.0} ms = {:.2}x the SDK default's time (target >= 5: {})",
