@@ -40,6 +40,20 @@ pub enum Type {
     Object,
 }
 
+impl Type {
+    /// The name the spec writes (`"string"`, `"integer"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Integer => "integer",
+            Type::Number => "number",
+            Type::Boolean => "boolean",
+            Type::Array => "array",
+            Type::Object => "object",
+        }
+    }
+}
+
 /// The `format` of a string schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -57,6 +71,21 @@ pub enum Format {
     Uri,
     /// Any other format, as written in the spec (not checked).
     Other(&'static str),
+}
+
+impl Format {
+    /// The name the spec writes (`"uuid"`, `"date-time"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Uuid => "uuid",
+            Format::Date => "date",
+            Format::DateTime => "date-time",
+            Format::Time => "time",
+            Format::Email => "email",
+            Format::Uri => "uri",
+            Format::Other(other) => other,
+        }
+    }
 }
 
 /// The values an `enum` lists (the spec's enumerations are all strings or all
@@ -391,27 +420,10 @@ impl Schema {
             }
         }
         if let Some(t) = self.ty {
-            let name = match t {
-                Type::String => "string",
-                Type::Integer => "integer",
-                Type::Number => "number",
-                Type::Boolean => "boolean",
-                Type::Array => "array",
-                Type::Object => "object",
-            };
-            o.insert("type".into(), name.into());
+            o.insert("type".into(), t.as_str().into());
         }
         if let Some(f) = self.format {
-            let name = match f {
-                Format::Uuid => "uuid",
-                Format::Date => "date",
-                Format::DateTime => "date-time",
-                Format::Time => "time",
-                Format::Email => "email",
-                Format::Uri => "uri",
-                Format::Other(other) => other,
-            };
-            o.insert("format".into(), name.into());
+            o.insert("format".into(), f.as_str().into());
         }
         for (key, set) in [
             ("nullable", self.nullable),

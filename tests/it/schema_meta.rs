@@ -76,24 +76,9 @@ fn same(j: &Value, s: &Schema, at: &str) {
             same(x, y, &format!("{at}/{key}[{i}]"));
         }
     }
-    let ty = s.ty.map(|t| match t {
-        Type::String => "string",
-        Type::Integer => "integer",
-        Type::Number => "number",
-        Type::Boolean => "boolean",
-        Type::Array => "array",
-        Type::Object => "object",
-    });
+    let ty = s.ty.map(Type::as_str);
     assert_eq!(ty, text("type"), "{at}: type");
-    let format = s.format.map(|f| match f {
-        Format::Uuid => "uuid",
-        Format::Date => "date",
-        Format::DateTime => "date-time",
-        Format::Time => "time",
-        Format::Email => "email",
-        Format::Uri => "uri",
-        Format::Other(o) => o,
-    });
+    let format = s.format.map(Format::as_str);
     assert_eq!(format, text("format"), "{at}: format");
     assert_eq!(s.nullable, flag("nullable"), "{at}: nullable");
     assert_eq!(s.read_only, flag("readOnly"), "{at}: readOnly");
