@@ -26698,7 +26698,17 @@ impl<'de> ::serde::Deserialize<'de> for Equipment {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::std::option::Option<
+                                                ::chrono::DateTime<::chrono::offset::Utc>,
+                                            >,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -35230,7 +35240,17 @@ impl<'de> ::serde::Deserialize<'de> for Procedure {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::std::option::Option<
+                                                ::chrono::DateTime<::chrono::offset::Utc>,
+                                            >,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
@@ -35260,10 +35280,26 @@ impl<'de> ::serde::Deserialize<'de> for Procedure {
                             __f13 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
-                            __f14 = ::core::option::Option::Some(__map.next_value()?);
+                            __f14 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::chrono::DateTime<::chrono::offset::Utc>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(15) => {
-                            __f15 = ::core::option::Option::Some(__map.next_value()?);
+                            __f15 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::chrono::DateTime<::chrono::offset::Utc>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -41598,7 +41634,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLogEntry {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            __f0 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::chrono::DateTime<::chrono::offset::Utc>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
                             __f1 = ::core::option::Option::Some(__map.next_value()?);
@@ -47314,7 +47358,17 @@ impl<'de> ::serde::Deserialize<'de> for Session {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::std::option::Option<
+                                                ::chrono::DateTime<::chrono::offset::Utc>,
+                                            >,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
@@ -50478,13 +50532,43 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogEntry {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            __f0 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::std::option::Option<
+                                                ::chrono::DateTime<::chrono::offset::Utc>,
+                                            >,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            __f1 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::std::option::Option<
+                                                ::chrono::DateTime<::chrono::offset::Utc>,
+                                            >,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            __f2 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::fast_time::Fast<
+                                            ::std::option::Option<
+                                                ::chrono::DateTime<::chrono::offset::Utc>,
+                                            >,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);

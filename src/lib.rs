@@ -65,6 +65,8 @@ extern crate self as brainstem;
 pub mod client;
 mod details_group;
 mod error;
+#[doc(hidden)]
+pub mod fast_time;
 mod fields;
 mod map;
 pub mod meta;

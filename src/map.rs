@@ -183,6 +183,11 @@ impl<K: Eq + Hash, V> Map<K, V> {
     /// proportion to its size, not its square.
     fn from_entries(mut entries: Vec<(K, V)>) -> Self {
         if entries.len() <= SMALL {
+            let repeated =
+                (1..entries.len()).any(|i| entries[..i].iter().any(|(k, _)| *k == entries[i].0));
+            if !repeated {
+                return Map { entries };
+            }
             let mut m = Map::with_capacity(entries.len());
             for (k, v) in entries {
                 m.insert(k, v);

@@ -155,12 +155,17 @@ pub(crate) struct Scanned {
 impl Scanned {
     /// A fingerprint of the first record's text (to spot an ignored offset).
     pub fn first_fingerprint(&self, body: &[u8]) -> Option<u64> {
-        use std::hash::{Hash, Hasher};
         let r = self.records.first()?;
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        body.get(r.clone())?.hash(&mut h);
-        Some(h.finish())
+        Some(fingerprint(body.get(r.clone())?))
     }
+}
+
+/// A fingerprint of a record's text.
+fn fingerprint(text: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 fn range_of(body: &[u8], raw: &RawValue) -> Range<usize> {
@@ -267,7 +272,6 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
             else {
                 break;
             };
-            let facts = &mut found.scanned.facts;
             match k {
                 Key::Target(i) if found.target.is_none() => {
                     if self.list {
@@ -279,22 +283,8 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
                         found.target = Some((i, range_of(self.body, v)));
                     }
                 }
-                Key::Count => facts.count = lenient_u64(&map.next_value::<Value>()?),
-                Key::Next => {
-                    facts.next = Some(map.next_value::<Value>()?.as_str().map(str::to_string))
-                }
-                Key::Previous => {
-                    found.scanned.previous = map.next_value::<Value>()?.as_str().map(str::to_string)
-                }
-                Key::Meta => {
-                    if let Value::Object(m) = map.next_value::<Value>()? {
-                        facts.page = m.get("page").and_then(lenient_u64);
-                        facts.per_page = m.get("per_page").and_then(lenient_u64);
-                        facts.total_results = m.get("total_results").and_then(lenient_u64);
-                        facts.total_pages = m.get("total_pages").and_then(lenient_u64);
-                        facts.more_pages = m.get("more_pages").and_then(Value::as_bool);
-                        found.scanned.meta = Some(m);
-                    }
+                Key::Count | Key::Next | Key::Previous | Key::Meta => {
+                    read_fact(k, &mut map, &mut found.scanned)?
                 }
                 Key::Target(_) | Key::Other => {
                     let v: MaybeList<'de> = map.next_value()?;
@@ -320,6 +310,155 @@ impl<'de> DeserializeSeed<'de> for ScanSeed<'_> {
     type Value = Found;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
         d.deserialize_map(self.0)
+    }
+}
+
+/// Read the value of a pagination key (`count`, `next`, `previous`, `meta`)
+/// into `s`; other keys are not read.
+fn read_fact<'de, A: MapAccess<'de>>(k: Key, map: &mut A, s: &mut Scanned) -> Result<(), A::Error> {
+    let facts = &mut s.facts;
+    match k {
+        Key::Count => facts.count = lenient_u64(&map.next_value::<Value>()?),
+        Key::Next => facts.next = Some(map.next_value::<Value>()?.as_str().map(str::to_string)),
+        Key::Previous => s.previous = map.next_value::<Value>()?.as_str().map(str::to_string),
+        Key::Meta => {
+            if let Value::Object(m) = map.next_value::<Value>()? {
+                facts.page = m.get("page").and_then(lenient_u64);
+                facts.per_page = m.get("per_page").and_then(lenient_u64);
+                facts.total_results = m.get("total_results").and_then(lenient_u64);
+                facts.total_pages = m.get("total_pages").and_then(lenient_u64);
+                facts.more_pages = m.get("more_pages").and_then(Value::as_bool);
+                s.meta = Some(m);
+            }
+        }
+        Key::Target(_) | Key::Other => {}
+    }
+    Ok(())
+}
+
+/// A list body decoded in one pass: the records, read straight from the
+/// body, and what the body says about pagination.
+pub(crate) struct Direct<R> {
+    /// The records, in order.
+    pub records: Vec<R>,
+    /// The pagination facts (`records` and `sideloads` are left empty).
+    pub scanned: Scanned,
+    /// [`Scanned::first_fingerprint`] of the body.
+    pub first_fingerprint: Option<u64>,
+    /// What decoding noticed.
+    pub observations: Vec<crate::observe::Observation>,
+}
+
+/// Decodes a list body in one pass when that is enough: the page needs no
+/// sideloads merged (no includes) and every record decodes. `None` when any
+/// of it fails: the caller then scans the body and decodes record by record,
+/// which keeps a record that does not decode (with its raw JSON) and names
+/// what went wrong. On success the result equals that path's: the same
+/// records, facts and observations.
+pub(crate) fn direct_list<R: DeserializeOwned>(body: &[u8], key: &str) -> Option<Direct<R>> {
+    let (res, observations) = crate::observe::collect(|| {
+        // one UTF-8 check of the whole body, instead of one per string
+        let text = std::str::from_utf8(body).ok()?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let v = DirectSeed::<R> {
+            key,
+            out: PhantomData,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some(v)
+    });
+    let (records, scanned, first_fingerprint) = res?;
+    Some(Direct {
+        records,
+        scanned,
+        first_fingerprint,
+        observations,
+    })
+}
+
+struct DirectSeed<'k, R> {
+    key: &'k str,
+    out: PhantomData<fn() -> R>,
+}
+
+type DirectParts<R> = (Vec<R>, Scanned, Option<u64>);
+
+impl<'de, R: DeserializeOwned> DeserializeSeed<'de> for DirectSeed<'_, R> {
+    type Value = DirectParts<R>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, R: DeserializeOwned> Visitor<'de> for DirectSeed<'_, R> {
+    type Value = DirectParts<R>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a JSON object with `{}`", self.key)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let targets = [self.key];
+        let mut seen = Vec::new();
+        let mut scanned = Scanned::default();
+        let mut found: Option<(Vec<R>, Option<u64>)> = None;
+        loop {
+            let mut other = None;
+            let Some(k) = map.next_key_seed(KeySeed {
+                targets: &targets,
+                list: true,
+                seen: &mut seen,
+                other: &mut other,
+            })?
+            else {
+                break;
+            };
+            match k {
+                Key::Target(_) if found.is_none() => {
+                    found = Some(map.next_value_seed(RecordsSeed::<R>(PhantomData))?);
+                }
+                Key::Count | Key::Next | Key::Previous | Key::Meta => {
+                    read_fact(k, &mut map, &mut scanned)?
+                }
+                Key::Target(_) | Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let Some((records, fp)) = found else {
+            return Err(missing(&targets, &seen));
+        };
+        Ok((records, scanned, fp))
+    }
+}
+
+/// The records of a list, decoded in place; the first one through its text,
+/// for its fingerprint.
+struct RecordsSeed<R>(PhantomData<fn() -> R>);
+
+impl<'de, R: DeserializeOwned> DeserializeSeed<'de> for RecordsSeed<R> {
+    type Value = (Vec<R>, Option<u64>);
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, R: DeserializeOwned> Visitor<'de> for RecordsSeed<R> {
+    type Value = (Vec<R>, Option<u64>);
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        let Some(first) = seq.next_element::<&'de RawValue>()? else {
+            return Ok((out, None));
+        };
+        let fp = fingerprint(first.get().as_bytes());
+        out.push(serde_json::from_str::<R>(first.get()).map_err(de::Error::custom)?);
+        while let Some(r) = seq.next_element::<R>()? {
+            out.push(r);
+        }
+        Ok((out, Some(fp)))
     }
 }
 

@@ -290,7 +290,14 @@ pub(crate) struct Source<R> {
     pub includes: Includes,
     pub decode: DecodeFn<R>,
     pub key_of: KeyFn<R>,
+    /// Decodes a whole list body in one pass, when the records need no
+    /// sideloads merged (see [`decode::direct_list`]); only where `key_of`
+    /// does not read the record's text.
+    pub direct: Option<DirectFn<R>>,
 }
+
+/// Decodes a whole list body in one pass (`None`: scan it instead).
+pub(crate) type DirectFn<R> = fn(&[u8], &str) -> Option<decode::Direct<R>>;
 
 fn hash_key<T: Hash + ?Sized>(v: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -318,10 +325,47 @@ pub(crate) fn raw_key<R>() -> KeyFn<R> {
     |_, t| decode::raw_id(t).map(|id| hash_key(&id))
 }
 
-/// One answer, fetched and scanned.
-struct Fetched {
+/// One answer, fetched and scanned, or decoded in one pass.
+struct Fetched<R> {
     body: Bytes,
     scanned: Scanned,
+    /// The records, when decoded in one pass (then `scanned.records` is empty).
+    direct: Option<decode::Direct<R>>,
+}
+
+impl<R> Fetched<R> {
+    /// An answer with nothing in it.
+    fn empty() -> Fetched<R> {
+        Fetched {
+            body: Bytes::new(),
+            scanned: Scanned::default(),
+            direct: None,
+        }
+    }
+
+    /// The pagination facts.
+    fn facts(&self) -> &super::cursor::Facts {
+        match &self.direct {
+            Some(d) => &d.scanned.facts,
+            None => &self.scanned.facts,
+        }
+    }
+
+    /// How many records the answer holds.
+    fn len(&self) -> usize {
+        match &self.direct {
+            Some(d) => d.records.len(),
+            None => self.scanned.records.len(),
+        }
+    }
+
+    /// A fingerprint of the first record's text.
+    fn first_fingerprint(&self) -> Option<u64> {
+        match &self.direct {
+            Some(d) => d.first_fingerprint,
+            None => self.scanned.first_fingerprint(&self.body),
+        }
+    }
 }
 
 impl<R: Send + 'static> Source<R> {
@@ -356,30 +400,37 @@ impl<R: Send + 'static> Source<R> {
     }
 
     /// Fetch and scan one page.
-    async fn fetch(&self, req: PageReq) -> Result<Fetched, Error> {
+    async fn fetch(&self, req: PageReq) -> Result<Fetched<R>, Error> {
         let resp = match self.client.send(self.request(&req)).await {
             Ok(r) => r,
             // a page-numbered server answers a page past the end with 404
             Err(Error::NotFound { .. }) if matches!(req, PageReq::Number { page, .. } if page > 1) =>
             {
-                return Ok(Fetched {
-                    body: Bytes::new(),
-                    scanned: Scanned::default(),
-                });
+                return Ok(Fetched::empty());
             }
             Err(e) => return Err(e),
         };
+        if let Some(direct) = self.direct.filter(|_| self.includes.is_empty())
+            && let Some(d) = direct(&resp.body, self.key)
+        {
+            return Ok(Fetched {
+                body: Bytes::new(),
+                scanned: Scanned::default(),
+                direct: Some(d),
+            });
+        }
         let scanned = decode::scan_list(&resp.body, resp.content_type(), self.key)?;
         Ok(Fetched {
             body: resp.body,
             scanned,
+            direct: None,
         })
     }
 
     /// Decode the records `take` of a fetched page at absolute `offset`.
     fn decode_page(
         &self,
-        f: &Fetched,
+        f: Fetched<R>,
         take: Range<usize>,
         offset: u64,
         limit: Option<u32>,
@@ -414,10 +465,24 @@ struct Decoding<'a, R> {
 /// decoding noticed; returns the records' identities.
 fn decode_into<R>(
     page: &mut Page<R>,
-    f: &Fetched,
+    mut f: Fetched<R>,
     take: Range<usize>,
     how: Decoding<'_, R>,
 ) -> Vec<Option<u64>> {
+    if let Some(d) = f.direct.take() {
+        let mut records = d.records;
+        records.truncate(take.end);
+        let records = records.into_iter().skip(take.start);
+        page.records.reserve(records.len());
+        let mut keys = Vec::with_capacity(records.len());
+        for rec in records {
+            keys.push((how.key_of)(&rec, ""));
+            page.records.push(rec);
+        }
+        page.observations = note(std::mem::take(&mut page.observations), d.observations);
+        set_facts(page, &d.scanned);
+        return keys;
+    }
     let side = if how.includes.is_empty() {
         Sideloads::default()
     } else {
@@ -448,13 +513,18 @@ fn decode_into<R>(
         }
     });
     page.observations = note(std::mem::take(&mut page.observations), seen);
-    let facts = &f.scanned.facts;
+    set_facts(page, &f.scanned);
+    keys
+}
+
+/// Copy an answer's pagination facts onto its page.
+fn set_facts<R>(page: &mut Page<R>, s: &Scanned) {
+    let facts = &s.facts;
     page.count = facts.count;
     page.next_present = facts.next.is_some();
     page.next = facts.next.clone().flatten();
-    page.previous = f.scanned.previous.clone();
-    page.meta = f.scanned.meta.clone();
-    keys
+    page.previous = s.previous.clone();
+    page.meta = s.meta.clone();
 }
 
 /// A spawned task that is cancelled when dropped.
@@ -494,7 +564,7 @@ struct Driver<R> {
     src: Arc<Source<R>>,
     cursor: Cursor,
     limit: Option<u32>,
-    fetching: FuturesOrdered<AbortOnDrop<Fetched>>,
+    fetching: FuturesOrdered<AbortOnDrop<Fetched<R>>>,
     decoding: VecDeque<BoxFuture<'static, Result<Decoded<R>, Error>>>,
     prev_keys: HashSet<u64>,
     strict: bool,
@@ -580,9 +650,9 @@ impl<R: Send + Sync + 'static> Driver<R> {
                 self.window.on_throttle();
             }
             self.cursor.set_window(self.window.size());
-            let len = fetched.scanned.records.len();
-            let fp = fetched.scanned.first_fingerprint(&fetched.body);
-            match self.cursor.observe(&fetched.scanned.facts, len, fp) {
+            let len = fetched.len();
+            let fp = fetched.first_fingerprint();
+            match self.cursor.observe(fetched.facts(), len, fp) {
                 Err(e) => {
                     self.stop();
                     let e = cursor_error(e);
@@ -603,7 +673,7 @@ impl<R: Send + Sync + 'static> Driver<R> {
                     let style = self.cursor.style().unwrap_or(PageStyle::LimitOffset);
                     let limit = self.limit;
                     let task = AbortOnDrop(tokio::spawn(async move {
-                        Ok(src.decode_page(&fetched, step.take, step.offset, limit, style))
+                        Ok(src.decode_page(fetched, step.take, step.offset, limit, style))
                     }));
                     self.decoding.push_back(task.boxed());
                 }
@@ -740,16 +810,23 @@ pub(crate) async fn window<R: Send + Sync + 'static>(
 
 /// Decode a whole list body, without includes (see [`super::decode_page`]).
 pub(crate) fn decode_body<M: Model>(body: &[u8]) -> Result<Page<M>, DecodeError> {
-    let scanned = decode::scan_list(body, None, M::META.many)?;
-    let mut page = Page::empty(0, None, style_of(&scanned));
-    let take = 0..scanned.records.len();
-    let f = Fetched {
-        body: Bytes::copy_from_slice(body),
-        scanned,
+    let f = match decode::direct_list::<M>(body, M::META.many) {
+        Some(d) => Fetched {
+            body: Bytes::new(),
+            scanned: Scanned::default(),
+            direct: Some(d),
+        },
+        None => Fetched {
+            scanned: decode::scan_list(body, None, M::META.many)?,
+            body: Bytes::copy_from_slice(body),
+            direct: None,
+        },
     };
+    let mut page = Page::empty(0, None, style_of(f.facts()));
+    let take = 0..f.len();
     decode_into(
         &mut page,
-        &f,
+        f,
         take,
         Decoding {
             key: M::META.many,
@@ -762,8 +839,7 @@ pub(crate) fn decode_body<M: Model>(body: &[u8]) -> Result<Page<M>, DecodeError>
 }
 
 /// The style one answer shows on its own.
-fn style_of(s: &Scanned) -> PageStyle {
-    let f = &s.facts;
+fn style_of(f: &super::cursor::Facts) -> PageStyle {
     if f.count.is_some() {
         PageStyle::LimitOffset
     } else if f.page.is_some() && f.per_page.is_some() {
@@ -1046,6 +1122,7 @@ impl<M: Model, K: ListKind> ListRequest<M, K> {
             query,
             decode,
             key_of,
+            direct: None,
         })
     }
 
@@ -1213,7 +1290,9 @@ impl<M: Model, K: RecordKind> ListRequest<M, K> {
 /// Running an async list of records.
 impl<M: Model> ListRequest<M, Async> {
     fn source(&self) -> Result<Source<M>, Error> {
-        self.records_source(model_decoder::<M>(), model_key::<M>())
+        let mut src = self.records_source(model_decoder::<M>(), model_key::<M>())?;
+        src.direct = Some(decode::direct_list::<M>);
+        Ok(src)
     }
 
     /// The same request, reading records as plain JSON values instead of
@@ -1335,6 +1414,105 @@ pub(crate) fn fmt_portals(p: &[Portal]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page decoded in one pass and the same page scanned and decoded
+    /// record by record, as JSON text of everything a caller can see.
+    struct BothWays<'a>(&'a [u8]);
+
+    impl crate::ModelVisitor for BothWays<'_> {
+        type Output = Option<(String, String)>;
+        fn visit<M: Model>(self) -> Self::Output {
+            let show = |page: &Page<M>, fp: Option<u64>| {
+                format!(
+                    "{} | {:?} | {:?} {:?} {:?} {:?} {:?} | {fp:?}",
+                    serde_json::to_string(&page.records).unwrap_or_default(),
+                    page.observations,
+                    page.count,
+                    page.next,
+                    page.next_present,
+                    page.previous,
+                    page.meta,
+                )
+            };
+            let none = Includes::default();
+            let how = || Decoding {
+                key: M::META.many,
+                decode: model_decoder::<M>(),
+                key_of: model_key::<M>(),
+                includes: &none,
+            };
+            let direct = decode::direct_list::<M>(self.0, M::META.many)?;
+            let f = Fetched {
+                body: Bytes::new(),
+                scanned: Scanned::default(),
+                direct: Some(direct),
+            };
+            let fp = f.first_fingerprint();
+            let mut one = Page::empty(0, None, PageStyle::LimitOffset);
+            let n = f.len();
+            decode_into(&mut one, f, 0..n, how());
+            let f = Fetched {
+                scanned: decode::scan_list(self.0, None, M::META.many).ok()?,
+                body: Bytes::copy_from_slice(self.0),
+                direct: None,
+            };
+            let fp2 = f.first_fingerprint();
+            let mut two = Page::empty(0, None, PageStyle::LimitOffset);
+            decode_into(&mut two, f, 0..n, how());
+            assert!(two.undecoded.is_empty());
+            Some((show(&one, fp), show(&two, fp2)))
+        }
+    }
+
+    #[test]
+    fn one_pass_decoding_equals_record_by_record_for_every_model() {
+        let mut checked = 0;
+        for meta in crate::MODELS {
+            let path = format!(
+                "{}/tests/fixtures/models/{}/list.json",
+                env!("CARGO_MANIFEST_DIR"),
+                meta.name
+            );
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let mut body: Value = serde_json::from_str(&text).unwrap();
+            let plain = serde_json::to_vec(&body).unwrap();
+            // and with what the schema does not know, and paging facts
+            if let Some(list) = body.get_mut(meta.many).and_then(Value::as_array_mut) {
+                for r in list.iter_mut().filter_map(Value::as_object_mut) {
+                    r.insert("zz_new".into(), serde_json::json!({"a": [1, 2.5]}));
+                    r.remove("name");
+                }
+            }
+            body["count"] = serde_json::json!("7");
+            body["next"] = serde_json::json!("http://x/?offset=2");
+            body["meta"] = serde_json::json!({"page": 1, "per_page": 2});
+            body["projects_extra"] = serde_json::json!([{"id": 1}]);
+            let tweaked = serde_json::to_vec(&body).unwrap();
+            for b in [&plain, &tweaked] {
+                let (one, two) = crate::models::with_model(meta.name, BothWays(b))
+                    .flatten()
+                    .unwrap_or_else(|| panic!("{}: the one-pass decode gave up", meta.name));
+                assert_eq!(one, two, "{}", meta.name);
+            }
+            checked += 1;
+        }
+        assert!(checked >= 20, "only {checked} models have list fixtures");
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_falls_back_to_the_scan() {
+        let body = br#"{"sessions": [{"id": "fe7ea03a-ecef-56a9-8317-20c31169773e", "name": "a"}, {"id": {"no": 1}}], "count": 2}"#;
+        assert!(decode::direct_list::<crate::types::Session>(body, "sessions").is_none());
+        let page = decode_body::<crate::types::Session>(body).unwrap();
+        assert_eq!(page.records.len(), 1);
+        assert_eq!(page.undecoded.len(), 1);
+        assert_eq!(page.undecoded[0].index, 1);
+        assert_eq!(page.count, Some(2));
+        // not UTF-8: the scan names it
+        assert!(decode_body::<crate::types::Session>(b"{\"sessions\": [\"\xff\"]}").is_err());
+    }
 
     #[test]
     fn all_reserves_the_rest_only_up_to_what_it_holds() {

@@ -81,6 +81,15 @@ impl Entry {
     }
 }
 
+/// Whether a field's type is read through `brainstem::fast_time` (a UTC
+/// timestamp, or an optional one): the same values as its `Deserialize`,
+/// without chrono's general parser on the common form.
+fn has_fast_path(ty: &syn::Type) -> bool {
+    let text = quote!(#ty).to_string().replace(' ', "");
+    const TIME: &str = "::chrono::DateTime<::chrono::offset::Utc>";
+    text == TIME || text == format!("::std::option::Option<{TIME}>")
+}
+
 /// A flattened typed-payload field of a record.
 struct Slot {
     ident: syn::Ident,
@@ -648,7 +657,12 @@ fn tolerant_struct(
         match e {
             Entry::Field { ident, ty, .. } => {
                 locals.push(quote! { let mut #var: ::core::option::Option<#ty> = ::core::option::Option::None; });
-                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => #var = ::core::option::Option::Some(__map.next_value()?), });
+                let read = if has_fast_path(ty) {
+                    quote! { __map.next_value::<::brainstem::fast_time::Fast<#ty>>()?.0 }
+                } else {
+                    quote! { __map.next_value()? }
+                };
+                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => #var = ::core::option::Option::Some(#read), });
                 inits.push(quote! { #ident: ::brainstem::tolerant::take(#var, &mut __missing, #i, #shape, #always), });
             }
             Entry::Tag { slot, .. } => {
