@@ -395,6 +395,7 @@ impl<R: Send + 'static> Source<R> {
                 decode: self.decode,
                 key_of: self.key_of,
                 includes: &self.includes,
+                drift: Some(&self.client),
             },
         );
         (page, keys)
@@ -407,6 +408,8 @@ struct Decoding<'a, R> {
     decode: DecodeFn<R>,
     key_of: KeyFn<R>,
     includes: &'a Includes,
+    /// The client whose drift report gets what decoding saw.
+    drift: Option<&'a Client>,
 }
 
 /// Decode the records `take` of a fetched answer into `page` (whose offset
@@ -427,6 +430,7 @@ fn decode_into<R>(
     let mut keys = Vec::with_capacity(take.len());
     let offset = page.offset;
     let ((), seen) = observe::collect(|| {
+        decode::report_envelope(&f.scanned, how.key, true);
         for (k, i) in take.enumerate() {
             let Some(r) = f.scanned.records.get(i) else {
                 break;
@@ -447,6 +451,12 @@ fn decode_into<R>(
             }
         }
     });
+    if let Some(client) = how.drift
+        && (!seen.is_empty() || !page.undecoded.is_empty())
+    {
+        let (model, shape) = decode::list_owner(how.key);
+        client.note_drift(model, shape, &seen, page.undecoded.iter().map(|u| &u.error));
+    }
     page.observations = note(std::mem::take(&mut page.observations), seen);
     let facts = &f.scanned.facts;
     page.count = facts.count;
@@ -756,6 +766,7 @@ pub(crate) fn decode_body<M: Model>(body: &[u8]) -> Result<Page<M>, DecodeError>
             decode: model_decoder::<M>(),
             key_of: model_key::<M>(),
             includes: &Includes::default(),
+            drift: None,
         },
     );
     Ok(page)
@@ -1367,6 +1378,7 @@ mod tests {
                 path: ".".into(),
                 message: "bad".into(),
                 snippet: String::new(),
+                found: None,
             },
         }
     }
