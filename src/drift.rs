@@ -241,9 +241,12 @@ impl Drift {
     pub fn record(&mut self, model: &str, observation: &Observation) {
         let m = cut(model);
         let (kind, shape, name, detail) = match observation {
-            Observation::UnknownField { shape, key } => {
-                (DriftKind::UnknownField, (*shape).to_string(), cut(key), None)
-            }
+            Observation::UnknownField { shape, key } => (
+                DriftKind::UnknownField,
+                (*shape).to_string(),
+                cut(key),
+                None,
+            ),
             Observation::MissingField { shape, field } => (
                 DriftKind::MissingField,
                 (*shape).to_string(),
@@ -491,14 +494,14 @@ impl fmt::Display for DriftEntry {
             DriftKind::EmbeddedFallback => {
                 write!(f, "embedded {} did not decode (id kept)", self.shape)?
             }
-            DriftKind::UnexpectedValue => {
-                write!(f, "{} value of no documented kind ({})", self.shape, self.name)?
-            }
-            DriftKind::Undecoded => write!(
+            DriftKind::UnexpectedValue => write!(
                 f,
-                "undecodable {} record at `{}`",
+                "{} value of no documented kind ({})",
                 self.shape, self.name
             )?,
+            DriftKind::Undecoded => {
+                write!(f, "undecodable {} record at `{}`", self.shape, self.name)?
+            }
         }
         write!(f, ": {times}")?;
         if let Some(d) = &self.detail {
@@ -511,11 +514,7 @@ impl fmt::Display for DriftEntry {
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() {
-            write!(
-                f,
-                "no schema drift seen (schema {})",
-                crate::SCHEMA_VERSION
-            )?;
+            write!(f, "no schema drift seen (schema {})", crate::SCHEMA_VERSION)?;
         } else {
             writeln!(
                 f,
@@ -625,8 +624,16 @@ mod tests {
         d.record("m", &Observation::Dropped { count: 7 });
         assert_eq!(d.entries().len(), MAX_ENTRIES);
         assert_eq!(d.not_kept(), 107);
-        assert!(d.entries().iter().all(|e| e.name.chars().count() <= MAX_TEXT + 1));
-        assert!(d.summary().contains("107 more not itemized"), "{}", d.summary());
+        assert!(
+            d.entries()
+                .iter()
+                .all(|e| e.name.chars().count() <= MAX_TEXT + 1)
+        );
+        assert!(
+            d.summary().contains("107 more not itemized"),
+            "{}",
+            d.summary()
+        );
     }
 
     #[test]

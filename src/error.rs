@@ -189,8 +189,10 @@ pub(crate) fn json_at<'a>(text: &'a str, path: &serde_path_to_error::Path) -> Op
                 cur = items.get(*index)?.get();
             }
             Segment::Map { key } => {
-                let m: std::collections::HashMap<std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue> =
-                    serde_json::from_str(cur).ok()?;
+                let m: std::collections::HashMap<
+                    std::borrow::Cow<'a, str>,
+                    &'a serde_json::value::RawValue,
+                > = serde_json::from_str(cur).ok()?;
                 cur = m.get(key.as_str())?.get();
             }
             Segment::Enum { .. } => {}

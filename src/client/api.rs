@@ -627,7 +627,8 @@ impl<M: Model> GetRequest<M> {
         let ((), seen) = crate::observe::collect(|| {
             decode::report_envelope(&scanned, M::META.one, false);
         });
-        self.client.note_drift(M::META.name, M::META.schema, &seen, None);
+        self.client
+            .note_drift(M::META.name, M::META.schema, &seen, None);
         let inc = decode::Includes::from_paths(&self.include);
         let one = [r.clone()];
         let side = decode::Sideloads::new(&resp.body, &scanned, Some((M::META.many, &one)));

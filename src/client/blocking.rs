@@ -29,7 +29,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use super::{ClientBuilder, Drift, Error, ListRequest, LoginOptions, Page, Records, Saved, TokenSource};
+use super::{
+    ClientBuilder, Drift, Error, ListRequest, LoginOptions, Page, Records, Saved, TokenSource,
+};
 use crate::types::ActionResult;
 use crate::{Model, Portal};
 

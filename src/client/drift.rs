@@ -205,7 +205,10 @@ impl ModelVisitor for Sample {
         async move {
             let mut d = Drift::new();
             if self.approvals {
-                let name = M::META.approval.as_ref().map_or(M::META.name, approval_name);
+                let name = M::META
+                    .approval
+                    .as_ref()
+                    .map_or(M::META.name, approval_name);
                 let page = self
                     .client
                     .api::<M>()
@@ -216,7 +219,10 @@ impl ModelVisitor for Sample {
                     .page()
                     .await?;
                 d.record_all(name, &page.observations);
-                let shape = M::META.approval.as_ref().map_or(M::META.schema, |a| a.schema);
+                let shape = M::META
+                    .approval
+                    .as_ref()
+                    .map_or(M::META.schema, |a| a.schema);
                 for u in &page.undecoded {
                     d.record_undecoded(name, shape, &u.error);
                 }

@@ -88,8 +88,8 @@ pub use retry::RetryPolicy;
 pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
 pub use window::MAX_IN_FLIGHT;
 
-pub use crate::drift::Drift;
 use crate::Model;
+pub use crate::drift::Drift;
 
 /// Decode a list response body of model `M` exactly as the client does: the
 /// records under the model's envelope key from the spec (sideloaded lists

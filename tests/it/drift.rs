@@ -91,7 +91,14 @@ async fn drift_names_the_model_the_field_and_the_enum_value_with_counts() {
     // get, stream and a clone of the client add to the same report
     let one = c.subjects().get(s.id).await.unwrap();
     assert_eq!(one.sex, SubjectSex::Unknown("X".into()));
-    let streamed: Vec<_> = c.clone().subjects().list().limit(5).stream().collect().await;
+    let streamed: Vec<_> = c
+        .clone()
+        .subjects()
+        .list()
+        .limit(5)
+        .stream()
+        .collect()
+        .await;
     assert!(streamed.iter().all(Result::is_ok));
     let d = c.drift();
     assert_eq!(
@@ -119,7 +126,10 @@ async fn a_server_that_matches_the_schema_gives_an_empty_report_in_every_dialect
     let none = Vec::<String>::new;
     for (name, d) in [
         ("docs", Dialect::docs()),
-        ("dynamic-rest", Dialect::dynamic_rest().deferred_fields(none())),
+        (
+            "dynamic-rest",
+            Dialect::dynamic_rest().deferred_fields(none()),
+        ),
         (
             "dynamic-rest-countless",
             Dialect::dynamic_rest_countless().deferred_fields(none()),
@@ -165,7 +175,10 @@ async fn the_drifted_dialect_shows_an_extra_field_and_missing_fields() {
     let c = client(&srv);
     let all = c.sessions().list().all().await.unwrap();
     let d = c.drift();
-    let noted = all.iter().filter(|s| s.unknown.get("x_server_note").is_some()).count() as u64;
+    let noted = all
+        .iter()
+        .filter(|s| s.unknown.get("x_server_note").is_some())
+        .count() as u64;
     assert!(noted > 0);
     assert_eq!(
         d.count_of("session", DriftKind::UnknownField, "x_server_note"),
@@ -186,11 +199,14 @@ async fn check_schema_samples_every_readable_model() {
     // queue, from the metadata
     let mut want = BTreeSet::new();
     for m in brainstem::MODELS {
-        if m.list.is_some_and(|op| op.portals().contains(&Portal::Private)) {
+        if m.list
+            .is_some_and(|op| op.portals().contains(&Portal::Private))
+        {
             want.insert(m.name.to_string());
         }
         if let Some(a) = &m.approval
-            && a.list.is_some_and(|op| op.portals().contains(&Portal::Private))
+            && a.list
+                .is_some_and(|op| op.portals().contains(&Portal::Private))
         {
             want.insert(a.model.rsplit('/').next().unwrap().to_string());
         }
@@ -198,7 +214,11 @@ async fn check_schema_samples_every_readable_model() {
     let got: BTreeSet<String> = report.sampled().iter().cloned().collect();
     assert_eq!(got, want);
     assert!(got.len() > 30, "{got:?}");
-    assert!(report.to_string().contains(&format!("sampled {} models", want.len())));
+    assert!(
+        report
+            .to_string()
+            .contains(&format!("sampled {} models", want.len()))
+    );
 
     drift_one_subject(&srv);
     let report = c.check_schema().await.unwrap();
@@ -213,7 +233,11 @@ async fn check_schema_samples_every_readable_model() {
         1
     );
     // and the client's own report has it too
-    assert!(c.drift().count_of("subject", DriftKind::UnknownEnumValue, "X") >= 1);
+    assert!(
+        c.drift()
+            .count_of("subject", DriftKind::UnknownEnumValue, "X")
+            >= 1
+    );
 
     // the public portal: fewer models, none failing
     let public = c.check_schema_on(Portal::Public).await.unwrap();
@@ -256,7 +280,12 @@ async fn check_schema_lists_models_it_cannot_fetch_and_fails_only_when_none_answ
     assert_eq!(report.failed().len(), 1, "{report}");
     assert_eq!(report.failed()[0].0, "subject");
     assert!(report.is_empty(), "{report}");
-    assert!(report.to_string().contains("could not sample 1:\n  subject: "), "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("could not sample 1:\n  subject: "),
+        "{report}"
+    );
 
     // nothing answers: the call fails
     let down = Client::builder()
@@ -300,7 +329,11 @@ async fn unknown_envelope_keys_are_drift_sideloads_are_not() {
             "facets"
         )
     );
-    assert!(page.observations.iter().any(|o| o.to_string().contains("facets")));
+    assert!(
+        page.observations
+            .iter()
+            .any(|o| o.to_string().contains("facets"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,10 +361,16 @@ async fn a_decode_error_says_what_the_server_sent() {
     assert_eq!(a.error.found.as_deref(), Some("the number 12345"), "{err}");
     let text = a.error.to_string();
     assert!(
-        text.starts_with(&format!("could not decode the response at `{}`: ", a.error.path)),
+        text.starts_with(&format!(
+            "could not decode the response at `{}`: ",
+            a.error.path
+        )),
         "{text}"
     );
-    assert!(text.contains("the server sent the number 12345 there"), "{text}");
+    assert!(
+        text.contains("the server sent the number 12345 there"),
+        "{text}"
+    );
     assert!(!text.contains("newer"), "{text}");
     // and the record that did not decode is drift
     let d = c.drift();
@@ -345,7 +384,11 @@ async fn a_decode_error_says_what_the_server_sent() {
     .unwrap_err();
     assert_eq!(e.path, "session.id");
     assert_eq!(e.found.as_deref(), Some("the string \"not-a-uuid\""));
-    assert!(e.to_string().contains("the server sent the string \"not-a-uuid\" there"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("the server sent the string \"not-a-uuid\" there"),
+        "{e}"
+    );
     // a body that is not JSON has nothing to show but its start
     let e = brainstem::client::decode_record::<brainstem::types::Session>(b"{\"session\": ")
         .unwrap_err();
@@ -367,7 +410,8 @@ fn the_blocking_facade_reports_drift_and_checks_the_schema() {
     .unwrap();
     c.subjects().list().all().unwrap();
     assert_eq!(
-        c.drift().count_of("subject", DriftKind::UnknownEnumValue, "X"),
+        c.drift()
+            .count_of("subject", DriftKind::UnknownEnumValue, "X"),
         1
     );
     c.reset_drift();

@@ -249,9 +249,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 format_name(f)
             )));
         }
-        Some(f @ (Format::Text | Format::Markdown)) if !diff && !check => {
+        Some(Format::Text) if !diff && !check => {
+            return Err(CliError::usage(
+                "--format text applies to `schema diff` and `check-schema` only",
+            ));
+        }
+        Some(f @ Format::Markdown) if !diff => {
             return Err(CliError::usage(format!(
-                "--format {} applies to `schema diff` and `check-schema` only",
+                "--format {} applies to `schema diff` only",
                 format_name(f)
             )));
         }

@@ -42,7 +42,11 @@ fn a_command_whose_answers_drifted_warns_in_one_line() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     // the output is unchanged: the record as the server sent it
     let subjects = v["subjects"].as_array().unwrap();
-    assert!(subjects.iter().any(|s| s["sex"] == "X" && s["x_new_field"] == 1));
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s["sex"] == "X" && s["x_new_field"] == 1)
+    );
     let warnings: Vec<String> = stderr_lines(&out)
         .into_iter()
         .filter(|l| l.contains("schema drift"))
