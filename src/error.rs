@@ -88,6 +88,17 @@ impl fmt::Display for InvalidInput {
 impl std::error::Error for InvalidInput {}
 
 /// A response body that did not match the expected type.
+///
+/// Its message says what was seen: where (`path`), what the decoder wanted
+/// (`message`, serde's words: `invalid type: string "x", expected u32`) and
+/// what the server sent there (`found`).
+///
+/// ```
+/// use brainstem::types::Project;
+/// let err = brainstem::decode::<Project>(br#"{"id": 5}"#).unwrap_err();
+/// assert_eq!(err.found.as_deref(), Some("the number 5"));
+/// assert!(err.to_string().contains("the server sent the number 5"), "{err}");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
     /// JSON path of the value that failed (`sessions[3].date_time`).
@@ -96,16 +107,104 @@ pub struct DecodeError {
     pub message: String,
     /// The start of the body (at most 200 characters).
     pub snippet: String,
+    /// What the server sent at `path`, described briefly (`the string
+    /// "yesterday"`, `an object with keys id, name`, `null`); `None` when the
+    /// body is not JSON there (a syntax error, a truncated body).
+    pub found: Option<String>,
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "could not decode the response at `{}`: {} (body starts: {:?}); the server may be newer than this crate's schema",
-            self.path, self.message, self.snippet
-        )
+        if self.path.is_empty() || self.path == "." {
+            f.write_str("could not decode the response: ")?;
+        } else {
+            write!(f, "could not decode the response at `{}`: ", self.path)?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(found) = &self.found {
+            write!(f, "; the server sent {found} there")?;
+        }
+        write!(f, " (body starts: {:?})", self.snippet)
     }
+}
+
+/// How long a quoted value may be in [`describe_json`].
+const SHOWN: usize = 60;
+
+/// A short description of a JSON value's text: its kind and a bounded
+/// excerpt (`the string "x"`, `the number 12`, `an object with keys a, b`,
+/// `a list of 3 items`, `null`); `None` when it is not JSON.
+pub(crate) fn describe_json(text: &str) -> Option<String> {
+    let t = text.trim();
+    let cut = |s: &str| -> String {
+        let mut out: String = s.chars().take(SHOWN).collect();
+        if s.chars().count() > SHOWN {
+            out.push('…');
+        }
+        out
+    };
+    Some(match t.as_bytes().first()? {
+        b'"' => {
+            let s: String = serde_json::from_str(t).ok()?;
+            format!("the string {:?}", cut(&s))
+        }
+        b'{' => {
+            let m: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+                serde_json::from_str(t).ok()?;
+            if m.is_empty() {
+                "an empty object".to_string()
+            } else {
+                let keys: Vec<&str> = m.keys().take(6).map(String::as_str).collect();
+                let more = if m.len() > keys.len() { ", …" } else { "" };
+                format!("an object with keys {}{more}", cut(&keys.join(", ")))
+            }
+        }
+        b'[' => {
+            let v: Vec<&serde_json::value::RawValue> = serde_json::from_str(t).ok()?;
+            match v.len() {
+                0 => "an empty list".to_string(),
+                1 => "a list of 1 item".to_string(),
+                n => format!("a list of {n} items"),
+            }
+        }
+        b't' | b'f' => format!("the boolean {}", serde_json::from_str::<bool>(t).ok()?),
+        b'n' if t == "null" => "null".to_string(),
+        b'-' | b'0'..=b'9' => {
+            serde_json::from_str::<&serde_json::value::RawValue>(t).ok()?;
+            format!("the number {}", cut(t))
+        }
+        _ => return None,
+    })
+}
+
+/// The JSON text at `path` inside `text` (object keys and list indices;
+/// enum segments are transparent), if it is there.
+pub(crate) fn json_at<'a>(text: &'a str, path: &serde_path_to_error::Path) -> Option<&'a str> {
+    use serde_path_to_error::Segment;
+    let mut cur = text;
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => {
+                let items: Vec<&'a serde_json::value::RawValue> = serde_json::from_str(cur).ok()?;
+                cur = items.get(*index)?.get();
+            }
+            Segment::Map { key } => {
+                let m: std::collections::HashMap<
+                    std::borrow::Cow<'a, str>,
+                    &'a serde_json::value::RawValue,
+                > = serde_json::from_str(cur).ok()?;
+                cur = m.get(key.as_str())?.get();
+            }
+            Segment::Enum { .. } => {}
+            Segment::Unknown => return None,
+        }
+    }
+    Some(cur)
+}
+
+/// What the server sent at `path` of `text`, described.
+pub(crate) fn found_at(text: &str, path: &serde_path_to_error::Path) -> Option<String> {
+    json_at(text, path).and_then(describe_json)
 }
 
 impl std::error::Error for DecodeError {}
@@ -133,5 +232,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeE
         path: e.path().to_string(),
         message: e.inner().to_string(),
         snippet: snippet(bytes, 200),
+        found: std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|t| found_at(t, e.path())),
     })
 }

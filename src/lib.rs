@@ -16,7 +16,8 @@
 //! tolerantly and kept exactly: absent documented fields are listed in each
 //! shape's [`MissingFields`], other keys kept in its [`UnknownFields`],
 //! numbers kept as written ([`Number`], [`RawJson`]), and what decoding
-//! noticed is reported through [`observe`].
+//! noticed is reported through [`observe`] and added up per model in a
+//! [`Drift`] report (see [`drift`]).
 //!
 //! A single string where the API wants a list of project ids does not compile:
 //!
@@ -64,6 +65,7 @@ extern crate self as brainstem;
 #[cfg(feature = "client")]
 pub mod client;
 mod details_group;
+pub mod drift;
 mod error;
 #[doc(hidden)]
 pub mod fast_time;
@@ -87,6 +89,7 @@ pub mod validate;
 
 #[cfg(feature = "client")]
 pub use client::{Client, Error};
+pub use drift::Drift;
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
 pub use fields::{Absent, MissingFields, UnknownFields};
 pub use map::Map;

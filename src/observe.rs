@@ -89,6 +89,15 @@ pub enum Observation {
         /// The value's JSON text (at most 200 bytes of it).
         value: String,
     },
+    /// A top-level key of a response envelope that its envelope schema does
+    /// not list and that is no model's sideload key (`{"sessions": [...],
+    /// "facets": {...}}`); the client reads past it.
+    UnknownEnvelopeKey {
+        /// The envelope schema (`SessionListEnvelope`).
+        envelope: &'static str,
+        /// The key.
+        key: String,
+    },
     /// This many more observations were made after [`LIMIT`].
     Dropped {
         /// How many.
@@ -129,6 +138,9 @@ impl fmt::Display for Observation {
             ),
             Observation::UnexpectedValue { union, value } => {
                 write!(f, "{union}: value {value} is of no documented kind (kept)")
+            }
+            Observation::UnknownEnvelopeKey { envelope, key } => {
+                write!(f, "{envelope}: key `{key}` is not in the schema (ignored)")
             }
             Observation::Dropped { count } => write!(f, "{count} more observations not kept"),
         }

@@ -294,10 +294,12 @@ impl<M: Model> Api<M> {
                 auth: auth_for(self.portal),
             })
             .await?;
-        decode_saved::<M>(&resp.body, resp.content_type()).map_err(|e| {
-            let approval = M::META.approval.as_ref().map(|a| a.one);
-            let keys: Vec<&str> = std::iter::once(M::META.one).chain(approval).collect();
-            applied_undecodable(op.method().as_str(), &resp, &keys, e)
+        self.client.observed(M::META, || {
+            decode_saved::<M>(&resp.body, resp.content_type()).map_err(|e| {
+                let approval = M::META.approval.as_ref().map(|a| a.one);
+                let keys: Vec<&str> = std::iter::once(M::META.one).chain(approval).collect();
+                applied_undecodable(op.method().as_str(), &resp, &keys, e)
+            })
         })
     }
 
@@ -419,13 +421,15 @@ impl<M: Model> Api<M> {
                 auth: auth_for(self.portal),
             })
             .await?;
-        decode::one::<M>(&resp.body, resp.content_type(), M::META.one).map_err(|e| {
-            applied_undecodable(
-                op.method().as_str(),
-                &resp,
-                &[M::META.one],
-                Error::Decode(e),
-            )
+        self.client.observed(M::META, || {
+            decode::one::<M>(&resp.body, resp.content_type(), M::META.one).map_err(|e| {
+                applied_undecodable(
+                    op.method().as_str(),
+                    &resp,
+                    &[M::META.one],
+                    Error::Decode(e),
+                )
+            })
         })
     }
 }
@@ -603,12 +607,16 @@ impl<M: Model> GetRequest<M> {
     /// [`Related::Missing`](crate::Related::Missing).
     pub async fn send(self) -> Result<M, Error> {
         let resp = self.fetch().await?;
-        let (_, r, scanned) = decode::scan_one(&resp.body, resp.content_type(), &[M::META.one])?;
-        let inc = decode::Includes::from_paths(&self.include);
-        let one = [r.clone()];
-        let side = decode::Sideloads::new(&resp.body, &scanned, Some((M::META.many, &one)));
-        decode::model_record::<M>(decode::text(&resp.body, r), M::META.one, &inc, &side)
-            .map_err(|(e, _)| Error::Decode(e))
+        self.client.observed(M::META, || {
+            let (_, r, scanned) =
+                decode::scan_one(&resp.body, resp.content_type(), &[M::META.one])?;
+            decode::report_envelope(&scanned, M::META.one, false);
+            let inc = decode::Includes::from_paths(&self.include);
+            let one = [r.clone()];
+            let side = decode::Sideloads::new(&resp.body, &scanned, Some((M::META.many, &one)));
+            decode::model_record::<M>(decode::text(&resp.body, r), M::META.one, &inc, &side)
+                .map_err(|(e, _)| Error::Decode(e))
+        })
     }
 
     /// The record as a JSON value (sideloads merged), for when the typed
@@ -616,6 +624,11 @@ impl<M: Model> GetRequest<M> {
     pub async fn json(self) -> Result<serde_json::Value, Error> {
         let resp = self.fetch().await?;
         let (_, r, scanned) = decode::scan_one(&resp.body, resp.content_type(), &[M::META.one])?;
+        let ((), seen) = crate::observe::collect(|| {
+            decode::report_envelope(&scanned, M::META.one, false);
+        });
+        self.client
+            .note_drift(M::META.name, M::META.schema, &seen, None);
         let inc = decode::Includes::from_paths(&self.include);
         let one = [r.clone()];
         let side = decode::Sideloads::new(&resp.body, &scanned, Some((M::META.many, &one)));

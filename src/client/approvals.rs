@@ -86,11 +86,13 @@ impl<M: Model> Approvals<M> {
                 auth: auth_for(self.portal),
             })
             .await?;
-        Ok(decode::one::<M::Approval>(
-            &resp.body,
-            resp.content_type(),
-            a.one,
-        )?)
+        let (out, seen) = crate::observe::collect(|| {
+            decode::one::<M::Approval>(&resp.body, resp.content_type(), a.one)
+        });
+        let name = a.model.rsplit('/').next().unwrap_or(a.model);
+        self.client
+            .note_drift(name, a.schema, &seen, out.as_ref().err());
+        Ok(out?)
     }
 
     async fn decide(

@@ -29,7 +29,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use super::{ClientBuilder, Error, ListRequest, LoginOptions, Page, Records, Saved, TokenSource};
+use super::{
+    ClientBuilder, Drift, Error, ListRequest, LoginOptions, Page, Records, Saved, TokenSource,
+};
 use crate::types::ActionResult;
 use crate::{Model, Portal};
 
@@ -124,6 +126,28 @@ impl Client {
     /// Forget the cached token (see [`super::Client::logout`]).
     pub fn logout(&self) -> Result<bool, Error> {
         self.inner.logout()
+    }
+
+    /// What the client has seen that the pinned schema does not describe
+    /// (see [`super::Client::drift`]).
+    pub fn drift(&self) -> Drift {
+        self.inner.drift()
+    }
+
+    /// The drift report so far, and start a new one.
+    pub fn take_drift(&self) -> Drift {
+        self.inner.take_drift()
+    }
+
+    /// Forget the drift seen so far.
+    pub fn reset_drift(&self) {
+        self.inner.reset_drift()
+    }
+
+    /// Sample every readable model once and report the drift (see
+    /// [`super::Client::check_schema`]).
+    pub fn check_schema(&self) -> Result<Drift, Error> {
+        run(&self.rt, self.inner.check_schema())
     }
 }
 

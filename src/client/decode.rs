@@ -33,6 +33,7 @@ use crate::Model;
 use crate::error::{DecodeError, snippet};
 use crate::meta::ModelMeta;
 use crate::related::Relations;
+use crate::schema::Component;
 
 /// Include paths as a tree: `behaviors.setup` and `projects` give
 /// `{behaviors: {setup: {}}, projects: {}}`.
@@ -150,7 +151,14 @@ pub(crate) struct Scanned {
     pub previous: Option<String>,
     /// `meta`, if an object.
     pub meta: Option<serde_json::Map<String, Value>>,
+    /// The top-level keys that are neither the records nor the paging
+    /// facts (sideloads, and keys the schema does not know), at most
+    /// [`MAX_OTHER_KEYS`].
+    pub other_keys: Vec<String>,
 }
+
+/// At most this many other top-level keys are kept per body.
+const MAX_OTHER_KEYS: usize = 32;
 
 impl Scanned {
     /// A fingerprint of the first record's text (to spot an ignored offset).
@@ -272,6 +280,11 @@ impl<'de> Visitor<'de> for ScanVisitor<'_> {
             else {
                 break;
             };
+            if let Some(key) = &other
+                && found.scanned.other_keys.len() < MAX_OTHER_KEYS
+            {
+                found.scanned.other_keys.push(key.clone());
+            }
             match k {
                 Key::Target(i) if found.target.is_none() => {
                     if self.list {
@@ -367,6 +380,7 @@ pub(crate) fn direct_list<R: DeserializeOwned>(body: &[u8], key: &str) -> Option
         .deserialize(&mut de)
         .ok()?;
         de.end().ok()?;
+        report_envelope(&v.1, key, true);
         Some(v)
     });
     let (records, scanned, first_fingerprint) = res?;
@@ -416,6 +430,12 @@ impl<'de, R: DeserializeOwned> Visitor<'de> for DirectSeed<'_, R> {
             match k {
                 Key::Target(_) if found.is_none() => {
                     found = Some(map.next_value_seed(RecordsSeed::<R>(PhantomData))?);
+                }
+                Key::Other | Key::Target(_)
+                    if scanned.other_keys.len() < MAX_OTHER_KEYS && other.is_some() =>
+                {
+                    scanned.other_keys.extend(other);
+                    map.next_value::<IgnoredAny>()?;
                 }
                 Key::Count | Key::Next | Key::Previous | Key::Meta => {
                     read_fact(k, &mut map, &mut scanned)?
@@ -495,8 +515,92 @@ fn scan(
             path,
             message: with_content_type(e.to_string(), content_type),
             snippet: snippet(body, 200),
+            found: None,
         }
     })
+}
+
+/// The envelope schemas of a body: the list envelope of the model or
+/// approval queue whose list key is `key`, or the single-record envelopes
+/// (and, for approval-gated models, the proposal's) of the one whose
+/// record key is `key`.
+pub(crate) fn envelopes(key: &str, list: bool) -> Vec<&'static Component> {
+    let mut names: Vec<String> = Vec::new();
+    for m in crate::models::MODELS {
+        let a = m.approval.as_ref();
+        if list {
+            if m.many == key {
+                names.push(format!("{}ListEnvelope", m.schema));
+            }
+            if let Some(a) = a.filter(|a| a.many == key) {
+                names.push(format!("{}ListEnvelope", a.schema));
+            }
+        } else {
+            if m.one == key {
+                names.push(format!("{}Envelope", m.schema));
+                if let Some(a) = a {
+                    names.push(format!("{}Envelope", a.schema));
+                }
+            }
+            if let Some(a) = a.filter(|a| a.one == key) {
+                names.push(format!("{}Envelope", a.schema));
+            }
+        }
+    }
+    names
+        .iter()
+        .filter_map(|n| crate::schema::component(n))
+        .collect()
+}
+
+/// The model (URL name; an approval queue's own name) and record type
+/// whose list answers carry their records under `key`.
+pub(crate) fn list_owner(key: &str) -> (&'static str, &'static str) {
+    for m in crate::models::MODELS {
+        if m.many == key {
+            return (m.name, m.schema);
+        }
+        if let Some(a) = m.approval.as_ref().filter(|a| a.many == key) {
+            return (a.model.rsplit('/').next().unwrap_or(a.model), a.schema);
+        }
+    }
+    ("unknown", "unknown")
+}
+
+/// Whether `key` may stand beside the records as a sideload: a model's
+/// plural key, or (dynamic-rest, records of the primary model) it with a
+/// `+` in front.
+fn sideload_key(key: &str) -> bool {
+    let key = key.strip_prefix('+').unwrap_or(key);
+    crate::models::MODELS
+        .iter()
+        .any(|m| m.many == key || m.approval.as_ref().is_some_and(|a| a.many == key))
+}
+
+/// Report the top-level keys of a scanned body (records under `key`, a
+/// list or one record) that none of its envelope schemas lists and that are
+/// no sideload
+/// ([`Observation::UnknownEnvelopeKey`](crate::observe::Observation::UnknownEnvelopeKey)).
+/// Costs nothing unless a collector is installed and the body has such keys.
+pub(crate) fn report_envelope(scanned: &Scanned, key: &str, list: bool) {
+    if scanned.other_keys.is_empty() || !crate::observe::is_collecting() {
+        return;
+    }
+    let envelopes = envelopes(key, list);
+    let Some(first) = envelopes.first() else {
+        return;
+    };
+    for key in &scanned.other_keys {
+        let known = envelopes
+            .iter()
+            .any(|c| c.schema.properties.iter().any(|p| p.name == key));
+        if !known && !sideload_key(key) {
+            crate::observe::report(|| crate::observe::Observation::UnknownEnvelopeKey {
+                envelope: first.name,
+                key: key.clone(),
+            });
+        }
+    }
 }
 
 /// Scan a list body: the records under `key`, the facts, the sideloads.
@@ -538,9 +642,13 @@ pub(crate) fn value<T: DeserializeOwned>(text: &str, at: &str) -> Result<T, Deco
             let mut track = serde_path_to_error::Track::new();
             let mut de = serde_json::Deserializer::from_str(text);
             let res = T::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
-            let (path, message) = match res {
-                Err(e) => (track.path().to_string(), e.to_string()),
-                Ok(_) => (".".to_string(), fast.to_string()),
+            let (path, message, found) = match res {
+                Err(e) => {
+                    let path = track.path();
+                    let found = crate::error::found_at(text, &path);
+                    (path.to_string(), e.to_string(), found)
+                }
+                Ok(_) => (".".to_string(), fast.to_string(), None),
             };
             let path = match (at.is_empty(), path.as_str()) {
                 (true, _) => path,
@@ -552,6 +660,7 @@ pub(crate) fn value<T: DeserializeOwned>(text: &str, at: &str) -> Result<T, Deco
                 path,
                 message,
                 snippet: snippet(text.as_bytes(), 200),
+                found,
             })
         }
     }
@@ -815,7 +924,8 @@ pub(crate) fn one<T: DeserializeOwned>(
     content_type: Option<&str>,
     key: &'static str,
 ) -> Result<T, DecodeError> {
-    let (_, r, _) = scan_one(body, content_type, &[key])?;
+    let (_, r, scanned) = scan_one(body, content_type, &[key])?;
+    report_envelope(&scanned, key, false);
     value::<T>(text(body, r), key)
 }
 
@@ -833,7 +943,8 @@ pub(crate) fn either<A: DeserializeOwned, B: DeserializeOwned>(
     first: &'static str,
     second: &'static str,
 ) -> Result<One<A, B>, DecodeError> {
-    let (i, r, _) = scan_one(body, content_type, &[first, second])?;
+    let (i, r, scanned) = scan_one(body, content_type, &[first, second])?;
+    report_envelope(&scanned, first, false);
     let t = text(body, r);
     if i == 0 {
         value::<A>(t, first).map(One::First)

@@ -414,7 +414,7 @@ impl<R: Send + 'static> Source<R> {
             && let Some(d) = direct(&resp.body, self.key)
         {
             return Ok(Fetched {
-                body: Bytes::new(),
+                body: resp.body,
                 scanned: Scanned::default(),
                 direct: Some(d),
             });
@@ -446,6 +446,7 @@ impl<R: Send + 'static> Source<R> {
                 decode: self.decode,
                 key_of: self.key_of,
                 includes: &self.includes,
+                drift: Some(&self.client),
             },
         );
         (page, keys)
@@ -458,6 +459,8 @@ struct Decoding<'a, R> {
     decode: DecodeFn<R>,
     key_of: KeyFn<R>,
     includes: &'a Includes,
+    /// The client whose drift report gets what decoding saw.
+    drift: Option<&'a Client>,
 }
 
 /// Decode the records `take` of a fetched answer into `page` (whose offset
@@ -470,6 +473,14 @@ fn decode_into<R>(
     how: Decoding<'_, R>,
 ) -> Vec<Option<u64>> {
     if let Some(d) = f.direct.take() {
+        if !d.observations.is_empty() && take != (0..d.records.len()) {
+            // what decoding noticed must be of the records taken only: read
+            // those again, one by one
+            if let Ok(s) = decode::scan_list(&f.body, None, how.key) {
+                f.scanned = s;
+                return decode_into(page, f, take, how);
+            }
+        }
         let mut records = d.records;
         records.truncate(take.end);
         let records = records.into_iter().skip(take.start);
@@ -478,6 +489,12 @@ fn decode_into<R>(
         for rec in records {
             keys.push((how.key_of)(&rec, ""));
             page.records.push(rec);
+        }
+        if let Some(client) = how.drift
+            && !d.observations.is_empty()
+        {
+            let (model, shape) = decode::list_owner(how.key);
+            client.note_drift(model, shape, &d.observations, std::iter::empty());
         }
         page.observations = note(std::mem::take(&mut page.observations), d.observations);
         set_facts(page, &d.scanned);
@@ -492,6 +509,7 @@ fn decode_into<R>(
     let mut keys = Vec::with_capacity(take.len());
     let offset = page.offset;
     let ((), seen) = observe::collect(|| {
+        decode::report_envelope(&f.scanned, how.key, true);
         for (k, i) in take.enumerate() {
             let Some(r) = f.scanned.records.get(i) else {
                 break;
@@ -512,6 +530,12 @@ fn decode_into<R>(
             }
         }
     });
+    if let Some(client) = how.drift
+        && (!seen.is_empty() || !page.undecoded.is_empty())
+    {
+        let (model, shape) = decode::list_owner(how.key);
+        client.note_drift(model, shape, &seen, page.undecoded.iter().map(|u| &u.error));
+    }
     page.observations = note(std::mem::take(&mut page.observations), seen);
     set_facts(page, &f.scanned);
     keys
@@ -833,6 +857,7 @@ pub(crate) fn decode_body<M: Model>(body: &[u8]) -> Result<Page<M>, DecodeError>
             decode: model_decoder::<M>(),
             key_of: model_key::<M>(),
             includes: &Includes::default(),
+            drift: None,
         },
     );
     Ok(page)
@@ -1440,6 +1465,7 @@ mod tests {
                 decode: model_decoder::<M>(),
                 key_of: model_key::<M>(),
                 includes: &none,
+                drift: None,
             };
             let direct = decode::direct_list::<M>(self.0, M::META.many)?;
             let f = Fetched {
@@ -1545,6 +1571,7 @@ mod tests {
                 path: ".".into(),
                 message: "bad".into(),
                 snippet: String::new(),
+                found: None,
             },
         }
     }

@@ -44,6 +44,10 @@
 //! cache ([`TokenCache`], shared with the official Python tool). Without a
 //! token only the public portal works; private requests fail with
 //! [`Error::NotLoggedIn`], which says how to log in ([`Client::login`]).
+//!
+//! Schema drift: what the server sends that the pinned schema does not
+//! describe is kept, never an error, and added up in [`Client::drift`];
+//! [`Client::check_schema`] samples every readable model once.
 
 mod accessors;
 mod api;
@@ -54,6 +58,7 @@ pub mod blocking;
 mod body;
 mod cursor;
 mod decode;
+mod drift;
 mod error;
 mod list;
 mod retry;
@@ -73,6 +78,7 @@ pub use api::{Api, GetRequest, LogModel, Saved};
 pub use approvals::{ApprovalList, Approvals};
 pub use auth::{DevicePrompt, LoginOptions};
 pub use body::DEFAULT_MAX_RESPONSE_BYTES;
+pub use drift::CHECK_CONCURRENCY;
 pub use error::{AppliedUndecodable, Error, LoginError};
 pub use list::{
     ApprovalQueue, Async, JsonList, ListKind, ListRequest, Page, PageStyle, RecordKind, Records,
@@ -83,6 +89,7 @@ pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
 pub use window::MAX_IN_FLIGHT;
 
 use crate::Model;
+pub use crate::drift::Drift;
 
 /// Decode a list response body of model `M` exactly as the client does: the
 /// records under the model's envelope key from the spec (sideloaded lists
@@ -371,6 +378,7 @@ impl ClientBuilder {
                 },
                 throttled: std::sync::atomic::AtomicU64::new(0),
                 max_response_bytes: self.max_response_bytes,
+                drift: std::sync::Mutex::new(Drift::new()),
             }),
         })
     }
@@ -488,10 +496,12 @@ struct Inner {
     /// window when it moves).
     throttled: std::sync::atomic::AtomicU64,
     max_response_bytes: u64,
+    /// What decoding saw that the schema does not describe (see `drift.rs`).
+    drift: std::sync::Mutex<Drift>,
 }
 
-/// A BrainSTEM API client. Cheap to clone (the clones share connections
-/// and the token).
+/// A BrainSTEM API client. Cheap to clone (the clones share connections,
+/// the token and the [`drift`](Client::drift) report).
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,

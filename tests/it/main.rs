@@ -21,6 +21,7 @@ mod client_query;
 mod client_quickstart;
 mod client_server;
 mod details_typed;
+mod drift;
 mod fixtures_models;
 mod generated_copy;
 mod query_encoding;

@@ -19,6 +19,11 @@ Exit codes:
   0  success
   1  the API refused, or the server could not be reached
   2  usage or validation error (nothing was sent)
+  3  `check-schema` found schema drift
+
+After a command that read answers from the server, one line on standard
+error warns when they carried what the pinned schema does not describe
+(`brainstem check-schema` shows everything).
 
 `brainstem describe MODEL` lists the filters, sort keys and includes a model accepts.
 `brainstem schema diff OLD NEW` lists what a spec change changes in the Rust API.";
@@ -70,8 +75,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub url: Option<String>,
     /// Output format of records and `models` (`describe` and `schema` print JSON;
-    /// `schema diff` takes text or markdown) [default: pretty JSON on a terminal,
-    /// compact JSON when piped; text for `schema diff`].
+    /// `schema diff` takes text or markdown, `check-schema` text or json) [default: pretty
+    /// JSON on a terminal, compact JSON when piped; text for `schema diff` and `check-schema`].
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
     /// Print the verification URL and code instead of opening a browser (`login` only).
@@ -90,7 +95,7 @@ pub enum Format {
     Table,
     /// Comma-separated values with a header line (lists and objects as JSON text).
     Csv,
-    /// One change per line (`schema diff` only; its default).
+    /// One change per line (`schema diff` and `check-schema` only; their default).
     Text,
     /// Release notes in Markdown (`schema diff` only).
     Markdown,
@@ -137,6 +142,10 @@ pub enum Command {
     /// Print the spec's schema of a model's record (with every schema it refers to), or (`schema diff OLD NEW`) list
     /// what changes in the generated Rust API between two spec files.
     Schema(SchemaArgs),
+    /// Fetch one record of every model readable on the portal and report what the server sends that
+    /// the pinned schema does not describe (exit 3 when it finds any).
+    #[command(name = "check-schema", after_help = CHECK_SCHEMA_AFTER_HELP)]
+    CheckSchema(CheckSchemaArgs),
     /// Run the stand-in server on 127.0.0.1 until stopped.
     Mock(MockArgs),
     /// Print a shell completion script.
@@ -144,6 +153,29 @@ pub enum Command {
         /// The shell to write the script for.
         shell: clap_complete::Shell,
     },
+}
+
+/// What `brainstem check-schema` prints after its options.
+const CHECK_SCHEMA_AFTER_HELP: &str = "\
+The report names, per model, each unknown field, unknown enum value, unknown
+details type, details mismatch, missing field, unknown envelope key, embedded
+fallback and undecodable record, with how many sampled records showed it, and
+the models that could not be fetched (with why). `--format json` prints it as
+one JSON document: {\"drift\", \"schema_version\", \"summary\", \"entries\",
+\"not_kept\", \"sampled\", \"failed\"}.
+
+Exit codes:
+  0  no drift (models that could not be fetched are listed, not counted)
+  1  no model could be fetched (server down, token refused)
+  2  usage error
+  3  drift found";
+
+/// `brainstem check-schema`: which portal to sample.
+#[derive(Debug, Args)]
+pub struct CheckSchemaArgs {
+    /// Portal to sample [default: private with a token, public without].
+    #[arg(long, value_enum)]
+    pub portal: Option<PortalArg>,
 }
 
 /// `brainstem schema MODEL` or `brainstem schema diff OLD NEW`.

@@ -4,8 +4,10 @@
 //! same flags, plus checks before sending: `--data` must fit the model's typed
 //! create or patch shape, `--filters` / `--sort` / `--include` must name what
 //! the model has. Exit codes: 0 success, 1 the API refused, 2 usage or
-//! validation error (nothing was sent). `schema diff OLD NEW` compares two
-//! spec files in terms of the generated Rust API (exit 1: a breaking change).
+//! validation error (nothing was sent), 3 `check-schema` found schema drift.
+//! `schema diff OLD NEW` compares two spec files in terms of the generated
+//! Rust API (exit 1: a breaking change). After a command that read answers,
+//! one line on standard error warns of schema drift in them.
 
 mod args;
 mod output;
@@ -87,6 +89,9 @@ impl From<brainstem::InvalidInput> for CliError {
     }
 }
 
+/// The exit status of `check-schema` when it found drift.
+const DRIFT_FOUND: u8 = 3;
+
 /// The exit status of a command whose reader went away (`brainstem load
 /// session --all | head`): the command stops quietly and succeeds, as other
 /// Unix tools do.
@@ -125,11 +130,19 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(run(cli)) {
+    // `check-schema` prints the whole report instead of the warning
+    let check = matches!(cli.command, Command::CheckSchema(_));
+    let result = rt.block_on(run(cli));
+    if !check {
+        warn_drift();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.code == READER_GONE => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            if !e.message.is_empty() {
+                eprintln!("error: {}", e.message);
+            }
             ExitCode::from(e.code)
         }
     }
@@ -193,6 +206,9 @@ fn model_meta(name: &str) -> Result<&'static ModelMeta, CliError> {
     })
 }
 
+/// The client of this run, once a command made one (for the drift warning).
+static CLIENT: std::sync::OnceLock<Client> = std::sync::OnceLock::new();
+
 fn client(global: &Global) -> Result<Client, CliError> {
     let mut b = ClientBuilder::new().env();
     if let Some(u) = &global.url {
@@ -201,7 +217,20 @@ fn client(global: &Global) -> Result<Client, CliError> {
     if let Some(t) = &global.token {
         b = b.token(t.clone());
     }
-    Ok(b.build()?)
+    let c = b.build()?;
+    let _ = CLIENT.set(c.clone());
+    Ok(c)
+}
+
+/// One line on standard error when the answers this run read carried what
+/// the pinned schema does not describe.
+fn warn_drift() {
+    if let Some(c) = CLIENT.get() {
+        let d = c.drift();
+        if !d.is_empty() {
+            eprintln!("warning: {}", d.summary());
+        }
+    }
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -212,8 +241,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             ..
         })
     );
+    let check = matches!(cli.command, Command::CheckSchema(_));
     match cli.global.format {
-        Some(f @ (Format::Text | Format::Markdown)) if !diff => {
+        Some(f @ (Format::Ndjson | Format::Table | Format::Csv | Format::Markdown)) if check => {
+            return Err(CliError::usage(format!(
+                "`check-schema` prints text or json, not {}",
+                format_name(f)
+            )));
+        }
+        Some(Format::Text) if !diff && !check => {
+            return Err(CliError::usage(
+                "--format text applies to `schema diff` and `check-schema` only",
+            ));
+        }
+        Some(f @ Format::Markdown) if !diff => {
             return Err(CliError::usage(format!(
                 "--format {} applies to `schema diff` only",
                 format_name(f)
@@ -282,6 +323,25 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 "brainstem",
                 &mut std::io::stdout(),
             );
+        }
+        Command::CheckSchema(a) => {
+            let c = client(&cli.global)?;
+            let report = match a.portal {
+                Some(p) => c.check_schema_on(p.into()).await?,
+                None => c.check_schema().await?,
+            };
+            if cli.global.format == Some(Format::Json) {
+                out.document(&report.to_json())?;
+            } else {
+                out.message(report.to_string().trim_end())?;
+            }
+            if !report.is_empty() {
+                // the report is the message
+                return Err(CliError {
+                    code: DRIFT_FOUND,
+                    message: String::new(),
+                });
+            }
         }
         Command::Mock(a) => mock(&a).await?,
         Command::Login => {

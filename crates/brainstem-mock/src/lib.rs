@@ -898,6 +898,40 @@ impl StoreHandle<'_> {
         Ok(Value::Object(rec.value.clone()))
     }
 
+    /// Set fields of a stored record exactly as given, without any check,
+    /// so every answer that shows the record carries them from now on: a
+    /// field the schema does not know, a value outside a documented enum, a
+    /// value of the wrong kind. This is how a test shows a client a server
+    /// that drifted from the pinned schema in one chosen place (for drift
+    /// on every n-th record see [`Dialect::extra_field_every`]). The `id`
+    /// cannot be changed. Returns the record as now stored, or `None` when
+    /// there is no such record.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// use brainstem_mock::MockServer;
+    /// use serde_json::json;
+    /// let srv = MockServer::start().await;
+    /// let store = srv.store();
+    /// let id = store.records("session")[0]["id"].as_str().unwrap().to_string();
+    /// let fields = json!({"x_new_field": 1, "name": "drifted"});
+    /// store.set_raw("session", &id, fields.as_object().unwrap().clone()).unwrap();
+    /// # }
+    /// ```
+    pub fn set_raw(&self, model: &str, id: &str, fields: Map<String, Value>) -> Option<Value> {
+        let e = entity(model)?;
+        let key = store::ref_key(&Value::String(id.to_string()))?;
+        let mut w = self.shared.write();
+        let mut value = w.get(e, &key)?.value.clone();
+        for (k, v) in fields {
+            if k != "id" {
+                value.insert(k, v);
+            }
+        }
+        let rec = w.overwrite(e, &key, value)?;
+        Some(Value::Object(rec.value.clone()))
+    }
+
     /// Delete a record (with what depends on it). Returns whether it existed.
     pub fn delete(&self, model: &str, id: &str) -> bool {
         let Some(e) = entity(model) else { return false };

@@ -282,6 +282,20 @@ impl Store {
         self.tables[e].get(id).cloned()
     }
 
+    /// Replace a record's value as given: no derived field is filled and no
+    /// other record is updated (same id, seq and owner).
+    pub fn overwrite(
+        &mut self,
+        e: EntityId,
+        id: &str,
+        value: Map<String, Value>,
+    ) -> Option<Arc<Rec>> {
+        let old = self.tables[e].get(id)?.clone();
+        self.put(e, old.seq, id, old.owner, value);
+        self.version += 1;
+        self.tables[e].get(id).cloned()
+    }
+
     /// Delete a record and what cannot exist without it; clear references
     /// to it elsewhere. Returns every removed (entity, id).
     pub fn delete(&mut self, e: EntityId, id: &str) -> Vec<(EntityId, String)> {

@@ -3,6 +3,7 @@
 //! exit codes 0 / 1 / 2. One test binary; a module per command (or concern),
 //! sharing the helpers below.
 
+mod check_schema;
 mod load;
 mod login;
 mod mock;
