@@ -619,7 +619,7 @@ mod tests {
         let mut d = Drift::new();
         let long = "k".repeat(10_000);
         for i in 0..MAX_ENTRIES + 100 {
-            d.record("m", &unknown("S", &format!("{long}{i}")));
+            d.record("m", &unknown("S", &format!("{i}{long}")));
         }
         d.record("m", &Observation::Dropped { count: 7 });
         assert_eq!(d.entries().len(), MAX_ENTRIES);

@@ -384,6 +384,10 @@ pub(crate) fn direct_list<R: DeserializeOwned>(body: &[u8], key: &str) -> Option
         Some(v)
     });
     let (records, scanned, first_fingerprint) = res?;
+    // in the order the record-by-record path reports them: the envelope first
+    let mut observations = observations;
+    observations
+        .sort_by_key(|o| !matches!(o, crate::observe::Observation::UnknownEnvelopeKey { .. }));
     Some(Direct {
         records,
         scanned,
