@@ -8360,8 +8360,10 @@ pub struct ProcedureLogEntryInput {
     ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time. Required.
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub details: ::std::option::Option<
+        ::brainstem::details::Payload<::brainstem::details::ProcedureLogDetails>,
+    >,
     ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
@@ -10396,8 +10398,10 @@ pub struct SubjectLogEntryInput {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub details: ::std::option::Option<
+        ::brainstem::details::Payload<::brainstem::details::SubjectLogDetails>,
+    >,
     ///End of an interval entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,

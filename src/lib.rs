@@ -114,7 +114,7 @@ pub mod enums {
 /// selector field exactly as the API sends it.
 #[allow(clippy::all)]
 pub mod details {
-    pub use crate::details_group::DetailsGroup;
+    pub use crate::details_group::{DetailsGroup, Payload};
     include!(concat!(env!("OUT_DIR"), "/details.rs"));
 }
 

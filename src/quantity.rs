@@ -21,7 +21,7 @@ use crate::{Absent, Number, RawJson, UnknownFields};
 /// ```
 /// use brainstem::Quantity;
 /// use brainstem::enums::TimeUnit;
-/// let q = Quantity::new(2.5, TimeUnit::Min);
+/// let q = Quantity::new(2.5, TimeUnit::Minute);
 /// assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"value":2.5,"unit":"min"}"#);
 /// assert_eq!(q.value.as_f64(), 2.5);
 ///
