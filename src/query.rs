@@ -37,6 +37,22 @@
 //! use brainstem::models::ProjectFilter;
 //! let f = ProjectFilter::IsPublicIcontains("yes".to_string());
 //! ```
+//!
+//! rustc then suggests some similarly named variant; the field markers
+//! (`brainstem::models::<model>::<Field>`, with [`Lookups`]) say what is
+//! wrong instead: "the field `IsPublic` has no `icontains` filter lookup".
+//!
+//! ```compile_fail,E0277
+//! use brainstem::models::project;
+//! use brainstem::query::Lookups;
+//! let f = project::IsPublic.icontains("yes".to_string());
+//! ```
+//!
+//! ```
+//! use brainstem::models::{SessionFilter, session};
+//! use brainstem::query::Lookups;
+//! assert_eq!(session::Name.icontains("rat"), SessionFilter::NameIcontains("rat".into()));
+//! ```
 
 use std::fmt::Write as _;
 

@@ -234,8 +234,9 @@ impl<M: Model> Api<M> {
     }
 
     /// The official Python tool's `load_<model>`: a list request with the
-    /// model's default includes, taking loader keywords with
-    /// [`ListRequest::by`]. Everything comes from the spec's loader data.
+    /// model's default includes, taking loader keywords with the generated
+    /// `by_<keyword>` methods (typed per model: `by_name`, `by_projects`, ...).
+    /// Everything comes from the spec's loader data.
     ///
     /// Default includes that are not includable relations of the typed record
     /// (the Python tool asks sessions for `epochs`, which are plain ids) are
@@ -243,7 +244,7 @@ impl<M: Model> Api<M> {
     ///
     /// ```no_run
     /// # async fn demo(client: brainstem::client::Client) -> Result<(), brainstem::client::Error> {
-    /// let sessions = client.sessions().load().by("name", "rat").by("tags", "pilot").all().await?;
+    /// let sessions = client.sessions().load().by_name("rat".into()).by_tags("pilot".into()).all().await?;
     /// # Ok(()) }
     /// ```
     pub fn load(&self) -> ListRequest<M> {
