@@ -466,7 +466,8 @@ async fn nothing_is_sent_for_invalid_or_unsupported_requests() {
         Error::InvalidInput(i) => {
             assert!(i.has("filter{projets}"), "{i}");
             assert!(
-                i.to_string().contains("`projets` is not a field of `session`"),
+                i.to_string()
+                    .contains("`projets` is not a field of `session`"),
                 "{i}"
             );
         }

@@ -448,7 +448,11 @@ async fn query_features_against_the_server() {
     match &e {
         Error::InvalidInput(i) => {
             assert!(i.has("filter{bogus}"), "{i}");
-            assert!(i.to_string().contains("`bogus` is not a field of `session`"), "{i}");
+            assert!(
+                i.to_string()
+                    .contains("`bogus` is not a field of `session`"),
+                "{i}"
+            );
         }
         other => panic!("{other:?}"),
     }

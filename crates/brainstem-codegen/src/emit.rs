@@ -332,9 +332,7 @@ fn filter_fields(spec: &Value, api: &Api, m: &Model) -> TokenStream {
             .map(|(_, lk, _, _)| format!("`{}`", lookup_method(lk)))
             .collect();
         let d = if listed.is_empty() {
-            format!(
-                "Field `{json}` of `{path}`: not filterable (no lookups)."
-            )
+            format!("Field `{json}` of `{path}`: not filterable (no lookups).")
         } else {
             format!(
                 "Field `{json}` of `{path}`, for typed filters ([`Lookups`](crate::query::Lookups)): {}.",

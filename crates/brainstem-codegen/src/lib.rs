@@ -230,7 +230,11 @@ pub(crate) fn prepare(spec: &Value, operation_layer: bool) -> Result<Prepared, S
                     pub #ident: ::brainstem::ReadOnly
                 });
                 if let Some(fields) = type_fields.get_mut(&new_name) {
-                    fields.push((names::field(&f.json), false, quote! { ::brainstem::ReadOnly }));
+                    fields.push((
+                        names::field(&f.json),
+                        false,
+                        quote! { ::brainstem::ReadOnly },
+                    ));
                 }
             }
         }

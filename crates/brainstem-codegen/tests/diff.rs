@@ -265,7 +265,9 @@ fn every_kind_of_edit_is_named_in_rust_terms() {
     let text = d.to_string();
     assert_eq!(text.lines().count(), d.changes.len());
     assert!(text.contains("breaking: field `Session.name` type changed `String` → `i64`\n"));
-    assert!(text.contains("compatible: variant `LengthUnit::Kilometre` added to open enum (`km`)\n"));
+    assert!(
+        text.contains("compatible: variant `LengthUnit::Kilometre` added to open enum (`km`)\n")
+    );
     // nothing about what did not change
     has_none(&d, "Species");
     has_none(&d, "Operation::SessionList");
