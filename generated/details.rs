@@ -8,10 +8,22 @@ for ConsumableStockDetails {
         Self::ChemicalReagent(p)
     }
 }
+impl ::core::convert::From<crate::types::ConsumableStockChemicalReagentDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockChemicalReagentDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::ChemicalReagent(p))
+    }
+}
 impl ::core::convert::From<crate::types::ConsumableStockConsumableDeviceDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockConsumableDeviceDetails) -> Self {
         Self::ConsumableDevice(p)
+    }
+}
+impl ::core::convert::From<crate::types::ConsumableStockConsumableDeviceDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockConsumableDeviceDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::ConsumableDevice(p))
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockImmunoReagentDetails>
@@ -20,10 +32,22 @@ for ConsumableStockDetails {
         Self::ImmunoReagent(p)
     }
 }
+impl ::core::convert::From<crate::types::ConsumableStockImmunoReagentDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockImmunoReagentDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::ImmunoReagent(p))
+    }
+}
 impl ::core::convert::From<crate::types::ConsumableStockImplantMaterialDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockImplantMaterialDetails) -> Self {
         Self::ImplantMaterial(p)
+    }
+}
+impl ::core::convert::From<crate::types::ConsumableStockImplantMaterialDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockImplantMaterialDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::ImplantMaterial(p))
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockOpticFiberDetails>
@@ -32,10 +56,22 @@ for ConsumableStockDetails {
         Self::OpticFiber(p)
     }
 }
+impl ::core::convert::From<crate::types::ConsumableStockOpticFiberDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockOpticFiberDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::OpticFiber(p))
+    }
+}
 impl ::core::convert::From<crate::types::ConsumableStockOpticalComponentDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockOpticalComponentDetails) -> Self {
         Self::OpticalComponent(p)
+    }
+}
+impl ::core::convert::From<crate::types::ConsumableStockOpticalComponentDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockOpticalComponentDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::OpticalComponent(p))
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockPharmacologicalAgentDetails>
@@ -44,10 +80,22 @@ for ConsumableStockDetails {
         Self::PharmacologicalAgent(p)
     }
 }
+impl ::core::convert::From<crate::types::ConsumableStockPharmacologicalAgentDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockPharmacologicalAgentDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::PharmacologicalAgent(p))
+    }
+}
 impl ::core::convert::From<crate::types::ConsumableStockPhysiologicalSolutionDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockPhysiologicalSolutionDetails) -> Self {
         Self::PhysiologicalSolution(p)
+    }
+}
+impl ::core::convert::From<crate::types::ConsumableStockPhysiologicalSolutionDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockPhysiologicalSolutionDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::PhysiologicalSolution(p))
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockSiliconProbeDetails>
@@ -56,10 +104,22 @@ for ConsumableStockDetails {
         Self::SiliconProbe(p)
     }
 }
+impl ::core::convert::From<crate::types::ConsumableStockSiliconProbeDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockSiliconProbeDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::SiliconProbe(p))
+    }
+}
 impl ::core::convert::From<crate::types::ConsumableStockSingleWireElectrodeDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockSingleWireElectrodeDetails) -> Self {
         Self::SingleWireElectrode(p)
+    }
+}
+impl ::core::convert::From<crate::types::ConsumableStockSingleWireElectrodeDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockSingleWireElectrodeDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::SingleWireElectrode(p))
     }
 }
 impl ::core::convert::From<crate::types::ConsumableStockSurgicalDisposableDetails>
@@ -68,16 +128,34 @@ for ConsumableStockDetails {
         Self::SurgicalDisposable(p)
     }
 }
+impl ::core::convert::From<crate::types::ConsumableStockSurgicalDisposableDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockSurgicalDisposableDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::SurgicalDisposable(p))
+    }
+}
 impl ::core::convert::From<crate::types::ConsumableStockTracerDyeDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockTracerDyeDetails) -> Self {
         Self::TracerDye(p)
     }
 }
+impl ::core::convert::From<crate::types::ConsumableStockTracerDyeDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockTracerDyeDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::TracerDye(p))
+    }
+}
 impl ::core::convert::From<crate::types::ConsumableStockVirusSolutionDetails>
 for ConsumableStockDetails {
     fn from(p: crate::types::ConsumableStockVirusSolutionDetails) -> Self {
         Self::VirusSolution(p)
+    }
+}
+impl ::core::convert::From<crate::types::ConsumableStockVirusSolutionDetails>
+for crate::details::Payload<ConsumableStockDetails> {
+    fn from(p: crate::types::ConsumableStockVirusSolutionDetails) -> Self {
+        crate::details::Payload(ConsumableStockDetails::VirusSolution(p))
     }
 }
 crate::details_group! {
@@ -111,10 +189,22 @@ for CoordinatesDetails {
         Self::CcfXyzAbsolute(p)
     }
 }
+impl ::core::convert::From<crate::types::CoordinatesCcfxyzAbsoluteDetails>
+for crate::details::Payload<CoordinatesDetails> {
+    fn from(p: crate::types::CoordinatesCcfxyzAbsoluteDetails) -> Self {
+        crate::details::Payload(CoordinatesDetails::CcfXyzAbsolute(p))
+    }
+}
 impl ::core::convert::From<crate::types::CoordinatesExternalXyzAbsoluteDetails>
 for CoordinatesDetails {
     fn from(p: crate::types::CoordinatesExternalXyzAbsoluteDetails) -> Self {
         Self::ExternalXyzAbsolute(p)
+    }
+}
+impl ::core::convert::From<crate::types::CoordinatesExternalXyzAbsoluteDetails>
+for crate::details::Payload<CoordinatesDetails> {
+    fn from(p: crate::types::CoordinatesExternalXyzAbsoluteDetails) -> Self {
+        crate::details::Payload(CoordinatesDetails::ExternalXyzAbsolute(p))
     }
 }
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails>
@@ -123,10 +213,22 @@ for CoordinatesDetails {
         Self::StereotaxicBregmaAbsolute(p)
     }
 }
+impl ::core::convert::From<crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails>
+for crate::details::Payload<CoordinatesDetails> {
+    fn from(p: crate::types::CoordinatesStereotaxicBregmaAbsoluteDetails) -> Self {
+        crate::details::Payload(CoordinatesDetails::StereotaxicBregmaAbsolute(p))
+    }
+}
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails>
 for CoordinatesDetails {
     fn from(p: crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails) -> Self {
         Self::StereotaxicBregmaBrainSurface(p)
+    }
+}
+impl ::core::convert::From<crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails>
+for crate::details::Payload<CoordinatesDetails> {
+    fn from(p: crate::types::CoordinatesStereotaxicBregmaBrainSurfaceDetails) -> Self {
+        crate::details::Payload(CoordinatesDetails::StereotaxicBregmaBrainSurface(p))
     }
 }
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails>
@@ -135,10 +237,22 @@ for CoordinatesDetails {
         Self::StereotaxicLambdaAbsolute(p)
     }
 }
+impl ::core::convert::From<crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails>
+for crate::details::Payload<CoordinatesDetails> {
+    fn from(p: crate::types::CoordinatesStereotaxicLambdaAbsoluteDetails) -> Self {
+        crate::details::Payload(CoordinatesDetails::StereotaxicLambdaAbsolute(p))
+    }
+}
 impl ::core::convert::From<crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails>
 for CoordinatesDetails {
     fn from(p: crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails) -> Self {
         Self::StereotaxicLambdaBrainSurface(p)
+    }
+}
+impl ::core::convert::From<crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails>
+for crate::details::Payload<CoordinatesDetails> {
+    fn from(p: crate::types::CoordinatesStereotaxicLambdaBrainSurfaceDetails) -> Self {
+        crate::details::Payload(CoordinatesDetails::StereotaxicLambdaBrainSurface(p))
     }
 }
 crate::details_group! {
@@ -164,10 +278,22 @@ for DataAcquisitionDetails {
         Self::Audio(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionAudioDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionAudioDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::Audio(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionBehavioralTrackingDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionBehavioralTrackingDetails) -> Self {
         Self::BehavioralTracking(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionBehavioralTrackingDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionBehavioralTrackingDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::BehavioralTracking(p))
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionComputedTomographyDetails>
@@ -176,10 +302,22 @@ for DataAcquisitionDetails {
         Self::ComputedTomography(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionComputedTomographyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionComputedTomographyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::ComputedTomography(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionConfocalMicroscopyDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionConfocalMicroscopyDetails) -> Self {
         Self::ConfocalMicroscopy(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionConfocalMicroscopyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionConfocalMicroscopyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::ConfocalMicroscopy(p))
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionElectroencephalographyDetails>
@@ -188,10 +326,22 @@ for DataAcquisitionDetails {
         Self::Electroencephalography(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionElectroencephalographyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionElectroencephalographyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::Electroencephalography(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionElectroneurogramDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionElectroneurogramDetails) -> Self {
         Self::Electroneurogram(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionElectroneurogramDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionElectroneurogramDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::Electroneurogram(p))
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionExtracellularEphysDetails>
@@ -200,10 +350,22 @@ for DataAcquisitionDetails {
         Self::ExtracellularEphys(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionExtracellularEphysDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionExtracellularEphysDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::ExtracellularEphys(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionFiberPhotometryDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionFiberPhotometryDetails) -> Self {
         Self::FiberPhotometry(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionFiberPhotometryDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionFiberPhotometryDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::FiberPhotometry(p))
     }
 }
 impl ::core::convert::From<
@@ -216,10 +378,28 @@ impl ::core::convert::From<
     }
 }
 impl ::core::convert::From<
+    crate::types::DataAcquisitionFunctionalMagneticResonanceImagingDetails,
+> for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(
+        p: crate::types::DataAcquisitionFunctionalMagneticResonanceImagingDetails,
+    ) -> Self {
+        crate::details::Payload(
+            DataAcquisitionDetails::FunctionalMagneticResonanceImaging(p),
+        )
+    }
+}
+impl ::core::convert::From<
     crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails,
 > for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails) -> Self {
         Self::FunctionalUltrasoundImaging(p)
+    }
+}
+impl ::core::convert::From<
+    crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails,
+> for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionFunctionalUltrasoundImagingDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::FunctionalUltrasoundImaging(p))
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionGeneralTimeSeriesDetails>
@@ -228,10 +408,22 @@ for DataAcquisitionDetails {
         Self::GeneralTimeSeries(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionGeneralTimeSeriesDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionGeneralTimeSeriesDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::GeneralTimeSeries(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionIntracellularEphysDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionIntracellularEphysDetails) -> Self {
         Self::IntracellularEphys(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionIntracellularEphysDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionIntracellularEphysDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::IntracellularEphys(p))
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionLightFieldMicroscopyDetails>
@@ -240,10 +432,22 @@ for DataAcquisitionDetails {
         Self::LightFieldMicroscopy(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionLightFieldMicroscopyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionLightFieldMicroscopyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::LightFieldMicroscopy(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionMagneticResonanceImagingDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionMagneticResonanceImagingDetails) -> Self {
         Self::MagneticResonanceImaging(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionMagneticResonanceImagingDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionMagneticResonanceImagingDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::MagneticResonanceImaging(p))
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionMagnetoencephalographyDetails>
@@ -252,10 +456,22 @@ for DataAcquisitionDetails {
         Self::Magnetoencephalography(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionMagnetoencephalographyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionMagnetoencephalographyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::Magnetoencephalography(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionMiniscopeDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionMiniscopeDetails) -> Self {
         Self::Miniscope(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionMiniscopeDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionMiniscopeDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::Miniscope(p))
     }
 }
 impl ::core::convert::From<
@@ -266,10 +482,24 @@ impl ::core::convert::From<
     }
 }
 impl ::core::convert::From<
+    crate::types::DataAcquisitionOpticalCoherenceTomographyDetails,
+> for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionOpticalCoherenceTomographyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::OpticalCoherenceTomography(p))
+    }
+}
+impl ::core::convert::From<
     crate::types::DataAcquisitionPositronEmissionTomographyDetails,
 > for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionPositronEmissionTomographyDetails) -> Self {
         Self::PositronEmissionTomography(p)
+    }
+}
+impl ::core::convert::From<
+    crate::types::DataAcquisitionPositronEmissionTomographyDetails,
+> for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionPositronEmissionTomographyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::PositronEmissionTomography(p))
     }
 }
 impl ::core::convert::From<
@@ -281,10 +511,27 @@ impl ::core::convert::From<
         Self::SinglePhotonEmissionComputedTomography(p)
     }
 }
+impl ::core::convert::From<
+    crate::types::DataAcquisitionSinglePhotonEmissionComputedTomographyDetails,
+> for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(
+        p: crate::types::DataAcquisitionSinglePhotonEmissionComputedTomographyDetails,
+    ) -> Self {
+        crate::details::Payload(
+            DataAcquisitionDetails::SinglePhotonEmissionComputedTomography(p),
+        )
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionSinglePhotonMicroscopyDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionSinglePhotonMicroscopyDetails) -> Self {
         Self::SinglePhotonMicroscopy(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionSinglePhotonMicroscopyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionSinglePhotonMicroscopyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::SinglePhotonMicroscopy(p))
     }
 }
 impl ::core::convert::From<crate::types::DataAcquisitionThreePhotonMicroscopyDetails>
@@ -293,16 +540,34 @@ for DataAcquisitionDetails {
         Self::ThreePhotonMicroscopy(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionThreePhotonMicroscopyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionThreePhotonMicroscopyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::ThreePhotonMicroscopy(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionTwoPhotonMicroscopyDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionTwoPhotonMicroscopyDetails) -> Self {
         Self::TwoPhotonMicroscopy(p)
     }
 }
+impl ::core::convert::From<crate::types::DataAcquisitionTwoPhotonMicroscopyDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionTwoPhotonMicroscopyDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::TwoPhotonMicroscopy(p))
+    }
+}
 impl ::core::convert::From<crate::types::DataAcquisitionVideoTrackingDetails>
 for DataAcquisitionDetails {
     fn from(p: crate::types::DataAcquisitionVideoTrackingDetails) -> Self {
         Self::VideoTracking(p)
+    }
+}
+impl ::core::convert::From<crate::types::DataAcquisitionVideoTrackingDetails>
+for crate::details::Payload<DataAcquisitionDetails> {
+    fn from(p: crate::types::DataAcquisitionVideoTrackingDetails) -> Self {
+        crate::details::Payload(DataAcquisitionDetails::VideoTracking(p))
     }
 }
 crate::details_group! {
@@ -484,10 +749,22 @@ for ProcedureDetails {
         Self::Anesthesia(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureAnesthesiaDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureAnesthesiaDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Anesthesia(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureAuditoryStimulationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureAuditoryStimulationDetails) -> Self {
         Self::AuditoryStimulation(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureAuditoryStimulationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureAuditoryStimulationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::AuditoryStimulation(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureBarbiturateInjectionDetails>
@@ -496,10 +773,22 @@ for ProcedureDetails {
         Self::BarbiturateInjection(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureBarbiturateInjectionDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBarbiturateInjectionDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BarbiturateInjection(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureBehavioralTrackingDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureBehavioralTrackingDetails) -> Self {
         Self::BehavioralTracking(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureBehavioralTrackingDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBehavioralTrackingDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BehavioralTracking(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureBloodPressureSensorImplantDetails>
@@ -508,10 +797,22 @@ for ProcedureDetails {
         Self::BloodPressureSensorImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureBloodPressureSensorImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBloodPressureSensorImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BloodPressureSensorImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureBrainExtractionDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureBrainExtractionDetails) -> Self {
         Self::BrainExtraction(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureBrainExtractionDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBrainExtractionDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BrainExtraction(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureBrainLesionDetails>
@@ -520,10 +821,22 @@ for ProcedureDetails {
         Self::BrainLesion(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureBrainLesionDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBrainLesionDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BrainLesion(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureBrainSliceDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureBrainSliceDetails) -> Self {
         Self::BrainSlice(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureBrainSliceDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBrainSliceDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BrainSlice(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureBreathingSensorImplantDetails>
@@ -532,9 +845,21 @@ for ProcedureDetails {
         Self::BreathingSensorImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureBreathingSensorImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBreathingSensorImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BreathingSensorImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureBurrHoleDetails> for ProcedureDetails {
     fn from(p: crate::types::ProcedureBurrHoleDetails) -> Self {
         Self::BurrHole(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureBurrHoleDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureBurrHoleDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::BurrHole(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCatheterImplantDetails>
@@ -543,10 +868,22 @@ for ProcedureDetails {
         Self::CatheterImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureCatheterImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureCatheterImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::CatheterImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureCervicalDislocationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureCervicalDislocationDetails) -> Self {
         Self::CervicalDislocation(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureCervicalDislocationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureCervicalDislocationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::CervicalDislocation(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCo2ChamberEuthanasiaDetails>
@@ -555,10 +892,22 @@ for ProcedureDetails {
         Self::Co2ChamberEuthanasia(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureCo2ChamberEuthanasiaDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureCo2ChamberEuthanasiaDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Co2ChamberEuthanasia(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureCranialWindowDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureCranialWindowDetails) -> Self {
         Self::CranialWindow(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureCranialWindowDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureCranialWindowDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::CranialWindow(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCraniectomyDetails>
@@ -567,10 +916,22 @@ for ProcedureDetails {
         Self::Craniectomy(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureCraniectomyDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureCraniectomyDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Craniectomy(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureCraniotomyDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureCraniotomyDetails) -> Self {
         Self::Craniotomy(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureCraniotomyDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureCraniotomyDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Craniotomy(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureCryosectioningDetails>
@@ -579,10 +940,22 @@ for ProcedureDetails {
         Self::Cryosectioning(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureCryosectioningDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureCryosectioningDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Cryosectioning(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureDecapitationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureDecapitationDetails) -> Self {
         Self::Decapitation(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureDecapitationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureDecapitationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Decapitation(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureEcgImplantDetails>
@@ -591,10 +964,22 @@ for ProcedureDetails {
         Self::EcgImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureEcgImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureEcgImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::EcgImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureEegImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureEegImplantDetails) -> Self {
         Self::EegImplant(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureEegImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureEegImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::EegImplant(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureEmgImplantDetails>
@@ -603,10 +988,22 @@ for ProcedureDetails {
         Self::EmgImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureEmgImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureEmgImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::EmgImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureGenericImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureGenericImplantDetails) -> Self {
         Self::GenericImplant(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureGenericImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureGenericImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::GenericImplant(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureGrinLensImplantDetails>
@@ -615,10 +1012,22 @@ for ProcedureDetails {
         Self::GrinLensImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureGrinLensImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureGrinLensImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::GrinLensImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureHeadFixationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureHeadFixationDetails) -> Self {
         Self::HeadFixation(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureHeadFixationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureHeadFixationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::HeadFixation(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureHeadcapDetails> for ProcedureDetails {
@@ -626,9 +1035,21 @@ impl ::core::convert::From<crate::types::ProcedureHeadcapDetails> for ProcedureD
         Self::Headcap(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureHeadcapDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureHeadcapDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Headcap(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureHeadpostDetails> for ProcedureDetails {
     fn from(p: crate::types::ProcedureHeadpostDetails) -> Self {
         Self::Headpost(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureHeadpostDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureHeadpostDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Headpost(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureInhalantOverdoseDetails>
@@ -637,10 +1058,22 @@ for ProcedureDetails {
         Self::InhalantOverdose(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureInhalantOverdoseDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureInhalantOverdoseDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::InhalantOverdose(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureInjectionDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureInjectionDetails) -> Self {
         Self::Injection(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureInjectionDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureInjectionDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::Injection(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureNerveCuffImplantDetails>
@@ -649,10 +1082,22 @@ for ProcedureDetails {
         Self::NerveCuffImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureNerveCuffImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureNerveCuffImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::NerveCuffImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureOdorStimulationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureOdorStimulationDetails) -> Self {
         Self::OdorStimulation(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureOdorStimulationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureOdorStimulationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::OdorStimulation(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureOpticFiberImplantDetails>
@@ -661,10 +1106,22 @@ for ProcedureDetails {
         Self::OpticFiberImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureOpticFiberImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureOpticFiberImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::OpticFiberImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedurePerfusionFixationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedurePerfusionFixationDetails) -> Self {
         Self::PerfusionFixation(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedurePerfusionFixationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedurePerfusionFixationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::PerfusionFixation(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedurePrismImplantDetails>
@@ -673,10 +1130,22 @@ for ProcedureDetails {
         Self::PrismImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedurePrismImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedurePrismImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::PrismImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureReferenceElectrodeImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureReferenceElectrodeImplantDetails) -> Self {
         Self::ReferenceElectrodeImplant(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureReferenceElectrodeImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureReferenceElectrodeImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::ReferenceElectrodeImplant(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureSiliconProbeImplantDetails>
@@ -685,10 +1154,22 @@ for ProcedureDetails {
         Self::SiliconProbeImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureSiliconProbeImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureSiliconProbeImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::SiliconProbeImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureSingleWireElectrodeImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureSingleWireElectrodeImplantDetails) -> Self {
         Self::SingleWireElectrodeImplant(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureSingleWireElectrodeImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureSingleWireElectrodeImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::SingleWireElectrodeImplant(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureTactileStimulationDetails>
@@ -697,10 +1178,22 @@ for ProcedureDetails {
         Self::TactileStimulation(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureTactileStimulationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureTactileStimulationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::TactileStimulation(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureTemperatureSensorImplantDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureTemperatureSensorImplantDetails) -> Self {
         Self::TemperatureSensorImplant(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureTemperatureSensorImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureTemperatureSensorImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::TemperatureSensorImplant(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureTetrodeWireElectrodeImplantDetails>
@@ -709,10 +1202,22 @@ for ProcedureDetails {
         Self::TetrodeWireElectrodeImplant(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureTetrodeWireElectrodeImplantDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureTetrodeWireElectrodeImplantDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::TetrodeWireElectrodeImplant(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureTissueClearingDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureTissueClearingDetails) -> Self {
         Self::TissueClearing(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureTissueClearingDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureTissueClearingDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::TissueClearing(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureVibratomeSectioningDetails>
@@ -721,16 +1226,34 @@ for ProcedureDetails {
         Self::VibratomeSectioning(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureVibratomeSectioningDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureVibratomeSectioningDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::VibratomeSectioning(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureVirusInjectionDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureVirusInjectionDetails) -> Self {
         Self::VirusInjection(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureVirusInjectionDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureVirusInjectionDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::VirusInjection(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureVisualStimulationDetails>
 for ProcedureDetails {
     fn from(p: crate::types::ProcedureVisualStimulationDetails) -> Self {
         Self::VisualStimulation(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureVisualStimulationDetails>
+for crate::details::Payload<ProcedureDetails> {
+    fn from(p: crate::types::ProcedureVisualStimulationDetails) -> Self {
+        crate::details::Payload(ProcedureDetails::VisualStimulation(p))
     }
 }
 crate::details_group! {
@@ -801,10 +1324,22 @@ for ProcedureLogDetails {
         Self::Impedances(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureLogImpedancesDetails>
+for crate::details::Payload<ProcedureLogDetails> {
+    fn from(p: crate::types::ProcedureLogImpedancesDetails) -> Self {
+        crate::details::Payload(ProcedureLogDetails::Impedances(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureLogLinearDisplacementDetails>
 for ProcedureLogDetails {
     fn from(p: crate::types::ProcedureLogLinearDisplacementDetails) -> Self {
         Self::LinearDisplacement(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureLogLinearDisplacementDetails>
+for crate::details::Payload<ProcedureLogDetails> {
+    fn from(p: crate::types::ProcedureLogLinearDisplacementDetails) -> Self {
+        crate::details::Payload(ProcedureLogDetails::LinearDisplacement(p))
     }
 }
 impl ::core::convert::From<crate::types::ProcedureLogTetrodes4Details>
@@ -813,10 +1348,22 @@ for ProcedureLogDetails {
         Self::Tetrodes4(p)
     }
 }
+impl ::core::convert::From<crate::types::ProcedureLogTetrodes4Details>
+for crate::details::Payload<ProcedureLogDetails> {
+    fn from(p: crate::types::ProcedureLogTetrodes4Details) -> Self {
+        crate::details::Payload(ProcedureLogDetails::Tetrodes4(p))
+    }
+}
 impl ::core::convert::From<crate::types::ProcedureLogTetrodes8Details>
 for ProcedureLogDetails {
     fn from(p: crate::types::ProcedureLogTetrodes8Details) -> Self {
         Self::Tetrodes8(p)
+    }
+}
+impl ::core::convert::From<crate::types::ProcedureLogTetrodes8Details>
+for crate::details::Payload<ProcedureLogDetails> {
+    fn from(p: crate::types::ProcedureLogTetrodes8Details) -> Self {
+        crate::details::Payload(ProcedureLogDetails::Tetrodes8(p))
     }
 }
 crate::details_group! {
@@ -835,10 +1382,22 @@ for SubjectLogDetails {
         Self::FoodConsumption(p)
     }
 }
+impl ::core::convert::From<crate::types::SubjectLogFoodConsumptionDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogFoodConsumptionDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::FoodConsumption(p))
+    }
+}
 impl ::core::convert::From<crate::types::SubjectLogFoodDeprivationDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogFoodDeprivationDetails) -> Self {
         Self::FoodDeprivation(p)
+    }
+}
+impl ::core::convert::From<crate::types::SubjectLogFoodDeprivationDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogFoodDeprivationDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::FoodDeprivation(p))
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogGenericObservationDetails>
@@ -847,10 +1406,22 @@ for SubjectLogDetails {
         Self::GenericObservation(p)
     }
 }
+impl ::core::convert::From<crate::types::SubjectLogGenericObservationDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogGenericObservationDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::GenericObservation(p))
+    }
+}
 impl ::core::convert::From<crate::types::SubjectLogGenotypingDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogGenotypingDetails) -> Self {
         Self::Genotyping(p)
+    }
+}
+impl ::core::convert::From<crate::types::SubjectLogGenotypingDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogGenotypingDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::Genotyping(p))
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogHabituationDetails>
@@ -859,10 +1430,22 @@ for SubjectLogDetails {
         Self::Habituation(p)
     }
 }
+impl ::core::convert::From<crate::types::SubjectLogHabituationDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogHabituationDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::Habituation(p))
+    }
+}
 impl ::core::convert::From<crate::types::SubjectLogHandlingDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogHandlingDetails) -> Self {
         Self::Handling(p)
+    }
+}
+impl ::core::convert::From<crate::types::SubjectLogHandlingDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogHandlingDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::Handling(p))
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogHargreavesTestDetails>
@@ -871,10 +1454,22 @@ for SubjectLogDetails {
         Self::HargreavesTest(p)
     }
 }
+impl ::core::convert::From<crate::types::SubjectLogHargreavesTestDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogHargreavesTestDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::HargreavesTest(p))
+    }
+}
 impl ::core::convert::From<crate::types::SubjectLogHousingDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogHousingDetails) -> Self {
         Self::Housing(p)
+    }
+}
+impl ::core::convert::From<crate::types::SubjectLogHousingDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogHousingDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::Housing(p))
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogTrainingSessionDetails>
@@ -883,10 +1478,22 @@ for SubjectLogDetails {
         Self::TrainingSession(p)
     }
 }
+impl ::core::convert::From<crate::types::SubjectLogTrainingSessionDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogTrainingSessionDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::TrainingSession(p))
+    }
+}
 impl ::core::convert::From<crate::types::SubjectLogVonFreyTestDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogVonFreyTestDetails) -> Self {
         Self::VonFreyTest(p)
+    }
+}
+impl ::core::convert::From<crate::types::SubjectLogVonFreyTestDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogVonFreyTestDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::VonFreyTest(p))
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWaterConsumptionDetails>
@@ -895,10 +1502,22 @@ for SubjectLogDetails {
         Self::WaterConsumption(p)
     }
 }
+impl ::core::convert::From<crate::types::SubjectLogWaterConsumptionDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogWaterConsumptionDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::WaterConsumption(p))
+    }
+}
 impl ::core::convert::From<crate::types::SubjectLogWaterDeprivationDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogWaterDeprivationDetails) -> Self {
         Self::WaterDeprivation(p)
+    }
+}
+impl ::core::convert::From<crate::types::SubjectLogWaterDeprivationDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogWaterDeprivationDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::WaterDeprivation(p))
     }
 }
 impl ::core::convert::From<crate::types::SubjectLogWeighingDetails>
@@ -907,10 +1526,22 @@ for SubjectLogDetails {
         Self::Weighing(p)
     }
 }
+impl ::core::convert::From<crate::types::SubjectLogWeighingDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogWeighingDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::Weighing(p))
+    }
+}
 impl ::core::convert::From<crate::types::SubjectLogWellnessDetails>
 for SubjectLogDetails {
     fn from(p: crate::types::SubjectLogWellnessDetails) -> Self {
         Self::Wellness(p)
+    }
+}
+impl ::core::convert::From<crate::types::SubjectLogWellnessDetails>
+for crate::details::Payload<SubjectLogDetails> {
+    fn from(p: crate::types::SubjectLogWellnessDetails) -> Self {
+        crate::details::Payload(SubjectLogDetails::Wellness(p))
     }
 }
 crate::details_group! {

@@ -3,13 +3,13 @@
 // `BRAINSTEM_REFRESH_GENERATED=1 cargo test --all-features --test it generated_copy`.
 
 crate::open_enum! {
-    #[doc = "Units for angles. Values not listed parse as `Unknown`."] AngleUnit { Deg =>
-    "°", }
+    #[doc = "Units for angles. Values not listed parse as `Unknown`."] AngleUnit { Degree
+    => "°", }
 }
 crate::open_enum! {
     #[doc = "Units for surface areas. Values not listed parse as `Unknown`."] AreaUnit {
-    NmSquared => "nm²", MicroMSquared => "µm²", MmSquared => "mm²", CmSquared =>
-    "cm²", MSquared => "m²", }
+    SquareNanometre => "nm²", SquareMicrometre => "µm²", SquareMillimetre => "mm²",
+    SquareCentimetre => "cm²", SquareMetre => "m²", }
 }
 crate::open_enum! {
     #[doc =
@@ -45,11 +45,13 @@ crate::open_enum! {
 crate::open_enum! {
     #[doc =
     "Units for concentration: mass per volume, molar, percentage and parts-per notations; also carries the flow-rate units the docs allow for one inhalant concentration field. Values not listed parse as `Unknown`."]
-    ConcentrationUnit { NgPerML => "ng/mL", MicroGPerML => "µg/mL", MgPerML => "mg/mL",
-    MicroGPerL => "µg/L", MgPerL => "mg/L", GPerL => "g/L", NM => "nM", MicroM => "µM",
-    MM => "mM", M => "M", PercentWPerV => "% w/v", PercentVPerV => "% v/v", PercentWPerW
-    => "% w/w", Percent => "%", Ppm => "ppm", Ppb => "ppb", LPerMin => "L/min", MLPerMin
-    => "mL/min", MLPerS => "mL/s", }
+    ConcentrationUnit { NanogramPerMillilitre => "ng/mL", MicrogramPerMillilitre =>
+    "µg/mL", MilligramPerMillilitre => "mg/mL", MicrogramPerLitre => "µg/L",
+    MilligramPerLitre => "mg/L", GramPerLitre => "g/L", Nanomolar => "nM", Micromolar =>
+    "µM", Millimolar => "mM", Molar => "M", PercentWeightPerVolume => "% w/v",
+    PercentVolumePerVolume => "% v/v", PercentWeightPerWeight => "% w/w", Percent => "%",
+    PartsPerMillion => "ppm", PartsPerBillion => "ppb", LitrePerMinute => "L/min",
+    MillilitrePerMinute => "mL/min", MillilitrePerSecond => "mL/s", }
 }
 crate::open_enum! {
     #[doc =
@@ -163,7 +165,8 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc = "Units for electric current. Values not listed parse as `Unknown`."]
-    CurrentUnit { NA => "nA", MicroA => "µA", MA => "mA", A => "A", }
+    CurrentUnit { Nanoampere => "nA", Microampere => "µA", Milliampere => "mA", Ampere
+    => "A", }
 }
 crate::open_enum! {
     #[doc =
@@ -203,7 +206,8 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc = "Units for dose per body mass. Values not listed parse as `Unknown`."]
-    DoseUnit { MicroGPerKg => "µg/kg", MgPerKg => "mg/kg", GPerKg => "g/kg", }
+    DoseUnit { MicrogramPerKilogram => "µg/kg", MilligramPerKilogram => "mg/kg",
+    GramPerKilogram => "g/kg", }
 }
 crate::open_enum! {
     #[doc =
@@ -249,19 +253,22 @@ crate::open_enum! {
 crate::open_enum! {
     #[doc =
     "Units for volumetric flow rate; also carries '%', which the docs allow for an oxygen flow-rate field. Values not listed parse as `Unknown`."]
-    FlowRateUnit { NLPerS => "nL/s", MicroLPerS => "µL/s", MLPerS => "mL/s", LPerS =>
-    "L/s", NLPerMin => "nL/min", MicroLPerMin => "µL/min", MLPerMin => "mL/min", LPerMin
-    => "L/min", Percent => "%", }
+    FlowRateUnit { NanolitrePerSecond => "nL/s", MicrolitrePerSecond => "µL/s",
+    MillilitrePerSecond => "mL/s", LitrePerSecond => "L/s", NanolitrePerMinute =>
+    "nL/min", MicrolitrePerMinute => "µL/min", MillilitrePerMinute => "mL/min",
+    LitrePerMinute => "L/min", Percent => "%", }
 }
 crate::open_enum! {
     #[doc =
     "Units for force (includes gram-force and kilogram-force). Values not listed parse as `Unknown`."]
-    ForceUnit { MicroN => "µN", MN => "mN", N => "N", Gf => "gf", Kgf => "kgf", }
+    ForceUnit { Micronewton => "µN", Millinewton => "mN", Newton => "N", GramForce =>
+    "gf", KilogramForce => "kgf", }
 }
 crate::open_enum! {
     #[doc =
     "Units for rates of repetition (includes RPM for rotational speed). Values not listed parse as `Unknown`."]
-    FrequencyUnit { Hz => "Hz", KHz => "kHz", MHz => "MHz", GHz => "GHz", Rpm => "RPM", }
+    FrequencyUnit { Hertz => "Hz", Kilohertz => "kHz", Megahertz => "MHz", Gigahertz =>
+    "GHz", RevolutionsPerMinute => "RPM", }
 }
 crate::open_enum! {
     #[doc =
@@ -289,7 +296,8 @@ crate::open_enum! {
 crate::open_enum! {
     #[doc =
     "Units for lengths, distances, depths and coordinates. Values not listed parse as `Unknown`."]
-    LengthUnit { Nm => "nm", MicroM => "µm", Mm => "mm", Cm => "cm", M => "m", }
+    LengthUnit { Nanometre => "nm", Micrometre => "µm", Millimetre => "mm", Centimetre
+    => "cm", Metre => "m", }
 }
 crate::open_enum! {
     #[doc =
@@ -310,7 +318,8 @@ crate::open_enum! {
 crate::open_enum! {
     #[doc =
     "Units for magnetic flux density; also carries '% MSO' (percent of maximum stimulator output), the documented alternative for TMS amplitude. Values not listed parse as `Unknown`."]
-    MagneticFieldUnit { MicroT => "µT", MT => "mT", T => "T", PercentMso => "% MSO", }
+    MagneticFieldUnit { Microtesla => "µT", Millitesla => "mT", Tesla => "T",
+    PercentMaximumStimulatorOutput => "% MSO", }
 }
 crate::open_enum! {
     #[doc =
@@ -572,25 +581,26 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc = "Units for masses and weights. Values not listed parse as `Unknown`."]
-    MassUnit { MicroG => "µg", Mg => "mg", G => "g", Kg => "kg", }
+    MassUnit { Microgram => "µg", Milligram => "mg", Gram => "g", Kilogram => "kg", }
 }
 crate::open_enum! {
     #[doc = "Units for molecular weight. Values not listed parse as `Unknown`."]
-    MolarMassUnit { Da => "Da", KDa => "kDa", GPerMol => "g/mol", }
+    MolarMassUnit { Dalton => "Da", Kilodalton => "kDa", GramPerMole => "g/mol", }
 }
 crate::open_enum! {
     #[doc =
     "Units for power per area (e.g. acoustic intensity). Values not listed parse as `Unknown`."]
-    PowerDensityUnit { MWPerCmSquared => "mW/cm²", WPerCmSquared => "W/cm²", }
+    PowerDensityUnit { MilliwattPerSquareCentimetre => "mW/cm²", WattPerSquareCentimetre
+    => "W/cm²", }
 }
 crate::open_enum! {
     #[doc =
     "Units for power (e.g. laser or light power). Values not listed parse as `Unknown`."]
-    PowerUnit { MicroW => "µW", MW => "mW", W => "W", KW => "kW", }
+    PowerUnit { Microwatt => "µW", Milliwatt => "mW", Watt => "W", Kilowatt => "kW", }
 }
 crate::open_enum! {
     #[doc = "Units for pressure. Values not listed parse as `Unknown`."] PressureUnit {
-    Pa => "Pa", KPa => "kPa", MPa => "MPa", }
+    Pascal => "Pa", Kilopascal => "kPa", Megapascal => "MPa", }
 }
 crate::open_enum! {
     #[doc =
@@ -1417,7 +1427,7 @@ crate::open_enum! {
 crate::open_enum! {
     #[doc =
     "Units for electrical resistance / impedance magnitude. Values not listed parse as `Unknown`."]
-    ResistanceUnit { Ohm => "Ω", KOhm => "kΩ", MOhm => "MΩ", }
+    ResistanceUnit { Ohm => "Ω", Kiloohm => "kΩ", Megaohm => "MΩ", }
 }
 crate::open_enum! {
     #[doc =
@@ -1445,7 +1455,8 @@ crate::open_enum! {
 crate::open_enum! {
     #[doc =
     "Units for sound amplitude (decibels); also carries 'Pa', the documented sound-pressure alternative. Values not listed parse as `Unknown`."]
-    SoundLevelUnit { DB => "dB", DBSpl => "dB SPL", Pa => "Pa", }
+    SoundLevelUnit { Decibel => "dB", DecibelSoundPressureLevel => "dB SPL", Pascal =>
+    "Pa", }
 }
 crate::open_enum! {
     #[doc =
@@ -1528,23 +1539,25 @@ crate::open_enum! {
 }
 crate::open_enum! {
     #[doc = "Units for temperatures. Values not listed parse as `Unknown`."]
-    TemperatureUnit { DegC => "°C", K => "K", DegF => "°F", }
+    TemperatureUnit { DegreeCelsius => "°C", Kelvin => "K", DegreeFahrenheit => "°F", }
 }
 crate::open_enum! {
     #[doc = "Units for durations and time spans. Values not listed parse as `Unknown`."]
-    TimeUnit { MicroS => "µs", Ms => "ms", S => "s", Min => "min", H => "h", Days =>
-    "days", }
+    TimeUnit { Microsecond => "µs", Millisecond => "ms", Second => "s", Minute => "min",
+    Hour => "h", Day => "days", }
 }
 crate::open_enum! {
     #[doc =
     "Units for viral titer (particles or infectious units per volume). Values not listed parse as `Unknown`."]
-    TiterUnit { VgPerML => "vg/mL", TuPerML => "TU/mL", PfuPerML => "pfu/mL", }
+    TiterUnit { VectorGenomesPerMillilitre => "vg/mL", TransducingUnitsPerMillilitre =>
+    "TU/mL", PlaqueFormingUnitsPerMillilitre => "pfu/mL", }
 }
 crate::open_enum! {
     #[doc = "Units for electric potential. Values not listed parse as `Unknown`."]
-    VoltageUnit { NV => "nV", MicroV => "µV", MV => "mV", V => "V", }
+    VoltageUnit { Nanovolt => "nV", Microvolt => "µV", Millivolt => "mV", Volt => "V", }
 }
 crate::open_enum! {
-    #[doc = "Units for volumes. Values not listed parse as `Unknown`."] VolumeUnit { PL
-    => "pL", NL => "nL", MicroL => "µL", ML => "mL", L => "L", }
+    #[doc = "Units for volumes. Values not listed parse as `Unknown`."] VolumeUnit {
+    Picolitre => "pL", Nanolitre => "nL", Microlitre => "µL", Millilitre => "mL", Litre
+    => "L", }
 }

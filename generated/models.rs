@@ -2806,6 +2806,230 @@ impl crate::query::Filter for BehaviorFilter {
         }
     }
 }
+///The fields of `modules/behavior` as typed filter builders: `behavior::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehaviorFilter`](crate::models::BehaviorFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod behavior {
+    ///Field `id` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehaviorFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::BehaviorFilter {
+            super::BehaviorFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehaviorFilter {
+            super::BehaviorFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::BehaviorFilter {
+            super::BehaviorFilter::IdIsnull(v)
+        }
+    }
+    ///Field `session` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Session;
+    impl crate::query::FilterField for Session {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehaviorFilter;
+        const NAME: &'static str = "session";
+    }
+    impl crate::query::lookup::Exact for Session {
+        fn build(v: ::uuid::Uuid) -> super::BehaviorFilter {
+            super::BehaviorFilter::Session(v)
+        }
+    }
+    impl crate::query::lookup::In for Session {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehaviorFilter {
+            super::BehaviorFilter::SessionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Session {
+        fn build(v: bool) -> super::BehaviorFilter {
+            super::BehaviorFilter::SessionIsnull(v)
+        }
+    }
+    ///Field `subjects` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Subjects;
+    impl crate::query::FilterField for Subjects {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehaviorFilter;
+        const NAME: &'static str = "subjects";
+    }
+    impl crate::query::lookup::Exact for Subjects {
+        fn build(v: ::uuid::Uuid) -> super::BehaviorFilter {
+            super::BehaviorFilter::Subjects(v)
+        }
+    }
+    impl crate::query::lookup::In for Subjects {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehaviorFilter {
+            super::BehaviorFilter::SubjectsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Subjects {
+        fn build(v: bool) -> super::BehaviorFilter {
+            super::BehaviorFilter::SubjectsIsnull(v)
+        }
+    }
+    ///Field `setup` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Setup;
+    impl crate::query::FilterField for Setup {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehaviorFilter;
+        const NAME: &'static str = "setup";
+    }
+    impl crate::query::lookup::Exact for Setup {
+        fn build(v: ::uuid::Uuid) -> super::BehaviorFilter {
+            super::BehaviorFilter::Setup(v)
+        }
+    }
+    impl crate::query::lookup::In for Setup {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehaviorFilter {
+            super::BehaviorFilter::SetupIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Setup {
+        fn build(v: bool) -> super::BehaviorFilter {
+            super::BehaviorFilter::SetupIsnull(v)
+        }
+    }
+    ///Field `behavioralassay` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Behavioralassay;
+    impl crate::query::FilterField for Behavioralassay {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehaviorFilter;
+        const NAME: &'static str = "behavioralassay";
+    }
+    impl crate::query::lookup::Exact for Behavioralassay {
+        fn build(v: ::uuid::Uuid) -> super::BehaviorFilter {
+            super::BehaviorFilter::Behavioralassay(v)
+        }
+    }
+    impl crate::query::lookup::In for Behavioralassay {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehaviorFilter {
+            super::BehaviorFilter::BehavioralassayIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Behavioralassay {
+        fn build(v: bool) -> super::BehaviorFilter {
+            super::BehaviorFilter::BehavioralassayIsnull(v)
+        }
+    }
+    ///Field `notes` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Notes;
+    impl crate::query::FilterField for Notes {
+        type Value = ::std::string::String;
+        type Filter = super::BehaviorFilter;
+        const NAME: &'static str = "notes";
+    }
+    impl crate::query::lookup::Exact for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::Notes(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Notes {
+        fn build(v: ::std::string::String) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Notes {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Notes {
+        fn build(v: bool) -> super::BehaviorFilter {
+            super::BehaviorFilter::NotesIsnull(v)
+        }
+    }
+    ///Field `order` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Order;
+    impl crate::query::FilterField for Order {
+        type Value = i64;
+        type Filter = super::BehaviorFilter;
+        const NAME: &'static str = "order";
+    }
+    impl crate::query::lookup::Exact for Order {
+        fn build(v: i64) -> super::BehaviorFilter {
+            super::BehaviorFilter::Order(v)
+        }
+    }
+    impl crate::query::lookup::Gt for Order {
+        fn build(v: i64) -> super::BehaviorFilter {
+            super::BehaviorFilter::OrderGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for Order {
+        fn build(v: i64) -> super::BehaviorFilter {
+            super::BehaviorFilter::OrderGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for Order {
+        fn build(v: i64) -> super::BehaviorFilter {
+            super::BehaviorFilter::OrderLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for Order {
+        fn build(v: i64) -> super::BehaviorFilter {
+            super::BehaviorFilter::OrderLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for Order {
+        fn build(a: i64, b: i64) -> super::BehaviorFilter {
+            super::BehaviorFilter::OrderRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for Order {
+        fn build(v: ::std::vec::Vec<i64>) -> super::BehaviorFilter {
+            super::BehaviorFilter::OrderIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Order {
+        fn build(v: bool) -> super::BehaviorFilter {
+            super::BehaviorFilter::OrderIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `modules/behavior` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -3379,6 +3603,239 @@ impl crate::query::Filter for BehavioralAssayFilter {
                     v.iter().map(crate::query::QueryValue::query_value).collect(),
                 )
             }
+        }
+    }
+}
+///The fields of `personal_attributes/behavioralassay` as typed filter builders: `behavioral_assay::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralAssayFilter`](crate::models::BehavioralAssayFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod behavioral_assay {
+    ///Field `id` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralAssayFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralAssayFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralAssayFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `setup_type` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct SetupType;
+    impl crate::query::FilterField for SetupType {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralAssayFilter;
+        const NAME: &'static str = "setup_type";
+    }
+    impl crate::query::lookup::Exact for SetupType {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::SetupType(v)
+        }
+    }
+    impl crate::query::lookup::In for SetupType {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::SetupTypeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for SetupType {
+        fn build(v: bool) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::SetupTypeIsnull(v)
+        }
+    }
+    ///Field `behavioral_paradigm` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct BehavioralParadigm;
+    impl crate::query::FilterField for BehavioralParadigm {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralAssayFilter;
+        const NAME: &'static str = "behavioral_paradigm";
+    }
+    impl crate::query::lookup::Exact for BehavioralParadigm {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::BehavioralParadigm(v)
+        }
+    }
+    impl crate::query::lookup::In for BehavioralParadigm {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::BehavioralParadigmIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for BehavioralParadigm {
+        fn build(v: bool) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::BehavioralParadigmIsnull(v)
+        }
+    }
+    ///Field `licenses` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Licenses;
+    impl crate::query::FilterField for Licenses {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralAssayFilter;
+        const NAME: &'static str = "licenses";
+    }
+    impl crate::query::lookup::Exact for Licenses {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::Licenses(v)
+        }
+    }
+    impl crate::query::lookup::In for Licenses {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::LicensesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Licenses {
+        fn build(v: bool) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::LicensesIsnull(v)
+        }
+    }
+    ///Field `is_public` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IsPublic;
+    impl crate::query::FilterField for IsPublic {
+        type Value = bool;
+        type Filter = super::BehavioralAssayFilter;
+        const NAME: &'static str = "is_public";
+    }
+    impl crate::query::lookup::Exact for IsPublic {
+        fn build(v: bool) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::IsPublic(v)
+        }
+    }
+    impl crate::query::lookup::In for IsPublic {
+        fn build(v: ::std::vec::Vec<bool>) -> super::BehavioralAssayFilter {
+            super::BehavioralAssayFilter::IsPublicIn(v)
         }
     }
 }
@@ -4178,6 +4635,235 @@ impl crate::query::Filter for BehavioralCategoryFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `taxonomies/behavioralcategory` as typed filter builders: `behavioral_category::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralCategoryFilter`](crate::models::BehavioralCategoryFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod behavioral_category {
+    ///Field `id` of `taxonomies/behavioralcategory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralCategoryFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `taxonomies/behavioralcategory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralCategoryFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `taxonomies/behavioralcategory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralCategoryFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `parent` of `taxonomies/behavioralcategory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Parent;
+    impl crate::query::FilterField for Parent {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralCategoryFilter;
+        const NAME: &'static str = "parent";
+    }
+    impl crate::query::lookup::Exact for Parent {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::Parent(v)
+        }
+    }
+    impl crate::query::lookup::In for Parent {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::ParentIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Parent {
+        fn build(v: bool) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::ParentIsnull(v)
+        }
+    }
+    ///Field `comments` of `taxonomies/behavioralcategory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralCategoryFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::BehavioralCategoryFilter {
+            super::BehavioralCategoryFilter::CommentsIsnull(v)
         }
     }
 }
@@ -5518,6 +6204,446 @@ impl crate::query::Filter for BehavioralParadigmFilter {
         }
     }
 }
+///The fields of `taxonomies/behavioralparadigm` as typed filter builders: `behavioral_paradigm::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralParadigmFilter`](crate::models::BehavioralParadigmFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod behavioral_paradigm {
+    ///Field `id` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `category` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Category;
+    impl crate::query::FilterField for Category {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "category";
+    }
+    impl crate::query::lookup::Exact for Category {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::Category(v)
+        }
+    }
+    impl crate::query::lookup::In for Category {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CategoryIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Category {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CategoryIsnull(v)
+        }
+    }
+    ///Field `species` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Species;
+    impl crate::query::FilterField for Species {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "species";
+    }
+    impl crate::query::lookup::Exact for Species {
+        fn build(v: ::uuid::Uuid) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::Species(v)
+        }
+    }
+    impl crate::query::lookup::In for Species {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::SpeciesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Species {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::SpeciesIsnull(v)
+        }
+    }
+    ///Field `original_publication` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct OriginalPublication;
+    impl crate::query::FilterField for OriginalPublication {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "original_publication";
+    }
+    impl crate::query::lookup::Exact for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublication(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for OriginalPublication {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for OriginalPublication {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for OriginalPublication {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::OriginalPublicationIsnull(v)
+        }
+    }
+    ///Field `reference_url` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ReferenceUrl;
+    impl crate::query::FilterField for ReferenceUrl {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "reference_url";
+    }
+    impl crate::query::lookup::Exact for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrl(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for ReferenceUrl {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for ReferenceUrl {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for ReferenceUrl {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::ReferenceUrlIsnull(v)
+        }
+    }
+    ///Field `rrid` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Rrid;
+    impl crate::query::FilterField for Rrid {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "rrid";
+    }
+    impl crate::query::lookup::Exact for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::Rrid(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Rrid {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Rrid {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Rrid {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::RridIsnull(v)
+        }
+    }
+    ///Field `external_identifiers` of `taxonomies/behavioralparadigm`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExternalIdentifiers;
+    impl crate::query::FilterField for ExternalIdentifiers {
+        type Value = ::serde_json::Value;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "external_identifiers";
+    }
+    ///Field `comments` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::BehavioralParadigmFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::BehavioralParadigmFilter {
+            super::BehavioralParadigmFilter::CommentsIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `taxonomies/behavioralparadigm` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -6073,6 +7199,226 @@ impl crate::query::Filter for BrainRegionFilter {
                     v.iter().map(crate::query::QueryValue::query_value).collect(),
                 )
             }
+        }
+    }
+}
+///The fields of `taxonomies/brainregion` as typed filter builders: `brain_region::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BrainRegionFilter`](crate::models::BrainRegionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod brain_region {
+    ///Field `id` of `taxonomies/brainregion`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BrainRegionFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `taxonomies/brainregion`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::BrainRegionFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `taxonomies/brainregion`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::BrainRegionFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `acronym` of `taxonomies/brainregion`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Acronym;
+    impl crate::query::FilterField for Acronym {
+        type Value = ::std::string::String;
+        type Filter = super::BrainRegionFilter;
+        const NAME: &'static str = "acronym";
+    }
+    impl crate::query::lookup::Exact for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::Acronym(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Acronym {
+        fn build(v: ::std::string::String) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Acronym {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Acronym {
+        fn build(v: bool) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AcronymIsnull(v)
+        }
+    }
+    ///Field `atlas` of `taxonomies/brainregion`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Atlas;
+    impl crate::query::FilterField for Atlas {
+        type Value = crate::enums::BrainRegionAtlas;
+        type Filter = super::BrainRegionFilter;
+        const NAME: &'static str = "atlas";
+    }
+    impl crate::query::lookup::Exact for Atlas {
+        fn build(v: crate::enums::BrainRegionAtlas) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::Atlas(v)
+        }
+    }
+    impl crate::query::lookup::In for Atlas {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::BrainRegionAtlas>,
+        ) -> super::BrainRegionFilter {
+            super::BrainRegionFilter::AtlasIn(v)
         }
     }
 }
@@ -7188,6 +8534,545 @@ impl crate::query::Filter for BreedingFilter {
         }
     }
 }
+///The fields of `stem/breeding` as typed filter builders: `breeding::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BreedingFilter`](crate::models::BreedingFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod breeding {
+    ///Field `id` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::BreedingFilter {
+            super::BreedingFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BreedingFilter {
+            super::BreedingFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BreedingFilter {
+            super::BreedingFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::NameIsnull(v)
+        }
+    }
+    ///Field `project` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Project;
+    impl crate::query::FilterField for Project {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "project";
+    }
+    impl crate::query::lookup::Exact for Project {
+        fn build(v: ::uuid::Uuid) -> super::BreedingFilter {
+            super::BreedingFilter::Project(v)
+        }
+    }
+    impl crate::query::lookup::In for Project {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BreedingFilter {
+            super::BreedingFilter::ProjectIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Project {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::ProjectIsnull(v)
+        }
+    }
+    ///Field `mother` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Mother;
+    impl crate::query::FilterField for Mother {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "mother";
+    }
+    impl crate::query::lookup::Exact for Mother {
+        fn build(v: ::uuid::Uuid) -> super::BreedingFilter {
+            super::BreedingFilter::Mother(v)
+        }
+    }
+    impl crate::query::lookup::In for Mother {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BreedingFilter {
+            super::BreedingFilter::MotherIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Mother {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::MotherIsnull(v)
+        }
+    }
+    ///Field `father` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Father;
+    impl crate::query::FilterField for Father {
+        type Value = ::uuid::Uuid;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "father";
+    }
+    impl crate::query::lookup::Exact for Father {
+        fn build(v: ::uuid::Uuid) -> super::BreedingFilter {
+            super::BreedingFilter::Father(v)
+        }
+    }
+    impl crate::query::lookup::In for Father {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::BreedingFilter {
+            super::BreedingFilter::FatherIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Father {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::FatherIsnull(v)
+        }
+    }
+    ///Field `description` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `tags` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Tags;
+    impl crate::query::FilterField for Tags {
+        type Value = ::std::string::String;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "tags";
+    }
+    impl crate::query::lookup::Exact for Tags {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::Tags(v)
+        }
+    }
+    impl crate::query::lookup::In for Tags {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BreedingFilter {
+            super::BreedingFilter::TagsIn(v)
+        }
+    }
+    ///Field `birth_date` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct BirthDate;
+    impl crate::query::FilterField for BirthDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "birth_date";
+    }
+    impl crate::query::lookup::Exact for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for BirthDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for BirthDate {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for BirthDate {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::BirthDateIsnull(v)
+        }
+    }
+    ///Field `start_date` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct StartDate;
+    impl crate::query::FilterField for StartDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "start_date";
+    }
+    impl crate::query::lookup::Exact for StartDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::StartDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for StartDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::StartDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for StartDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::StartDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for StartDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::StartDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for StartDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::StartDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for StartDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::BreedingFilter {
+            super::BreedingFilter::StartDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for StartDate {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::BreedingFilter {
+            super::BreedingFilter::StartDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for StartDate {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::StartDateIsnull(v)
+        }
+    }
+    ///Field `end_date` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct EndDate;
+    impl crate::query::FilterField for EndDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "end_date";
+    }
+    impl crate::query::lookup::Exact for EndDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::EndDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for EndDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::EndDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for EndDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::EndDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for EndDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::EndDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for EndDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::EndDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for EndDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::BreedingFilter {
+            super::BreedingFilter::EndDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for EndDate {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::BreedingFilter {
+            super::BreedingFilter::EndDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for EndDate {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::EndDateIsnull(v)
+        }
+    }
+    ///Field `weaning_date` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct WeaningDate;
+    impl crate::query::FilterField for WeaningDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "weaning_date";
+    }
+    impl crate::query::lookup::Exact for WeaningDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for WeaningDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for WeaningDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for WeaningDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for WeaningDate {
+        fn build(v: ::chrono::NaiveDate) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for WeaningDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for WeaningDate {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for WeaningDate {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::WeaningDateIsnull(v)
+        }
+    }
+    ///Field `litter_size` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct LitterSize;
+    impl crate::query::FilterField for LitterSize {
+        type Value = i64;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "litter_size";
+    }
+    impl crate::query::lookup::Exact for LitterSize {
+        fn build(v: i64) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSize(v)
+        }
+    }
+    impl crate::query::lookup::Gt for LitterSize {
+        fn build(v: i64) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSizeGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for LitterSize {
+        fn build(v: i64) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSizeGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for LitterSize {
+        fn build(v: i64) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSizeLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for LitterSize {
+        fn build(v: i64) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSizeLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for LitterSize {
+        fn build(a: i64, b: i64) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSizeRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for LitterSize {
+        fn build(v: ::std::vec::Vec<i64>) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSizeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for LitterSize {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::LitterSizeIsnull(v)
+        }
+    }
+    ///Field `expected_genotype` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExpectedGenotype;
+    impl crate::query::FilterField for ExpectedGenotype {
+        type Value = ::std::string::String;
+        type Filter = super::BreedingFilter;
+        const NAME: &'static str = "expected_genotype";
+    }
+    impl crate::query::lookup::Exact for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotype(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for ExpectedGenotype {
+        fn build(v: ::std::string::String) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for ExpectedGenotype {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for ExpectedGenotype {
+        fn build(v: bool) -> super::BreedingFilter {
+            super::BreedingFilter::ExpectedGenotypeIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `stem/breeding` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -7710,6 +9595,212 @@ impl crate::query::Filter for CohortFilter {
         }
     }
 }
+///The fields of `stem/cohort` as typed filter builders: `cohort::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`CohortFilter`](crate::models::CohortFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod cohort {
+    ///Field `id` of `stem/cohort`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::CohortFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::CohortFilter {
+            super::CohortFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::CohortFilter {
+            super::CohortFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::CohortFilter {
+            super::CohortFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `stem/cohort`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::CohortFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::CohortFilter {
+            super::CohortFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::CohortFilter {
+            super::CohortFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `stem/cohort`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::CohortFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::CohortFilter {
+            super::CohortFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::CohortFilter {
+            super::CohortFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `project` of `stem/cohort`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Project;
+    impl crate::query::FilterField for Project {
+        type Value = ::uuid::Uuid;
+        type Filter = super::CohortFilter;
+        const NAME: &'static str = "project";
+    }
+    impl crate::query::lookup::Exact for Project {
+        fn build(v: ::uuid::Uuid) -> super::CohortFilter {
+            super::CohortFilter::Project(v)
+        }
+    }
+    impl crate::query::lookup::In for Project {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::CohortFilter {
+            super::CohortFilter::ProjectIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Project {
+        fn build(v: bool) -> super::CohortFilter {
+            super::CohortFilter::ProjectIsnull(v)
+        }
+    }
+    ///Field `subjects` of `stem/cohort`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Subjects;
+    impl crate::query::FilterField for Subjects {
+        type Value = ::uuid::Uuid;
+        type Filter = super::CohortFilter;
+        const NAME: &'static str = "subjects";
+    }
+    impl crate::query::lookup::Exact for Subjects {
+        fn build(v: ::uuid::Uuid) -> super::CohortFilter {
+            super::CohortFilter::Subjects(v)
+        }
+    }
+    impl crate::query::lookup::In for Subjects {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::CohortFilter {
+            super::CohortFilter::SubjectsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Subjects {
+        fn build(v: bool) -> super::CohortFilter {
+            super::CohortFilter::SubjectsIsnull(v)
+        }
+    }
+    ///Field `tags` of `stem/cohort`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Tags;
+    impl crate::query::FilterField for Tags {
+        type Value = ::std::string::String;
+        type Filter = super::CohortFilter;
+        const NAME: &'static str = "tags";
+    }
+    impl crate::query::lookup::Exact for Tags {
+        fn build(v: ::std::string::String) -> super::CohortFilter {
+            super::CohortFilter::Tags(v)
+        }
+    }
+    impl crate::query::lookup::In for Tags {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::CohortFilter {
+            super::CohortFilter::TagsIn(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `stem/cohort` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -8219,6 +10310,212 @@ impl crate::query::Filter for CollectionFilter {
                     v.iter().map(crate::query::QueryValue::query_value).collect(),
                 )
             }
+        }
+    }
+}
+///The fields of `stem/collection` as typed filter builders: `collection::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`CollectionFilter`](crate::models::CollectionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod collection {
+    ///Field `id` of `stem/collection`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::CollectionFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::CollectionFilter {
+            super::CollectionFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::CollectionFilter {
+            super::CollectionFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::CollectionFilter {
+            super::CollectionFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `stem/collection`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::CollectionFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::CollectionFilter {
+            super::CollectionFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::CollectionFilter {
+            super::CollectionFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `stem/collection`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::CollectionFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::CollectionFilter {
+            super::CollectionFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `project` of `stem/collection`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Project;
+    impl crate::query::FilterField for Project {
+        type Value = ::uuid::Uuid;
+        type Filter = super::CollectionFilter;
+        const NAME: &'static str = "project";
+    }
+    impl crate::query::lookup::Exact for Project {
+        fn build(v: ::uuid::Uuid) -> super::CollectionFilter {
+            super::CollectionFilter::Project(v)
+        }
+    }
+    impl crate::query::lookup::In for Project {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::CollectionFilter {
+            super::CollectionFilter::ProjectIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Project {
+        fn build(v: bool) -> super::CollectionFilter {
+            super::CollectionFilter::ProjectIsnull(v)
+        }
+    }
+    ///Field `sessions` of `stem/collection`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Sessions;
+    impl crate::query::FilterField for Sessions {
+        type Value = ::uuid::Uuid;
+        type Filter = super::CollectionFilter;
+        const NAME: &'static str = "sessions";
+    }
+    impl crate::query::lookup::Exact for Sessions {
+        fn build(v: ::uuid::Uuid) -> super::CollectionFilter {
+            super::CollectionFilter::Sessions(v)
+        }
+    }
+    impl crate::query::lookup::In for Sessions {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::CollectionFilter {
+            super::CollectionFilter::SessionsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Sessions {
+        fn build(v: bool) -> super::CollectionFilter {
+            super::CollectionFilter::SessionsIsnull(v)
+        }
+    }
+    ///Field `tags` of `stem/collection`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Tags;
+    impl crate::query::FilterField for Tags {
+        type Value = ::std::string::String;
+        type Filter = super::CollectionFilter;
+        const NAME: &'static str = "tags";
+    }
+    impl crate::query::lookup::Exact for Tags {
+        fn build(v: ::std::string::String) -> super::CollectionFilter {
+            super::CollectionFilter::Tags(v)
+        }
+    }
+    impl crate::query::lookup::In for Tags {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::CollectionFilter {
+            super::CollectionFilter::TagsIn(v)
         }
     }
 }
@@ -9500,6 +11797,419 @@ impl crate::query::Filter for ConsumableFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `resources/consumable` as typed filter builders: `consumable::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ConsumableFilter`](crate::models::ConsumableFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod consumable {
+    ///Field `id` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ConsumableFilter {
+            super::ConsumableFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ConsumableFilter {
+            super::ConsumableFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `supplier` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Supplier;
+    impl crate::query::FilterField for Supplier {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "supplier";
+    }
+    impl crate::query::lookup::Exact for Supplier {
+        fn build(v: ::uuid::Uuid) -> super::ConsumableFilter {
+            super::ConsumableFilter::Supplier(v)
+        }
+    }
+    impl crate::query::lookup::In for Supplier {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ConsumableFilter {
+            super::ConsumableFilter::SupplierIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Supplier {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::SupplierIsnull(v)
+        }
+    }
+    ///Field `type` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Type {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Type {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::TypeIsnull(v)
+        }
+    }
+    ///Field `details` of `resources/consumable`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Details;
+    impl crate::query::FilterField for Details {
+        type Value = ::serde_json::Value;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "details";
+    }
+    ///Field `rrid` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Rrid;
+    impl crate::query::FilterField for Rrid {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "rrid";
+    }
+    impl crate::query::lookup::Exact for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::Rrid(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Rrid {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Rrid {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Rrid {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridIsnull(v)
+        }
+    }
+    ///Field `rrid_url` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct RridUrl;
+    impl crate::query::FilterField for RridUrl {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "rrid_url";
+    }
+    impl crate::query::lookup::Exact for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrl(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for RridUrl {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for RridUrl {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::RridUrlIsnull(v)
+        }
+    }
+    ///Field `external_identifiers` of `resources/consumable`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExternalIdentifiers;
+    impl crate::query::FilterField for ExternalIdentifiers {
+        type Value = ::serde_json::Value;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "external_identifiers";
+    }
+    ///Field `comments` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::ConsumableFilter {
+            super::ConsumableFilter::CommentsIsnull(v)
         }
     }
 }
@@ -10829,6 +13539,632 @@ impl crate::query::Filter for ConsumableStockFilter {
         }
     }
 }
+///The fields of `modules/consumablestock` as typed filter builders: `consumable_stock::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ConsumableStockFilter`](crate::models::ConsumableStockFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod consumable_stock {
+    ///Field `id` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IdIsnull(v)
+        }
+    }
+    ///Field `type` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::ConsumableStockType;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::ConsumableStockType) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::ConsumableStockType>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeIn(v)
+        }
+    }
+    ///Field `status` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Status;
+    impl crate::query::FilterField for Status {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "status";
+    }
+    impl crate::query::lookup::Exact for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::Status(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Status {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Status {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Status {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StatusIsnull(v)
+        }
+    }
+    ///Field `notes` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Notes;
+    impl crate::query::FilterField for Notes {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "notes";
+    }
+    impl crate::query::lookup::Exact for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::Notes(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Notes {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Notes {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Notes {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::NotesIsnull(v)
+        }
+    }
+    ///Field `inventory` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Inventory;
+    impl crate::query::FilterField for Inventory {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "inventory";
+    }
+    impl crate::query::lookup::Exact for Inventory {
+        fn build(v: ::uuid::Uuid) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::Inventory(v)
+        }
+    }
+    impl crate::query::lookup::In for Inventory {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::InventoryIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Inventory {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::InventoryIsnull(v)
+        }
+    }
+    ///Field `acquisition_date` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct AcquisitionDate;
+    impl crate::query::FilterField for AcquisitionDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "acquisition_date";
+    }
+    impl crate::query::lookup::Exact for AcquisitionDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for AcquisitionDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for AcquisitionDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for AcquisitionDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for AcquisitionDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for AcquisitionDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for AcquisitionDate {
+        fn build(
+            v: ::std::vec::Vec<::chrono::NaiveDate>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for AcquisitionDate {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::AcquisitionDateIsnull(v)
+        }
+    }
+    ///Field `expiration_date` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExpirationDate;
+    impl crate::query::FilterField for ExpirationDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "expiration_date";
+    }
+    impl crate::query::lookup::Exact for ExpirationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for ExpirationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for ExpirationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for ExpirationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for ExpirationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for ExpirationDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for ExpirationDate {
+        fn build(
+            v: ::std::vec::Vec<::chrono::NaiveDate>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for ExpirationDate {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ExpirationDateIsnull(v)
+        }
+    }
+    ///Field `storage_location` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct StorageLocation;
+    impl crate::query::FilterField for StorageLocation {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "storage_location";
+    }
+    impl crate::query::lookup::Exact for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocation(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for StorageLocation {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for StorageLocation {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for StorageLocation {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageLocationIsnull(v)
+        }
+    }
+    ///Field `storage_conditions` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct StorageConditions;
+    impl crate::query::FilterField for StorageConditions {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "storage_conditions";
+    }
+    impl crate::query::lookup::Exact for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditions(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for StorageConditions {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for StorageConditions {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for StorageConditions {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::StorageConditionsIsnull(v)
+        }
+    }
+    ///Field `intended_use` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IntendedUse;
+    impl crate::query::FilterField for IntendedUse {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "intended_use";
+    }
+    impl crate::query::lookup::Exact for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUse(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for IntendedUse {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for IntendedUse {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for IntendedUse {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::IntendedUseIsnull(v)
+        }
+    }
+    ///Field `cost` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Cost;
+    impl crate::query::FilterField for Cost {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "cost";
+    }
+    impl crate::query::lookup::Exact for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::Cost(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Cost {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Cost {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Cost {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::CostIsnull(v)
+        }
+    }
+    ///Field `consumable` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Consumable;
+    impl crate::query::FilterField for Consumable {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "consumable";
+    }
+    impl crate::query::lookup::Exact for Consumable {
+        fn build(v: ::uuid::Uuid) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::Consumable(v)
+        }
+    }
+    impl crate::query::lookup::In for Consumable {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ConsumableIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Consumable {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::ConsumableIsnull(v)
+        }
+    }
+    ///Field `details` of `modules/consumablestock`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Details;
+    impl crate::query::FilterField for Details {
+        type Value = ::serde_json::Value;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "details";
+    }
+    ///Field `type_schema_version` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct TypeSchemaVersion;
+    impl crate::query::FilterField for TypeSchemaVersion {
+        type Value = ::std::string::String;
+        type Filter = super::ConsumableStockFilter;
+        const NAME: &'static str = "type_schema_version";
+    }
+    impl crate::query::lookup::Exact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersion(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for TypeSchemaVersion {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for TypeSchemaVersion {
+        fn build(v: bool) -> super::ConsumableStockFilter {
+            super::ConsumableStockFilter::TypeSchemaVersionIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `modules/consumablestock` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -11654,6 +14990,357 @@ impl crate::query::Filter for DataAcquisitionFilter {
         }
     }
 }
+///The fields of `modules/dataacquisition` as typed filter builders: `data_acquisition::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`DataAcquisitionFilter`](crate::models::DataAcquisitionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod data_acquisition {
+    ///Field `id` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::IdIsnull(v)
+        }
+    }
+    ///Field `type` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::DataAcquisitionType;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::DataAcquisitionType) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::DataAcquisitionType>,
+        ) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeIn(v)
+        }
+    }
+    ///Field `notes` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Notes;
+    impl crate::query::FilterField for Notes {
+        type Value = ::std::string::String;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "notes";
+    }
+    impl crate::query::lookup::Exact for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Notes(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Notes {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Notes {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Notes {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::NotesIsnull(v)
+        }
+    }
+    ///Field `session` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Session;
+    impl crate::query::FilterField for Session {
+        type Value = ::uuid::Uuid;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "session";
+    }
+    impl crate::query::lookup::Exact for Session {
+        fn build(v: ::uuid::Uuid) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Session(v)
+        }
+    }
+    impl crate::query::lookup::In for Session {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::SessionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Session {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::SessionIsnull(v)
+        }
+    }
+    ///Field `procedures` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Procedures;
+    impl crate::query::FilterField for Procedures {
+        type Value = ::uuid::Uuid;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "procedures";
+    }
+    impl crate::query::lookup::Exact for Procedures {
+        fn build(v: ::uuid::Uuid) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Procedures(v)
+        }
+    }
+    impl crate::query::lookup::In for Procedures {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ProceduresIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Procedures {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ProceduresIsnull(v)
+        }
+    }
+    ///Field `equipment` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Equipment;
+    impl crate::query::FilterField for Equipment {
+        type Value = ::uuid::Uuid;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "equipment";
+    }
+    impl crate::query::lookup::Exact for Equipment {
+        fn build(v: ::uuid::Uuid) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Equipment(v)
+        }
+    }
+    impl crate::query::lookup::In for Equipment {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::EquipmentIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Equipment {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::EquipmentIsnull(v)
+        }
+    }
+    ///Field `details` of `modules/dataacquisition`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Details;
+    impl crate::query::FilterField for Details {
+        type Value = ::serde_json::Value;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "details";
+    }
+    ///Field `type_schema_version` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct TypeSchemaVersion;
+    impl crate::query::FilterField for TypeSchemaVersion {
+        type Value = ::std::string::String;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "type_schema_version";
+    }
+    impl crate::query::lookup::Exact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersion(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for TypeSchemaVersion {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for TypeSchemaVersion {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::TypeSchemaVersionIsnull(v)
+        }
+    }
+    ///Field `image` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Image;
+    impl crate::query::FilterField for Image {
+        type Value = ::std::string::String;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "image";
+    }
+    impl crate::query::lookup::Exact for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Image(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Image {
+        fn build(v: ::std::string::String) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Image {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Image {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::ImageIsnull(v)
+        }
+    }
+    ///Field `order` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Order;
+    impl crate::query::FilterField for Order {
+        type Value = i64;
+        type Filter = super::DataAcquisitionFilter;
+        const NAME: &'static str = "order";
+    }
+    impl crate::query::lookup::Exact for Order {
+        fn build(v: i64) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::Order(v)
+        }
+    }
+    impl crate::query::lookup::Gt for Order {
+        fn build(v: i64) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::OrderGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for Order {
+        fn build(v: i64) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::OrderGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for Order {
+        fn build(v: i64) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::OrderLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for Order {
+        fn build(v: i64) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::OrderLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for Order {
+        fn build(a: i64, b: i64) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::OrderRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for Order {
+        fn build(v: ::std::vec::Vec<i64>) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::OrderIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Order {
+        fn build(v: bool) -> super::DataAcquisitionFilter {
+            super::DataAcquisitionFilter::OrderIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `modules/dataacquisition` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -12243,6 +15930,240 @@ impl crate::query::Filter for DataStorageFilter {
                 )
             }
         }
+    }
+}
+///The fields of `personal_attributes/datastorage` as typed filter builders: `data_storage::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`DataStorageFilter`](crate::models::DataStorageFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod data_storage {
+    ///Field `id` of `personal_attributes/datastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::DataStorageFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::DataStorageFilter {
+            super::DataStorageFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::DataStorageFilter {
+            super::DataStorageFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::DataStorageFilter {
+            super::DataStorageFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `personal_attributes/datastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::DataStorageFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::DataStorageFilter {
+            super::DataStorageFilter::NameIsnull(v)
+        }
+    }
+    ///Field `location` of `personal_attributes/datastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Location;
+    impl crate::query::FilterField for Location {
+        type Value = ::std::string::String;
+        type Filter = super::DataStorageFilter;
+        const NAME: &'static str = "location";
+    }
+    impl crate::query::lookup::Exact for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::Location(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Location {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Location {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Location {
+        fn build(v: bool) -> super::DataStorageFilter {
+            super::DataStorageFilter::LocationIsnull(v)
+        }
+    }
+    ///Field `description` of `personal_attributes/datastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::DataStorageFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::DataStorageFilter {
+            super::DataStorageFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `is_public` of `personal_attributes/datastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IsPublic;
+    impl crate::query::FilterField for IsPublic {
+        type Value = bool;
+        type Filter = super::DataStorageFilter;
+        const NAME: &'static str = "is_public";
+    }
+    impl crate::query::lookup::Exact for IsPublic {
+        fn build(v: bool) -> super::DataStorageFilter {
+            super::DataStorageFilter::IsPublic(v)
+        }
+    }
+    impl crate::query::lookup::In for IsPublic {
+        fn build(v: ::std::vec::Vec<bool>) -> super::DataStorageFilter {
+            super::DataStorageFilter::IsPublicIn(v)
+        }
+    }
+    ///Field `data_organization` of `personal_attributes/datastorage`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct DataOrganization;
+    impl crate::query::FilterField for DataOrganization {
+        type Value = ::serde_json::Value;
+        type Filter = super::DataStorageFilter;
+        const NAME: &'static str = "data_organization";
+    }
+    ///Field `data_protocols` of `personal_attributes/datastorage`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct DataProtocols;
+    impl crate::query::FilterField for DataProtocols {
+        type Value = ::serde_json::Value;
+        type Filter = super::DataStorageFilter;
+        const NAME: &'static str = "data_protocols";
     }
 }
 crate::field_enum! {
@@ -13257,6 +17178,442 @@ impl crate::query::Filter for EquipmentFilter {
         }
     }
 }
+///The fields of `modules/equipment` as typed filter builders: `equipment::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`EquipmentFilter`](crate::models::EquipmentFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod equipment {
+    ///Field `id` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::EquipmentFilter {
+            super::EquipmentFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::EquipmentFilter {
+            super::EquipmentFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::NameIsnull(v)
+        }
+    }
+    ///Field `type` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::EquipmentType;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::EquipmentType) -> super::EquipmentFilter {
+            super::EquipmentFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::EquipmentType>,
+        ) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeIn(v)
+        }
+    }
+    ///Field `notes` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Notes;
+    impl crate::query::FilterField for Notes {
+        type Value = ::std::string::String;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "notes";
+    }
+    impl crate::query::lookup::Exact for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::Notes(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Notes {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Notes {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Notes {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::NotesIsnull(v)
+        }
+    }
+    ///Field `setup` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Setup;
+    impl crate::query::FilterField for Setup {
+        type Value = ::uuid::Uuid;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "setup";
+    }
+    impl crate::query::lookup::Exact for Setup {
+        fn build(v: ::uuid::Uuid) -> super::EquipmentFilter {
+            super::EquipmentFilter::Setup(v)
+        }
+    }
+    impl crate::query::lookup::In for Setup {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::EquipmentFilter {
+            super::EquipmentFilter::SetupIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Setup {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::SetupIsnull(v)
+        }
+    }
+    ///Field `date_time` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct DateTime;
+    impl crate::query::FilterField for DateTime {
+        type Value = ::chrono::DateTime<::chrono::Utc>;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "date_time";
+    }
+    impl crate::query::lookup::Exact for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTime(v)
+        }
+    }
+    impl crate::query::lookup::Gt for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTimeGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTimeGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTimeLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTimeLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for DateTime {
+        fn build(
+            a: ::chrono::DateTime<::chrono::Utc>,
+            b: ::chrono::DateTime<::chrono::Utc>,
+        ) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTimeRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for DateTime {
+        fn build(
+            v: ::std::vec::Vec<::chrono::DateTime<::chrono::Utc>>,
+        ) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTimeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for DateTime {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::DateTimeIsnull(v)
+        }
+    }
+    ///Field `consumable` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Consumable;
+    impl crate::query::FilterField for Consumable {
+        type Value = ::uuid::Uuid;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "consumable";
+    }
+    impl crate::query::lookup::Exact for Consumable {
+        fn build(v: ::uuid::Uuid) -> super::EquipmentFilter {
+            super::EquipmentFilter::Consumable(v)
+        }
+    }
+    impl crate::query::lookup::In for Consumable {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::EquipmentFilter {
+            super::EquipmentFilter::ConsumableIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Consumable {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::ConsumableIsnull(v)
+        }
+    }
+    ///Field `hardwaredevice` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Hardwaredevice;
+    impl crate::query::FilterField for Hardwaredevice {
+        type Value = ::uuid::Uuid;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "hardwaredevice";
+    }
+    impl crate::query::lookup::Exact for Hardwaredevice {
+        fn build(v: ::uuid::Uuid) -> super::EquipmentFilter {
+            super::EquipmentFilter::Hardwaredevice(v)
+        }
+    }
+    impl crate::query::lookup::In for Hardwaredevice {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::EquipmentFilter {
+            super::EquipmentFilter::HardwaredeviceIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Hardwaredevice {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::HardwaredeviceIsnull(v)
+        }
+    }
+    ///Field `details` of `modules/equipment`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Details;
+    impl crate::query::FilterField for Details {
+        type Value = ::serde_json::Value;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "details";
+    }
+    ///Field `type_schema_version` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct TypeSchemaVersion;
+    impl crate::query::FilterField for TypeSchemaVersion {
+        type Value = ::std::string::String;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "type_schema_version";
+    }
+    impl crate::query::lookup::Exact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersion(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for TypeSchemaVersion {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for TypeSchemaVersion {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::TypeSchemaVersionIsnull(v)
+        }
+    }
+    ///Field `coordinates_system` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CoordinatesSystem;
+    impl crate::query::FilterField for CoordinatesSystem {
+        type Value = crate::enums::CoordinatesType;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "coordinates_system";
+    }
+    impl crate::query::lookup::Exact for CoordinatesSystem {
+        fn build(v: crate::enums::CoordinatesType) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSystem(v)
+        }
+    }
+    impl crate::query::lookup::In for CoordinatesSystem {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::CoordinatesType>,
+        ) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSystemIn(v)
+        }
+    }
+    ///Field `coordinates_details` of `modules/equipment`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CoordinatesDetails;
+    impl crate::query::FilterField for CoordinatesDetails {
+        type Value = ::serde_json::Value;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "coordinates_details";
+    }
+    ///Field `coordinates_schema_version` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CoordinatesSchemaVersion;
+    impl crate::query::FilterField for CoordinatesSchemaVersion {
+        type Value = ::std::string::String;
+        type Filter = super::EquipmentFilter;
+        const NAME: &'static str = "coordinates_schema_version";
+    }
+    impl crate::query::lookup::Exact for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersion(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for CoordinatesSchemaVersion {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for CoordinatesSchemaVersion {
+        fn build(v: bool) -> super::EquipmentFilter {
+            super::EquipmentFilter::CoordinatesSchemaVersionIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `modules/equipment` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -13601,6 +17958,123 @@ impl crate::query::Filter for GroupFilter {
         }
     }
 }
+///The fields of `users/group` as typed filter builders: `group::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupFilter`](crate::models::GroupFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod group {
+    ///Field `id` of `users/group`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = i64;
+        type Filter = super::GroupFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: i64) -> super::GroupFilter {
+            super::GroupFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::Gt for Id {
+        fn build(v: i64) -> super::GroupFilter {
+            super::GroupFilter::IdGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for Id {
+        fn build(v: i64) -> super::GroupFilter {
+            super::GroupFilter::IdGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for Id {
+        fn build(v: i64) -> super::GroupFilter {
+            super::GroupFilter::IdLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for Id {
+        fn build(v: i64) -> super::GroupFilter {
+            super::GroupFilter::IdLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for Id {
+        fn build(a: i64, b: i64) -> super::GroupFilter {
+            super::GroupFilter::IdRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<i64>) -> super::GroupFilter {
+            super::GroupFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::GroupFilter {
+            super::GroupFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `users/group`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::GroupFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::GroupFilter {
+            super::GroupFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::GroupFilter {
+            super::GroupFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::GroupFilter {
+            super::GroupFilter::NameIsnull(v)
+        }
+    }
+    ///Field `users` of `users/group`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Users;
+    impl crate::query::FilterField for Users {
+        type Value = ::serde_json::Value;
+        type Filter = super::GroupFilter;
+        const NAME: &'static str = "users";
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `users/group` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -13899,6 +18373,116 @@ impl crate::query::Filter for GroupMembershipInvitationFilter {
         }
     }
 }
+///The fields of `users/group_membership_invitation` as typed filter builders: `group_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupMembershipInvitationFilter`](crate::models::GroupMembershipInvitationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod group_membership_invitation {
+    ///Field `id` of `users/group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::GroupMembershipInvitationFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(
+            v: ::std::vec::Vec<::uuid::Uuid>,
+        ) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::IdIsnull(v)
+        }
+    }
+    ///Field `user_account_invitation` of `users/group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct UserAccountInvitation;
+    impl crate::query::FilterField for UserAccountInvitation {
+        type Value = i64;
+        type Filter = super::GroupMembershipInvitationFilter;
+        const NAME: &'static str = "user_account_invitation";
+    }
+    impl crate::query::lookup::Exact for UserAccountInvitation {
+        fn build(v: i64) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::UserAccountInvitation(v)
+        }
+    }
+    impl crate::query::lookup::In for UserAccountInvitation {
+        fn build(v: ::std::vec::Vec<i64>) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::UserAccountInvitationIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for UserAccountInvitation {
+        fn build(v: bool) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::UserAccountInvitationIsnull(v)
+        }
+    }
+    ///Field `authgroup` of `users/group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Authgroup;
+    impl crate::query::FilterField for Authgroup {
+        type Value = i64;
+        type Filter = super::GroupMembershipInvitationFilter;
+        const NAME: &'static str = "authgroup";
+    }
+    impl crate::query::lookup::Exact for Authgroup {
+        fn build(v: i64) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::Authgroup(v)
+        }
+    }
+    impl crate::query::lookup::In for Authgroup {
+        fn build(v: ::std::vec::Vec<i64>) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::AuthgroupIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Authgroup {
+        fn build(v: bool) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::AuthgroupIsnull(v)
+        }
+    }
+    ///Field `new_manager` of `users/group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct NewManager;
+    impl crate::query::FilterField for NewManager {
+        type Value = bool;
+        type Filter = super::GroupMembershipInvitationFilter;
+        const NAME: &'static str = "new_manager";
+    }
+    impl crate::query::lookup::Exact for NewManager {
+        fn build(v: bool) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::NewManager(v)
+        }
+    }
+    impl crate::query::lookup::In for NewManager {
+        fn build(v: ::std::vec::Vec<bool>) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::NewManagerIn(v)
+        }
+    }
+    ///Field `new_owner` of `users/group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct NewOwner;
+    impl crate::query::FilterField for NewOwner {
+        type Value = bool;
+        type Filter = super::GroupMembershipInvitationFilter;
+        const NAME: &'static str = "new_owner";
+    }
+    impl crate::query::lookup::Exact for NewOwner {
+        fn build(v: bool) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::NewOwner(v)
+        }
+    }
+    impl crate::query::lookup::In for NewOwner {
+        fn build(v: ::std::vec::Vec<bool>) -> super::GroupMembershipInvitationFilter {
+            super::GroupMembershipInvitationFilter::NewOwnerIn(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `users/group_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -14147,6 +18731,80 @@ impl crate::query::Filter for GroupMembershipRequestFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `users/group_membership_request` as typed filter builders: `group_membership_request::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupMembershipRequestFilter`](crate::models::GroupMembershipRequestFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod group_membership_request {
+    ///Field `id` of `users/group_membership_request`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::GroupMembershipRequestFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(
+            v: ::std::vec::Vec<::uuid::Uuid>,
+        ) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::IdIsnull(v)
+        }
+    }
+    ///Field `user_account_request` of `users/group_membership_request`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct UserAccountRequest;
+    impl crate::query::FilterField for UserAccountRequest {
+        type Value = i64;
+        type Filter = super::GroupMembershipRequestFilter;
+        const NAME: &'static str = "user_account_request";
+    }
+    impl crate::query::lookup::Exact for UserAccountRequest {
+        fn build(v: i64) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::UserAccountRequest(v)
+        }
+    }
+    impl crate::query::lookup::In for UserAccountRequest {
+        fn build(v: ::std::vec::Vec<i64>) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::UserAccountRequestIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for UserAccountRequest {
+        fn build(v: bool) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::UserAccountRequestIsnull(v)
+        }
+    }
+    ///Field `authgroup` of `users/group_membership_request`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Authgroup;
+    impl crate::query::FilterField for Authgroup {
+        type Value = i64;
+        type Filter = super::GroupMembershipRequestFilter;
+        const NAME: &'static str = "authgroup";
+    }
+    impl crate::query::lookup::Exact for Authgroup {
+        fn build(v: i64) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::Authgroup(v)
+        }
+    }
+    impl crate::query::lookup::In for Authgroup {
+        fn build(v: ::std::vec::Vec<i64>) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::AuthgroupIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Authgroup {
+        fn build(v: bool) -> super::GroupMembershipRequestFilter {
+            super::GroupMembershipRequestFilter::AuthgroupIsnull(v)
         }
     }
 }
@@ -15244,6 +19902,363 @@ impl crate::query::Filter for HardwareDeviceFilter {
         }
     }
 }
+///The fields of `resources/hardwaredevice` as typed filter builders: `hardware_device::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`HardwareDeviceFilter`](crate::models::HardwareDeviceFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod hardware_device {
+    ///Field `id` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `supplier` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Supplier;
+    impl crate::query::FilterField for Supplier {
+        type Value = ::uuid::Uuid;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "supplier";
+    }
+    impl crate::query::lookup::Exact for Supplier {
+        fn build(v: ::uuid::Uuid) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::Supplier(v)
+        }
+    }
+    impl crate::query::lookup::In for Supplier {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::SupplierIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Supplier {
+        fn build(v: bool) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::SupplierIsnull(v)
+        }
+    }
+    ///Field `rrid` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Rrid;
+    impl crate::query::FilterField for Rrid {
+        type Value = ::std::string::String;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "rrid";
+    }
+    impl crate::query::lookup::Exact for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::Rrid(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Rrid {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Rrid {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Rrid {
+        fn build(v: bool) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridIsnull(v)
+        }
+    }
+    ///Field `rrid_url` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct RridUrl;
+    impl crate::query::FilterField for RridUrl {
+        type Value = ::std::string::String;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "rrid_url";
+    }
+    impl crate::query::lookup::Exact for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrl(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for RridUrl {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for RridUrl {
+        fn build(v: bool) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::RridUrlIsnull(v)
+        }
+    }
+    ///Field `external_identifiers` of `resources/hardwaredevice`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExternalIdentifiers;
+    impl crate::query::FilterField for ExternalIdentifiers {
+        type Value = ::serde_json::Value;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "external_identifiers";
+    }
+    ///Field `comments` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::HardwareDeviceFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::HardwareDeviceFilter {
+            super::HardwareDeviceFilter::CommentsIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `resources/hardwaredevice` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -15772,6 +20787,224 @@ impl crate::query::Filter for InventoryFilter {
                     v.iter().map(crate::query::QueryValue::query_value).collect(),
                 )
             }
+        }
+    }
+}
+///The fields of `personal_attributes/inventory` as typed filter builders: `inventory::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`InventoryFilter`](crate::models::InventoryFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod inventory {
+    ///Field `id` of `personal_attributes/inventory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::InventoryFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::InventoryFilter {
+            super::InventoryFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::InventoryFilter {
+            super::InventoryFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::InventoryFilter {
+            super::InventoryFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `personal_attributes/inventory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::InventoryFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::InventoryFilter {
+            super::InventoryFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::InventoryFilter {
+            super::InventoryFilter::NameIsnull(v)
+        }
+    }
+    ///Field `location` of `personal_attributes/inventory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Location;
+    impl crate::query::FilterField for Location {
+        type Value = ::std::string::String;
+        type Filter = super::InventoryFilter;
+        const NAME: &'static str = "location";
+    }
+    impl crate::query::lookup::Exact for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::Location(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::LocationIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::LocationContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::LocationIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::LocationStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::LocationIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::LocationEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Location {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::LocationIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Location {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::InventoryFilter {
+            super::InventoryFilter::LocationIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Location {
+        fn build(v: bool) -> super::InventoryFilter {
+            super::InventoryFilter::LocationIsnull(v)
+        }
+    }
+    ///Field `description` of `personal_attributes/inventory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::InventoryFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::InventoryFilter {
+            super::InventoryFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `is_public` of `personal_attributes/inventory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IsPublic;
+    impl crate::query::FilterField for IsPublic {
+        type Value = bool;
+        type Filter = super::InventoryFilter;
+        const NAME: &'static str = "is_public";
+    }
+    impl crate::query::lookup::Exact for IsPublic {
+        fn build(v: bool) -> super::InventoryFilter {
+            super::InventoryFilter::IsPublic(v)
+        }
+    }
+    impl crate::query::lookup::In for IsPublic {
+        fn build(v: ::std::vec::Vec<bool>) -> super::InventoryFilter {
+            super::InventoryFilter::IsPublicIn(v)
         }
     }
 }
@@ -16586,6 +21819,264 @@ impl crate::query::Filter for JournalFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `dissemination/journal` as typed filter builders: `journal::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`JournalFilter`](crate::models::JournalFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod journal {
+    ///Field `id` of `dissemination/journal`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::JournalFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::JournalFilter {
+            super::JournalFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::JournalFilter {
+            super::JournalFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::JournalFilter {
+            super::JournalFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `dissemination/journal`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::JournalFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::JournalFilter {
+            super::JournalFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::JournalFilter {
+            super::JournalFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `dissemination/journal`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::JournalFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::JournalFilter {
+            super::JournalFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::JournalFilter {
+            super::JournalFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `website` of `dissemination/journal`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Website;
+    impl crate::query::FilterField for Website {
+        type Value = ::std::string::String;
+        type Filter = super::JournalFilter;
+        const NAME: &'static str = "website";
+    }
+    impl crate::query::lookup::Exact for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::Website(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::WebsiteIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::WebsiteContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::WebsiteIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::WebsiteStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::WebsiteIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::WebsiteEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Website {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::WebsiteIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Website {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::JournalFilter {
+            super::JournalFilter::WebsiteIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Website {
+        fn build(v: bool) -> super::JournalFilter {
+            super::JournalFilter::WebsiteIsnull(v)
+        }
+    }
+    ///Field `comments` of `dissemination/journal`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::JournalFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::JournalFilter {
+            super::JournalFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::JournalFilter {
+            super::JournalFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::JournalFilter {
+            super::JournalFilter::CommentsIsnull(v)
         }
     }
 }
@@ -17512,6 +23003,426 @@ impl crate::query::Filter for LaboratoryFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `users/laboratory` as typed filter builders: `laboratory::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`LaboratoryFilter`](crate::models::LaboratoryFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod laboratory {
+    ///Field `id` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::IdIsnull(v)
+        }
+    }
+    ///Field `group` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Group;
+    impl crate::query::FilterField for Group {
+        type Value = i64;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "group";
+    }
+    impl crate::query::lookup::Exact for Group {
+        fn build(v: i64) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::Group(v)
+        }
+    }
+    impl crate::query::lookup::In for Group {
+        fn build(v: ::std::vec::Vec<i64>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::GroupIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Group {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::GroupIsnull(v)
+        }
+    }
+    ///Field `principal_investigators` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct PrincipalInvestigators;
+    impl crate::query::FilterField for PrincipalInvestigators {
+        type Value = i64;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "principal_investigators";
+    }
+    impl crate::query::lookup::Exact for PrincipalInvestigators {
+        fn build(v: i64) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::PrincipalInvestigators(v)
+        }
+    }
+    impl crate::query::lookup::In for PrincipalInvestigators {
+        fn build(v: ::std::vec::Vec<i64>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::PrincipalInvestigatorsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for PrincipalInvestigators {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::PrincipalInvestigatorsIsnull(v)
+        }
+    }
+    ///Field `description` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `website` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Website;
+    impl crate::query::FilterField for Website {
+        type Value = ::std::string::String;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "website";
+    }
+    impl crate::query::lookup::Exact for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::Website(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Website {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Website {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Website {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::WebsiteIsnull(v)
+        }
+    }
+    ///Field `department` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Department;
+    impl crate::query::FilterField for Department {
+        type Value = ::std::string::String;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "department";
+    }
+    impl crate::query::lookup::Exact for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::Department(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Department {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Department {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Department {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::DepartmentIsnull(v)
+        }
+    }
+    ///Field `institution` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Institution;
+    impl crate::query::FilterField for Institution {
+        type Value = ::std::string::String;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "institution";
+    }
+    impl crate::query::lookup::Exact for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::Institution(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Institution {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Institution {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Institution {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::InstitutionIsnull(v)
+        }
+    }
+    ///Field `city` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct City;
+    impl crate::query::FilterField for City {
+        type Value = ::std::string::String;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "city";
+    }
+    impl crate::query::lookup::Exact for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::City(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for City {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for City {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for City {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CityIsnull(v)
+        }
+    }
+    ///Field `country` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Country;
+    impl crate::query::FilterField for Country {
+        type Value = ::std::string::String;
+        type Filter = super::LaboratoryFilter;
+        const NAME: &'static str = "country";
+    }
+    impl crate::query::lookup::Exact for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::Country(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Country {
+        fn build(v: ::std::string::String) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Country {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Country {
+        fn build(v: bool) -> super::LaboratoryFilter {
+            super::LaboratoryFilter::CountryIsnull(v)
         }
     }
 }
@@ -18786,6 +24697,595 @@ impl crate::query::Filter for LicenseFilter {
         }
     }
 }
+///The fields of `personal_attributes/license` as typed filter builders: `license::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`LicenseFilter`](crate::models::LicenseFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod license {
+    ///Field `id` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::LicenseFilter {
+            super::LicenseFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::LicenseFilter {
+            super::LicenseFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LicenseFilter {
+            super::LicenseFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::NameIsnull(v)
+        }
+    }
+    ///Field `type` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::LicenseType;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::LicenseType) -> super::LicenseFilter {
+            super::LicenseFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(v: ::std::vec::Vec<crate::enums::LicenseType>) -> super::LicenseFilter {
+            super::LicenseFilter::TypeIn(v)
+        }
+    }
+    ///Field `status` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Status;
+    impl crate::query::FilterField for Status {
+        type Value = crate::enums::LicenseStatus;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "status";
+    }
+    impl crate::query::lookup::Exact for Status {
+        fn build(v: crate::enums::LicenseStatus) -> super::LicenseFilter {
+            super::LicenseFilter::Status(v)
+        }
+    }
+    impl crate::query::lookup::In for Status {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::LicenseStatus>,
+        ) -> super::LicenseFilter {
+            super::LicenseFilter::StatusIn(v)
+        }
+    }
+    ///Field `description` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `country` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Country;
+    impl crate::query::FilterField for Country {
+        type Value = ::std::string::String;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "country";
+    }
+    impl crate::query::lookup::Exact for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::Country(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::CountryIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::CountryContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::CountryIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::CountryStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::CountryIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::CountryEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Country {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::CountryIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Country {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LicenseFilter {
+            super::LicenseFilter::CountryIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Country {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::CountryIsnull(v)
+        }
+    }
+    ///Field `regulatory_authority` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct RegulatoryAuthority;
+    impl crate::query::FilterField for RegulatoryAuthority {
+        type Value = ::uuid::Uuid;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "regulatory_authority";
+    }
+    impl crate::query::lookup::Exact for RegulatoryAuthority {
+        fn build(v: ::uuid::Uuid) -> super::LicenseFilter {
+            super::LicenseFilter::RegulatoryAuthority(v)
+        }
+    }
+    impl crate::query::lookup::In for RegulatoryAuthority {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::LicenseFilter {
+            super::LicenseFilter::RegulatoryAuthorityIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for RegulatoryAuthority {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::RegulatoryAuthorityIsnull(v)
+        }
+    }
+    ///Field `license_number` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct LicenseNumber;
+    impl crate::query::FilterField for LicenseNumber {
+        type Value = ::std::string::String;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "license_number";
+    }
+    impl crate::query::lookup::Exact for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumber(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for LicenseNumber {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for LicenseNumber {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for LicenseNumber {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseNumberIsnull(v)
+        }
+    }
+    ///Field `license_document` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct LicenseDocument;
+    impl crate::query::FilterField for LicenseDocument {
+        type Value = ::std::string::String;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "license_document";
+    }
+    impl crate::query::lookup::Exact for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocument(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for LicenseDocument {
+        fn build(v: ::std::string::String) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for LicenseDocument {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for LicenseDocument {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseDocumentIsnull(v)
+        }
+    }
+    ///Field `valid_from` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ValidFrom;
+    impl crate::query::FilterField for ValidFrom {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "valid_from";
+    }
+    impl crate::query::lookup::Exact for ValidFrom {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFrom(v)
+        }
+    }
+    impl crate::query::lookup::Gt for ValidFrom {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFromGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for ValidFrom {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFromGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for ValidFrom {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFromLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for ValidFrom {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFromLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for ValidFrom {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFromRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for ValidFrom {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFromIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for ValidFrom {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::ValidFromIsnull(v)
+        }
+    }
+    ///Field `valid_until` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ValidUntil;
+    impl crate::query::FilterField for ValidUntil {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "valid_until";
+    }
+    impl crate::query::lookup::Exact for ValidUntil {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntil(v)
+        }
+    }
+    impl crate::query::lookup::Gt for ValidUntil {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntilGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for ValidUntil {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntilGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for ValidUntil {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntilLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for ValidUntil {
+        fn build(v: ::chrono::NaiveDate) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntilLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for ValidUntil {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntilRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for ValidUntil {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntilIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for ValidUntil {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::ValidUntilIsnull(v)
+        }
+    }
+    ///Field `license_holders` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct LicenseHolders;
+    impl crate::query::FilterField for LicenseHolders {
+        type Value = i64;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "license_holders";
+    }
+    impl crate::query::lookup::Exact for LicenseHolders {
+        fn build(v: i64) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseHolders(v)
+        }
+    }
+    impl crate::query::lookup::In for LicenseHolders {
+        fn build(v: ::std::vec::Vec<i64>) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseHoldersIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for LicenseHolders {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::LicenseHoldersIsnull(v)
+        }
+    }
+    ///Field `behavioralassays` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Behavioralassays;
+    impl crate::query::FilterField for Behavioralassays {
+        type Value = ::uuid::Uuid;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "behavioralassays";
+    }
+    impl crate::query::lookup::Exact for Behavioralassays {
+        fn build(v: ::uuid::Uuid) -> super::LicenseFilter {
+            super::LicenseFilter::Behavioralassays(v)
+        }
+    }
+    impl crate::query::lookup::In for Behavioralassays {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::LicenseFilter {
+            super::LicenseFilter::BehavioralassaysIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Behavioralassays {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::BehavioralassaysIsnull(v)
+        }
+    }
+    ///Field `subjects` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Subjects;
+    impl crate::query::FilterField for Subjects {
+        type Value = ::uuid::Uuid;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "subjects";
+    }
+    impl crate::query::lookup::Exact for Subjects {
+        fn build(v: ::uuid::Uuid) -> super::LicenseFilter {
+            super::LicenseFilter::Subjects(v)
+        }
+    }
+    impl crate::query::lookup::In for Subjects {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::LicenseFilter {
+            super::LicenseFilter::SubjectsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Subjects {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::SubjectsIsnull(v)
+        }
+    }
+    ///Field `procedures` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Procedures;
+    impl crate::query::FilterField for Procedures {
+        type Value = ::uuid::Uuid;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "procedures";
+    }
+    impl crate::query::lookup::Exact for Procedures {
+        fn build(v: ::uuid::Uuid) -> super::LicenseFilter {
+            super::LicenseFilter::Procedures(v)
+        }
+    }
+    impl crate::query::lookup::In for Procedures {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::LicenseFilter {
+            super::LicenseFilter::ProceduresIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Procedures {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::ProceduresIsnull(v)
+        }
+    }
+    ///Field `is_public` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IsPublic;
+    impl crate::query::FilterField for IsPublic {
+        type Value = bool;
+        type Filter = super::LicenseFilter;
+        const NAME: &'static str = "is_public";
+    }
+    impl crate::query::lookup::Exact for IsPublic {
+        fn build(v: bool) -> super::LicenseFilter {
+            super::LicenseFilter::IsPublic(v)
+        }
+    }
+    impl crate::query::lookup::In for IsPublic {
+        fn build(v: ::std::vec::Vec<bool>) -> super::LicenseFilter {
+            super::LicenseFilter::IsPublicIn(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `personal_attributes/license` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -19516,6 +26016,297 @@ impl crate::query::Filter for ManipulationFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `modules/manipulation` as typed filter builders: `manipulation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ManipulationFilter`](crate::models::ManipulationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod manipulation {
+    ///Field `id` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ManipulationFilter {
+            super::ManipulationFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ManipulationFilter {
+            super::ManipulationFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ManipulationFilter {
+            super::ManipulationFilter::IdIsnull(v)
+        }
+    }
+    ///Field `type` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::ManipulationType;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::ManipulationType) -> super::ManipulationFilter {
+            super::ManipulationFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::ManipulationType>,
+        ) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeIn(v)
+        }
+    }
+    ///Field `notes` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Notes;
+    impl crate::query::FilterField for Notes {
+        type Value = ::std::string::String;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "notes";
+    }
+    impl crate::query::lookup::Exact for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::Notes(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Notes {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Notes {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Notes {
+        fn build(v: bool) -> super::ManipulationFilter {
+            super::ManipulationFilter::NotesIsnull(v)
+        }
+    }
+    ///Field `procedures` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Procedures;
+    impl crate::query::FilterField for Procedures {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "procedures";
+    }
+    impl crate::query::lookup::Exact for Procedures {
+        fn build(v: ::uuid::Uuid) -> super::ManipulationFilter {
+            super::ManipulationFilter::Procedures(v)
+        }
+    }
+    impl crate::query::lookup::In for Procedures {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ManipulationFilter {
+            super::ManipulationFilter::ProceduresIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Procedures {
+        fn build(v: bool) -> super::ManipulationFilter {
+            super::ManipulationFilter::ProceduresIsnull(v)
+        }
+    }
+    ///Field `session` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Session;
+    impl crate::query::FilterField for Session {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "session";
+    }
+    impl crate::query::lookup::Exact for Session {
+        fn build(v: ::uuid::Uuid) -> super::ManipulationFilter {
+            super::ManipulationFilter::Session(v)
+        }
+    }
+    impl crate::query::lookup::In for Session {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ManipulationFilter {
+            super::ManipulationFilter::SessionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Session {
+        fn build(v: bool) -> super::ManipulationFilter {
+            super::ManipulationFilter::SessionIsnull(v)
+        }
+    }
+    ///Field `equipment` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Equipment;
+    impl crate::query::FilterField for Equipment {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "equipment";
+    }
+    impl crate::query::lookup::Exact for Equipment {
+        fn build(v: ::uuid::Uuid) -> super::ManipulationFilter {
+            super::ManipulationFilter::Equipment(v)
+        }
+    }
+    impl crate::query::lookup::In for Equipment {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ManipulationFilter {
+            super::ManipulationFilter::EquipmentIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Equipment {
+        fn build(v: bool) -> super::ManipulationFilter {
+            super::ManipulationFilter::EquipmentIsnull(v)
+        }
+    }
+    ///Field `details` of `modules/manipulation`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Details;
+    impl crate::query::FilterField for Details {
+        type Value = ::serde_json::Value;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "details";
+    }
+    ///Field `type_schema_version` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct TypeSchemaVersion;
+    impl crate::query::FilterField for TypeSchemaVersion {
+        type Value = ::std::string::String;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "type_schema_version";
+    }
+    impl crate::query::lookup::Exact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersion(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for TypeSchemaVersion {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for TypeSchemaVersion {
+        fn build(v: bool) -> super::ManipulationFilter {
+            super::ManipulationFilter::TypeSchemaVersionIsnull(v)
+        }
+    }
+    ///Field `order` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Order;
+    impl crate::query::FilterField for Order {
+        type Value = i64;
+        type Filter = super::ManipulationFilter;
+        const NAME: &'static str = "order";
+    }
+    impl crate::query::lookup::Exact for Order {
+        fn build(v: i64) -> super::ManipulationFilter {
+            super::ManipulationFilter::Order(v)
+        }
+    }
+    impl crate::query::lookup::Gt for Order {
+        fn build(v: i64) -> super::ManipulationFilter {
+            super::ManipulationFilter::OrderGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for Order {
+        fn build(v: i64) -> super::ManipulationFilter {
+            super::ManipulationFilter::OrderGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for Order {
+        fn build(v: i64) -> super::ManipulationFilter {
+            super::ManipulationFilter::OrderLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for Order {
+        fn build(v: i64) -> super::ManipulationFilter {
+            super::ManipulationFilter::OrderLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for Order {
+        fn build(a: i64, b: i64) -> super::ManipulationFilter {
+            super::ManipulationFilter::OrderRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for Order {
+        fn build(v: ::std::vec::Vec<i64>) -> super::ManipulationFilter {
+            super::ManipulationFilter::OrderIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Order {
+        fn build(v: bool) -> super::ManipulationFilter {
+            super::ManipulationFilter::OrderIsnull(v)
         }
     }
 }
@@ -20711,6 +27502,536 @@ impl crate::query::Filter for ProcedureFilter {
         }
     }
 }
+///The fields of `modules/procedure` as typed filter builders: `procedure::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProcedureFilter`](crate::models::ProcedureFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod procedure {
+    ///Field `id` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureFilter {
+            super::ProcedureFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureFilter {
+            super::ProcedureFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::IdIsnull(v)
+        }
+    }
+    ///Field `type` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::ProcedureType;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::ProcedureType) -> super::ProcedureFilter {
+            super::ProcedureFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::ProcedureType>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeIn(v)
+        }
+    }
+    ///Field `notes` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Notes;
+    impl crate::query::FilterField for Notes {
+        type Value = ::std::string::String;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "notes";
+    }
+    impl crate::query::lookup::Exact for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::Notes(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Notes {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Notes {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Notes {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::NotesIsnull(v)
+        }
+    }
+    ///Field `subject` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Subject;
+    impl crate::query::FilterField for Subject {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "subject";
+    }
+    impl crate::query::lookup::Exact for Subject {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureFilter {
+            super::ProcedureFilter::Subject(v)
+        }
+    }
+    impl crate::query::lookup::In for Subject {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureFilter {
+            super::ProcedureFilter::SubjectIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Subject {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::SubjectIsnull(v)
+        }
+    }
+    ///Field `date_time` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct DateTime;
+    impl crate::query::FilterField for DateTime {
+        type Value = ::chrono::DateTime<::chrono::Utc>;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "date_time";
+    }
+    impl crate::query::lookup::Exact for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTime(v)
+        }
+    }
+    impl crate::query::lookup::Gt for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTimeGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTimeGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTimeLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTimeLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for DateTime {
+        fn build(
+            a: ::chrono::DateTime<::chrono::Utc>,
+            b: ::chrono::DateTime<::chrono::Utc>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTimeRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for DateTime {
+        fn build(
+            v: ::std::vec::Vec<::chrono::DateTime<::chrono::Utc>>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTimeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for DateTime {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::DateTimeIsnull(v)
+        }
+    }
+    ///Field `consumablestock` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Consumablestock;
+    impl crate::query::FilterField for Consumablestock {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "consumablestock";
+    }
+    impl crate::query::lookup::Exact for Consumablestock {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureFilter {
+            super::ProcedureFilter::Consumablestock(v)
+        }
+    }
+    impl crate::query::lookup::In for Consumablestock {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureFilter {
+            super::ProcedureFilter::ConsumablestockIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Consumablestock {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::ConsumablestockIsnull(v)
+        }
+    }
+    ///Field `equipment` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Equipment;
+    impl crate::query::FilterField for Equipment {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "equipment";
+    }
+    impl crate::query::lookup::Exact for Equipment {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureFilter {
+            super::ProcedureFilter::Equipment(v)
+        }
+    }
+    impl crate::query::lookup::In for Equipment {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureFilter {
+            super::ProcedureFilter::EquipmentIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Equipment {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::EquipmentIsnull(v)
+        }
+    }
+    ///Field `brain_region` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct BrainRegion;
+    impl crate::query::FilterField for BrainRegion {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "brain_region";
+    }
+    impl crate::query::lookup::Exact for BrainRegion {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureFilter {
+            super::ProcedureFilter::BrainRegion(v)
+        }
+    }
+    impl crate::query::lookup::In for BrainRegion {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureFilter {
+            super::ProcedureFilter::BrainRegionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for BrainRegion {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::BrainRegionIsnull(v)
+        }
+    }
+    ///Field `licenses` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Licenses;
+    impl crate::query::FilterField for Licenses {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "licenses";
+    }
+    impl crate::query::lookup::Exact for Licenses {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureFilter {
+            super::ProcedureFilter::Licenses(v)
+        }
+    }
+    impl crate::query::lookup::In for Licenses {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureFilter {
+            super::ProcedureFilter::LicensesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Licenses {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::LicensesIsnull(v)
+        }
+    }
+    ///Field `details` of `modules/procedure`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Details;
+    impl crate::query::FilterField for Details {
+        type Value = ::serde_json::Value;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "details";
+    }
+    ///Field `type_schema_version` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct TypeSchemaVersion;
+    impl crate::query::FilterField for TypeSchemaVersion {
+        type Value = ::std::string::String;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "type_schema_version";
+    }
+    impl crate::query::lookup::Exact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersion(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for TypeSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for TypeSchemaVersion {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for TypeSchemaVersion {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::TypeSchemaVersionIsnull(v)
+        }
+    }
+    ///Field `coordinates_system` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CoordinatesSystem;
+    impl crate::query::FilterField for CoordinatesSystem {
+        type Value = crate::enums::CoordinatesType;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "coordinates_system";
+    }
+    impl crate::query::lookup::Exact for CoordinatesSystem {
+        fn build(v: crate::enums::CoordinatesType) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSystem(v)
+        }
+    }
+    impl crate::query::lookup::In for CoordinatesSystem {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::CoordinatesType>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSystemIn(v)
+        }
+    }
+    ///Field `coordinates_details` of `modules/procedure`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CoordinatesDetails;
+    impl crate::query::FilterField for CoordinatesDetails {
+        type Value = ::serde_json::Value;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "coordinates_details";
+    }
+    ///Field `coordinates_schema_version` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CoordinatesSchemaVersion;
+    impl crate::query::FilterField for CoordinatesSchemaVersion {
+        type Value = ::std::string::String;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "coordinates_schema_version";
+    }
+    impl crate::query::lookup::Exact for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersion(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for CoordinatesSchemaVersion {
+        fn build(v: ::std::string::String) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for CoordinatesSchemaVersion {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for CoordinatesSchemaVersion {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::CoordinatesSchemaVersionIsnull(v)
+        }
+    }
+    ///Field `created_at` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CreatedAt;
+    impl crate::query::FilterField for CreatedAt {
+        type Value = ::chrono::DateTime<::chrono::Utc>;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "created_at";
+    }
+    impl crate::query::lookup::Exact for CreatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAt(v)
+        }
+    }
+    impl crate::query::lookup::Gt for CreatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAtGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for CreatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAtGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for CreatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAtLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for CreatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAtLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for CreatedAt {
+        fn build(
+            a: ::chrono::DateTime<::chrono::Utc>,
+            b: ::chrono::DateTime<::chrono::Utc>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAtRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for CreatedAt {
+        fn build(
+            v: ::std::vec::Vec<::chrono::DateTime<::chrono::Utc>>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAtIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for CreatedAt {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::CreatedAtIsnull(v)
+        }
+    }
+    ///Field `updated_at` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct UpdatedAt;
+    impl crate::query::FilterField for UpdatedAt {
+        type Value = ::chrono::DateTime<::chrono::Utc>;
+        type Filter = super::ProcedureFilter;
+        const NAME: &'static str = "updated_at";
+    }
+    impl crate::query::lookup::Exact for UpdatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAt(v)
+        }
+    }
+    impl crate::query::lookup::Gt for UpdatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAtGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for UpdatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAtGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for UpdatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAtLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for UpdatedAt {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAtLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for UpdatedAt {
+        fn build(
+            a: ::chrono::DateTime<::chrono::Utc>,
+            b: ::chrono::DateTime<::chrono::Utc>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAtRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for UpdatedAt {
+        fn build(
+            v: ::std::vec::Vec<::chrono::DateTime<::chrono::Utc>>,
+        ) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAtIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for UpdatedAt {
+        fn build(v: bool) -> super::ProcedureFilter {
+            super::ProcedureFilter::UpdatedAtIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `modules/procedure` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -21137,6 +28458,143 @@ impl crate::query::Filter for ProcedureLogFilter {
                 )
             }
         }
+    }
+}
+///The fields of `modules/procedurelog` as typed filter builders: `procedure_log::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProcedureLogFilter`](crate::models::ProcedureLogFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod procedure_log {
+    ///Field `id` of `modules/procedurelog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureLogFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::IdIsnull(v)
+        }
+    }
+    ///Field `type` of `modules/procedurelog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::ProcedureLogType;
+        type Filter = super::ProcedureLogFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::ProcedureLogType) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::ProcedureLogType>,
+        ) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::TypeIn(v)
+        }
+    }
+    ///Field `description` of `modules/procedurelog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::ProcedureLogFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `procedure` of `modules/procedurelog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Procedure;
+    impl crate::query::FilterField for Procedure {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProcedureLogFilter;
+        const NAME: &'static str = "procedure";
+    }
+    impl crate::query::lookup::Exact for Procedure {
+        fn build(v: ::uuid::Uuid) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::Procedure(v)
+        }
+    }
+    impl crate::query::lookup::In for Procedure {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::ProcedureIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Procedure {
+        fn build(v: bool) -> super::ProcedureLogFilter {
+            super::ProcedureLogFilter::ProcedureIsnull(v)
+        }
+    }
+    ///Field `entries` of `modules/procedurelog`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Entries;
+    impl crate::query::FilterField for Entries {
+        type Value = ::serde_json::Value;
+        type Filter = super::ProcedureLogFilter;
+        const NAME: &'static str = "entries";
     }
 }
 crate::field_enum! {
@@ -21894,6 +29352,331 @@ impl crate::query::Filter for ProjectFilter {
         }
     }
 }
+///The fields of `stem/project` as typed filter builders: `project::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectFilter`](crate::models::ProjectFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod project {
+    ///Field `id` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ProjectFilter {
+            super::ProjectFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProjectFilter {
+            super::ProjectFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ProjectFilter {
+            super::ProjectFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `sessions` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Sessions;
+    impl crate::query::FilterField for Sessions {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "sessions";
+    }
+    impl crate::query::lookup::Exact for Sessions {
+        fn build(v: ::uuid::Uuid) -> super::ProjectFilter {
+            super::ProjectFilter::Sessions(v)
+        }
+    }
+    impl crate::query::lookup::In for Sessions {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProjectFilter {
+            super::ProjectFilter::SessionsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Sessions {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::SessionsIsnull(v)
+        }
+    }
+    ///Field `subjects` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Subjects;
+    impl crate::query::FilterField for Subjects {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "subjects";
+    }
+    impl crate::query::lookup::Exact for Subjects {
+        fn build(v: ::uuid::Uuid) -> super::ProjectFilter {
+            super::ProjectFilter::Subjects(v)
+        }
+    }
+    impl crate::query::lookup::In for Subjects {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProjectFilter {
+            super::ProjectFilter::SubjectsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Subjects {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::SubjectsIsnull(v)
+        }
+    }
+    ///Field `publications` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Publications;
+    impl crate::query::FilterField for Publications {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "publications";
+    }
+    impl crate::query::lookup::Exact for Publications {
+        fn build(v: ::uuid::Uuid) -> super::ProjectFilter {
+            super::ProjectFilter::Publications(v)
+        }
+    }
+    impl crate::query::lookup::In for Publications {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProjectFilter {
+            super::ProjectFilter::PublicationsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Publications {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::PublicationsIsnull(v)
+        }
+    }
+    ///Field `collections` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Collections;
+    impl crate::query::FilterField for Collections {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "collections";
+    }
+    impl crate::query::lookup::Exact for Collections {
+        fn build(v: ::uuid::Uuid) -> super::ProjectFilter {
+            super::ProjectFilter::Collections(v)
+        }
+    }
+    impl crate::query::lookup::In for Collections {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProjectFilter {
+            super::ProjectFilter::CollectionsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Collections {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::CollectionsIsnull(v)
+        }
+    }
+    ///Field `cohorts` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Cohorts;
+    impl crate::query::FilterField for Cohorts {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "cohorts";
+    }
+    impl crate::query::lookup::Exact for Cohorts {
+        fn build(v: ::uuid::Uuid) -> super::ProjectFilter {
+            super::ProjectFilter::Cohorts(v)
+        }
+    }
+    impl crate::query::lookup::In for Cohorts {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::ProjectFilter {
+            super::ProjectFilter::CohortsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Cohorts {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::CohortsIsnull(v)
+        }
+    }
+    ///Field `extra_fields` of `stem/project`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExtraFields;
+    impl crate::query::FilterField for ExtraFields {
+        type Value = ::serde_json::Value;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "extra_fields";
+    }
+    ///Field `is_public` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IsPublic;
+    impl crate::query::FilterField for IsPublic {
+        type Value = bool;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "is_public";
+    }
+    impl crate::query::lookup::Exact for IsPublic {
+        fn build(v: bool) -> super::ProjectFilter {
+            super::ProjectFilter::IsPublic(v)
+        }
+    }
+    impl crate::query::lookup::In for IsPublic {
+        fn build(v: ::std::vec::Vec<bool>) -> super::ProjectFilter {
+            super::ProjectFilter::IsPublicIn(v)
+        }
+    }
+    ///Field `tags` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Tags;
+    impl crate::query::FilterField for Tags {
+        type Value = ::std::string::String;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "tags";
+    }
+    impl crate::query::lookup::Exact for Tags {
+        fn build(v: ::std::string::String) -> super::ProjectFilter {
+            super::ProjectFilter::Tags(v)
+        }
+    }
+    impl crate::query::lookup::In for Tags {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::ProjectFilter {
+            super::ProjectFilter::TagsIn(v)
+        }
+    }
+    ///Field `links` of `stem/project`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Links;
+    impl crate::query::FilterField for Links {
+        type Value = ::serde_json::Value;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "links";
+    }
+    ///Field `users` of `stem/project`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Users;
+    impl crate::query::FilterField for Users {
+        type Value = ::serde_json::Value;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "users";
+    }
+    ///Field `groups` of `stem/project`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Groups;
+    impl crate::query::FilterField for Groups {
+        type Value = ::serde_json::Value;
+        type Filter = super::ProjectFilter;
+        const NAME: &'static str = "groups";
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `stem/project` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -22295,6 +30078,144 @@ impl crate::query::Filter for ProjectGroupMembershipInvitationFilter {
         }
     }
 }
+///The fields of `stem/project_group_membership_invitation` as typed filter builders: `project_group_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectGroupMembershipInvitationFilter`](crate::models::ProjectGroupMembershipInvitationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod project_group_membership_invitation {
+    ///Field `id` of `stem/project_group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectGroupMembershipInvitationFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(
+            v: ::std::vec::Vec<::uuid::Uuid>,
+        ) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::IdIsnull(v)
+        }
+    }
+    ///Field `invitee` of `stem/project_group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Invitee;
+    impl crate::query::FilterField for Invitee {
+        type Value = i64;
+        type Filter = super::ProjectGroupMembershipInvitationFilter;
+        const NAME: &'static str = "invitee";
+    }
+    impl crate::query::lookup::Exact for Invitee {
+        fn build(v: i64) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::Invitee(v)
+        }
+    }
+    impl crate::query::lookup::In for Invitee {
+        fn build(
+            v: ::std::vec::Vec<i64>,
+        ) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::InviteeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Invitee {
+        fn build(v: bool) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::InviteeIsnull(v)
+        }
+    }
+    ///Field `project` of `stem/project_group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Project;
+    impl crate::query::FilterField for Project {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectGroupMembershipInvitationFilter;
+        const NAME: &'static str = "project";
+    }
+    impl crate::query::lookup::Exact for Project {
+        fn build(v: ::uuid::Uuid) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::Project(v)
+        }
+    }
+    impl crate::query::lookup::In for Project {
+        fn build(
+            v: ::std::vec::Vec<::uuid::Uuid>,
+        ) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::ProjectIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Project {
+        fn build(v: bool) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::ProjectIsnull(v)
+        }
+    }
+    ///Field `can_change` of `stem/project_group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CanChange;
+    impl crate::query::FilterField for CanChange {
+        type Value = bool;
+        type Filter = super::ProjectGroupMembershipInvitationFilter;
+        const NAME: &'static str = "can_change";
+    }
+    impl crate::query::lookup::Exact for CanChange {
+        fn build(v: bool) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::CanChange(v)
+        }
+    }
+    impl crate::query::lookup::In for CanChange {
+        fn build(
+            v: ::std::vec::Vec<bool>,
+        ) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::CanChangeIn(v)
+        }
+    }
+    ///Field `manage_project` of `stem/project_group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ManageProject;
+    impl crate::query::FilterField for ManageProject {
+        type Value = bool;
+        type Filter = super::ProjectGroupMembershipInvitationFilter;
+        const NAME: &'static str = "manage_project";
+    }
+    impl crate::query::lookup::Exact for ManageProject {
+        fn build(v: bool) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::ManageProject(v)
+        }
+    }
+    impl crate::query::lookup::In for ManageProject {
+        fn build(
+            v: ::std::vec::Vec<bool>,
+        ) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::ManageProjectIn(v)
+        }
+    }
+    ///Field `own_project` of `stem/project_group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct OwnProject;
+    impl crate::query::FilterField for OwnProject {
+        type Value = bool;
+        type Filter = super::ProjectGroupMembershipInvitationFilter;
+        const NAME: &'static str = "own_project";
+    }
+    impl crate::query::lookup::Exact for OwnProject {
+        fn build(v: bool) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::OwnProject(v)
+        }
+    }
+    impl crate::query::lookup::In for OwnProject {
+        fn build(
+            v: ::std::vec::Vec<bool>,
+        ) -> super::ProjectGroupMembershipInvitationFilter {
+            super::ProjectGroupMembershipInvitationFilter::OwnProjectIn(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `stem/project_group_membership_invitation` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -22659,6 +30580,136 @@ impl crate::query::Filter for ProjectMembershipInvitationFilter {
                     v.iter().map(crate::query::QueryValue::query_value).collect(),
                 )
             }
+        }
+    }
+}
+///The fields of `stem/project_membership_invitation` as typed filter builders: `project_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectMembershipInvitationFilter`](crate::models::ProjectMembershipInvitationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod project_membership_invitation {
+    ///Field `id` of `stem/project_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectMembershipInvitationFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(
+            v: ::std::vec::Vec<::uuid::Uuid>,
+        ) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::IdIsnull(v)
+        }
+    }
+    ///Field `invitee` of `stem/project_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Invitee;
+    impl crate::query::FilterField for Invitee {
+        type Value = i64;
+        type Filter = super::ProjectMembershipInvitationFilter;
+        const NAME: &'static str = "invitee";
+    }
+    impl crate::query::lookup::Exact for Invitee {
+        fn build(v: i64) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::Invitee(v)
+        }
+    }
+    impl crate::query::lookup::In for Invitee {
+        fn build(v: ::std::vec::Vec<i64>) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::InviteeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Invitee {
+        fn build(v: bool) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::InviteeIsnull(v)
+        }
+    }
+    ///Field `project` of `stem/project_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Project;
+    impl crate::query::FilterField for Project {
+        type Value = ::uuid::Uuid;
+        type Filter = super::ProjectMembershipInvitationFilter;
+        const NAME: &'static str = "project";
+    }
+    impl crate::query::lookup::Exact for Project {
+        fn build(v: ::uuid::Uuid) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::Project(v)
+        }
+    }
+    impl crate::query::lookup::In for Project {
+        fn build(
+            v: ::std::vec::Vec<::uuid::Uuid>,
+        ) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::ProjectIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Project {
+        fn build(v: bool) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::ProjectIsnull(v)
+        }
+    }
+    ///Field `can_change` of `stem/project_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CanChange;
+    impl crate::query::FilterField for CanChange {
+        type Value = bool;
+        type Filter = super::ProjectMembershipInvitationFilter;
+        const NAME: &'static str = "can_change";
+    }
+    impl crate::query::lookup::Exact for CanChange {
+        fn build(v: bool) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::CanChange(v)
+        }
+    }
+    impl crate::query::lookup::In for CanChange {
+        fn build(v: ::std::vec::Vec<bool>) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::CanChangeIn(v)
+        }
+    }
+    ///Field `manage_project` of `stem/project_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ManageProject;
+    impl crate::query::FilterField for ManageProject {
+        type Value = bool;
+        type Filter = super::ProjectMembershipInvitationFilter;
+        const NAME: &'static str = "manage_project";
+    }
+    impl crate::query::lookup::Exact for ManageProject {
+        fn build(v: bool) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::ManageProject(v)
+        }
+    }
+    impl crate::query::lookup::In for ManageProject {
+        fn build(v: ::std::vec::Vec<bool>) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::ManageProjectIn(v)
+        }
+    }
+    ///Field `own_project` of `stem/project_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct OwnProject;
+    impl crate::query::FilterField for OwnProject {
+        type Value = bool;
+        type Filter = super::ProjectMembershipInvitationFilter;
+        const NAME: &'static str = "own_project";
+    }
+    impl crate::query::lookup::Exact for OwnProject {
+        fn build(v: bool) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::OwnProject(v)
+        }
+    }
+    impl crate::query::lookup::In for OwnProject {
+        fn build(v: ::std::vec::Vec<bool>) -> super::ProjectMembershipInvitationFilter {
+            super::ProjectMembershipInvitationFilter::OwnProjectIn(v)
         }
     }
 }
@@ -23659,6 +31710,454 @@ impl crate::query::Filter for PublicationFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `dissemination/publication` as typed filter builders: `publication::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`PublicationFilter`](crate::models::PublicationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod publication {
+    ///Field `id` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::PublicationFilter {
+            super::PublicationFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::PublicationFilter {
+            super::PublicationFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::IdIsnull(v)
+        }
+    }
+    ///Field `title` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Title;
+    impl crate::query::FilterField for Title {
+        type Value = ::std::string::String;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "title";
+    }
+    impl crate::query::lookup::Exact for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::Title(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::TitleIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::TitleContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::TitleIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::TitleStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::TitleIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::TitleEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Title {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::TitleIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Title {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::PublicationFilter {
+            super::PublicationFilter::TitleIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Title {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::TitleIsnull(v)
+        }
+    }
+    ///Field `authors` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Authors;
+    impl crate::query::FilterField for Authors {
+        type Value = ::std::string::String;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "authors";
+    }
+    impl crate::query::lookup::Exact for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::Authors(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Authors {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Authors {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Authors {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::AuthorsIsnull(v)
+        }
+    }
+    ///Field `journal` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Journal;
+    impl crate::query::FilterField for Journal {
+        type Value = ::uuid::Uuid;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "journal";
+    }
+    impl crate::query::lookup::Exact for Journal {
+        fn build(v: ::uuid::Uuid) -> super::PublicationFilter {
+            super::PublicationFilter::Journal(v)
+        }
+    }
+    impl crate::query::lookup::In for Journal {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::PublicationFilter {
+            super::PublicationFilter::JournalIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Journal {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::JournalIsnull(v)
+        }
+    }
+    ///Field `abstract` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Abstract;
+    impl crate::query::FilterField for Abstract {
+        type Value = ::std::string::String;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "abstract";
+    }
+    impl crate::query::lookup::Exact for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::Abstract(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Abstract {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Abstract {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Abstract {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::AbstractIsnull(v)
+        }
+    }
+    ///Field `doi` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Doi;
+    impl crate::query::FilterField for Doi {
+        type Value = ::std::string::String;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "doi";
+    }
+    impl crate::query::lookup::Exact for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::Doi(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::DoiIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::DoiContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::DoiIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::DoiStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::DoiIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::DoiEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Doi {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::DoiIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Doi {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::PublicationFilter {
+            super::PublicationFilter::DoiIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Doi {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::DoiIsnull(v)
+        }
+    }
+    ///Field `publication_url` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct PublicationUrl;
+    impl crate::query::FilterField for PublicationUrl {
+        type Value = ::std::string::String;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "publication_url";
+    }
+    impl crate::query::lookup::Exact for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrl(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for PublicationUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for PublicationUrl {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for PublicationUrl {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationUrlIsnull(v)
+        }
+    }
+    ///Field `pdf_url` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct PdfUrl;
+    impl crate::query::FilterField for PdfUrl {
+        type Value = ::std::string::String;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "pdf_url";
+    }
+    impl crate::query::lookup::Exact for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrl(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for PdfUrl {
+        fn build(v: ::std::string::String) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for PdfUrl {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for PdfUrl {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::PdfUrlIsnull(v)
+        }
+    }
+    ///Field `publication_date` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct PublicationDate;
+    impl crate::query::FilterField for PublicationDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::PublicationFilter;
+        const NAME: &'static str = "publication_date";
+    }
+    impl crate::query::lookup::Exact for PublicationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for PublicationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for PublicationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for PublicationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for PublicationDate {
+        fn build(v: ::chrono::NaiveDate) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for PublicationDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for PublicationDate {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for PublicationDate {
+        fn build(v: bool) -> super::PublicationFilter {
+            super::PublicationFilter::PublicationDateIsnull(v)
         }
     }
 }
@@ -24946,6 +33445,432 @@ impl crate::query::Filter for RegulatoryAuthorityFilter {
         }
     }
 }
+///The fields of `taxonomies/regulatoryauthority` as typed filter builders: `regulatory_authority::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`RegulatoryAuthorityFilter`](crate::models::RegulatoryAuthorityFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod regulatory_authority {
+    ///Field `id` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::NameIsnull(v)
+        }
+    }
+    ///Field `abbreviation` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Abbreviation;
+    impl crate::query::FilterField for Abbreviation {
+        type Value = ::std::string::String;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "abbreviation";
+    }
+    impl crate::query::lookup::Exact for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::Abbreviation(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Abbreviation {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Abbreviation {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Abbreviation {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AbbreviationIsnull(v)
+        }
+    }
+    ///Field `country` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Country;
+    impl crate::query::FilterField for Country {
+        type Value = ::std::string::String;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "country";
+    }
+    impl crate::query::lookup::Exact for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::Country(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Country {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Country {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Country {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CountryIsnull(v)
+        }
+    }
+    ///Field `authority_type` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct AuthorityType;
+    impl crate::query::FilterField for AuthorityType {
+        type Value = crate::enums::RegulatoryAuthorityAuthorityType;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "authority_type";
+    }
+    impl crate::query::lookup::Exact for AuthorityType {
+        fn build(
+            v: crate::enums::RegulatoryAuthorityAuthorityType,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AuthorityType(v)
+        }
+    }
+    impl crate::query::lookup::In for AuthorityType {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::RegulatoryAuthorityAuthorityType>,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::AuthorityTypeIn(v)
+        }
+    }
+    ///Field `website` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Website;
+    impl crate::query::FilterField for Website {
+        type Value = ::std::string::String;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "website";
+    }
+    impl crate::query::lookup::Exact for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::Website(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Website {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Website {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Website {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::WebsiteIsnull(v)
+        }
+    }
+    ///Field `description` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `is_active` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IsActive;
+    impl crate::query::FilterField for IsActive {
+        type Value = bool;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "is_active";
+    }
+    impl crate::query::lookup::Exact for IsActive {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::IsActive(v)
+        }
+    }
+    impl crate::query::lookup::In for IsActive {
+        fn build(v: ::std::vec::Vec<bool>) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::IsActiveIn(v)
+        }
+    }
+    ///Field `comments` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::RegulatoryAuthorityFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(
+            v: ::std::vec::Vec<::std::string::String>,
+        ) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::RegulatoryAuthorityFilter {
+            super::RegulatoryAuthorityFilter::CommentsIsnull(v)
+        }
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `taxonomies/regulatoryauthority` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -25887,6 +34812,439 @@ impl crate::query::Filter for SessionFilter {
         }
     }
 }
+///The fields of `stem/session` as typed filter builders: `session::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SessionFilter`](crate::models::SessionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod session {
+    ///Field `id` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SessionFilter {
+            super::SessionFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionFilter {
+            super::SessionFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SessionFilter {
+            super::SessionFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SessionFilter {
+            super::SessionFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `projects` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Projects;
+    impl crate::query::FilterField for Projects {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "projects";
+    }
+    impl crate::query::lookup::Exact for Projects {
+        fn build(v: ::uuid::Uuid) -> super::SessionFilter {
+            super::SessionFilter::Projects(v)
+        }
+    }
+    impl crate::query::lookup::In for Projects {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionFilter {
+            super::SessionFilter::ProjectsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Projects {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::ProjectsIsnull(v)
+        }
+    }
+    ///Field `date_time` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct DateTime;
+    impl crate::query::FilterField for DateTime {
+        type Value = ::chrono::DateTime<::chrono::Utc>;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "date_time";
+    }
+    impl crate::query::lookup::Exact for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::SessionFilter {
+            super::SessionFilter::DateTime(v)
+        }
+    }
+    impl crate::query::lookup::Gt for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::SessionFilter {
+            super::SessionFilter::DateTimeGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::SessionFilter {
+            super::SessionFilter::DateTimeGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::SessionFilter {
+            super::SessionFilter::DateTimeLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for DateTime {
+        fn build(v: ::chrono::DateTime<::chrono::Utc>) -> super::SessionFilter {
+            super::SessionFilter::DateTimeLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for DateTime {
+        fn build(
+            a: ::chrono::DateTime<::chrono::Utc>,
+            b: ::chrono::DateTime<::chrono::Utc>,
+        ) -> super::SessionFilter {
+            super::SessionFilter::DateTimeRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for DateTime {
+        fn build(
+            v: ::std::vec::Vec<::chrono::DateTime<::chrono::Utc>>,
+        ) -> super::SessionFilter {
+            super::SessionFilter::DateTimeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for DateTime {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::DateTimeIsnull(v)
+        }
+    }
+    ///Field `epochs` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Epochs;
+    impl crate::query::FilterField for Epochs {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "epochs";
+    }
+    impl crate::query::lookup::Exact for Epochs {
+        fn build(v: ::uuid::Uuid) -> super::SessionFilter {
+            super::SessionFilter::Epochs(v)
+        }
+    }
+    impl crate::query::lookup::In for Epochs {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionFilter {
+            super::SessionFilter::EpochsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Epochs {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::EpochsIsnull(v)
+        }
+    }
+    ///Field `datastorage` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Datastorage;
+    impl crate::query::FilterField for Datastorage {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "datastorage";
+    }
+    impl crate::query::lookup::Exact for Datastorage {
+        fn build(v: ::uuid::Uuid) -> super::SessionFilter {
+            super::SessionFilter::Datastorage(v)
+        }
+    }
+    impl crate::query::lookup::In for Datastorage {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionFilter {
+            super::SessionFilter::DatastorageIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Datastorage {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::DatastorageIsnull(v)
+        }
+    }
+    ///Field `extra_fields` of `stem/session`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExtraFields;
+    impl crate::query::FilterField for ExtraFields {
+        type Value = ::serde_json::Value;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "extra_fields";
+    }
+    ///Field `download_links` of `stem/session`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct DownloadLinks;
+    impl crate::query::FilterField for DownloadLinks {
+        type Value = ::serde_json::Value;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "download_links";
+    }
+    ///Field `dataacquisition` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Dataacquisition;
+    impl crate::query::FilterField for Dataacquisition {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "dataacquisition";
+    }
+    impl crate::query::lookup::Exact for Dataacquisition {
+        fn build(v: ::uuid::Uuid) -> super::SessionFilter {
+            super::SessionFilter::Dataacquisition(v)
+        }
+    }
+    impl crate::query::lookup::In for Dataacquisition {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionFilter {
+            super::SessionFilter::DataacquisitionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Dataacquisition {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::DataacquisitionIsnull(v)
+        }
+    }
+    ///Field `behaviors` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Behaviors;
+    impl crate::query::FilterField for Behaviors {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "behaviors";
+    }
+    impl crate::query::lookup::Exact for Behaviors {
+        fn build(v: ::uuid::Uuid) -> super::SessionFilter {
+            super::SessionFilter::Behaviors(v)
+        }
+    }
+    impl crate::query::lookup::In for Behaviors {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionFilter {
+            super::SessionFilter::BehaviorsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Behaviors {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::BehaviorsIsnull(v)
+        }
+    }
+    ///Field `manipulations` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Manipulations;
+    impl crate::query::FilterField for Manipulations {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "manipulations";
+    }
+    impl crate::query::lookup::Exact for Manipulations {
+        fn build(v: ::uuid::Uuid) -> super::SessionFilter {
+            super::SessionFilter::Manipulations(v)
+        }
+    }
+    impl crate::query::lookup::In for Manipulations {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionFilter {
+            super::SessionFilter::ManipulationsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Manipulations {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::ManipulationsIsnull(v)
+        }
+    }
+    ///Field `name_used_in_storage` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct NameUsedInStorage;
+    impl crate::query::FilterField for NameUsedInStorage {
+        type Value = ::std::string::String;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "name_used_in_storage";
+    }
+    impl crate::query::lookup::Exact for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorage(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for NameUsedInStorage {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for NameUsedInStorage {
+        fn build(v: bool) -> super::SessionFilter {
+            super::SessionFilter::NameUsedInStorageIsnull(v)
+        }
+    }
+    ///Field `tags` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Tags;
+    impl crate::query::FilterField for Tags {
+        type Value = ::std::string::String;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "tags";
+    }
+    impl crate::query::lookup::Exact for Tags {
+        fn build(v: ::std::string::String) -> super::SessionFilter {
+            super::SessionFilter::Tags(v)
+        }
+    }
+    impl crate::query::lookup::In for Tags {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SessionFilter {
+            super::SessionFilter::TagsIn(v)
+        }
+    }
+    ///Field `links` of `stem/session`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Links;
+    impl crate::query::FilterField for Links {
+        type Value = ::serde_json::Value;
+        type Filter = super::SessionFilter;
+        const NAME: &'static str = "links";
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `stem/session` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -26249,6 +35607,126 @@ impl crate::query::Filter for SessionDataStorageFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `stem/sessiondatastorage` as typed filter builders: `session_data_storage::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SessionDataStorageFilter`](crate::models::SessionDataStorageFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod session_data_storage {
+    ///Field `id` of `stem/sessiondatastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionDataStorageFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::IdIsnull(v)
+        }
+    }
+    ///Field `session` of `stem/sessiondatastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Session;
+    impl crate::query::FilterField for Session {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionDataStorageFilter;
+        const NAME: &'static str = "session";
+    }
+    impl crate::query::lookup::Exact for Session {
+        fn build(v: ::uuid::Uuid) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::Session(v)
+        }
+    }
+    impl crate::query::lookup::In for Session {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::SessionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Session {
+        fn build(v: bool) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::SessionIsnull(v)
+        }
+    }
+    ///Field `datastorage` of `stem/sessiondatastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Datastorage;
+    impl crate::query::FilterField for Datastorage {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SessionDataStorageFilter;
+        const NAME: &'static str = "datastorage";
+    }
+    impl crate::query::lookup::Exact for Datastorage {
+        fn build(v: ::uuid::Uuid) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::Datastorage(v)
+        }
+    }
+    impl crate::query::lookup::In for Datastorage {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::DatastorageIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Datastorage {
+        fn build(v: bool) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::DatastorageIsnull(v)
+        }
+    }
+    ///Field `order` of `stem/sessiondatastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Order;
+    impl crate::query::FilterField for Order {
+        type Value = i64;
+        type Filter = super::SessionDataStorageFilter;
+        const NAME: &'static str = "order";
+    }
+    impl crate::query::lookup::Exact for Order {
+        fn build(v: i64) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::Order(v)
+        }
+    }
+    impl crate::query::lookup::Gt for Order {
+        fn build(v: i64) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::OrderGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for Order {
+        fn build(v: i64) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::OrderGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for Order {
+        fn build(v: i64) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::OrderLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for Order {
+        fn build(v: i64) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::OrderLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for Order {
+        fn build(a: i64, b: i64) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::OrderRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for Order {
+        fn build(v: ::std::vec::Vec<i64>) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::OrderIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Order {
+        fn build(v: bool) -> super::SessionDataStorageFilter {
+            super::SessionDataStorageFilter::OrderIsnull(v)
         }
     }
 }
@@ -26970,6 +36448,313 @@ impl crate::query::Filter for SetupFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `personal_attributes/setup` as typed filter builders: `setup::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SetupFilter`](crate::models::SetupFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod setup {
+    ///Field `id` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SetupFilter {
+            super::SetupFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SetupFilter {
+            super::SetupFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SetupFilter {
+            super::SetupFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SetupFilter {
+            super::SetupFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::SetupFilter {
+            super::SetupFilter::NameIsnull(v)
+        }
+    }
+    ///Field `location` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Location;
+    impl crate::query::FilterField for Location {
+        type Value = ::std::string::String;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "location";
+    }
+    impl crate::query::lookup::Exact for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::Location(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::LocationIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::LocationContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::LocationIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::LocationStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::LocationIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::LocationEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Location {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::LocationIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Location {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SetupFilter {
+            super::SetupFilter::LocationIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Location {
+        fn build(v: bool) -> super::SetupFilter {
+            super::SetupFilter::LocationIsnull(v)
+        }
+    }
+    ///Field `description` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SetupFilter {
+            super::SetupFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::SetupFilter {
+            super::SetupFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `setup_type` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct SetupType;
+    impl crate::query::FilterField for SetupType {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "setup_type";
+    }
+    impl crate::query::lookup::Exact for SetupType {
+        fn build(v: ::uuid::Uuid) -> super::SetupFilter {
+            super::SetupFilter::SetupType(v)
+        }
+    }
+    impl crate::query::lookup::In for SetupType {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SetupFilter {
+            super::SetupFilter::SetupTypeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for SetupType {
+        fn build(v: bool) -> super::SetupFilter {
+            super::SetupFilter::SetupTypeIsnull(v)
+        }
+    }
+    ///Field `specifications` of `personal_attributes/setup`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Specifications;
+    impl crate::query::FilterField for Specifications {
+        type Value = ::serde_json::Value;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "specifications";
+    }
+    ///Field `is_public` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IsPublic;
+    impl crate::query::FilterField for IsPublic {
+        type Value = bool;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "is_public";
+    }
+    impl crate::query::lookup::Exact for IsPublic {
+        fn build(v: bool) -> super::SetupFilter {
+            super::SetupFilter::IsPublic(v)
+        }
+    }
+    impl crate::query::lookup::In for IsPublic {
+        fn build(v: ::std::vec::Vec<bool>) -> super::SetupFilter {
+            super::SetupFilter::IsPublicIn(v)
+        }
+    }
+    ///Field `image` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Image;
+    impl crate::query::FilterField for Image {
+        type Value = ::std::string::String;
+        type Filter = super::SetupFilter;
+        const NAME: &'static str = "image";
+    }
+    impl crate::query::lookup::Exact for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::Image(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::ImageIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::ImageContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::ImageIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::ImageStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::ImageIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::ImageEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Image {
+        fn build(v: ::std::string::String) -> super::SetupFilter {
+            super::SetupFilter::ImageIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Image {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SetupFilter {
+            super::SetupFilter::ImageIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Image {
+        fn build(v: bool) -> super::SetupFilter {
+            super::SetupFilter::ImageIsnull(v)
         }
     }
 }
@@ -27735,6 +37520,226 @@ impl crate::query::Filter for SetupTypeFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `taxonomies/setuptype` as typed filter builders: `setup_type::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SetupTypeFilter`](crate::models::SetupTypeFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod setup_type {
+    ///Field `id` of `taxonomies/setuptype`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SetupTypeFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `taxonomies/setuptype`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::SetupTypeFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `taxonomies/setuptype`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::SetupTypeFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `category` of `taxonomies/setuptype`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Category;
+    impl crate::query::FilterField for Category {
+        type Value = crate::enums::SetupTypeCategory;
+        type Filter = super::SetupTypeFilter;
+        const NAME: &'static str = "category";
+    }
+    impl crate::query::lookup::Exact for Category {
+        fn build(v: crate::enums::SetupTypeCategory) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::Category(v)
+        }
+    }
+    impl crate::query::lookup::In for Category {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::SetupTypeCategory>,
+        ) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CategoryIn(v)
+        }
+    }
+    ///Field `comments` of `taxonomies/setuptype`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::SetupTypeFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::SetupTypeFilter {
+            super::SetupTypeFilter::CommentsIsnull(v)
         }
     }
 }
@@ -28706,6 +38711,330 @@ impl crate::query::Filter for SpeciesFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `taxonomies/species` as typed filter builders: `species::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SpeciesFilter`](crate::models::SpeciesFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod species {
+    ///Field `id` of `taxonomies/species`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SpeciesFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SpeciesFilter {
+            super::SpeciesFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SpeciesFilter {
+            super::SpeciesFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SpeciesFilter {
+            super::SpeciesFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `taxonomies/species`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::SpeciesFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::SpeciesFilter {
+            super::SpeciesFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `taxonomies/species`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::SpeciesFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::SpeciesFilter {
+            super::SpeciesFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `rrid` of `taxonomies/species`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Rrid;
+    impl crate::query::FilterField for Rrid {
+        type Value = ::std::string::String;
+        type Filter = super::SpeciesFilter;
+        const NAME: &'static str = "rrid";
+    }
+    impl crate::query::lookup::Exact for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::Rrid(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Rrid {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Rrid {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Rrid {
+        fn build(v: bool) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridIsnull(v)
+        }
+    }
+    ///Field `rrid_url` of `taxonomies/species`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct RridUrl;
+    impl crate::query::FilterField for RridUrl {
+        type Value = ::std::string::String;
+        type Filter = super::SpeciesFilter;
+        const NAME: &'static str = "rrid_url";
+    }
+    impl crate::query::lookup::Exact for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrl(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for RridUrl {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for RridUrl {
+        fn build(v: bool) -> super::SpeciesFilter {
+            super::SpeciesFilter::RridUrlIsnull(v)
+        }
+    }
+    ///Field `external_identifiers` of `taxonomies/species`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExternalIdentifiers;
+    impl crate::query::FilterField for ExternalIdentifiers {
+        type Value = ::serde_json::Value;
+        type Filter = super::SpeciesFilter;
+        const NAME: &'static str = "external_identifiers";
+    }
+    ///Field `comments` of `taxonomies/species`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::SpeciesFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::SpeciesFilter {
+            super::SpeciesFilter::CommentsIsnull(v)
         }
     }
 }
@@ -29745,6 +40074,353 @@ impl crate::query::Filter for StrainFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `taxonomies/strain` as typed filter builders: `strain::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`StrainFilter`](crate::models::StrainFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod strain {
+    ///Field `id` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::StrainFilter {
+            super::StrainFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::StrainFilter {
+            super::StrainFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::StrainFilter {
+            super::StrainFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::StrainFilter {
+            super::StrainFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::StrainFilter {
+            super::StrainFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::StrainFilter {
+            super::StrainFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::StrainFilter {
+            super::StrainFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `species` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Species;
+    impl crate::query::FilterField for Species {
+        type Value = ::uuid::Uuid;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "species";
+    }
+    impl crate::query::lookup::Exact for Species {
+        fn build(v: ::uuid::Uuid) -> super::StrainFilter {
+            super::StrainFilter::Species(v)
+        }
+    }
+    impl crate::query::lookup::In for Species {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::StrainFilter {
+            super::StrainFilter::SpeciesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Species {
+        fn build(v: bool) -> super::StrainFilter {
+            super::StrainFilter::SpeciesIsnull(v)
+        }
+    }
+    ///Field `rrid` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Rrid;
+    impl crate::query::FilterField for Rrid {
+        type Value = ::std::string::String;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "rrid";
+    }
+    impl crate::query::lookup::Exact for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::Rrid(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Rrid {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Rrid {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::StrainFilter {
+            super::StrainFilter::RridIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Rrid {
+        fn build(v: bool) -> super::StrainFilter {
+            super::StrainFilter::RridIsnull(v)
+        }
+    }
+    ///Field `rrid_url` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct RridUrl;
+    impl crate::query::FilterField for RridUrl {
+        type Value = ::std::string::String;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "rrid_url";
+    }
+    impl crate::query::lookup::Exact for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrl(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrlIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrlContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrlIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrlStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrlIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrlEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for RridUrl {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::RridUrlIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for RridUrl {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::StrainFilter {
+            super::StrainFilter::RridUrlIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for RridUrl {
+        fn build(v: bool) -> super::StrainFilter {
+            super::StrainFilter::RridUrlIsnull(v)
+        }
+    }
+    ///Field `external_identifiers` of `taxonomies/strain`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExternalIdentifiers;
+    impl crate::query::FilterField for ExternalIdentifiers {
+        type Value = ::serde_json::Value;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "external_identifiers";
+    }
+    ///Field `comments` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::StrainFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::StrainFilter {
+            super::StrainFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::StrainFilter {
+            super::StrainFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::StrainFilter {
+            super::StrainFilter::CommentsIsnull(v)
         }
     }
 }
@@ -31339,6 +42015,753 @@ impl crate::query::Filter for SubjectFilter {
         }
     }
 }
+///The fields of `stem/subject` as typed filter builders: `subject::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SubjectFilter`](crate::models::SubjectFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod subject {
+    ///Field `id` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `projects` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Projects;
+    impl crate::query::FilterField for Projects {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "projects";
+    }
+    impl crate::query::lookup::Exact for Projects {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Projects(v)
+        }
+    }
+    impl crate::query::lookup::In for Projects {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::ProjectsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Projects {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::ProjectsIsnull(v)
+        }
+    }
+    ///Field `licenses` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Licenses;
+    impl crate::query::FilterField for Licenses {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "licenses";
+    }
+    impl crate::query::lookup::Exact for Licenses {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Licenses(v)
+        }
+    }
+    impl crate::query::lookup::In for Licenses {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::LicensesIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Licenses {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::LicensesIsnull(v)
+        }
+    }
+    ///Field `strain` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Strain;
+    impl crate::query::FilterField for Strain {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "strain";
+    }
+    impl crate::query::lookup::Exact for Strain {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Strain(v)
+        }
+    }
+    impl crate::query::lookup::In for Strain {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::StrainIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Strain {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::StrainIsnull(v)
+        }
+    }
+    ///Field `sex` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Sex;
+    impl crate::query::FilterField for Sex {
+        type Value = crate::enums::SubjectSex;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "sex";
+    }
+    impl crate::query::lookup::Exact for Sex {
+        fn build(v: crate::enums::SubjectSex) -> super::SubjectFilter {
+            super::SubjectFilter::Sex(v)
+        }
+    }
+    impl crate::query::lookup::In for Sex {
+        fn build(v: ::std::vec::Vec<crate::enums::SubjectSex>) -> super::SubjectFilter {
+            super::SubjectFilter::SexIn(v)
+        }
+    }
+    ///Field `genetic_line` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct GeneticLine;
+    impl crate::query::FilterField for GeneticLine {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "genetic_line";
+    }
+    impl crate::query::lookup::Exact for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLine(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for GeneticLine {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for GeneticLine {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for GeneticLine {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::GeneticLineIsnull(v)
+        }
+    }
+    ///Field `genotype` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Genotype;
+    impl crate::query::FilterField for Genotype {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "genotype";
+    }
+    impl crate::query::lookup::Exact for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::Genotype(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Genotype {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Genotype {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Genotype {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::GenotypeIsnull(v)
+        }
+    }
+    ///Field `subject_identifier` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct SubjectIdentifier;
+    impl crate::query::FilterField for SubjectIdentifier {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "subject_identifier";
+    }
+    impl crate::query::lookup::Exact for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifier(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for SubjectIdentifier {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for SubjectIdentifier {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for SubjectIdentifier {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectIdentifierIsnull(v)
+        }
+    }
+    ///Field `supplier` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Supplier;
+    impl crate::query::FilterField for Supplier {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "supplier";
+    }
+    impl crate::query::lookup::Exact for Supplier {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Supplier(v)
+        }
+    }
+    impl crate::query::lookup::In for Supplier {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::SupplierIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Supplier {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::SupplierIsnull(v)
+        }
+    }
+    ///Field `breeding` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Breeding;
+    impl crate::query::FilterField for Breeding {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "breeding";
+    }
+    impl crate::query::lookup::Exact for Breeding {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Breeding(v)
+        }
+    }
+    impl crate::query::lookup::In for Breeding {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::BreedingIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Breeding {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::BreedingIsnull(v)
+        }
+    }
+    ///Field `birth_date` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct BirthDate;
+    impl crate::query::FilterField for BirthDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "birth_date";
+    }
+    impl crate::query::lookup::Exact for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for BirthDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for BirthDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for BirthDate {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for BirthDate {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::BirthDateIsnull(v)
+        }
+    }
+    ///Field `death_date` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct DeathDate;
+    impl crate::query::FilterField for DeathDate {
+        type Value = ::chrono::NaiveDate;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "death_date";
+    }
+    impl crate::query::lookup::Exact for DeathDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDate(v)
+        }
+    }
+    impl crate::query::lookup::Gt for DeathDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDateGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for DeathDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDateGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for DeathDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDateLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for DeathDate {
+        fn build(v: ::chrono::NaiveDate) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDateLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for DeathDate {
+        fn build(
+            a: ::chrono::NaiveDate,
+            b: ::chrono::NaiveDate,
+        ) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDateRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for DeathDate {
+        fn build(v: ::std::vec::Vec<::chrono::NaiveDate>) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDateIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for DeathDate {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::DeathDateIsnull(v)
+        }
+    }
+    ///Field `status` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Status;
+    impl crate::query::FilterField for Status {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "status";
+    }
+    impl crate::query::lookup::Exact for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::Status(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::StatusIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::StatusContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::StatusIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::StatusStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::StatusIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::StatusEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Status {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::StatusIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Status {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::StatusIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Status {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::StatusIsnull(v)
+        }
+    }
+    ///Field `extra_fields` of `stem/subject`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ExtraFields;
+    impl crate::query::FilterField for ExtraFields {
+        type Value = ::serde_json::Value;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "extra_fields";
+    }
+    ///Field `procedures` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Procedures;
+    impl crate::query::FilterField for Procedures {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "procedures";
+    }
+    impl crate::query::lookup::Exact for Procedures {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Procedures(v)
+        }
+    }
+    impl crate::query::lookup::In for Procedures {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::ProceduresIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Procedures {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::ProceduresIsnull(v)
+        }
+    }
+    ///Field `subjectlogs` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Subjectlogs;
+    impl crate::query::FilterField for Subjectlogs {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "subjectlogs";
+    }
+    impl crate::query::lookup::Exact for Subjectlogs {
+        fn build(v: ::uuid::Uuid) -> super::SubjectFilter {
+            super::SubjectFilter::Subjectlogs(v)
+        }
+    }
+    impl crate::query::lookup::In for Subjectlogs {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectlogsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Subjectlogs {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::SubjectlogsIsnull(v)
+        }
+    }
+    ///Field `name_used_in_storage` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct NameUsedInStorage;
+    impl crate::query::FilterField for NameUsedInStorage {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "name_used_in_storage";
+    }
+    impl crate::query::lookup::Exact for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorage(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for NameUsedInStorage {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for NameUsedInStorage {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for NameUsedInStorage {
+        fn build(v: bool) -> super::SubjectFilter {
+            super::SubjectFilter::NameUsedInStorageIsnull(v)
+        }
+    }
+    ///Field `tags` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Tags;
+    impl crate::query::FilterField for Tags {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "tags";
+    }
+    impl crate::query::lookup::Exact for Tags {
+        fn build(v: ::std::string::String) -> super::SubjectFilter {
+            super::SubjectFilter::Tags(v)
+        }
+    }
+    impl crate::query::lookup::In for Tags {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectFilter {
+            super::SubjectFilter::TagsIn(v)
+        }
+    }
+    ///Field `links` of `stem/subject`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Links;
+    impl crate::query::FilterField for Links {
+        type Value = ::serde_json::Value;
+        type Filter = super::SubjectFilter;
+        const NAME: &'static str = "links";
+    }
+}
 crate::field_enum! {
     #[doc =
     "The fields `stem/subject` can be sorted by; `.asc()` / `.desc()` make a sort key."]
@@ -31848,6 +43271,164 @@ impl crate::query::Filter for SubjectLogFilter {
                 )
             }
         }
+    }
+}
+///The fields of `modules/subjectlog` as typed filter builders: `subject_log::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SubjectLogFilter`](crate::models::SubjectLogFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod subject_log {
+    ///Field `id` of `modules/subjectlog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectLogFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::IdIsnull(v)
+        }
+    }
+    ///Field `type` of `modules/subjectlog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Type;
+    impl crate::query::FilterField for Type {
+        type Value = crate::enums::SubjectLogType;
+        type Filter = super::SubjectLogFilter;
+        const NAME: &'static str = "type";
+    }
+    impl crate::query::lookup::Exact for Type {
+        fn build(v: crate::enums::SubjectLogType) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::Type(v)
+        }
+    }
+    impl crate::query::lookup::In for Type {
+        fn build(
+            v: ::std::vec::Vec<crate::enums::SubjectLogType>,
+        ) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::TypeIn(v)
+        }
+    }
+    ///Field `description` of `modules/subjectlog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::SubjectLogFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `subject` of `modules/subjectlog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Subject;
+    impl crate::query::FilterField for Subject {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SubjectLogFilter;
+        const NAME: &'static str = "subject";
+    }
+    impl crate::query::lookup::Exact for Subject {
+        fn build(v: ::uuid::Uuid) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::Subject(v)
+        }
+    }
+    impl crate::query::lookup::In for Subject {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::SubjectIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Subject {
+        fn build(v: bool) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::SubjectIsnull(v)
+        }
+    }
+    ///Field `user` of `modules/subjectlog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct User;
+    impl crate::query::FilterField for User {
+        type Value = i64;
+        type Filter = super::SubjectLogFilter;
+        const NAME: &'static str = "user";
+    }
+    impl crate::query::lookup::Exact for User {
+        fn build(v: i64) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::User(v)
+        }
+    }
+    impl crate::query::lookup::In for User {
+        fn build(v: ::std::vec::Vec<i64>) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::UserIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for User {
+        fn build(v: bool) -> super::SubjectLogFilter {
+            super::SubjectLogFilter::UserIsnull(v)
+        }
+    }
+    ///Field `entries` of `modules/subjectlog`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Entries;
+    impl crate::query::FilterField for Entries {
+        type Value = ::serde_json::Value;
+        type Filter = super::SubjectLogFilter;
+        const NAME: &'static str = "entries";
     }
 }
 crate::field_enum! {
@@ -32713,6 +44294,264 @@ impl crate::query::Filter for SupplierFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `resources/supplier` as typed filter builders: `supplier::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SupplierFilter`](crate::models::SupplierFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod supplier {
+    ///Field `id` of `resources/supplier`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = ::uuid::Uuid;
+        type Filter = super::SupplierFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: ::uuid::Uuid) -> super::SupplierFilter {
+            super::SupplierFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::SupplierFilter {
+            super::SupplierFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::SupplierFilter {
+            super::SupplierFilter::IdIsnull(v)
+        }
+    }
+    ///Field `name` of `resources/supplier`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Name;
+    impl crate::query::FilterField for Name {
+        type Value = ::std::string::String;
+        type Filter = super::SupplierFilter;
+        const NAME: &'static str = "name";
+    }
+    impl crate::query::lookup::Exact for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::Name(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::NameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::NameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::NameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::NameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::NameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::NameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Name {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::NameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Name {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SupplierFilter {
+            super::SupplierFilter::NameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Name {
+        fn build(v: bool) -> super::SupplierFilter {
+            super::SupplierFilter::NameIsnull(v)
+        }
+    }
+    ///Field `description` of `resources/supplier`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Description;
+    impl crate::query::FilterField for Description {
+        type Value = ::std::string::String;
+        type Filter = super::SupplierFilter;
+        const NAME: &'static str = "description";
+    }
+    impl crate::query::lookup::Exact for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::Description(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Description {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Description {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Description {
+        fn build(v: bool) -> super::SupplierFilter {
+            super::SupplierFilter::DescriptionIsnull(v)
+        }
+    }
+    ///Field `website` of `resources/supplier`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Website;
+    impl crate::query::FilterField for Website {
+        type Value = ::std::string::String;
+        type Filter = super::SupplierFilter;
+        const NAME: &'static str = "website";
+    }
+    impl crate::query::lookup::Exact for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::Website(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Website {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Website {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Website {
+        fn build(v: bool) -> super::SupplierFilter {
+            super::SupplierFilter::WebsiteIsnull(v)
+        }
+    }
+    ///Field `comments` of `resources/supplier`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Comments;
+    impl crate::query::FilterField for Comments {
+        type Value = ::std::string::String;
+        type Filter = super::SupplierFilter;
+        const NAME: &'static str = "comments";
+    }
+    impl crate::query::lookup::Exact for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::Comments(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Comments {
+        fn build(v: ::std::string::String) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Comments {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Comments {
+        fn build(v: bool) -> super::SupplierFilter {
+            super::SupplierFilter::CommentsIsnull(v)
         }
     }
 }
@@ -33775,6 +45614,494 @@ impl crate::query::Filter for UserFilter {
                     ::std::vec![crate ::query::QueryValue::query_value(v)],
                 )
             }
+        }
+    }
+}
+///The fields of `users/user` as typed filter builders: `user::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`UserFilter`](crate::models::UserFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+pub mod user {
+    ///Field `id` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Id;
+    impl crate::query::FilterField for Id {
+        type Value = i64;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "id";
+    }
+    impl crate::query::lookup::Exact for Id {
+        fn build(v: i64) -> super::UserFilter {
+            super::UserFilter::Id(v)
+        }
+    }
+    impl crate::query::lookup::Gt for Id {
+        fn build(v: i64) -> super::UserFilter {
+            super::UserFilter::IdGt(v)
+        }
+    }
+    impl crate::query::lookup::Gte for Id {
+        fn build(v: i64) -> super::UserFilter {
+            super::UserFilter::IdGte(v)
+        }
+    }
+    impl crate::query::lookup::Lt for Id {
+        fn build(v: i64) -> super::UserFilter {
+            super::UserFilter::IdLt(v)
+        }
+    }
+    impl crate::query::lookup::Lte for Id {
+        fn build(v: i64) -> super::UserFilter {
+            super::UserFilter::IdLte(v)
+        }
+    }
+    impl crate::query::lookup::Range for Id {
+        fn build(a: i64, b: i64) -> super::UserFilter {
+            super::UserFilter::IdRange(a, b)
+        }
+    }
+    impl crate::query::lookup::In for Id {
+        fn build(v: ::std::vec::Vec<i64>) -> super::UserFilter {
+            super::UserFilter::IdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Id {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::IdIsnull(v)
+        }
+    }
+    ///Field `email` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Email;
+    impl crate::query::FilterField for Email {
+        type Value = ::std::string::String;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "email";
+    }
+    impl crate::query::lookup::Exact for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::Email(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::EmailIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::EmailContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::EmailIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::EmailStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::EmailIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::EmailEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Email {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::EmailIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Email {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::UserFilter {
+            super::UserFilter::EmailIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Email {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::EmailIsnull(v)
+        }
+    }
+    ///Field `first_name` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct FirstName;
+    impl crate::query::FilterField for FirstName {
+        type Value = ::std::string::String;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "first_name";
+    }
+    impl crate::query::lookup::Exact for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstName(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstNameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstNameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstNameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstNameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstNameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstNameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for FirstName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::FirstNameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for FirstName {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::UserFilter {
+            super::UserFilter::FirstNameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for FirstName {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::FirstNameIsnull(v)
+        }
+    }
+    ///Field `last_name` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct LastName;
+    impl crate::query::FilterField for LastName {
+        type Value = ::std::string::String;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "last_name";
+    }
+    impl crate::query::lookup::Exact for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastName(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastNameIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastNameContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastNameIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastNameStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastNameIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastNameEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for LastName {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::LastNameIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for LastName {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::UserFilter {
+            super::UserFilter::LastNameIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for LastName {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::LastNameIsnull(v)
+        }
+    }
+    ///Field `groups_own_json` of `users/user`: not filterable (no lookups).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct GroupsOwnJson;
+    impl crate::query::FilterField for GroupsOwnJson {
+        type Value = ::serde_json::Value;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "groups_own_json";
+    }
+    ///Field `website` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Website;
+    impl crate::query::FilterField for Website {
+        type Value = ::std::string::String;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "website";
+    }
+    impl crate::query::lookup::Exact for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::Website(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::WebsiteIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::WebsiteContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::WebsiteIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::WebsiteStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::WebsiteIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::WebsiteEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for Website {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::WebsiteIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for Website {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::UserFilter {
+            super::UserFilter::WebsiteIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for Website {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::WebsiteIsnull(v)
+        }
+    }
+    ///Field `google_scholar` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct GoogleScholar;
+    impl crate::query::FilterField for GoogleScholar {
+        type Value = ::std::string::String;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "google_scholar";
+    }
+    impl crate::query::lookup::Exact for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholar(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholarIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholarContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholarIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholarStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholarIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholarEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for GoogleScholar {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::GoogleScholarIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for GoogleScholar {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::UserFilter {
+            super::UserFilter::GoogleScholarIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for GoogleScholar {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::GoogleScholarIsnull(v)
+        }
+    }
+    ///Field `orcid_id` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct OrcidId;
+    impl crate::query::FilterField for OrcidId {
+        type Value = ::std::string::String;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "orcid_id";
+    }
+    impl crate::query::lookup::Exact for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidId(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidIdIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidIdContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidIdIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidIdStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidIdIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidIdEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for OrcidId {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::OrcidIdIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for OrcidId {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::UserFilter {
+            super::UserFilter::OrcidIdIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for OrcidId {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::OrcidIdIsnull(v)
+        }
+    }
+    ///Field `atlas_preference` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `iexact`, `contains`, `icontains`, `startswith`, `istartswith`, `endswith`, `iendswith`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct AtlasPreference;
+    impl crate::query::FilterField for AtlasPreference {
+        type Value = ::std::string::String;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "atlas_preference";
+    }
+    impl crate::query::lookup::Exact for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreference(v)
+        }
+    }
+    impl crate::query::lookup::Iexact for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceIexact(v)
+        }
+    }
+    impl crate::query::lookup::Contains for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceContains(v)
+        }
+    }
+    impl crate::query::lookup::Icontains for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceIcontains(v)
+        }
+    }
+    impl crate::query::lookup::Startswith for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceStartswith(v)
+        }
+    }
+    impl crate::query::lookup::Istartswith for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceIstartswith(v)
+        }
+    }
+    impl crate::query::lookup::Endswith for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceEndswith(v)
+        }
+    }
+    impl crate::query::lookup::Iendswith for AtlasPreference {
+        fn build(v: ::std::string::String) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceIendswith(v)
+        }
+    }
+    impl crate::query::lookup::In for AtlasPreference {
+        fn build(v: ::std::vec::Vec<::std::string::String>) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for AtlasPreference {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::AtlasPreferenceIsnull(v)
+        }
+    }
+    ///Field `active_projects` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct ActiveProjects;
+    impl crate::query::FilterField for ActiveProjects {
+        type Value = ::uuid::Uuid;
+        type Filter = super::UserFilter;
+        const NAME: &'static str = "active_projects";
+    }
+    impl crate::query::lookup::Exact for ActiveProjects {
+        fn build(v: ::uuid::Uuid) -> super::UserFilter {
+            super::UserFilter::ActiveProjects(v)
+        }
+    }
+    impl crate::query::lookup::In for ActiveProjects {
+        fn build(v: ::std::vec::Vec<::uuid::Uuid>) -> super::UserFilter {
+            super::UserFilter::ActiveProjectsIn(v)
+        }
+    }
+    impl crate::query::lookup::Isnull for ActiveProjects {
+        fn build(v: bool) -> super::UserFilter {
+            super::UserFilter::ActiveProjectsIsnull(v)
         }
     }
 }

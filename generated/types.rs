@@ -6445,6 +6445,9 @@ pub struct NewBehavior {
     pub setup: ::uuid::Uuid,
     ///Subjects that took part in the behavior. List of Subject ids (UUIDs, `stem/subject`). Required on create.
     pub subjects: ::std::vec::Vec<::uuid::Uuid>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a BehavioralAssay (`personal_attributes/behavioralassay`).
 
@@ -6466,6 +6469,9 @@ pub struct NewBehavioralAssay {
     pub name: ::std::string::String,
     ///Kind of setup the assay runs on. SetupType id (UUID, `taxonomies/setuptype`). Required on create.
     pub setup_type: ::uuid::Uuid,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a BehavioralCategory (`taxonomies/behavioralcategory`).
 
@@ -6483,6 +6489,9 @@ pub struct NewBehavioralCategory {
     ///Parent category; null for a top-level category. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parent: ::std::option::Option<::uuid::Uuid>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a BehavioralParadigm (`taxonomies/behavioralparadigm`).
 
@@ -6515,6 +6524,9 @@ pub struct NewBehavioralParadigm {
     ///Species the paradigm is used with. List of Species ids (UUIDs, `taxonomies/species`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub species: ::std::vec::Vec<::uuid::Uuid>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a BrainRegion (`taxonomies/brainregion`).
 
@@ -6530,6 +6542,9 @@ pub struct NewBrainRegion {
     pub description: ::std::option::Option<::std::string::String>,
     ///Full name of the brain region. At most 200 characters. Required on create.
     pub name: ::std::string::String,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Breeding (`stem/breeding`).
 
@@ -6568,6 +6583,9 @@ pub struct NewBreeding {
     ///Date the litter was weaned. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub weaning_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Cohort (`stem/cohort`).
 
@@ -6587,6 +6605,9 @@ pub struct NewCohort {
     ///Free-form labels attached to this cohort, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Collection (`stem/collection`).
 
@@ -6606,6 +6627,9 @@ pub struct NewCollection {
     ///Free-form labels attached to this collection, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Consumable (`resources/consumable`).
 
@@ -6634,6 +6658,12 @@ pub struct NewConsumable {
     ///Kind of consumable; selects the schema that `details` must follow. Required on create.
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `rrid_url` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub rrid_url: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a ConsumableStock (`modules/consumablestock`).
 
@@ -6672,6 +6702,9 @@ pub struct NewConsumableStock {
     ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
     /// `type` and `details`: the typed payload of the ConsumableStock schema group.
     #[serde(flatten)]
     pub details: crate::details::ConsumableStockDetails,
@@ -6698,6 +6731,12 @@ pub struct NewDataAcquisition {
     ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `image` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub image: ::brainstem::ReadOnly,
     /// `type` and `details`: the typed payload of the DataAcquisition schema group.
     #[serde(flatten)]
     pub details: crate::details::DataAcquisitionDetails,
@@ -6724,6 +6763,9 @@ pub struct NewDataStorage {
     pub location: ::std::option::Option<::std::string::String>,
     ///Name of this data storage. At most 100 characters. Required on create.
     pub name: ::std::string::String,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Equipment (`modules/equipment`).
 
@@ -6753,6 +6795,9 @@ pub struct NewEquipment {
     ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
     /// `type` and `details`: the typed payload of the Equipment schema group.
     #[serde(flatten)]
     pub details: crate::details::EquipmentDetails,
@@ -6770,6 +6815,9 @@ pub struct NewGroup {
     ///Members of the group keyed by e-mail address, with their manager/owner flags. In a change, flags left out count as false and remove: true drops the member.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, GroupMemberPermissions>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
 
@@ -6788,6 +6836,9 @@ pub struct NewGroupMembershipInvitation {
     ///User invited to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_account_invitation: ::std::option::Option<i64>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a GroupMembershipRequest (`users/group_membership_request`).
 
@@ -6800,6 +6851,9 @@ pub struct NewGroupMembershipRequest {
     ///User who asks to join the group. User id (integer id, `users/user`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_account_request: ::std::option::Option<i64>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a HardwareDevice (`resources/hardwaredevice`).
 
@@ -6822,6 +6876,12 @@ pub struct NewHardwareDevice {
     pub rrid: ::std::option::Option<::std::string::String>,
     ///Supplier of this hardware device. Supplier id (UUID, `resources/supplier`). Required on create.
     pub supplier: ::uuid::Uuid,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `rrid_url` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub rrid_url: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Inventory (`personal_attributes/inventory`).
 
@@ -6839,6 +6899,9 @@ pub struct NewInventory {
     pub location: ::std::option::Option<::std::string::String>,
     ///Name of this inventory. At most 50 characters. Required on create.
     pub name: ::std::string::String,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Journal (`dissemination/journal`).
 
@@ -6856,6 +6919,9 @@ pub struct NewJournal {
     ///Web site of the journal. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Laboratory (`users/laboratory`).
 
@@ -6883,6 +6949,9 @@ pub struct NewLaboratory {
     ///Web site of the laboratory. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a License (`personal_attributes/license`).
 
@@ -6932,6 +7001,9 @@ pub struct NewLicense {
     ///Last day the license is valid; not before valid_from when both are set. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub valid_until: ::std::option::Option<::chrono::naive::NaiveDate>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Manipulation (`modules/manipulation`).
 
@@ -6954,6 +7026,9 @@ pub struct NewManipulation {
     ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
     /// `type` and `details`: the typed payload of the Manipulation schema group.
     #[serde(flatten)]
     pub details: crate::details::ManipulationDetails,
@@ -6989,6 +7064,15 @@ pub struct NewProcedure {
     ///Version of the `details` schema the payload was written against (semantic version text such as 1.1.0).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub type_schema_version: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `created_at` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub created_at: ::brainstem::ReadOnly,
+    /// `updated_at` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub updated_at: ::brainstem::ReadOnly,
     /// `type` and `details`: the typed payload of the Procedure schema group.
     #[serde(flatten)]
     pub details: crate::details::ProcedureDetails,
@@ -7009,6 +7093,12 @@ pub struct NewProcedureLog {
     ///Kind of log; selects the schema of each entry's `details`. One of the values of `ProcedureLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::ProcedureLogType,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `entries` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub entries: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Project (`stem/project`).
 
@@ -7038,6 +7128,24 @@ pub struct NewProject {
     ///Users with access to the project, keyed by e-mail address, with their permission flags. In a change, flags left out count as false and remove: true drops the user.
     #[serde(default, skip_serializing_if = ":: brainstem :: Map::is_empty")]
     pub users: ::brainstem::Map<::std::string::String, ProjectMemberPermissions>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `sessions` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub sessions: ::brainstem::ReadOnly,
+    /// `subjects` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub subjects: ::brainstem::ReadOnly,
+    /// `collections` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub collections: ::brainstem::ReadOnly,
+    /// `cohorts` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub cohorts: ::brainstem::ReadOnly,
+    /// `links` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub links: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
 
@@ -7059,6 +7167,9 @@ pub struct NewProjectGroupMembershipInvitation {
     ///Project the group is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a ProjectMembershipInvitation (`stem/project_membership_invitation`).
 
@@ -7080,6 +7191,9 @@ pub struct NewProjectMembershipInvitation {
     ///Project the user is invited to. Project id (UUID, `stem/project`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub project: ::std::option::Option<::uuid::Uuid>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Publication (`dissemination/publication`).
 
@@ -7106,6 +7220,9 @@ pub struct NewPublication {
     pub publication_url: ::std::option::Option<::std::string::String>,
     ///Title of the publication. At most 200 characters. Required on create.
     pub title: ::std::string::String,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
 
@@ -7137,6 +7254,9 @@ pub struct NewRegulatoryAuthority {
     ///Web site of the authority. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Session (`stem/session`).
 
@@ -7165,6 +7285,27 @@ pub struct NewSession {
     ///Free-form labels attached to this session, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `epochs` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub epochs: ::brainstem::ReadOnly,
+    /// `dataacquisition` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub dataacquisition: ::brainstem::ReadOnly,
+    /// `behaviors` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub behaviors: ::brainstem::ReadOnly,
+    /// `manipulations` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub manipulations: ::brainstem::ReadOnly,
+    /// `name_used_in_storage` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub name_used_in_storage: ::brainstem::ReadOnly,
+    /// `links` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub links: ::brainstem::ReadOnly,
 }
 ///The fields to send to create a SessionDataStorage (`stem/sessiondatastorage`).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -7176,6 +7317,9 @@ pub struct NewSessionDataStorage {
     pub order: ::std::option::Option<i64>,
     ///Session whose data storage list this link belongs to. Session id (UUID, `stem/session`). Required on create.
     pub session: ::uuid::Uuid,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Setup (`personal_attributes/setup`).
 
@@ -7198,6 +7342,12 @@ pub struct NewSetup {
     ///Named specifications of the setup, one row per property (name, value, optional description). List of `SetupSpecification` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub specifications: ::std::vec::Vec<SetupSpecification>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `image` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub image: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a SetupType (`taxonomies/setuptype`).
 
@@ -7214,6 +7364,9 @@ pub struct NewSetupType {
     pub description: ::std::option::Option<::std::string::String>,
     ///Name given to this kind of setup. At most 200 characters. Required on create.
     pub name: ::std::string::String,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Species (`taxonomies/species`).
 
@@ -7234,6 +7387,12 @@ pub struct NewSpecies {
     ///Research Resource Identifier (RRID) of this species. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rrid: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `rrid_url` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub rrid_url: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Strain (`taxonomies/strain`).
 
@@ -7256,6 +7415,12 @@ pub struct NewStrain {
     pub rrid: ::std::option::Option<::std::string::String>,
     ///Species the strain belongs to. Species id (UUID, `taxonomies/species`). Required on create.
     pub species: ::uuid::Uuid,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `rrid_url` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub rrid_url: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Subject (`stem/subject`).
 
@@ -7308,6 +7473,18 @@ pub struct NewSubject {
     ///Free-form labels attached to this subject, usable as a filter. List of text values.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tags: ::std::vec::Vec<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `procedures` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub procedures: ::brainstem::ReadOnly,
+    /// `subjectlogs` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub subjectlogs: ::brainstem::ReadOnly,
+    /// `links` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub links: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a SubjectLog (`modules/subjectlog`).
 
@@ -7322,6 +7499,15 @@ pub struct NewSubjectLog {
     ///Kind of log; selects the schema of each entry's `details` and whether entries are instants or intervals. One of the values of `SubjectLogType`. Required on create.
     #[serde(rename = "type")]
     pub type_: ::brainstem::enums::SubjectLogType,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `user` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub user: ::brainstem::ReadOnly,
+    /// `entries` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub entries: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a Supplier (`resources/supplier`).
 
@@ -7339,6 +7525,9 @@ pub struct NewSupplier {
     ///Web site of the supplier. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
 }
 /**The fields to send to create a User (`users/user`).
 
@@ -7369,6 +7558,12 @@ pub struct NewUser {
     ///Personal web site of the user. At most 200 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
+    /// `id` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub id: ::brainstem::ReadOnly,
+    /// `groups_own_json` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.
+    #[serde(skip)]
+    pub groups_own_json: ::brainstem::ReadOnly,
 }
 ///A group owned by the user.
 ///
@@ -8360,8 +8555,10 @@ pub struct ProcedureLogEntryInput {
     ///Moment of the entry; also the key of an instantaneous entry. ISO 8601 date and time. Required.
     pub date_time: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub details: ::std::option::Option<
+        ::brainstem::details::Payload<::brainstem::details::ProcedureLogDetails>,
+    >,
     ///Free-text remarks on the entry. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
@@ -10396,8 +10593,10 @@ pub struct SubjectLogEntryInput {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     ///Type-specific measurements of the entry; its shape is chosen by the log's `type`.
-    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-    pub details: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub details: ::std::option::Option<
+        ::brainstem::details::Payload<::brainstem::details::SubjectLogDetails>,
+    >,
     ///End of an interval entry. ISO 8601 date and time.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub end_date_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -53294,6 +53493,7 @@ impl NewBehavior {
             session,
             setup,
             subjects,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53323,6 +53523,7 @@ impl NewBehavioralAssay {
             licenses: ::core::default::Default::default(),
             name,
             setup_type,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53346,6 +53547,7 @@ impl NewBehavioralCategory {
             description: ::core::default::Default::default(),
             name,
             parent: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53374,6 +53576,7 @@ impl NewBehavioralParadigm {
             reference_url: ::core::default::Default::default(),
             rrid: ::core::default::Default::default(),
             species: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53401,6 +53604,7 @@ impl NewBrainRegion {
             atlas,
             description: ::core::default::Default::default(),
             name,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53438,6 +53642,7 @@ impl NewBreeding {
             start_date: ::core::default::Default::default(),
             tags: ::core::default::Default::default(),
             weaning_date: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53464,6 +53669,7 @@ impl NewCohort {
             project,
             subjects: ::core::default::Default::default(),
             tags: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53490,6 +53696,7 @@ impl NewCollection {
             project,
             sessions: ::core::default::Default::default(),
             tags: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53521,6 +53728,8 @@ impl NewConsumable {
             rrid: ::core::default::Default::default(),
             supplier,
             type_,
+            id: ::core::default::Default::default(),
+            rrid_url: ::core::default::Default::default(),
         }
     }
 }
@@ -53553,6 +53762,7 @@ impl NewConsumableStock {
             storage_conditions: ::core::default::Default::default(),
             storage_location: ::core::default::Default::default(),
             type_schema_version: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
             details,
         }
     }
@@ -53581,6 +53791,8 @@ impl NewDataAcquisition {
             procedures: ::core::default::Default::default(),
             session,
             type_schema_version: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            image: ::core::default::Default::default(),
             details,
         }
     }
@@ -53607,6 +53819,7 @@ impl NewDataStorage {
             is_public: ::core::default::Default::default(),
             location: ::core::default::Default::default(),
             name,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53638,6 +53851,7 @@ impl NewEquipment {
             notes: ::core::default::Default::default(),
             setup,
             type_schema_version: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
             details,
             coordinates_details,
         }
@@ -53661,6 +53875,7 @@ impl NewGroup {
         Self {
             name,
             users: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53677,6 +53892,7 @@ impl NewGroupMembershipInvitation {
             new_manager: ::core::default::Default::default(),
             new_owner: ::core::default::Default::default(),
             user_account_invitation: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53686,6 +53902,7 @@ impl NewGroupMembershipRequest {
         Self {
             authgroup: ::core::default::Default::default(),
             user_account_request: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53708,6 +53925,8 @@ impl NewHardwareDevice {
             name,
             rrid: ::core::default::Default::default(),
             supplier,
+            id: ::core::default::Default::default(),
+            rrid_url: ::core::default::Default::default(),
         }
     }
 }
@@ -53731,6 +53950,7 @@ impl NewInventory {
             is_public: ::core::default::Default::default(),
             location: ::core::default::Default::default(),
             name,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53754,6 +53974,7 @@ impl NewJournal {
             description: ::core::default::Default::default(),
             name,
             website: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53785,6 +54006,7 @@ impl NewLaboratory {
             institution,
             principal_investigators,
             website: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53823,6 +54045,7 @@ impl NewLicense {
             type_,
             valid_from: ::core::default::Default::default(),
             valid_until: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53852,6 +54075,7 @@ impl NewManipulation {
             procedures,
             session,
             type_schema_version: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
             details,
         }
     }
@@ -53885,6 +54109,9 @@ impl NewProcedure {
             notes: ::core::default::Default::default(),
             subject,
             type_schema_version: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            created_at: ::core::default::Default::default(),
+            updated_at: ::core::default::Default::default(),
             details,
             coordinates_details,
         }
@@ -53911,6 +54138,8 @@ impl NewProcedureLog {
             description: ::core::default::Default::default(),
             procedure,
             type_,
+            id: ::core::default::Default::default(),
+            entries: ::core::default::Default::default(),
         }
     }
 }
@@ -53938,6 +54167,12 @@ impl NewProject {
             publications: ::core::default::Default::default(),
             tags: ::core::default::Default::default(),
             users: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            sessions: ::core::default::Default::default(),
+            subjects: ::core::default::Default::default(),
+            collections: ::core::default::Default::default(),
+            cohorts: ::core::default::Default::default(),
+            links: ::core::default::Default::default(),
         }
     }
 }
@@ -53955,6 +54190,7 @@ impl NewProjectGroupMembershipInvitation {
             manage_project: ::core::default::Default::default(),
             own_project: ::core::default::Default::default(),
             project: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -53967,6 +54203,7 @@ impl NewProjectMembershipInvitation {
             manage_project: ::core::default::Default::default(),
             own_project: ::core::default::Default::default(),
             project: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -54003,6 +54240,7 @@ impl NewPublication {
             publication_date,
             publication_url: ::core::default::Default::default(),
             title,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -54030,6 +54268,7 @@ impl NewRegulatoryAuthority {
             is_active: ::core::default::Default::default(),
             name,
             website: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -54059,6 +54298,13 @@ impl NewSession {
             name,
             projects,
             tags: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            epochs: ::core::default::Default::default(),
+            dataacquisition: ::core::default::Default::default(),
+            behaviors: ::core::default::Default::default(),
+            manipulations: ::core::default::Default::default(),
+            name_used_in_storage: ::core::default::Default::default(),
+            links: ::core::default::Default::default(),
         }
     }
 }
@@ -54083,6 +54329,7 @@ impl NewSessionDataStorage {
             datastorage,
             order: ::core::default::Default::default(),
             session,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -54110,6 +54357,8 @@ impl NewSetup {
             name,
             setup_type,
             specifications: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            image: ::core::default::Default::default(),
         }
     }
 }
@@ -54135,6 +54384,7 @@ impl NewSetupType {
             comments: ::core::default::Default::default(),
             description: ::core::default::Default::default(),
             name,
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -54159,6 +54409,8 @@ impl NewSpecies {
             external_identifiers: ::core::default::Default::default(),
             name,
             rrid: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            rrid_url: ::core::default::Default::default(),
         }
     }
 }
@@ -54186,6 +54438,8 @@ impl NewStrain {
             name,
             rrid: ::core::default::Default::default(),
             species,
+            id: ::core::default::Default::default(),
+            rrid_url: ::core::default::Default::default(),
         }
     }
 }
@@ -54228,6 +54482,10 @@ impl NewSubject {
             subject_identifier: ::core::default::Default::default(),
             supplier: ::core::default::Default::default(),
             tags: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            procedures: ::core::default::Default::default(),
+            subjectlogs: ::core::default::Default::default(),
+            links: ::core::default::Default::default(),
         }
     }
 }
@@ -54252,6 +54510,9 @@ impl NewSubjectLog {
             description: ::core::default::Default::default(),
             subject,
             type_,
+            id: ::core::default::Default::default(),
+            user: ::core::default::Default::default(),
+            entries: ::core::default::Default::default(),
         }
     }
 }
@@ -54275,6 +54536,7 @@ impl NewSupplier {
             description: ::core::default::Default::default(),
             name,
             website: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
         }
     }
 }
@@ -54295,6 +54557,8 @@ impl NewUser {
             last_name: ::core::default::Default::default(),
             orcid_id: ::core::default::Default::default(),
             website: ::core::default::Default::default(),
+            id: ::core::default::Default::default(),
+            groups_own_json: ::core::default::Default::default(),
         }
     }
 }

@@ -18,7 +18,7 @@
 ///     anesthetic_agent: Agent::Isoflurane,
 ///     route: Route::Inhalation,
 /// });
-/// d.duration = Some(Quantity::new(45.0, TimeUnit::Min));
+/// d.duration = Some(Quantity::new(45.0, TimeUnit::Minute));
 /// let details = ProcedureDetails::from(d);
 /// assert_eq!(details.type_name(), "Anesthesia");
 /// assert_eq!(
@@ -48,7 +48,7 @@
 ///     anesthetic_agent: ProcedureAnesthesiaDetailsAnestheticAgent::Isoflurane,
 ///     route: ProcedureAnesthesiaDetailsRoute::Inhalation,
 /// });
-/// d.duration = Some(Quantity::new(1.0, VolumeUnit::ML));
+/// d.duration = Some(Quantity::new(1.0, VolumeUnit::Millilitre));
 /// ```
 ///
 /// Nor the payload of another group (a manipulation's auditory stimulation in a procedure):
@@ -86,6 +86,86 @@ pub trait DetailsGroup:
     /// Write the payload alone (the value of the `CONTENT` field).
     #[doc(hidden)]
     fn serialize_content<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error>;
+    /// A payload whose type is not known, kept exactly (`Unknown` with an
+    /// empty type name).
+    #[doc(hidden)]
+    fn untyped(details: crate::RawJson) -> Self;
+}
+
+/// A typed payload alone, without its selector: the `details` of a log
+/// entry, whose type is the log's `type` (a subject log of type `Weighing`
+/// takes [`SubjectLogWeighingDetails`](crate::types::SubjectLogWeighingDetails)
+/// entries). Serializes as the payload only.
+///
+/// ```
+/// use brainstem::Quantity;
+/// use brainstem::enums::MassUnit;
+/// use brainstem::types::{SubjectLogEntryInput, SubjectLogWeighingDetails, SubjectLogWeighingDetailsRequired};
+///
+/// let weighing = SubjectLogWeighingDetails::new(SubjectLogWeighingDetailsRequired {
+///     weight: Quantity::new(312.5, MassUnit::Gram),
+/// });
+/// let entry = SubjectLogEntryInput {
+///     date_time: Some("2024-05-01T09:00:00Z".parse().unwrap()),
+///     details: Some(weighing.into()),
+///     ..Default::default()
+/// };
+/// assert_eq!(
+///     serde_json::to_value(&entry).unwrap(),
+///     serde_json::json!({"date_time": "2024-05-01T09:00:00Z",
+///                        "details": {"weight": {"value": 312.5, "unit": "g"}}})
+/// );
+/// ```
+///
+/// Free-form JSON is not a payload (`{"weight": "heavy"}` does not compile):
+///
+/// ```compile_fail,E0308
+/// use brainstem::types::SubjectLogEntryInput;
+/// let entry = SubjectLogEntryInput {
+///     details: Some(serde_json::json!({"weight": "heavy"})),
+///     ..Default::default()
+/// };
+/// ```
+///
+/// Nor is the payload of another kind of log (a procedure log's impedances
+/// in a subject log entry):
+///
+/// ```compile_fail,E0277
+/// use brainstem::types::{ProcedureLogImpedancesDetails, SubjectLogEntryInput};
+/// fn f(p: ProcedureLogImpedancesDetails) -> SubjectLogEntryInput {
+///     SubjectLogEntryInput { details: Some(p.into()), ..Default::default() }
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payload<G>(pub G);
+
+impl<G: DetailsGroup> Payload<G> {
+    /// The typed payload (`Unknown` with an empty type name when it was read
+    /// from JSON, which does not say its type).
+    pub fn into_inner(self) -> G {
+        self.0
+    }
+}
+
+impl<G: DetailsGroup> From<G> for Payload<G> {
+    fn from(g: G) -> Self {
+        Payload(g)
+    }
+}
+
+impl<G: DetailsGroup> serde::Serialize for Payload<G> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_content(s)
+    }
+}
+
+/// Reads the payload as it is: its type is not in it, so it is kept
+/// exactly as `Unknown` with an empty type name.
+impl<'de, G: DetailsGroup> serde::Deserialize<'de> for Payload<G> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = crate::RawJson::deserialize(d)?;
+        Ok(Payload(G::untyped(raw)))
+    }
 }
 
 /// Define the typed payloads of one schema group: one variant per type, each
@@ -253,6 +333,9 @@ macro_rules! details_group {
             fn from_parts(type_name: &str, details: ::serde_json::Value) -> Self { $name::from_parts(type_name, details) }
             fn from_raw_parts(type_name: &str, details: $crate::RawJson) -> Self { $name::from_raw_parts(type_name, details) }
             fn details_raw(&self) -> $crate::RawJson { $name::details_raw(self) }
+            fn untyped(details: $crate::RawJson) -> Self {
+                Self::Unknown { type_name: ::std::string::String::new(), details }
+            }
             fn serialize_content<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
                 match self {
                     $(Self::$variant(p) => ::serde::Serialize::serialize(p, s),)*

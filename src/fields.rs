@@ -339,3 +339,24 @@ mod tests {
         );
     }
 }
+
+/// The marker a create shape holds in place of a read-only field (`id`,
+/// `links`, ...): the server sets those, so they are never sent. The marker
+/// is never serialized nor read; it exists so that setting a read-only field
+/// is a type error naming `ReadOnly` (rustc: "expected `ReadOnly`, found
+/// `Uuid`") rather than a bare "no field `id`".
+///
+/// ```compile_fail,E0308
+/// use brainstem::types::{NewSession, NewSessionRequired};
+/// let mut s = NewSession::new(NewSessionRequired { name: "s1".into(), projects: vec![] });
+/// s.id = uuid::Uuid::nil(); // error: expected `ReadOnly`, found `Uuid`
+/// ```
+///
+/// ```
+/// use brainstem::types::{NewSession, NewSessionRequired};
+/// let s = NewSession::new(NewSessionRequired { name: "s1".into(), projects: vec![] });
+/// assert_eq!(s.id, brainstem::ReadOnly);
+/// assert!(serde_json::to_value(&s).unwrap().get("id").is_none());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ReadOnly;

@@ -25,9 +25,11 @@
 //! let s = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired { name: "s1".into(), projects: "abc".to_string() });
 //! ```
 //!
-//! Read-only fields are not part of the create shape:
+//! Read-only fields are not part of the create shape: the shape holds a
+//! [`ReadOnly`] marker in their place, so setting one is an error that says
+//! so (rustc: "expected `ReadOnly`, found `Uuid`"):
 //!
-//! ```compile_fail
+//! ```compile_fail,E0308
 //! let mut s = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired { name: "s1".into(), projects: vec![] });
 //! s.id = uuid::Uuid::nil();
 //! ```
@@ -40,9 +42,57 @@
 //! }
 //! ```
 //!
+//! Loader keywords are methods, so a misspelt one does not compile (there is
+//! no `by(&str, ...)` to misspell):
+//!
+//! ```compile_fail,E0599
+//! fn f(c: &brainstem::Client) {
+//!     let _ = c.load_session().by_projets(uuid::Uuid::nil());
+//! }
+//! ```
+//!
+//! ```compile_fail,E0624
+//! fn f(c: &brainstem::Client) {
+//!     let _ = c.load_session().by("projets", uuid::Uuid::nil());
+//! }
+//! ```
+//!
+//! A list takes only its own model's filters, sort keys and includes; the
+//! filter escape hatch takes a dotted path ([`query::RawFilter`]), checked
+//! against the model's metadata when the request is sent, never another
+//! model's typed filter:
+//!
+//! ```compile_fail,E0308
+//! fn f(c: &brainstem::Client) {
+//!     let _ = c.sessions().list().filter(brainstem::models::ProjectFilter::IsPublic(true));
+//! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! fn f(c: &brainstem::Client) {
+//!     let _ = c.sessions().list().filter_unchecked(brainstem::models::ProjectFilter::IsPublic(true));
+//! }
+//! ```
+//!
+//! ```compile_fail,E0277
+//! fn f(c: &brainstem::Client) {
+//!     let _ = c.sessions().list().sort(brainstem::models::ProjectSort::Name);
+//! }
+//! ```
+//!
 //! The same with correct types compiles:
 //!
 //! ```
+//! # fn f(c: &brainstem::Client) {
+//! use brainstem::models::{SessionSort, session};
+//! use brainstem::query::{Lookups, RawFilter, SortField};
+//! let _ = c.load_session().by_projects(uuid::Uuid::nil());
+//! let _ = c.sessions().list()
+//!     .filter(session::Name.icontains("rat"))
+//!     .filter_unchecked(RawFilter::new("projects.name.icontains", "visual").unwrap())
+//!     .sort(SessionSort::Name)
+//!     .sort(SessionSort::DateTime.desc());
+//! # }
 //! let s = brainstem::types::NewSession::new(brainstem::types::NewSessionRequired { name: "s1".into(), projects: vec![uuid::Uuid::nil()] });
 //! assert_eq!(serde_json::to_value(&s).unwrap()["projects"][0], "00000000-0000-0000-0000-000000000000");
 //! ```
@@ -91,7 +141,7 @@ pub mod validate;
 pub use client::{Client, Error};
 pub use drift::Drift;
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
-pub use fields::{Absent, MissingFields, UnknownFields};
+pub use fields::{Absent, MissingFields, ReadOnly, UnknownFields};
 pub use map::Map;
 pub use model::{Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
 pub use nullable::Nullable;
@@ -119,7 +169,7 @@ pub mod enums {
 /// selector field exactly as the API sends it.
 #[allow(clippy::all)]
 pub mod details {
-    pub use crate::details_group::DetailsGroup;
+    pub use crate::details_group::{DetailsGroup, Payload};
     include!(concat!(env!("OUT_DIR"), "/details.rs"));
 }
 

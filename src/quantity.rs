@@ -18,10 +18,36 @@ use crate::{Absent, Number, RawJson, UnknownFields};
 /// as received (`50` stays `50`, `2.50` stays `2.50`); keys other than
 /// `value` and `unit` are kept in `unknown` and written back.
 ///
+/// Units are named in words (`LengthUnit::Micrometre` is `µm`,
+/// `ConcentrationUnit::Micromolar` is `µM`); the wire value is the symbol,
+/// shown in each variant's documentation:
+///
+/// ```
+/// use brainstem::enums::{ConcentrationUnit, ForceUnit, LengthUnit};
+/// assert_eq!(LengthUnit::Micrometre.as_str(), "µm");
+/// assert_eq!(ConcentrationUnit::Micromolar.as_str(), "µM");
+/// assert_eq!(LengthUnit::Millimetre.as_str(), "mm");
+/// assert_eq!(ConcentrationUnit::Millimolar.as_str(), "mM");
+/// assert_eq!(ForceUnit::KilogramForce.as_str(), "kgf");
+/// assert_eq!(LengthUnit::from("µm"), LengthUnit::Micrometre);
+/// assert_eq!(LengthUnit::from("km"), LengthUnit::Unknown("km".into()));
+/// ```
+///
+/// The case-only names of earlier drafts are gone (`MicroM` was µm in one
+/// enum and µM in another):
+///
+/// ```compile_fail,E0599
+/// let u = brainstem::enums::LengthUnit::MicroM;
+/// ```
+///
+/// ```compile_fail,E0599
+/// let u = brainstem::enums::ConcentrationUnit::MM;
+/// ```
+///
 /// ```
 /// use brainstem::Quantity;
 /// use brainstem::enums::TimeUnit;
-/// let q = Quantity::new(2.5, TimeUnit::Min);
+/// let q = Quantity::new(2.5, TimeUnit::Minute);
 /// assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"value":2.5,"unit":"min"}"#);
 /// assert_eq!(q.value.as_f64(), 2.5);
 ///

@@ -11,7 +11,6 @@ use super::list::{
 };
 use super::{Client, Error, Request, decode};
 use crate::meta::ApprovalMeta;
-use crate::query::Filter;
 use crate::types::ActionResult;
 use crate::{Model, Operation, Portal};
 
@@ -116,17 +115,12 @@ impl<M: Model> Approvals<M> {
     }
 }
 
-/// A list of proposals: the [`ListRequest`] builder (paging, raw filters,
+/// A list of proposals: the [`ListRequest`] builder (paging, unchecked filters,
 /// concurrency, strictness) over the approval queue.
 pub type ApprovalList<M> = ListRequest<M, ApprovalQueue>;
 
 /// Running a list of proposals.
 impl<M: Model> ListRequest<M, ApprovalQueue> {
-    /// Add a filter (e.g. a [`RawFilter`](crate::query::RawFilter) on `status`).
-    pub fn filter(self, f: impl Filter) -> Self {
-        self.raw_filter(f)
-    }
-
     fn source(&self) -> Result<Source<M::Approval>, Error> {
         self.check_input()?;
         let a = approval_meta::<M>()?;

@@ -941,7 +941,16 @@ fn reserve_rest<R>(records: &mut Vec<R>, rest: u64) {
 }
 
 mod sealed {
-    pub trait Sealed {}
+    use crate::Model;
+    use crate::meta::FieldMeta;
+
+    pub trait Sealed {
+        /// What the listed records are called and their fields: the
+        /// model's, or its approval schema's (`None` if it has none).
+        fn listed<M: Model>() -> Option<(&'static str, &'static [FieldMeta])> {
+            Some((M::META.name, M::META.fields))
+        }
+    }
 }
 
 /// What a [`ListRequest`] lists and how it runs: a model's records
@@ -967,7 +976,11 @@ impl RecordKind for Async {}
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ApprovalQueue;
 
-impl sealed::Sealed for ApprovalQueue {}
+impl sealed::Sealed for ApprovalQueue {
+    fn listed<M: Model>() -> Option<(&'static str, &'static [crate::meta::FieldMeta])> {
+        M::META.approval.as_ref().map(|a| (a.schema, a.fields))
+    }
+}
 impl ListKind for ApprovalQueue {}
 
 #[cfg(feature = "blocking")]
@@ -1069,11 +1082,29 @@ impl<M: Model, K: ListKind> ListRequest<M, K> {
         self
     }
 
-    /// Add a filter the generated enum does not cover, such as one through a
-    /// relation ([`RawFilter`]`::new("projects.name.icontains", "visual")`).
-    pub fn raw_filter(mut self, f: impl Filter) -> Self {
-        self.query.filters.push(f.clause());
+    /// Add a filter the typed filters cannot express, such as one through a
+    /// relation ([`RawFilter`]`::new("projects.name.icontains", "visual")`);
+    /// on an approval queue, any filter on the proposals' fields.
+    ///
+    /// Unchecked by the compiler, so checked here against the metadata of
+    /// what is listed: each step of the path must be a relation to a known
+    /// model, the last a field of the model reached, and the lookup one that
+    /// field has. A wrong one is reported, naming it, when the request is
+    /// sent ([`Error::InvalidInput`]).
+    pub fn filter_unchecked(mut self, f: RawFilter) -> Self {
+        let clause = f.clause();
+        self.check_clause(&clause);
+        self.query.filters.push(clause);
         self
+    }
+
+    fn check_clause(&mut self, clause: &crate::query::FilterClause) {
+        let Some((name, fields)) = K::listed::<M>() else {
+            return;
+        };
+        if let Err(message) = crate::query::check_clause(name, fields, clause) {
+            self.invalid(&clause.key(), message);
+        }
     }
 
     /// Page size (1..=100). For `stream` and `all` it is the size of each
@@ -1105,8 +1136,40 @@ impl<M: Model, K: ListKind> ListRequest<M, K> {
     }
 
     /// Replace the whole query with a prepared [`ListQuery`] (for tools that
-    /// build queries from text; the values are not checked against the model).
-    pub fn query(mut self, q: ListQuery) -> Self {
+    /// build queries from text). Unchecked by the compiler, so checked here
+    /// against the metadata of what is listed: every filter as in
+    /// [`filter_unchecked`](Self::filter_unchecked), every sort key a
+    /// sortable field, every include a path of includable relations. A wrong
+    /// one is reported, naming it, when the request is sent; the values
+    /// themselves are sent as they are.
+    pub fn query_unchecked(mut self, q: ListQuery) -> Self {
+        for clause in &q.filters {
+            self.check_clause(clause);
+        }
+        if let Some((name, fields)) = K::listed::<M>() {
+            for s in &q.sort {
+                if !fields.iter().any(|f| f.name == s.field && f.sortable) {
+                    let sortable: Vec<&str> = fields
+                        .iter()
+                        .filter(|f| f.sortable)
+                        .map(|f| f.name)
+                        .collect();
+                    self.invalid(
+                        &format!("sort[{}]", s.value()),
+                        format!(
+                            "`{}` is not a sortable field of `{name}`; sortable: {}",
+                            s.field,
+                            sortable.join(", ")
+                        ),
+                    );
+                }
+            }
+            for path in &q.include {
+                if let Err(message) = check_include_fields(name, fields, path) {
+                    self.invalid(&format!("include[{path}]"), message);
+                }
+            }
+        }
         self.query = q;
         self.default_includes = false;
         self
@@ -1209,9 +1272,18 @@ impl<M: Model, K: RecordKind> ListRequest<M, K> {
         self
     }
 
-    /// Add a sort key (`SessionSort::Name.desc()`); the first is most significant.
-    pub fn sort(mut self, key: SortKey) -> Self {
-        self.query.sort.push(key);
+    /// Add a sort key of this model: `SessionSort::Name.desc()`, or a bare
+    /// `SessionSort::Name` (ascending); the first is most significant. A
+    /// field of another model does not compile:
+    ///
+    /// ```compile_fail,E0277
+    /// fn f(c: &brainstem::Client) {
+    ///     use brainstem::query::SortField;
+    ///     let _ = c.sessions().list().sort(brainstem::models::ProjectSort::Name.desc());
+    /// }
+    /// ```
+    pub fn sort(mut self, key: impl Into<SortKey<M::Sort>>) -> Self {
+        self.query.sort.push(key.into().into());
         self
     }
 
@@ -1256,10 +1328,11 @@ impl<M: Model, K: RecordKind> ListRequest<M, K> {
 
     /// A loader keyword filter (`"name"`, `"projects"`, `"tags"`, ...), as the
     /// official Python tool's `load_<model>(name=...)`: the keyword maps to a
-    /// dynamic-rest filter through the model's loader data in the spec. An
-    /// unknown keyword is reported, with the valid ones, when the request is
-    /// sent.
-    pub fn by(mut self, keyword: &str, value: impl QueryValue) -> Self {
+    /// dynamic-rest filter through the model's loader data in the spec. Only
+    /// the generated `by_<keyword>` methods call it (typed per model, so a
+    /// misspelt keyword does not compile); an unknown keyword is still
+    /// reported, with the valid ones, when the request is sent.
+    pub(crate) fn by(mut self, keyword: &str, value: impl QueryValue) -> Self {
         let Some(loader) = M::META.loader.as_ref() else {
             self.invalid(
                 keyword,
@@ -1360,16 +1433,26 @@ pub(crate) fn check_include_path(
     meta: &'static crate::meta::ModelMeta,
     path: &str,
 ) -> Result<(), String> {
-    let mut m = meta;
+    check_include_fields(meta.name, meta.fields, path)
+}
+
+/// Check a dotted include path against the fields of `name`.
+pub(crate) fn check_include_fields(
+    name: &'static str,
+    fields: &'static [crate::meta::FieldMeta],
+    path: &str,
+) -> Result<(), String> {
+    let (mut name, mut fields) = (name, fields);
     for seg in path.trim_end_matches(".*").split('.') {
-        let f = m
-            .field(seg)
-            .filter(|f| f.includable)
-            .ok_or_else(|| format!("`{seg}` is not an includable relation of `{}`", m.name))?;
-        m = f
+        let f = fields
+            .iter()
+            .find(|f| f.name == seg && f.includable)
+            .ok_or_else(|| format!("`{seg}` is not an includable relation of `{name}`"))?;
+        let m = f
             .related
             .and_then(crate::meta::ModelMeta::find_path)
-            .ok_or_else(|| format!("`{seg}` of `{}` names no known model", m.name))?;
+            .ok_or_else(|| format!("`{seg}` of `{name}` names no known model"))?;
+        (name, fields) = (m.name, m.fields);
     }
     Ok(())
 }

@@ -453,18 +453,42 @@ async fn nothing_is_sent_for_invalid_or_unsupported_requests() {
         "{e:?}"
     );
 
+    // a misspelt loader keyword does not compile (`by_<keyword>` methods);
+    // a misspelt field in the unchecked filter is refused before sending
     let e = client
         .sessions()
         .load()
-        .by("colour", "red")
+        .filter_unchecked(brainstem::query::RawFilter::new("projets", "x").unwrap())
         .all()
         .await
         .unwrap_err();
     match &e {
         Error::InvalidInput(i) => {
-            assert!(i.has("colour"));
+            assert!(i.has("filter{projets}"), "{i}");
             assert!(
-                i.to_string().contains("name, projects, datastorage, tags"),
+                i.to_string()
+                    .contains("`projets` is not a field of `session`"),
+                "{i}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // a lookup the field lacks, through a relation
+    let e = client
+        .sessions()
+        .list()
+        .filter_unchecked(
+            brainstem::query::RawFilter::new("projects.is_public.icontains", "x").unwrap(),
+        )
+        .all()
+        .await
+        .unwrap_err();
+    match &e {
+        Error::InvalidInput(i) => {
+            assert!(i.has("filter{projects.is_public.icontains}"), "{i}");
+            assert!(
+                i.to_string()
+                    .contains("`is_public` of `project` has no lookup `icontains`"),
                 "{i}"
             );
         }

@@ -42,7 +42,7 @@ async fn filters_sort_include_paging_on_the_wire() {
         .filter(SessionFilter::DateTimeGte(day))
         .filter(SessionFilter::IdIn(vec![pid(), uuid::Uuid::nil()]))
         .exclude(SessionFilter::DescriptionIcontains("pilot".into()))
-        .raw_filter(RawFilter::new("projects.name.icontains", "visual").unwrap())
+        .filter_unchecked(RawFilter::new("projects.name.icontains", "visual").unwrap())
         .sort(SessionSort::Name.desc())
         .sort(SessionSort::DateTime.asc())
         .include(SessionInclude::Behaviors)
@@ -147,9 +147,9 @@ async fn loaders_come_from_the_spec() {
     client
         .sessions()
         .load()
-        .by("name", "rat")
-        .by("projects", pid())
-        .by("tags", "pilot")
+        .by_name("rat".into())
+        .by_projects(pid())
+        .by_tags("pilot".into())
         .all()
         .await
         .unwrap()

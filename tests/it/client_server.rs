@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use brainstem::client::{Client, Error, LoginError, LoginOptions, Saved, TokenCache, TokenSource};
 use brainstem::meta::FieldKind;
-use brainstem::query::{FilterClause, SortField};
+use brainstem::query::{RawFilter, SortField};
 use brainstem::{Model, ModelVisitor, Portal};
 use brainstem_mock::{ListKnobs, MockOptions, MockServer};
 use serde_json::{Map, Value};
@@ -138,11 +138,10 @@ async fn crud<M: Model>(client: &Client, approver: &Client) -> Result<Outcome, S
                 .map_err(|e| err("approval accept", e))?;
             let found = api
                 .list()
-                .raw_filter(FilterClause::new(
-                    "name",
-                    None,
-                    vec![format!("{tag} {name}")],
-                ))
+                .filter_unchecked(
+                    RawFilter::new("name", format!("{tag} {name}"))
+                        .map_err(|e| format!("{name}: {e}"))?,
+                )
                 .all()
                 .await
                 .map_err(|e| err("list after accept", e))?;
@@ -165,7 +164,7 @@ async fn crud<M: Model>(client: &Client, approver: &Client) -> Result<Outcome, S
     // list with a filter
     let listed = api
         .list()
-        .raw_filter(FilterClause::new("id", None, vec![id.to_string()]))
+        .filter_unchecked(RawFilter::new("id", id.to_string()).map_err(|e| format!("{name}: {e}"))?)
         .all()
         .await
         .map_err(|e| err("list filtered", e))?;
@@ -437,11 +436,32 @@ async fn query_features_against_the_server() {
         .unwrap();
     assert_eq!(one.projects[0].object().unwrap().id, project);
 
-    // Server-side query errors are typed.
+    // An unchecked filter on a field the model lacks is refused before
+    // sending, naming the field.
     let e = c
         .sessions()
         .list()
-        .raw_filter(brainstem::query::RawFilter::new("bogus", "x").unwrap())
+        .filter_unchecked(RawFilter::new("bogus", "x").unwrap())
+        .page()
+        .await
+        .unwrap_err();
+    match &e {
+        Error::InvalidInput(i) => {
+            assert!(i.has("filter{bogus}"), "{i}");
+            assert!(
+                i.to_string()
+                    .contains("`bogus` is not a field of `session`"),
+                "{i}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Server-side query errors are typed (a value the server cannot read).
+    let e = c
+        .sessions()
+        .list()
+        .filter_unchecked(RawFilter::new("date_time.gte", "not a date").unwrap())
         .page()
         .await
         .unwrap_err();
@@ -451,7 +471,7 @@ async fn query_features_against_the_server() {
     let loaded = c
         .sessions()
         .load()
-        .by("name", &some.name[..4])
+        .by_name(some.name[..4].to_string())
         .all()
         .await
         .unwrap()

@@ -253,7 +253,7 @@ fn bounds_the_types_cannot_express_are_checked_before_sending() {
 
     // a unit of the right kind that this field does not allow
     slice.n_slices = Some(3);
-    slice.thickness.unit = brainstem::enums::LengthUnit::Cm;
+    slice.thickness.unit = brainstem::enums::LengthUnit::Centimetre;
     p.details = ProcedureDetails::from(slice);
     let err = p.validate().unwrap_err();
     assert!(err.has("details.thickness.unit"), "{err}");

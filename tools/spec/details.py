@@ -216,6 +216,52 @@ KIND_DESCRIPTIONS = {
                   "sound-pressure alternative.",
 }
 
+# Readable Rust variant names of every unit symbol (`x-enum-varnames` on the <Kind>Unit schemas):
+# the SI name in British spelling, so `µm` (Micrometre) and `µM` (Micromolar), or `mm`
+# (Millimetre) and `mM` (Millimolar), can no longer be told apart only by letter case. A symbol
+# means the same in every kind it appears in; the wire value stays the symbol.
+UNIT_PREFIXES = {"p": "Pico", "n": "Nano", "µ": "Micro", "m": "Milli", "c": "Centi", "": "", "k": "Kilo",
+                 "M": "Mega", "G": "Giga"}
+UNIT_BASES = {"m": "Metre", "L": "Litre", "s": "Second", "g": "Gram", "V": "Volt",
+              "A": "Ampere", "W": "Watt", "Pa": "Pascal", "N": "Newton", "T": "Tesla",
+              "Hz": "Hertz", "Ω": "Ohm", "M": "Molar", "Da": "Dalton"}
+UNIT_SPECIAL = {
+    "min": "Minute", "h": "Hour", "days": "Day", "RPM": "RevolutionsPerMinute", "°": "Degree",
+    "°C": "DegreeCelsius", "K": "Kelvin", "°F": "DegreeFahrenheit", "gf": "GramForce",
+    "kgf": "KilogramForce", "% MSO": "PercentMaximumStimulatorOutput", "%": "Percent",
+    "% w/v": "PercentWeightPerVolume", "% v/v": "PercentVolumePerVolume",
+    "% w/w": "PercentWeightPerWeight", "ppm": "PartsPerMillion", "ppb": "PartsPerBillion",
+    "vg/mL": "VectorGenomesPerMillilitre", "TU/mL": "TransducingUnitsPerMillilitre",
+    "pfu/mL": "PlaqueFormingUnitsPerMillilitre", "g/mol": "GramPerMole", "dB": "Decibel",
+    "dB SPL": "DecibelSoundPressureLevel",
+}
+
+
+def unit_name(symbol: str) -> str:
+    """The Rust variant name of a unit symbol: `µm` -> Micrometre, `mW/cm²` ->
+    MilliwattPerSquareCentimetre, `µM` -> Micromolar. Raises on a symbol it cannot name."""
+    if symbol in UNIT_SPECIAL:
+        return UNIT_SPECIAL[symbol]
+    if "/" in symbol:
+        num, den = symbol.split("/", 1)
+        return f"{unit_name(num)}Per{unit_name(den)}"
+    if symbol.endswith("²"):
+        return "Square" + unit_name(symbol[:-1])
+    for base in sorted(UNIT_BASES, key=len, reverse=True):
+        if symbol.endswith(base) and symbol[: -len(base)] in UNIT_PREFIXES:
+            prefix = UNIT_PREFIXES[symbol[: -len(base)]]
+            word = UNIT_BASES[base]
+            return prefix + (word.lower() if prefix else word)
+    raise ValueError(f"no readable name for the unit {symbol!r}: add it to UNIT_SPECIAL")
+
+
+def unit_varnames(symbols: list) -> list:
+    """`x-enum-varnames` for a unit enum, checked to be unique within it."""
+    names = [unit_name(u) for u in symbols]
+    if len(set(names)) != len(names):
+        raise ValueError(f"unit names collide: {list(zip(symbols, names))}")
+    return names
+
 # (group, type, field) -> (kind, reason). Used for fields whose documented unit list mixes
 # dimensions. The field keeps its full documented unit enum; the kind's <Kind>Unit union
 # gains the foreign units so that every documented payload still deserializes.
@@ -710,6 +756,7 @@ def build(docs_dir: str) -> tuple[dict, _Ctx, dict]:
             "type": "string",
             "enum": canon + foreign,
             "x-brainstem-unit-kind": kind,
+            "x-enum-varnames": unit_varnames(canon + foreign),
             "description": KIND_DESCRIPTIONS[kind],
         }
         if foreign:

@@ -269,6 +269,12 @@ def main(argv=None) -> int:
             errors += [f"{name}: {e}" for e in check_defaults(s, "$")]
 
     # Unit kinds: every quantity's units must be within <Kind>Unit.
+    for name, ku in comps.items():
+        if "x-brainstem-unit-kind" in ku:
+            want = details.unit_varnames(ku["enum"])
+            if ku.get("x-enum-varnames") != want:
+                errors.append(f"{name}: x-enum-varnames must be {want} (details.unit_name)")
+
     def walk(s, where):
         if isinstance(s, dict):
             if "x-brainstem-quantity" in s:

@@ -611,7 +611,7 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
             q.limit = args.limit;
             q.offset = args.offset;
             q.check()?;
-            let req = api.list().query(q);
+            let req = api.list().query_unchecked(q);
             if !args.all {
                 let page = req.page().await?;
                 let records = page

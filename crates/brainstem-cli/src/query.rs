@@ -2,7 +2,7 @@
 //! (the same facts the generated filter / sort / include enums come from).
 
 use brainstem::meta::{FieldKind, FieldMeta, ModelMeta};
-use brainstem::query::{FilterClause, LOOKUPS, SortKey};
+use brainstem::query::{FilterClause, LOOKUPS, SortClause};
 
 use crate::CliError;
 
@@ -162,13 +162,13 @@ fn split_values(lookup: &str, value: &str) -> Vec<String> {
 }
 
 /// Parse `[-]FIELD` into a sort key on a sortable field.
-pub fn parse_sort(meta: &ModelMeta, s: &str) -> Result<SortKey, CliError> {
+pub fn parse_sort(meta: &ModelMeta, s: &str) -> Result<SortClause, CliError> {
     let (descending, name) = match s.strip_prefix('-') {
         Some(n) => (true, n),
         None => (false, s),
     };
     match meta.field(name) {
-        Some(f) if f.sortable => Ok(SortKey {
+        Some(f) if f.sortable => Ok(SortClause {
             field: f.name.to_string(),
             descending,
         }),

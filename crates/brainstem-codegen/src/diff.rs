@@ -544,7 +544,8 @@ impl Surface {
 
         let mut enums = BTreeMap::new();
         for e in p.enums.values() {
-            let variants = names::variants(&e.values)
+            let variants = e
+                .variant_names()
                 .into_iter()
                 .zip(&e.values)
                 .map(|(v, value)| (v, format!("`{value}`")))

@@ -86,7 +86,7 @@ fn opt_str(s: Option<&str>) -> TokenStream {
 pub fn open_enums(enums: &Enums) -> TokenStream {
     let items = enums.values().map(|e| {
         let name = format_ident!("{}", e.name);
-        let variants = names::variants(&e.values);
+        let variants = e.variant_names();
         let pairs = variants.iter().zip(&e.values).map(|(v, s)| {
             let v = format_ident!("{}", v);
             quote! { #v => #s }
@@ -287,6 +287,98 @@ fn filter_enum(spec: &Value, api: &Api, m: &Model) -> TokenStream {
         pub enum #filter_ty { #(#variants,)* }
         impl crate::query::Filter for #filter_ty {
             fn clause(&self) -> crate::query::FilterClause { #body }
+        }
+    }
+}
+
+/// The name of a filter lookup's trait in `brainstem::query::lookup`
+/// (`""` is the exact match).
+fn lookup_trait(lk: &str) -> proc_macro2::Ident {
+    if lk.is_empty() {
+        format_ident!("Exact")
+    } else {
+        format_ident!("{}", names::pascal(lk))
+    }
+}
+
+/// The method of `brainstem::query::Lookups` for a lookup.
+fn lookup_method(lk: &str) -> String {
+    match lk {
+        "" => "exact".into(),
+        "in" => "is_in".into(),
+        other => other.into(),
+    }
+}
+
+/// The module of a model's field markers (`brainstem::models::session`): one
+/// unit struct per field, implementing the lookup traits of the lookups the
+/// field has, each building the model's filter enum. A lookup a field lacks
+/// is a trait it does not implement, so rustc names the field and the lookup
+/// (`#[diagnostic::on_unimplemented]` on the lookup traits) instead of
+/// suggesting some other variant of the filter enum.
+fn filter_fields(spec: &Value, api: &Api, m: &Model) -> TokenStream {
+    let filter_ty = format_ident!("{}Filter", m.schema);
+    let module = format_ident!("{}", names::field(&m.schema));
+    let path = m.path();
+    let variants = filter_variants(spec, api, m);
+    let mut items = Vec::new();
+    for f in &m.fields {
+        let marker = format_ident!("{}", names::pascal(&f.json));
+        let json = &f.json;
+        let vt = value_type(spec, m, f, api);
+        let mine: Vec<_> = variants.iter().filter(|v| v.0.json == f.json).collect();
+        let listed: Vec<String> = mine
+            .iter()
+            .map(|(_, lk, _, _)| format!("`{}`", lookup_method(lk)))
+            .collect();
+        let d = if listed.is_empty() {
+            format!("Field `{json}` of `{path}`: not filterable (no lookups).")
+        } else {
+            format!(
+                "Field `{json}` of `{path}`, for typed filters ([`Lookups`](crate::query::Lookups)): {}.",
+                listed.join(", ")
+            )
+        };
+        let mut impls = Vec::new();
+        for (_, lk, vname, _) in &mine {
+            let tr = lookup_trait(lk);
+            let body = match *lk {
+                "in" => quote! {
+                    fn build(v: ::std::vec::Vec<#vt>) -> super::#filter_ty { super::#filter_ty::#vname(v) }
+                },
+                "range" => quote! {
+                    fn build(a: #vt, b: #vt) -> super::#filter_ty { super::#filter_ty::#vname(a, b) }
+                },
+                "isnull" => quote! {
+                    fn build(v: bool) -> super::#filter_ty { super::#filter_ty::#vname(v) }
+                },
+                _ => quote! {
+                    fn build(v: #vt) -> super::#filter_ty { super::#filter_ty::#vname(v) }
+                },
+            };
+            impls.push(quote! {
+                impl crate::query::lookup::#tr for #marker { #body }
+            });
+        }
+        items.push(quote! {
+            #[doc = #d]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub struct #marker;
+            impl crate::query::FilterField for #marker {
+                type Value = #vt;
+                type Filter = super::#filter_ty;
+                const NAME: &'static str = #json;
+            }
+            #(#impls)*
+        });
+    }
+    let module_doc = format!(
+        "The fields of `{path}` as typed filter builders: `{module}::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`{filter_ty}`](crate::models::{filter_ty}). A lookup the field does not have does not compile, and the error names the field and the lookup."
+    );
+    quote! {
+        #[doc = #module_doc]
+        pub mod #module {
+            #(#items)*
         }
     }
 }
@@ -582,6 +674,7 @@ fn model_items(
 ) -> Result<TokenStream, String> {
     let meta = model_meta(api, m);
     let filter = filter_enum(spec, api, m);
+    let fields = filter_fields(spec, api, m);
     let sort = sort_enum(m);
     let include = include_enum(api, m);
     let model = model_impl(api, m, type_fields)?;
@@ -591,6 +684,7 @@ fn model_items(
         #entries
         #meta
         #filter
+        #fields
         #sort
         #include
         #model
@@ -1214,6 +1308,9 @@ pub fn details(groups: &[Group], type_fields: &TypeFields) -> TokenStream {
                 items.push(quote! {
                     impl ::core::convert::From<crate::types::#c> for #name {
                         fn from(p: crate::types::#c) -> Self { Self::#v(p) }
+                    }
+                    impl ::core::convert::From<crate::types::#c> for crate::details::Payload<#name> {
+                        fn from(p: crate::types::#c) -> Self { crate::details::Payload(#name::#v(p)) }
                     }
                 });
             }

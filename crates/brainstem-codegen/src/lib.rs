@@ -196,6 +196,49 @@ pub(crate) fn prepare(spec: &Value, operation_layer: bool) -> Result<Prepared, S
             }
         }
     }
+    // read-only fields on a create shape: a `ReadOnly` marker (never sent,
+    // never read), so `new.id = ...` is a type error that says "read-only"
+    // instead of "no field `id`"
+    for m in &api.models {
+        let new_name = m.new_name();
+        let marked: Vec<&spec::Field> = m.fields.iter().filter(|f| f.read_only).collect();
+        if marked.is_empty() {
+            continue;
+        }
+        for item in types_file.items.iter_mut() {
+            let syn::Item::Struct(st) = item else {
+                continue;
+            };
+            if st.ident != new_name {
+                continue;
+            }
+            let syn::Fields::Named(named) = &mut st.fields else {
+                continue;
+            };
+            for f in &marked {
+                let ident = format_ident!("{}", names::field(&f.json));
+                if named.named.iter().any(|x| x.ident.as_ref() == Some(&ident)) {
+                    continue;
+                }
+                let doc = format!(
+                    " `{}` is read-only: the server sets it, so a create shape does not carry it. This marker is never sent; it is here so that setting it is a type error that says `ReadOnly`.",
+                    f.json
+                );
+                named.named.push(syn::parse_quote! {
+                    #[doc = #doc]
+                    #[serde(skip)]
+                    pub #ident: ::brainstem::ReadOnly
+                });
+                if let Some(fields) = type_fields.get_mut(&new_name) {
+                    fields.push((
+                        names::field(&f.json),
+                        false,
+                        quote! { ::brainstem::ReadOnly },
+                    ));
+                }
+            }
+        }
+    }
     // typed payloads: the selector and payload fields of a record, its create
     // shape and its patch shape become one flattened `<Group>Details` field
     let groups = emit::groups(spec, &api);

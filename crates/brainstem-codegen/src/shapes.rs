@@ -14,6 +14,8 @@
 //!   optional) and a patch shape `<Model>Patch` (every field optional, nullable
 //!   fields as `Nullable<T>` so that absent and `null` differ) are added;
 //! * request bodies point at those shapes;
+//! * a log entry body's `details` (`x-brainstem-details-group` on a request
+//!   shape) is `details::Payload<<Group>Details>`: the payload alone, typed;
 //! * every `number` is `brainstem::Number` (kept exactly as written);
 //! * validation keywords are removed (checked by generated `Validate` impls
 //!   when a request is built, never when a response is read).
@@ -30,7 +32,20 @@ use super::spec::{Api, ref_name};
 pub struct OpenEnum {
     pub name: String,
     pub values: Vec<String>,
+    /// Variant names the spec gives (`x-enum-varnames`, one per value),
+    /// else derived from the values.
+    pub varnames: Option<Vec<String>>,
     pub description: Option<String>,
+}
+
+impl OpenEnum {
+    /// The Rust variant names, one per value: the spec's
+    /// `x-enum-varnames`, else derived from the values.
+    pub fn variant_names(&self) -> Vec<String> {
+        self.varnames
+            .clone()
+            .unwrap_or_else(|| names::variants(&self.values))
+    }
 }
 
 /// Every open enum, by Rust name.
@@ -79,10 +94,41 @@ fn enum_values(s: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `x-enum-varnames`: one Rust identifier per value, unique, none `Unknown`.
+fn varnames(name: &str, s: &Value, values: &[String]) -> Result<Option<Vec<String>>, String> {
+    let Some(v) = s.get("x-enum-varnames") else {
+        return Ok(None);
+    };
+    let list: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if list.len() != values.len() || v.as_array().map(Vec::len) != Some(list.len()) {
+        return Err(format!(
+            "{name}: x-enum-varnames must list one name (a string) per enum value"
+        ));
+    }
+    for (i, n) in list.iter().enumerate() {
+        let ident = n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && n.chars().all(|c| c.is_ascii_alphanumeric());
+        if !ident || n == "Unknown" || list[..i].contains(n) {
+            return Err(format!(
+                "{name}: x-enum-varnames entry {n:?} is not a unique PascalCase identifier (other than `Unknown`)"
+            ));
+        }
+    }
+    Ok(Some(list))
+}
+
 fn register(enums: &mut Enums, name: String, s: &Value) -> Result<Value, String> {
     let values = enum_values(s);
+    let varnames = varnames(&name, s, &values)?;
     if let Some(existing) = enums.get(&name) {
-        if existing.values != values {
+        if existing.values != values || existing.varnames != varnames {
             return Err(format!("two different enums want the name {name}"));
         }
     } else {
@@ -91,6 +137,7 @@ fn register(enums: &mut Enums, name: String, s: &Value) -> Result<Value, String>
             OpenEnum {
                 name: name.clone(),
                 values,
+                varnames,
                 description: s
                     .get("description")
                     .and_then(Value::as_str)
@@ -468,6 +515,35 @@ pub fn prepare(doc: &mut Value, api: &Api) -> Result<Enums, String> {
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
             set_required(schema, &rr);
+        }
+    }
+    // request shapes (log entry bodies): a `details` chosen by the log's
+    // type is the payload alone of its group's typed enum
+    for (name, schema) in schemas.iter_mut() {
+        if model_schemas.contains(&name.as_str())
+            || schema.get("x-brainstem-response-required").is_some()
+        {
+            continue;
+        }
+        let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for p in props.values_mut() {
+            let Some(group) = p
+                .get("x-brainstem-details-group")
+                .and_then(Value::as_str)
+                .filter(|_| p.get("type") == Some(&json!("object")))
+            else {
+                continue;
+            };
+            let mut typed = rust_type(
+                "details::Payload",
+                vec![rust_type(&format!("details::{group}Details"), vec![])],
+            );
+            if let Some(d) = p.get("description") {
+                typed["description"] = d.clone();
+            }
+            *p = typed;
         }
     }
     for (k, v) in added {

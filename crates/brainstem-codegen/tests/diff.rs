@@ -97,6 +97,10 @@ fn every_kind_of_edit_is_named_in_rust_terms() {
         .as_array_mut()
         .unwrap()
         .push(json!("km"));
+    schema(&mut new, "LengthUnit")["x-enum-varnames"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("Kilometre"));
     props(&mut new, "Subject")["sex"]["enum"] = json!(["F", "M"]);
     // an alternative added to a union typify makes a closed enum of
     schema(&mut new, "ExtraFields")["additionalProperties"]["oneOf"]
@@ -220,7 +224,7 @@ fn every_kind_of_edit_is_named_in_rust_terms() {
     // open enum: a new value is compatible, a removed one is not
     check(
         K::Variant,
-        "LengthUnit::Km",
+        "LengthUnit::Kilometre",
         false,
         "added to open enum (`km`)",
     );
@@ -261,7 +265,9 @@ fn every_kind_of_edit_is_named_in_rust_terms() {
     let text = d.to_string();
     assert_eq!(text.lines().count(), d.changes.len());
     assert!(text.contains("breaking: field `Session.name` type changed `String` → `i64`\n"));
-    assert!(text.contains("compatible: variant `LengthUnit::Km` added to open enum (`km`)\n"));
+    assert!(
+        text.contains("compatible: variant `LengthUnit::Kilometre` added to open enum (`km`)\n")
+    );
     // nothing about what did not change
     has_none(&d, "Species");
     has_none(&d, "Operation::SessionList");
@@ -297,6 +303,10 @@ fn compatible_edits_only_and_markdown() {
         .as_array_mut()
         .unwrap()
         .push(json!("km"));
+    schema(&mut new, "LengthUnit")["x-enum-varnames"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("Kilometre"));
     new["info"]["version"] = json!("1.3.1");
     let d = diff(&old, &new).unwrap();
     assert!(!d.changes.is_empty());
@@ -309,7 +319,7 @@ fn compatible_edits_only_and_markdown() {
     assert!(!md.contains("### Breaking"), "{md}");
     assert!(md.contains("\n### Compatible\n\n- "), "{md}");
     assert!(
-        md.contains("- variant `LengthUnit::Km` added to open enum (`km`)\n"),
+        md.contains("- variant `LengthUnit::Kilometre` added to open enum (`km`)\n"),
         "{md}"
     );
 }

@@ -91,6 +91,10 @@ fn schema_diff_exit_codes_and_markdown() {
         .as_array_mut()
         .unwrap()
         .push(json!("km"));
+    spec["components"]["schemas"]["LengthUnit"]["x-enum-varnames"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("Kilometre"));
     let compatible = dir.path().join("compatible.json");
     std::fs::write(&compatible, spec.to_string()).unwrap();
     diff_cmd()
@@ -100,7 +104,7 @@ fn schema_diff_exit_codes_and_markdown() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "- variant `LengthUnit::Km` added to open enum (`km`)\n",
+            "- variant `LengthUnit::Kilometre` added to open enum (`km`)\n",
         ));
 
     // bad input: exit 2, naming the file
