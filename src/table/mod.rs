@@ -43,6 +43,9 @@
 
 pub mod columns;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
+
 pub use columns::{
     Cell, CellError, Column, ColumnKind, Layout, LayoutError, Role, columns, split_list,
 };
