@@ -55,6 +55,10 @@ use serde_json::Value;
 use super::{Cell, CellError, Column, ColumnKind, Layout};
 use crate::Model;
 
+/// The Arrow and Parquet crates this module writes with, for reading and
+/// writing the same versions.
+pub use {arrow_array, arrow_ipc, arrow_schema, parquet};
+
 /// Rows per record batch unless chosen otherwise (also the Parquet row
 /// group granularity of [`TableWriter`]).
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
@@ -98,17 +102,21 @@ fn arrow_nullable(c: &Column) -> bool {
 ///
 /// ```
 /// use brainstem::table::{Layout, arrow::schema};
+/// use brainstem::table::arrow::arrow_schema::{DataType, TimeUnit};
 /// let s = schema(&Layout::new(brainstem::meta::ModelMeta::find("session").unwrap()));
-/// assert_eq!(s.field_with_name("date_time").unwrap().data_type().to_string(), "Timestamp(µs, \"UTC\")");
+/// assert_eq!(
+///     s.field_with_name("date_time").unwrap().data_type(),
+///     &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+/// );
 /// ```
 pub fn schema(layout: &Layout) -> SchemaRef {
     let fields: Vec<Field> = layout
         .columns()
         .iter()
         .map(|c| {
-            Field::new(&c.name, data_type(c.kind), arrow_nullable(c)).with_metadata(
-                HashMap::from([("brainstem:kind".to_string(), c.kind.as_str().to_string())]),
-            )
+            Field::new(&c.name, data_type(c.kind), arrow_nullable(c)).with_metadata(HashMap::from(
+                [("brainstem:kind".to_string(), c.kind.as_str().to_string())],
+            ))
         })
         .collect();
     let metadata = HashMap::from([
@@ -189,9 +197,10 @@ impl Builder {
             (Builder::Int(b), Cell::Int(v)) => b.append_value(*v),
             (Builder::Float(b), Cell::Float(v)) => b.append_value(*v),
             (Builder::Text(b), Cell::Text(v)) => b.append_value(v),
-            (Builder::Text(b), Cell::Uuid(v)) => {
-                b.append_value(v.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()))
-            }
+            (Builder::Text(b), Cell::Uuid(v)) => b.append_value(
+                v.hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer()),
+            ),
             (Builder::Text(b), Cell::Json(v)) => b.append_value(v.to_string()),
             (Builder::Timestamp(b), Cell::Timestamp(t)) => b.append_value(t.timestamp_micros()),
             (Builder::Date(b), Cell::Date(d)) => {
@@ -299,9 +308,15 @@ impl BatchBuilder {
         }
         if cells.len() != columns.len() {
             return Err(CellError::Mismatch {
-                column: columns.get(cells.len()).map_or_else(String::new, |c| c.name.clone()),
+                column: columns
+                    .get(cells.len())
+                    .map_or_else(String::new, |c| c.name.clone()),
                 expected: ColumnKind::Json,
-                found: format!("a row of {} cells for {} columns", cells.len(), columns.len()),
+                found: format!(
+                    "a row of {} cells for {} columns",
+                    cells.len(),
+                    columns.len()
+                ),
             }
             .into());
         }
@@ -392,9 +407,9 @@ impl<W: Write + Send> TableWriter<W> {
                     .build();
                 Sink::Parquet(ArrowWriter::try_new(out, schema, Some(props))?)
             }
-            FileFormat::ArrowIpc => Sink::Ipc(arrow_ipc::writer::FileWriter::try_new(
-                out, &schema,
-            )?),
+            FileFormat::ArrowIpc => {
+                Sink::Ipc(arrow_ipc::writer::FileWriter::try_new(out, &schema)?)
+            }
         };
         Ok(TableWriter {
             batch,

@@ -3,6 +3,8 @@
 //! exit codes 0 / 1 / 2. One test binary; a module per command (or concern),
 //! sharing the helpers below.
 
+#[cfg(feature = "export")]
+mod export;
 mod load;
 mod login;
 mod mock;
