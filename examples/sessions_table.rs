@@ -38,7 +38,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Client::from_env()?
     } else {
         let srv = brainstem_mock::MockServer::start().await;
-        println!("No BRAINSTEM_URL set: using the stand-in server at {}", srv.url());
+        println!(
+            "No BRAINSTEM_URL set: using the stand-in server at {}",
+            srv.url()
+        );
         let client = Client::builder()
             .base_url(srv.url())
             .token(srv.token())
