@@ -26,5 +26,7 @@ mod fixtures_models;
 mod generated_copy;
 mod query_encoding;
 mod schema_meta;
+#[cfg(feature = "arrow")]
+mod table;
 mod tolerant_records;
 mod types_contract;

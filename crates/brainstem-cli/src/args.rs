@@ -75,8 +75,9 @@ pub struct Global {
     #[arg(long, global = true)]
     pub url: Option<String>,
     /// Output format of records and `models` (`describe` and `schema` print JSON;
-    /// `schema diff` takes text or markdown, `check-schema` text or json) [default: pretty
-    /// JSON on a terminal, compact JSON when piped; text for `schema diff` and `check-schema`].
+    /// `schema diff` takes text or markdown, `check-schema` text or json, `export` parquet, csv or
+    /// arrow) [default: pretty JSON on a terminal, compact JSON when piped; text for `schema diff`
+    /// and `check-schema`].
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
     /// Print the verification URL and code instead of opening a browser (`login` only).
@@ -93,8 +94,13 @@ pub enum Format {
     Ndjson,
     /// An aligned text table of the scalar fields (long cells cut, no color).
     Table,
-    /// Comma-separated values with a header line (lists and objects as JSON text).
+    /// Comma-separated values with a header line, one column per table column of
+    /// `brainstem::table` (lists joined with `;`, objects as JSON text).
     Csv,
+    /// A Parquet file, Zstd-compressed (`export` only).
+    Parquet,
+    /// An Arrow IPC file (`export` only).
+    Arrow,
     /// One change per line (`schema diff` and `check-schema` only; their default).
     Text,
     /// Release notes in Markdown (`schema diff` only).
@@ -148,6 +154,9 @@ pub enum Command {
     CheckSchema(CheckSchemaArgs),
     /// Run the stand-in server on 127.0.0.1 until stopped.
     Mock(MockArgs),
+    /// Write every record a query matches to a Parquet, CSV or Arrow file, page by page.
+    #[cfg(feature = "export")]
+    Export(crate::export::ExportArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to write the script for.

@@ -10,6 +10,8 @@
 //! one line on standard error warns of schema drift in them.
 
 mod args;
+#[cfg(feature = "export")]
+mod export;
 mod output;
 mod query;
 
@@ -233,6 +235,18 @@ fn warn_drift() {
     }
 }
 
+/// Whether the command is `export` (which takes parquet, csv or arrow).
+#[cfg(feature = "export")]
+fn is_export(c: &Command) -> bool {
+    matches!(c, Command::Export(_))
+}
+
+/// Whether the command is `export` (not compiled in).
+#[cfg(not(feature = "export"))]
+fn is_export(_: &Command) -> bool {
+    false
+}
+
 async fn run(cli: Cli) -> Result<(), CliError> {
     let diff = matches!(
         cli.command,
@@ -242,7 +256,22 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         })
     );
     let check = matches!(cli.command, Command::CheckSchema(_));
+    let export = is_export(&cli.command);
     match cli.global.format {
+        Some(
+            f @ (Format::Json | Format::Ndjson | Format::Table | Format::Text | Format::Markdown),
+        ) if export => {
+            return Err(CliError::usage(format!(
+                "`export` writes parquet, csv or arrow, not {}",
+                format_name(f)
+            )));
+        }
+        Some(f @ (Format::Parquet | Format::Arrow)) if !export => {
+            return Err(CliError::usage(format!(
+                "--format {} applies to `export` only",
+                format_name(f)
+            )));
+        }
         Some(f @ (Format::Ndjson | Format::Table | Format::Csv | Format::Markdown)) if check => {
             return Err(CliError::usage(format!(
                 "`check-schema` prints text or json, not {}",
@@ -281,10 +310,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 })
                 .collect();
             match out.format() {
-                // text and markdown were refused above
-                Format::Json | Format::Text | Format::Markdown => {
-                    out.document(&json!({ "models": models }))?
-                }
+                // text, markdown, parquet and arrow were refused above
+                Format::Json
+                | Format::Text
+                | Format::Markdown
+                | Format::Parquet
+                | Format::Arrow => out.document(&json!({ "models": models }))?,
                 Format::Ndjson => {
                     for m in &models {
                         out.ndjson_value(m)?;
@@ -344,6 +375,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Mock(a) => mock(&a).await?,
+        #[cfg(feature = "export")]
+        Command::Export(a) => {
+            let meta = model_meta(&a.model)?;
+            let c = client(&cli.global)?;
+            brainstem::models::with_model(
+                meta.name,
+                export::ExportCmd {
+                    client: &c,
+                    args: &a,
+                    format: cli.global.format,
+                },
+            )
+            .expect("model checked above")
+            .await?;
+        }
         Command::Login => {
             let c = client(&cli.global)?;
             let path = c

@@ -6,15 +6,18 @@
 //!
 //! Tables and CSV share one column order: the model's fields in metadata
 //! order, then keys the schema does not list. A table shows the scalar
-//! columns, each cell cut to [`MAX_CELL_WIDTH`] terminal columns, laid out
-//! by `comfy-table` without color (its terminal support is not compiled in,
-//! so no escape code is ever printed); CSV shows every column, lists and
-//! objects as JSON text, written by the `csv` crate.
+//! columns records have, each cell cut to [`MAX_CELL_WIDTH`] terminal
+//! columns, laid out by `comfy-table` without color (its terminal support is
+//! not compiled in, so no escape code is ever printed); CSV shows every
+//! column of the model's `brainstem::table` layout (the flattening `brainstem
+//! export` uses: lists joined with `;`, objects as JSON text), written by the
+//! `csv` crate.
 
 use std::io::{IsTerminal, Write};
 
 use brainstem::RawJson;
 use brainstem::meta::{FieldKind, ModelMeta};
+use brainstem::table::Layout;
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
@@ -93,7 +96,12 @@ impl Output {
     }
 
     /// One record (detail, create, change).
-    pub fn one(&mut self, meta: &ModelMeta, key: &str, record: RawJson) -> std::io::Result<()> {
+    pub fn one(
+        &mut self,
+        meta: &'static ModelMeta,
+        key: &str,
+        record: RawJson,
+    ) -> std::io::Result<()> {
         match self.format {
             Format::Json => self.text(&Self::envelope(&[(key, record.get().to_string())])),
             _ => self.many(meta, key, vec![record]),
@@ -103,13 +111,14 @@ impl Output {
     /// A list of records.
     pub fn many(
         &mut self,
-        meta: &ModelMeta,
+        meta: &'static ModelMeta,
         key: &str,
         records: Vec<RawJson>,
     ) -> std::io::Result<()> {
         match self.format {
-            // text and markdown are refused for records before anything runs
-            Format::Json | Format::Text | Format::Markdown => {
+            // text, markdown, parquet and arrow are refused for records before
+            // anything runs
+            Format::Json | Format::Text | Format::Markdown | Format::Parquet | Format::Arrow => {
                 self.text(&Self::envelope(&[(key, Self::list(&records))]))
             }
             Format::Ndjson => {
@@ -127,7 +136,7 @@ impl Output {
     /// (`count`) when the server reported one.
     pub fn page(
         &mut self,
-        meta: &ModelMeta,
+        meta: &'static ModelMeta,
         key: &str,
         records: Vec<RawJson>,
         total: Option<u64>,
@@ -191,12 +200,31 @@ fn records_table<W: Write>(
     write_table(out, &cols, rows)
 }
 
-/// Records as CSV, every column (lists and objects as JSON text).
-fn records_csv<W: Write>(out: &mut W, meta: &ModelMeta, records: &[Value]) -> std::io::Result<()> {
-    let cols = columns(meta, records, false);
-    let rows = records
-        .iter()
-        .map(|r| cols.iter().map(|c| cell(r.get(c))).collect());
+/// Records as CSV: the columns of `brainstem::table` (the ones `brainstem
+/// export` writes: every field, lists joined with `;`, timestamps in UTC,
+/// objects as JSON text), then keys the schema does not list, as their text.
+fn records_csv<W: Write>(
+    out: &mut W,
+    meta: &'static ModelMeta,
+    records: &[Value],
+) -> std::io::Result<()> {
+    let layout = Layout::new(meta);
+    let mut cols: Vec<String> = layout.names().into_iter().map(String::from).collect();
+    let fields = cols.len();
+    for r in records {
+        if let Some(o) = r.as_object() {
+            for k in o.keys() {
+                if meta.field(k).is_none() && !cols[fields..].contains(k) {
+                    cols.push(k.clone());
+                }
+            }
+        }
+    }
+    let rows = records.iter().map(|r| {
+        let mut row = layout.text_row(r);
+        row.extend(cols[fields..].iter().map(|c| cell(r.get(c))));
+        row
+    });
     write_csv(out, &cols, rows)
 }
 
@@ -414,27 +442,47 @@ mod tests {
 
     #[test]
     fn csv_parses_back_with_the_same_cells() {
+        let records = vec![
+            json!({"projects": ["p1", "p;2"], "name": "a, \"quoted\"\nsecond line",
+                   "id": "6f1c1a3e-2a9b-4c3e-9d1e-0b7a2f8c5d11",
+                   "date_time": "2024-05-01T12:00:00+02:00",
+                   "extra_fields": {"k": "v, w"}, "x_new": 7}),
+            json!({"id": "2", "name": "plain", "projects": [], "description": null}),
+        ];
         let mut out = Vec::new();
-        records_csv(&mut out, session(), &records()).unwrap();
+        records_csv(&mut out, session(), &records).unwrap();
         let mut reader = csv::Reader::from_reader(out.as_slice());
         let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-        assert_eq!(header, columns(session(), &records(), false));
+        // every column of the layout, whatever the records hold, then unlisted keys
+        let mut expected: Vec<String> = session()
+            .fields
+            .iter()
+            .map(|f| f.name.to_string())
+            .collect();
+        expected.push("x_new".into());
+        assert_eq!(header, expected);
+        let at = |c: &str| header.iter().position(|h| h == c).unwrap();
         let rows: Vec<Vec<String>> = reader
             .records()
             .map(|r| r.unwrap().iter().map(String::from).collect())
             .collect();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0][1], "a, \"quoted\"\nsecond line");
-        // lists and objects are their JSON text
-        let projects: Value = serde_json::from_str(&rows[0][3]).unwrap();
-        assert_eq!(projects, json!(["p1", "p\"2"]));
-        let extra: Value = serde_json::from_str(&rows[0][4]).unwrap();
+        assert_eq!(rows[0][at("name")], "a, \"quoted\"\nsecond line");
+        // lists joined with `;` (escaped inside items), objects their JSON text
+        assert_eq!(
+            brainstem::table::split_list(&rows[0][at("projects")]),
+            ["p1", "p;2"]
+        );
+        let extra: Value = serde_json::from_str(&rows[0][at("extra_fields")]).unwrap();
         assert_eq!(extra, json!({"k": "v, w"}));
-        assert_eq!(rows[0][5], "7");
-        // null and absent are empty
-        assert_eq!(rows[1][2], "");
-        assert_eq!(rows[1][4], "");
-        assert_eq!(rows[1][3], "[]");
+        assert_eq!(rows[0][at("date_time")], "2024-05-01T10:00:00Z");
+        assert_eq!(rows[0][at("x_new")], "7");
+        // null and absent are empty, an empty list too; a value that does not
+        // fit its column is kept as sent
+        assert_eq!(rows[1][at("description")], "");
+        assert_eq!(rows[1][at("extra_fields")], "");
+        assert_eq!(rows[1][at("projects")], "");
+        assert_eq!(rows[1][at("id")], "2");
     }
 
     #[test]

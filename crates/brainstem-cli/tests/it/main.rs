@@ -4,6 +4,8 @@
 //! sharing the helpers below.
 
 mod check_schema;
+#[cfg(feature = "export")]
+mod export;
 mod load;
 mod login;
 mod mock;

@@ -1,7 +1,8 @@
 //! Output formats: tables and CSV (CSV read back with the `csv` crate and
 //! compared with the JSON of the same records).
 
-use brainstem::meta::ModelMeta;
+use brainstem::meta::{FieldKind, ModelMeta};
+use brainstem::table::split_list;
 use brainstem_mock::{MockOptions, MockServer};
 use predicates::prelude::*;
 use serde_json::Value;
@@ -28,16 +29,11 @@ fn parse_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// The columns CSV shows for these records: the model's fields in metadata
-/// order (those some record has), then the keys the schema does not list.
+/// The columns CSV shows for these records: every field of the model, in
+/// metadata order, then the keys the schema does not list.
 fn expected_columns(model: &str, records: &[Value]) -> Vec<String> {
     let meta = ModelMeta::find(model).unwrap();
-    let mut cols: Vec<String> = meta
-        .fields
-        .iter()
-        .filter(|f| records.iter().any(|r| r.get(f.name).is_some()))
-        .map(|f| f.name.to_string())
-        .collect();
+    let mut cols: Vec<String> = meta.fields.iter().map(|f| f.name.to_string()).collect();
     for r in records {
         for k in r.as_object().unwrap().keys() {
             if !cols.contains(k) {
@@ -48,13 +44,31 @@ fn expected_columns(model: &str, records: &[Value]) -> Vec<String> {
     cols
 }
 
-/// Check one CSV row against the record's JSON: text as it is, null and
-/// absent empty, anything else (lists and objects included) its JSON text.
-fn assert_row_is(record: &Value, columns: &[String], row: &[String]) {
+/// Check one CSV row against the record's JSON: null and absent empty, text
+/// as it is, a list its items joined with `;`, a date-time the same instant,
+/// anything else (objects, numbers) its JSON text.
+fn assert_row_is(model: Option<&str>, record: &Value, columns: &[String], row: &[String]) {
+    let meta = model.map(|m| ModelMeta::find(m).unwrap());
     assert_eq!(row.len(), columns.len());
     for (c, cell) in columns.iter().zip(row) {
+        let field = meta.and_then(|m| m.field(c));
         match record.get(c) {
             None | Some(Value::Null) => assert_eq!(cell, "", "{c}"),
+            Some(Value::Array(items)) if field.is_some_and(|f| f.kind != FieldKind::Json) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|i| match i.get("id").unwrap_or(i) {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                assert_eq!(split_list(cell), items, "{c}");
+            }
+            Some(Value::String(s)) if field.is_some_and(|f| f.kind == FieldKind::DateTime) => {
+                let a = chrono::DateTime::parse_from_rfc3339(s).unwrap();
+                let b = chrono::DateTime::parse_from_rfc3339(cell).unwrap();
+                assert_eq!(a, b, "{c}");
+            }
             Some(Value::String(s)) => assert_eq!(cell, s, "{c}"),
             Some(v) => {
                 let parsed: Value = serde_json::from_str(cell)
@@ -106,7 +120,7 @@ fn csv_parses_back_to_the_columns_and_rows_of_the_json() {
     assert_eq!(header, columns);
     assert_eq!(rows.len(), records.len());
     for (record, row) in records.iter().zip(&rows) {
-        assert_row_is(record, &columns, row);
+        assert_row_is(Some("session"), record, &columns, row);
     }
 }
 
@@ -138,7 +152,7 @@ fn a_cell_with_commas_quotes_and_newlines_round_trips() {
     assert_eq!(rows.len(), 1);
     let columns = expected_columns("session", std::slice::from_ref(&record));
     assert_eq!(header, columns);
-    assert_row_is(&record, &columns, &rows[0]);
+    assert_row_is(Some("session"), &record, &columns, &rows[0]);
     let cell = |c: &str| &rows[0][header.iter().position(|h| h == c).unwrap()];
     assert_eq!(cell("name"), name);
     assert_eq!(cell("description"), description);
@@ -163,7 +177,7 @@ fn models_as_table_and_csv() {
     );
     assert_eq!(rows.len(), models.len());
     for (m, row) in models.iter().zip(&rows) {
-        assert_row_is(m, &header, row);
+        assert_row_is(None, m, &header, row);
     }
     let table = stdout(cmd().args(["models", "--format", "table"]));
     let table = String::from_utf8(table).unwrap();
