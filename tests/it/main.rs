@@ -23,6 +23,8 @@ mod client_server;
 mod details_typed;
 mod fixtures_models;
 mod generated_copy;
+#[cfg(feature = "mirror")]
+mod mirror;
 mod query_encoding;
 mod schema_meta;
 mod tolerant_records;

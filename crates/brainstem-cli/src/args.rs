@@ -139,6 +139,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Run the stand-in server on 127.0.0.1 until stopped.
     Mock(MockArgs),
+    /// Mirror every readable model (or the MODELs named) into a local SQLite file; a second run writes only what changed.
+    #[cfg(feature = "mirror")]
+    Sync(crate::sync::SyncArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to write the script for.

@@ -10,6 +10,8 @@
 mod args;
 mod output;
 mod query;
+#[cfg(feature = "mirror")]
+mod sync;
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -284,6 +286,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             );
         }
         Command::Mock(a) => mock(&a).await?,
+        #[cfg(feature = "mirror")]
+        Command::Sync(a) => sync::sync(&a, &cli.global).await?,
         Command::Login => {
             let c = client(&cli.global)?;
             let path = c
