@@ -83,6 +83,7 @@ pub mod query;
 mod raw_json;
 mod related;
 pub mod schema;
+pub mod table;
 #[doc(hidden)]
 pub mod tolerant;
 pub mod validate;

@@ -4,10 +4,12 @@
 //! SQLite file, and on the next run changes only what changed on the server:
 //!
 //! * **Tables** ([`layout`]): one per model, named by the model (`session`),
-//!   with `id` as primary key, one column per field (the column rules of
-//!   `brainstem::table`), the record's JSON text as received in `_raw` and the
-//!   SHA-256 of its canonical JSON in `_hash`; one join table per to-many
-//!   relation (`session__projects`: `owner`, `position`, `value`). The
+//!   with `id` as primary key, one column per column of [`crate::table`]'s
+//!   rules (SQLite types in [`layout`]), the record's JSON text as received
+//!   in `_raw` and the SHA-256 of its canonical JSON in `_hash`; one join
+//!   table per to-many relation (`session__projects`: `owner`, `position`,
+//!   `value`). When the layout changes (a new spec), the model's tables are
+//!   made again. The
 //!   table `sync_state` has one row per mirrored model: when it last synced
 //!   ([`SyncState`]), how, the watermark, and the counts of that run.
 //! * **What is fetched.** A model with a server-set, filterable `updated_at`
@@ -61,7 +63,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::client::{Client, Error};
 use crate::meta::{FieldKind, FieldMeta, ModelMeta};
-use layout::{HASH_COLUMN, Layout, RAW_COLUMN};
+use layout::{HASH_COLUMN, RAW_COLUMN, Tables};
 
 pub use rusqlite;
 
@@ -201,7 +203,7 @@ pub struct SyncState {
     pub mode: String,
     /// The newest `updated_at` mirrored, for incremental models.
     pub watermark: Option<String>,
-    /// The table layout it wrote ([`Layout::fingerprint`]).
+    /// The table layout it wrote ([`Tables::fingerprint`]).
     pub layout: String,
     /// Rows in the model's table after it.
     pub rows: u64,
@@ -392,7 +394,7 @@ impl Mirror {
         if listable_models().iter().all(|m| m.name != meta.name) {
             return Err(MirrorError::NotListable(meta.name.to_string()));
         }
-        let layout = Layout::of(meta);
+        let layout = Tables::of(meta);
         let fingerprint = layout.fingerprint();
         let state = self.state(meta.name)?;
         let inc = incremental_field(meta);
@@ -452,7 +454,7 @@ impl Mirror {
 /// The writes of one model's sync, inside its transaction.
 struct Writer<'c> {
     conn: &'c mut Connection,
-    layout: &'c Layout,
+    layout: &'c Tables,
     fingerprint: &'c str,
     /// Stored hash of every row, by id (updated as rows are written).
     hashes: HashMap<String, Vec<u8>>,
@@ -465,7 +467,7 @@ struct Writer<'c> {
 impl<'c> Writer<'c> {
     fn begin(
         conn: &'c mut Connection,
-        layout: &'c Layout,
+        layout: &'c Tables,
         state: Option<&SyncState>,
         fingerprint: &'c str,
     ) -> Result<Writer<'c>, MirrorError> {
