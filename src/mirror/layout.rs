@@ -161,7 +161,10 @@ impl Tables {
             s.push_str(&format!(" {} {} {};", c.name, c.kind, c.sql_type));
         }
         for j in &self.joins {
-            s.push_str(&format!(" join {} {} {};", j.table, j.related, j.value_type));
+            s.push_str(&format!(
+                " join {} {} {};",
+                j.table, j.related, j.value_type
+            ));
         }
         s
     }
@@ -229,9 +232,9 @@ fn sql(cell: &Cell<'_>) -> Sql {
         Cell::Float(f) => Sql::Real(*f),
         Cell::Text(t) => Sql::Text(t.to_string()),
         Cell::Json(v) => Sql::Text(v.to_string()),
-        Cell::List(items) => Sql::Text(
-            serde_json::to_string(items).unwrap_or_else(|_| cell.to_text()),
-        ),
+        Cell::List(items) => {
+            Sql::Text(serde_json::to_string(items).unwrap_or_else(|_| cell.to_text()))
+        }
         Cell::Uuid(_) | Cell::Timestamp(_) | Cell::Date(_) => Sql::Text(cell.to_text()),
     }
 }

@@ -401,7 +401,7 @@ async fn updated_at_models_sync_incrementally() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_cancelled_mid_way_leaves_the_file_consistent() {
-    let srv = MockServer::start_with(MockOptions::new().sessions(3000).latency_ms(100))
+    let srv = MockServer::start_with(MockOptions::new().sessions(3000).latency_ms(300))
         .await
         .unwrap();
     let c = client(&srv);
@@ -409,9 +409,11 @@ async fn a_sync_cancelled_mid_way_leaves_the_file_consistent() {
     let path = dir.path().join("m.sqlite");
     let mut m = Mirror::open(&path).unwrap();
     m.sync(&c, &["project"]).await.unwrap();
-    // Sessions are cut off while their pages arrive: once the session
-    // transaction holds the write lock (another connection cannot begin one)
-    // and more pages were asked for, the sync future is dropped.
+    // Sessions are cut off while their pages arrive (each answered after
+    // 300 ms): once the session transaction holds the write lock (another
+    // connection cannot begin one) and more pages were asked for, or at the
+    // latest once 8 of the 23 pages were asked for, the sync future is
+    // dropped.
     let probe = Connection::open(&path).unwrap();
     probe.busy_timeout(Duration::ZERO).unwrap();
     let asked = srv.requests();
@@ -423,7 +425,7 @@ async fn a_sync_cancelled_mid_way_leaves_the_file_consistent() {
                 r = &mut sync => panic!("the sync finished before it was cut off: {r:?}"),
                 () = tokio::time::sleep(Duration::from_millis(5)) => {
                     let locked = probe.execute_batch("BEGIN IMMEDIATE; ROLLBACK").is_err();
-                    if locked && srv.requests() >= asked + 3 {
+                    if (locked && srv.requests() >= asked + 3) || srv.requests() >= asked + 8 {
                         break;
                     }
                 }
