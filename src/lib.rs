@@ -10,6 +10,8 @@
 //!   [`Operation`], one variant per operation of the spec;
 //! * [`schema`]: every component schema of the spec as typed static data;
 //! * `raw` (feature `client`): progenitor's operation layer, one builder per operation.
+//! * `mirror` (feature `mirror`): an incremental local SQLite mirror of every
+//!   readable model.
 //!
 //! The hand-written runtime ties them together: [`Model`], [`Related`],
 //! [`Nullable`], [`query`], [`validate`]. Response shapes are read
@@ -122,6 +124,8 @@ pub mod fast_time;
 mod fields;
 mod map;
 pub mod meta;
+#[cfg(feature = "mirror")]
+pub mod mirror;
 mod model;
 #[doc(hidden)]
 pub mod nullable;

@@ -95,7 +95,7 @@ pub fn data_type(kind: ColumnKind) -> DataType {
 
 /// Whether the Arrow field of a column is nullable: all but the record id.
 fn arrow_nullable(c: &Column) -> bool {
-    !(c.field == "id" && !c.nullable)
+    c.field != "id" || c.nullable
 }
 
 /// The Arrow schema of a layout.

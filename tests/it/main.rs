@@ -24,6 +24,8 @@ mod details_typed;
 mod drift;
 mod fixtures_models;
 mod generated_copy;
+#[cfg(feature = "mirror")]
+mod mirror;
 mod query_encoding;
 mod schema_meta;
 #[cfg(feature = "arrow")]

@@ -226,10 +226,8 @@ async fn a_typed_payload_of_one_type_has_a_quantity_column() {
     let procedures: Vec<Procedure> = client
         .api::<Procedure>()
         .list()
-        .raw_filter(brainstem::query::FilterClause::new(
-            "type",
-            None,
-            vec!["BrainSlice".into()],
+        .filter(brainstem::models::ProcedureFilter::Type(
+            brainstem::enums::ProcedureType::BrainSlice,
         ))
         .all()
         .await

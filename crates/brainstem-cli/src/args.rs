@@ -157,6 +157,9 @@ pub enum Command {
     /// Write every record a query matches to a Parquet, CSV or Arrow file, page by page.
     #[cfg(feature = "export")]
     Export(crate::export::ExportArgs),
+    /// Mirror every readable model (or the MODELs named) into a local SQLite file; a second run writes only what changed.
+    #[cfg(feature = "mirror")]
+    Sync(crate::sync::SyncArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to write the script for.

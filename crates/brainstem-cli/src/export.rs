@@ -240,7 +240,12 @@ impl<'a> ModelVisitor for ExportCmd<'a> {
             } else {
                 indicatif::ProgressBar::hidden()
             };
-            let mut pages = client.api::<M>().portal(portal).list().query(q).pages();
+            let mut pages = client
+                .api::<M>()
+                .portal(portal)
+                .list()
+                .query_unchecked(q)
+                .pages();
             let mut skipped = 0u64;
             while let Some(page) = pages.next().await {
                 let page = page?;

@@ -14,6 +14,8 @@ mod args;
 mod export;
 mod output;
 mod query;
+#[cfg(feature = "mirror")]
+mod sync;
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -390,6 +392,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             .expect("model checked above")
             .await?;
         }
+        #[cfg(feature = "mirror")]
+        Command::Sync(a) => sync::sync(&a, &cli.global).await?,
         Command::Login => {
             let c = client(&cli.global)?;
             let path = c

@@ -125,7 +125,7 @@ fn parquet_with_an_included_relation_reads_back() {
     // every session has a project, and its name came with the include
     let named = batches.iter().all(|b| {
         let c = b["projects.name"].as_list::<i32>();
-        (0..c.len()).all(|i| !c.is_null(i) && c.value(i).len() > 0)
+        (0..c.len()).all(|i| !c.is_null(i) && !c.value(i).is_empty())
     });
     assert!(named, "included names are in the file");
 }

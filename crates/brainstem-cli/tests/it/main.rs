@@ -14,6 +14,8 @@ mod output;
 mod refusals;
 mod save;
 mod schema_diff;
+#[cfg(feature = "mirror")]
+mod sync;
 mod version;
 
 use std::sync::OnceLock;

@@ -1,0 +1,95 @@
+//! The mirror's cost when nothing changed (issue 14): `Mirror::sync` of every
+//! session the token sees (10,000 of the 14,000 seeded), into a file that
+//! already holds them, against fetching the same sessions with `all()`.
+//! Release build; the stand-in server on its own runtime, over loopback.
+//!
+//! `cargo bench --features mirror --bench mirror` prints both medians and
+//! their ratio (target: the sync within 1.2x of the fetch), and checks that
+//! the sync wrote no row.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use brainstem::client::Client;
+use brainstem::mirror::Mirror;
+use brainstem_mock::{MockOptions, MockServer};
+use criterion::{Criterion, SamplingMode, Throughput};
+
+fn median_ns(group: &str, id: &str) -> Option<f64> {
+    let base = std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+            target.join("criterion")
+        });
+    let path = base.join(group).join(id).join("new").join("estimates.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let srv = MockServer::start_background(MockOptions::new().sessions(14_000)).expect("server");
+    let client = Client::builder()
+        .base_url(srv.url())
+        .token(srv.token())
+        .no_token_cache()
+        .build()
+        .expect("client");
+    let n = rt
+        .block_on(client.sessions().list().all())
+        .expect("sessions")
+        .len() as u64;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mirror.sqlite");
+    let mut mirror = Mirror::open(&path).expect("mirror");
+    let first = rt
+        .block_on(mirror.sync(&client, &["session"]))
+        .expect("first sync");
+    assert_eq!(first.models[0].rows, n);
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    eprintln!("mirror of {n} sessions: {bytes} bytes");
+
+    let mut g = c.benchmark_group("mirror_10k");
+    g.sample_size(10);
+    g.sampling_mode(SamplingMode::Flat);
+    g.measurement_time(Duration::from_secs(20));
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("fetch_all", |b| {
+        b.to_async(&rt).iter(|| async {
+            let v = client.sessions().list().all().await.expect("all");
+            assert_eq!(v.len() as u64, n);
+        })
+    });
+    g.bench_function("sync_unchanged", |b| {
+        b.iter(|| {
+            let r = rt
+                .block_on(mirror.sync(&client, &["session"]))
+                .expect("sync");
+            assert_eq!(r.rows_written(), 0, "nothing changed, nothing written");
+            assert_eq!(r.models[0].unchanged, n);
+        })
+    });
+    g.finish();
+    c.final_summary();
+    if let (Some(f), Some(s)) = (
+        median_ns("mirror_10k", "fetch_all"),
+        median_ns("mirror_10k", "sync_unchanged"),
+    ) {
+        println!("\n== issue 14 figures (medians of this run)");
+        println!(
+            "mirror_10k ({n} sessions): fetch all() {:.0} ms, sync with nothing changed {:.0} ms = {:.2}x (target <= 1.2: {}); 0 rows written",
+            f / 1e6,
+            s / 1e6,
+            s / f,
+            if s / f <= 1.2 { "met" } else { "NOT met" }
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! Fetching a model's records for the mirror: each as its id and its exact
+//! JSON text, page by page, for a model chosen at run time.
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+use crate::client::{Client, Error};
+use crate::meta::ModelMeta;
+use crate::query::RawFilter;
+use crate::{Model, ModelVisitor, RecordId};
+
+/// One fetched record.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// Its id (canonical text: a UUID in lower case, an integer in decimal)
+    /// and its JSON text as received.
+    Record { id: String, raw: String },
+    /// A record that cannot be mirrored (no readable id), with why.
+    Skipped(String),
+}
+
+/// The pages of a model's list, each as its [`Item`]s.
+pub(crate) type Pages = BoxStream<'static, Result<Vec<Item>, Error>>;
+
+/// Start listing `meta`'s records; with `since`, only those whose
+/// `field` is at least `value` (`filter{field.gte}=value`).
+pub(crate) fn pages(
+    client: &Client,
+    meta: &'static ModelMeta,
+    since: Option<(&'static str, String)>,
+) -> Result<Pages, Error> {
+    crate::models::with_model(
+        meta.name,
+        ListPages {
+            client: client.clone(),
+            since,
+        },
+    )
+    .unwrap_or_else(|| {
+        Err(Error::NotSupported(format!(
+            "no model named {:?}",
+            meta.name
+        )))
+    })
+}
+
+/// How many records the model's list holds, as the server counts them
+/// (`None` when it does not say).
+pub(crate) async fn count(client: &Client, meta: &'static ModelMeta) -> Result<Option<u64>, Error> {
+    let fut = crate::models::with_model(
+        meta.name,
+        Count {
+            client: client.clone(),
+        },
+    )
+    .ok_or_else(|| Error::NotSupported(format!("no model named {:?}", meta.name)))?;
+    fut.await
+}
+
+struct ListPages {
+    client: Client,
+    since: Option<(&'static str, String)>,
+}
+
+impl ModelVisitor for ListPages {
+    type Output = Result<Pages, Error>;
+
+    fn visit<M: Model>(self) -> Self::Output {
+        let mut req = self.client.api::<M>().list();
+        if let Some((field, value)) = self.since {
+            req = req.filter_unchecked(RawFilter::new(&format!("{field}.gte"), value)?);
+        }
+        Ok(req
+            .pages()
+            .map(|page| {
+                page.map(|p| {
+                    p.into_items()
+                        .into_iter()
+                        .map(|i| match i {
+                            Ok(rec) => record::<M>(&rec),
+                            Err(u) => undecoded::<M>(u),
+                        })
+                        .collect()
+                })
+            })
+            .boxed())
+    }
+}
+
+fn record<M: Model>(rec: &M) -> Item {
+    match serde_json::to_string(rec) {
+        Ok(raw) => Item::Record {
+            id: rec.record_id().to_string(),
+            raw,
+        },
+        Err(e) => Item::Skipped(format!(
+            "{} {} could not be written as JSON: {e}",
+            M::META.name,
+            rec.record_id()
+        )),
+    }
+}
+
+fn undecoded<M: Model>(u: crate::client::UndecodedRecord) -> Item {
+    // the id as the server wrote it, read as the model's id type so that it is
+    // spelled as a decoded record's would be
+    let id =
+        u.id.as_deref()
+            .and_then(|s| s.parse::<M::Id>().ok())
+            .or_else(|| {
+                // an id the raw record holds as a JSON number or string
+                u.json()
+                    .and_then(|v| v.get("id").and_then(<M::Id as RecordId>::from_json))
+            });
+    match id {
+        Some(id) => Item::Record {
+            id: id.to_string(),
+            raw: u.raw,
+        },
+        None => Item::Skipped(format!(
+            "{} record {} has no readable id: {}",
+            M::META.name,
+            u.index,
+            u.error
+        )),
+    }
+}
+
+struct Count {
+    client: Client,
+}
+
+impl ModelVisitor for Count {
+    type Output = futures::future::BoxFuture<'static, Result<Option<u64>, Error>>;
+
+    fn visit<M: Model>(self) -> Self::Output {
+        let req = self.client.api::<M>().list().limit(1);
+        Box::pin(async move { Ok(req.page().await?.total()) })
+    }
+}
