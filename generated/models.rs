@@ -2806,7 +2806,7 @@ impl crate::query::Filter for BehaviorFilter {
         }
     }
 }
-///The fields of `modules/behavior` as typed filter builders: `behavior::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehaviorFilter`](crate::models::BehaviorFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/behavior` as typed filter builders: `behavior::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehaviorFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod behavior {
     ///Field `id` of `modules/behavior`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -3606,7 +3606,7 @@ impl crate::query::Filter for BehavioralAssayFilter {
         }
     }
 }
-///The fields of `personal_attributes/behavioralassay` as typed filter builders: `behavioral_assay::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralAssayFilter`](crate::models::BehavioralAssayFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `personal_attributes/behavioralassay` as typed filter builders: `behavioral_assay::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralAssayFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod behavioral_assay {
     ///Field `id` of `personal_attributes/behavioralassay`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -4638,7 +4638,7 @@ impl crate::query::Filter for BehavioralCategoryFilter {
         }
     }
 }
-///The fields of `taxonomies/behavioralcategory` as typed filter builders: `behavioral_category::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralCategoryFilter`](crate::models::BehavioralCategoryFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `taxonomies/behavioralcategory` as typed filter builders: `behavioral_category::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralCategoryFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod behavioral_category {
     ///Field `id` of `taxonomies/behavioralcategory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -6204,7 +6204,7 @@ impl crate::query::Filter for BehavioralParadigmFilter {
         }
     }
 }
-///The fields of `taxonomies/behavioralparadigm` as typed filter builders: `behavioral_paradigm::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralParadigmFilter`](crate::models::BehavioralParadigmFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `taxonomies/behavioralparadigm` as typed filter builders: `behavioral_paradigm::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BehavioralParadigmFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod behavioral_paradigm {
     ///Field `id` of `taxonomies/behavioralparadigm`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -7202,7 +7202,7 @@ impl crate::query::Filter for BrainRegionFilter {
         }
     }
 }
-///The fields of `taxonomies/brainregion` as typed filter builders: `brain_region::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BrainRegionFilter`](crate::models::BrainRegionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `taxonomies/brainregion` as typed filter builders: `brain_region::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BrainRegionFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod brain_region {
     ///Field `id` of `taxonomies/brainregion`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -8534,7 +8534,7 @@ impl crate::query::Filter for BreedingFilter {
         }
     }
 }
-///The fields of `stem/breeding` as typed filter builders: `breeding::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BreedingFilter`](crate::models::BreedingFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/breeding` as typed filter builders: `breeding::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`BreedingFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod breeding {
     ///Field `id` of `stem/breeding`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -9595,7 +9595,7 @@ impl crate::query::Filter for CohortFilter {
         }
     }
 }
-///The fields of `stem/cohort` as typed filter builders: `cohort::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`CohortFilter`](crate::models::CohortFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/cohort` as typed filter builders: `cohort::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`CohortFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod cohort {
     ///Field `id` of `stem/cohort`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -10313,7 +10313,7 @@ impl crate::query::Filter for CollectionFilter {
         }
     }
 }
-///The fields of `stem/collection` as typed filter builders: `collection::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`CollectionFilter`](crate::models::CollectionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/collection` as typed filter builders: `collection::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`CollectionFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod collection {
     ///Field `id` of `stem/collection`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -11800,7 +11800,7 @@ impl crate::query::Filter for ConsumableFilter {
         }
     }
 }
-///The fields of `resources/consumable` as typed filter builders: `consumable::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ConsumableFilter`](crate::models::ConsumableFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `resources/consumable` as typed filter builders: `consumable::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ConsumableFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod consumable {
     ///Field `id` of `resources/consumable`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13539,7 +13539,7 @@ impl crate::query::Filter for ConsumableStockFilter {
         }
     }
 }
-///The fields of `modules/consumablestock` as typed filter builders: `consumable_stock::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ConsumableStockFilter`](crate::models::ConsumableStockFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/consumablestock` as typed filter builders: `consumable_stock::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ConsumableStockFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod consumable_stock {
     ///Field `id` of `modules/consumablestock`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -14990,7 +14990,7 @@ impl crate::query::Filter for DataAcquisitionFilter {
         }
     }
 }
-///The fields of `modules/dataacquisition` as typed filter builders: `data_acquisition::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`DataAcquisitionFilter`](crate::models::DataAcquisitionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/dataacquisition` as typed filter builders: `data_acquisition::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`DataAcquisitionFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod data_acquisition {
     ///Field `id` of `modules/dataacquisition`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -15932,7 +15932,7 @@ impl crate::query::Filter for DataStorageFilter {
         }
     }
 }
-///The fields of `personal_attributes/datastorage` as typed filter builders: `data_storage::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`DataStorageFilter`](crate::models::DataStorageFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `personal_attributes/datastorage` as typed filter builders: `data_storage::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`DataStorageFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod data_storage {
     ///Field `id` of `personal_attributes/datastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17178,7 +17178,7 @@ impl crate::query::Filter for EquipmentFilter {
         }
     }
 }
-///The fields of `modules/equipment` as typed filter builders: `equipment::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`EquipmentFilter`](crate::models::EquipmentFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/equipment` as typed filter builders: `equipment::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`EquipmentFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod equipment {
     ///Field `id` of `modules/equipment`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17958,7 +17958,7 @@ impl crate::query::Filter for GroupFilter {
         }
     }
 }
-///The fields of `users/group` as typed filter builders: `group::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupFilter`](crate::models::GroupFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `users/group` as typed filter builders: `group::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod group {
     ///Field `id` of `users/group`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -18373,7 +18373,7 @@ impl crate::query::Filter for GroupMembershipInvitationFilter {
         }
     }
 }
-///The fields of `users/group_membership_invitation` as typed filter builders: `group_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupMembershipInvitationFilter`](crate::models::GroupMembershipInvitationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `users/group_membership_invitation` as typed filter builders: `group_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupMembershipInvitationFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod group_membership_invitation {
     ///Field `id` of `users/group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -18734,7 +18734,7 @@ impl crate::query::Filter for GroupMembershipRequestFilter {
         }
     }
 }
-///The fields of `users/group_membership_request` as typed filter builders: `group_membership_request::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupMembershipRequestFilter`](crate::models::GroupMembershipRequestFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `users/group_membership_request` as typed filter builders: `group_membership_request::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`GroupMembershipRequestFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod group_membership_request {
     ///Field `id` of `users/group_membership_request`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19902,7 +19902,7 @@ impl crate::query::Filter for HardwareDeviceFilter {
         }
     }
 }
-///The fields of `resources/hardwaredevice` as typed filter builders: `hardware_device::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`HardwareDeviceFilter`](crate::models::HardwareDeviceFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `resources/hardwaredevice` as typed filter builders: `hardware_device::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`HardwareDeviceFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod hardware_device {
     ///Field `id` of `resources/hardwaredevice`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -20790,7 +20790,7 @@ impl crate::query::Filter for InventoryFilter {
         }
     }
 }
-///The fields of `personal_attributes/inventory` as typed filter builders: `inventory::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`InventoryFilter`](crate::models::InventoryFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `personal_attributes/inventory` as typed filter builders: `inventory::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`InventoryFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod inventory {
     ///Field `id` of `personal_attributes/inventory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21822,7 +21822,7 @@ impl crate::query::Filter for JournalFilter {
         }
     }
 }
-///The fields of `dissemination/journal` as typed filter builders: `journal::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`JournalFilter`](crate::models::JournalFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `dissemination/journal` as typed filter builders: `journal::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`JournalFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod journal {
     ///Field `id` of `dissemination/journal`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23006,7 +23006,7 @@ impl crate::query::Filter for LaboratoryFilter {
         }
     }
 }
-///The fields of `users/laboratory` as typed filter builders: `laboratory::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`LaboratoryFilter`](crate::models::LaboratoryFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `users/laboratory` as typed filter builders: `laboratory::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`LaboratoryFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod laboratory {
     ///Field `id` of `users/laboratory`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24697,7 +24697,7 @@ impl crate::query::Filter for LicenseFilter {
         }
     }
 }
-///The fields of `personal_attributes/license` as typed filter builders: `license::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`LicenseFilter`](crate::models::LicenseFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `personal_attributes/license` as typed filter builders: `license::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`LicenseFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod license {
     ///Field `id` of `personal_attributes/license`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26019,7 +26019,7 @@ impl crate::query::Filter for ManipulationFilter {
         }
     }
 }
-///The fields of `modules/manipulation` as typed filter builders: `manipulation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ManipulationFilter`](crate::models::ManipulationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/manipulation` as typed filter builders: `manipulation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ManipulationFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod manipulation {
     ///Field `id` of `modules/manipulation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27502,7 +27502,7 @@ impl crate::query::Filter for ProcedureFilter {
         }
     }
 }
-///The fields of `modules/procedure` as typed filter builders: `procedure::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProcedureFilter`](crate::models::ProcedureFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/procedure` as typed filter builders: `procedure::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProcedureFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod procedure {
     ///Field `id` of `modules/procedure`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28460,7 +28460,7 @@ impl crate::query::Filter for ProcedureLogFilter {
         }
     }
 }
-///The fields of `modules/procedurelog` as typed filter builders: `procedure_log::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProcedureLogFilter`](crate::models::ProcedureLogFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/procedurelog` as typed filter builders: `procedure_log::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProcedureLogFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod procedure_log {
     ///Field `id` of `modules/procedurelog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29352,7 +29352,7 @@ impl crate::query::Filter for ProjectFilter {
         }
     }
 }
-///The fields of `stem/project` as typed filter builders: `project::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectFilter`](crate::models::ProjectFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/project` as typed filter builders: `project::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod project {
     ///Field `id` of `stem/project`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30078,7 +30078,7 @@ impl crate::query::Filter for ProjectGroupMembershipInvitationFilter {
         }
     }
 }
-///The fields of `stem/project_group_membership_invitation` as typed filter builders: `project_group_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectGroupMembershipInvitationFilter`](crate::models::ProjectGroupMembershipInvitationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/project_group_membership_invitation` as typed filter builders: `project_group_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectGroupMembershipInvitationFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod project_group_membership_invitation {
     ///Field `id` of `stem/project_group_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30583,7 +30583,7 @@ impl crate::query::Filter for ProjectMembershipInvitationFilter {
         }
     }
 }
-///The fields of `stem/project_membership_invitation` as typed filter builders: `project_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectMembershipInvitationFilter`](crate::models::ProjectMembershipInvitationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/project_membership_invitation` as typed filter builders: `project_membership_invitation::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`ProjectMembershipInvitationFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod project_membership_invitation {
     ///Field `id` of `stem/project_membership_invitation`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -31713,7 +31713,7 @@ impl crate::query::Filter for PublicationFilter {
         }
     }
 }
-///The fields of `dissemination/publication` as typed filter builders: `publication::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`PublicationFilter`](crate::models::PublicationFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `dissemination/publication` as typed filter builders: `publication::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`PublicationFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod publication {
     ///Field `id` of `dissemination/publication`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33445,7 +33445,7 @@ impl crate::query::Filter for RegulatoryAuthorityFilter {
         }
     }
 }
-///The fields of `taxonomies/regulatoryauthority` as typed filter builders: `regulatory_authority::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`RegulatoryAuthorityFilter`](crate::models::RegulatoryAuthorityFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `taxonomies/regulatoryauthority` as typed filter builders: `regulatory_authority::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`RegulatoryAuthorityFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod regulatory_authority {
     ///Field `id` of `taxonomies/regulatoryauthority`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34812,7 +34812,7 @@ impl crate::query::Filter for SessionFilter {
         }
     }
 }
-///The fields of `stem/session` as typed filter builders: `session::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SessionFilter`](crate::models::SessionFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/session` as typed filter builders: `session::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SessionFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod session {
     ///Field `id` of `stem/session`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35610,7 +35610,7 @@ impl crate::query::Filter for SessionDataStorageFilter {
         }
     }
 }
-///The fields of `stem/sessiondatastorage` as typed filter builders: `session_data_storage::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SessionDataStorageFilter`](crate::models::SessionDataStorageFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/sessiondatastorage` as typed filter builders: `session_data_storage::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SessionDataStorageFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod session_data_storage {
     ///Field `id` of `stem/sessiondatastorage`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36451,7 +36451,7 @@ impl crate::query::Filter for SetupFilter {
         }
     }
 }
-///The fields of `personal_attributes/setup` as typed filter builders: `setup::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SetupFilter`](crate::models::SetupFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `personal_attributes/setup` as typed filter builders: `setup::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SetupFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod setup {
     ///Field `id` of `personal_attributes/setup`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37523,7 +37523,7 @@ impl crate::query::Filter for SetupTypeFilter {
         }
     }
 }
-///The fields of `taxonomies/setuptype` as typed filter builders: `setup_type::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SetupTypeFilter`](crate::models::SetupTypeFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `taxonomies/setuptype` as typed filter builders: `setup_type::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SetupTypeFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod setup_type {
     ///Field `id` of `taxonomies/setuptype`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38714,7 +38714,7 @@ impl crate::query::Filter for SpeciesFilter {
         }
     }
 }
-///The fields of `taxonomies/species` as typed filter builders: `species::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SpeciesFilter`](crate::models::SpeciesFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `taxonomies/species` as typed filter builders: `species::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SpeciesFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod species {
     ///Field `id` of `taxonomies/species`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40077,7 +40077,7 @@ impl crate::query::Filter for StrainFilter {
         }
     }
 }
-///The fields of `taxonomies/strain` as typed filter builders: `strain::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`StrainFilter`](crate::models::StrainFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `taxonomies/strain` as typed filter builders: `strain::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`StrainFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod strain {
     ///Field `id` of `taxonomies/strain`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -42015,7 +42015,7 @@ impl crate::query::Filter for SubjectFilter {
         }
     }
 }
-///The fields of `stem/subject` as typed filter builders: `subject::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SubjectFilter`](crate::models::SubjectFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `stem/subject` as typed filter builders: `subject::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SubjectFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod subject {
     ///Field `id` of `stem/subject`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43273,7 +43273,7 @@ impl crate::query::Filter for SubjectLogFilter {
         }
     }
 }
-///The fields of `modules/subjectlog` as typed filter builders: `subject_log::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SubjectLogFilter`](crate::models::SubjectLogFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `modules/subjectlog` as typed filter builders: `subject_log::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SubjectLogFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod subject_log {
     ///Field `id` of `modules/subjectlog`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44297,7 +44297,7 @@ impl crate::query::Filter for SupplierFilter {
         }
     }
 }
-///The fields of `resources/supplier` as typed filter builders: `supplier::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SupplierFilter`](crate::models::SupplierFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `resources/supplier` as typed filter builders: `supplier::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`SupplierFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod supplier {
     ///Field `id` of `resources/supplier`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45617,7 +45617,7 @@ impl crate::query::Filter for UserFilter {
         }
     }
 }
-///The fields of `users/user` as typed filter builders: `user::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`UserFilter`](crate::models::UserFilter). A lookup the field does not have does not compile, and the error names the field and the lookup.
+///The fields of `users/user` as typed filter builders: `user::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`UserFilter`]. A lookup the field does not have does not compile, and the error names the field and the lookup.
 pub mod user {
     ///Field `id` of `users/user`, for typed filters ([`Lookups`](crate::query::Lookups)): `exact`, `gt`, `gte`, `lt`, `lte`, `range`, `is_in`, `isnull`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,7 +1,7 @@
 //! Records as tables: one row per record, one typed column per field, derived
 //! from the generated model metadata.
 //!
-//! The column rules live in [`columns`] (re-exported here) and need no
+//! The column rules live in [`columns`](mod@columns) (re-exported here) and need no
 //! optional dependency: they are always compiled, so the Arrow / Parquet
 //! writers (feature `arrow`), the command-line tool's CSV output and a SQLite
 //! mirror all lay records out the same way.

@@ -373,7 +373,7 @@ fn filter_fields(spec: &Value, api: &Api, m: &Model) -> TokenStream {
         });
     }
     let module_doc = format!(
-        "The fields of `{path}` as typed filter builders: `{module}::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`{filter_ty}`](crate::models::{filter_ty}). A lookup the field does not have does not compile, and the error names the field and the lookup."
+        "The fields of `{path}` as typed filter builders: `{module}::<Field>.<lookup>(value)` (with [`Lookups`](crate::query::Lookups) in scope) is a [`{filter_ty}`]. A lookup the field does not have does not compile, and the error names the field and the lookup."
     );
     quote! {
         #[doc = #module_doc]
