@@ -26,6 +26,8 @@
 //! `true`, `false` and `null` are themselves. Nothing is dropped: a key with
 //! the value `null` differs from an absent key.
 
+use std::borrow::Cow;
+
 use crate::meta::ModelMeta;
 
 /// Deeper nesting than this is refused (the client refuses much less deep
@@ -101,7 +103,7 @@ struct Parser<'a> {
     i: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn err(&self, message: &str) -> CanonicalError {
         CanonicalError {
             at: self.i,
@@ -164,13 +166,17 @@ impl Parser<'_> {
         meta: Option<&ModelMeta>,
     ) -> Result<(), CanonicalError> {
         self.i += 1; // '{'
-        let mut members: Vec<(String, String)> = Vec::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
             out.push_str("{}");
             return Ok(());
         }
+        // Each member's canonical value is written to `out` as it is read;
+        // `members` keeps its key and where its value lies, so that sorting
+        // moves ranges, not strings.
+        let base = out.len();
+        let mut members: Vec<(Cow<'a, str>, usize, usize)> = Vec::new();
         loop {
             self.ws();
             if self.peek() != Some(b'"') {
@@ -187,13 +193,13 @@ impl Parser<'_> {
                 .and_then(|m| m.field(&key))
                 .is_some_and(|f| f.many && f.related.is_some())
                 && self.peek() == Some(b'[');
-            let mut v = String::new();
+            let start = out.len();
             if set {
-                self.array(&mut v, depth + 1, true)?;
+                self.array(out, depth + 1, true)?;
             } else {
-                self.value(&mut v, depth + 1, None)?;
+                self.value(out, depth + 1, None)?;
             }
-            members.push((key, v));
+            members.push((key, start - base, out.len() - base));
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -206,9 +212,10 @@ impl Parser<'_> {
         }
         // stable: among equal keys the last one written stays last
         members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let values = out.split_off(base);
         out.push('{');
         let mut first = true;
-        for (n, (k, v)) in members.iter().enumerate() {
+        for (n, (k, from, to)) in members.iter().enumerate() {
             if members.get(n + 1).is_some_and(|next| next.0 == *k) {
                 continue; // a later value for the same key wins
             }
@@ -218,7 +225,7 @@ impl Parser<'_> {
             first = false;
             write_string(k, out);
             out.push(':');
-            out.push_str(v);
+            out.push_str(&values[*from..*to]);
         }
         out.push('}');
         Ok(())
@@ -229,18 +236,30 @@ impl Parser<'_> {
             return Err(self.err("nested too deeply"));
         }
         self.i += 1; // '['
-        let mut items: Vec<String> = Vec::new();
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
             out.push_str("[]");
             return Ok(());
         }
+        // in order: written straight to `out`; sorted: each item's range
+        // in `out`, sorted by its text and written again
+        let base = out.len();
+        if !sort {
+            out.push('[');
+        }
+        let mut items: Vec<(usize, usize)> = Vec::new();
         loop {
             self.ws();
-            let mut v = String::new();
-            self.value(&mut v, depth + 1, None)?;
-            items.push(v);
+            let start = out.len();
+            if !sort && start > base + 1 {
+                out.push(',');
+            }
+            let start = out.len();
+            self.value(out, depth + 1, None)?;
+            if sort {
+                items.push((start - base, out.len() - base));
+            }
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -251,54 +270,68 @@ impl Parser<'_> {
                 _ => return Err(self.err("expected `,` or `]`")),
             }
         }
-        if sort {
-            items.sort_unstable();
+        if !sort {
+            out.push(']');
+            return Ok(());
         }
+        let values = out.split_off(base);
+        items.sort_unstable_by(|a, b| values[a.0..a.1].cmp(&values[b.0..b.1]));
         out.push('[');
-        for (n, v) in items.iter().enumerate() {
+        for (n, (from, to)) in items.iter().enumerate() {
             if n > 0 {
                 out.push(',');
             }
-            out.push_str(v);
+            out.push_str(&values[*from..*to]);
         }
         out.push(']');
         Ok(())
     }
 
-    /// A string's value (the parser stands on its opening quote).
-    fn string(&mut self) -> Result<String, CanonicalError> {
+    /// A string's value (the parser stands on its opening quote): borrowed
+    /// from the text when it has no escape.
+    fn string(&mut self) -> Result<Cow<'a, str>, CanonicalError> {
         self.i += 1;
-        let mut out = String::new();
         let mut start = self.i;
+        // the unescaped text so far, once an escape was met
+        let mut owned: Option<String> = None;
         loop {
             let Some(b) = self.peek() else {
                 return Err(self.err("unterminated string"));
             };
             match b {
                 b'"' => {
-                    out.push_str(self.utf8(start, self.i)?);
+                    let tail = self.utf8(start, self.i)?;
                     self.i += 1;
-                    return Ok(out);
+                    return Ok(match owned {
+                        None => Cow::Borrowed(tail),
+                        Some(mut o) => {
+                            o.push_str(tail);
+                            Cow::Owned(o)
+                        }
+                    });
                 }
                 b'\\' => {
-                    out.push_str(self.utf8(start, self.i)?);
+                    let piece = self.utf8(start, self.i)?;
+                    let o = owned.get_or_insert_with(String::new);
+                    o.push_str(piece);
                     self.i += 1;
                     let Some(e) = self.peek() else {
                         return Err(self.err("unterminated escape"));
                     };
                     self.i += 1;
-                    match e {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => out.push(self.unicode_escape()?),
+                    let c = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
                         _ => return Err(self.err("unknown escape")),
-                    }
+                    };
+                    owned.get_or_insert_with(String::new).push(c);
                     start = self.i;
                 }
                 0..=0x1f => return Err(self.err("control character in a string")),
@@ -307,7 +340,7 @@ impl Parser<'_> {
         }
     }
 
-    fn utf8(&self, from: usize, to: usize) -> Result<&str, CanonicalError> {
+    fn utf8(&self, from: usize, to: usize) -> Result<&'a str, CanonicalError> {
         std::str::from_utf8(&self.s[from..to]).map_err(|_| CanonicalError {
             at: from,
             message: "invalid UTF-8".into(),
@@ -528,6 +561,30 @@ mod tests {
         }
         let deep = "[".repeat(MAX_DEPTH + 5) + &"]".repeat(MAX_DEPTH + 5);
         assert!(canonical_json(&deep).is_err());
+    }
+
+    #[test]
+    fn nested_values_keep_their_place_while_members_are_sorted() {
+        // objects in arrays in objects, empty containers, a key that sorts by
+        // its unescaped text, duplicates at depth
+        assert_eq!(
+            c(
+                r#"{"z":[{"b":[],"a":{}},[],{"d":1,"c":[{"f":2,"e":"\u0041"}]}],"\u0061b":0,"y":{"k":1,"k":[3,2]}}"#
+            ),
+            r#"{"ab":0,"y":{"k":[3,2]},"z":[{"a":{},"b":[]},[],{"c":[{"e":"A","f":2}],"d":1}]}"#
+        );
+        // a relation set whose items are written in several pieces still
+        // sorts by each item's whole canonical text
+        let meta = ModelMeta::find("session").unwrap();
+        let r = canonical_record(
+            r#"{"projects":["b\"x","a",  "b", "a"],"name":"n","behaviors":[]}"#,
+            Some(meta),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            r#"{"behaviors":[],"name":"n","projects":["a","a","b","b\"x"]}"#
+        );
     }
 
     #[test]
