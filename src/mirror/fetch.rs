@@ -1,5 +1,5 @@
-//! Fetching a model's records for the mirror: each as its id and its exact
-//! JSON text, page by page, for a model chosen at run time.
+//! Fetching a model's records for the mirror: each as its id and its JSON
+//! text (a decoded record written back; an undecoded one as received), page by page, for a model chosen at run time.
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -13,7 +13,8 @@ use crate::{Model, ModelVisitor, RecordId};
 #[derive(Debug)]
 pub(crate) enum Item {
     /// Its id (canonical text: a UUID in lower case, an integer in decimal)
-    /// and its JSON text as received.
+    /// and its JSON text (the decoded record written back, or an undecoded
+    /// record's text as received).
     Record { id: String, raw: String },
     /// A record that cannot be mirrored (no readable id), with why.
     Skipped(String),

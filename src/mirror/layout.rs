@@ -25,7 +25,8 @@ use serde_json::Value;
 use crate::meta::{IdKind, ModelMeta};
 use crate::table::{self, Cell, ColumnKind, Role};
 
-/// The column holding a record's JSON text as received.
+/// The column holding a record's JSON text (the decoded record written
+/// back, or an undecoded record's text as received).
 pub const RAW_COLUMN: &str = "_raw";
 /// The column holding the SHA-256 of a record's canonical JSON
 /// ([`canonical::record_hash`](super::canonical::record_hash)), 32 bytes.
