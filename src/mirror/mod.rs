@@ -54,7 +54,7 @@ pub mod canonical;
 mod fetch;
 pub mod layout;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -427,9 +427,9 @@ impl Mirror {
             }
             if mode == SyncMode::Incremental {
                 let total = fetch::count(client, meta).await.map_err(client_err)?;
-                if total != Some(w.hashes.len() as u64) {
+                if total != Some(w.rows.len() as u64) {
                     mode = SyncMode::IncrementalThenFull;
-                    w.seen.clear();
+                    w.rows.values_mut().for_each(|r| r.seen = false);
                     let mut pages = fetch::pages(client, meta, None).map_err(client_err)?;
                     while let Some(page) = pages.next().await {
                         w.page(page.map_err(client_err)?)?;
@@ -452,15 +452,22 @@ impl Mirror {
     }
 }
 
+/// What the mirror holds of one row while a model syncs.
+struct Stored {
+    /// SHA-256 of the row's canonical JSON.
+    hash: [u8; 32],
+    /// Whether the server listed the row in this run.
+    seen: bool,
+}
+
 /// The writes of one model's sync, inside its transaction.
 struct Writer<'c> {
     conn: &'c mut Connection,
     layout: &'c Tables,
     fingerprint: &'c str,
-    /// Stored hash of every row, by id (updated as rows are written).
-    hashes: HashMap<String, Vec<u8>>,
-    /// Ids the server listed in this run.
-    seen: HashSet<String>,
+    /// Every stored row by id: its hash (updated as rows are written) and
+    /// whether the server listed it in this run.
+    rows: HashMap<String, Stored>,
     report: ModelReport,
     open: bool,
 }
@@ -477,8 +484,7 @@ impl<'c> Writer<'c> {
             conn,
             layout,
             fingerprint,
-            hashes: HashMap::new(),
-            seen: HashSet::new(),
+            rows: HashMap::new(),
             report: ModelReport {
                 model: layout.meta.name,
                 mode: SyncMode::Full,
@@ -548,8 +554,11 @@ impl<'c> Writer<'c> {
             Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
         })?;
         for row in rows {
-            let (id, hash) = row?;
-            self.hashes.insert(id, hash);
+            let (id, blob) = row?;
+            // a hash of another length (a file written otherwise) matches
+            // no record: the row is written again
+            let hash = <[u8; 32]>::try_from(blob.as_slice()).unwrap_or([0; 32]);
+            self.rows.insert(id, Stored { hash, seen: false });
         }
         Ok(())
     }
@@ -575,7 +584,7 @@ impl<'c> Writer<'c> {
             };
             self.report.fetched += 1;
             let hash = match canonical::record_hash(&raw, Some(self.layout.meta)) {
-                Ok(h) => h.to_vec(),
+                Ok(h) => h,
                 Err(e) => {
                     self.report
                         .skipped
@@ -583,18 +592,23 @@ impl<'c> Writer<'c> {
                     continue;
                 }
             };
-            self.seen.insert(id.clone());
-            match self.hashes.get(&id) {
-                Some(h) if *h == hash => self.report.unchanged += 1,
-                Some(_) => {
+            let same = self.rows.get_mut(&id).map(|r| {
+                r.seen = true;
+                r.hash == hash
+            });
+            match same {
+                Some(true) => self.report.unchanged += 1,
+                Some(false) => {
                     self.write(&id, &raw, &hash, true)?;
                     self.report.updated += 1;
-                    self.hashes.insert(id, hash);
+                    if let Some(r) = self.rows.get_mut(&id) {
+                        r.hash = hash;
+                    }
                 }
                 None => {
                     self.write(&id, &raw, &hash, false)?;
                     self.report.inserted += 1;
-                    self.hashes.insert(id, hash);
+                    self.rows.insert(id, Stored { hash, seen: true });
                 }
             }
         }
@@ -668,10 +682,10 @@ impl<'c> Writer<'c> {
     /// Delete every row whose id the server did not list.
     fn delete_unseen(&mut self) -> Result<(), MirrorError> {
         let gone: Vec<String> = self
-            .hashes
-            .keys()
-            .filter(|id| !self.seen.contains(*id))
-            .cloned()
+            .rows
+            .iter()
+            .filter(|(_, r)| !r.seen)
+            .map(|(id, _)| id.clone())
             .collect();
         let l = self.layout;
         for id in gone {
@@ -686,7 +700,7 @@ impl<'c> Writer<'c> {
                     .execute([&idv])?;
                 self.report.join_rows_written += n as u64;
             }
-            self.hashes.remove(&id);
+            self.rows.remove(&id);
             self.report.deleted += 1;
         }
         Ok(())
@@ -717,7 +731,7 @@ impl<'c> Writer<'c> {
     ) -> Result<ModelReport, MirrorError> {
         let result = (|| {
             self.report.mode = mode;
-            self.report.rows = self.hashes.len() as u64;
+            self.report.rows = self.rows.len() as u64;
             let watermark = match inc {
                 Some(f) => self.watermark(f)?,
                 None => None,
