@@ -8,20 +8,13 @@
 use std::collections::HashSet;
 
 use brainstem::Related;
-use brainstem::client::{Client, PageStyle};
+use brainstem::client::PageStyle;
 use brainstem::models::SessionInclude;
 use brainstem::types::{NewSession, NewSessionRequired, Session};
 use brainstem_mock::{Dialect, MockOptions, MockServer};
 use futures::StreamExt;
 
-fn client(srv: &MockServer) -> Client {
-    Client::builder()
-        .base_url(srv.url())
-        .token(srv.token())
-        .no_token_cache()
-        .build()
-        .unwrap()
-}
+use crate::client_support::mock_client as client;
 
 fn dialects() -> Vec<(&'static str, Dialect)> {
     vec![

@@ -13,14 +13,7 @@ use brainstem::{Model, ModelVisitor, Portal};
 use brainstem_mock::{ListKnobs, MockOptions, MockServer};
 use serde_json::{Map, Value};
 
-fn client(srv: &MockServer) -> Client {
-    Client::builder()
-        .base_url(srv.url())
-        .token(srv.token())
-        .no_token_cache()
-        .build()
-        .unwrap()
-}
+use crate::client_support::mock_client as client;
 
 /// A create body made from an existing record: read-only fields dropped,
 /// embedded relations replaced by ids, text that may have to be unique made

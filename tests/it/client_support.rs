@@ -439,6 +439,16 @@ pub fn paging_reply(p: Paging, hit: &Hit) -> Reply {
     Reply::json(200, Value::Object(body))
 }
 
+/// A client for a stand-in server, with its token (no cache, default retries).
+pub fn mock_client(srv: &brainstem_mock::MockServer) -> brainstem::client::Client {
+    brainstem::client::Client::builder()
+        .base_url(srv.url())
+        .token(srv.token())
+        .no_token_cache()
+        .build()
+        .unwrap()
+}
+
 /// A client for a test server (no cache, fast retries).
 pub fn client_for(url: &str) -> brainstem::client::Client {
     brainstem::client::Client::builder()

@@ -17,14 +17,7 @@ use serde_json::json;
 
 use crate::client_support::{Reply, TestServer, client_for, session_json};
 
-fn client(srv: &MockServer) -> Client {
-    Client::builder()
-        .base_url(srv.url())
-        .token(srv.token())
-        .no_token_cache()
-        .build()
-        .unwrap()
-}
+use crate::client_support::mock_client as client;
 
 async fn small() -> MockServer {
     MockServer::start_with(MockOptions::new().sessions(12))

@@ -20,14 +20,7 @@ use serde_json::{Value, json};
 
 use crate::client_support::{Hit, Reply, TestServer, client_for, session_json};
 
-fn client(srv: &MockServer) -> Client {
-    Client::builder()
-        .base_url(srv.url())
-        .token(srv.token())
-        .no_token_cache()
-        .build()
-        .unwrap()
-}
+use crate::client_support::mock_client as client;
 
 /// How many records the server lists for the client, by its own count.
 struct ServerCount(Client);

@@ -7,7 +7,7 @@
 //! records; a progress bar shows on a terminal.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use brainstem::client::Client;
@@ -228,18 +228,9 @@ impl<'a> ModelVisitor for ExportCmd<'a> {
                     Sink::Csv(w, layout)
                 }
             };
-            let bar = if std::io::stderr().is_terminal() {
-                let b = indicatif::ProgressBar::new(0);
-                b.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{spinner} {pos}/{len} records {wide_bar} {per_sec} {elapsed}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                b
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
+            let bar = crate::output::progress_bar(
+                "{spinner} {pos}/{len} records {wide_bar} {per_sec} {elapsed}",
+            );
             let mut pages = client
                 .api::<M>()
                 .portal(portal)

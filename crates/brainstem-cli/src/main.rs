@@ -17,7 +17,7 @@ mod query;
 #[cfg(feature = "mirror")]
 mod sync;
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::process::ExitCode;
 
 use brainstem::client::{Client, ClientBuilder, LoginOptions, Saved};
@@ -672,18 +672,8 @@ impl<'a> ModelVisitor for LoadCmd<'a> {
                 out.page(meta, meta.many, records, page.total())?;
                 return Ok(());
             }
-            let bar = if std::io::stderr().is_terminal() {
-                let b = indicatif::ProgressBar::new(0);
-                b.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{spinner} {pos}/{len} records {wide_bar} {elapsed}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                b
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
+            let bar =
+                crate::output::progress_bar("{spinner} {pos}/{len} records {wide_bar} {elapsed}");
             let streaming = out.format() == Format::Ndjson;
             let mut all = Vec::new();
             let mut pages = req.pages();

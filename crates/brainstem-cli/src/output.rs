@@ -400,6 +400,20 @@ pub fn indent(text: &str) -> String {
     out
 }
 
+/// A progress bar on standard error for a walk over pages (`template`: its
+/// indicatif template), hidden when standard error is not a terminal.
+pub fn progress_bar(template: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(0);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
