@@ -315,6 +315,29 @@ pub(crate) fn model_key<M: Model>() -> KeyFn<M> {
     |m, _| Some(hash_key(&m.record_id()))
 }
 
+/// A record as the server sent it.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "mirror"), allow(dead_code))]
+pub(crate) struct RawRecord {
+    /// Its id, spelled as the model's id type writes it (`None` when the
+    /// record has no id that reads as one).
+    pub id: Option<String>,
+    /// Its JSON text, as received (included records that the server
+    /// sideloaded merged in).
+    pub text: String,
+}
+
+/// A decoder that keeps each record's text and reads only its id.
+fn raw_decoder<M: Model>() -> DecodeFn<RawRecord> {
+    |t, _, inc, side| {
+        let text = decode::merge(t, M::META, inc, side).unwrap_or_else(|| t.to_owned());
+        let id = decode::raw_id(&text)
+            .and_then(|s| s.parse::<M::Id>().ok())
+            .map(|id| id.to_string());
+        Ok(RawRecord { id, text })
+    }
+}
+
 /// A plain typed decoder (approval records): no includes.
 pub(crate) fn plain_decoder<R: DeserializeOwned>() -> DecodeFn<R> {
     |t, at, _, _| decode::value::<R>(t, at).map_err(|e| (e, None))
@@ -1391,6 +1414,15 @@ impl<M: Model> ListRequest<M, Async> {
         let mut src = self.records_source(model_decoder::<M>(), model_key::<M>())?;
         src.direct = Some(decode::direct_list::<M>);
         Ok(src)
+    }
+
+    /// Every page from `offset` on, each record as the server sent it (its
+    /// text, sideloads merged in) with its id: for callers that keep the
+    /// text and need no typed record (the mirror).
+    #[cfg_attr(not(feature = "mirror"), allow(dead_code))]
+    pub(crate) fn raw_pages(self) -> BoxStream<'static, Result<Page<RawRecord>, Error>> {
+        let src = self.records_source(raw_decoder::<M>(), |r, _| r.id.as_deref().map(hash_key));
+        self.pages_of(src)
     }
 
     /// The same request, reading records as plain JSON values instead of

@@ -84,6 +84,8 @@ pub use list::{
     ApprovalQueue, Async, JsonList, ListKind, ListRequest, Page, PageStyle, RecordKind, Records,
     UndecodedRecord,
 };
+#[cfg(feature = "mirror")]
+pub(crate) use list::RawRecord;
 pub use retry::RetryPolicy;
 pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
 pub use window::MAX_IN_FLIGHT;

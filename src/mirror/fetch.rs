@@ -1,20 +1,21 @@
 //! Fetching a model's records for the mirror: each as its id and its JSON
-//! text (a decoded record written back; an undecoded one as received), page by page, for a model chosen at run time.
+//! text as the server sent it, page by page, for a model chosen at run time.
+//! No typed record is built: the mirror keeps the text and reads its columns
+//! from it.
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use crate::client::{Client, Error};
+use crate::client::{Client, Error, RawRecord};
 use crate::meta::ModelMeta;
 use crate::query::RawFilter;
-use crate::{Model, ModelVisitor, RecordId};
+use crate::{Model, ModelVisitor};
 
 /// One fetched record.
 #[derive(Debug)]
 pub(crate) enum Item {
     /// Its id (canonical text: a UUID in lower case, an integer in decimal)
-    /// and its JSON text (the decoded record written back, or an undecoded
-    /// record's text as received).
+    /// and its JSON text as received.
     Record { id: String, raw: String },
     /// A record that cannot be mirrored (no readable id), with why.
     Skipped(String),
@@ -72,14 +73,19 @@ impl ModelVisitor for ListPages {
             req = req.filter_unchecked(RawFilter::new(&format!("{field}.gte"), value)?);
         }
         Ok(req
-            .pages()
+            .raw_pages()
             .map(|page| {
                 page.map(|p| {
                     p.into_items()
                         .into_iter()
                         .map(|i| match i {
-                            Ok(rec) => record::<M>(&rec),
-                            Err(u) => undecoded::<M>(u),
+                            Ok(rec) => record::<M>(rec),
+                            // the raw reader keeps every record; kept for
+                            // completeness should that change
+                            Err(u) => record::<M>(RawRecord {
+                                id: None,
+                                text: u.raw,
+                            }),
                         })
                         .collect()
                 })
@@ -88,41 +94,13 @@ impl ModelVisitor for ListPages {
     }
 }
 
-fn record<M: Model>(rec: &M) -> Item {
-    match serde_json::to_string(rec) {
-        Ok(raw) => Item::Record {
-            id: rec.record_id().to_string(),
-            raw,
-        },
-        Err(e) => Item::Skipped(format!(
-            "{} {} could not be written as JSON: {e}",
-            M::META.name,
-            rec.record_id()
-        )),
-    }
-}
-
-fn undecoded<M: Model>(u: crate::client::UndecodedRecord) -> Item {
-    // the id as the server wrote it, read as the model's id type so that it is
-    // spelled as a decoded record's would be
-    let id =
-        u.id.as_deref()
-            .and_then(|s| s.parse::<M::Id>().ok())
-            .or_else(|| {
-                // an id the raw record holds as a JSON number or string
-                u.json()
-                    .and_then(|v| v.get("id").and_then(<M::Id as RecordId>::from_json))
-            });
-    match id {
-        Some(id) => Item::Record {
-            id: id.to_string(),
-            raw: u.raw,
-        },
+fn record<M: Model>(rec: RawRecord) -> Item {
+    match rec.id {
+        Some(id) => Item::Record { id, raw: rec.text },
         None => Item::Skipped(format!(
-            "{} record {} has no readable id: {}",
+            "{} record has no readable id: {}",
             M::META.name,
-            u.index,
-            u.error
+            crate::error::snippet(rec.text.as_bytes(), 200)
         )),
     }
 }

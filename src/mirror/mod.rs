@@ -6,8 +6,8 @@
 //! * **Tables** ([`layout`]): one per model, named by the model (`session`),
 //!   with `id` as primary key, one column per column of [`crate::table`]'s
 //!   rules (SQLite types in [`layout`]), the record's JSON text in `_raw`
-//!   (the decoded record written back, unknown keys kept as received; a
-//!   record that did not decode, its text as received) and the SHA-256 of its canonical JSON in `_hash`; one join
+//!   exactly as the server sent it (no typed record is built on the way),
+//!   and the SHA-256 of its canonical JSON in `_hash`; one join
 //!   table per to-many relation (`session__projects`: `owner`, `position`,
 //!   `value`). When the layout changes (a new spec), the model's tables are
 //!   made again. The

@@ -344,6 +344,18 @@ async fn key_order_and_spelling_are_not_changes() {
     variant.store(2, std::sync::atomic::Ordering::SeqCst);
     let r = m.sync(&c, &["session"]).await.unwrap().models.remove(0);
     assert_eq!((r.updated, r.unchanged), (1, 314), "{r}");
+    // `_raw` is the server's text, byte for byte: an unchanged record keeps
+    // the text first mirrored, a changed one has its new text
+    let raw_of = |name: &str| -> String {
+        m.connection()
+            .query_row("SELECT _raw FROM session WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(raw_of("séance 7"), record(7, 0));
+    assert_eq!(raw_of("séance 3"), record(3, 2));
+    assert_ne!(record(3, 2), record(3, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
