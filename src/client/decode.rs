@@ -671,33 +671,38 @@ pub(crate) fn value<T: DeserializeOwned>(text: &str, at: &str) -> Result<T, Deco
 }
 
 /// The `id` of a raw record, as text (a UUID string without quotes, or an
-/// integer), if it has one.
+/// integer), if it has one. Reading stops at the first `id` key: the text
+/// after it is not read (records come from a scanned body, already checked
+/// to be JSON).
 pub(crate) fn raw_id(text: &str) -> Option<String> {
-    struct IdOnly(Option<String>);
-    impl<'de> de::Deserialize<'de> for IdOnly {
-        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = IdOnly;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a record")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<IdOnly, A::Error> {
-                    let mut id = None;
-                    while let Some(k) = map.next_key::<Cow<'de, str>>()? {
-                        if k == "id" && id.is_none() {
-                            id = id_text(map.next_value::<&RawValue>()?.get());
-                        } else {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                    Ok(IdOnly(id))
-                }
-            }
-            d.deserialize_map(V)
+    struct Seed<'s>(&'s mut Option<String>);
+    impl<'de> DeserializeSeed<'de> for Seed<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
         }
     }
-    serde_json::from_str::<IdOnly>(text).ok().and_then(|x| x.0)
+    impl<'de> Visitor<'de> for Seed<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a record")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+                if k == "id" {
+                    *self.0 = id_text(map.next_value::<&RawValue>()?.get());
+                    // found: stop reading (the error is the way out)
+                    return Err(de::Error::custom("found"));
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let mut id = None;
+    let mut d = serde_json::Deserializer::from_str(text);
+    let _ = Seed(&mut id).deserialize(&mut d);
+    id
 }
 
 /// An id value's text: the string without quotes, or the integer.

@@ -16,7 +16,7 @@
 //! | `List`, other lists (tags, ...) | `TEXT` | a JSON array of strings |
 //!
 //! Every table also has `id` (the primary key: `TEXT` for UUIDs, `INTEGER`
-//! for integer ids), [`RAW_COLUMN`] and [`HASH_COLUMN`]. The table is named by
+//! for integer ids), [`RAW_COLUMN`], [`RAW_HASH_COLUMN`] and [`HASH_COLUMN`]. The table is named by
 //! the model (`session`).
 
 use rusqlite::types::Value as Sql;
@@ -25,9 +25,12 @@ use serde_json::Value;
 use crate::meta::{IdKind, ModelMeta};
 use crate::table::{self, Cell, ColumnKind, Role};
 
-/// The column holding a record's JSON text (the decoded record written
-/// back, or an undecoded record's text as received).
+/// The column holding a record's JSON text as the server sent it.
 pub const RAW_COLUMN: &str = "_raw";
+/// The column holding the SHA-256 of [`RAW_COLUMN`]'s text, 32 bytes: a
+/// record sent again with the same text is known unchanged without reading
+/// its JSON.
+pub const RAW_HASH_COLUMN: &str = "_raw_hash";
 /// The column holding the SHA-256 of a record's canonical JSON
 /// ([`canonical::record_hash`](super::canonical::record_hash)), 32 bytes.
 pub const HASH_COLUMN: &str = "_hash";
@@ -98,7 +101,7 @@ pub struct Tables {
     pub table: String,
     /// SQLite type of the `id` column.
     pub id_type: &'static str,
-    /// The value columns besides `id`, [`RAW_COLUMN`] and [`HASH_COLUMN`], in
+    /// The value columns besides `id`, [`RAW_COLUMN`], [`RAW_HASH_COLUMN`] and [`HASH_COLUMN`], in
     /// the column rules' order.
     pub columns: Vec<SqlColumn>,
     /// One join table per to-many relation.
@@ -157,7 +160,7 @@ impl Tables {
     /// A text naming every table, column and type: when it changes (a new
     /// spec), the model's tables are made again and fetched whole.
     pub fn fingerprint(&self) -> String {
-        let mut s = format!("v1 {} id {};", self.table, self.id_type);
+        let mut s = format!("v2 {} id {};", self.table, self.id_type);
         for c in &self.columns {
             s.push_str(&format!(" {} {} {};", c.name, c.kind, c.sql_type));
         }

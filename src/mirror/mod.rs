@@ -7,7 +7,8 @@
 //!   with `id` as primary key, one column per column of [`crate::table`]'s
 //!   rules (SQLite types in [`layout`]), the record's JSON text in `_raw`
 //!   exactly as the server sent it (no typed record is built on the way),
-//!   and the SHA-256 of its canonical JSON in `_hash`; one join
+//!   the SHA-256 of that text in `_raw_hash` and the SHA-256 of its
+//!   canonical JSON in `_hash`; one join
 //!   table per to-many relation (`session__projects`: `owner`, `position`,
 //!   `value`). When the layout changes (a new spec), the model's tables are
 //!   made again. The
@@ -23,9 +24,11 @@
 //!   mirrored rows, nothing was deleted; otherwise (or when the server gives no
 //!   count) the whole list is fetched and compared. Every other model is
 //!   fetched whole each time.
-//! * **What is written.** Each fetched record's canonical JSON
+//! * **What is written.** A fetched record whose text is the stored text
+//!   (same `_raw_hash`) is unchanged. Otherwise its canonical JSON
 //!   ([`canonical`]: keys sorted, numbers and strings normalized) is hashed
-//!   and compared with the stored hash: an unchanged record is never written,
+//!   and compared with the stored hash: an unchanged record is never written
+//!   (another spelling of it keeps the stored text),
 //!   a changed one is updated (with its join rows), a new one inserted, and
 //!   after a whole-list fetch every row the server no longer listed is deleted.
 //!   A second sync with nothing changed writes no record or join row (only the
@@ -64,7 +67,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::client::{Client, Error};
 use crate::meta::{FieldKind, FieldMeta, ModelMeta};
-use layout::{HASH_COLUMN, RAW_COLUMN, Tables};
+use layout::{HASH_COLUMN, RAW_COLUMN, RAW_HASH_COLUMN, Tables};
 
 pub use rusqlite;
 
@@ -452,10 +455,20 @@ impl Mirror {
     }
 }
 
+/// The two hashes written with a row.
+struct Hashes {
+    /// SHA-256 of the canonical JSON.
+    canonical: [u8; 32],
+    /// SHA-256 of the text as received.
+    raw: [u8; 32],
+}
+
 /// What the mirror holds of one row while a model syncs.
 struct Stored {
     /// SHA-256 of the row's canonical JSON.
     hash: [u8; 32],
+    /// SHA-256 of the row's `_raw` text.
+    raw_hash: [u8; 32],
     /// Whether the server listed the row in this run.
     seen: bool,
 }
@@ -526,8 +539,9 @@ impl<'c> Writer<'c> {
             cols.push_str(&format!(", {} {}", q(&c.name), c.sql_type));
         }
         cols.push_str(&format!(
-            ", {} TEXT NOT NULL, {} BLOB NOT NULL",
+            ", {} TEXT NOT NULL, {} BLOB NOT NULL, {} BLOB NOT NULL",
             q(RAW_COLUMN),
+            q(RAW_HASH_COLUMN),
             q(HASH_COLUMN)
         ));
         self.conn.execute_batch(&format!(
@@ -546,19 +560,25 @@ impl<'c> Writer<'c> {
             ))?;
         }
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT CAST(id AS TEXT), {} FROM {}",
+            "SELECT CAST(id AS TEXT), {}, {} FROM {}",
             q(HASH_COLUMN),
+            q(RAW_HASH_COLUMN),
             q(&l.table)
         ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        for row in rows {
-            let (id, blob) = row?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
             // a hash of another length (a file written otherwise) matches
             // no record: the row is written again
-            let hash = <[u8; 32]>::try_from(blob.as_slice()).unwrap_or([0; 32]);
-            self.rows.insert(id, Stored { hash, seen: false });
+            let hash = |i| match r.get_ref(i) {
+                Ok(rusqlite::types::ValueRef::Blob(b)) => <[u8; 32]>::try_from(b).unwrap_or([0; 32]),
+                _ => [0; 32],
+            };
+            let stored = Stored {
+                hash: hash(1),
+                raw_hash: hash(2),
+                seen: false,
+            };
+            self.rows.insert(r.get::<_, String>(0)?, stored);
         }
         Ok(())
     }
@@ -574,6 +594,7 @@ impl<'c> Writer<'c> {
 
     /// Compare one page with the stored rows and write what differs.
     fn page(&mut self, items: Vec<fetch::Item>) -> Result<(), MirrorError> {
+        use sha2::Digest;
         for item in items {
             let (id, raw) = match item {
                 fetch::Item::Record { id, raw } => (id, raw),
@@ -583,6 +604,15 @@ impl<'c> Writer<'c> {
                 }
             };
             self.report.fetched += 1;
+            // the same text as stored: unchanged, without reading it
+            let raw_hash: [u8; 32] = sha2::Sha256::digest(raw.as_bytes()).into();
+            if let Some(r) = self.rows.get_mut(&id)
+                && r.raw_hash == raw_hash
+            {
+                r.seen = true;
+                self.report.unchanged += 1;
+                continue;
+            }
             let hash = match canonical::record_hash(&raw, Some(self.layout.meta)) {
                 Ok(h) => h,
                 Err(e) => {
@@ -596,19 +626,34 @@ impl<'c> Writer<'c> {
                 r.seen = true;
                 r.hash == hash
             });
+            let hashes = Hashes {
+                canonical: hash,
+                raw: raw_hash,
+            };
             match same {
+                // another spelling of the same record (keys reordered,
+                // numbers or escapes written otherwise): the row is kept
+                // as it was, text included
                 Some(true) => self.report.unchanged += 1,
                 Some(false) => {
-                    self.write(&id, &raw, &hash, true)?;
+                    self.write(&id, &raw, &hashes, true)?;
                     self.report.updated += 1;
                     if let Some(r) = self.rows.get_mut(&id) {
                         r.hash = hash;
+                        r.raw_hash = raw_hash;
                     }
                 }
                 None => {
-                    self.write(&id, &raw, &hash, false)?;
+                    self.write(&id, &raw, &hashes, false)?;
                     self.report.inserted += 1;
-                    self.rows.insert(id, Stored { hash, seen: true });
+                    self.rows.insert(
+                        id,
+                        Stored {
+                            hash,
+                            raw_hash,
+                            seen: true,
+                        },
+                    );
                 }
             }
         }
@@ -620,7 +665,7 @@ impl<'c> Writer<'c> {
         &mut self,
         id: &str,
         raw: &str,
-        hash: &[u8],
+        hashes: &Hashes,
         replace: bool,
     ) -> Result<(), MirrorError> {
         let l = self.layout;
@@ -632,6 +677,7 @@ impl<'c> Writer<'c> {
         let mut names = vec!["id".to_string()];
         names.extend(l.columns.iter().map(|c| q(&c.name)));
         names.push(q(RAW_COLUMN));
+        names.push(q(RAW_HASH_COLUMN));
         names.push(q(HASH_COLUMN));
         let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
@@ -644,7 +690,8 @@ impl<'c> Writer<'c> {
         values.push(idv.clone());
         values.extend(cells);
         values.push(Sql::Text(raw.to_string()));
-        values.push(Sql::Blob(hash.to_vec()));
+        values.push(Sql::Blob(hashes.raw.to_vec()));
+        values.push(Sql::Blob(hashes.canonical.to_vec()));
         self.conn
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
