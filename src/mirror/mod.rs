@@ -545,8 +545,14 @@ impl<'c> Writer<'c> {
             q(HASH_COLUMN)
         ));
         self.conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {} ({cols})",
-            q(&l.table)
+            "CREATE TABLE IF NOT EXISTS {t} ({cols});
+             CREATE INDEX IF NOT EXISTS {i} ON {t} (id, {}, {});",
+            q(RAW_HASH_COLUMN),
+            q(HASH_COLUMN),
+            t = q(&l.table),
+            // a covering index: the stored hashes are read at the start of
+            // each sync without reading the rows' text
+            i = q(&format!("{}__hashes", l.table)),
         ))?;
         for j in &l.joins {
             self.conn.execute_batch(&format!(
