@@ -375,6 +375,7 @@ pub(crate) fn direct_list<R: DeserializeOwned>(body: &[u8], key: &str) -> Option
         let mut de = serde_json::Deserializer::from_str(text);
         let v = DirectSeed::<R> {
             key,
+            body_len: body.len(),
             out: PhantomData,
         }
         .deserialize(&mut de)
@@ -398,6 +399,7 @@ pub(crate) fn direct_list<R: DeserializeOwned>(body: &[u8], key: &str) -> Option
 
 struct DirectSeed<'k, R> {
     key: &'k str,
+    body_len: usize,
     out: PhantomData<fn() -> R>,
 }
 
@@ -433,7 +435,10 @@ impl<'de, R: DeserializeOwned> Visitor<'de> for DirectSeed<'_, R> {
             };
             match k {
                 Key::Target(_) if found.is_none() => {
-                    found = Some(map.next_value_seed(RecordsSeed::<R>(PhantomData))?);
+                    found = Some(map.next_value_seed(RecordsSeed::<R> {
+                        body_len: self.body_len,
+                        out: PhantomData,
+                    })?);
                 }
                 Key::Other | Key::Target(_)
                     if scanned.other_keys.len() < MAX_OTHER_KEYS && other.is_some() =>
@@ -458,7 +463,15 @@ impl<'de, R: DeserializeOwned> Visitor<'de> for DirectSeed<'_, R> {
 
 /// The records of a list, decoded in place; the first one through its text,
 /// for its fingerprint.
-struct RecordsSeed<R>(PhantomData<fn() -> R>);
+struct RecordsSeed<R> {
+    /// The whole body's length: with the first record's, an estimate of
+    /// how many records follow.
+    body_len: usize,
+    out: PhantomData<fn() -> R>,
+}
+
+/// At most this many records are reserved for up front.
+const MAX_RESERVE: usize = 4096;
 
 impl<'de, R: DeserializeOwned> DeserializeSeed<'de> for RecordsSeed<R> {
     type Value = (Vec<R>, Option<u64>);
@@ -478,6 +491,10 @@ impl<'de, R: DeserializeOwned> Visitor<'de> for RecordsSeed<R> {
             return Ok((out, None));
         };
         let fp = fingerprint(first.get().as_bytes());
+        // one allocation of about the right size instead of doubling: the
+        // page holds at most as many records as the first one's length
+        // fits in the body
+        out.reserve((self.body_len / (first.get().len() + 1)).clamp(1, MAX_RESERVE));
         out.push(serde_json::from_str::<R>(first.get()).map_err(de::Error::custom)?);
         while let Some(r) = seq.next_element::<R>()? {
             out.push(r);

@@ -80,12 +80,12 @@ pub use auth::{DevicePrompt, LoginOptions};
 pub use body::DEFAULT_MAX_RESPONSE_BYTES;
 pub use drift::CHECK_CONCURRENCY;
 pub use error::{AppliedUndecodable, Error, LoginError};
+#[cfg(feature = "mirror")]
+pub(crate) use list::RawRecord;
 pub use list::{
     ApprovalQueue, Async, JsonList, ListKind, ListRequest, Page, PageStyle, RecordKind, Records,
     UndecodedRecord,
 };
-#[cfg(feature = "mirror")]
-pub(crate) use list::RawRecord;
 pub use retry::RetryPolicy;
 pub use token::{DEFAULT_BASE_URL, Token, TokenCache, TokenSource};
 pub use window::MAX_IN_FLIGHT;

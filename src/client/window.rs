@@ -3,10 +3,11 @@
 //!
 //! By default the window adapts to the link. It starts at
 //! [`DEFAULT_CONCURRENCY`](super::DEFAULT_CONCURRENCY) and measures the page
-//! rate over one round (as many arrivals as pages in flight); while one
-//! more page in flight still raises the rate by at least
-//! [`GAIN`], it grows, up to [`MAX_IN_FLIGHT`]. When a step brings no
-//! gain it steps back and settles. A 429 or 503 from the server halves it
+//! rate over one round (as many arrivals as pages in flight); while a larger
+//! window still raises the rate by at least [`GAIN`], it doubles, up to
+//! [`MAX_IN_FLIGHT`] (each round costs a round trip, so growing one page at
+//! a time would spend several round trips below the window the link
+//! wants). When a step brings no gain it steps back halfway and settles. A 429 or 503 from the server halves it
 //! (never below one) and stops the growth. A window the user fixed
 //! (`concurrency(n)`) does not grow, but still halves on 429/503.
 
@@ -15,7 +16,7 @@ use std::time::Instant;
 /// The most list requests in flight to one server by default.
 pub const MAX_IN_FLIGHT: usize = 8;
 
-/// The rate gain one more page in flight must bring to keep growing.
+/// The rate gain a larger window must bring to keep growing.
 const GAIN: f64 = 1.10;
 
 /// What the user asked for: a fixed window, or an adaptive one.
@@ -58,7 +59,9 @@ pub(crate) struct Window {
     growing: bool,
     round_start: Option<Instant>,
     round_pages: usize,
+    /// The rate measured at `last_size`, the window before the last step.
     last_rate: Option<f64>,
+    last_size: usize,
 }
 
 impl Window {
@@ -70,6 +73,7 @@ impl Window {
             round_start: None,
             round_pages: 0,
             last_rate: None,
+            last_size: p.start.max(1),
         }
     }
 
@@ -96,14 +100,15 @@ impl Window {
         let rate = self.round_pages as f64 / secs;
         match self.last_rate {
             Some(prev) if rate < prev * GAIN => {
-                // the last step bought nothing: step back and stay
-                self.size = self.size.saturating_sub(1).max(1);
+                // the last step bought nothing: step back halfway and stay
+                self.size = self.last_size.midpoint(self.size).max(1);
                 self.growing = false;
             }
             _ if self.size >= self.max => self.growing = false,
             _ => {
                 self.last_rate = Some(rate);
-                self.size += 1;
+                self.last_size = self.size;
+                self.size = (self.size * 2).min(self.max);
             }
         }
         self.round_start = Some(now);
@@ -122,15 +127,17 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    /// Feed arrivals: each round at window `w` takes `round_time(w)`.
+    /// Feed arrivals: `w` pages arrive per `round_time(w)` at window `w`.
     fn run(p: Prefetch, rounds: usize, round_time: impl Fn(usize) -> Duration) -> Vec<usize> {
         let mut w = Window::new(p);
         let mut now = Instant::now();
         w.on_page(now);
         let mut sizes = vec![w.size()];
         for _ in 0..rounds {
+            // w pages arrive per round at window w; a measuring round is
+            // at least two arrivals
             let n = w.size().max(2);
-            let step = round_time(w.size()) / n as u32;
+            let step = round_time(w.size()) / w.size() as u32;
             for _ in 0..n {
                 now += step;
                 w.on_page(now);
@@ -144,16 +151,24 @@ mod tests {
     fn it_grows_while_more_in_flight_help_and_stops_at_eight() {
         // latency-bound: a round of n pages takes one round trip whatever n
         let sizes = run(Prefetch::adaptive(4), 10, |_| Duration::from_millis(100));
-        assert_eq!(sizes, [4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 8]);
+        assert_eq!(sizes, [4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
+        let sizes = run(Prefetch::adaptive(1), 6, |_| Duration::from_millis(100));
+        assert_eq!(sizes, [1, 2, 4, 8, 8, 8, 8]);
     }
 
     #[test]
     fn it_steps_back_when_more_bring_nothing() {
-        // bandwidth-bound from 5 on: rounds take time proportional to pages
+        // bandwidth-bound from 4 on: rounds take time proportional to pages,
+        // so 8 in flight fetch no faster than 4
         let sizes = run(Prefetch::adaptive(4), 6, |w| {
-            Duration::from_millis(100 * w.max(5) as u64 / 5)
+            Duration::from_millis(100 * w.max(4) as u64 / 4)
         });
-        assert_eq!(sizes, [4, 5, 6, 5, 5, 5, 5]);
+        assert_eq!(sizes, [4, 8, 6, 6, 6, 6, 6]);
+        // bandwidth-bound from 2 on, starting from 1: 1, 2, 4, then halfway back
+        let sizes = run(Prefetch::adaptive(1), 6, |w| {
+            Duration::from_millis(100 * w.max(2) as u64 / 2)
+        });
+        assert_eq!(sizes, [1, 2, 4, 3, 3, 3, 3]);
     }
 
     #[test]

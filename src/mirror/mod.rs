@@ -576,7 +576,9 @@ impl<'c> Writer<'c> {
             // a hash of another length (a file written otherwise) matches
             // no record: the row is written again
             let hash = |i| match r.get_ref(i) {
-                Ok(rusqlite::types::ValueRef::Blob(b)) => <[u8; 32]>::try_from(b).unwrap_or([0; 32]),
+                Ok(rusqlite::types::ValueRef::Blob(b)) => {
+                    <[u8; 32]>::try_from(b).unwrap_or([0; 32])
+                }
                 _ => [0; 32],
             };
             let stored = Stored {
