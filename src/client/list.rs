@@ -644,6 +644,7 @@ impl<R: Send + Sync + 'static> Driver<R> {
             return;
         }
         for req in self.cursor.next_requests() {
+            self.window.on_first_request(std::time::Instant::now());
             let src = self.src.clone();
             self.fetching.push_back(AbortOnDrop(tokio::spawn(
                 async move { src.fetch(req).await },

@@ -122,9 +122,12 @@ pub fn decode_saved<M: Model>(body: &[u8]) -> Result<Saved<M>, Error> {
 
 /// The default timeout of one request attempt.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The number of list pages in flight a walk starts with; by default it
-/// then adapts to the link, up to [`MAX_IN_FLIGHT`].
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// The number of list pages in flight a walk opens with after its first
+/// page (which is fetched alone): the most a walk keeps in flight by
+/// default. The window then adapts to the link: it steps back to half when
+/// that many pages fetch no faster than the first did alone, and halves on
+/// 429/503.
+pub const DEFAULT_CONCURRENCY: usize = MAX_IN_FLIGHT;
 
 type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -252,10 +255,11 @@ impl ClientBuilder {
 
     /// Fix how many list pages [`ListRequest::stream`],
     /// [`ListRequest::pages`] and [`ListRequest::all`] keep in flight (1 is
-    /// sequential). Without it the window adapts to the link: it starts at
-    /// [`DEFAULT_CONCURRENCY`], grows while more pages in flight still
-    /// shorten the wait (up to [`MAX_IN_FLIGHT`]), and halves when the
-    /// server answers 429 or 503 (a fixed window halves too).
+    /// sequential). Without it the window adapts to the link: after the
+    /// first page it opens at [`DEFAULT_CONCURRENCY`] (= [`MAX_IN_FLIGHT`]),
+    /// steps back to half when that many in flight fetch no faster than the
+    /// first page did alone, and halves when the server answers 429 or 503
+    /// (a fixed window halves too).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = Some(n.max(1));
         self

@@ -1,12 +1,13 @@
 //! How many list pages are in flight at once: a pure controller that the
 //! list driver feeds with page arrivals and throttling signals.
 //!
-//! By default the window adapts to the link. It starts at
-//! [`DEFAULT_CONCURRENCY`](super::DEFAULT_CONCURRENCY) and measures the page
-//! rate over one round (as many arrivals as pages in flight); while a larger
-//! window still raises the rate by at least [`GAIN`], it doubles, up to
-//! [`MAX_IN_FLIGHT`] (each round costs a round trip, so growing one page at
-//! a time would spend several round trips below the window the link
+//! By default the window adapts to the link. A walk's first page is fetched
+//! alone, which measures the page rate of a window of one. The window then
+//! opens at [`DEFAULT_CONCURRENCY`](super::DEFAULT_CONCURRENCY) and measures
+//! the rate over one round (as many arrivals as pages in flight); while a
+//! larger window still raises the rate by at least [`GAIN`], it doubles, up
+//! to [`MAX_IN_FLIGHT`] (each round costs a round trip, so growing one page
+//! at a time would spend several round trips below the window the link
 //! wants). When a step brings no gain it steps back halfway and settles. A 429 or 503 from the server halves it
 //! (never below one) and stops the growth. A window the user fixed
 //! (`concurrency(n)`) does not grow, but still halves on 429/503.
@@ -59,6 +60,8 @@ pub(crate) struct Window {
     growing: bool,
     round_start: Option<Instant>,
     round_pages: usize,
+    /// When the walk's first request went out.
+    first_sent: Option<Instant>,
     /// The rate measured at `last_size`, the window before the last step.
     last_rate: Option<f64>,
     last_size: usize,
@@ -72,6 +75,7 @@ impl Window {
             growing: p.adaptive,
             round_start: None,
             round_pages: 0,
+            first_sent: None,
             last_rate: None,
             last_size: p.start.max(1),
         }
@@ -82,13 +86,25 @@ impl Window {
         self.size
     }
 
+    /// The walk's first request went out at `now` (its answer, fetched
+    /// alone, measures a window of one).
+    pub(crate) fn on_first_request(&mut self, now: Instant) {
+        self.first_sent.get_or_insert(now);
+    }
+
     /// A page arrived at `now`.
     pub(crate) fn on_page(&mut self, now: Instant) {
         if !self.growing {
             return;
         }
         let Some(start) = self.round_start else {
-            // the first arrival starts the first round
+            // the first arrival: the rate of one page alone, if its request
+            // was seen; it starts the first round
+            if let Some(sent) = self.first_sent.filter(|_| self.size > 1) {
+                let secs = now.saturating_duration_since(sent).as_secs_f64().max(1e-6);
+                self.last_rate = Some(1.0 / secs);
+                self.last_size = 1;
+            }
             self.round_start = Some(now);
             return;
         };
@@ -131,6 +147,9 @@ mod tests {
     fn run(p: Prefetch, rounds: usize, round_time: impl Fn(usize) -> Duration) -> Vec<usize> {
         let mut w = Window::new(p);
         let mut now = Instant::now();
+        // the first page, alone
+        w.on_first_request(now);
+        now += round_time(1);
         w.on_page(now);
         let mut sizes = vec![w.size()];
         for _ in 0..rounds {
@@ -154,6 +173,26 @@ mod tests {
         assert_eq!(sizes, [4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
         let sizes = run(Prefetch::adaptive(1), 6, |_| Duration::from_millis(100));
         assert_eq!(sizes, [1, 2, 4, 8, 8, 8, 8]);
+    }
+
+    #[test]
+    fn the_first_page_alone_is_the_baseline_of_the_first_window() {
+        // latency-bound: eight in flight are eight times one alone
+        let sizes = run(Prefetch::adaptive(8), 3, |_| Duration::from_millis(100));
+        assert_eq!(sizes, [8, 8, 8, 8]);
+        // bandwidth-bound: eight in flight fetch no faster than one alone
+        let sizes = run(Prefetch::adaptive(8), 3, |w| {
+            Duration::from_millis(100 * w as u64)
+        });
+        assert_eq!(sizes, [8, 4, 4, 4]);
+        // without the first request's time there is no baseline: the first
+        // window is its own
+        let mut w = Window::new(Prefetch::adaptive(8));
+        let now = Instant::now();
+        for i in 0..=8u64 {
+            w.on_page(now + Duration::from_millis(100 * i));
+        }
+        assert_eq!(w.size(), 8);
     }
 
     #[test]
