@@ -11342,7 +11342,15 @@ impl<'de> ::serde::Deserialize<'de> for Behavior {
                             __f1 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            __f2 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Subject>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
@@ -11562,7 +11570,15 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralAssay {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<License>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -12244,7 +12260,15 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralParadigm {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Species>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
@@ -12535,7 +12559,13 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralParadigmApproval {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::uuid::Uuid>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
@@ -13085,7 +13115,13 @@ impl<'de> ::serde::Deserialize<'de> for Breeding {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            __f6 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::std::string::String>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
                             __f7 = ::core::option::Option::Some(__map.next_value()?);
@@ -13380,10 +13416,24 @@ impl<'de> ::serde::Deserialize<'de> for Cohort {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Subject>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::std::string::String>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -13575,10 +13625,24 @@ impl<'de> ::serde::Deserialize<'de> for Collection {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Session>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::std::string::String>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -13796,7 +13860,13 @@ impl<'de> ::serde::Deserialize<'de> for Consumable {
                             __f7 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            __f8 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
                             __f9 = ::core::option::Option::Some(__map.next_value()?);
@@ -14075,7 +14145,13 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableApproval {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            __f7 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
                             __f8 = ::core::option::Option::Some(__map.next_value()?);
@@ -18981,10 +19057,26 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisition {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Procedure>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Equipment>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -26490,10 +26582,22 @@ impl<'de> ::serde::Deserialize<'de> for DataStorage {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<DataOrganizationElement>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            __f6 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<DataProtocol>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -28404,7 +28508,13 @@ impl<'de> ::serde::Deserialize<'de> for HardwareDevice {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            __f6 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
                             __f7 = ::core::option::Option::Some(__map.next_value()?);
@@ -28651,7 +28761,13 @@ impl<'de> ::serde::Deserialize<'de> for HardwareDeviceApproval {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -29564,7 +29680,13 @@ impl<'de> ::serde::Deserialize<'de> for Laboratory {
                             __f1 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            __f2 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::brainstem::Related<User>>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
@@ -29878,16 +30000,46 @@ impl<'de> ::serde::Deserialize<'de> for License {
                             __f10 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            __f11 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::brainstem::Related<User>>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            __f12 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<BehavioralAssay>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            __f13 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Subject>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
-                            __f14 = ::core::option::Option::Some(__map.next_value()?);
+                            __f14 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Procedure>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(15) => {
                             __f15 = ::core::option::Option::Some(__map.next_value()?);
@@ -30206,13 +30358,29 @@ impl<'de> ::serde::Deserialize<'de> for Manipulation {
                             __f2 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            __f3 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Procedure>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Equipment>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -35455,13 +35623,29 @@ impl<'de> ::serde::Deserialize<'de> for Procedure {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            __f6 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Equipment>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
                             __f7 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            __f8 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<License>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
                             __f9 = ::core::option::Option::Some(__map.next_value()?);
@@ -36129,7 +36313,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureAuditoryStimulationDetails {
                             __f2 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            __f3 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -36321,7 +36513,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBarbiturateInjectionDetails {
                             __f1 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            __f2 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
@@ -38059,7 +38259,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCervicalDislocationDetails {
                             __f1 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            __f2 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::enums::ProcedureCervicalDislocationDetailsConfirmationOfDeathItem,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
@@ -38252,7 +38460,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCo2ChamberEuthanasiaDetails {
                             __f1 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            __f2 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
@@ -41652,7 +41868,13 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLog {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ProcedureLogEntry>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -41985,7 +42207,13 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLogImpedancesDetails {
                             __f0 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            __f1 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::brainstem::Number>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
                             __f2 = ::core::option::Option::Some(__map.next_value()?);
@@ -44182,7 +44410,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureTactileStimulationDetails {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -45572,7 +45808,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureVisualStimulationDetails {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -45786,19 +46030,59 @@ impl<'de> ::serde::Deserialize<'de> for Project {
                             __f2 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            __f3 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Session>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Subject>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Publication>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            __f6 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Collection>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            __f7 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Cohort>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
                             __f8 = ::core::option::Option::Some(__map.next_value()?);
@@ -45807,7 +46091,13 @@ impl<'de> ::serde::Deserialize<'de> for Project {
                             __f9 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            __f10 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::std::string::String>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
                             __f11 = ::core::option::Option::Some(__map.next_value()?);
@@ -47554,7 +47844,15 @@ impl<'de> ::serde::Deserialize<'de> for Session {
                             __f2 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            __f3 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Project>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
                             __f4 = ::core::option::Option::Some(
@@ -47570,31 +47868,81 @@ impl<'de> ::serde::Deserialize<'de> for Session {
                             );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::uuid::Uuid>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            __f6 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<DataStorage>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
                             __f7 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            __f8 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<DownloadLink>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            __f9 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<DataAcquisition>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            __f10 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Behavior>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            __f11 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Manipulation>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
                             __f12 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            __f13 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::std::string::String>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
                             __f14 = ::core::option::Option::Some(__map.next_value()?);
@@ -48059,7 +48407,13 @@ impl<'de> ::serde::Deserialize<'de> for Setup {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<SetupSpecification>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -48976,7 +49330,13 @@ impl<'de> ::serde::Deserialize<'de> for Species {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -49201,7 +49561,13 @@ impl<'de> ::serde::Deserialize<'de> for SpeciesApproval {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
@@ -49496,7 +49862,13 @@ impl<'de> ::serde::Deserialize<'de> for Strain {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            __f6 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
                             __f7 = ::core::option::Option::Some(__map.next_value()?);
@@ -49739,7 +50111,13 @@ impl<'de> ::serde::Deserialize<'de> for StrainApproval {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
                             __f6 = ::core::option::Option::Some(__map.next_value()?);
@@ -50096,10 +50474,26 @@ impl<'de> ::serde::Deserialize<'de> for Subject {
                             __f2 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            __f3 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Project>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<License>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
@@ -50135,16 +50529,38 @@ impl<'de> ::serde::Deserialize<'de> for Subject {
                             __f15 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(16) => {
-                            __f16 = ::core::option::Option::Some(__map.next_value()?);
+                            __f16 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Procedure>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(17) => {
-                            __f17 = ::core::option::Option::Some(__map.next_value()?);
+                            __f17 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<SubjectLog>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(18) => {
                             __f18 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(19) => {
-                            __f19 = ::core::option::Option::Some(__map.next_value()?);
+                            __f19 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<::std::string::String>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(20) => {
                             __f20 = ::core::option::Option::Some(__map.next_value()?);
@@ -50524,7 +50940,13 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLog {
                             __f4 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            __f5 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<SubjectLogEntry>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;
@@ -53285,7 +53707,13 @@ impl<'de> ::serde::Deserialize<'de> for User {
                             __f3 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            __f4 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<OwnedGroup>,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
                             __f5 = ::core::option::Option::Some(__map.next_value()?);
@@ -53300,7 +53728,15 @@ impl<'de> ::serde::Deserialize<'de> for User {
                             __f8 = ::core::option::Option::Some(__map.next_value()?);
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            __f9 = ::core::option::Option::Some(
+                                __map
+                                    .next_value::<
+                                        ::brainstem::tolerant::ExactList<
+                                            ::brainstem::Related<Project>,
+                                        >,
+                                    >()?
+                                    .0,
+                            );
                         }
                         ::brainstem::tolerant::Key::Field(_) => {
                             __map.next_value::<::serde::de::IgnoredAny>()?;

@@ -291,3 +291,43 @@ mod tests {
         );
     }
 }
+
+/// A list decoded into a `Vec` of exactly its length when it holds at most
+/// four items (the common case: a record's relation lists hold zero, one or
+/// two ids), instead of serde's first allocation of four: records kept in
+/// memory (`all()`) take less.
+pub struct ExactList<T>(pub Vec<T>);
+
+impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for ExactList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<fn() -> T>);
+        impl<'de, T: de::Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = ExactList<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // the first items wait here until the list's end (or a
+                // fifth item) says how much room it needs
+                let mut head: [Option<T>; 4] = [None, None, None, None];
+                for (n, slot) in head.iter_mut().enumerate() {
+                    match seq.next_element()? {
+                        Some(x) => *slot = Some(x),
+                        None => {
+                            let mut v = Vec::with_capacity(n);
+                            v.extend(head.into_iter().flatten());
+                            return Ok(ExactList(v));
+                        }
+                    }
+                }
+                let mut v = Vec::with_capacity(8);
+                v.extend(head.into_iter().flatten());
+                while let Some(x) = seq.next_element()? {
+                    v.push(x);
+                }
+                Ok(ExactList(v))
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}

@@ -90,6 +90,28 @@ fn has_fast_path(ty: &syn::Type) -> bool {
     text == TIME || text == format!("::std::option::Option<{TIME}>")
 }
 
+/// The item type of a `Vec<T>` field (decoded into a `Vec` of its exact
+/// length when short: `brainstem::tolerant::ExactList`).
+fn vec_item(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let names: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if names != ["std", "vec", "Vec"] && names != ["Vec"] {
+        return None;
+    }
+    match &p.path.segments.last()?.arguments {
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A flattened typed-payload field of a record.
 struct Slot {
     ident: syn::Ident,
@@ -659,6 +681,8 @@ fn tolerant_struct(
                 locals.push(quote! { let mut #var: ::core::option::Option<#ty> = ::core::option::Option::None; });
                 let read = if has_fast_path(ty) {
                     quote! { __map.next_value::<::brainstem::fast_time::Fast<#ty>>()?.0 }
+                } else if let Some(item) = vec_item(ty) {
+                    quote! { __map.next_value::<::brainstem::tolerant::ExactList<#item>>()?.0 }
                 } else {
                     quote! { __map.next_value()? }
                 };
