@@ -267,9 +267,72 @@ pub fn first_byte(raw: &RawJson) -> u8 {
     raw.get().as_bytes().first().copied().unwrap_or(b'n')
 }
 
+/// A list decoded into a `Vec` of exactly its length when it holds at most
+/// four items (the common case: a record's relation lists hold zero, one or
+/// two ids), instead of serde's first allocation of four: records kept in
+/// memory (`all()`) take less.
+pub struct ExactList<T>(pub Vec<T>);
+
+impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for ExactList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<fn() -> T>);
+        impl<'de, T: de::Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = ExactList<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // the first four items wait here until the list's end (or
+                // a fifth item) says how much room it needs
+                let mut head: [Option<T>; 4] = [None, None, None, None];
+                for (n, slot) in head.iter_mut().enumerate() {
+                    match seq.next_element()? {
+                        Some(x) => *slot = Some(x),
+                        None => {
+                            let mut v = Vec::with_capacity(n);
+                            v.extend(head.into_iter().flatten());
+                            return Ok(ExactList(v));
+                        }
+                    }
+                }
+                let Some(fifth) = seq.next_element()? else {
+                    let mut v = Vec::with_capacity(4);
+                    v.extend(head.into_iter().flatten());
+                    return Ok(ExactList(v));
+                };
+                let mut v = Vec::with_capacity(8);
+                v.extend(head.into_iter().flatten());
+                v.push(fifth);
+                while let Some(x) = seq.next_element()? {
+                    v.push(x);
+                }
+                Ok(ExactList(v))
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_lists_keep_every_item_in_order_and_fit_short_ones() {
+        for n in 0..12usize {
+            let items: Vec<usize> = (0..n).collect();
+            let text = serde_json::to_string(&items).unwrap();
+            let got = serde_json::from_str::<ExactList<usize>>(&text).unwrap().0;
+            assert_eq!(got, items);
+            if n <= 4 {
+                assert_eq!(got.capacity(), n, "{n} items");
+            }
+        }
+        let err = serde_json::from_str::<ExactList<u8>>("[1, 2, 300]")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("300"), "{err}");
+    }
 
     #[test]
     fn scalars_by_kind() {
@@ -289,45 +352,5 @@ mod tests {
         assert!(
             matches!(deserialize_scalar(n).unwrap(), Scalar::Number(n) if n.as_i64() == Some(7))
         );
-    }
-}
-
-/// A list decoded into a `Vec` of exactly its length when it holds at most
-/// four items (the common case: a record's relation lists hold zero, one or
-/// two ids), instead of serde's first allocation of four: records kept in
-/// memory (`all()`) take less.
-pub struct ExactList<T>(pub Vec<T>);
-
-impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for ExactList<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<fn() -> T>);
-        impl<'de, T: de::Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = ExactList<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sequence")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                // the first items wait here until the list's end (or a
-                // fifth item) says how much room it needs
-                let mut head: [Option<T>; 4] = [None, None, None, None];
-                for (n, slot) in head.iter_mut().enumerate() {
-                    match seq.next_element()? {
-                        Some(x) => *slot = Some(x),
-                        None => {
-                            let mut v = Vec::with_capacity(n);
-                            v.extend(head.into_iter().flatten());
-                            return Ok(ExactList(v));
-                        }
-                    }
-                }
-                let mut v = Vec::with_capacity(8);
-                v.extend(head.into_iter().flatten());
-                while let Some(x) = seq.next_element()? {
-                    v.push(x);
-                }
-                Ok(ExactList(v))
-            }
-        }
-        d.deserialize_seq(V(std::marker::PhantomData))
     }
 }
