@@ -46,6 +46,33 @@ pub(crate) fn pages(
     })
 }
 
+/// Pages fetched ahead by a task of their own: the list keeps its pages in
+/// flight while the mirror reads the stored hashes and compares what came
+/// (the list's own driver only runs while it is asked for a page). At most
+/// [`AHEAD`] pages wait; dropping the stream stops the task and the list.
+pub(crate) fn ahead(mut pages: Pages) -> Pages {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(AHEAD);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = tx.closed() => break,
+                page = pages.next() => match page {
+                    Some(p) => {
+                        if tx.send(p).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+            }
+        }
+    });
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+}
+
+/// Pages that may wait fetched ahead of the mirror (see [`ahead`]).
+const AHEAD: usize = 4;
+
 /// How many records the model's list holds, as the server counts them
 /// (`None` when it does not say).
 pub(crate) async fn count(client: &Client, meta: &'static ModelMeta) -> Result<Option<u64>, Error> {

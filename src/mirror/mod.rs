@@ -417,7 +417,7 @@ impl Mirror {
         };
         // Start fetching before the transaction: a model the server refuses
         // leaves the file untouched.
-        let mut pages = fetch::pages(client, meta, since).map_err(client_err)?;
+        let mut pages = fetch::ahead(fetch::pages(client, meta, since).map_err(client_err)?);
         let first = pages.next().await;
 
         let mut w = Writer::begin(&mut self.conn, &layout, state.as_ref(), &fingerprint)?;
@@ -433,7 +433,8 @@ impl Mirror {
                 if total != Some(w.rows.len() as u64) {
                     mode = SyncMode::IncrementalThenFull;
                     w.rows.values_mut().for_each(|r| r.seen = false);
-                    let mut pages = fetch::pages(client, meta, None).map_err(client_err)?;
+                    let mut pages =
+                        fetch::ahead(fetch::pages(client, meta, None).map_err(client_err)?);
                     while let Some(page) = pages.next().await {
                         w.page(page.map_err(client_err)?)?;
                     }
