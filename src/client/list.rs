@@ -327,14 +327,22 @@ pub(crate) struct RawRecord {
     pub text: String,
 }
 
+impl RawRecord {
+    /// A record of `M` from its text: the id read, and spelled as `M`'s id
+    /// type writes it.
+    pub(crate) fn of<M: Model>(text: String) -> RawRecord {
+        let id = decode::raw_id(&text)
+            .and_then(|s| s.parse::<M::Id>().ok())
+            .map(|id| id.to_string());
+        RawRecord { id, text }
+    }
+}
+
 /// A decoder that keeps each record's text and reads only its id.
 fn raw_decoder<M: Model>() -> DecodeFn<RawRecord> {
     |t, _, inc, side| {
         let text = decode::merge(t, M::META, inc, side).unwrap_or_else(|| t.to_owned());
-        let id = decode::raw_id(&text)
-            .and_then(|s| s.parse::<M::Id>().ok())
-            .map(|id| id.to_string());
-        Ok(RawRecord { id, text })
+        Ok(RawRecord::of::<M>(text))
     }
 }
 

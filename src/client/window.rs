@@ -8,8 +8,9 @@
 //! larger window still raises the rate by at least [`GAIN`], it doubles, up
 //! to [`MAX_IN_FLIGHT`] (each round costs a round trip, so growing one page
 //! at a time would spend several round trips below the window the link
-//! wants). When a step brings no gain it steps back halfway and settles. A 429 or 503 from the server halves it
-//! (never below one) and stops the growth. A window the user fixed
+//! wants). When a step brings no gain it steps back halfway and settles. A
+//! 429 or 503 from the server halves it (never below one) and stops the
+//! growth. A window the user fixed
 //! (`concurrency(n)`) does not grow, but still halves on 429/503.
 
 use std::time::Instant;

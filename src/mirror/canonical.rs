@@ -251,8 +251,7 @@ impl<'a> Parser<'a> {
         let mut items: Vec<(usize, usize)> = Vec::new();
         loop {
             self.ws();
-            let start = out.len();
-            if !sort && start > base + 1 {
+            if !sort && out.len() > base + 1 {
                 out.push(',');
             }
             let start = out.len();

@@ -107,12 +107,9 @@ impl ModelVisitor for ListPages {
                         .into_iter()
                         .map(|i| match i {
                             Ok(rec) => record::<M>(rec),
-                            // the raw reader keeps every record; kept for
-                            // completeness should that change
-                            Err(u) => record::<M>(RawRecord {
-                                id: None,
-                                text: u.raw,
-                            }),
+                            // the raw reader keeps every record; should one
+                            // come undecoded, it is read the same way
+                            Err(u) => record::<M>(RawRecord::of::<M>(u.raw)),
                         })
                         .collect()
                 })

@@ -16,8 +16,8 @@
 //! | `List`, other lists (tags, ...) | `TEXT` | a JSON array of strings |
 //!
 //! Every table also has `id` (the primary key: `TEXT` for UUIDs, `INTEGER`
-//! for integer ids), [`RAW_COLUMN`], [`RAW_HASH_COLUMN`] and [`HASH_COLUMN`]. The table is named by
-//! the model (`session`).
+//! for integer ids), [`RAW_COLUMN`], [`RAW_HASH_COLUMN`] and [`HASH_COLUMN`].
+//! The table is named by the model (`session`).
 
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
@@ -101,8 +101,8 @@ pub struct Tables {
     pub table: String,
     /// SQLite type of the `id` column.
     pub id_type: &'static str,
-    /// The value columns besides `id`, [`RAW_COLUMN`], [`RAW_HASH_COLUMN`] and [`HASH_COLUMN`], in
-    /// the column rules' order.
+    /// The value columns besides `id`, [`RAW_COLUMN`], [`RAW_HASH_COLUMN`]
+    /// and [`HASH_COLUMN`], in the column rules' order.
     pub columns: Vec<SqlColumn>,
     /// One join table per to-many relation.
     pub joins: Vec<JoinTable>,

@@ -457,6 +457,7 @@ impl Mirror {
 }
 
 /// The two hashes written with a row.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Hashes {
     /// SHA-256 of the canonical JSON.
     canonical: [u8; 32],
@@ -466,10 +467,8 @@ struct Hashes {
 
 /// What the mirror holds of one row while a model syncs.
 struct Stored {
-    /// SHA-256 of the row's canonical JSON.
-    hash: [u8; 32],
-    /// SHA-256 of the row's `_raw` text.
-    raw_hash: [u8; 32],
+    /// The row's hashes (updated as rows are written).
+    hashes: Hashes,
     /// Whether the server listed the row in this run.
     seen: bool,
 }
@@ -479,8 +478,8 @@ struct Writer<'c> {
     conn: &'c mut Connection,
     layout: &'c Tables,
     fingerprint: &'c str,
-    /// Every stored row by id: its hash (updated as rows are written) and
-    /// whether the server listed it in this run.
+    /// Every stored row by id: its hashes and whether the server listed it
+    /// in this run.
     rows: HashMap<String, Stored>,
     report: ModelReport,
     open: bool,
@@ -583,8 +582,10 @@ impl<'c> Writer<'c> {
                 _ => [0; 32],
             };
             let stored = Stored {
-                hash: hash(1),
-                raw_hash: hash(2),
+                hashes: Hashes {
+                    canonical: hash(1),
+                    raw: hash(2),
+                },
                 seen: false,
             };
             self.rows.insert(r.get::<_, String>(0)?, stored);
@@ -616,7 +617,7 @@ impl<'c> Writer<'c> {
             // the same text as stored: unchanged, without reading it
             let raw_hash: [u8; 32] = sha2::Sha256::digest(raw.as_bytes()).into();
             if let Some(r) = self.rows.get_mut(&id)
-                && r.raw_hash == raw_hash
+                && r.hashes.raw == raw_hash
             {
                 r.seen = true;
                 self.report.unchanged += 1;
@@ -633,7 +634,7 @@ impl<'c> Writer<'c> {
             };
             let same = self.rows.get_mut(&id).map(|r| {
                 r.seen = true;
-                r.hash == hash
+                r.hashes.canonical == hash
             });
             let hashes = Hashes {
                 canonical: hash,
@@ -648,21 +649,13 @@ impl<'c> Writer<'c> {
                     self.write(&id, &raw, &hashes, true)?;
                     self.report.updated += 1;
                     if let Some(r) = self.rows.get_mut(&id) {
-                        r.hash = hash;
-                        r.raw_hash = raw_hash;
+                        r.hashes = hashes;
                     }
                 }
                 None => {
                     self.write(&id, &raw, &hashes, false)?;
                     self.report.inserted += 1;
-                    self.rows.insert(
-                        id,
-                        Stored {
-                            hash,
-                            raw_hash,
-                            seen: true,
-                        },
-                    );
+                    self.rows.insert(id, Stored { hashes, seen: true });
                 }
             }
         }
