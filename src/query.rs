@@ -627,6 +627,7 @@ impl RawFilter {
 /// path but the last must be a relation to a known model, the last a field
 /// of the model reached, and the lookup one that field has. The error names
 /// the step that is wrong.
+#[cfg(feature = "client")]
 pub(crate) fn check_clause(
     model: &'static str,
     fields: &'static [crate::meta::FieldMeta],

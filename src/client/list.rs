@@ -514,12 +514,14 @@ fn decode_into<R>(
         }
         let mut records = d.records;
         records.truncate(take.end);
-        let records = records.into_iter().skip(take.start);
-        page.records.reserve(records.len());
-        let mut keys = Vec::with_capacity(records.len());
-        for rec in records {
-            keys.push((how.key_of)(&rec, ""));
-            page.records.push(rec);
+        records.drain(..take.start.min(records.len()));
+        let keys = records.iter().map(|rec| (how.key_of)(rec, "")).collect();
+        if page.records.is_empty() {
+            // the usual case: the decoded vector becomes the page's, not
+            // copied record by record into a second one
+            page.records = records;
+        } else {
+            page.records.append(&mut records);
         }
         if let Some(client) = how.drift
             && !d.observations.is_empty()

@@ -468,7 +468,15 @@ impl Connection {
             // makes a TLS connection: no certificates to load.
             no_tls_config()?
         };
-        let c = reqwest::Client::builder()
+        let builder = reqwest::Client::builder();
+        // The codecs asked for are the crate's features, whatever another
+        // dependency turned on in reqwest: gzip and deflate always, brotli
+        // and zstd with the features of those names.
+        #[cfg(not(feature = "brotli"))]
+        let builder = builder.no_brotli();
+        #[cfg(not(feature = "zstd"))]
+        let builder = builder.no_zstd();
+        let c = builder
             .tls_backend_preconfigured(tls)
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
