@@ -134,6 +134,11 @@ impl<'de, T: Model> RawSink<'de> for RelatedSink<T> {
         match text.as_bytes().first() {
             Some(b'"') => {
                 let inner = &text[1..text.len().saturating_sub(1).max(1)];
+                // an id is read as is; only one that does not parse is
+                // looked at for escapes
+                if let Ok(id) = inner.parse::<T::Id>() {
+                    return Ok(Related::Id(id));
+                }
                 if inner.contains('\\') {
                     let s: String = serde_json::from_str(text).map_err(E::custom)?;
                     parse_id(&s)
@@ -249,3 +254,39 @@ impl<M: Model> Relations for M {
 
 #[allow(dead_code)]
 fn _assert_record_id<I: RecordId>() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Project, User};
+
+    fn read<T: Model>(text: &str) -> Result<Related<T>, String> {
+        serde_json::from_str::<Related<T>>(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ids_read_plain_escaped_and_as_numbers() {
+        let id: uuid::Uuid = "0bd4eab9-a8d4-55b9-9552-6dbea8df0151".parse().unwrap();
+        assert_eq!(
+            read::<Project>(r#""0bd4eab9-a8d4-55b9-9552-6dbea8df0151""#),
+            Ok(Related::Id(id))
+        );
+        // an escape in the string is read before the id is parsed
+        assert_eq!(
+            read::<Project>(r#""\u0030bd4eab9-a8d4-55b9-9552-6dbea8df0151""#),
+            Ok(Related::Id(id))
+        );
+        // integer ids, as numbers or as strings
+        assert_eq!(read::<User>("42"), Ok(Related::Id(42)));
+        assert_eq!(read::<User>(r#""42""#), Ok(Related::Id(42)));
+        assert_eq!(read::<User>(r#""4\u0032""#), Ok(Related::Id(42)));
+        // what is not an id names the model
+        let err = read::<Project>(r#""not-an-id""#).unwrap_err();
+        assert!(
+            err.contains("\"not-an-id\" is not a valid project id"),
+            "{err}"
+        );
+        let err = read::<Project>(r#""bad\nid""#).unwrap_err();
+        assert!(err.contains("is not a valid project id"), "{err}");
+    }
+}

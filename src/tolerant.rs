@@ -282,27 +282,26 @@ impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for ExactList<T> {
                 f.write_str("a sequence")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                // the first four items wait here until the list's end (or
-                // a fifth item) says how much room it needs
-                let mut head: [Option<T>; 4] = [None, None, None, None];
-                for (n, slot) in head.iter_mut().enumerate() {
-                    match seq.next_element()? {
-                        Some(x) => *slot = Some(x),
-                        None => {
-                            let mut v = Vec::with_capacity(n);
-                            v.extend(head.into_iter().flatten());
-                            return Ok(ExactList(v));
-                        }
-                    }
-                }
-                let Some(fifth) = seq.next_element()? else {
-                    let mut v = Vec::with_capacity(4);
-                    v.extend(head.into_iter().flatten());
-                    return Ok(ExactList(v));
+                // the first four items wait in locals until the list's end
+                // (or a fifth item) says how much room it needs; `vec![..]`
+                // of n items has room for exactly n
+                let Some(a) = seq.next_element()? else {
+                    return Ok(ExactList(Vec::new()));
+                };
+                let Some(b) = seq.next_element()? else {
+                    return Ok(ExactList(vec![a]));
+                };
+                let Some(c) = seq.next_element()? else {
+                    return Ok(ExactList(vec![a, b]));
+                };
+                let Some(d) = seq.next_element()? else {
+                    return Ok(ExactList(vec![a, b, c]));
+                };
+                let Some(e) = seq.next_element()? else {
+                    return Ok(ExactList(vec![a, b, c, d]));
                 };
                 let mut v = Vec::with_capacity(8);
-                v.extend(head.into_iter().flatten());
-                v.push(fifth);
+                v.extend([a, b, c, d, e]);
                 while let Some(x) = seq.next_element()? {
                     v.push(x);
                 }
