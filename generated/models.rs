@@ -28140,6 +28140,13 @@ impl crate::types::ProcedureLog {
             .collect()
     }
 }
+impl crate::model::LogModel for crate::types::ProcedureLog {
+    type EntryInput = crate::types::ProcedureLogEntryInput;
+    type Details = crate::details::ProcedureLogDetails;
+    fn entry_details(&self) -> ::std::vec::Vec<Self::Details> {
+        <crate::types::ProcedureLog>::entry_details(self)
+    }
+}
 /**Metadata of `modules/procedurelog`: its URL, envelope keys, fields and operations.
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
@@ -42891,6 +42898,13 @@ impl crate::types::SubjectLog {
                     .unwrap_or_else(|_| crate::RawJson::null()),
             ))
             .collect()
+    }
+}
+impl crate::model::LogModel for crate::types::SubjectLog {
+    type EntryInput = crate::types::SubjectLogEntryInput;
+    type Details = crate::details::SubjectLogDetails;
+    fn entry_details(&self) -> ::std::vec::Vec<Self::Details> {
+        <crate::types::SubjectLog>::entry_details(self)
     }
 }
 /**Metadata of `modules/subjectlog`: its URL, envelope keys, fields and operations.

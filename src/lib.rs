@@ -148,7 +148,7 @@ pub use drift::Drift;
 pub use error::{DecodeError, FieldError, InvalidInput, decode, snippet};
 pub use fields::{Absent, MissingFields, ReadOnly, UnknownFields};
 pub use map::Map;
-pub use model::{Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
+pub use model::{LogModel, Model, ModelVisitor, NotApprovalGated, Portal, RecordId};
 pub use nullable::Nullable;
 pub use number::{InvalidNumber, Number};
 pub use quantity::Quantity;

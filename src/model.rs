@@ -174,3 +174,36 @@ pub trait ModelVisitor {
     /// Called with the chosen model's record type.
     fn visit<M: Model>(self) -> Self::Output;
 }
+
+/// Logs with entries (procedure logs, subject logs): what their entry
+/// actions send, and the entries' `details` typed by the log's `type`.
+/// Implemented by generated code for every model with an `add_entry`
+/// action; the client's entry actions (`add_entry`, `change_entry`,
+/// `remove_entry` on [`Api`](crate::client::Api)) take any such model.
+///
+/// The body of `add_entry` carries a typed payload
+/// ([`Payload`](crate::details::Payload)), so a log entry's `details` is the
+/// struct of a type of the log's group, never free-form JSON.
+pub trait LogModel: Model {
+    /// The body of `add_entry`.
+    type EntryInput: serde::Serialize + Send + Sync;
+    /// The typed payloads of the log's entries (`SubjectLogDetails`).
+    type Details: crate::details::DetailsGroup;
+    /// Each entry's `details`, typed by the log's `type`, in entry order (a
+    /// payload that does not fit its type is `Unknown`, kept exactly).
+    ///
+    /// ```
+    /// use brainstem::LogModel;
+    /// use brainstem::details::SubjectLogDetails;
+    /// use brainstem::types::SubjectLog;
+    /// let log: SubjectLog = serde_json::from_value(serde_json::json!({
+    ///     "id": "6f1c1a3e-2a9b-4c3e-9d1e-0b7a2f8c5d11", "type": "Weighing",
+    ///     "subject": "0b7a2f8c-5d11-4c3e-9d1e-6f1c1a3e2a9b", "description": null,
+    ///     "entries": [{"date_time": "2024-05-01T09:00:00Z", "notes": null,
+    ///                  "details": {"weight": {"value": 312.5, "unit": "g"}}}]
+    /// })).unwrap();
+    /// let details = LogModel::entry_details(&log);
+    /// assert!(matches!(details[0], SubjectLogDetails::Weighing(_)));
+    /// ```
+    fn entry_details(&self) -> Vec<Self::Details>;
+}

@@ -8,6 +8,8 @@ use bytes::Bytes;
 use reqwest::Method;
 use serde::Serialize;
 
+use crate::model::LogModel;
+
 use super::list::{ListRequest, auth_for, fmt_portals};
 use super::{Approvals, Client, Error, Request, decode};
 use crate::meta::{HttpMethod, ModelMeta};
@@ -491,64 +493,6 @@ pub(crate) fn decode_saved<M: Model>(
             },
         ),
     }
-}
-
-/// Logs with entries (procedure logs, subject logs): the entry actions, and
-/// the entries' `details` typed by the log's `type`.
-///
-/// The body of `add_entry` carries a typed payload
-/// ([`Payload`](crate::details::Payload)), so a log entry's `details` is the
-/// struct of a type of the log's group, never free-form JSON.
-pub trait LogModel: Model {
-    /// The body of `add_entry`.
-    type EntryInput: Serialize + Send + Sync;
-    /// The typed payloads of the log's entries (`SubjectLogDetails`).
-    type Details: crate::details::DetailsGroup;
-    /// Each entry's `details`, typed by the log's `type`, in entry order (a
-    /// payload that does not fit its type is `Unknown`, kept exactly).
-    ///
-    /// ```
-    /// use brainstem::client::LogModel;
-    /// use brainstem::details::SubjectLogDetails;
-    /// use brainstem::types::SubjectLog;
-    /// let log: SubjectLog = serde_json::from_value(serde_json::json!({
-    ///     "id": "6f1c1a3e-2a9b-4c3e-9d1e-0b7a2f8c5d11", "type": "Weighing",
-    ///     "subject": "0b7a2f8c-5d11-4c3e-9d1e-6f1c1a3e2a9b", "description": null,
-    ///     "entries": [{"date_time": "2024-05-01T09:00:00Z", "notes": null,
-    ///                  "details": {"weight": {"value": 312.5, "unit": "g"}}}]
-    /// })).unwrap();
-    /// assert!(matches!(log.entry_details()[0], SubjectLogDetails::Weighing(_)));
-    /// ```
-    fn entry_details(&self) -> Vec<Self::Details>;
-}
-
-impl LogModel for crate::types::ProcedureLog {
-    type EntryInput = crate::types::ProcedureLogEntryInput;
-    type Details = crate::details::ProcedureLogDetails;
-    fn entry_details(&self) -> Vec<Self::Details> {
-        let t = self.type_.as_str();
-        self.entries
-            .iter()
-            .map(|e| typed_entry(t, &e.details))
-            .collect()
-    }
-}
-
-impl LogModel for crate::types::SubjectLog {
-    type EntryInput = crate::types::SubjectLogEntryInput;
-    type Details = crate::details::SubjectLogDetails;
-    fn entry_details(&self) -> Vec<Self::Details> {
-        let t = self.type_.as_str();
-        self.entries
-            .iter()
-            .map(|e| typed_entry(t, &e.details))
-            .collect()
-    }
-}
-
-fn typed_entry<G: crate::details::DetailsGroup>(type_name: &str, details: &crate::RawObject) -> G {
-    let raw = crate::RawJson::from_serialize(details).unwrap_or_else(|_| crate::RawJson::null());
-    G::from_raw_parts(type_name, raw)
 }
 
 impl<M: LogModel> Api<M> {

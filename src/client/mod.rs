@@ -73,8 +73,10 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 use tracing::Instrument as _;
 
+/// Logs with entries (see [`crate::LogModel`]), also here for the entry actions.
+pub use crate::model::LogModel;
 pub use accessors::ACCESSORS;
-pub use api::{Api, GetRequest, LogModel, Saved};
+pub use api::{Api, GetRequest, Saved};
 pub use approvals::{ApprovalList, Approvals};
 pub use auth::{DevicePrompt, LoginOptions};
 pub use body::DEFAULT_MAX_RESPONSE_BYTES;

@@ -629,14 +629,18 @@ fn validate_impls(m: &Model) -> TokenStream {
     }
 }
 
-/// Logs: `entry_details()`, the entries' payloads typed by the log's selector.
-fn entry_methods(m: &Model) -> TokenStream {
+/// Logs: `entry_details()`, the entries' payloads typed by the log's
+/// selector; and, for a log with an `add_entry` action, `LogModel` (the
+/// action's body and the entries' payload group).
+fn entry_methods(api: &Api, m: &Model) -> Result<TokenStream, String> {
     let ty = format_ident!("{}", m.schema);
     let mut items = Vec::new();
-    for slot in &m.details {
-        let Some((list, inner)) = slot.content.split_once("[].") else {
-            continue;
-        };
+    let entry_slots: Vec<_> = m
+        .details
+        .iter()
+        .filter_map(|slot| Some((slot, slot.content.split_once("[].")?)))
+        .collect();
+    for (slot, (list, inner)) in &entry_slots {
         let list_id = format_ident!("{}", names::field(list));
         let inner_id = format_ident!("{}", names::field(inner));
         let tag_id = format_ident!("{}", names::field(&slot.tag));
@@ -662,7 +666,35 @@ fn entry_methods(m: &Model) -> TokenStream {
             }
         });
     }
-    quote! { #(#items)* }
+    let path = m.path();
+    let add_entry = api
+        .ops_of(&path)
+        .find(|o| o.action.as_deref() == Some("add_entry"));
+    if let Some(op) = add_entry {
+        let [(slot, _)] = entry_slots.as_slice() else {
+            return Err(format!(
+                "{}: an add_entry action needs exactly one x-brainstem-details slot on a list's entries, not {}",
+                m.schema,
+                entry_slots.len()
+            ));
+        };
+        let body = op
+            .body
+            .as_deref()
+            .ok_or_else(|| format!("{}: the add_entry action has no request body schema", op.id))?;
+        let body_ty = format_ident!("{}", body);
+        let group_ty = format_ident!("{}Details", slot.group);
+        items.push(quote! {
+            impl crate::model::LogModel for crate::types::#ty {
+                type EntryInput = crate::types::#body_ty;
+                type Details = crate::details::#group_ty;
+                fn entry_details(&self) -> ::std::vec::Vec<Self::Details> {
+                    <crate::types::#ty>::entry_details(self)
+                }
+            }
+        });
+    }
+    Ok(quote! { #(#items)* })
 }
 
 /// Everything `models.rs` holds for one model.
@@ -679,7 +711,7 @@ fn model_items(
     let include = include_enum(api, m);
     let model = model_impl(api, m, type_fields)?;
     let validate = validate_impls(m);
-    let entries = entry_methods(m);
+    let entries = entry_methods(api, m)?;
     Ok(quote! {
         #entries
         #meta

@@ -111,6 +111,8 @@ pub struct Op {
     pub model: Option<String>,
     pub portals: Vec<String>,
     pub action: Option<String>,
+    /// The component the request body refers to (`SubjectLogEntryInput`).
+    pub body: Option<String>,
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
@@ -251,6 +253,11 @@ impl Op {
             model: get_str(op, "x-brainstem-model"),
             portals,
             action: get_str(op, "x-brainstem-action"),
+            body: op
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .map(str::to_string),
         })
     }
 }
