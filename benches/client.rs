@@ -25,9 +25,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use brainstem::client::{Client, decode_page};
 use brainstem::types::Session;
 use brainstem_mock::{MockOptions, MockServer};
+use common::Results;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use futures::StreamExt;
 
@@ -301,31 +304,17 @@ fn bench_wan(c: &mut Criterion, rt: &tokio::runtime::Runtime) -> Wan {
     }
 }
 
-fn median_ns(group: &str, id: &str) -> Option<f64> {
-    let base = std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-            target.join("criterion")
-        });
-    let path = base.join(group).join(id).join("new").join("estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["median"]["point_estimate"].as_f64()
-}
-
 fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT met" }
 }
 
-fn report(page_len: usize, wan: &Wan) {
+fn report(results: &Results, page_len: usize, wan: &Wan) {
     let ms = |ns: f64| ns / 1e6;
     println!("\n== issue 12 figures (medians of this run)");
     if let (Some(t), Some(v), Some(i)) = (
-        median_ns("decode", "typed/100_sessions"),
-        median_ns("decode", "value/100_sessions"),
-        median_ns("decode", "ignored_any/100_sessions"),
+        results.median_ns("decode", "typed/100_sessions"),
+        results.median_ns("decode", "value/100_sessions"),
+        results.median_ns("decode", "ignored_any/100_sessions"),
     ) {
         let mbs = |ns: f64| page_len as f64 / (ns / 1e9) / 1e6;
         println!(
@@ -339,9 +328,9 @@ fn report(page_len: usize, wan: &Wan) {
     }
     for group in ["instant_10k", "instant_100k"] {
         if let (Some(f), Some(s), Some(a)) = (
-            median_ns(group, "floor_reqwest_loop"),
-            median_ns(group, "stream"),
-            median_ns(group, "all"),
+            results.median_ns(group, "floor_reqwest_loop"),
+            results.median_ns(group, "stream"),
+            results.median_ns(group, "all"),
         ) {
             println!(
                 "{group}: floor {:.0} ms, stream() {:.0} ms = {:.2}x (target <= 1.8: {}), all() {:.0} ms = {:.2}x",
@@ -355,8 +344,8 @@ fn report(page_len: usize, wan: &Wan) {
         }
     }
     if let (Some(d), Some(one)) = (
-        median_ns("wan_10k", "sdk_default"),
-        median_ns("wan_10k", "sdk_prefetch_1"),
+        results.median_ns("wan_10k", "sdk_default"),
+        results.median_ns("wan_10k", "sdk_prefetch_1"),
     ) {
         let bytes_s = wan.bytes as f64 / WAN_BANDWIDTH as f64;
         let rounds = wan.pages.div_ceil(IN_FLIGHT_CAP) as f64 * WAN_LATENCY_MS as f64 / 1e3;
@@ -376,14 +365,14 @@ fn report(page_len: usize, wan: &Wan) {
             ms(d) / floor_ms,
             verdict(ms(d) / floor_ms <= 1.3)
         );
-        if let Some(e) = median_ns("wan_10k", "sdk_fixed_8") {
+        if let Some(e) = results.median_ns("wan_10k", "sdk_fixed_8") {
             println!(
                 "wan_10k: SDK with a fixed window of {IN_FLIGHT_CAP} {:.0} ms = {:.2}x the floor (what the adaptive window could reach)",
                 ms(e),
                 ms(e) / floor_ms
             );
         }
-        match median_ns("wan_10k", "python_load_all") {
+        match results.median_ns("wan_10k", "python_load_all") {
             Some(p) if wan.python => println!(
                 "wan_10k: Python load_all {:.0} ms = {:.2}x the SDK default's time (target >= 5: {})",
                 ms(p),
@@ -399,6 +388,7 @@ fn main() {
     // The floor's plain reqwest client needs a process-wide TLS provider
     // (the brainstem client brings its own).
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let results = Results::since_now();
     let mut c = Criterion::default().configure_from_args();
     let rt = runtime();
     let started = Instant::now();
@@ -410,5 +400,5 @@ fn main() {
     drop(srv);
     let wan = bench_wan(&mut c, &rt);
     c.final_summary();
-    report(page_len, &wan);
+    report(&results, page_len, &wan);
 }

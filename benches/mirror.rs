@@ -9,32 +9,21 @@
 //! (the mirror's CPU cost against decoding alone) and once with 20 ms per
 //! answer (a network in between).
 
-use std::path::PathBuf;
 use std::time::Duration;
+
+mod common;
 
 use brainstem::client::Client;
 use brainstem::mirror::Mirror;
 use brainstem_mock::{MockOptions, MockServer};
+use common::Results;
 use criterion::{Criterion, SamplingMode, Throughput};
-
-fn median_ns(group: &str, id: &str) -> Option<f64> {
-    let base = std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-            target.join("criterion")
-        });
-    let path = base.join(group).join(id).join("new").join("estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["median"]["point_estimate"].as_f64()
-}
 
 /// Both measurements against one server: `all()` of every session, and a
 /// sync into a mirror that already holds them all (so nothing is written).
-/// Returns the two medians (ns) when criterion wrote them.
+/// Returns the two medians (ns) when criterion measured them in this run.
 fn measure(
+    results: &Results,
     c: &mut Criterion,
     rt: &tokio::runtime::Runtime,
     group: &str,
@@ -82,11 +71,14 @@ fn measure(
         })
     });
     g.finish();
-    let medians = median_ns(group, "fetch_all").zip(median_ns(group, "sync_unchanged"));
+    let medians = results
+        .median_ns(group, "fetch_all")
+        .zip(results.median_ns(group, "sync_unchanged"));
     (n, medians)
 }
 
 fn main() {
+    let results = Results::since_now();
     let mut c = Criterion::default().configure_from_args();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -95,6 +87,7 @@ fn main() {
         .expect("runtime");
     // the server answering at once: the mirror's own CPU cost shows fully
     let instant = measure(
+        &results,
         &mut c,
         &rt,
         "mirror_10k",
@@ -102,6 +95,7 @@ fn main() {
     );
     // 20 ms per answer, as over the internet: the comparing overlaps the waiting
     let net = measure(
+        &results,
         &mut c,
         &rt,
         "mirror_10k_20ms",
