@@ -76,12 +76,14 @@ pub struct Behavior {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`BehaviorEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehaviorEnvelope {
     ///The Behavior record, under its envelope key.
     pub behavior: Behavior,
 }
+#[cfg(feature = "raw")]
 ///`BehaviorListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehaviorListEnvelope {
@@ -152,12 +154,14 @@ pub struct BehavioralAssay {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralAssayEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralAssayEnvelope {
     ///The BehavioralAssay record, under its envelope key.
     pub behavioralassay: BehavioralAssay,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralAssayListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralAssayListEnvelope {
@@ -260,12 +264,14 @@ pub struct BehavioralCategoryApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralCategoryApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApprovalEnvelope {
     ///The BehavioralCategory approval record, under its envelope key.
     pub behavioral_category_approval: BehavioralCategoryApproval,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralCategoryApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryApprovalListEnvelope {
@@ -284,12 +290,14 @@ pub struct BehavioralCategoryApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralCategoryEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryEnvelope {
     ///The BehavioralCategory record, under its envelope key.
     pub behavioral_category: BehavioralCategory,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralCategoryListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralCategoryListEnvelope {
@@ -327,6 +335,7 @@ pub struct BehavioralCategoryPatch {
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub parent: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -334,12 +343,14 @@ pub enum BehavioralCategorySaveEnvelope {
     Envelope(BehavioralCategoryEnvelope),
     ApprovalEnvelope(BehavioralCategoryApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<BehavioralCategoryEnvelope>
 for BehavioralCategorySaveEnvelope {
     fn from(value: BehavioralCategoryEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<BehavioralCategoryApprovalEnvelope>
 for BehavioralCategorySaveEnvelope {
     fn from(value: BehavioralCategoryApprovalEnvelope) -> Self {
@@ -426,12 +437,14 @@ pub struct BehavioralParadigmApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralParadigmApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApprovalEnvelope {
     ///The BehavioralParadigm approval record, under its envelope key.
     pub behavioral_paradigm_approval: BehavioralParadigmApproval,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralParadigmApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmApprovalListEnvelope {
@@ -450,12 +463,14 @@ pub struct BehavioralParadigmApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralParadigmEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmEnvelope {
     ///The BehavioralParadigm record, under its envelope key.
     pub behavioral_paradigm: BehavioralParadigm,
 }
+#[cfg(feature = "raw")]
 ///`BehavioralParadigmListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BehavioralParadigmListEnvelope {
@@ -512,6 +527,7 @@ pub struct BehavioralParadigmPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -519,12 +535,14 @@ pub enum BehavioralParadigmSaveEnvelope {
     Envelope(BehavioralParadigmEnvelope),
     ApprovalEnvelope(BehavioralParadigmApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<BehavioralParadigmEnvelope>
 for BehavioralParadigmSaveEnvelope {
     fn from(value: BehavioralParadigmEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<BehavioralParadigmApprovalEnvelope>
 for BehavioralParadigmSaveEnvelope {
     fn from(value: BehavioralParadigmApprovalEnvelope) -> Self {
@@ -555,12 +573,14 @@ pub struct BrainRegion {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`BrainRegionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BrainRegionEnvelope {
     ///The BrainRegion record, under its envelope key.
     pub brain_region: BrainRegion,
 }
+#[cfg(feature = "raw")]
 ///`BrainRegionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BrainRegionListEnvelope {
@@ -637,12 +657,14 @@ pub struct Breeding {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`BreedingEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BreedingEnvelope {
     ///The Breeding record, under its envelope key.
     pub breeding: Breeding,
 }
+#[cfg(feature = "raw")]
 ///`BreedingListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct BreedingListEnvelope {
@@ -742,12 +764,14 @@ pub struct Cohort {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`CohortEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CohortEnvelope {
     ///The Cohort record, under its envelope key.
     pub cohort: Cohort,
 }
+#[cfg(feature = "raw")]
 ///`CohortListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CohortListEnvelope {
@@ -813,12 +837,14 @@ pub struct Collection {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`CollectionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CollectionEnvelope {
     ///The Collection record, under its envelope key.
     pub collection: Collection,
 }
+#[cfg(feature = "raw")]
 ///`CollectionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CollectionListEnvelope {
@@ -932,12 +958,14 @@ pub struct ConsumableApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ConsumableApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableApprovalEnvelope {
     ///The Consumable approval record, under its envelope key.
     pub consumable_approval: ConsumableApproval,
 }
+#[cfg(feature = "raw")]
 ///`ConsumableApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableApprovalListEnvelope {
@@ -956,12 +984,14 @@ pub struct ConsumableApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///`ConsumableEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableEnvelope {
     ///The Consumable record, under its envelope key.
     pub consumable: Consumable,
 }
+#[cfg(feature = "raw")]
 ///`ConsumableListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableListEnvelope {
@@ -1011,6 +1041,7 @@ pub struct ConsumablePatch {
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -1018,11 +1049,13 @@ pub enum ConsumableSaveEnvelope {
     Envelope(ConsumableEnvelope),
     ApprovalEnvelope(ConsumableApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<ConsumableEnvelope> for ConsumableSaveEnvelope {
     fn from(value: ConsumableEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<ConsumableApprovalEnvelope> for ConsumableSaveEnvelope {
     fn from(value: ConsumableApprovalEnvelope) -> Self {
         Self::ApprovalEnvelope(value)
@@ -1128,6 +1161,7 @@ pub struct ConsumableStockConsumableDeviceDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ConsumableStockEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableStockEnvelope {
@@ -1193,6 +1227,7 @@ pub struct ConsumableStockImplantMaterialDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ConsumableStockListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ConsumableStockListEnvelope {
@@ -1993,6 +2028,7 @@ pub struct DataAcquisitionElectroneurogramDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`DataAcquisitionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionEnvelope {
@@ -2267,6 +2303,7 @@ pub struct DataAcquisitionLightFieldMicroscopyDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`DataAcquisitionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataAcquisitionListEnvelope {
@@ -2812,12 +2849,14 @@ pub struct DataStorage {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`DataStorageEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataStorageEnvelope {
     ///The DataStorage record, under its envelope key.
     pub datastorage: DataStorage,
 }
+#[cfg(feature = "raw")]
 ///`DataStorageListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DataStorageListEnvelope {
@@ -3269,6 +3308,7 @@ for EquipmentElectronicComponentDetails {
         Self(value)
     }
 }
+#[cfg(feature = "raw")]
 ///`EquipmentEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EquipmentEnvelope {
@@ -3593,6 +3633,7 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentLightSensorDetail
         Self(value)
     }
 }
+#[cfg(feature = "raw")]
 ///`EquipmentListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EquipmentListEnvelope {
@@ -4453,12 +4494,14 @@ pub struct Group {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`GroupEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupEnvelope {
     ///The Group record, under its envelope key.
     pub group: Group,
 }
+#[cfg(feature = "raw")]
 ///`GroupListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupListEnvelope {
@@ -4519,12 +4562,14 @@ pub struct GroupMembershipInvitation {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`GroupMembershipInvitationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitationEnvelope {
     ///The GroupMembershipInvitation record, under its envelope key.
     pub group_membership_invitation: GroupMembershipInvitation,
 }
+#[cfg(feature = "raw")]
 ///`GroupMembershipInvitationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipInvitationListEnvelope {
@@ -4583,12 +4628,14 @@ pub struct GroupMembershipRequest {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`GroupMembershipRequestEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequestEnvelope {
     ///The GroupMembershipRequest record, under its envelope key.
     pub group_membership_request: GroupMembershipRequest,
 }
+#[cfg(feature = "raw")]
 ///`GroupMembershipRequestListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupMembershipRequestListEnvelope {
@@ -4699,12 +4746,14 @@ pub struct HardwareDeviceApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`HardwareDeviceApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApprovalEnvelope {
     ///The HardwareDevice approval record, under its envelope key.
     pub hardwaredevice_approval: HardwareDeviceApproval,
 }
+#[cfg(feature = "raw")]
 ///`HardwareDeviceApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceApprovalListEnvelope {
@@ -4723,12 +4772,14 @@ pub struct HardwareDeviceApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///`HardwareDeviceEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceEnvelope {
     ///The HardwareDevice record, under its envelope key.
     pub hardwaredevice: HardwareDevice,
 }
+#[cfg(feature = "raw")]
 ///`HardwareDeviceListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct HardwareDeviceListEnvelope {
@@ -4772,6 +4823,7 @@ pub struct HardwareDevicePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub supplier: ::std::option::Option<::uuid::Uuid>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -4779,11 +4831,13 @@ pub enum HardwareDeviceSaveEnvelope {
     Envelope(HardwareDeviceEnvelope),
     ApprovalEnvelope(HardwareDeviceApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<HardwareDeviceEnvelope> for HardwareDeviceSaveEnvelope {
     fn from(value: HardwareDeviceEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<HardwareDeviceApprovalEnvelope>
 for HardwareDeviceSaveEnvelope {
     fn from(value: HardwareDeviceApprovalEnvelope) -> Self {
@@ -4814,12 +4868,14 @@ pub struct Inventory {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`InventoryEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct InventoryEnvelope {
     ///The Inventory record, under its envelope key.
     pub inventory: Inventory,
 }
+#[cfg(feature = "raw")]
 ///`InventoryListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct InventoryListEnvelope {
@@ -4912,12 +4968,14 @@ pub struct JournalApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`JournalApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalApprovalEnvelope {
     ///The Journal approval record, under its envelope key.
     pub journal_approval: JournalApproval,
 }
+#[cfg(feature = "raw")]
 ///`JournalApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalApprovalListEnvelope {
@@ -4936,12 +4994,14 @@ pub struct JournalApprovalListEnvelope {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub previous: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///`JournalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalEnvelope {
     ///The Journal record, under its envelope key.
     pub journal: Journal,
 }
+#[cfg(feature = "raw")]
 ///`JournalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct JournalListEnvelope {
@@ -4978,6 +5038,7 @@ pub struct JournalPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -4985,11 +5046,13 @@ pub enum JournalSaveEnvelope {
     Envelope(JournalEnvelope),
     ApprovalEnvelope(JournalApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<JournalEnvelope> for JournalSaveEnvelope {
     fn from(value: JournalEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<JournalApprovalEnvelope> for JournalSaveEnvelope {
     fn from(value: JournalApprovalEnvelope) -> Self {
         Self::ApprovalEnvelope(value)
@@ -5027,12 +5090,14 @@ pub struct Laboratory {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`LaboratoryEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LaboratoryEnvelope {
     ///The Laboratory record, under its envelope key.
     pub laboratory: Laboratory,
 }
+#[cfg(feature = "raw")]
 ///`LaboratoryListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LaboratoryListEnvelope {
@@ -5129,12 +5194,14 @@ pub struct License {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`LicenseEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LicenseEnvelope {
     ///The License record, under its envelope key.
     pub license: License,
 }
+#[cfg(feature = "raw")]
 ///`LicenseListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LicenseListEnvelope {
@@ -5521,6 +5588,7 @@ pub struct ManipulationElectromagneticFieldStimulationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ManipulationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ManipulationEnvelope {
@@ -5587,6 +5655,7 @@ pub struct ManipulationLiquidPerturbationDetailsItem {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ManipulationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ManipulationListEnvelope {
@@ -8249,6 +8318,7 @@ pub struct ProcedureEmgImplantDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ProcedureEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureEnvelope {
@@ -8489,6 +8559,7 @@ pub struct ProcedureInjectionDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ProcedureListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureListEnvelope {
@@ -8563,6 +8634,7 @@ pub struct ProcedureLogEntryInput {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub notes: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///`ProcedureLogEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogEnvelope {
@@ -8605,6 +8677,7 @@ pub struct ProcedureLogLinearDisplacementDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ProcedureLogListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProcedureLogListEnvelope {
@@ -9269,6 +9342,7 @@ pub struct Project {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ProjectEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectEnvelope {
@@ -9301,12 +9375,14 @@ pub struct ProjectGroupMembershipInvitation {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ProjectGroupMembershipInvitationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitationEnvelope {
     ///The ProjectGroupMembershipInvitation record, under its envelope key.
     pub project_group_membership_invitation: ProjectGroupMembershipInvitation,
 }
+#[cfg(feature = "raw")]
 ///`ProjectGroupMembershipInvitationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectGroupMembershipInvitationListEnvelope {
@@ -9350,6 +9426,7 @@ pub struct ProjectGroupMembershipInvitationPatch {
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub project: ::std::option::Option<::brainstem::Nullable<::uuid::Uuid>>,
 }
+#[cfg(feature = "raw")]
 ///`ProjectListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectListEnvelope {
@@ -9414,12 +9491,14 @@ pub struct ProjectMembershipInvitation {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`ProjectMembershipInvitationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitationEnvelope {
     ///The ProjectMembershipInvitation record, under its envelope key.
     pub project_membership_invitation: ProjectMembershipInvitation,
 }
+#[cfg(feature = "raw")]
 ///`ProjectMembershipInvitationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ProjectMembershipInvitationListEnvelope {
@@ -9523,12 +9602,14 @@ pub struct Publication {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`PublicationEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PublicationEnvelope {
     ///The Publication record, under its envelope key.
     pub publication: Publication,
 }
+#[cfg(feature = "raw")]
 ///`PublicationListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PublicationListEnvelope {
@@ -9649,12 +9730,14 @@ pub struct RegulatoryAuthorityApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`RegulatoryAuthorityApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApprovalEnvelope {
     ///The RegulatoryAuthority approval record, under its envelope key.
     pub regulatoryauthority_approval: RegulatoryAuthorityApproval,
 }
+#[cfg(feature = "raw")]
 ///`RegulatoryAuthorityApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityApprovalListEnvelope {
@@ -9673,12 +9756,14 @@ pub struct RegulatoryAuthorityApprovalListEnvelope {
     ///The RegulatoryAuthority approval records of this page, in the requested order. List of `RegulatoryAuthorityApproval` objects.
     pub regulatoryauthority_approvals: ::std::vec::Vec<RegulatoryAuthorityApproval>,
 }
+#[cfg(feature = "raw")]
 ///`RegulatoryAuthorityEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityEnvelope {
     ///The RegulatoryAuthority record, under its envelope key.
     pub regulatoryauthority: RegulatoryAuthority,
 }
+#[cfg(feature = "raw")]
 ///`RegulatoryAuthorityListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct RegulatoryAuthorityListEnvelope {
@@ -9729,6 +9814,7 @@ pub struct RegulatoryAuthorityPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -9736,12 +9822,14 @@ pub enum RegulatoryAuthoritySaveEnvelope {
     Envelope(RegulatoryAuthorityEnvelope),
     ApprovalEnvelope(RegulatoryAuthorityApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<RegulatoryAuthorityEnvelope>
 for RegulatoryAuthoritySaveEnvelope {
     fn from(value: RegulatoryAuthorityEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<RegulatoryAuthorityApprovalEnvelope>
 for RegulatoryAuthoritySaveEnvelope {
     fn from(value: RegulatoryAuthorityApprovalEnvelope) -> Self {
@@ -9812,12 +9900,14 @@ pub struct SessionDataStorage {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`SessionDataStorageEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionDataStorageEnvelope {
     ///The SessionDataStorage record, under its envelope key.
     pub session_data_storage: SessionDataStorage,
 }
+#[cfg(feature = "raw")]
 ///`SessionDataStorageListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionDataStorageListEnvelope {
@@ -9849,12 +9939,14 @@ pub struct SessionDataStoragePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub session: ::std::option::Option<::uuid::Uuid>,
 }
+#[cfg(feature = "raw")]
 ///`SessionEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionEnvelope {
     ///The Session record, under its envelope key.
     pub session: Session,
 }
+#[cfg(feature = "raw")]
 ///`SessionListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SessionListEnvelope {
@@ -9936,12 +10028,14 @@ pub struct Setup {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`SetupEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupEnvelope {
     ///The Setup record, under its envelope key.
     pub setup: Setup,
 }
+#[cfg(feature = "raw")]
 ///`SetupListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupListEnvelope {
@@ -10067,12 +10161,14 @@ pub struct SetupTypeApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`SetupTypeApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeApprovalEnvelope {
     ///The SetupType approval record, under its envelope key.
     pub setup_type_approval: SetupTypeApproval,
 }
+#[cfg(feature = "raw")]
 ///`SetupTypeApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeApprovalListEnvelope {
@@ -10091,12 +10187,14 @@ pub struct SetupTypeApprovalListEnvelope {
     ///The SetupType approval records of this page, in the requested order. List of `SetupTypeApproval` objects.
     pub setup_type_approvals: ::std::vec::Vec<SetupTypeApproval>,
 }
+#[cfg(feature = "raw")]
 ///`SetupTypeEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeEnvelope {
     ///The SetupType record, under its envelope key.
     pub setup_type: SetupType,
 }
+#[cfg(feature = "raw")]
 ///`SetupTypeListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SetupTypeListEnvelope {
@@ -10133,6 +10231,7 @@ pub struct SetupTypePatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -10140,11 +10239,13 @@ pub enum SetupTypeSaveEnvelope {
     Envelope(SetupTypeEnvelope),
     ApprovalEnvelope(SetupTypeApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<SetupTypeEnvelope> for SetupTypeSaveEnvelope {
     fn from(value: SetupTypeEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<SetupTypeApprovalEnvelope> for SetupTypeSaveEnvelope {
     fn from(value: SetupTypeApprovalEnvelope) -> Self {
         Self::ApprovalEnvelope(value)
@@ -10212,12 +10313,14 @@ pub struct SpeciesApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`SpeciesApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesApprovalEnvelope {
     ///The Species approval record, under its envelope key.
     pub species_approval: SpeciesApproval,
 }
+#[cfg(feature = "raw")]
 ///`SpeciesApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesApprovalListEnvelope {
@@ -10236,12 +10339,14 @@ pub struct SpeciesApprovalListEnvelope {
     ///The Species approval records of this page, in the requested order. List of `SpeciesApproval` objects.
     pub species_approvals: ::std::vec::Vec<SpeciesApproval>,
 }
+#[cfg(feature = "raw")]
 ///`SpeciesEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesEnvelope {
     ///The Species record, under its envelope key.
     pub species: Species,
 }
+#[cfg(feature = "raw")]
 ///`SpeciesListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SpeciesListEnvelope {
@@ -10282,6 +10387,7 @@ pub struct SpeciesPatch {
     #[serde(default, deserialize_with = "::brainstem::nullable::deserialize_present")]
     pub rrid: ::std::option::Option<::brainstem::Nullable<::std::string::String>>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -10289,11 +10395,13 @@ pub enum SpeciesSaveEnvelope {
     Envelope(SpeciesEnvelope),
     ApprovalEnvelope(SpeciesApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<SpeciesEnvelope> for SpeciesSaveEnvelope {
     fn from(value: SpeciesEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<SpeciesApprovalEnvelope> for SpeciesSaveEnvelope {
     fn from(value: SpeciesApprovalEnvelope) -> Self {
         Self::ApprovalEnvelope(value)
@@ -10365,12 +10473,14 @@ pub struct StrainApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`StrainApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainApprovalEnvelope {
     ///The Strain approval record, under its envelope key.
     pub strain_approval: StrainApproval,
 }
+#[cfg(feature = "raw")]
 ///`StrainApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainApprovalListEnvelope {
@@ -10389,12 +10499,14 @@ pub struct StrainApprovalListEnvelope {
     ///The Strain approval records of this page, in the requested order. List of `StrainApproval` objects.
     pub strain_approvals: ::std::vec::Vec<StrainApproval>,
 }
+#[cfg(feature = "raw")]
 ///`StrainEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainEnvelope {
     ///The Strain record, under its envelope key.
     pub strain: Strain,
 }
+#[cfg(feature = "raw")]
 ///`StrainListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct StrainListEnvelope {
@@ -10438,6 +10550,7 @@ pub struct StrainPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub species: ::std::option::Option<::uuid::Uuid>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -10445,11 +10558,13 @@ pub enum StrainSaveEnvelope {
     Envelope(StrainEnvelope),
     ApprovalEnvelope(StrainApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<StrainEnvelope> for StrainSaveEnvelope {
     fn from(value: StrainEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<StrainApprovalEnvelope> for StrainSaveEnvelope {
     fn from(value: StrainApprovalEnvelope) -> Self {
         Self::ApprovalEnvelope(value)
@@ -10512,12 +10627,14 @@ pub struct Subject {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`SubjectEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectEnvelope {
     ///The Subject record, under its envelope key.
     pub subject: Subject,
 }
+#[cfg(feature = "raw")]
 ///`SubjectListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectListEnvelope {
@@ -10609,6 +10726,7 @@ pub struct SubjectLogEntryInput {
         ::chrono::DateTime<::chrono::offset::Utc>,
     >,
 }
+#[cfg(feature = "raw")]
 ///`SubjectLogEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectLogEnvelope {
@@ -10777,6 +10895,7 @@ pub struct SubjectLogHousingDetails {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`SubjectLogListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SubjectLogListEnvelope {
@@ -11046,12 +11165,14 @@ pub struct SupplierApproval {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`SupplierApprovalEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierApprovalEnvelope {
     ///The Supplier approval record, under its envelope key.
     pub supplier_approval: SupplierApproval,
 }
+#[cfg(feature = "raw")]
 ///`SupplierApprovalListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierApprovalListEnvelope {
@@ -11070,12 +11191,14 @@ pub struct SupplierApprovalListEnvelope {
     ///The Supplier approval records of this page, in the requested order. List of `SupplierApproval` objects.
     pub supplier_approvals: ::std::vec::Vec<SupplierApproval>,
 }
+#[cfg(feature = "raw")]
 ///`SupplierEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierEnvelope {
     ///The Supplier record, under its envelope key.
     pub supplier: Supplier,
 }
+#[cfg(feature = "raw")]
 ///`SupplierListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SupplierListEnvelope {
@@ -11112,6 +11235,7 @@ pub struct SupplierPatch {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub website: ::std::option::Option<::std::string::String>,
 }
+#[cfg(feature = "raw")]
 ///Create/update result: the record itself, or an approval proposal when the change needs review.
 #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
@@ -11119,11 +11243,13 @@ pub enum SupplierSaveEnvelope {
     Envelope(SupplierEnvelope),
     ApprovalEnvelope(SupplierApprovalEnvelope),
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<SupplierEnvelope> for SupplierSaveEnvelope {
     fn from(value: SupplierEnvelope) -> Self {
         Self::Envelope(value)
     }
 }
+#[cfg(feature = "raw")]
 impl ::std::convert::From<SupplierApprovalEnvelope> for SupplierSaveEnvelope {
     fn from(value: SupplierApprovalEnvelope) -> Self {
         Self::ApprovalEnvelope(value)
@@ -11163,12 +11289,14 @@ pub struct User {
     /// after the documented fields.
     pub unknown: ::brainstem::UnknownFields,
 }
+#[cfg(feature = "raw")]
 ///`UserEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserEnvelope {
     ///The User record, under its envelope key.
     pub user: User,
 }
+#[cfg(feature = "raw")]
 ///`UserListEnvelope`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserListEnvelope {
@@ -12148,6 +12276,7 @@ impl ::brainstem::Absent for BehavioralCategoryApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for BehavioralCategorySaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -12811,6 +12940,7 @@ impl ::brainstem::Absent for BehavioralParadigmApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for BehavioralParadigmSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -14373,6 +14503,7 @@ impl ::brainstem::Absent for ConsumableApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for ConsumableSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -28965,6 +29096,7 @@ impl ::brainstem::Absent for HardwareDeviceApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for HardwareDeviceSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -29586,6 +29718,7 @@ impl ::brainstem::Absent for JournalApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for JournalSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -47712,6 +47845,7 @@ impl ::brainstem::Absent for RegulatoryAuthorityApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for RegulatoryAuthoritySaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -49227,6 +49361,7 @@ impl ::brainstem::Absent for SetupTypeApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for SetupTypeSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -49753,6 +49888,7 @@ impl ::brainstem::Absent for SpeciesApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for SpeciesSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -50315,6 +50451,7 @@ impl ::brainstem::Absent for StrainApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for StrainSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,
@@ -53604,6 +53741,7 @@ impl ::brainstem::Absent for SupplierApproval {
             && ::brainstem::Absent::is_absent(&self.status) && self.unknown.is_empty()
     }
 }
+#[cfg(feature = "raw")]
 impl<'de> ::serde::Deserialize<'de> for SupplierSaveEnvelope {
     fn deserialize<__D: ::serde::Deserializer<'de>>(
         __d: __D,

@@ -5,7 +5,7 @@
 //!
 //! | file | made by | what |
 //! |---|---|---|
-//! | `types.rs` | typify, then us (`tolerant.rs`) | records, create/patch shapes, envelopes; our decoders and encoders for response shapes |
+//! | `types.rs` | typify, then us (`tolerant.rs`) | records, create/patch shapes, envelopes (with the feature `raw` only); our decoders and encoders for response shapes |
 //! | `client.rs` | progenitor | the operation layer, one builder per operationId |
 //! | `enums.rs` | us | open enums (`Unknown(String)` fallback) |
 //! | `models.rs` | us | model metadata, `Model` impls, filter/sort/include enums, `Operation` |
@@ -309,6 +309,7 @@ pub(crate) fn prepare(spec: &Value, operation_layer: bool) -> Result<Prepared, S
     }
     // response shapes: tolerant, exact decoders and encoders of our own
     let tolerant = tolerant::transform(&mut types_file, spec, &api, &groups, &mut type_fields)?;
+    tolerant::gate_envelopes(&mut types_file, &api);
     Ok(Prepared {
         api,
         enums,

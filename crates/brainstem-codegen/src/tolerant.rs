@@ -515,6 +515,44 @@ pub fn transform(
     Ok(Tolerant { optional_bits })
 }
 
+/// The envelope types (`SessionEnvelope`, `SessionListEnvelope`,
+/// `SessionSaveEnvelope`, and an approval's two), with every `impl` that
+/// names one, compiled only with the feature `raw`: the operation layer
+/// returns them, while the client reads envelopes by their keys in the
+/// metadata and never builds one.
+pub fn gate_envelopes(file: &mut syn::File, api: &Api) {
+    let envelopes: BTreeSet<String> = api
+        .models
+        .iter()
+        .flat_map(|m| {
+            let mut names = vec![
+                format!("{}Envelope", m.schema),
+                format!("{}ListEnvelope", m.schema),
+                format!("{}SaveEnvelope", m.schema),
+            ];
+            if let Some(a) = &m.approval {
+                names.push(format!("{}Envelope", a.schema));
+                names.push(format!("{}ListEnvelope", a.schema));
+            }
+            names
+        })
+        .collect();
+    let gate: syn::Attribute = syn::parse_quote! { #[cfg(feature = "raw")] };
+    for item in file.items.iter_mut() {
+        let named = item_ident(item).is_some_and(|n| envelopes.contains(&n))
+            || impl_names(item).iter().any(|n| envelopes.contains(n));
+        if !named {
+            continue;
+        }
+        match item {
+            syn::Item::Struct(x) => x.attrs.insert(0, gate.clone()),
+            syn::Item::Enum(x) => x.attrs.insert(0, gate.clone()),
+            syn::Item::Impl(x) => x.attrs.insert(0, gate.clone()),
+            _ => {}
+        }
+    }
+}
+
 /// typify's `Display` / `From` impls of an untagged union (replaced by ours).
 fn is_typify_union_impl(item: &syn::Item) -> bool {
     let syn::Item::Impl(i) = item else {
