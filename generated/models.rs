@@ -2570,237 +2570,230 @@ impl crate::query::Filter for BehaviorFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Session(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SessionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SessionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Subjects(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Setup(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SetupIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SetupIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Behavioralassay(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioralassay",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BehavioralassayIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioralassay",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BehavioralassayIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioralassay",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Notes(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NotesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Order(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::OrderIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OrderIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -3366,241 +3359,233 @@ impl crate::query::Filter for BehavioralAssayFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SetupType(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup_type",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SetupTypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup_type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SetupTypeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup_type",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BehavioralParadigm(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioral_paradigm",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BehavioralParadigmIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioral_paradigm",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BehavioralParadigmIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioral_paradigm",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Licenses(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicensesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LicensesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublic(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublicIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -4384,255 +4369,247 @@ impl crate::query::Filter for BehavioralCategoryFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Parent(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "parent",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ParentIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "parent",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ParentIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "parent",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -5719,486 +5696,474 @@ impl crate::query::Filter for BehavioralParadigmFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Category(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "category",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CategoryIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "category",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CategoryIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "category",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Species(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "species",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SpeciesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "species",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SpeciesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "species",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublication(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OriginalPublicationIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OriginalPublicationIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "original_publication",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrl(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ReferenceUrlIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ReferenceUrlIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "reference_url",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Rrid(v) => {
-                crate::query::FilterClause::new(
-                    "rrid",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("rrid", ::core::option::Option::None, [v])
             }
             Self::RridIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -6955,248 +6920,240 @@ impl crate::query::Filter for BrainRegionFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Acronym(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcronymIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AcronymIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acronym",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Atlas(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -7929,606 +7886,579 @@ impl crate::query::Filter for BreedingFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Project(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProjectIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Mother(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "mother",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::MotherIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "mother",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::MotherIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "mother",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Father(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "father",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FatherIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "father",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::FatherIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "father",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Tags(v) => {
-                crate::query::FilterClause::new(
-                    "tags",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("tags", ::core::option::Option::None, [v])
             }
             Self::TagsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "tags",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BirthDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::BirthDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BirthDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StartDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StartDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StartDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StartDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StartDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StartDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::StartDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::StartDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "start_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EndDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EndDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EndDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EndDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EndDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EndDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::EndDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::EndDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "end_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WeaningDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WeaningDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WeaningDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WeaningDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WeaningDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WeaningDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::WeaningDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::WeaningDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "weaning_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LitterSize(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LitterSizeGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LitterSizeGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LitterSizeLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LitterSizeLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LitterSizeRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::LitterSizeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LitterSizeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "litter_size",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotype(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpectedGenotypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ExpectedGenotypeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expected_genotype",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -9376,220 +9306,208 @@ impl crate::query::Filter for CohortFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Project(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProjectIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Subjects(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Tags(v) => {
-                crate::query::FilterClause::new(
-                    "tags",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("tags", ::core::option::Option::None, [v])
             }
             Self::TagsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "tags",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -10094,220 +10012,208 @@ impl crate::query::Filter for CollectionFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Project(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProjectIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Sessions(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "sessions",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SessionsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "sessions",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SessionsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "sessions",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Tags(v) => {
-                crate::query::FilterClause::new(
-                    "tags",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("tags", ::core::option::Option::None, [v])
             }
             Self::TagsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "tags",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -11336,465 +11242,449 @@ impl crate::query::Filter for ConsumableFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Supplier(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SupplierIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SupplierIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::TypeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Rrid(v) => {
-                crate::query::FilterClause::new(
-                    "rrid",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("rrid", ::core::option::Option::None, [v])
             }
             Self::RridIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrl(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridUrlIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -12852,688 +12742,670 @@ impl crate::query::Filter for ConsumableStockFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Status(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::StatusIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Notes(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NotesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Inventory(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "inventory",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InventoryIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "inventory",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::InventoryIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "inventory",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcquisitionDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcquisitionDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcquisitionDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcquisitionDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcquisitionDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AcquisitionDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::AcquisitionDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AcquisitionDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "acquisition_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpirationDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpirationDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpirationDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpirationDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpirationDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ExpirationDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::ExpirationDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ExpirationDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "expiration_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocation(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageLocationIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::StorageLocationIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_location",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditions(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StorageConditionsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::StorageConditionsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "storage_conditions",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUse(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IntendedUseIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IntendedUseIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "intended_use",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Cost(v) => {
-                crate::query::FilterClause::new(
-                    "cost",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("cost", ::core::option::Option::None, [v])
             }
             Self::CostIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CostContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CostIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CostStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CostIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CostEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CostIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CostIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CostIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cost",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Consumable(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumable",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ConsumableIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumable",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ConsumableIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumable",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::TypeSchemaVersionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -14621,370 +14493,359 @@ impl crate::query::Filter for DataAcquisitionFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Notes(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NotesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Session(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SessionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SessionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Procedures(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProceduresIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProceduresIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Equipment(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EquipmentIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::EquipmentIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::TypeSchemaVersionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Image(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ImageIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Order(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::OrderIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OrderIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -15685,248 +15546,240 @@ impl crate::query::Filter for DataStorageFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Location(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LocationIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublic(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublicIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -16725,454 +16578,439 @@ impl crate::query::Filter for EquipmentFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Notes(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NotesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Setup(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SetupIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SetupIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTime(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::DateTimeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DateTimeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Consumable(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumable",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ConsumableIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumable",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ConsumableIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumable",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Hardwaredevice(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "hardwaredevice",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::HardwaredeviceIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "hardwaredevice",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::HardwaredeviceIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "hardwaredevice",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::TypeSchemaVersionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSystem(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_system",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSystemIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_system",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CoordinatesSchemaVersion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CoordinatesSchemaVersionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -17827,132 +17665,121 @@ impl crate::query::Filter for GroupFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -18280,94 +18107,90 @@ impl crate::query::Filter for GroupMembershipInvitationFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UserAccountInvitation(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user_account_invitation",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UserAccountInvitationIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user_account_invitation",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::UserAccountInvitationIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user_account_invitation",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Authgroup(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authgroup",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthgroupIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authgroup",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AuthgroupIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authgroup",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NewManager(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "new_manager",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NewManagerIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "new_manager",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NewOwner(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "new_owner",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NewOwnerIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "new_owner",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -18669,66 +18492,62 @@ impl crate::query::Filter for GroupMembershipRequestFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UserAccountRequest(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user_account_request",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UserAccountRequestIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user_account_request",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::UserAccountRequestIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user_account_request",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Authgroup(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authgroup",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthgroupIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authgroup",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AuthgroupIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authgroup",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -19508,395 +19327,383 @@ impl crate::query::Filter for HardwareDeviceFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Supplier(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SupplierIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SupplierIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Rrid(v) => {
-                crate::query::FilterClause::new(
-                    "rrid",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("rrid", ::core::option::Option::None, [v])
             }
             Self::RridIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrl(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridUrlIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -20543,248 +20350,240 @@ impl crate::query::Filter for InventoryFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Location(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LocationIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublic(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublicIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -21519,304 +21318,296 @@ impl crate::query::Filter for JournalFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Website(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::WebsiteIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -22521,486 +22312,478 @@ impl crate::query::Filter for LaboratoryFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Group(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "group",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GroupIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "group",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::GroupIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "group",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PrincipalInvestigators(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "principal_investigators",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PrincipalInvestigatorsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "principal_investigators",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::PrincipalInvestigatorsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "principal_investigators",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Website(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::WebsiteIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Department(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DepartmentIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DepartmentIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "department",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Institution(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InstitutionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::InstitutionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "institution",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::City(v) => {
-                crate::query::FilterClause::new(
-                    "city",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("city", ::core::option::Option::None, [v])
             }
             Self::CityIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CityContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CityIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CityStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CityIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CityEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CityIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CityIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CityIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "city",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Country(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CountryIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -24059,639 +23842,621 @@ impl crate::query::Filter for LicenseFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Status(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Country(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CountryIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RegulatoryAuthority(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "regulatory_authority",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RegulatoryAuthorityIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "regulatory_authority",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RegulatoryAuthorityIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "regulatory_authority",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumber(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseNumberIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LicenseNumberIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_number",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocument(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseDocumentIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LicenseDocumentIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_document",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidFrom(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidFromGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidFromGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidFromLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidFromLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidFromRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::ValidFromIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ValidFromIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_from",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidUntil(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidUntilGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidUntilGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidUntilLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidUntilLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ValidUntilRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::ValidUntilIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ValidUntilIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "valid_until",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseHolders(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_holders",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicenseHoldersIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_holders",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LicenseHoldersIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "license_holders",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Behavioralassays(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioralassays",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BehavioralassaysIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioralassays",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BehavioralassaysIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behavioralassays",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Subjects(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Procedures(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProceduresIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProceduresIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublic(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublicIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -25720,300 +25485,289 @@ impl crate::query::Filter for ManipulationFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Notes(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NotesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Procedures(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProceduresIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProceduresIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Session(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SessionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SessionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Equipment(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EquipmentIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::EquipmentIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::TypeSchemaVersionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Order(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::OrderIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OrderIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -26959,544 +26713,527 @@ impl crate::query::Filter for ProcedureFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Notes(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NotesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NotesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "notes",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Subject(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTime(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::DateTimeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DateTimeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Consumablestock(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumablestock",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ConsumablestockIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumablestock",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ConsumablestockIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "consumablestock",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Equipment(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EquipmentIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::EquipmentIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "equipment",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BrainRegion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "brain_region",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BrainRegionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "brain_region",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BrainRegionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "brain_region",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Licenses(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicensesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LicensesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TypeSchemaVersionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::TypeSchemaVersionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type_schema_version",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSystem(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_system",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSystemIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_system",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CoordinatesSchemaVersion(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CoordinatesSchemaVersionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CoordinatesSchemaVersionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "coordinates_schema_version",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CreatedAt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CreatedAtGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CreatedAtGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CreatedAtLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CreatedAtLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CreatedAtRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::CreatedAtIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CreatedAtIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "created_at",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UpdatedAt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UpdatedAtGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UpdatedAtGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UpdatedAtLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UpdatedAtLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::UpdatedAtRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::UpdatedAtIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::UpdatedAtIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "updated_at",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -28339,129 +28076,121 @@ impl crate::query::Filter for ProcedureLogFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Procedure(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedure",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProcedureIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedure",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProcedureIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedure",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -29063,297 +28792,285 @@ impl crate::query::Filter for ProjectFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Sessions(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "sessions",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SessionsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "sessions",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SessionsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "sessions",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Subjects(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjects",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Publications(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publications",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publications",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::PublicationsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publications",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Collections(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "collections",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CollectionsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "collections",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CollectionsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "collections",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Cohorts(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cohorts",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CohortsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cohorts",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CohortsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "cohorts",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublic(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublicIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Tags(v) => {
-                crate::query::FilterClause::new(
-                    "tags",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("tags", ::core::option::Option::None, [v])
             }
             Self::TagsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "tags",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -29978,108 +29695,104 @@ impl crate::query::Filter for ProjectGroupMembershipInvitationFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Invitee(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "invitee",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InviteeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "invitee",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::InviteeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "invitee",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Project(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProjectIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CanChange(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "can_change",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CanChangeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "can_change",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ManageProject(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "manage_project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ManageProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "manage_project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OwnProject(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "own_project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OwnProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "own_project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -30483,108 +30196,104 @@ impl crate::query::Filter for ProjectMembershipInvitationFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Invitee(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "invitee",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::InviteeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "invitee",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::InviteeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "invitee",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Project(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProjectIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "project",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CanChange(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "can_change",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CanChangeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "can_change",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ManageProject(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "manage_project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ManageProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "manage_project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OwnProject(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "own_project",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OwnProjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "own_project",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -31197,524 +30906,513 @@ impl crate::query::Filter for PublicationFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Title(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::TitleIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::TitleIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "title",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Authors(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AuthorsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authors",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Journal(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "journal",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::JournalIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "journal",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::JournalIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "journal",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Abstract(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbstractIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AbstractIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abstract",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Doi(v) => {
-                crate::query::FilterClause::new(
-                    "doi",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("doi", ::core::option::Option::None, [v])
             }
             Self::DoiIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DoiContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DoiIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DoiStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DoiIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DoiEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DoiIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DoiIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DoiIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "doi",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrl(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationUrlIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::PublicationUrlIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_url",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrl(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PdfUrlIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::PdfUrlIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "pdf_url",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::PublicationDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::PublicationDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::PublicationDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "publication_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -32981,472 +32679,464 @@ impl crate::query::Filter for RegulatoryAuthorityFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Abbreviation(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AbbreviationIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AbbreviationIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "abbreviation",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Country(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CountryIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CountryIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "country",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorityType(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authority_type",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AuthorityTypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "authority_type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Website(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::WebsiteIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsActive(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_active",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsActiveIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_active",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -34387,433 +34077,418 @@ impl crate::query::Filter for SessionFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Projects(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "projects",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProjectsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "projects",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProjectsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "projects",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTime(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DateTimeRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::DateTimeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DateTimeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "date_time",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Epochs(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "epochs",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EpochsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "epochs",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::EpochsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "epochs",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Datastorage(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "datastorage",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DatastorageIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "datastorage",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DatastorageIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "datastorage",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Dataacquisition(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "dataacquisition",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DataacquisitionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "dataacquisition",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DataacquisitionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "dataacquisition",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Behaviors(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behaviors",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BehaviorsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behaviors",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BehaviorsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "behaviors",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Manipulations(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "manipulations",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ManipulationsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "manipulations",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ManipulationsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "manipulations",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorage(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameUsedInStorageIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Tags(v) => {
-                crate::query::FilterClause::new(
-                    "tags",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("tags", ::core::option::Option::None, [v])
             }
             Self::TagsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "tags",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -35493,125 +35168,118 @@ impl crate::query::Filter for SessionDataStorageFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Session(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SessionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SessionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "session",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Datastorage(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "datastorage",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DatastorageIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "datastorage",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DatastorageIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "datastorage",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Order(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrderRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::OrderIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OrderIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "order",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -36120,339 +35788,331 @@ impl crate::query::Filter for SetupFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Location(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LocationIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LocationIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "location",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SetupType(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup_type",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SetupTypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup_type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SetupTypeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "setup_type",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublic(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IsPublicIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "is_public",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Image(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ImageIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ImageIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "image",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -37283,248 +36943,240 @@ impl crate::query::Filter for SetupTypeFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Category(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "category",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CategoryIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "category",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -38348,374 +38000,362 @@ impl crate::query::Filter for SpeciesFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Rrid(v) => {
-                crate::query::FilterClause::new(
-                    "rrid",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("rrid", ::core::option::Option::None, [v])
             }
             Self::RridIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrl(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridUrlIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -39690,395 +39330,383 @@ impl crate::query::Filter for StrainFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Species(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "species",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SpeciesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "species",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SpeciesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "species",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Rrid(v) => {
-                crate::query::FilterClause::new(
-                    "rrid",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("rrid", ::core::option::Option::None, [v])
             }
             Self::RridIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrl(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::RridUrlIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::RridUrlIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "rrid_url",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -41216,807 +40844,785 @@ impl crate::query::Filter for SubjectFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Projects(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "projects",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProjectsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "projects",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProjectsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "projects",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Licenses(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LicensesIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LicensesIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "licenses",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Strain(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "strain",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StrainIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "strain",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::StrainIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "strain",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Sex(v) => {
-                crate::query::FilterClause::new(
-                    "sex",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("sex", ::core::option::Option::None, [v])
             }
             Self::SexIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "sex",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::GeneticLine(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GeneticLineIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::GeneticLineIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genetic_line",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Genotype(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GenotypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::GenotypeIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "genotype",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifier(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIdentifierIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectIdentifierIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject_identifier",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Supplier(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SupplierIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SupplierIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "supplier",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Breeding(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "breeding",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BreedingIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "breeding",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BreedingIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "breeding",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::BirthDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::BirthDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::BirthDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "birth_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DeathDate(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DeathDateGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DeathDateGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DeathDateLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DeathDateLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DeathDateRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::DeathDateIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DeathDateIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "death_date",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Status(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::StatusIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::StatusIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "status",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Procedures(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ProceduresIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ProceduresIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "procedures",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Subjectlogs(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjectlogs",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectlogsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjectlogs",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectlogsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subjectlogs",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorage(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameUsedInStorageIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameUsedInStorageIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name_used_in_storage",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Tags(v) => {
-                crate::query::FilterClause::new(
-                    "tags",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("tags", ::core::option::Option::None, [v])
             }
             Self::TagsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "tags",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
         }
@@ -43138,150 +42744,138 @@ impl crate::query::Filter for SubjectLogFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Type(v) => {
-                crate::query::FilterClause::new(
-                    "type",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("type", ::core::option::Option::None, [v])
             }
             Self::TypeIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "type",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Subject(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::SubjectIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::SubjectIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "subject",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::User(v) => {
-                crate::query::FilterClause::new(
-                    "user",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("user", ::core::option::Option::None, [v])
             }
             Self::UserIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::UserIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "user",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -44008,304 +43602,296 @@ impl crate::query::Filter for SupplierFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Name(v) => {
-                crate::query::FilterClause::new(
-                    "name",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("name", ::core::option::Option::None, [v])
             }
             Self::NameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::NameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::NameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Description(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::DescriptionIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::DescriptionIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "description",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Website(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::WebsiteIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Comments(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::CommentsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::CommentsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "comments",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }
@@ -45059,573 +44645,566 @@ impl crate::query::Filter for UserFilter {
     fn clause(&self) -> crate::query::FilterClause {
         match self {
             Self::Id(v) => {
-                crate::query::FilterClause::new(
-                    "id",
-                    ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
-                )
+                crate::query::FilterClause::of("id", ::core::option::Option::None, [v])
             }
             Self::IdGt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("gt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdGte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("gte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdLt(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("lt"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdLte(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("lte"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::IdRange(a, b) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("range"),
-                    ::std::vec![
-                        crate ::query::QueryValue::query_value(a), crate
-                        ::query::QueryValue::query_value(b)
-                    ],
+                    [a, b],
                 )
             }
             Self::IdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::IdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Email(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::EmailIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::EmailIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "email",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstName(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::FirstNameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::FirstNameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "first_name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastName(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::LastNameIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::LastNameIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "last_name",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::Website(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::WebsiteIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::WebsiteIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "website",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholar(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::GoogleScholarIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::GoogleScholarIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "google_scholar",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidId(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::OrcidIdIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::OrcidIdIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "orcid_id",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreference(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceIexact(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("iexact"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceContains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("contains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceIcontains(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("icontains"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceStartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("startswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceIstartswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("istartswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceEndswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("endswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceIendswith(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("iendswith"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::AtlasPreferenceIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::AtlasPreferenceIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "atlas_preference",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ActiveProjects(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "active_projects",
                     ::core::option::Option::None,
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
             Self::ActiveProjectsIn(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "active_projects",
                     ::core::option::Option::Some("in"),
-                    v.iter().map(crate::query::QueryValue::query_value).collect(),
+                    v,
                 )
             }
             Self::ActiveProjectsIsnull(v) => {
-                crate::query::FilterClause::new(
+                crate::query::FilterClause::of(
                     "active_projects",
                     ::core::option::Option::Some("isnull"),
-                    ::std::vec![crate ::query::QueryValue::query_value(v)],
+                    [v],
                 )
             }
         }

@@ -139,6 +139,21 @@ impl FilterClause {
         }
     }
 
+    /// A clause whose values are `values` in their query-string form (the
+    /// generated filter enums build their clauses with it).
+    #[doc(hidden)]
+    pub fn of<'a, T: QueryValue + ?Sized + 'a>(
+        field: &str,
+        lookup: Option<&str>,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> Self {
+        Self::new(
+            field,
+            lookup,
+            values.into_iter().map(QueryValue::query_value).collect(),
+        )
+    }
+
     /// The same clause, negated (or un-negated).
     pub fn negate(mut self) -> Self {
         self.negated = !self.negated;

@@ -254,22 +254,14 @@ fn filter_enum(spec: &Value, api: &Api, m: &Model) -> TokenStream {
             )
         };
         let d = doc(&shown);
-        let one =
-            |v: TokenStream| quote! { ::std::vec![crate::query::QueryValue::query_value(#v)] };
         let (pattern, values) = match lk {
-            "in" => (
-                quote! { (v) },
-                quote! { v.iter().map(crate::query::QueryValue::query_value).collect() },
-            ),
-            "range" => (
-                quote! { (a, b) },
-                quote! { ::std::vec![crate::query::QueryValue::query_value(a), crate::query::QueryValue::query_value(b)] },
-            ),
-            _ => (quote! { (v) }, one(quote! { v })),
+            "in" => (quote! { (v) }, quote! { v }),
+            "range" => (quote! { (a, b) }, quote! { [a, b] }),
+            _ => (quote! { (v) }, quote! { [v] }),
         };
         variants.push(quote! { #d #vname #payload });
         arms.push(quote! {
-            Self::#vname #pattern => crate::query::FilterClause::new(#key, #lk_tok, #values)
+            Self::#vname #pattern => crate::query::FilterClause::of(#key, #lk_tok, #values)
         });
     }
     let path = m.path();
