@@ -136,15 +136,14 @@ impl<'de, T: Model> RawSink<'de> for RelatedSink<T> {
                 let inner = &text[1..text.len().saturating_sub(1).max(1)];
                 // an id is read as is; only one that does not parse is
                 // looked at for escapes
-                if let Ok(id) = inner.parse::<T::Id>() {
-                    return Ok(Related::Id(id));
-                }
-                if inner.contains('\\') {
-                    let s: String = serde_json::from_str(text).map_err(E::custom)?;
-                    parse_id(&s)
-                } else {
-                    parse_id(inner)
-                }
+                parse_id(inner).or_else(|not_an_id| {
+                    if inner.contains('\\') {
+                        let s: String = serde_json::from_str(text).map_err(E::custom)?;
+                        parse_id(&s)
+                    } else {
+                        Err(not_an_id)
+                    }
+                })
             }
             Some(b'-' | b'0'..=b'9') => parse_id(text),
             Some(b'{') => embedded(text),
