@@ -107,15 +107,36 @@ fn lenient_value(text: &str) -> Result<Value, serde_json::Error> {
     })
 }
 
+/// Whether `text` matches a schema `pattern` (a search, as JSON Schema means
+/// it: anchor with `^` and `$` to match the whole text).
+///
+/// `None` when the pattern uses syntax the engine (`regex-lite`) does not
+/// have; the generator refuses such a pattern in the spec, so every pattern in
+/// [`crate::schema`] gives `Some`.
+///
+/// ```
+/// use brainstem::validate::matches_pattern;
+/// assert_eq!(matches_pattern("^[A-Z]{2}$", "NL"), Some(true));
+/// assert_eq!(matches_pattern("^[A-Z]{2}$", "nl"), Some(false));
+/// assert_eq!(matches_pattern("(", "x"), None);
+/// ```
+pub fn matches_pattern(pattern: &str, text: &str) -> Option<bool> {
+    regex(pattern).map(|re| re.is_match(text))
+}
+
 /// A compiled pattern, compiled once per distinct pattern.
-fn regex(pattern: &str) -> Option<std::sync::Arc<regress::Regex>> {
+fn regex(pattern: &str) -> Option<std::sync::Arc<regex_lite::Regex>> {
     static CACHE: OnceLock<
-        std::sync::Mutex<HashMap<String, Option<std::sync::Arc<regress::Regex>>>>,
+        std::sync::Mutex<HashMap<String, Option<std::sync::Arc<regex_lite::Regex>>>>,
     > = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
     map.entry(pattern.to_string())
-        .or_insert_with(|| regress::Regex::new(pattern).ok().map(std::sync::Arc::new))
+        .or_insert_with(|| {
+            regex_lite::Regex::new(pattern)
+                .ok()
+                .map(std::sync::Arc::new)
+        })
         .clone()
 }
 
@@ -240,7 +261,7 @@ impl Checker {
         }
         if let Some(p) = s.pattern
             && let Some(re) = regex(p)
-            && re.find(text).is_none()
+            && !re.is_match(text)
         {
             self.err(path, format!("Enter a valid value (it must match {p})."));
         }
@@ -354,7 +375,7 @@ impl Checker {
         let key_pattern = s.key_pattern.and_then(regex);
         for (k, x) in obj {
             if let Some(re) = &key_pattern
-                && re.find(k).is_none()
+                && !re.is_match(k)
             {
                 self.err(
                     &join(path, k),

@@ -365,6 +365,7 @@ impl Emitter<'_> {
             }
         }
         if let Some(p) = text("pattern")? {
+            check_pattern(at, "pattern", p)?;
             f.push(quote! { pattern: Some(#p) });
         }
         for (key, excl, field) in [
@@ -451,6 +452,9 @@ impl Emitter<'_> {
             ("x-brainstem-details-group", "details_group"),
         ] {
             if let Some(s) = text(key)? {
+                if field == "key_pattern" {
+                    check_pattern(at, key, s)?;
+                }
                 let field = format_ident!("{field}");
                 f.push(quote! { #field: Some(#s) });
             }
@@ -589,5 +593,18 @@ pub fn schemas(spec: &Value, api: &Api) -> Result<TokenStream, String> {
         pub(crate) static REQUEST_BODIES: [(&str, &Component); #nb] = [#(#bodies),*];
         #(#statics)*
         #(#items)*
+    })
+}
+
+/// A pattern the SDK cannot check is refused here, at generation, rather
+/// than skipped at run time: `brainstem::validate` (and the stand-in server)
+/// match patterns with `regex-lite`, whose syntax is close to, but not all of,
+/// ECMA 262 (no look-around, no back-references, ASCII classes only).
+fn check_pattern(at: &str, key: &str, pattern: &str) -> Result<(), String> {
+    regex_lite::Regex::new(pattern).map(|_| ()).map_err(|e| {
+        format!(
+            "{at}: `{key}` {pattern:?} is not one the SDK can check ({e}); \
+             rewrite it in the syntax regex-lite accepts (see schema/CONVENTIONS.md)"
+        )
     })
 }

@@ -88,3 +88,37 @@ fn an_enum_mixing_strings_and_numbers_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_pattern_the_sdk_cannot_check_is_refused() {
+    // look-ahead and a back-reference: ECMA 262 has them, regex-lite does not
+    for (schema, path, key, pattern) in [
+        (
+            "DownloadLink",
+            ["properties", "url"],
+            "pattern",
+            "^(?=https?://)",
+        ),
+        (
+            "ExtraFields",
+            ["", ""],
+            "x-brainstem-key-pattern",
+            r"^([a-z])\1$",
+        ),
+    ] {
+        let mut spec = pinned();
+        let mut node = &mut spec["components"]["schemas"][schema];
+        for p in path.into_iter().filter(|p| !p.is_empty()) {
+            node = &mut node[p];
+        }
+        assert!(node.get(key).is_some(), "{schema} has a {key}");
+        node[key] = serde_json::json!(pattern);
+        let err = generate(&spec).unwrap_err();
+        assert!(
+            err.contains(schema) && err.contains(key) && err.contains("regex-lite"),
+            "{schema}: {err}"
+        );
+    }
+    // the pinned spec's own patterns all compile (or generation would fail)
+    assert!(generate(&pinned()).is_ok());
+}
