@@ -50,19 +50,31 @@ cargo fetch --quiet
 timed() {
   local start end ms
   start=$(date +%s%N)
-  "$@" >/dev/null 2>&1
+  if ! "$@" >/dev/null 2>"$work/last-error"; then
+    cat "$work/last-error" >&2
+    echo "failed: $*" >&2
+    exit 1
+  fi
   end=$(date +%s%N)
   ms=$(( (end - start) / 1000000 ))
   printf '%d.%01d' $((ms / 1000)) $(( (ms % 1000) / 100 ))
 }
 
+# report LABEL COMMAND...: time the command; stop the script if it fails
+report() {
+  local label="$1" t
+  shift
+  t=$(timed "$@")
+  printf '%-26s%s s\n' "$label" "$t"
+}
+
 echo "machine: $(nproc) cores; features: ${features:-default}"
-echo "clean debug build:        $(timed cargo build) s"
+report "clean debug build:" cargo build
 touch src/main.rs
-echo "incremental (user edit):  $(timed cargo build) s"
-echo "clean release build:      $(timed cargo build --release) s"
+report "incremental (user edit):" cargo build
+report "clean release build:" cargo build --release
 touch src/main.rs
-echo "incremental release:      $(timed cargo build --release) s"
+report "incremental release:" cargo build --release
 
 out_dir=$(find "$CARGO_TARGET_DIR/debug/build" -maxdepth 1 -name 'brainstem-*' -type d \
   -exec test -f {}/out/types.rs \; -print | head -n1)
@@ -70,6 +82,29 @@ if [ -n "$out_dir" ]; then
   echo "generated lines in OUT_DIR:"
   wc -l "$out_dir"/out/*.rs | sed 's/^/  /'
 fi
+
+# The floor: the same third-party crates at the same versions and with the
+# same features, built for a crate that does not use the SDK. What the SDK
+# itself adds is the difference; a target below the floor cannot be met by
+# changing the SDK's own code.
+mkdir -p "$work/floor/src"
+cargo metadata --format-version 1 --quiet | python3 "$repo/tools/floor-manifest.py" \
+  > "$work/floor/Cargo.toml"
+cp Cargo.lock "$work/floor/Cargo.lock"
+cat > "$work/floor/src/main.rs" <<'EOF'
+#[tokio::main]
+async fn main() {
+    let request = reqwest::Client::new().get("http://localhost/").build();
+    println!("{:?}", request.map(|r| r.url().clone()));
+}
+EOF
+(
+  export CARGO_TARGET_DIR="$work/floor-target"
+  cd "$work/floor"
+  echo "floor: the SDK's dependencies alone (same versions and features, no SDK code)"
+  report "  clean debug build:" cargo build
+  report "  clean release build:" cargo build --release
+)
 
 echo "in the dependency tree (normal edges):"
 for c in axum clap indicatif progenitor-client hyper reqwest; do
