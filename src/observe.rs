@@ -205,11 +205,17 @@ pub fn is_collecting() -> bool {
 
 /// Report an observation to the innermost collector; `make` runs only when
 /// one is installed.
+#[inline]
 pub fn report(make: impl FnOnce() -> Observation) {
-    if !is_collecting() {
-        return;
+    if is_collecting() {
+        push(make());
     }
-    let o = make();
+}
+
+/// The part of [`report`] that is the same for every caller: one copy in the
+/// binary instead of one per call site (each closure type is a copy of a
+/// generic function).
+fn push(o: Observation) {
     FRAMES.with(|frames| {
         if let Some(top) = frames.borrow_mut().last_mut() {
             if top.items.len() < LIMIT {
