@@ -297,10 +297,9 @@ macro_rules! details_group {
             /// The payload as JSON (`Null` for an `Unknown` payload holding a
             /// number `serde_json::Value` cannot represent: see [`details_raw`](Self::details_raw)).
             pub fn details_json(&self) -> ::serde_json::Value {
-                match self {
-                    $(Self::$variant(p) => ::serde_json::to_value(p).unwrap_or(::serde_json::Value::Null),)*
-                    Self::Unknown { details, .. } => details.value().unwrap_or(::serde_json::Value::Null),
-                }
+                // through the text: one serializer per payload type in the
+                // binary (the one requests use), not a second for `Value`
+                self.details_raw().value().unwrap_or(::serde_json::Value::Null)
             }
 
             /// The payload as raw JSON, exactly.

@@ -132,6 +132,13 @@ fn unknown_type_unknown_field_and_missing_details() {
     };
     assert_eq!(p.unknown.get("fromTheFuture").unwrap().get(), "1.50");
     common::assert_same_json("anesthesia", text, &serde_json::to_string(&d).unwrap());
+    // the payload alone, as JSON: typed and unknown alike
+    let payload =
+        json!({"anestheticAgent": "Isoflurane", "route": "Inhalation", "fromTheFuture": 1.5});
+    assert_eq!(d.details_json(), payload);
+    assert_eq!(d.details_raw().value(), Some(payload));
+    let unknown = ProcedureDetails::from_parts("Teleportation", json!({"distance": 3}));
+    assert_eq!(unknown.details_json(), json!({"distance": 3}));
 
     // no details at all: the record still parses, the payload is kept as null
     let d: ProcedureDetails = serde_json::from_value(json!({"type": "Anesthesia"})).unwrap();
