@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::model::LogModel;
 
 use super::list::{ListRequest, auth_for, fmt_portals};
-use super::{Approvals, Client, Error, Request, decode};
+use super::{Approvals, Client, Error, Request, codec, decode};
 use crate::meta::{HttpMethod, ModelMeta};
 use crate::query::{IncludeField, ListQuery};
 use crate::types::{ActionResult, LogEntryChange, LogEntryKey};
@@ -425,7 +425,7 @@ impl<M: Model> Api<M> {
             })
             .await?;
         self.client.observed(M::META, || {
-            decode::one::<M>(&resp.body, resp.content_type(), M::META.one).map_err(|e| {
+            (codec::of::<M>().one)(&resp.body, resp.content_type(), M::META.one).map_err(|e| {
                 applied_undecodable(
                     op.method().as_str(),
                     &resp,
@@ -481,13 +481,13 @@ pub(crate) fn decode_saved<M: Model>(
     content_type: Option<&str>,
 ) -> Result<Saved<M>, Error> {
     match M::META.approval.as_ref() {
-        None => Ok(Saved::Applied(decode::one::<M>(
+        None => Ok(Saved::Applied((codec::of::<M>().one)(
             body,
             content_type,
             M::META.one,
         )?)),
         Some(a) => Ok(
-            match decode::either::<M, M::Approval>(body, content_type, M::META.one, a.one)? {
+            match (codec::of::<M>().saved)(body, content_type, M::META.one, a.one)? {
                 decode::One::First(m) => Saved::Applied(m),
                 decode::One::Second(p) => Saved::PendingApproval(p),
             },
@@ -603,7 +603,7 @@ impl<M: Model> GetRequest<M> {
             let inc = decode::Includes::from_paths(&self.include);
             let one = [r.clone()];
             let side = decode::Sideloads::new(&resp.body, &scanned, Some((M::META.many, &one)));
-            decode::model_record::<M>(decode::text(&resp.body, r), M::META.one, &inc, &side)
+            (codec::of::<M>().record)(decode::text(&resp.body, r), M::META.one, &inc, &side)
                 .map_err(|(e, _)| Error::Decode(e))
         })
     }

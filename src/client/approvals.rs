@@ -9,7 +9,7 @@ use super::list::{
     ApprovalQueue, ListRequest, Page, Records, Source, auth_for, collect, plain_decoder, raw_key,
     records,
 };
-use super::{Client, Error, Request, decode};
+use super::{Client, Error, Request};
 use crate::meta::ApprovalMeta;
 use crate::types::ActionResult;
 use crate::{Model, Operation, Portal};
@@ -86,7 +86,7 @@ impl<M: Model> Approvals<M> {
             })
             .await?;
         let (out, seen) = crate::observe::collect(|| {
-            decode::one::<M::Approval>(&resp.body, resp.content_type(), a.one)
+            (super::codec::of::<M>().approval)(&resp.body, resp.content_type(), a.one)
         });
         let name = a.model.rsplit('/').next().unwrap_or(a.model);
         self.client

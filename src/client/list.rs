@@ -307,7 +307,7 @@ fn hash_key<T: Hash + ?Sized>(v: &T) -> u64 {
 
 /// A model's decoder: typed, sideloads merged, missing includes marked.
 pub(crate) fn model_decoder<M: Model>() -> DecodeFn<M> {
-    decode::model_record::<M>
+    super::codec::of::<M>().record
 }
 
 /// A model's identity: its id.
@@ -868,7 +868,7 @@ pub(crate) async fn window<R: Send + Sync + 'static>(
 
 /// Decode a whole list body, without includes (see [`super::decode_page`]).
 pub(crate) fn decode_body<M: Model>(body: &[u8]) -> Result<Page<M>, DecodeError> {
-    let f = match decode::direct_list::<M>(body, M::META.many) {
+    let f = match (super::codec::of::<M>().direct)(body, M::META.many) {
         Some(d) => Fetched {
             body: Bytes::new(),
             scanned: Scanned::default(),
@@ -1423,7 +1423,7 @@ impl<M: Model, K: RecordKind> ListRequest<M, K> {
 impl<M: Model> ListRequest<M, Async> {
     fn source(&self) -> Result<Source<M>, Error> {
         let mut src = self.records_source(model_decoder::<M>(), model_key::<M>())?;
-        src.direct = Some(decode::direct_list::<M>);
+        src.direct = Some(super::codec::of::<M>().direct);
         Ok(src)
     }
 

@@ -56,6 +56,7 @@ mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod body;
+mod codec;
 mod cursor;
 mod decode;
 mod drift;
@@ -113,7 +114,7 @@ pub fn decode_page<M: Model>(body: &[u8]) -> Result<Page<M>, crate::DecodeError>
 
 /// Decode a detail response body (`{"session": {...}}`) of model `M` as the client does.
 pub fn decode_record<M: Model>(body: &[u8]) -> Result<M, crate::DecodeError> {
-    decode::one::<M>(body, None, M::META.one)
+    (codec::of::<M>().one)(body, None, M::META.one)
 }
 
 /// Decode a create/update response body of model `M` as the client does:

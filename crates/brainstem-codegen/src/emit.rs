@@ -966,7 +966,8 @@ fn loader_items(spec: &Value, api: &Api, m: &Model) -> Option<(TokenStream, Toke
 }
 
 /// `client_api.rs`, included by the client module only: one accessor per
-/// model (async and blocking), the typed loaders, and `ACCESSORS`.
+/// model (async and blocking), the typed loaders, `ACCESSORS`, and `CODECS`
+/// (each model's decoders, instantiated in the SDK crate).
 pub fn client_api(spec: &Value, api: &Api) -> Result<TokenStream, String> {
     let mut seen = std::collections::BTreeMap::new();
     let mut accessors = Vec::new();
@@ -975,6 +976,7 @@ pub fn client_api(spec: &Value, api: &Api) -> Result<TokenStream, String> {
     let mut loads = Vec::new();
     let mut blocking_loads = Vec::new();
     let mut table = Vec::new();
+    let mut codecs = Vec::new();
     for m in &api.models {
         let name = accessor_name(m);
         if let Some(other) = seen.insert(name.clone(), &m.schema) {
@@ -1007,6 +1009,7 @@ pub fn client_api(spec: &Value, api: &Api) -> Result<TokenStream, String> {
         });
         let url = &m.url;
         table.push(quote! { (#name, #url) });
+        codecs.push(quote! { &crate::client::codec::Codec::<crate::types::#ty>::NEW });
         if let Some((by, load)) = loader_items(spec, api, m) {
             by_methods.push(by);
             loads.push(load);
@@ -1023,6 +1026,7 @@ pub fn client_api(spec: &Value, api: &Api) -> Result<TokenStream, String> {
             });
         }
     }
+    let n = proc_macro2::Literal::usize_unsuffixed(codecs.len());
     Ok(quote! {
         impl crate::client::Client {
             #(#accessors)*
@@ -1036,6 +1040,9 @@ pub fn client_api(spec: &Value, api: &Api) -> Result<TokenStream, String> {
         #(#by_methods)*
         /// Every accessor: (method name, the model's URL name).
         pub const ACCESSORS: &[(&str, &str)] = &[#(#table),*];
+        /// Every model's decoders (see `crate::client::codec`): a `static`,
+        /// so that they are compiled in this crate, not in each caller's.
+        pub(crate) static CODECS: [&(dyn ::core::any::Any + ::core::marker::Send + ::core::marker::Sync); #n] = [#(#codecs),*];
     })
 }
 
