@@ -6,8 +6,7 @@ use futures::stream::{BoxStream, Stream};
 
 use super::api::{checked_op, fill, method_of, send_action};
 use super::list::{
-    ApprovalQueue, ListRequest, Page, Records, Source, auth_for, collect, plain_decoder, raw_key,
-    records,
+    ApprovalQueue, ListRequest, Page, Records, Source, auth_for, collect, raw_key, records,
 };
 use super::{Client, Error, Request};
 use crate::meta::ApprovalMeta;
@@ -128,7 +127,7 @@ impl<M: Model> ListRequest<M, ApprovalQueue> {
         self.source_with(
             op,
             a.many,
-            plain_decoder::<M::Approval>(),
+            super::codec::of::<M>().approval_record,
             raw_key::<M::Approval>(),
         )
     }

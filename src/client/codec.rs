@@ -35,6 +35,8 @@ pub struct Codec<M: Model> {
     pub(crate) one: OneFn<M>,
     /// A single-record answer of the model's approval records.
     pub(crate) approval: OneFn<M::Approval>,
+    /// One approval record's text, in a list of them.
+    pub(crate) approval_record: DecodeFn<M::Approval>,
     /// A write's answer: the record, or the approval it became.
     pub(crate) saved: EitherFn<M, M::Approval>,
 }
@@ -47,6 +49,7 @@ impl<M: Model> Codec<M> {
         direct: decode::direct_list::<M>,
         one: decode::one::<M>,
         approval: decode::one::<M::Approval>,
+        approval_record: super::list::plain_record::<M::Approval>,
         saved: decode::either::<M, M::Approval>,
     };
 }

@@ -347,8 +347,13 @@ fn raw_decoder<M: Model>() -> DecodeFn<RawRecord> {
 }
 
 /// A plain typed decoder (approval records): no includes.
-pub(crate) fn plain_decoder<R: DeserializeOwned>() -> DecodeFn<R> {
-    |t, at, _, _| decode::value::<R>(t, at).map_err(|e| (e, None))
+pub(crate) fn plain_record<R: DeserializeOwned>(
+    text: &str,
+    at: &str,
+    _: &Includes,
+    _: &Sideloads<'_>,
+) -> Result<R, (DecodeError, Option<String>)> {
+    decode::value::<R>(text, at).map_err(|e| (e, None))
 }
 
 /// An identity read from the raw record's `id`.
