@@ -177,36 +177,6 @@ pub(crate) fn describe_json(text: &str) -> Option<String> {
     })
 }
 
-/// The JSON text at `path` inside `text` (object keys and list indices;
-/// enum segments are transparent), if it is there.
-pub(crate) fn json_at<'a>(text: &'a str, path: &serde_path_to_error::Path) -> Option<&'a str> {
-    use serde_path_to_error::Segment;
-    let mut cur = text;
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => {
-                let items: Vec<&'a serde_json::value::RawValue> = serde_json::from_str(cur).ok()?;
-                cur = items.get(*index)?.get();
-            }
-            Segment::Map { key } => {
-                let m: std::collections::HashMap<
-                    std::borrow::Cow<'a, str>,
-                    &'a serde_json::value::RawValue,
-                > = serde_json::from_str(cur).ok()?;
-                cur = m.get(key.as_str())?.get();
-            }
-            Segment::Enum { .. } => {}
-            Segment::Unknown => return None,
-        }
-    }
-    Some(cur)
-}
-
-/// What the server sent at `path` of `text`, described.
-pub(crate) fn found_at(text: &str, path: &serde_path_to_error::Path) -> Option<String> {
-    json_at(text, path).and_then(describe_json)
-}
-
 impl std::error::Error for DecodeError {}
 
 /// A bounded, character-safe prefix of a body, for error messages.
@@ -227,13 +197,36 @@ pub fn snippet(bytes: &[u8], max: usize) -> String {
 /// assert_eq!(err.path, "id");
 /// ```
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| DecodeError {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-        snippet: snippet(bytes, 200),
-        found: std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|t| found_at(t, e.path())),
+    crate::json_path::clear();
+    serde_json::from_slice(bytes).map_err(|e| match std::str::from_utf8(bytes) {
+        Ok(text) => decode_error(text, &e, ""),
+        Err(_) => DecodeError {
+            path: ".".into(),
+            message: e.to_string(),
+            snippet: snippet(bytes, 200),
+            found: None,
+        },
     })
+}
+
+/// The error for a failed decode of `text`: the failing path (under `at`,
+/// the path of `text` itself in a larger body) and what was there.
+pub(crate) fn decode_error(text: &str, err: &serde_json::Error, at: &str) -> DecodeError {
+    let located = crate::json_path::locate(text, err);
+    let found = located
+        .value
+        .and_then(|r| text.get(r))
+        .and_then(describe_json);
+    let path = match (at.is_empty(), located.path.as_str()) {
+        (true, _) => located.path,
+        (false, ".") => at.to_string(),
+        (false, p) if p.starts_with('[') => format!("{at}{p}"),
+        (false, p) => format!("{at}.{p}"),
+    };
+    DecodeError {
+        path,
+        message: err.to_string(),
+        snippet: snippet(text.as_bytes(), 200),
+        found,
+    }
 }

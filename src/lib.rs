@@ -126,6 +126,7 @@ mod error;
 #[doc(hidden)]
 pub mod fast_time;
 mod fields;
+mod json_path;
 mod map;
 pub mod meta;
 #[cfg(feature = "mirror")]

@@ -549,7 +549,10 @@ impl<'de, S: RawSink<'de>> Visitor<'de> for RawText<S> {
         f.write_str(self.0.expecting())
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<S::Value, E> {
-        self.0.raw(v)
+        let out = self.0.raw(v);
+        // where a refused raw value is, for the error's path (see json_path)
+        crate::json_path::note(v, out.as_ref().err().map(|e| e as &dyn fmt::Display));
+        out
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<S::Value, E> {
         self.0.raw_owned(v)

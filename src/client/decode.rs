@@ -15,8 +15,8 @@
 //! After decoding, an included relation that is still a bare id is marked
 //! [`Related::Missing`](crate::Related::Missing).
 //!
-//! Only when a record fails is it decoded again with `serde_path_to_error`,
-//! to name the failing path.
+//! A record that fails is not decoded again: the failing JSON path is read
+//! off the error's position (see `json_path`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -657,34 +657,8 @@ pub(crate) fn text(body: &[u8], r: Range<usize>) -> &str {
 /// Decode one value from its JSON text; on failure, again with path
 /// tracking, so the error names the failing path (prefixed with `at`).
 pub(crate) fn value<T: DeserializeOwned>(text: &str, at: &str) -> Result<T, DecodeError> {
-    match serde_json::from_str::<T>(text) {
-        Ok(v) => Ok(v),
-        Err(fast) => {
-            let mut track = serde_path_to_error::Track::new();
-            let mut de = serde_json::Deserializer::from_str(text);
-            let res = T::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
-            let (path, message, found) = match res {
-                Err(e) => {
-                    let path = track.path();
-                    let found = crate::error::found_at(text, &path);
-                    (path.to_string(), e.to_string(), found)
-                }
-                Ok(_) => (".".to_string(), fast.to_string(), None),
-            };
-            let path = match (at.is_empty(), path.as_str()) {
-                (true, _) => path,
-                (false, ".") => at.to_string(),
-                (false, p) if p.starts_with('[') => format!("{at}{p}"),
-                (false, p) => format!("{at}.{p}"),
-            };
-            Err(DecodeError {
-                path,
-                message,
-                snippet: snippet(text.as_bytes(), 200),
-                found,
-            })
-        }
-    }
+    crate::json_path::clear();
+    serde_json::from_str::<T>(text).map_err(|e| crate::error::decode_error(text, &e, at))
 }
 
 /// The `id` of a raw record, as text (a UUID string without quotes, or an

@@ -20,6 +20,7 @@ mod client_pagination;
 mod client_query;
 mod client_quickstart;
 mod client_server;
+mod decode_paths;
 mod details_typed;
 mod drift;
 mod fixtures_models;
