@@ -31,6 +31,12 @@ edition = "2024"
 $dep
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 
+# Built as a crates.io dependency is: cargo keeps incremental state only for
+# path dependencies, and that bookkeeping made the SDK crate's clean debug
+# build about 17 % slower (23.7 s against 19.7 s on 2 cores).
+[profile.dev.package.brainstem]
+incremental = false
+
 [workspace]
 EOF
 cat > "$work/user/src/main.rs" <<'EOF'

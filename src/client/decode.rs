@@ -654,8 +654,8 @@ pub(crate) fn text(body: &[u8], r: Range<usize>) -> &str {
     std::str::from_utf8(body.get(r).unwrap_or_default()).unwrap_or_default()
 }
 
-/// Decode one value from its JSON text; on failure, again with path
-/// tracking, so the error names the failing path (prefixed with `at`).
+/// Decode one value from its JSON text; a failure names the failing path
+/// (prefixed with `at`), read off the error's position.
 pub(crate) fn value<T: DeserializeOwned>(text: &str, at: &str) -> Result<T, DecodeError> {
     crate::json_path::clear();
     serde_json::from_str::<T>(text).map_err(|e| crate::error::decode_error(text, &e, at))
