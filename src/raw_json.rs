@@ -441,6 +441,21 @@ pub fn deserialize_raw<'de, D: Deserializer<'de>, S: RawSink<'de>>(
 
 struct RawVisitor<S>(S);
 
+/// The rest of an ordinary object whose first key was read already.
+fn ordinary_object<'de, A: MapAccess<'de>>(
+    first: Option<FirstKey>,
+    mut map: A,
+) -> Result<Value, A::Error> {
+    let mut obj = serde_json::Map::new();
+    if let Some(FirstKey::Other(k)) = first {
+        obj.insert(k, map.next_value()?);
+        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+            obj.insert(k, v);
+        }
+    }
+    Ok(Value::Object(obj))
+}
+
 impl<'de, S: RawSink<'de>> Visitor<'de> for RawVisitor<S> {
     type Value = S::Value;
 
@@ -451,18 +466,13 @@ impl<'de, S: RawSink<'de>> Visitor<'de> for RawVisitor<S> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<S::Value, A::Error> {
         match map.next_key_seed(TokenKey)? {
             Some(FirstKey::Token) => map.next_value_seed(RawText(self.0)),
-            // a deserializer that handed over an ordinary object
+            // a deserializer that handed over an ordinary object: read as
+            // its JSON text, so the sink's own reading of text serves (no
+            // second copy of every record's decoder, over `Value`)
             first => {
-                let mut obj = serde_json::Map::new();
-                if let Some(FirstKey::Other(k)) = first {
-                    obj.insert(k, map.next_value()?);
-                    while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                        obj.insert(k, v);
-                    }
-                }
-                self.0
-                    .fallback(Value::Object(obj))
-                    .map_err(de::Error::custom)
+                let text = serde_json::to_string(&ordinary_object(first, map)?)
+                    .map_err(de::Error::custom)?;
+                self.0.raw_owned(text)
             }
         }
     }

@@ -264,6 +264,25 @@ mod tests {
     }
 
     #[test]
+    fn an_ordinary_object_from_another_deserializer_reads_as_its_text() {
+        use serde::de::value::{Error, MapAccessDeserializer, MapDeserializer};
+        let id = "0bd4eab9-a8d4-55b9-9552-6dbea8df0151";
+        let object = |entries: Vec<(&'static str, &'static str)>| {
+            MapAccessDeserializer::new(MapDeserializer::<_, Error>::new(entries.into_iter()))
+        };
+        match Related::<Project>::deserialize(object(vec![("id", id), ("name", "p")])) {
+            Ok(Related::Object(p)) => {
+                assert_eq!(p.id.to_string(), id);
+                assert_eq!(p.name, "p");
+            }
+            other => panic!("{other:?}"),
+        }
+        // what the text reading refuses is refused here too
+        let err = Related::<Project>::deserialize(object(vec![("id", "nope")])).unwrap_err();
+        assert!(err.to_string().contains("no usable `id`"), "{err}");
+    }
+
+    #[test]
     fn ids_read_plain_escaped_and_as_numbers() {
         let id: uuid::Uuid = "0bd4eab9-a8d4-55b9-9552-6dbea8df0151".parse().unwrap();
         assert_eq!(

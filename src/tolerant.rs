@@ -67,16 +67,23 @@ pub fn take<T: Absent>(
     match slot {
         Some(v) => v,
         None => {
-            missing.set_index(i);
-            if always_sent {
-                let names = missing.names();
-                observe::report(|| Observation::MissingField {
-                    shape,
-                    field: names.get(i).copied().unwrap_or(""),
-                });
-            }
+            missed(missing, i, shape, always_sent);
             T::absent()
         }
+    }
+}
+
+/// Record field `i` as missing, and report it when the server is documented
+/// to always send it (one copy for every field type).
+#[cold]
+fn missed(missing: &mut MissingFields, i: usize, shape: &'static str, always_sent: bool) {
+    missing.set_index(i);
+    if always_sent {
+        let names = missing.names();
+        observe::report(|| Observation::MissingField {
+            shape,
+            field: names.get(i).copied().unwrap_or(""),
+        });
     }
 }
 
@@ -91,14 +98,7 @@ pub fn take_opt<T>(
     always_sent: bool,
 ) -> Option<T> {
     if slot.is_none() {
-        missing.set_index(i);
-        if always_sent {
-            let names = missing.names();
-            observe::report(|| Observation::MissingField {
-                shape,
-                field: names.get(i).copied().unwrap_or(""),
-            });
-        }
+        missed(missing, i, shape, always_sent);
     }
     slot
 }
@@ -282,29 +282,31 @@ impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for ExactList<T> {
                 f.write_str("a sequence")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                // the first four items wait in locals until the list's end
-                // (or a fifth item) says how much room it needs; `vec![..]`
-                // of n items has room for exactly n
-                let Some(a) = seq.next_element()? else {
-                    return Ok(ExactList(Vec::new()));
-                };
-                let Some(b) = seq.next_element()? else {
-                    return Ok(ExactList(vec![a]));
-                };
-                let Some(c) = seq.next_element()? else {
-                    return Ok(ExactList(vec![a, b]));
-                };
-                let Some(d) = seq.next_element()? else {
-                    return Ok(ExactList(vec![a, b, c]));
-                };
-                let Some(e) = seq.next_element()? else {
-                    return Ok(ExactList(vec![a, b, c, d]));
-                };
-                let mut v = Vec::with_capacity(8);
-                v.extend([a, b, c, d, e]);
+                // the first four items wait in `head` until the list's end
+                // (or a fifth item) says how much room it needs. One call
+                // reads every item, so the item's decoder is inlined once.
+                let mut head: [Option<T>; 4] = [None, None, None, None];
+                let mut n = 0;
+                let mut rest: Vec<T> = Vec::new();
+                let mut spilled = false;
                 while let Some(x) = seq.next_element()? {
-                    v.push(x);
+                    if n < 4 {
+                        head[n] = Some(x);
+                        n += 1;
+                    } else {
+                        if !spilled {
+                            spilled = true;
+                            rest.reserve_exact(8);
+                            rest.extend(head.iter_mut().filter_map(Option::take));
+                        }
+                        rest.push(x);
+                    }
                 }
+                if spilled {
+                    return Ok(ExactList(rest));
+                }
+                let mut v = Vec::with_capacity(n);
+                v.extend(head.into_iter().flatten());
                 Ok(ExactList(v))
             }
         }
