@@ -174,28 +174,40 @@ impl Drop for Installed {
 /// Nesting is safe: an inner `collect` takes what happens inside it, and the
 /// outer one continues with its own list afterwards.
 pub fn collect<T>(f: impl FnOnce() -> T) -> (T, Vec<Observation>) {
-    FRAMES.with(|frames| {
-        frames.borrow_mut().push(Frame {
-            items: Vec::new(),
-            dropped: 0,
-        })
-    });
-    DEPTH.with(|d| d.set(d.get() + 1));
-    let guard = Installed;
+    let installed = Installed::new();
     let out = f();
-    let frame = FRAMES.with(|frames| frames.borrow_mut().pop());
-    DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-    std::mem::forget(guard);
-    let mut items = Vec::new();
-    if let Some(frame) = frame {
-        items = frame.items;
-        if frame.dropped > 0 {
-            items.push(Observation::Dropped {
-                count: frame.dropped,
-            });
-        }
+    (out, installed.finish())
+}
+
+impl Installed {
+    /// Push a fresh frame (the generic part of [`collect`] is only the call).
+    fn new() -> Installed {
+        FRAMES.with(|frames| {
+            frames.borrow_mut().push(Frame {
+                items: Vec::new(),
+                dropped: 0,
+            })
+        });
+        DEPTH.with(|d| d.set(d.get() + 1));
+        Installed
     }
-    (out, items)
+
+    /// Pop the frame: what was observed, with the count of what was not kept.
+    fn finish(self) -> Vec<Observation> {
+        let frame = FRAMES.with(|frames| frames.borrow_mut().pop());
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        std::mem::forget(self);
+        let mut items = Vec::new();
+        if let Some(frame) = frame {
+            items = frame.items;
+            if frame.dropped > 0 {
+                items.push(Observation::Dropped {
+                    count: frame.dropped,
+                });
+            }
+        }
+        items
+    }
 }
 
 /// Whether a collector is installed on this thread.

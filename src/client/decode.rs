@@ -385,16 +385,23 @@ pub(crate) fn direct_list<R: DeserializeOwned>(body: &[u8], key: &str) -> Option
         Some(v)
     });
     let (records, scanned, first_fingerprint) = res?;
-    // in the order the record-by-record path reports them: the envelope first
-    let mut observations = observations;
-    observations
-        .sort_by_key(|o| !matches!(o, crate::observe::Observation::UnknownEnvelopeKey { .. }));
+    let observations = envelope_first(observations);
     Some(Direct {
         records,
         scanned,
         first_fingerprint,
         observations,
     })
+}
+
+/// Observations in the order the record-by-record path reports them: the
+/// envelope's first (not generic: one copy of the sort).
+fn envelope_first(
+    mut observations: Vec<crate::observe::Observation>,
+) -> Vec<crate::observe::Observation> {
+    observations
+        .sort_by_key(|o| !matches!(o, crate::observe::Observation::UnknownEnvelopeKey { .. }));
+    observations
 }
 
 struct DirectSeed<'k, R> {
