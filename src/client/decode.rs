@@ -425,47 +425,67 @@ impl<'de, R: DeserializeOwned> Visitor<'de> for DirectSeed<'_, R> {
         write!(f, "a JSON object with `{}`", self.key)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let targets = [self.key];
-        let mut seen = Vec::new();
-        let mut scanned = Scanned::default();
         let mut found: Option<(Vec<R>, Option<u64>)> = None;
-        loop {
-            let mut other = None;
-            let Some(k) = map.next_key_seed(KeySeed {
-                targets: &targets,
-                list: true,
-                seen: &mut seen,
-                other: &mut other,
-            })?
-            else {
-                break;
-            };
-            match k {
-                Key::Target(_) if found.is_none() => {
-                    found = Some(map.next_value_seed(RecordsSeed::<R> {
-                        body_len: self.body_len,
-                        out: PhantomData,
-                    })?);
-                }
-                Key::Other | Key::Target(_)
-                    if scanned.other_keys.len() < MAX_OTHER_KEYS && other.is_some() =>
-                {
-                    scanned.other_keys.extend(other);
-                    map.next_value::<IgnoredAny>()?;
-                }
-                Key::Count | Key::Next | Key::Previous | Key::Meta => {
-                    read_fact(k, &mut map, &mut scanned)?
-                }
-                Key::Target(_) | Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
+        let body_len = self.body_len;
+        let scanned = envelope_keys(&mut map, self.key, &mut |map: &mut A| {
+            found = Some(map.next_value_seed(RecordsSeed::<R> {
+                body_len,
+                out: PhantomData,
+            })?);
+            Ok(())
+        })?;
         let Some((records, fp)) = found else {
-            return Err(missing(&targets, &seen));
+            return Err(missing(&[self.key], &[]));
         };
         Ok((records, scanned, fp))
     }
+}
+
+/// Read a list envelope's keys: the records under `key` (the first time it
+/// is seen) through `records`, the paging facts, the other keys' names.
+/// Generic over the map only, not over the record type: one copy serves
+/// every model.
+fn envelope_keys<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    key: &str,
+    records: &mut dyn FnMut(&mut A) -> Result<(), A::Error>,
+) -> Result<Scanned, A::Error> {
+    let targets = [key];
+    let mut seen = Vec::new();
+    let mut scanned = Scanned::default();
+    let mut read = false;
+    loop {
+        let mut other = None;
+        let Some(k) = map.next_key_seed(KeySeed {
+            targets: &targets,
+            list: true,
+            seen: &mut seen,
+            other: &mut other,
+        })?
+        else {
+            break;
+        };
+        match k {
+            Key::Target(_) if !read => {
+                records(map)?;
+                read = true;
+            }
+            Key::Other | Key::Target(_)
+                if scanned.other_keys.len() < MAX_OTHER_KEYS && other.is_some() =>
+            {
+                scanned.other_keys.extend(other);
+                map.next_value::<IgnoredAny>()?;
+            }
+            Key::Count | Key::Next | Key::Previous | Key::Meta => read_fact(k, map, &mut scanned)?,
+            Key::Target(_) | Key::Other => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    if !read {
+        return Err(missing(&targets, &seen));
+    }
+    Ok(scanned)
 }
 
 /// The records of a list, decoded in place; the first one through its text,
