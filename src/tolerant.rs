@@ -288,21 +288,19 @@ impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for ExactList<T> {
                 let mut head: [Option<T>; 4] = [None, None, None, None];
                 let mut n = 0;
                 let mut rest: Vec<T> = Vec::new();
-                let mut spilled = false;
                 while let Some(x) = seq.next_element()? {
                     if n < 4 {
                         head[n] = Some(x);
                         n += 1;
                     } else {
-                        if !spilled {
-                            spilled = true;
+                        if rest.is_empty() {
                             rest.reserve_exact(8);
                             rest.extend(head.iter_mut().filter_map(Option::take));
                         }
                         rest.push(x);
                     }
                 }
-                if spilled {
+                if !rest.is_empty() {
                     return Ok(ExactList(rest));
                 }
                 let mut v = Vec::with_capacity(n);

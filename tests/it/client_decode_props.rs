@@ -6,6 +6,8 @@ use brainstem::{Model, ModelVisitor};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
+use crate::common;
+
 fn field_names() -> Vec<String> {
     let mut v: Vec<String> = brainstem::MODELS
         .iter()
@@ -85,15 +87,6 @@ impl ModelVisitor for Keys {
     }
 }
 
-fn documented_record(model: &str) -> Option<Value> {
-    let path = format!(
-        "{}/tests/fixtures/models/{model}/detail.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v.as_object()?.values().next().cloned()
-}
-
 fn check(model: &str, body: &Value) {
     let bytes = serde_json::to_vec(body).unwrap();
     brainstem::models::with_model(model, DecodeAll(&bytes)).expect("known model");
@@ -129,7 +122,7 @@ proptest! {
         model in proptest::sample::select(models()),
         picks in prop::collection::vec((any::<prop::sample::Index>(), arb_json(), any::<bool>()), 1..4),
     ) {
-        let Some(Value::Object(mut rec)) = documented_record(model) else {
+        let Some(Value::Object(mut rec)) = common::documented_record(model) else {
             return Ok(());
         };
         for (idx, v, remove) in picks {
@@ -150,7 +143,7 @@ fn documented_records_decode() {
     // The unmutated fixtures decode: the mutation test starts from valid data.
     let mut checked = 0;
     for model in models() {
-        let Some(rec) = documented_record(model) else {
+        let Some(rec) = common::documented_record(model) else {
             continue;
         };
         let (one, _, _) = brainstem::models::with_model(model, Keys).unwrap();

@@ -123,3 +123,14 @@ pub fn assert_same_json(what: &str, a: &str, b: &str) {
         panic!("{what}: re-encoded JSON differs at {d}\n  input:   {a}\n  encoded: {b}");
     }
 }
+
+/// The record of model `model`'s documented detail response
+/// (`tests/fixtures/models/<model>/detail.json`), if the docs have one.
+pub fn documented_record(model: &str) -> Option<serde_json::Value> {
+    let path = format!(
+        "{}/tests/fixtures/models/{model}/detail.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v.as_object()?.values().next().cloned()
+}

@@ -7,6 +7,8 @@
 use brainstem::{Model, ModelVisitor};
 use serde_json::Value;
 
+use crate::common;
+
 /// What a documented record of each model becomes when one value is
 /// swapped; collects the cases where the two decoders disagree.
 struct Compare<'a> {
@@ -99,15 +101,6 @@ fn swapped(record: &Value, pointer: &str, with: &Value) -> Value {
     r
 }
 
-fn documented_record(model: &str) -> Option<Value> {
-    let path = format!(
-        "{}/tests/fixtures/models/{model}/detail.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v.as_object()?.values().next().cloned()
-}
-
 #[test]
 fn failing_paths_match_a_path_tracking_decode() {
     let swaps = [
@@ -123,7 +116,7 @@ fn failing_paths_match_a_path_tracking_decode() {
     let mut differ = Vec::new();
     let mut models = 0;
     for meta in brainstem::MODELS {
-        let Some(record) = documented_record(meta.name) else {
+        let Some(record) = common::documented_record(meta.name) else {
             continue;
         };
         models += 1;
