@@ -11464,45 +11464,33 @@ impl<'de> ::serde::Deserialize<'de> for Behavior {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Subject>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Behavior",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -11683,45 +11671,33 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralAssay {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<License>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "BehavioralAssay",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -11896,31 +11872,27 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralCategory {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "BehavioralCategory",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -12093,43 +12065,39 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralCategoryApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "BehavioralCategoryApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -12377,54 +12345,42 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralParadigm {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Species>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "BehavioralParadigm",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -12676,64 +12632,54 @@ impl<'de> ::serde::Deserialize<'de> for BehavioralParadigmApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::uuid::Uuid>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f13)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "BehavioralParadigmApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -13018,31 +12964,27 @@ impl<'de> ::serde::Deserialize<'de> for BrainRegion {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "BrainRegion",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -13227,61 +13169,51 @@ impl<'de> ::serde::Deserialize<'de> for Breeding {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::std::string::String>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Breeding",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -13534,48 +13466,30 @@ impl<'de> ::serde::Deserialize<'de> for Cohort {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Subject>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::std::string::String>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Cohort",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -13743,48 +13657,30 @@ impl<'de> ::serde::Deserialize<'de> for Collection {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Session>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::std::string::String>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Collection",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -13966,52 +13862,42 @@ impl<'de> ::serde::Deserialize<'de> for Consumable {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Consumable",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -14254,61 +14140,51 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -14615,58 +14491,54 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStock {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f13)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStock",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -14954,40 +14826,36 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockChemicalReagentDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockChemicalReagentDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -15193,37 +15061,33 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockConsumableDeviceDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockConsumableDeviceDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -15435,46 +15299,42 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockImmunoReagentDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockImmunoReagentDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -15688,28 +15548,24 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockImplantMaterialDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockImplantMaterialDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -15854,22 +15710,18 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockOpticFiberDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockOpticFiberDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -16026,43 +15878,39 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockOpticalComponentDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockOpticalComponentDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -16305,49 +16153,45 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockPharmacologicalAgentDetai
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockPharmacologicalAgentDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -16604,40 +16448,36 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockPhysiologicalSolutionDeta
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockPhysiologicalSolutionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -16837,22 +16677,18 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockSiliconProbeDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockSiliconProbeDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -16973,25 +16809,21 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockSingleWireElectrodeDetail
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockSingleWireElectrodeDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -17121,25 +16953,21 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockSurgicalDisposableDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockSurgicalDisposableDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -17315,46 +17143,42 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockTracerDyeDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockTracerDyeDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -17585,31 +17409,27 @@ impl<'de> ::serde::Deserialize<'de> for ConsumableStockVirusSolutionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ConsumableStockVirusSolutionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -17797,34 +17617,30 @@ impl<'de> ::serde::Deserialize<'de> for CoordinatesCcfxyzAbsoluteDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "CoordinatesCcfxyzAbsoluteDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -18028,34 +17844,30 @@ impl<'de> ::serde::Deserialize<'de> for CoordinatesExternalXyzAbsoluteDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "CoordinatesExternalXyzAbsoluteDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -18259,34 +18071,30 @@ impl<'de> ::serde::Deserialize<'de> for CoordinatesStereotaxicBregmaAbsoluteDeta
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "CoordinatesStereotaxicBregmaAbsoluteDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -18491,34 +18299,30 @@ impl<'de> ::serde::Deserialize<'de> for CoordinatesStereotaxicBregmaBrainSurface
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "CoordinatesStereotaxicBregmaBrainSurfaceDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -18722,34 +18526,30 @@ impl<'de> ::serde::Deserialize<'de> for CoordinatesStereotaxicLambdaAbsoluteDeta
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "CoordinatesStereotaxicLambdaAbsoluteDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -18954,34 +18754,30 @@ impl<'de> ::serde::Deserialize<'de> for CoordinatesStereotaxicLambdaBrainSurface
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "CoordinatesStereotaxicLambdaBrainSurfaceDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -19176,62 +18972,42 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisition {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Procedure>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Equipment>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisition",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -19462,40 +19238,36 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionAudioDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionAudioDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -19717,37 +19489,33 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionBehavioralTrackingDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionBehavioralTrackingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -19968,43 +19736,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionComputedTomographyDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionComputedTomographyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -20282,55 +20046,51 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionConfocalMicroscopyDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionConfocalMicroscopyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -20632,43 +20392,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionElectroencephalographyDet
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionElectroencephalographyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -20917,43 +20673,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionElectroneurogramDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionElectroneurogramDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -21202,43 +20954,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionExtracellularEphysDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionExtracellularEphysDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -21481,37 +21229,33 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionFiberPhotometryDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionFiberPhotometryDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -21734,43 +21478,39 @@ for DataAcquisitionFunctionalMagneticResonanceImagingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionFunctionalMagneticResonanceImagingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -22024,43 +21764,39 @@ for DataAcquisitionFunctionalUltrasoundImagingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionFunctionalUltrasoundImagingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -22310,43 +22046,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionGeneralTimeSeriesDetails 
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionGeneralTimeSeriesDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -22585,37 +22317,33 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionIntracellularEphysDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionIntracellularEphysDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -22863,55 +22591,51 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionLightFieldMicroscopyDetai
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionLightFieldMicroscopyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -23213,43 +22937,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionMagneticResonanceImagingD
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionMagneticResonanceImagingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -23503,43 +23223,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionMagnetoencephalographyDet
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionMagnetoencephalographyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -23786,43 +23502,39 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionMiniscopeDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionMiniscopeDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -24111,61 +23823,57 @@ for DataAcquisitionOpticalCoherenceTomographyDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f13)?
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
-                            __f14 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f14)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionOpticalCoherenceTomographyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -24496,43 +24204,39 @@ for DataAcquisitionPositronEmissionTomographyDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionPositronEmissionTomographyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -24785,43 +24489,39 @@ for DataAcquisitionSinglePhotonEmissionComputedTomographyDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionSinglePhotonEmissionComputedTomographyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -25102,55 +24802,51 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionSinglePhotonMicroscopyDet
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionSinglePhotonMicroscopyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -25480,55 +25176,51 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionThreePhotonMicroscopyDeta
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionThreePhotonMicroscopyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -25858,55 +25550,51 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionTwoPhotonMicroscopyDetail
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionTwoPhotonMicroscopyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -26194,37 +25882,33 @@ impl<'de> ::serde::Deserialize<'de> for DataAcquisitionVideoTrackingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataAcquisitionVideoTrackingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -26420,19 +26104,15 @@ impl<'de> ::serde::Deserialize<'de> for DataOrganizationElement {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataOrganizationElement",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -26549,25 +26229,21 @@ impl<'de> ::serde::Deserialize<'de> for DataProtocol {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataProtocol",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -26698,49 +26374,33 @@ impl<'de> ::serde::Deserialize<'de> for DataStorage {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<DataOrganizationElement>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<DataProtocol>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DataStorage",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -26961,22 +26621,18 @@ impl<'de> ::serde::Deserialize<'de> for DownloadLink {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "DownloadLink",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -27117,65 +26773,51 @@ impl<'de> ::serde::Deserialize<'de> for Equipment {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::std::option::Option<
-                                                ::chrono::DateTime<::chrono::offset::Utc>,
-                                            >,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Equipment",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -27983,25 +27625,21 @@ impl<'de> ::serde::Deserialize<'de> for Group {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Group",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -28142,25 +27780,21 @@ impl<'de> ::serde::Deserialize<'de> for GroupMemberPermissions {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "GroupMemberPermissions",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -28287,31 +27921,27 @@ impl<'de> ::serde::Deserialize<'de> for GroupMembershipInvitation {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "GroupMembershipInvitation",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -28463,25 +28093,21 @@ impl<'de> ::serde::Deserialize<'de> for GroupMembershipRequest {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "GroupMembershipRequest",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -28621,46 +28247,36 @@ impl<'de> ::serde::Deserialize<'de> for HardwareDevice {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "HardwareDevice",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -28877,55 +28493,45 @@ impl<'de> ::serde::Deserialize<'de> for HardwareDeviceApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "HardwareDeviceApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -29171,31 +28777,27 @@ impl<'de> ::serde::Deserialize<'de> for Inventory {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Inventory",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -29344,31 +28946,27 @@ impl<'de> ::serde::Deserialize<'de> for Journal {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Journal",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -29535,43 +29133,39 @@ impl<'de> ::serde::Deserialize<'de> for JournalApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "JournalApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -29807,49 +29401,39 @@ impl<'de> ::serde::Deserialize<'de> for Laboratory {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::brainstem::Related<User>>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Laboratory",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -30100,94 +29684,60 @@ impl<'de> ::serde::Deserialize<'de> for License {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::brainstem::Related<User>>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<BehavioralAssay>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Subject>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f13)?
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
-                            __f14 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Procedure>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f14)?
                         }
                         ::brainstem::tolerant::Key::Field(15) => {
-                            __f15 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f15)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "License",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -30482,59 +30032,39 @@ impl<'de> ::serde::Deserialize<'de> for Manipulation {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Procedure>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Equipment>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Manipulation",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -30794,40 +30324,36 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationAuditoryStimulationDetailsIt
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationAuditoryStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -31080,37 +30606,33 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationDeepBrainStimulationDetailsI
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationDeepBrainStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -31347,37 +30869,33 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationElectricalStimulationDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationElectricalStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -31617,37 +31135,33 @@ for ManipulationElectromagneticFieldStimulationDetailsItem {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationElectromagneticFieldStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -31887,37 +31401,33 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationLiquidPerturbationDetailsIte
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationLiquidPerturbationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -32155,37 +31665,33 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationMicroperfusionDetailsItem {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationMicroperfusionDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -32407,31 +31913,27 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationMultisensoryStimulationDetai
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationMultisensoryStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -32630,31 +32132,27 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationOdorStimulationDetailsItem {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationOdorStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -32867,37 +32365,33 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationOptogeneticStimulationDetail
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationOptogeneticStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -33154,43 +32648,39 @@ for ManipulationPharmacologicalInhalationDetailsItem {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationPharmacologicalInhalationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -33457,37 +32947,33 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationPharmacologicalInjectionDeta
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationPharmacologicalInjectionDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -33728,37 +33214,33 @@ for ManipulationPharmacologicalSuperfusionDetailsItem {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationPharmacologicalSuperfusionDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -33996,37 +33478,33 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationTactileStimulationDetailsIte
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationTactileStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -34256,34 +33734,30 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationThermalPerturbationDetailsIt
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationThermalPerturbationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -34510,37 +33984,33 @@ for ManipulationTranscranialElectricalStimulationDetailsItem {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationTranscranialElectricalStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -34781,37 +34251,33 @@ for ManipulationTranscranialMagneticStimulationDetailsItem {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationTranscranialMagneticStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -35060,40 +34526,36 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationUltrasoundStimulationDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationUltrasoundStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -35340,34 +34802,30 @@ impl<'de> ::serde::Deserialize<'de> for ManipulationVisualStimulationDetailsItem
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ManipulationVisualStimulationDetailsItem",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -35555,22 +35013,18 @@ impl<'de> ::serde::Deserialize<'de> for OwnedGroup {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "OwnedGroup",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -35728,106 +35182,60 @@ impl<'de> ::serde::Deserialize<'de> for Procedure {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::std::option::Option<
-                                                ::chrono::DateTime<::chrono::offset::Utc>,
-                                            >,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Equipment>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<License>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f13)?
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
-                            __f14 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::chrono::DateTime<::chrono::offset::Utc>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f14)?
                         }
                         ::brainstem::tolerant::Key::Field(15) => {
-                            __f15 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::chrono::DateTime<::chrono::offset::Utc>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f15)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Procedure",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -36176,46 +35584,42 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureAnesthesiaDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureAnesthesiaDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -36437,36 +35841,24 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureAuditoryStimulationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::enums::ProcedureAuditoryStimulationDetailsStimulusTypesItem,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureAuditoryStimulationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -36640,48 +36032,36 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBarbiturateInjectionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::enums::ProcedureBarbiturateInjectionDetailsConfirmationOfDeathItem,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBarbiturateInjectionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -36870,22 +36250,18 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBehavioralTrackingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBehavioralTrackingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -37023,31 +36399,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBloodPressureSensorImplantDetai
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBloodPressureSensorImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -37216,34 +36588,30 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBrainExtractionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBrainExtractionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -37403,25 +36771,21 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBrainLesionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBrainLesionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -37566,31 +36930,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBrainSliceDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBrainSliceDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -37760,34 +37120,30 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBreathingSensorImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBreathingSensorImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -37963,31 +37319,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureBurrHoleDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureBurrHoleDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -38174,37 +37526,33 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCatheterImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureCatheterImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -38386,36 +37734,24 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCervicalDislocationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::enums::ProcedureCervicalDislocationDetailsConfirmationOfDeathItem,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureCervicalDislocationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -38587,48 +37923,36 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCo2ChamberEuthanasiaDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::enums::ProcedureCo2ChamberEuthanasiaDetailsConfirmationOfDeathItem,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureCo2ChamberEuthanasiaDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -38821,28 +38145,24 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCranialWindowDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureCranialWindowDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -38999,31 +38319,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCraniectomyDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureCraniectomyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -39193,31 +38509,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCraniotomyDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureCraniotomyDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -39411,43 +38723,39 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureCryosectioningDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureCryosectioningDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -39643,25 +38951,21 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureDecapitationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureDecapitationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -39802,34 +39106,30 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureEcgImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureEcgImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -40011,37 +39311,33 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureEegImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureEegImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -40237,37 +39533,33 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureEmgImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureEmgImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -40462,34 +39754,30 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureGenericImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureGenericImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -40658,28 +39946,24 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureGrinLensImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureGrinLensImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -40837,28 +40121,24 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureHeadFixationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureHeadFixationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -41033,37 +40313,33 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureHeadcapDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureHeadcapDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -41270,34 +40546,30 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureHeadpostDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureHeadpostDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -41513,40 +40785,36 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureInhalantOverdoseDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureInhalantOverdoseDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -41781,34 +41049,30 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureInjectionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureInjectionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -41989,37 +41253,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLog {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ProcedureLogEntry>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureLog",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -42188,33 +41442,21 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLogEntry {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::chrono::DateTime<::chrono::offset::Utc>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureLogEntry",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -42337,31 +41579,21 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLogImpedancesDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::brainstem::Number>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureLogImpedancesDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -42475,19 +41707,15 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLogLinearDisplacementDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureLogLinearDisplacementDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -42599,28 +41827,24 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLogTetrodes4Details {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureLogTetrodes4Details",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -42809,40 +42033,36 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureLogTetrodes8Details {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureLogTetrodes8Details",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -43076,40 +42296,36 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureNerveCuffImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureNerveCuffImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -43309,31 +42525,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureOdorStimulationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureOdorStimulationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -43497,25 +42709,21 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureOpticFiberImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureOpticFiberImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -43651,25 +42859,21 @@ impl<'de> ::serde::Deserialize<'de> for ProcedurePerfusionFixationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedurePerfusionFixationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -43808,25 +43012,21 @@ impl<'de> ::serde::Deserialize<'de> for ProcedurePrismImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedurePrismImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -43989,37 +43189,33 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureReferenceElectrodeImplantDetail
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureReferenceElectrodeImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -44188,22 +43384,18 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureSiliconProbeImplantDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureSiliconProbeImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -44343,31 +43535,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureSingleWireElectrodeImplantDetai
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureSingleWireElectrodeImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -44531,39 +43719,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureTactileStimulationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::enums::ProcedureTactileStimulationDetailsStimulusTypesItem,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureTactileStimulationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -44735,34 +43911,30 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureTemperatureSensorImplantDetails
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureTemperatureSensorImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -44935,31 +44107,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureTetrodeWireElectrodeImplantDeta
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureTetrodeWireElectrodeImplantDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -45150,46 +44318,42 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureTissueClearingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureTissueClearingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -45463,49 +44627,45 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureVibratomeSectioningDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureVibratomeSectioningDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -45742,28 +44902,24 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureVirusInjectionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureVirusInjectionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -45929,39 +45085,27 @@ impl<'de> ::serde::Deserialize<'de> for ProcedureVisualStimulationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::enums::ProcedureVisualStimulationDetailsStimulusTypesItem,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProcedureVisualStimulationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -46154,104 +45298,54 @@ impl<'de> ::serde::Deserialize<'de> for Project {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Session>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Subject>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Publication>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Collection>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Cohort>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::std::string::String>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f13)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Project",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -46513,34 +45607,30 @@ impl<'de> ::serde::Deserialize<'de> for ProjectGroupMembershipInvitation {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProjectGroupMembershipInvitation",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -46727,28 +45817,24 @@ impl<'de> ::serde::Deserialize<'de> for ProjectMemberPermissions {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProjectMemberPermissions",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -46890,34 +45976,30 @@ impl<'de> ::serde::Deserialize<'de> for ProjectMembershipInvitation {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "ProjectMembershipInvitation",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -47089,43 +46171,39 @@ impl<'de> ::serde::Deserialize<'de> for Publication {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Publication",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -47337,43 +46415,39 @@ impl<'de> ::serde::Deserialize<'de> for RegulatoryAuthority {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "RegulatoryAuthority",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -47602,55 +46676,51 @@ impl<'de> ::serde::Deserialize<'de> for RegulatoryAuthorityApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "RegulatoryAuthorityApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -47969,129 +47039,57 @@ impl<'de> ::serde::Deserialize<'de> for Session {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Project>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::std::option::Option<
-                                                ::chrono::DateTime<::chrono::offset::Utc>,
-                                            >,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::uuid::Uuid>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<DataStorage>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<DownloadLink>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<DataAcquisition>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Behavior>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Manipulation>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::std::string::String>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f13)?
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
-                            __f14 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f14)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Session",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -48357,28 +47355,24 @@ impl<'de> ::serde::Deserialize<'de> for SessionDataStorage {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SessionDataStorage",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -48526,46 +47520,36 @@ impl<'de> ::serde::Deserialize<'de> for Setup {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<SetupSpecification>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Setup",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -48764,25 +47748,21 @@ impl<'de> ::serde::Deserialize<'de> for SetupSpecification {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SetupSpecification",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -48985,31 +47965,27 @@ impl<'de> ::serde::Deserialize<'de> for SetupType {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SetupType",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -49178,43 +48154,39 @@ impl<'de> ::serde::Deserialize<'de> for SetupTypeApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SetupTypeApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -49450,43 +48422,33 @@ impl<'de> ::serde::Deserialize<'de> for Species {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Species",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -49684,52 +48646,42 @@ impl<'de> ::serde::Deserialize<'de> for SpeciesApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SpeciesApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -49980,46 +48932,36 @@ impl<'de> ::serde::Deserialize<'de> for Strain {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Strain",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -50232,55 +49174,45 @@ impl<'de> ::serde::Deserialize<'de> for StrainApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<ExternalIdentifier>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "StrainApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -50602,117 +49534,75 @@ impl<'de> ::serde::Deserialize<'de> for Subject {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Project>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<License>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f9)?
                         }
                         ::brainstem::tolerant::Key::Field(10) => {
-                            __f10 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f10)?
                         }
                         ::brainstem::tolerant::Key::Field(11) => {
-                            __f11 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f11)?
                         }
                         ::brainstem::tolerant::Key::Field(12) => {
-                            __f12 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f12)?
                         }
                         ::brainstem::tolerant::Key::Field(13) => {
-                            __f13 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f13)?
                         }
                         ::brainstem::tolerant::Key::Field(14) => {
-                            __f14 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f14)?
                         }
                         ::brainstem::tolerant::Key::Field(15) => {
-                            __f15 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f15)?
                         }
                         ::brainstem::tolerant::Key::Field(16) => {
-                            __f16 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Procedure>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f16)?
                         }
                         ::brainstem::tolerant::Key::Field(17) => {
-                            __f17 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<SubjectLog>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f17)?
                         }
                         ::brainstem::tolerant::Key::Field(18) => {
-                            __f18 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f18)?
                         }
                         ::brainstem::tolerant::Key::Field(19) => {
-                            __f19 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<::std::string::String>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f19)?
                         }
                         ::brainstem::tolerant::Key::Field(20) => {
-                            __f20 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f20)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Subject",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -51062,40 +49952,30 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLog {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<SubjectLogEntry>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f5)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLog",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -51290,61 +50170,27 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogEntry {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::std::option::Option<
-                                                ::chrono::DateTime<::chrono::offset::Utc>,
-                                            >,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::std::option::Option<
-                                                ::chrono::DateTime<::chrono::offset::Utc>,
-                                            >,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::fast_time::Fast<
-                                            ::std::option::Option<
-                                                ::chrono::DateTime<::chrono::offset::Utc>,
-                                            >,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_time(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogEntry",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -51479,19 +50325,15 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogFoodConsumptionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogFoodConsumptionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -51580,22 +50422,18 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogFoodDeprivationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogFoodDeprivationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -51706,25 +50544,21 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogGenericObservationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogGenericObservationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -51856,31 +50690,27 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogGenotypingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogGenotypingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -52015,19 +50845,15 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogHabituationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogHabituationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -52125,19 +50951,15 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogHandlingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogHandlingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -52254,31 +51076,27 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogHargreavesTestDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogHargreavesTestDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -52436,31 +51254,27 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogHousingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogHousingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -52626,28 +51440,24 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogTrainingSessionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogTrainingSessionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -52796,28 +51606,24 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogVonFreyTestDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogVonFreyTestDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -52941,19 +51747,15 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogWaterConsumptionDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogWaterConsumptionDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -53042,22 +51844,18 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogWaterDeprivationDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogWaterDeprivationDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -53157,19 +51955,15 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogWeighingDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogWeighingDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -53254,19 +52048,15 @@ impl<'de> ::serde::Deserialize<'de> for SubjectLogWellnessDetails {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SubjectLogWellnessDetails",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -53367,31 +52157,27 @@ impl<'de> ::serde::Deserialize<'de> for Supplier {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "Supplier",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -53558,43 +52344,39 @@ impl<'de> ::serde::Deserialize<'de> for SupplierApproval {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "SupplierApproval",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }
@@ -53833,60 +52615,42 @@ impl<'de> ::serde::Deserialize<'de> for User {
                 {
                     match __key {
                         ::brainstem::tolerant::Key::Field(0) => {
-                            __f0 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f0)?
                         }
                         ::brainstem::tolerant::Key::Field(1) => {
-                            __f1 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f1)?
                         }
                         ::brainstem::tolerant::Key::Field(2) => {
-                            __f2 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f2)?
                         }
                         ::brainstem::tolerant::Key::Field(3) => {
-                            __f3 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f3)?
                         }
                         ::brainstem::tolerant::Key::Field(4) => {
-                            __f4 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<OwnedGroup>,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f4)?
                         }
                         ::brainstem::tolerant::Key::Field(5) => {
-                            __f5 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f5)?
                         }
                         ::brainstem::tolerant::Key::Field(6) => {
-                            __f6 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f6)?
                         }
                         ::brainstem::tolerant::Key::Field(7) => {
-                            __f7 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f7)?
                         }
                         ::brainstem::tolerant::Key::Field(8) => {
-                            __f8 = ::core::option::Option::Some(__map.next_value()?);
+                            ::brainstem::tolerant::read(&mut __map, &mut __f8)?
                         }
                         ::brainstem::tolerant::Key::Field(9) => {
-                            __f9 = ::core::option::Option::Some(
-                                __map
-                                    .next_value::<
-                                        ::brainstem::tolerant::ExactList<
-                                            ::brainstem::Related<Project>,
-                                        >,
-                                    >()?
-                                    .0,
-                            );
+                            ::brainstem::tolerant::read_list(&mut __map, &mut __f9)?
                         }
-                        ::brainstem::tolerant::Key::Field(_) => {
-                            __map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
-                        ::brainstem::tolerant::Key::Other(__k) => {
-                            let __v = __map.next_value::<::brainstem::RawJson>()?;
-                            ::brainstem::tolerant::keep_unknown(
+                        __other => {
+                            ::brainstem::tolerant::read_other(
+                                &mut __map,
                                 &mut __unknown,
                                 "User",
-                                __k,
-                                __v,
-                            );
+                                __other,
+                            )?
                         }
                     }
                 }

@@ -296,6 +296,7 @@ macro_rules! details_group {
 
             /// The payload as JSON (`Null` for an `Unknown` payload holding a
             /// number `serde_json::Value` cannot represent: see [`details_raw`](Self::details_raw)).
+            #[inline]
             pub fn details_json(&self) -> ::serde_json::Value {
                 // through the text: one serializer per payload type in the
                 // binary (the one requests use), not a second for `Value`
@@ -303,6 +304,7 @@ macro_rules! details_group {
             }
 
             /// The payload as raw JSON, exactly.
+            #[inline]
             pub fn details_raw(&self) -> $crate::RawJson {
                 match self {
                     $(Self::$variant(p) => $crate::RawJson::from_serialize(p).unwrap_or_else(|_| $crate::RawJson::null()),)*
@@ -331,6 +333,7 @@ macro_rules! details_group {
             fn is_typed(&self) -> bool { $name::is_typed(self) }
             fn from_parts(type_name: &str, details: ::serde_json::Value) -> Self { $name::from_parts(type_name, details) }
             fn from_raw_parts(type_name: &str, details: $crate::RawJson) -> Self { $name::from_raw_parts(type_name, details) }
+            #[inline]
             fn details_raw(&self) -> $crate::RawJson { $name::details_raw(self) }
             fn untyped(details: $crate::RawJson) -> Self {
                 Self::Unknown { type_name: ::std::string::String::new(), details }

@@ -1,4 +1,63 @@
-//! The macro behind every generated string enum.
+//! The macro behind every generated string enum, and the one reader all of
+//! them decode through.
+//!
+//! Every enum reads its value through [`read`], which is generic over the
+//! deserializer only: serde_json's string parsing is compiled once per input
+//! kind, not once per enum (there are about two hundred).
+
+use std::fmt;
+
+/// What [`read`] found: the index of a listed value, or a value the list
+/// does not hold, verbatim.
+#[doc(hidden)]
+#[derive(Debug, PartialEq)]
+pub enum Read {
+    /// `values[i]`.
+    Known(usize),
+    /// Not listed.
+    Unknown(String),
+}
+
+/// The index of `s` in `values`, if it is listed.
+#[doc(hidden)]
+pub fn index(values: &[&str], s: &str) -> Option<usize> {
+    values.iter().position(|v| *v == s)
+}
+
+/// Read one string and look it up in `values`; `name` names the enum in
+/// the error for a value that is not a string.
+#[doc(hidden)]
+pub fn read<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    name: &'static str,
+    values: &'static [&'static str],
+) -> Result<Read, D::Error> {
+    d.deserialize_str(Values { name, values })
+}
+
+struct Values {
+    name: &'static str,
+    values: &'static [&'static str],
+}
+
+impl<'de> serde::de::Visitor<'de> for Values {
+    type Value = Read;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} string", self.name)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Read, E> {
+        Ok(match index(self.values, v) {
+            Some(i) => Read::Known(i),
+            None => Read::Unknown(v.to_string()),
+        })
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Read, E> {
+        Ok(match index(self.values, &v) {
+            Some(i) => Read::Known(i),
+            None => Read::Unknown(v),
+        })
+    }
+}
 
 /// Define an open string enum: one variant per documented value plus
 /// `Unknown(String)`, so a value a newer server sends never breaks parsing.
@@ -22,6 +81,21 @@ macro_rules! open_enum {
         impl $name {
             /// The values the schema lists, in its order.
             pub const VALUES: &'static [&'static str] = &[$($value),*];
+
+            /// The listed variants, in the order of [`VALUES`](Self::VALUES).
+            const KNOWN: &'static [Self] = &[$(Self::$variant),*];
+
+            /// The variant [`read`]($crate::open_enum::read) found.
+            fn from_read(read: $crate::open_enum::Read) -> Self {
+                match read {
+                    // `KNOWN` and `VALUES` have the same length
+                    $crate::open_enum::Read::Known(i) => Self::KNOWN
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| Self::Unknown(::std::string::String::new())),
+                    $crate::open_enum::Read::Unknown(s) => Self::Unknown(s),
+                }
+            }
 
             /// The wire value.
             pub fn as_str(&self) -> &str {
@@ -60,18 +134,18 @@ macro_rules! open_enum {
 
         impl ::core::convert::From<&str> for $name {
             fn from(s: &str) -> Self {
-                match s {
-                    $($value => Self::$variant,)*
-                    other => Self::Unknown(other.to_string()),
+                match $crate::open_enum::index(Self::VALUES, s) {
+                    ::core::option::Option::Some(i) => Self::from_read($crate::open_enum::Read::Known(i)),
+                    ::core::option::Option::None => Self::Unknown(s.to_string()),
                 }
             }
         }
 
         impl ::core::convert::From<::std::string::String> for $name {
             fn from(s: ::std::string::String) -> Self {
-                match Self::from(s.as_str()) {
-                    Self::Unknown(_) => Self::Unknown(s),
-                    known => known,
+                match $crate::open_enum::index(Self::VALUES, &s) {
+                    ::core::option::Option::Some(i) => Self::from_read($crate::open_enum::Read::Known(i)),
+                    ::core::option::Option::None => Self::Unknown(s),
                 }
             }
         }
@@ -97,20 +171,8 @@ macro_rules! open_enum {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                struct V;
-                impl<'de> ::serde::de::Visitor<'de> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        f.write_str(concat!("a ", stringify!($name), " string"))
-                    }
-                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::core::result::Result<$name, E> {
-                        Ok($name::from(v).observed())
-                    }
-                    fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::core::result::Result<$name, E> {
-                        Ok($name::from(v).observed())
-                    }
-                }
-                d.deserialize_str(V)
+                let read = $crate::open_enum::read(d, stringify!($name), Self::VALUES)?;
+                ::core::result::Result::Ok(Self::from_read(read).observed())
             }
         }
 
@@ -120,4 +182,42 @@ macro_rules! open_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Read, read};
+    use crate::enums::TimeUnit;
+
+    const VALUES: &[&str] = &["a", "b"];
+
+    fn one(text: &str) -> Result<Read, serde_json::Error> {
+        read(
+            &mut serde_json::Deserializer::from_str(text),
+            "Letter",
+            VALUES,
+        )
+    }
+
+    #[test]
+    fn a_listed_value_reads_as_its_index_and_another_verbatim() {
+        assert_eq!(one(r#""b""#).unwrap(), Read::Known(1));
+        assert_eq!(one(r#""a\u0062""#).unwrap(), Read::Unknown("ab".into()));
+        let e = one("5").unwrap_err().to_string();
+        assert!(e.contains("expected a Letter string"), "{e}");
+    }
+
+    #[test]
+    fn every_generated_value_decodes_to_its_own_variant() {
+        for v in TimeUnit::VALUES {
+            let t: TimeUnit = serde_json::from_value(serde_json::json!(v)).unwrap();
+            assert!(t.is_known(), "{v}");
+            assert_eq!(t.as_str(), *v);
+            assert_eq!(TimeUnit::from(*v), t);
+            assert_eq!(TimeUnit::from(v.to_string()), t);
+        }
+        let t: TimeUnit = serde_json::from_str(r#""fortnight""#).unwrap();
+        assert_eq!(t, TimeUnit::Unknown("fortnight".into()));
+        assert_eq!(TimeUnit::from("fortnight"), t);
+    }
 }

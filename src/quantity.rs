@@ -1,7 +1,6 @@
 //! Measured values: a number with a unit from a typed set.
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -90,34 +89,45 @@ impl<U: Serialize> Serialize for Quantity<U> {
 
 impl<'de, U: Deserialize<'de>> Deserialize<'de> for Quantity<U> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<U>(PhantomData<U>);
-        impl<'de, U: Deserialize<'de>> Visitor<'de> for V<U> {
-            type Value = Quantity<U>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a measured value {\"value\": <number>, \"unit\": <unit>}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Quantity<U>, A::Error> {
-                let mut value = None;
-                let mut unit = None;
-                let mut unknown = UnknownFields::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "value" => value = Some(map.next_value::<Number>()?),
-                        "unit" => unit = Some(map.next_value::<U>()?),
-                        _ => {
-                            let v = map.next_value::<RawJson>()?;
-                            crate::tolerant::keep_unknown(&mut unknown, "Quantity", key, v);
-                        }
-                    }
+        // The object is read by one visitor for every unit type; only the
+        // unit's own text is then read as `U`.
+        let (value, unit, unknown) = d.deserialize_map(Parts)?;
+        let unit = U::deserialize(de::value::StringDeserializer::<D::Error>::new(unit))?;
+        Ok(Quantity {
+            value,
+            unit,
+            unknown,
+        })
+    }
+}
+
+/// A measured value's parts, the unit still as text.
+struct Parts;
+
+impl<'de> Visitor<'de> for Parts {
+    type Value = (Number, String, UnknownFields);
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a measured value {\"value\": <number>, \"unit\": <unit>}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut value = None;
+        let mut unit = None;
+        let mut unknown = UnknownFields::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "value" => value = Some(map.next_value::<Number>()?),
+                "unit" => unit = Some(map.next_value::<String>()?),
+                _ => {
+                    let v = map.next_value::<RawJson>()?;
+                    crate::tolerant::keep_unknown(&mut unknown, "Quantity", key, v);
                 }
-                Ok(Quantity {
-                    value: value.ok_or_else(|| de::Error::missing_field("value"))?,
-                    unit: unit.ok_or_else(|| de::Error::missing_field("unit"))?,
-                    unknown,
-                })
             }
         }
-        d.deserialize_map(V(PhantomData))
+        Ok((
+            value.ok_or_else(|| de::Error::missing_field("value"))?,
+            unit.ok_or_else(|| de::Error::missing_field("unit"))?,
+            unknown,
+        ))
     }
 }
 
@@ -128,5 +138,43 @@ impl<U: Absent> Absent for Quantity<U> {
     }
     fn is_absent(&self) -> bool {
         self.value.is_absent() && self.unit.is_absent() && self.unknown.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quantity;
+    use crate::enums::TimeUnit;
+    use crate::observe::{self, Observation};
+
+    #[test]
+    fn a_unit_is_read_as_its_enum_and_an_unlisted_one_is_kept_and_reported() {
+        let (q, seen) = observe::collect(|| {
+            serde_json::from_str::<Quantity<TimeUnit>>(r#"{"unit": "s", "value": 2}"#)
+        });
+        assert_eq!(q.unwrap().unit, TimeUnit::Second);
+        assert!(seen.is_empty(), "{seen:?}");
+
+        let (q, seen) = observe::collect(|| {
+            serde_json::from_str::<Quantity<TimeUnit>>(r#"{"value": 2, "unit": "fortnight"}"#)
+        });
+        assert_eq!(q.unwrap().unit, TimeUnit::Unknown("fortnight".into()));
+        assert_eq!(
+            seen,
+            [Observation::UnknownEnumValue {
+                enum_name: "TimeUnit",
+                value: "fortnight".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_missing_or_mistyped_part_is_an_error_naming_it() {
+        let e = crate::decode::<Quantity<TimeUnit>>(br#"{"value": 2}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `unit`"), "{e}");
+        let e = crate::decode::<Quantity<TimeUnit>>(br#"{"value": 2, "unit": 7}"#).unwrap_err();
+        assert_eq!(e.path, "unit", "{e}");
+        let e = crate::decode::<Quantity<TimeUnit>>(br#"{"value": "x", "unit": "s"}"#).unwrap_err();
+        assert_eq!(e.path, "value", "{e}");
     }
 }

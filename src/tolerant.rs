@@ -112,6 +112,67 @@ impl<G: crate::details::DetailsGroup> serde::Serialize for DetailsContent<'_, G>
     }
 }
 
+/// Read documented field `slot`'s value. Not inlined: one copy per field
+/// type, shared by every shape with a field of that type, instead of the
+/// read written out again in each shape's decoder.
+#[inline(never)]
+pub fn read<'de, A: MapAccess<'de>, T: serde::Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+) -> Result<(), A::Error> {
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+/// [`read`] for a list: exact capacity, items in order (see [`ExactList`]).
+#[inline(never)]
+pub fn read_list<'de, A: MapAccess<'de>, T>(
+    map: &mut A,
+    slot: &mut Option<Vec<T>>,
+) -> Result<(), A::Error>
+where
+    ExactList<T>: serde::Deserialize<'de>,
+{
+    *slot = Some(map.next_value::<ExactList<T>>()?.0);
+    Ok(())
+}
+
+/// [`read`] for a date or time, through the fast parser of
+/// [`fast_time`](crate::fast_time).
+#[inline(never)]
+pub fn read_time<'de, A: MapAccess<'de>, T>(
+    map: &mut A,
+    slot: &mut Option<T>,
+) -> Result<(), A::Error>
+where
+    crate::fast_time::Fast<T>: serde::Deserialize<'de>,
+{
+    *slot = Some(map.next_value::<crate::fast_time::Fast<T>>()?.0);
+    Ok(())
+}
+
+/// The value of a key no documented field claims: kept in `unknown` (and
+/// reported). One copy per input kind, for every shape.
+#[inline(never)]
+pub fn read_other<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    unknown: &mut UnknownFields,
+    shape: &'static str,
+    key: Key,
+) -> Result<(), A::Error> {
+    match key {
+        Key::Other(k) => {
+            let v = map.next_value::<RawJson>()?;
+            keep_unknown(unknown, shape, k, v);
+        }
+        // every index the key lookup returns has its own arm
+        Key::Field(_) => {
+            map.next_value::<de::IgnoredAny>()?;
+        }
+    }
+    Ok(())
+}
+
 /// Keep a key the schema does not list (and report it).
 #[inline]
 pub fn keep_unknown(unknown: &mut UnknownFields, shape: &'static str, key: String, value: RawJson) {

@@ -718,23 +718,23 @@ fn tolerant_struct(
             Entry::Field { ident, ty, .. } => {
                 locals.push(quote! { let mut #var: ::core::option::Option<#ty> = ::core::option::Option::None; });
                 let read = if has_fast_path(ty) {
-                    quote! { __map.next_value::<::brainstem::fast_time::Fast<#ty>>()?.0 }
-                } else if let Some(item) = vec_item(ty) {
-                    quote! { __map.next_value::<::brainstem::tolerant::ExactList<#item>>()?.0 }
+                    quote! { ::brainstem::tolerant::read_time(&mut __map, &mut #var)? }
+                } else if vec_item(ty).is_some() {
+                    quote! { ::brainstem::tolerant::read_list(&mut __map, &mut #var)? }
                 } else {
-                    quote! { __map.next_value()? }
+                    quote! { ::brainstem::tolerant::read(&mut __map, &mut #var)? }
                 };
-                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => #var = ::core::option::Option::Some(#read), });
+                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => #read, });
                 inits.push(quote! { #ident: ::brainstem::tolerant::take(#var, &mut __missing, #i, #shape, #always), });
             }
             Entry::Tag { slot, .. } => {
                 locals.push(quote! { let mut #var: ::core::option::Option<::std::string::String> = ::core::option::Option::None; });
-                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => #var = ::core::option::Option::Some(__map.next_value()?), });
+                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => ::brainstem::tolerant::read(&mut __map, &mut #var)?, });
                 slot_inits.entry(*slot).or_default().0 = quote! { ::brainstem::tolerant::take_opt(#var, &mut __missing, #i, #shape, #always) };
             }
             Entry::Content { slot, .. } => {
                 locals.push(quote! { let mut #var: ::core::option::Option<::brainstem::RawJson> = ::core::option::Option::None; });
-                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => #var = ::core::option::Option::Some(__map.next_value()?), });
+                arms.push(quote! { ::brainstem::tolerant::Key::Field(#i) => ::brainstem::tolerant::read(&mut __map, &mut #var)?, });
                 slot_inits.entry(*slot).or_default().1 = quote! { ::brainstem::tolerant::take_opt(#var, &mut __missing, #i, #shape, #always) };
             }
         }
@@ -843,13 +843,7 @@ fn tolerant_struct(
                         while let ::core::option::Option::Some(__key) = __map.next_key_seed(::brainstem::tolerant::KeySeed(__field))? {
                             match __key {
                                 #(#arms)*
-                                ::brainstem::tolerant::Key::Field(_) => {
-                                    __map.next_value::<::serde::de::IgnoredAny>()?;
-                                }
-                                ::brainstem::tolerant::Key::Other(__k) => {
-                                    let __v = __map.next_value::<::brainstem::RawJson>()?;
-                                    ::brainstem::tolerant::keep_unknown(&mut __unknown, #shape, __k, __v);
-                                }
+                                __other => ::brainstem::tolerant::read_other(&mut __map, &mut __unknown, #shape, __other)?,
                             }
                         }
                         let mut __missing = ::brainstem::MissingFields::none(#ty::FIELD_NAMES);
