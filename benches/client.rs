@@ -385,8 +385,9 @@ fn report(results: &Results, page_len: usize, wan: &Wan) {
 }
 
 fn main() {
-    // The floor's plain reqwest client needs a process-wide TLS provider
-    // (the brainstem client brings its own).
+    // The floor's plain reqwest client, with only rustls compiled in, needs
+    // a process-wide TLS provider (the brainstem client brings its own).
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     let _ = rustls::crypto::ring::default_provider().install_default();
     let results = Results::since_now();
     let mut c = Criterion::default().configure_from_args();

@@ -63,6 +63,7 @@ mod drift;
 mod error;
 mod list;
 mod retry;
+mod tls;
 mod token;
 mod window;
 
@@ -296,7 +297,9 @@ impl ClientBuilder {
     }
 
     /// Build the client: resolve the base URL and the token, check that the
-    /// token will not travel over plain HTTP, and set up TLS.
+    /// token will not travel over plain HTTP and, for an https server, that
+    /// this build has a TLS backend (the features `native-tls` or `rustls`).
+    /// TLS itself is set up on the first request.
     pub fn build(self) -> Result<Client, Error> {
         let var = |k: &str| -> Option<String> {
             self.env
@@ -318,6 +321,7 @@ impl ClientBuilder {
                 "base URL {base_raw:?} must be an http:// or https:// URL with a host"
             )));
         }
+        tls::check(parsed.scheme() == "https")?;
         let allow_insecure = self.allow_insecure_http.unwrap_or_else(|| {
             var("BRAINSTEM_ALLOW_INSECURE_HTTP")
                 .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
@@ -393,32 +397,6 @@ impl ClientBuilder {
     }
 }
 
-/// rustls with the ring provider and the platform's certificate verifier,
-/// passed to reqwest directly (no process-wide provider is installed).
-fn tls_config() -> Result<rustls::ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| Error::Config(format!("cannot load the platform's TLS roots: {e}")))?;
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(format!("TLS setup: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(cfg)
-}
-
-/// TLS for a client that only speaks plain http: no certificates at all.
-fn no_tls_config() -> Result<rustls::ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(format!("TLS setup: {e}")))?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth())
-}
-
 /// https, or http to a loopback address.
 fn secure_enough(url: &reqwest::Url) -> bool {
     if url.scheme() == "https" {
@@ -464,14 +442,7 @@ impl Connection {
         if let Some(c) = self.pool.get() {
             return Ok(c.clone());
         }
-        let tls = if self.https {
-            tls_config()?
-        } else {
-            // Redirects never leave the origin, so a plain-http client never
-            // makes a TLS connection: no certificates to load.
-            no_tls_config()?
-        };
-        let builder = reqwest::Client::builder();
+        let builder = tls::configure(reqwest::Client::builder(), self.https)?;
         // The codecs asked for are the crate's features, whatever another
         // dependency turned on in reqwest: gzip and deflate always, brotli
         // and zstd with the features of those names.
@@ -480,7 +451,6 @@ impl Connection {
         #[cfg(not(feature = "zstd"))]
         let builder = builder.no_zstd();
         let c = builder
-            .tls_backend_preconfigured(tls)
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .user_agent(self.user_agent.clone())
@@ -801,6 +771,7 @@ mod connection_tests {
     use super::Client;
 
     #[test]
+    #[cfg(any(feature = "native-tls", feature = "rustls"))]
     fn certificates_are_loaded_on_the_first_request_not_in_build() {
         let c = Client::builder()
             .base_url("https://www.brainstem.org/")
@@ -811,6 +782,17 @@ mod connection_tests {
         assert!(!c.inner.connection.ready(), "build() set up TLS");
         c.inner.connection.client().unwrap();
         assert!(c.inner.connection.ready());
+    }
+
+    #[test]
+    #[cfg(not(any(feature = "native-tls", feature = "rustls")))]
+    fn without_a_tls_backend_an_https_client_is_refused_in_build() {
+        let e = Client::builder()
+            .base_url("https://www.brainstem.org/")
+            .no_token_cache()
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("no TLS backend"), "{e}");
     }
 
     #[test]
@@ -827,6 +809,7 @@ mod connection_tests {
     #[test]
     fn a_user_agent_that_cannot_be_a_header_is_refused_in_build() {
         let e = Client::builder()
+            .base_url("http://127.0.0.1:8000/")
             .user_agent("bad\nagent")
             .no_token_cache()
             .build()

@@ -13,7 +13,6 @@ use crate::util::Srv;
 /// A client that decodes nothing by itself and sends no `Accept-Encoding`
 /// unless told to.
 fn raw_client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .no_proxy()
         .no_gzip()
