@@ -18,9 +18,28 @@ pub enum Read {
     Unknown(String),
 }
 
+impl Read {
+    /// Look `s` up in `values`.
+    #[doc(hidden)]
+    pub fn of(values: &[&str], s: &str) -> Read {
+        match index(values, s) {
+            Some(i) => Read::Known(i),
+            None => Read::Unknown(s.to_string()),
+        }
+    }
+
+    /// [`of`](Self::of), keeping an unlisted `s` without copying it.
+    #[doc(hidden)]
+    pub fn of_owned(values: &[&str], s: String) -> Read {
+        match index(values, &s) {
+            Some(i) => Read::Known(i),
+            None => Read::Unknown(s),
+        }
+    }
+}
+
 /// The index of `s` in `values`, if it is listed.
-#[doc(hidden)]
-pub fn index(values: &[&str], s: &str) -> Option<usize> {
+fn index(values: &[&str], s: &str) -> Option<usize> {
     values.iter().position(|v| *v == s)
 }
 
@@ -46,16 +65,10 @@ impl<'de> serde::de::Visitor<'de> for Values {
         write!(f, "a {} string", self.name)
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Read, E> {
-        Ok(match index(self.values, v) {
-            Some(i) => Read::Known(i),
-            None => Read::Unknown(v.to_string()),
-        })
+        Ok(Read::of(self.values, v))
     }
     fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Read, E> {
-        Ok(match index(self.values, &v) {
-            Some(i) => Read::Known(i),
-            None => Read::Unknown(v),
-        })
+        Ok(Read::of_owned(self.values, v))
     }
 }
 
@@ -134,19 +147,13 @@ macro_rules! open_enum {
 
         impl ::core::convert::From<&str> for $name {
             fn from(s: &str) -> Self {
-                match $crate::open_enum::index(Self::VALUES, s) {
-                    ::core::option::Option::Some(i) => Self::from_read($crate::open_enum::Read::Known(i)),
-                    ::core::option::Option::None => Self::Unknown(s.to_string()),
-                }
+                Self::from_read($crate::open_enum::Read::of(Self::VALUES, s))
             }
         }
 
         impl ::core::convert::From<::std::string::String> for $name {
             fn from(s: ::std::string::String) -> Self {
-                match $crate::open_enum::index(Self::VALUES, &s) {
-                    ::core::option::Option::Some(i) => Self::from_read($crate::open_enum::Read::Known(i)),
-                    ::core::option::Option::None => Self::Unknown(s),
-                }
+                Self::from_read($crate::open_enum::Read::of_owned(Self::VALUES, s))
             }
         }
 
