@@ -1,15 +1,15 @@
 //! Relation fields: an id, or (with `include[]`) the whole related record.
 
-use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Model;
 use crate::model::RecordId;
 use crate::observe::{self, Observation};
 use crate::raw_json::{RawSink, deserialize_raw};
+use serde_json::Value;
 
 /// A related record as a response carries it: by id, or embedded in full
 /// when the request asked for it with `include[]`.
@@ -154,41 +154,13 @@ impl<'de, T: Model> RawSink<'de> for RelatedSink<T> {
         }
     }
 
+    /// Another deserializer (no raw text to be had): the value is read as
+    /// a `serde_json::Value` and then as its text, so one reading serves
+    /// every relation type and every input. A `Value` holds what such a
+    /// deserializer can hand over (ids, embedded records) exactly.
     fn fallback<D: Deserializer<'de>>(self, d: D) -> Result<Related<T>, D::Error> {
-        d.deserialize_any(RelatedVisitor(PhantomData))
-    }
-}
-
-/// The ordinary reading, for deserializers other than serde_json's.
-struct RelatedVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Model> Visitor<'de> for RelatedVisitor<T> {
-    type Value = Related<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "a {} id or an embedded {} record",
-            T::META.name,
-            T::META.name
-        )
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        parse_id(v)
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        parse_id(&v.to_string())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        parse_id(&v.to_string())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        T::deserialize(de::value::MapAccessDeserializer::new(map))
-            .map(|o| Related::Object(Box::new(o)))
+        let text = Value::deserialize(d)?.to_string();
+        self.raw_owned(text)
     }
 }
 
@@ -280,6 +252,28 @@ mod tests {
         // what the text reading refuses is refused here too
         let err = Related::<Project>::deserialize(object(vec![("id", "nope")])).unwrap_err();
         assert!(err.to_string().contains("no usable `id`"), "{err}");
+    }
+
+    #[test]
+    fn values_from_another_deserializer_read_as_their_text() {
+        use serde::de::value::{BoolDeserializer, Error, StrDeserializer, U64Deserializer};
+        let id = "0bd4eab9-a8d4-55b9-9552-6dbea8df0151";
+        assert_eq!(
+            Related::<Project>::deserialize(StrDeserializer::<Error>::new(id)),
+            Ok(Related::Id(id.parse().unwrap()))
+        );
+        assert_eq!(
+            Related::<User>::deserialize(U64Deserializer::<Error>::new(42)),
+            Ok(Related::Id(42))
+        );
+        let err = Related::<Project>::deserialize(StrDeserializer::<Error>::new("nope"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"nope\" is not a valid project id"), "{err}");
+        let err = Related::<Project>::deserialize(BoolDeserializer::<Error>::new(true))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("an id or an embedded record"), "{err}");
     }
 
     #[test]

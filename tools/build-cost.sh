@@ -74,11 +74,43 @@ report() {
   printf '%-26s%s s\n' "$label" "$t"
 }
 
+# sdk_share: from the last build's --timings report, how long the SDK crate
+# itself took, when it started, and for how long one crate was compiling
+# alone (a core idle: what a build graph with more parallel work could win)
+sdk_share() {
+  local html
+  html=$(ls -t "$CARGO_TARGET_DIR"/cargo-timings/cargo-timing-*.html 2>/dev/null | head -n1)
+  [ -n "$html" ] || return 0
+  python3 - "$html" <<'PY'
+import json, re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r"const UNIT_DATA = (\[.*?\]);\n", text, re.S)
+if not m:
+    sys.exit(0)
+units = json.loads(m.group(1))
+end = max(u["start"] + u["duration"] for u in units)
+sdk = [u for u in units if u["name"] == "brainstem" and u["target"].strip() in ("", "lib")]
+# tenths of a second in which exactly one unit was compiling
+steps = int(end * 10) + 1
+busy = [0] * steps
+for u in units:
+    for t in range(int(u["start"] * 10), min(steps, int((u["start"] + u["duration"]) * 10))):
+        busy[t] += 1
+alone = sum(1 for b in busy if b == 1) / 10
+if sdk:
+    u = sdk[0]
+    print(f"  the SDK crate itself:   {u['duration']:.1f} s, from {u['start']:.1f} s")
+print(f"  one crate alone for:    {alone:.1f} s of {end:.1f} s")
+PY
+}
+
 echo "machine: $(nproc) cores; features: ${features:-default}"
-report "clean debug build:" cargo build
+report "clean debug build:" cargo build --timings
+sdk_share
 touch src/main.rs
 report "incremental (user edit):" cargo build
-report "clean release build:" cargo build --release
+report "clean release build:" cargo build --release --timings
+sdk_share
 touch src/main.rs
 report "incremental release:" cargo build --release
 
