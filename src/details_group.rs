@@ -168,6 +168,25 @@ impl<'de, G: DetailsGroup> serde::Deserialize<'de> for Payload<G> {
     }
 }
 
+/// Report why a payload of `group` stays untyped: it did not fit the schema
+/// of its type (`mismatch`), or its type is not one the schema knows. One
+/// function for every group and type, not a copy of
+/// [`report`](crate::observe::report) per payload type.
+#[doc(hidden)]
+pub fn untyped_payload(group: &'static str, type_name: &str, mismatch: Option<serde_json::Error>) {
+    crate::observe::report(|| match mismatch {
+        Some(e) => crate::observe::Observation::DetailsMismatch {
+            group,
+            type_name: type_name.to_string(),
+            error: e.to_string(),
+        },
+        None => crate::observe::Observation::UnknownDetailsType {
+            group,
+            type_name: type_name.to_string(),
+        },
+    });
+}
+
 /// Define the typed payloads of one schema group: one variant per type, each
 /// holding the generated struct for its schema, plus `Unknown`.
 ///
@@ -247,7 +266,9 @@ macro_rules! details_group {
             /// is `Unknown` with the payload kept exactly (and reported to
             /// [`observe`]($crate::observe)).
             pub fn from_raw_parts(type_name: &str, details: $crate::RawJson) -> Self {
-                match type_name {
+                // why the payload stays untyped: the error of a type that did
+                // not fit, or none for a type the schema does not know
+                let mismatch: ::core::option::Option<::serde_json::Error> = match type_name {
                     $(
                         $type_name => {
                             let checkpoint = $crate::observe::checkpoint();
@@ -255,20 +276,14 @@ macro_rules! details_group {
                                 ::core::result::Result::Ok(p) => return Self::$variant(p),
                                 ::core::result::Result::Err(e) => {
                                     $crate::observe::rollback(checkpoint);
-                                    $crate::observe::report(|| $crate::observe::Observation::DetailsMismatch {
-                                        group: $group,
-                                        type_name: type_name.to_string(),
-                                        error: e.to_string(),
-                                    });
+                                    ::core::option::Option::Some(e)
                                 }
                             }
                         }
                     )*
-                    _ => $crate::observe::report(|| $crate::observe::Observation::UnknownDetailsType {
-                        group: $group,
-                        type_name: type_name.to_string(),
-                    }),
-                }
+                    _ => ::core::option::Option::None,
+                };
+                $crate::details::untyped_payload($group, type_name, mismatch);
                 Self::Unknown { type_name: type_name.to_string(), details }
             }
 

@@ -179,6 +179,8 @@ pub mod enums {
 /// selector field exactly as the API sends it.
 #[allow(clippy::all)]
 pub mod details {
+    #[doc(hidden)]
+    pub use crate::details_group::untyped_payload;
     pub use crate::details_group::{DetailsGroup, Payload};
     include!(concat!(env!("OUT_DIR"), "/details.rs"));
 }

@@ -72,6 +72,16 @@ impl<'de> serde::de::Visitor<'de> for Values {
     }
 }
 
+/// Report a decoded value that `enum_name` does not list: one function for
+/// every enum, not a copy of [`report`](crate::observe::report) in each.
+#[doc(hidden)]
+pub fn unlisted(enum_name: &'static str, value: &str) {
+    crate::observe::report(|| crate::observe::Observation::UnknownEnumValue {
+        enum_name,
+        value: value.to_owned(),
+    });
+}
+
 /// Define an open string enum: one variant per documented value plus
 /// `Unknown(String)`, so a value a newer server sends never breaks parsing.
 ///
@@ -126,10 +136,7 @@ macro_rules! open_enum {
             /// Report a decoded value the schema does not list.
             fn observed(self) -> Self {
                 if let Self::Unknown(v) = &self {
-                    $crate::observe::report(|| $crate::observe::Observation::UnknownEnumValue {
-                        enum_name: stringify!($name),
-                        value: v.clone(),
-                    });
+                    $crate::open_enum::unlisted(stringify!($name), v);
                 }
                 self
             }
