@@ -6,6 +6,9 @@
 #
 #   tools/build-cost.sh            # default features
 #   FEATURES=raw tools/build-cost.sh
+#   SDK_DEBUG=line-tables-only tools/build-cost.sh
+#                                  # the user's profile sets the SDK's
+#                                  # debuginfo (the README's tip)
 #
 # Uses its own target directory, so nothing is shared with the workspace's.
 # The figures depend on the machine and on what else runs on it: quote them
@@ -18,6 +21,11 @@ features="${FEATURES:-}"
 dep="brainstem = { path = \"$repo\" }"
 if [ -n "$features" ]; then
   dep="brainstem = { path = \"$repo\", features = [\"$features\"] }"
+fi
+
+sdk_debug=""
+if [ -n "${SDK_DEBUG:-}" ]; then
+  sdk_debug="debug = \"$SDK_DEBUG\""
 fi
 
 mkdir -p "$work/user/src"
@@ -36,6 +44,7 @@ tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 # build about 17 % slower (23.7 s against 19.7 s on 2 cores).
 [profile.dev.package.brainstem]
 incremental = false
+$sdk_debug
 
 [workspace]
 EOF
@@ -104,7 +113,7 @@ print(f"  one crate alone for:    {alone:.1f} s of {end:.1f} s")
 PY
 }
 
-echo "machine: $(nproc) cores; features: ${features:-default}"
+echo "machine: $(nproc) cores; features: ${features:-default}${SDK_DEBUG:+; SDK debuginfo: $SDK_DEBUG}"
 report "clean debug build:" cargo build --timings
 sdk_share
 touch src/main.rs
