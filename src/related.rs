@@ -156,8 +156,8 @@ impl<'de, T: Model> RawSink<'de> for RelatedSink<T> {
 
     /// Another deserializer (no raw text to be had): the value is read as
     /// a `serde_json::Value` and then as its text, so one reading serves
-    /// every relation type and every input. A `Value` holds what such a
-    /// deserializer can hand over (ids, embedded records) exactly.
+    /// every relation type and every input. Such a deserializer hands over
+    /// numbers as 64-bit integers or `f64`, which a `Value` keeps exactly.
     fn fallback<D: Deserializer<'de>>(self, d: D) -> Result<Related<T>, D::Error> {
         let text = Value::deserialize(d)?.to_string();
         self.raw_owned(text)
