@@ -105,7 +105,8 @@ pub struct BehaviorListEnvelope {
 /**The fields to change in a Behavior (`modules/behavior`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct BehaviorPatch {
     ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -183,7 +184,8 @@ pub struct BehavioralAssayListEnvelope {
 /**The fields to change in a BehavioralAssay (`personal_attributes/behavioralassay`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct BehavioralAssayPatch {
     ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -319,7 +321,8 @@ pub struct BehavioralCategoryListEnvelope {
 /**The fields to change in a BehavioralCategory (`taxonomies/behavioralcategory`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct BehavioralCategoryPatch {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -492,7 +495,8 @@ pub struct BehavioralParadigmListEnvelope {
 /**The fields to change in a BehavioralParadigm (`taxonomies/behavioralparadigm`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct BehavioralParadigmPatch {
     ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -602,7 +606,8 @@ pub struct BrainRegionListEnvelope {
 /**The fields to change in a BrainRegion (`taxonomies/brainregion`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct BrainRegionPatch {
     ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -686,7 +691,8 @@ pub struct BreedingListEnvelope {
 /**The fields to change in a Breeding (`stem/breeding`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct BreedingPatch {
     ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -793,7 +799,8 @@ pub struct CohortListEnvelope {
 /**The fields to change in a Cohort (`stem/cohort`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct CohortPatch {
     ///Free-text description of this cohort.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -866,7 +873,8 @@ pub struct CollectionListEnvelope {
 /**The fields to change in a Collection (`stem/collection`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct CollectionPatch {
     ///Free-text description of this collection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1013,7 +1021,8 @@ pub struct ConsumableListEnvelope {
 /**The fields to change in a Consumable (`resources/consumable`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ConsumablePatch {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1304,7 +1313,8 @@ pub struct ConsumableStockOpticalComponentDetails {
 /**The fields to change in a ConsumableStock (`modules/consumablestock`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ConsumableStockPatch {
     ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2497,7 +2507,8 @@ pub struct DataAcquisitionOpticalCoherenceTomographyDetails {
 /**The fields to change in a DataAcquisition (`modules/dataacquisition`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct DataAcquisitionPatch {
     ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2878,7 +2889,8 @@ pub struct DataStorageListEnvelope {
 /**The fields to change in a DataStorage (`personal_attributes/datastorage`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct DataStoragePatch {
     ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3997,7 +4009,8 @@ impl ::std::convert::From<::brainstem::RawObject> for EquipmentOscilloscopeDetai
 /**The fields to change in a Equipment (`modules/equipment`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct EquipmentPatch {
     ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4591,7 +4604,8 @@ pub struct GroupMembershipInvitationListEnvelope {
 /**The fields to change in a GroupMembershipInvitation (`users/group_membership_invitation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct GroupMembershipInvitationPatch {
     ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4657,7 +4671,8 @@ pub struct GroupMembershipRequestListEnvelope {
 /**The fields to change in a GroupMembershipRequest (`users/group_membership_request`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct GroupMembershipRequestPatch {
     ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4671,7 +4686,8 @@ pub struct GroupMembershipRequestPatch {
 /**The fields to change in a Group (`users/group`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct GroupPatch {
     ///Name of the group. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4801,7 +4817,8 @@ pub struct HardwareDeviceListEnvelope {
 /**The fields to change in a HardwareDevice (`resources/hardwaredevice`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct HardwareDevicePatch {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4897,7 +4914,8 @@ pub struct InventoryListEnvelope {
 /**The fields to change in a Inventory (`personal_attributes/inventory`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct InventoryPatch {
     ///Free-text description of this inventory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5023,7 +5041,8 @@ pub struct JournalListEnvelope {
 /**The fields to change in a Journal (`dissemination/journal`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct JournalPatch {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5119,7 +5138,8 @@ pub struct LaboratoryListEnvelope {
 /**The fields to change in a Laboratory (`users/laboratory`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct LaboratoryPatch {
     ///City of the laboratory. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5223,7 +5243,8 @@ pub struct LicenseListEnvelope {
 /**The fields to change in a License (`personal_attributes/license`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct LicensePatch {
     ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5906,7 +5927,8 @@ pub struct ManipulationOptogeneticStimulationDetailsItem {
 /**The fields to change in a Manipulation (`modules/manipulation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ManipulationPatch {
     ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6498,7 +6520,8 @@ pub struct ManipulationVisualStimulationDetailsItem {
 /**The fields to send to create a Behavior (`modules/behavior`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/behavior/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewBehavior {
     ///Behavioral assay that was run. BehavioralAssay id (UUID, `personal_attributes/behavioralassay`). Required on create.
     pub behavioralassay: ::uuid::Uuid,
@@ -6521,7 +6544,8 @@ pub struct NewBehavior {
 /**The fields to send to create a BehavioralAssay (`personal_attributes/behavioralassay`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/behavioralassay/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewBehavioralAssay {
     ///Behavioral paradigm the assay implements. BehavioralParadigm id (UUID, `taxonomies/behavioralparadigm`). Required on create.
     pub behavioral_paradigm: ::uuid::Uuid,
@@ -6545,7 +6569,8 @@ pub struct NewBehavioralAssay {
 /**The fields to send to create a BehavioralCategory (`taxonomies/behavioralcategory`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralcategory/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewBehavioralCategory {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6565,7 +6590,8 @@ pub struct NewBehavioralCategory {
 /**The fields to send to create a BehavioralParadigm (`taxonomies/behavioralparadigm`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/behavioralparadigm/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewBehavioralParadigm {
     ///Behavioral category the paradigm falls under. BehavioralCategory id (UUID, `taxonomies/behavioralcategory`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6600,7 +6626,8 @@ pub struct NewBehavioralParadigm {
 /**The fields to send to create a BrainRegion (`taxonomies/brainregion`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/brainregion/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewBrainRegion {
     ///Abbreviated name of the region in its atlas. At most 15 characters. Required on create.
     pub acronym: ::std::string::String,
@@ -6618,7 +6645,8 @@ pub struct NewBrainRegion {
 /**The fields to send to create a Breeding (`stem/breeding`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/breeding/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewBreeding {
     ///Date the litter was born. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6659,7 +6687,8 @@ pub struct NewBreeding {
 /**The fields to send to create a Cohort (`stem/cohort`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/cohort/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewCohort {
     ///Free-text description of this cohort.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6681,7 +6710,8 @@ pub struct NewCohort {
 /**The fields to send to create a Collection (`stem/collection`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/collection/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewCollection {
     ///Free-text description of this collection.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6703,7 +6733,8 @@ pub struct NewCollection {
 /**The fields to send to create a Consumable (`resources/consumable`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/resources/consumable/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewConsumable {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6737,7 +6768,8 @@ pub struct NewConsumable {
 /**The fields to send to create a ConsumableStock (`modules/consumablestock`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/consumablestock/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewConsumableStock {
     ///Date the stock was acquired. ISO 8601 date (YYYY-MM-DD).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6781,7 +6813,8 @@ pub struct NewConsumableStock {
 /**The fields to send to create a DataAcquisition (`modules/dataacquisition`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/dataacquisition/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewDataAcquisition {
     ///Equipment used for the recording. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6813,7 +6846,8 @@ pub struct NewDataAcquisition {
 /**The fields to send to create a DataStorage (`personal_attributes/datastorage`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/datastorage/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewDataStorage {
     ///Folder levels under the storage root, top level first (for example Sessions, then Subjects). List of `DataOrganizationElement` objects.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6839,7 +6873,8 @@ pub struct NewDataStorage {
 /**The fields to send to create a Equipment (`modules/equipment`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/equipment/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewEquipment {
     ///Catalogue consumable the equipment item is made of, if any. Consumable id (UUID, `resources/consumable`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6877,7 +6912,8 @@ pub struct NewEquipment {
 /**The fields to send to create a Group (`users/group`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/group/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewGroup {
     ///Name of the group. Required on create.
     pub name: ::std::string::String,
@@ -6891,7 +6927,8 @@ pub struct NewGroup {
 /**The fields to send to create a GroupMembershipInvitation (`users/group_membership_invitation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_invitation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewGroupMembershipInvitation {
     ///Group the user is invited to. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6912,7 +6949,8 @@ pub struct NewGroupMembershipInvitation {
 /**The fields to send to create a GroupMembershipRequest (`users/group_membership_request`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/group_membership_request/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewGroupMembershipRequest {
     ///Group the user asks to join. Group id (integer id, `users/group`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6927,7 +6965,8 @@ pub struct NewGroupMembershipRequest {
 /**The fields to send to create a HardwareDevice (`resources/hardwaredevice`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/resources/hardwaredevice/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewHardwareDevice {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6955,7 +6994,8 @@ pub struct NewHardwareDevice {
 /**The fields to send to create a Inventory (`personal_attributes/inventory`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/inventory/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewInventory {
     ///Free-text description of this inventory. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6975,7 +7015,8 @@ pub struct NewInventory {
 /**The fields to send to create a Journal (`dissemination/journal`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/dissemination/journal/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewJournal {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6995,7 +7036,8 @@ pub struct NewJournal {
 /**The fields to send to create a Laboratory (`users/laboratory`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/laboratory/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewLaboratory {
     ///City of the laboratory. At most 100 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7025,7 +7067,8 @@ pub struct NewLaboratory {
 /**The fields to send to create a License (`personal_attributes/license`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/license/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewLicense {
     ///Behavioral assays the license covers. List of BehavioralAssay ids (UUIDs, `personal_attributes/behavioralassay`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7077,7 +7120,8 @@ pub struct NewLicense {
 /**The fields to send to create a Manipulation (`modules/manipulation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/manipulation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewManipulation {
     ///Equipment items involved in the manipulation. List of Equipment ids (UUIDs, `modules/equipment`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7105,7 +7149,8 @@ pub struct NewManipulation {
 /**The fields to send to create a Procedure (`modules/procedure`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewProcedure {
     ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7152,7 +7197,8 @@ pub struct NewProcedure {
 /**The fields to send to create a ProcedureLog (`modules/procedurelog`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewProcedureLog {
     ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7172,7 +7218,8 @@ pub struct NewProcedureLog {
 /**The fields to send to create a Project (`stem/project`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewProject {
     ///Free-text description of this project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7219,7 +7266,8 @@ pub struct NewProject {
 /**The fields to send to create a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewProjectGroupMembershipInvitation {
     ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7243,7 +7291,8 @@ pub struct NewProjectGroupMembershipInvitation {
 /**The fields to send to create a ProjectMembershipInvitation (`stem/project_membership_invitation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewProjectMembershipInvitation {
     ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7267,7 +7316,8 @@ pub struct NewProjectMembershipInvitation {
 /**The fields to send to create a Publication (`dissemination/publication`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewPublication {
     ///Abstract of the publication. Required on create.
     #[serde(rename = "abstract")]
@@ -7296,7 +7346,8 @@ pub struct NewPublication {
 /**The fields to send to create a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewRegulatoryAuthority {
     ///Short name of the authority. At most 32 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7330,7 +7381,8 @@ pub struct NewRegulatoryAuthority {
 /**The fields to send to create a Session (`stem/session`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSession {
     ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7377,7 +7429,8 @@ pub struct NewSession {
     pub links: ::brainstem::ReadOnly,
 }
 ///The fields to send to create a SessionDataStorage (`stem/sessiondatastorage`).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSessionDataStorage {
     ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     pub datastorage: ::uuid::Uuid,
@@ -7393,7 +7446,8 @@ pub struct NewSessionDataStorage {
 /**The fields to send to create a Setup (`personal_attributes/setup`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSetup {
     ///Free-text description of this setup. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7421,7 +7475,8 @@ pub struct NewSetup {
 /**The fields to send to create a SetupType (`taxonomies/setuptype`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSetupType {
     ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     pub category: ::brainstem::enums::SetupTypeCategory,
@@ -7440,7 +7495,8 @@ pub struct NewSetupType {
 /**The fields to send to create a Species (`taxonomies/species`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSpecies {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7466,7 +7522,8 @@ pub struct NewSpecies {
 /**The fields to send to create a Strain (`taxonomies/strain`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewStrain {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7494,7 +7551,8 @@ pub struct NewStrain {
 /**The fields to send to create a Subject (`stem/subject`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSubject {
     ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7558,7 +7616,8 @@ pub struct NewSubject {
 /**The fields to send to create a SubjectLog (`modules/subjectlog`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSubjectLog {
     ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7581,7 +7640,8 @@ pub struct NewSubjectLog {
 /**The fields to send to create a Supplier (`resources/supplier`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewSupplier {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7601,7 +7661,8 @@ pub struct NewSupplier {
 /**The fields to send to create a User (`users/user`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct NewUser {
     ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -8699,7 +8760,8 @@ pub struct ProcedureLogListEnvelope {
 /**The fields to change in a ProcedureLog (`modules/procedurelog`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/procedurelog/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ProcedureLogPatch {
     ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8879,7 +8941,8 @@ pub struct ProcedureOpticFiberImplantDetails {
 /**The fields to change in a Procedure (`modules/procedure`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/procedure/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ProcedurePatch {
     ///Brain region the procedure targets. BrainRegion id (UUID, `taxonomies/brainregion`). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9406,7 +9469,8 @@ pub struct ProjectGroupMembershipInvitationListEnvelope {
 /**The fields to change in a ProjectGroupMembershipInvitation (`stem/project_group_membership_invitation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/project_group_membership_invitation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ProjectGroupMembershipInvitationPatch {
     ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9520,7 +9584,8 @@ pub struct ProjectMembershipInvitationListEnvelope {
 /**The fields to change in a ProjectMembershipInvitation (`stem/project_membership_invitation`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/project_membership_invitation/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ProjectMembershipInvitationPatch {
     ///Whether the invitee may edit the project's records once the invitation is accepted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9543,7 +9608,8 @@ pub struct ProjectMembershipInvitationPatch {
 /**The fields to change in a Project (`stem/project`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/project/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct ProjectPatch {
     ///Free-text description of this project.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9631,7 +9697,8 @@ pub struct PublicationListEnvelope {
 /**The fields to change in a Publication (`dissemination/publication`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/dissemination/publication/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct PublicationPatch {
     ///Abstract of the publication. Required on create.
     #[serde(rename = "abstract", skip_serializing_if = "::std::option::Option::is_none")]
@@ -9785,7 +9852,8 @@ pub struct RegulatoryAuthorityListEnvelope {
 /**The fields to change in a RegulatoryAuthority (`taxonomies/regulatoryauthority`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/regulatoryauthority/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct RegulatoryAuthorityPatch {
     ///Short name of the authority. At most 32 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9927,7 +9995,8 @@ pub struct SessionDataStorageListEnvelope {
     pub session_data_storages: ::std::vec::Vec<SessionDataStorage>,
 }
 ///The fields to change in a SessionDataStorage (`stem/sessiondatastorage`).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SessionDataStoragePatch {
     ///Data storage placed in the session's list. DataStorage id (UUID, `personal_attributes/datastorage`). Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9968,7 +10037,8 @@ pub struct SessionListEnvelope {
 /**The fields to change in a Session (`stem/session`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/session/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SessionPatch {
     ///Data storages holding the session's data, in their through-table order; send a list on create or change, and reorder with the session data storage endpoint. List of DataStorage ids (UUIDs, `personal_attributes/datastorage`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10057,7 +10127,8 @@ pub struct SetupListEnvelope {
 /**The fields to change in a Setup (`personal_attributes/setup`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/personal_attributes/setup/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SetupPatch {
     ///Free-text description of this setup. At most 500 characters.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10216,7 +10287,8 @@ pub struct SetupTypeListEnvelope {
 /**The fields to change in a SetupType (`taxonomies/setuptype`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/setuptype/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SetupTypePatch {
     ///One-letter code of the preparation category the setup type falls under (required on create, optional in a change). One of `I`, `E`, `A`, `H`, `V`, `F`, `U`. At most 1 character. Required on create.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10368,7 +10440,8 @@ pub struct SpeciesListEnvelope {
 /**The fields to change in a Species (`taxonomies/species`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/species/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SpeciesPatch {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10528,7 +10601,8 @@ pub struct StrainListEnvelope {
 /**The fields to change in a Strain (`taxonomies/strain`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/taxonomies/strain/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct StrainPatch {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10917,7 +10991,8 @@ pub struct SubjectLogListEnvelope {
 /**The fields to change in a SubjectLog (`modules/subjectlog`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/modules/subjectlog/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SubjectLogPatch {
     ///Free-text description of the log. At most 500 characters. May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11043,7 +11118,8 @@ pub struct SubjectLogWellnessDetails {
 /**The fields to change in a Subject (`stem/subject`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/stem/subject/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SubjectPatch {
     ///Date of birth of the subject. ISO 8601 date (YYYY-MM-DD). May be null.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11220,7 +11296,8 @@ pub struct SupplierListEnvelope {
 /**The fields to change in a Supplier (`resources/supplier`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/resources/supplier/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct SupplierPatch {
     ///Remark sent along with a proposed change, for the reviewer; used only while the change awaits approval.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11318,7 +11395,8 @@ pub struct UserListEnvelope {
 /**The fields to change in a User (`users/user`).
 
 BrainSTEM docs: <https://support.brainstem.org/api/users/user/>*/
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
 pub struct UserPatch {
     ///Projects the user currently works in. List of Project ids (UUIDs, `stem/project`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]

@@ -61,8 +61,18 @@ pub trait Model:
     /// Record id type.
     type Id: RecordId;
     /// The create shape (`NewSession`).
+    #[cfg(not(feature = "deserialize-writes"))]
+    type New: Serialize + Validate + Clone + Debug + Send + Sync + 'static;
+    /// The create shape (`NewSession`); `Deserialize` with the feature
+    /// `deserialize-writes`.
+    #[cfg(feature = "deserialize-writes")]
     type New: Serialize + DeserializeOwned + Validate + Clone + Debug + Send + Sync + 'static;
     /// The patch shape (`SessionPatch`).
+    #[cfg(not(feature = "deserialize-writes"))]
+    type Patch: Serialize + Validate + Clone + Debug + Send + Sync + 'static;
+    /// The patch shape (`SessionPatch`); `Deserialize` with the feature
+    /// `deserialize-writes`.
+    #[cfg(feature = "deserialize-writes")]
     type Patch: Serialize + DeserializeOwned + Validate + Clone + Debug + Send + Sync + 'static;
     /// Typed filters.
     type Filter: Filter + Clone + Debug + Send + Sync + 'static;

@@ -323,3 +323,39 @@ fn a_nullable_reference_is_still_checked() {
     let ok = json!({"extra_fields": null});
     assert!(check_body(meta, Shape::Patch, &ok, Mode::Server).is_ok());
 }
+
+/// The create and patch shapes derive `Deserialize` only with the feature
+/// `deserialize-writes`: the generated code says so on every one of them, and
+/// with the feature on (as this test binary is built) they decode.
+#[test]
+fn write_shapes_deserialize_only_with_their_feature() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/generated/types.rs"))
+        .unwrap();
+    let gate = "#[cfg_attr(feature = \"deserialize-writes\", derive(::serde::Deserialize))]";
+    let mut checked = 0;
+    for m in brainstem::MODELS {
+        for name in [format!("New{}", m.schema), format!("{}Patch", m.schema)] {
+            let at = text
+                .find(&format!("\npub struct {name} {{"))
+                .unwrap_or_else(|| panic!("no struct {name}"));
+            // the attributes right above the struct
+            let attrs: Vec<&str> = text[..at]
+                .lines()
+                .rev()
+                .take_while(|l| l.starts_with("#["))
+                .collect();
+            assert!(attrs.contains(&gate), "{name}: {attrs:?}");
+            assert!(
+                attrs
+                    .iter()
+                    .all(|a| !a.starts_with("#[derive(::serde::Deserialize")),
+                "{name}: {attrs:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2 * brainstem::MODELS.len());
+    fn decodes<T: serde::de::DeserializeOwned>() {}
+    decodes::<brainstem::types::NewSession>();
+    decodes::<brainstem::types::SessionPatch>();
+}

@@ -310,6 +310,7 @@ pub(crate) fn prepare(spec: &Value, operation_layer: bool) -> Result<Prepared, S
     // response shapes: tolerant, exact decoders and encoders of our own
     let tolerant = tolerant::transform(&mut types_file, spec, &api, &groups, &mut type_fields)?;
     tolerant::gate_envelopes(&mut types_file, &api);
+    tolerant::gate_write_deserialize(&mut types_file, &api);
     Ok(Prepared {
         api,
         enums,

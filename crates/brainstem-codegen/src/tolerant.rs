@@ -21,7 +21,9 @@
 //! in these shapes, and in the create and patch shapes next to them, becomes
 //! `RawObject`/`RawJson` so numbers of any size survive.
 //!
-//! Create and patch shapes and request-only inputs keep typify's derives.
+//! Create and patch shapes and request-only inputs keep typify's derives
+//! (the shapes' `Deserialize` only with the feature `deserialize-writes`:
+//! [`gate_write_deserialize`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -550,6 +552,43 @@ pub fn gate_envelopes(file: &mut syn::File, api: &Api) {
             syn::Item::Impl(x) => x.attrs.insert(0, gate.clone()),
             _ => {}
         }
+    }
+}
+
+/// The create and patch shapes (`NewSession`, `SessionPatch`) derive
+/// `Deserialize` only with the feature `deserialize-writes`: the client only
+/// writes them, and their decoders were about a tenth of the SDK crate's
+/// debug build. The command-line tool, which reads a write's body from JSON,
+/// turns the feature on.
+pub fn gate_write_deserialize(file: &mut syn::File, api: &Api) {
+    let writes: BTreeSet<String> = api
+        .models
+        .iter()
+        .flat_map(|m| [m.new_name(), m.patch_name()])
+        .collect();
+    for item in file.items.iter_mut() {
+        let syn::Item::Struct(st) = item else {
+            continue;
+        };
+        if !writes.contains(&st.ident.to_string())
+            || !derives_of(&st.attrs)
+                .iter()
+                .any(|d| d.ends_with("Deserialize"))
+        {
+            continue;
+        }
+        drop_derives(&mut st.attrs, &["Deserialize"]);
+        let at = st
+            .attrs
+            .iter()
+            .position(|a| a.path().is_ident("derive"))
+            .map_or(0, |i| i + 1);
+        st.attrs.insert(
+            at,
+            syn::parse_quote! {
+                #[cfg_attr(feature = "deserialize-writes", derive(::serde::Deserialize))]
+            },
+        );
     }
 }
 
