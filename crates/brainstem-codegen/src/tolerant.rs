@@ -411,11 +411,7 @@ pub fn transform(
         }
         queue.extend(found);
     }
-    let request_shapes: BTreeSet<String> = api
-        .models
-        .iter()
-        .flat_map(|m| [m.new_name(), m.patch_name()])
-        .collect();
+    let request_shapes = write_shapes(api);
 
     // 2. free-form JSON keeps numbers of any size, in these shapes and in the
     //    create and patch shapes that carry the same fields
@@ -555,17 +551,22 @@ pub fn gate_envelopes(file: &mut syn::File, api: &Api) {
     }
 }
 
+/// The names of every model's create and patch shapes (`NewSession`,
+/// `SessionPatch`).
+fn write_shapes(api: &Api) -> BTreeSet<String> {
+    api.models
+        .iter()
+        .flat_map(|m| [m.new_name(), m.patch_name()])
+        .collect()
+}
+
 /// The create and patch shapes (`NewSession`, `SessionPatch`) derive
 /// `Deserialize` only with the feature `deserialize-writes`: the client only
 /// writes them, and their decoders were about a tenth of the SDK crate's
 /// debug build. The command-line tool, which reads a write's body from JSON,
 /// turns the feature on.
 pub fn gate_write_deserialize(file: &mut syn::File, api: &Api) {
-    let writes: BTreeSet<String> = api
-        .models
-        .iter()
-        .flat_map(|m| [m.new_name(), m.patch_name()])
-        .collect();
+    let writes = write_shapes(api);
     for item in file.items.iter_mut() {
         let syn::Item::Struct(st) = item else {
             continue;
