@@ -9,6 +9,10 @@
 #   SDK_DEBUG=line-tables-only tools/build-cost.sh
 #                                  # the user's profile sets the SDK's
 #                                  # debuginfo (the README's tip)
+#   IDNA=unicode-rs tools/build-cost.sh
+#                                  # the user's Cargo.lock picks idna's
+#                                  # unicode-rs back end over ICU4X (the
+#                                  # README's other tip)
 #
 # Uses its own target directory, so nothing is shared with the workspace's.
 # The figures depend on the machine and on what else runs on it: quote them
@@ -61,6 +65,11 @@ EOF
 export CARGO_TARGET_DIR="$work/target"
 cd "$work/user"
 cargo fetch --quiet
+case "${IDNA:-}" in
+  "") ;;
+  unicode-rs) cargo update --quiet -p idna_adapter --precise 1.1.0 ;;
+  *) echo "IDNA must be unset or unicode-rs" >&2; exit 2 ;;
+esac
 
 timed() {
   local start end ms
@@ -113,7 +122,7 @@ print(f"  one crate alone for:    {alone:.1f} s of {end:.1f} s")
 PY
 }
 
-echo "machine: $(nproc) cores; features: ${features:-default}${SDK_DEBUG:+; SDK debuginfo: $SDK_DEBUG}"
+echo "machine: $(nproc) cores; features: ${features:-default}${SDK_DEBUG:+; SDK debuginfo: $SDK_DEBUG}${IDNA:+; idna back end: $IDNA}"
 report "clean debug build:" cargo build --timings
 sdk_share
 touch src/main.rs
@@ -154,7 +163,7 @@ EOF
 )
 
 echo "in the dependency tree (normal edges):"
-for c in axum clap indicatif progenitor-client hyper reqwest; do
+for c in axum clap indicatif progenitor-client hyper reqwest icu_normalizer; do
   if cargo tree -e normal --prefix none 2>/dev/null | grep -q "^$c v"; then
     echo "  $c: yes"
   else
