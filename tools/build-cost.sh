@@ -13,6 +13,17 @@
 #                                  # the user's Cargo.lock picks idna's
 #                                  # unicode-rs back end over ICU4X (the
 #                                  # README's other tip)
+#   AGAINST=9749047 tools/build-cost.sh
+#                                  # instead: clean builds of the same user
+#                                  # crate against an older commit's SDK
+#                                  # (AGAINST_FEATURES, default `client`,
+#                                  # without its default features) and this
+#                                  # tree's, interleaved for ROUNDS rounds
+#                                  # (default 3); prints each build, the
+#                                  # medians and this tree's ratio to the
+#                                  # older one. 9749047 is the last commit
+#                                  # before the workspace split, in the
+#                                  # configuration issue 10 measured.
 #
 # Uses its own target directory, so nothing is shared with the workspace's.
 # The figures depend on the machine and on what else runs on it: quote them
@@ -32,15 +43,17 @@ if [ -n "${SDK_DEBUG:-}" ]; then
   sdk_debug="debug = \"$SDK_DEBUG\""
 fi
 
-mkdir -p "$work/user/src"
-cat > "$work/user/Cargo.toml" <<EOF
+# user_crate DIR DEPENDENCY: the downstream crate, with its own lockfile
+user_crate() {
+  mkdir -p "$1/src"
+  cat > "$1/Cargo.toml" <<EOF
 [package]
 name = "user"
 version = "0.1.0"
 edition = "2024"
 
 [dependencies]
-$dep
+$2
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 
 # Built as a crates.io dependency is: cargo keeps incremental state only for
@@ -52,7 +65,7 @@ $sdk_debug
 
 [workspace]
 EOF
-cat > "$work/user/src/main.rs" <<'EOF'
+  cat > "$1/src/main.rs" <<'EOF'
 #[tokio::main]
 async fn main() -> Result<(), brainstem::Error> {
     let client = brainstem::Client::from_env()?;
@@ -61,15 +74,22 @@ async fn main() -> Result<(), brainstem::Error> {
     Ok(())
 }
 EOF
+}
+user_crate "$work/user" "$dep"
+
+# resolve: the current directory's user crate gets its own fresh lockfile
+resolve() {
+  cargo fetch --quiet
+  case "${IDNA:-}" in
+    "") ;;
+    unicode-rs) cargo update --quiet -p idna_adapter --precise 1.1.0 ;;
+    *) echo "IDNA must be unset or unicode-rs" >&2; exit 2 ;;
+  esac
+}
 
 export CARGO_TARGET_DIR="$work/target"
 cd "$work/user"
-cargo fetch --quiet
-case "${IDNA:-}" in
-  "") ;;
-  unicode-rs) cargo update --quiet -p idna_adapter --precise 1.1.0 ;;
-  *) echo "IDNA must be unset or unicode-rs" >&2; exit 2 ;;
-esac
+resolve
 
 timed() {
   local start end ms
@@ -121,6 +141,57 @@ if sdk:
 print(f"  one crate alone for:    {alone:.1f} s of {end:.1f} s")
 PY
 }
+
+# The comparison: the same user crate against an older commit's SDK ("base")
+# and this tree's ("tip"), each with its own lockfile and target directory,
+# clean debug then clean release, alternating, so that both see the machine
+# in the same state. The machine's speed drifts by up to 2x from hour to
+# hour; the ratio of builds made side by side does not.
+if [ -n "${AGAINST:-}" ]; then
+  base_features="${AGAINST_FEATURES:-client}"
+  rounds="${ROUNDS:-3}"
+  mkdir -p "$work/base-src"
+  git -C "$repo" archive "$AGAINST" | tar -x -C "$work/base-src"
+  user_crate "$work/base" \
+    "brainstem = { path = \"$work/base-src\", default-features = false, features = [\"$base_features\"] }"
+  (cd "$work/base" && resolve)
+  echo "machine: $(nproc) cores; this tree (features: ${features:-default}) against $AGAINST (features: $base_features only)"
+  echo "$rounds rounds of clean builds, interleaved"
+  : > "$work/results"
+  for round in $(seq "$rounds"); do
+    for profile in debug release; do
+      flag=""
+      [ "$profile" = release ] && flag="--release"
+      for side in base tip; do
+        dir="$work/user"
+        [ "$side" = base ] && dir="$work/base"
+        export CARGO_TARGET_DIR="$work/target-$side"
+        rm -rf "$CARGO_TARGET_DIR"
+        t=$(cd "$dir" && timed cargo build --timings $flag)
+        printf 'round %s, %-7s %-4s %6s s\n' "$round" "$profile:" "$side" "$t"
+        sdk_share | sed -n 1p
+        echo "$side $profile $t" >> "$work/results"
+      done
+    done
+  done
+  python3 - "$work/results" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    side, profile, t = line.split()
+    runs.setdefault((side, profile), []).append(float(t))
+for profile in ("debug", "release"):
+    base, tip = runs[("base", profile)], runs[("tip", profile)]
+    # each round's two builds ran back to back: their ratio is the paired figure
+    ratios = [t / b for b, t in zip(base, tip)]
+    print(
+        f"clean {profile}: median base {statistics.median(base):.1f} s, tip "
+        f"{statistics.median(tip):.1f} s; tip/base per round "
+        f"{' / '.join(f'{r:.3f}' for r in ratios)}, median {statistics.median(ratios):.3f}"
+    )
+PY
+  exit 0
+fi
 
 echo "machine: $(nproc) cores; features: ${features:-default}${SDK_DEBUG:+; SDK debuginfo: $SDK_DEBUG}${IDNA:+; idna back end: $IDNA}"
 report "clean debug build:" cargo build --timings
