@@ -19,7 +19,8 @@
 #                                  # (AGAINST_FEATURES, default `client`,
 #                                  # without its default features) and this
 #                                  # tree's, interleaved for ROUNDS rounds
-#                                  # (default 3); prints each build, the
+#                                  # (default 3) of PROFILES (default
+#                                  # "debug release"); prints each build, the
 #                                  # medians and this tree's ratio to the
 #                                  # older one. 9749047 is the last commit
 #                                  # before the workspace split, in the
@@ -150,6 +151,7 @@ PY
 if [ -n "${AGAINST:-}" ]; then
   base_features="${AGAINST_FEATURES:-client}"
   rounds="${ROUNDS:-3}"
+  profiles="${PROFILES:-debug release}"
   mkdir -p "$work/base-src"
   git -C "$repo" archive "$AGAINST" | tar -x -C "$work/base-src"
   user_crate "$work/base" \
@@ -159,7 +161,8 @@ if [ -n "${AGAINST:-}" ]; then
   echo "$rounds rounds of clean builds, interleaved"
   : > "$work/results"
   for round in $(seq "$rounds"); do
-    for profile in debug release; do
+    for profile in $profiles; do
+      case "$profile" in debug | release) ;; *) echo "PROFILES takes debug and/or release" >&2; exit 2 ;; esac
       flag=""
       [ "$profile" = release ] && flag="--release"
       for side in base tip; do
@@ -181,6 +184,8 @@ for line in open(sys.argv[1]):
     side, profile, t = line.split()
     runs.setdefault((side, profile), []).append(float(t))
 for profile in ("debug", "release"):
+    if ("base", profile) not in runs:
+        continue
     base, tip = runs[("base", profile)], runs[("tip", profile)]
     # each round's two builds ran back to back: their ratio is the paired figure
     ratios = [t / b for b, t in zip(base, tip)]
