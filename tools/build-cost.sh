@@ -152,6 +152,11 @@ if [ -n "${AGAINST:-}" ]; then
   base_features="${AGAINST_FEATURES:-client}"
   rounds="${ROUNDS:-3}"
   profiles="${PROFILES:-debug release}"
+  # say what is wrong before the base is unpacked, fetched and built
+  case "$rounds" in '' | *[!0-9]* | 0) echo "ROUNDS must be a positive whole number" >&2; exit 2 ;; esac
+  for profile in $profiles; do
+    case "$profile" in debug | release) ;; *) echo "PROFILES takes debug and/or release" >&2; exit 2 ;; esac
+  done
   mkdir -p "$work/base-src"
   git -C "$repo" archive "$AGAINST" | tar -x -C "$work/base-src"
   user_crate "$work/base" \
@@ -162,7 +167,6 @@ if [ -n "${AGAINST:-}" ]; then
   : > "$work/results"
   for round in $(seq "$rounds"); do
     for profile in $profiles; do
-      case "$profile" in debug | release) ;; *) echo "PROFILES takes debug and/or release" >&2; exit 2 ;; esac
       flag=""
       [ "$profile" = release ] && flag="--release"
       for side in base tip; do
