@@ -16,8 +16,10 @@
 #   AGAINST=9749047 tools/build-cost.sh
 #                                  # instead: clean builds of the same user
 #                                  # crate against an older commit's SDK
-#                                  # (AGAINST_FEATURES, default `client`,
-#                                  # without its default features) and this
+#                                  # (without its default features, with
+#                                  # AGAINST_FEATURES: a comma-separated
+#                                  # list like FEATURES, default `client`)
+#                                  # and this
 #                                  # tree's, interleaved for ROUNDS rounds
 #                                  # (default 3) of PROFILES (default
 #                                  # "debug release"); prints each build, the
@@ -34,9 +36,19 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 features="${FEATURES:-}"
+# toml_list "a,b": the TOML array items "a", "b" (FEATURES and
+# AGAINST_FEATURES take comma-separated lists)
+toml_list() {
+  local out="" item
+  local IFS=,
+  for item in $1; do
+    out="$out${out:+, }\"$item\""
+  done
+  printf '%s' "$out"
+}
 dep="brainstem = { path = \"$repo\" }"
 if [ -n "$features" ]; then
-  dep="brainstem = { path = \"$repo\", features = [\"$features\"] }"
+  dep="brainstem = { path = \"$repo\", features = [$(toml_list "$features")] }"
 fi
 
 sdk_debug=""
@@ -160,7 +172,7 @@ if [ -n "${AGAINST:-}" ]; then
   mkdir -p "$work/base-src"
   git -C "$repo" archive "$AGAINST" | tar -x -C "$work/base-src"
   user_crate "$work/base" \
-    "brainstem = { path = \"$work/base-src\", default-features = false, features = [\"$base_features\"] }"
+    "brainstem = { path = \"$work/base-src\", default-features = false, features = [$(toml_list "$base_features")] }"
   (cd "$work/base" && resolve)
   echo "machine: $(nproc) cores; this tree (features: ${features:-default}) against $AGAINST (features: $base_features only)"
   echo "$rounds rounds of clean builds, interleaved"
